@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// Runs every suite (node:test under test/, Playwright under e2e/ when present) and ends with
+// one plain line "N passed, N failed, N skipped" that totals them all. Exit code 1 on any failure.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const only = process.argv.slice(2);
+const totals = { passed: 0, failed: 0, skipped: 0 };
+
+function testFiles(dir) {
+  return readdirSync(join(root, dir), { recursive: true })
+    .filter((file) => file.endsWith('.test.ts'))
+    .map((file) => join(dir, file))
+    .filter((file) => only.length === 0 || only.some((part) => file.includes(part)))
+    .sort();
+}
+
+function runNodeTests() {
+  const files = testFiles('test');
+  if (files.length === 0) return;
+  const countFile = join(mkdtempSync(join(tmpdir(), 'airlock-tests-')), 'counts.json');
+  const result = spawnSync(
+    process.execPath,
+    [
+      '--import', 'tsx',
+      '--test',
+      '--test-concurrency=2',
+      '--test-timeout=180000',
+      '--test-reporter=spec', '--test-reporter-destination=stdout',
+      '--test-reporter=./scripts/count-reporter.mjs', `--test-reporter-destination=${countFile}`,
+      ...files,
+    ],
+    { cwd: root, stdio: 'inherit' },
+  );
+  const counts = existsSync(countFile) ? JSON.parse(readFileSync(countFile, 'utf8')) : { passed: 0, failed: 1, skipped: 0 };
+  if (result.status !== 0 && counts.failed === 0) counts.failed = 1; // a crash of the runner itself is a failure
+  add('node:test', counts);
+}
+
+function runPlaywright() {
+  if (!existsSync(join(root, 'playwright.config.ts')) || only.length > 0 && !only.includes('e2e')) return;
+  const jsonFile = join(mkdtempSync(join(tmpdir(), 'airlock-e2e-')), 'results.json');
+  const result = spawnSync('npx', ['playwright', 'test', '--reporter=list,json'], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, PLAYWRIGHT_JSON_OUTPUT_NAME: jsonFile },
+  });
+  let counts = { passed: 0, failed: 1, skipped: 0 };
+  if (existsSync(jsonFile)) {
+    const { stats } = JSON.parse(readFileSync(jsonFile, 'utf8'));
+    counts = { passed: stats.expected + stats.flaky, failed: stats.unexpected, skipped: stats.skipped };
+  }
+  if (result.status !== 0 && counts.failed === 0) counts.failed = 1;
+  add('playwright', counts);
+}
+
+function add(suite, counts) {
+  console.log(`[${suite}] ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
+  for (const key of Object.keys(totals)) totals[key] += counts[key];
+}
+
+runNodeTests();
+runPlaywright();
+console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+process.exit(totals.failed > 0 ? 1 : 0);

@@ -1,0 +1,219 @@
+// One local TCP listener for one resource: each accepted socket gets its own WebSocket tunnel to
+// the edge, piped both ways with stream.pipeline so backpressure and errors propagate.
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import { pipeline } from 'node:stream';
+import { createWebSocketStream } from 'ws';
+import { DEFAULTS } from '../shared/constants.js';
+import { AirlockError, isAirlockError } from '../shared/errors.js';
+import { formatHostPort, type HostPort } from '../shared/host.js';
+import type { ListenerEvent, ListenerStatus } from '../shared/status.js';
+import { credentialHeaders, type Credential } from './credentials.js';
+import type { EdgeTarget } from './edge-target.js';
+import { dialTunnel } from './tunnel-dial.js';
+
+export interface LocalListenerOptions {
+  target: EdgeTarget;
+  /** Where to listen; 127.0.0.1 unless the user asked otherwise. */
+  local: HostPort;
+  /** Asked for each new connection, so a refreshed token is picked up without a restart. */
+  credential: () => Promise<Credential>;
+  /** Extra headers from --header. */
+  headers?: Record<string, string>;
+  /**
+   * Called when the edge answers 302 (no or stale credentials). Should sign in and resolve when a
+   * new credential is available; the connection is then retried once (DESIGN.md "Login" step 4).
+   */
+  onAuthRequired?: (error: AirlockError) => Promise<void>;
+}
+
+export declare interface LocalListener {
+  on(event: 'event', listener: (event: ListenerEvent) => void): this;
+}
+
+export class LocalListener extends EventEmitter {
+  private server: net.Server | undefined;
+  private readonly sockets = new Map<number, net.Socket>();
+  private nextId = 1;
+  private closedBytesUp = 0;
+  private closedBytesDown = 0;
+  private totalConnections = 0;
+  private state: ListenerStatus['state'] = 'stopped';
+  private lastError: ListenerStatus['lastError'];
+  private loginInFlight: Promise<void> | undefined;
+
+  constructor(private readonly options: LocalListenerOptions) {
+    super();
+  }
+
+  /** Resolves once listening; rejects with PORT_IN_USE (or another AirlockError) otherwise. */
+  async start(): Promise<string> {
+    if (this.server) throw new AirlockError('BAD_ARGUMENT', 'listener already started');
+    const { local } = this.options;
+    this.state = 'starting';
+    const server = net.createServer({ pauseOnConnect: true, noDelay: true }, (socket) => this.accept(socket));
+    this.server = server;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(local.port, local.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (error) {
+      this.server = undefined;
+      const failure = listenError(error as NodeJS.ErrnoException, local);
+      this.setError(failure);
+      throw failure;
+    }
+    server.on('error', (error) => this.setError(new AirlockError('EDGE_ERROR', `listener error: ${error.message}`)));
+    this.state = 'listening';
+    const address = this.address()!;
+    this.emitEvent({ type: 'listening', address });
+    return address;
+  }
+
+  /** Stops accepting and closes every open tunnel. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    for (const socket of this.sockets.values()) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.state = 'stopped';
+    this.emitEvent({ type: 'stopped' });
+  }
+
+  address(): string | undefined {
+    const address = this.server?.address();
+    if (!address || typeof address === 'string') return undefined;
+    return formatHostPort({ host: address.address, port: address.port });
+  }
+
+  status(): ListenerStatus {
+    let bytesUp = this.closedBytesUp;
+    let bytesDown = this.closedBytesDown;
+    for (const socket of this.sockets.values()) {
+      bytesUp += socket.bytesRead;
+      bytesDown += socket.bytesWritten;
+    }
+    const address = this.address();
+    return {
+      state: this.state,
+      hostname: this.options.target.hostHeader,
+      ...(address ? { localAddress: address } : {}),
+      activeConnections: this.sockets.size,
+      totalConnections: this.totalConnections,
+      bytesUp,
+      bytesDown,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
+  }
+
+  private accept(socket: net.Socket): void {
+    const id = this.nextId++;
+    const openedAt = Date.now();
+    this.sockets.set(id, socket);
+    this.totalConnections++;
+    socket.setTimeout(0);
+    socket.on('error', () => {}); // reported through pipeline below
+    this.emitEvent({ type: 'connection-opened', id, remote: `${socket.remoteAddress}:${socket.remotePort}` });
+
+    const finish = (error?: AirlockError) => {
+      if (!this.sockets.delete(id)) return;
+      this.closedBytesUp += socket.bytesRead;
+      this.closedBytesDown += socket.bytesWritten;
+      if (error) this.setError(error);
+      this.emitEvent({
+        type: 'connection-closed',
+        id,
+        bytesUp: socket.bytesRead,
+        bytesDown: socket.bytesWritten,
+        durationMs: Date.now() - openedAt,
+        ...(error ? { error: { code: error.code, message: error.message } } : {}),
+      });
+    };
+    socket.once('close', () => finish());
+
+    this.openTunnel()
+      .then((ws) => {
+        if (socket.destroyed) {
+          ws.close();
+          return;
+        }
+        const tunnel = createWebSocketStream(ws, { highWaterMark: 256 * 1024 });
+        socket.resume();
+        pipeline(socket, tunnel, socket, (error) => {
+          if (error && !isBenignClose(error)) {
+            finish(new AirlockError('ORIGIN_FAILED', `tunnel closed: ${describeClose(error)}`));
+          }
+          socket.destroy();
+        });
+      })
+      .catch((error: unknown) => {
+        finish(isAirlockError(error) ? error : new AirlockError('EDGE_ERROR', String(error)));
+        socket.destroy();
+      });
+  }
+
+  private async openTunnel() {
+    try {
+      return await this.dialOnce();
+    } catch (error) {
+      if (!isAirlockError(error) || error.code !== 'AUTH_REQUIRED' || !this.options.onAuthRequired) throw error;
+      // Many sockets may hit the 302 at once (a client opening parallel connections): sign in once.
+      this.loginInFlight ??= this.options.onAuthRequired(error).finally(() => {
+        this.loginInFlight = undefined;
+      });
+      await this.loginInFlight;
+      return this.dialOnce();
+    }
+  }
+
+  private async dialOnce() {
+    const credential = await this.options.credential();
+    return dialTunnel({
+      target: this.options.target,
+      headers: { ...this.options.headers, ...credentialHeaders(credential) },
+    });
+  }
+
+  private setError(error: AirlockError): void {
+    this.lastError = { code: error.code, message: error.message, at: new Date().toISOString() };
+    if (this.state === 'starting') this.state = 'error';
+    this.emitEvent({ type: 'error', code: error.code, message: error.message });
+  }
+
+  private emitEvent(event: ListenerEvent): void {
+    this.emit('event', event);
+  }
+}
+
+function listenError(error: NodeJS.ErrnoException, local: HostPort): AirlockError {
+  const where = formatHostPort(local);
+  if (error.code === 'EADDRINUSE') {
+    return new AirlockError(
+      'PORT_IN_USE',
+      `${where} is already in use by another program. Choose another local port (e.g. --url ${local.host}:${local.port === 65535 ? local.port - 1 : local.port + 1}), ` +
+        `or find the program holding it with \`lsof -i :${local.port}\`.`,
+      { port: local.port },
+    );
+  }
+  if (error.code === 'EACCES') {
+    return new AirlockError('PORT_IN_USE', `not allowed to listen on ${where}: ports below 1024 need privileges; choose a port above 1024.`);
+  }
+  if (error.code === 'EADDRNOTAVAIL') {
+    return new AirlockError('BAD_ARGUMENT', `${local.host} is not an address of this machine; use ${DEFAULTS.localHost}.`);
+  }
+  return new AirlockError('EDGE_ERROR', `cannot listen on ${where}: ${error.message}`);
+}
+
+function isBenignClose(error: NodeJS.ErrnoException): boolean {
+  // The local program closing its end first is the normal way a session ends.
+  return error.code === 'ECONNRESET' || error.code === 'EPIPE' || error.code === 'ERR_STREAM_PREMATURE_CLOSE';
+}
+
+function describeClose(error: Error): string {
+  return error.message.replace(/^WebSocket was closed before the connection was established$/, 'edge closed the tunnel');
+}

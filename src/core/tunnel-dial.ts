@@ -1,0 +1,132 @@
+// Opens one WebSocket tunnel to the edge for one local connection, and turns every way that can
+// fail into an AirlockError that says what to do.
+import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import WebSocket from 'ws';
+import { DEFAULTS, HEADER } from '../shared/constants.js';
+import { AirlockError, EGRESS_HINT } from '../shared/errors.js';
+import { isEdgeRefusal } from '../shared/edge-response.js';
+import type { EdgeTarget } from './edge-target.js';
+
+export interface DialOptions {
+  target: EdgeTarget;
+  headers: Record<string, string>;
+  timeoutMs?: number;
+}
+
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE',
+]);
+
+export function dialTunnel({ target, headers, timeoutMs = DEFAULTS.connectTimeoutMs }: DialOptions): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(target.url, {
+      headers: { ...headers, host: target.hostHeader },
+      // Without this, TLS would be checked against the Host header (the app) instead of the edge.
+      servername: target.servername,
+      ...(target.ca ? { ca: target.ca } : {}),
+      perMessageDeflate: false, // TCP payloads are usually compressed or encrypted already
+      handshakeTimeout: timeoutMs,
+      maxPayload: DEFAULTS.maxFrameBytes,
+      skipUTF8Validation: true,
+      followRedirects: false,
+    } as WebSocket.ClientOptions);
+    ws.binaryType = 'nodebuffer';
+    const fail = (error: AirlockError) => {
+      ws.removeAllListeners('open');
+      ws.on('error', () => {}); // the handshake is over for us; later errors have no one to tell
+      ws.terminate();
+      reject(error);
+    };
+    ws.once('open', () => {
+      ws.removeAllListeners('unexpected-response');
+      resolve(ws);
+    });
+    ws.once('unexpected-response', (_request, response) => {
+      readRefusal(response).then((error) => fail(error), () => fail(edgeError(response.statusCode ?? 0, '')));
+    });
+    ws.once('error', (error) => fail(transportError(error, target)));
+  });
+}
+
+/** HEAD on the application URL: the cheap way to learn at start-up whether credentials are accepted. */
+export function checkAccess({ target, headers, timeoutMs = DEFAULTS.connectTimeoutMs }: DialOptions): Promise<void> {
+  const url = new URL(target.edgeOrigin);
+  return new Promise((resolve, reject) => {
+    const request = https.request({
+      method: 'HEAD',
+      host: url.hostname.replace(/^\[|\]$/g, ''),
+      port: url.port,
+      path: '/',
+      servername: target.servername,
+      ...(target.ca ? { ca: target.ca } : {}),
+      headers: { ...headers, host: target.hostHeader },
+      timeout: timeoutMs,
+      agent: false,
+    });
+    request.on('timeout', () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+    request.on('error', (error) => reject(transportError(error, target)));
+    request.on('response', (response) => {
+      response.resume();
+      if (response.statusCode === 200) resolve();
+      else readRefusal(response).then(reject, reject);
+    });
+    request.end();
+  });
+}
+
+async function readRefusal(response: IncomingMessage): Promise<AirlockError> {
+  const status = response.statusCode ?? 0;
+  if (status === 302) {
+    return new AirlockError('AUTH_REQUIRED', 'the edge asks for a sign-in for this application', {
+      loginUrl: response.headers.location,
+      aud: response.headers[HEADER.accessAud],
+    });
+  }
+  let body = '';
+  for await (const chunk of response) {
+    body += chunk;
+    if (body.length > 4096) break; // a refusal is a sentence, not a download
+  }
+  let message = '';
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (isEdgeRefusal(parsed)) message = parsed.message;
+  } catch {
+    message = body.trim().slice(0, 200);
+  }
+  return edgeError(status, message);
+}
+
+function edgeError(status: number, message: string): AirlockError {
+  const said = message ? `: ${message}` : '';
+  switch (status) {
+    case 403:
+      return new AirlockError('ACCESS_DENIED', `the edge refused access${said}`, { status });
+    case 404:
+      return new AirlockError('APP_NOT_FOUND', `the edge does not serve this hostname${said}`, { status });
+    case 502:
+      return new AirlockError('ORIGIN_FAILED', `the edge could not reach the service${said}`, { status });
+    case 503:
+      return new AirlockError('NO_CONNECTOR', `the service is offline${said}`, { status });
+    default:
+      return new AirlockError('EDGE_ERROR', `the edge answered HTTP ${status}${said}`, { status });
+  }
+}
+
+function transportError(error: Error & { code?: string }, target: EdgeTarget): AirlockError {
+  const where = target.edgeOrigin;
+  const code = error.code ?? '';
+  if (UNREACHABLE_CODES.has(code) || /timed out|timeout/i.test(error.message)) {
+    return new AirlockError('EDGE_UNREACHABLE', `cannot reach the edge at ${where} (${code || error.message}); ${EGRESS_HINT}`, { cause: code });
+  }
+  if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO|ERR_TLS|HOSTNAME_MISMATCH|altnames/i.test(`${code} ${error.message}`)) {
+    return new AirlockError(
+      'TLS_FAILED',
+      `TLS to the edge at ${where} was refused (${code || error.message}). If the edge uses a private CA, pass --ca FILE ` +
+        `or set NODE_EXTRA_CA_CERTS; a proxy that intercepts TLS does this too; ${EGRESS_HINT}`,
+      { cause: code },
+    );
+  }
+  return new AirlockError('EDGE_UNREACHABLE', `connection to the edge at ${where} failed (${code || error.message}); ${EGRESS_HINT}`, { cause: code });
+}

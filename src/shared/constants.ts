@@ -1,0 +1,60 @@
+// One place for each fact of the wire contract (DESIGN.md "Client ↔ edge", "Edge ↔ connector").
+
+/** Credential headers, cloudflared-compatible. Node lower-cases incoming header names. */
+export const HEADER = {
+  accessToken: 'cf-access-token',
+  jwtAssertion: 'cf-access-jwt-assertion',
+  clientId: 'cf-access-client-id',
+  clientSecret: 'cf-access-client-secret',
+  accessAud: 'cf-access-aud',
+  accessDomain: 'cf-access-domain',
+  /** Edge → connector: which application hostname a stream is for. */
+  appHostname: 'airlock-app-hostname',
+  /** Edge → connector: JSON of the verified identity (who, for the origin's logs). */
+  identity: 'airlock-identity',
+  /** Edge → connector: the stream id, shared with the audit log. */
+  streamId: 'airlock-stream-id',
+  /** Connector → edge on a refused stream: a short machine-readable reason. */
+  refusal: 'airlock-refusal',
+  connectorId: 'airlock-connector-id',
+  connectionIndex: 'airlock-connection-index',
+} as const;
+
+export const AUTH_COOKIE = 'CF_Authorization';
+
+export const PATH = {
+  accessPrefix: '/cdn-cgi/access/',
+  login: '/cdn-cgi/access/login/',
+  cli: '/cdn-cgi/access/cli',
+  callback: '/cdn-cgi/access/callback',
+  token: '/cdn-cgi/access/token',
+  certs: '/cdn-cgi/access/certs',
+  logout: '/cdn-cgi/access/logout',
+  tunnel: '/cdn-cgi/tunnel',
+  health: '/healthz',
+  metrics: '/metrics',
+} as const;
+
+/** The Upgrade token a connector asks for before the roles flip to reverse HTTP/2. */
+export const TUNNEL_UPGRADE = 'airlock-tunnel';
+
+export const DEFAULTS = {
+  /** cloudflared always dials 443; so does the client unless told otherwise. */
+  edgePort: 443,
+  localHost: '127.0.0.1',
+  connectorConnections: 4,
+  backoffBaseMs: 500,
+  backoffMaxMs: 30_000,
+  drainTimeoutMs: 30_000,
+  /** Dial timeout for the edge and for origins: long enough for a slow link, short enough to tell the user. */
+  connectTimeoutMs: 10_000,
+  /** Keep idle tunnels alive through proxies and NATs (DESIGN.md: ping/pong). */
+  pingIntervalMs: 30_000,
+  sessionDuration: '24h',
+  /** A WebSocket message never needs to be larger than a socket read; this bounds memory per frame. */
+  maxFrameBytes: 1024 * 1024,
+  maxHeaderBytes: 16 * 1024,
+} as const;
+
+/** WebSocket close codes (RFC 6455 §7.4.1). */
+export const CLOSE = { normal: 1000, originFailed: 1011 } as const;

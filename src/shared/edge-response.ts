@@ -1,0 +1,27 @@
+// The JSON body the edge sends with every refusal, so the client can tell the user why.
+
+export type EdgeRefusalCode =
+  | 'app_not_found'
+  | 'access_denied'
+  | 'auth_required'
+  | 'no_connector'
+  | 'origin_failed'
+  | 'bad_request'
+  | 'upgrade_required'
+  | 'rate_limited'
+  | 'idp_unreachable'
+  | 'internal';
+
+export interface EdgeRefusal {
+  error: EdgeRefusalCode;
+  message: string;
+}
+
+export function isEdgeRefusal(value: unknown): value is EdgeRefusal {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as EdgeRefusal).error === 'string' &&
+    typeof (value as EdgeRefusal).message === 'string'
+  );
+}

@@ -1,0 +1,39 @@
+// Typed errors with a stable code and a message that tells the user what to do next.
+
+export type AirlockErrorCode =
+  | 'CONFIG_INVALID'
+  | 'CONFIG_UNREADABLE'
+  | 'EDGE_UNREACHABLE'
+  | 'TLS_FAILED'
+  | 'AUTH_REQUIRED'
+  | 'ACCESS_DENIED'
+  | 'APP_NOT_FOUND'
+  | 'NO_CONNECTOR'
+  | 'ORIGIN_FAILED'
+  | 'PORT_IN_USE'
+  | 'BAD_ARGUMENT'
+  | 'TUNNEL_AUTH_FAILED'
+  | 'EDGE_ERROR';
+
+export class AirlockError extends Error {
+  override readonly name = 'AirlockError';
+  constructor(
+    readonly code: AirlockErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+export const EGRESS_HINT = 'check that outbound connections on port 443 are allowed from this machine';
+
+export function isAirlockError(value: unknown): value is AirlockError {
+  return value instanceof AirlockError;
+}
+
+/** Exit codes of the CLI: 2 is reserved for bad configuration or arguments, as in most Unix tools. */
+export function exitCodeFor(error: unknown): number {
+  if (isAirlockError(error) && (error.code === 'CONFIG_INVALID' || error.code === 'BAD_ARGUMENT')) return 2;
+  return 1;
+}
