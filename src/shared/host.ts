@@ -22,13 +22,16 @@ export function isValidPort(port: number): boolean {
   return Number.isInteger(port) && port >= 1 && port <= 65535;
 }
 
-/** "127.0.0.1:6379", "[::1]:22", "localhost:5432" or "tcp://host:port" → { host, port }. */
-export function parseHostPort(text: string): HostPort | undefined {
+/**
+ * "127.0.0.1:6379", "[::1]:22", "localhost:5432" or "tcp://host:port" → { host, port }.
+ * Port 0 ("any free port") only where the caller listens, never where it dials.
+ */
+export function parseHostPort(text: string, { allowPortZero = false } = {}): HostPort | undefined {
   const bare = text.replace(/^tcp:\/\//, '');
   const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]/\s]+):(\d{1,5})$/.exec(bare);
   if (!match) return undefined;
   const port = Number(match[2]);
-  if (!isValidPort(port)) return undefined;
+  if (!isValidPort(port) && !(allowPortZero && port === 0)) return undefined;
   return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
 }
 

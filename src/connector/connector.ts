@@ -1,0 +1,211 @@
+// The connector: keeps N outbound connections to the edge (DESIGN.md "Edge ↔ connector"), each
+// upgraded to reverse HTTP/2 where this side is the server, and reconnects with jittered backoff.
+import { EventEmitter } from 'node:events';
+import http2 from 'node:http2';
+import https from 'node:https';
+import { isIP } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
+import { DEFAULTS, HEADER, PATH, TUNNEL_UPGRADE } from '../shared/constants.js';
+import { AirlockError, EGRESS_HINT, isAirlockError } from '../shared/errors.js';
+import { H2_MAX_SESSION_MEMORY_MB, H2_SESSION_WINDOW, H2_SETTINGS } from '../shared/http2-tuning.js';
+import { silentLogger, type Logger } from '../shared/logger.js';
+import { backoffDelay } from './backoff.js';
+import type { IngressRule } from './ingress.js';
+import { serveOriginStream, type StreamCounters } from './origin-streams.js';
+
+export interface ConnectorOptions {
+  edgeUrl: string;
+  token: string;
+  rules: IngressRule[];
+  ca?: Buffer;
+  connections?: number;
+  connectorId?: string;
+  log?: Logger;
+  backoff?: { baseMs: number; maxMs: number };
+}
+
+const PING_INTERVAL_MS = 15_000;
+
+export declare interface Connector {
+  on(event: 'connected' | 'disconnected', listener: (index: number) => void): this;
+  on(event: 'fatal', listener: (error: AirlockError) => void): this;
+}
+
+export class Connector extends EventEmitter {
+  readonly connectorId: string;
+  private readonly server: http2.Http2Server;
+  private readonly sessions = new Map<number, http2.ServerHttp2Session>();
+  private readonly counters: StreamCounters = { active: 0 };
+  private readonly wakeups = new Set<() => void>();
+  private readonly log: Logger;
+  private stopping = false;
+  private running: Promise<void>[] = [];
+
+  constructor(private readonly options: ConnectorOptions) {
+    super();
+    this.connectorId = options.connectorId ?? randomUUID();
+    this.log = options.log ?? silentLogger();
+    this.server = http2.createServer({ settings: H2_SETTINGS, maxSessionMemory: H2_MAX_SESSION_MEMORY_MB });
+    this.server.on('stream', (stream, headers) => serveOriginStream(stream, headers, this.options.rules, this.counters, this.log));
+  }
+
+  start(): void {
+    const count = this.options.connections ?? DEFAULTS.connectorConnections;
+    this.running = Array.from({ length: count }, (_, index) => this.runSlot(index));
+  }
+
+  get connectedCount(): number {
+    return this.sessions.size;
+  }
+
+  get activeStreams(): number {
+    return this.counters.active;
+  }
+
+  /** Resolves once `count` connections are registered with the edge (or rejects on a fatal error). */
+  waitConnected(count = 1, timeoutMs = 15_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.sessions.size >= count) done(), resolve();
+      };
+      const onFatal = (error: AirlockError) => (done(), reject(error));
+      const timer = setTimeout(() => (done(), reject(new AirlockError('EDGE_UNREACHABLE', `connector not connected after ${timeoutMs} ms; ${EGRESS_HINT}`))), timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        this.off('connected', check);
+        this.off('fatal', onFatal);
+      };
+      this.on('connected', check);
+      this.on('fatal', onFatal);
+      check();
+    });
+  }
+
+  /** Graceful stop: GOAWAY on every connection, in-flight streams may finish for up to drainMs. */
+  async stop(drainMs: number = DEFAULTS.drainTimeoutMs): Promise<void> {
+    this.stopping = true;
+    for (const wake of this.wakeups) wake();
+    const sessions = [...this.sessions.values()];
+    for (const session of sessions) session.close();
+    const deadline = Date.now() + drainMs;
+    while (Date.now() < deadline && sessions.some((session) => !session.closed)) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    for (const session of sessions) session.destroy();
+    await Promise.allSettled(this.running);
+  }
+
+  private async runSlot(index: number): Promise<void> {
+    let attempt = 0;
+    while (!this.stopping) {
+      try {
+        const session = await this.connectOnce(index);
+        attempt = 0;
+        this.sessions.set(index, session);
+        this.log.info({ index, edge: this.options.edgeUrl }, 'connected to edge');
+        this.emit('connected', index);
+        await new Promise<void>((resolve) => session.once('close', resolve));
+        this.sessions.delete(index);
+        this.emit('disconnected', index);
+        if (!this.stopping) this.log.warn({ index }, 'edge connection lost; reconnecting');
+      } catch (error) {
+        if (isAirlockError(error) && error.code === 'TUNNEL_AUTH_FAILED') {
+          this.stopping = true;
+          this.log.error({ index, error: error.message }, 'edge refused the tunnel token');
+          this.emit('fatal', error);
+          return;
+        }
+        this.log.warn({ index, error: (error as Error).message }, 'cannot connect to edge');
+      }
+      if (this.stopping) return;
+      const base = this.options.backoff ?? { baseMs: DEFAULTS.backoffBaseMs, maxMs: DEFAULTS.backoffMaxMs };
+      await this.sleep(backoffDelay(attempt++, base.baseMs, base.maxMs));
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.wakeups.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.wakeups.add(wake);
+    });
+  }
+
+  private connectOnce(index: number): Promise<http2.ServerHttp2Session> {
+    const edge = new URL(this.options.edgeUrl);
+    const host = edge.hostname.replace(/^\[|\]$/g, '');
+    return new Promise((resolve, reject) => {
+      const request = https.request({
+        host,
+        port: edge.port || DEFAULTS.edgePort,
+        servername: isIP(host) ? '' : host,
+        path: PATH.tunnel,
+        method: 'GET',
+        ...(this.options.ca ? { ca: this.options.ca } : {}),
+        agent: false,
+        timeout: DEFAULTS.connectTimeoutMs,
+        headers: {
+          connection: 'Upgrade',
+          upgrade: TUNNEL_UPGRADE,
+          authorization: `Bearer ${this.options.token}`,
+          [HEADER.connectorId]: this.connectorId,
+          [HEADER.connectionIndex]: String(index),
+        },
+      });
+      request.on('timeout', () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+      request.on('error', (error: NodeJS.ErrnoException) =>
+        reject(new AirlockError('EDGE_UNREACHABLE', `cannot reach the edge at ${edge.origin} (${error.code ?? error.message}); ${EGRESS_HINT}`)),
+      );
+      request.on('response', (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body = (body + chunk).slice(0, 2048)));
+        response.on('end', () => {
+          const reason = safeMessage(body) ?? `HTTP ${response.statusCode}`;
+          reject(
+            response.statusCode === 401
+              ? new AirlockError('TUNNEL_AUTH_FAILED', `the edge refused the tunnel token (${reason}); check --token or run \`airlock tunnel create\` again`)
+              : new AirlockError('EDGE_ERROR', `the edge answered ${response.statusCode} to the tunnel upgrade: ${reason}`),
+          );
+        });
+      });
+      request.on('upgrade', (_response, socket: TLSSocket, head: Buffer) => {
+        request.setTimeout(0);
+        if (head.length > 0) socket.unshift(head);
+        // Node's HTTP/2 server would take a TLS socket without ALPN "h2" for HTTP/1.1 and drop it;
+        // here the protocol was agreed by the Upgrade, not by ALPN.
+        Object.defineProperty(socket, 'alpnProtocol', { value: 'h2', configurable: true });
+        let session: http2.ServerHttp2Session | undefined;
+        const capture = (created: http2.ServerHttp2Session) => (session = created);
+        this.server.once('session', capture);
+        this.server.emit('connection', socket);
+        this.server.off('session', capture);
+        if (!session) return reject(new AirlockError('EDGE_ERROR', 'could not start HTTP/2 on the edge connection'));
+        const live = session;
+        live.on('error', (error) => this.log.warn({ index, error: error.message }, 'edge session error'));
+        live.once('connect', () => live.setLocalWindowSize(H2_SESSION_WINDOW));
+        const ping = setInterval(() => {
+          if (!live.ping((error) => error && live.destroy())) live.destroy();
+        }, PING_INTERVAL_MS);
+        ping.unref();
+        live.once('close', () => clearInterval(ping));
+        resolve(live);
+      });
+      request.end();
+    });
+  }
+}
+
+function safeMessage(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as { message?: unknown };
+    return typeof parsed.message === 'string' ? parsed.message : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,64 @@
+// Serves the CONNECT streams the edge opens: check ingress, dial the origin, pipe both ways.
+import http2 from 'node:http2';
+import net from 'node:net';
+import { pipeline } from 'node:stream';
+import { DEFAULTS, HEADER } from '../shared/constants.js';
+import type { Logger } from '../shared/logger.js';
+import { formatHostPort } from '../shared/host.js';
+import { resolveIngress, type IngressRule } from './ingress.js';
+
+export interface StreamCounters {
+  active: number;
+}
+
+export function serveOriginStream(
+  stream: http2.ServerHttp2Stream,
+  headers: http2.IncomingHttpHeaders,
+  rules: IngressRule[],
+  counters: StreamCounters,
+  log: Logger,
+): void {
+  stream.on('error', () => {}); // reported by the pipeline below or by the refusal paths
+  const streamId = String(headers[HEADER.streamId] ?? '');
+  const hostname = String(headers[HEADER.appHostname] ?? '');
+  const authority = String(headers[':authority'] ?? '');
+  const refuse = (status: number, reason: string) => {
+    if (stream.destroyed || stream.headersSent) return;
+    stream.respond({ ':status': status, [HEADER.refusal]: reason }, { endStream: true });
+  };
+  if (headers[':method'] !== 'CONNECT') return refuse(400, 'only CONNECT streams are served');
+
+  const decision = resolveIngress(rules, hostname, authority);
+  if (!decision.allowed) {
+    log.warn({ streamId, hostname, authority, reason: decision.reason }, 'stream refused by ingress rules');
+    return refuse(403, decision.reason);
+  }
+
+  counters.active++;
+  const started = Date.now();
+  const origin = net.connect({ host: decision.origin.host, port: decision.origin.port, noDelay: true });
+  origin.setTimeout(DEFAULTS.connectTimeoutMs, () => origin.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+  let connected = false;
+  origin.once('connect', () => {
+    connected = true;
+    origin.setTimeout(0);
+    if (stream.destroyed) return origin.destroy();
+    stream.respond({ ':status': 200 });
+    pipeline(stream, origin, stream, (error) => {
+      counters.active--;
+      const fields = { streamId, hostname, origin: formatHostPort(decision.origin), bytesUp: origin.bytesWritten, bytesDown: origin.bytesRead, durationMs: Date.now() - started };
+      if (error && (error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') log.info({ ...fields, error: error.message }, 'stream ended with error');
+      else log.debug(fields, 'stream closed');
+      // An origin failure resets the stream so the edge can tell the client (close 1011).
+      if (!stream.destroyed) stream.close(error ? http2.constants.NGHTTP2_INTERNAL_ERROR : http2.constants.NGHTTP2_NO_ERROR);
+      origin.destroy();
+    });
+  });
+  origin.once('error', (error: NodeJS.ErrnoException) => {
+    if (connected) return; // the pipeline reports it
+    counters.active--;
+    const reason = `origin ${formatHostPort(decision.origin)} is unreachable (${error.code ?? error.message})`;
+    log.warn({ streamId, hostname, reason }, 'origin dial failed');
+    refuse(502, reason);
+  });
+}

@@ -1,0 +1,146 @@
+// Client WebSockets for an application: route by Host, authenticate, apply the policy, open a
+// CONNECT stream to a connector, then relay bytes both ways with backpressure.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type http2 from 'node:http2';
+import { pipeline, type Duplex } from 'node:stream';
+import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
+import { CLOSE, DEFAULTS, HEADER, PATH } from '../shared/constants.js';
+import type { EdgeRefusal } from '../shared/edge-response.js';
+import { isAirlockError } from '../shared/errors.js';
+import { hostnameFromHostHeader } from '../shared/host.js';
+import { describePrincipal, type Principal } from '../shared/identity.js';
+import type { Logger } from '../shared/logger.js';
+import type { AuditLog } from './audit-log.js';
+import { authenticate, type AppTokenVerifier } from './authenticate.js';
+import { normaliseAddress } from './cidr.js';
+import type { AppConfig, EdgeConfig } from './config.js';
+import type { EdgeMetrics } from './metrics.js';
+import { evaluatePolicy } from './policy.js';
+import { writeRawResponse } from './raw-response.js';
+import type { TunnelRegistry } from './tunnel-registry.js';
+
+export interface GatewayDeps {
+  config: () => EdgeConfig;
+  registry: TunnelRegistry;
+  audit: AuditLog;
+  metrics: EdgeMetrics;
+  log: Logger;
+  verifyAppToken?: AppTokenVerifier;
+}
+
+export type GateResult =
+  | { status: 200; app: AppConfig; principal: Principal }
+  | { status: 302 | 403 | 404; headers: Record<string, string>; body: string };
+
+/** The access decision for a request on an application hostname (used for upgrades and HEAD). */
+export async function gate(req: IncomingMessage, deps: GatewayDeps, streamId: string): Promise<GateResult> {
+  const config = deps.config();
+  const hostname = hostnameFromHostHeader(req.headers.host);
+  const ip = normaliseAddress(req.socket.remoteAddress ?? '');
+  const app = hostname ? config.apps.get(hostname) : undefined;
+  const record = (decision: 'allow' | 'deny' | 'login', status: number, who: string, reason: string) => {
+    deps.audit.write({ event: 'access', streamId, who, app: hostname ?? '', ip, decision, reason, status });
+    deps.metrics.decisions.inc({ decision });
+  };
+  if (!app) {
+    record('deny', 404, 'anonymous', 'unknown hostname');
+    return refusal(404, { error: 'app_not_found', message: `no application is configured for hostname "${(hostname ?? '').slice(0, 253)}"` });
+  }
+  const auth = await authenticate(req.headers, app, config, deps.verifyAppToken);
+  if (auth.outcome !== 'authenticated') {
+    record('login', 302, auth.outcome === 'rejected' ? auth.who : 'anonymous', auth.outcome === 'rejected' ? auth.reason : 'no credentials');
+    const login = new URL(`${config.publicUrl}${PATH.login}${app.hostname}`);
+    login.searchParams.set('kid', app.aud);
+    login.searchParams.set('redirect_url', `https://${app.hostname}/`);
+    return {
+      status: 302,
+      headers: { location: login.toString(), [HEADER.accessAud]: app.aud, [HEADER.accessDomain]: app.hostname },
+      body: '',
+    };
+  }
+  const who = describePrincipal(auth.principal);
+  const decision = evaluatePolicy(app.policy, { principal: auth.principal, ip });
+  if (!decision.allowed) {
+    record('deny', 403, who, decision.reason);
+    return refusal(403, { error: 'access_denied', message: `${who} is not allowed to reach ${app.hostname}` });
+  }
+  record('allow', 200, who, decision.reason);
+  return { status: 200, app, principal: auth.principal };
+}
+
+function refusal(status: 403 | 404, body: EdgeRefusal): GateResult {
+  return { status, headers: {}, body: JSON.stringify(body) };
+}
+
+export function createAppGateway(deps: GatewayDeps) {
+  const wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: DEFAULTS.maxFrameBytes,
+    skipUTF8Validation: true,
+    clientTracking: false,
+  });
+
+  async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const streamId = randomUUID();
+    const result = await gate(req, deps, streamId);
+    if (result.status !== 200) return writeRawResponse(socket, result.status, result.headers, result.body);
+    if (String(req.headers.upgrade).toLowerCase() !== 'websocket') {
+      return writeRawResponse(socket, 400, {}, JSON.stringify({ error: 'bad_request', message: 'expected a WebSocket upgrade' }));
+    }
+    const { app, principal } = result;
+    const who = describePrincipal(principal);
+    let stream: http2.ClientHttp2Stream;
+    try {
+      stream = await deps.registry.openStream(app.tunnel, app.serviceAuthority, {
+        [HEADER.appHostname]: app.hostname,
+        [HEADER.identity]: JSON.stringify(identityHeader(principal)),
+        [HEADER.streamId]: streamId,
+      });
+    } catch (error) {
+      const noConnector = isAirlockError(error) && error.code === 'NO_CONNECTOR';
+      const message = isAirlockError(error) ? error.message : String(error);
+      deps.metrics.streamErrors.inc({ reason: noConnector ? 'no_connector' : 'origin_failed' });
+      deps.audit.write({ event: 'stream-end', streamId, who, app: app.hostname, bytesUp: 0, bytesDown: 0, durationMs: 0, outcome: message });
+      const body: EdgeRefusal = noConnector
+        ? { error: 'no_connector', message: `${app.hostname} is offline: no connector for it is connected to the edge` }
+        : { error: 'origin_failed', message: `${app.hostname}: ${message}` };
+      return writeRawResponse(socket, noConnector ? 503 : 502, {}, JSON.stringify(body));
+    }
+    if (socket.destroyed) {
+      stream.close();
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => relay(ws, stream, { streamId, who, app: app.hostname }));
+  }
+
+  function relay(ws: WebSocket, stream: http2.ClientHttp2Stream, about: { streamId: string; who: string; app: string }): void {
+    const started = Date.now();
+    let bytesUp = 0;
+    let bytesDown = 0;
+    deps.metrics.activeStreams.inc();
+    const tunnel = createWebSocketStream(ws, { highWaterMark: 256 * 1024 });
+    tunnel.on('data', (chunk: Buffer) => (bytesUp += chunk.length));
+    stream.on('data', (chunk: Buffer) => (bytesDown += chunk.length));
+    // The origin failing is said with close code 1011 before the pipeline tears the socket down.
+    stream.once('error', () => ws.close(CLOSE.originFailed, 'origin failed'));
+    pipeline(tunnel, stream, tunnel, (error) => {
+      deps.metrics.activeStreams.dec();
+      deps.metrics.bytes.inc({ direction: 'up' }, bytesUp);
+      deps.metrics.bytes.inc({ direction: 'down' }, bytesDown);
+      const outcome = error ? `error: ${error.message}` : 'closed';
+      deps.audit.write({ event: 'stream-end', ...about, bytesUp, bytesDown, durationMs: Date.now() - started, outcome });
+      if (!stream.destroyed) stream.close();
+    });
+  }
+
+  return { handleUpgrade, close: () => wss.close() };
+}
+
+/** What the connector learns about the user: enough for its logs and its own check, nothing secret. */
+function identityHeader(principal: Principal): Record<string, unknown> {
+  return principal.kind === 'service-token'
+    ? { kind: principal.kind, id: principal.id }
+    : { kind: principal.kind, email: principal.email, sub: principal.sub, groups: principal.groups };
+}

@@ -1,0 +1,51 @@
+// JSON-lines audit log of every access decision and of every allowed stream's end.
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
+
+export type AuditRecord =
+  | {
+      event: 'access';
+      streamId: string;
+      who: string;
+      app: string;
+      ip: string;
+      decision: 'allow' | 'deny' | 'login';
+      reason: string;
+      status: number;
+    }
+  | {
+      event: 'stream-end';
+      streamId: string;
+      who: string;
+      app: string;
+      bytesUp: number;
+      bytesDown: number;
+      durationMs: number;
+      outcome: string;
+    }
+  | { event: 'tunnel'; tunnel: string; connector: string; ip: string; decision: 'allow' | 'deny'; reason: string }
+  | { event: 'ingress-refused'; streamId: string; app: string; reason: string };
+
+export interface AuditLog {
+  write(record: AuditRecord): void;
+  close(): Promise<void>;
+}
+
+export function openAuditLog(file: string | undefined): AuditLog {
+  if (!file) return { write: () => {}, close: async () => {} };
+  let stream: WriteStream | NodeJS.WriteStream;
+  if (file === '-') stream = process.stdout;
+  else {
+    mkdirSync(dirname(file), { recursive: true });
+    stream = createWriteStream(file, { flags: 'a', mode: 0o600 });
+  }
+  return {
+    write(record) {
+      stream.write(`${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
+    },
+    close() {
+      if (stream === process.stdout) return Promise.resolve();
+      return new Promise((resolve) => (stream as WriteStream).end(resolve));
+    },
+  };
+}

@@ -1,0 +1,177 @@
+// edge.yaml: parsed, validated and resolved into the shape the edge runs on. Every error names the
+// exact path in the file and what is wrong with it (exit code 2 in the CLI).
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { isIP } from 'node:net';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { AirlockError } from '../shared/errors.js';
+import { parseDuration } from '../shared/duration.js';
+import { parseHostPort, parseServiceUrl, type HostPort } from '../shared/host.js';
+import { DEFAULTS } from '../shared/constants.js';
+import { formatIssues } from '../shared/config-errors.js';
+import { isCidr } from './cidr.js';
+
+const hostname = z
+  .string()
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, 'must be a lower-case DNS hostname');
+const secretHash = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be "sha256:" followed by 64 hex digits (see `airlock tunnel create`)');
+const duration = z.string().refine((text) => parseDuration(text) !== undefined, 'must be a duration like "30m", "24h" or "7d"');
+const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'must be 1-128 letters, digits, ".", "_" or "-"');
+
+const rule = z.union([
+  z.strictObject({ everyone: z.literal(true) }),
+  z.strictObject({ email: z.string().includes('@', { message: 'must be an email address' }) }),
+  z.strictObject({ emailDomain: hostname }),
+  z.strictObject({ group: z.string().min(1) }),
+  z.strictObject({ ip: z.string().refine(isCidr, 'must be an IP address or CIDR such as 127.0.0.0/8') }),
+  z.strictObject({ serviceToken: z.union([id, z.literal('*')]) }),
+]);
+
+const policy = z.strictObject({
+  include: z.array(rule).min(1, 'needs at least one rule: nobody is let in by default'),
+  require: z.array(rule).default([]),
+  exclude: z.array(rule).default([]),
+});
+
+const app = z.strictObject({
+  hostname,
+  aud: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/, 'must be 16-128 URL-safe characters (e.g. 64 hex digits)'),
+  tunnel: id,
+  service: z.string().refine((text) => parseServiceUrl(text) !== undefined, 'must be tcp://host:port with a port from 1 to 65535'),
+  sessionDuration: duration.default(DEFAULTS.sessionDuration),
+  policy,
+});
+
+const schema = z.strictObject({
+  listen: z.string().refine((text) => parseHostPort(text, { allowPortZero: true }) !== undefined, 'must be host:port, e.g. 0.0.0.0:443'),
+  publicUrl: z.url({ protocol: /^https$/, error: 'must be the https:// URL clients use to reach this edge' }).optional(),
+  tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }),
+  stateDir: z.string().min(1).optional(),
+  audit: z.strictObject({ file: z.string().min(1) }).optional(),
+  metrics: z.strictObject({ allow: z.array(z.string().refine(isCidr, 'must be an IP address or CIDR')) }).optional(),
+  limits: z
+    .strictObject({
+      maxConnectionsPerIp: z.number().int().min(1).optional(),
+      handshakeTimeout: duration.optional(),
+    })
+    .optional(),
+  apps: z.array(app).default([]),
+  tunnels: z.array(z.strictObject({ id, name: z.string().optional(), secretHash })).default([]),
+  serviceTokens: z.array(z.strictObject({ id, name: z.string().optional(), secretHash })).default([]),
+});
+
+export type PolicyRule = z.infer<typeof rule>;
+export type Policy = z.infer<typeof policy>;
+
+export interface AppConfig {
+  hostname: string;
+  aud: string;
+  tunnel: string;
+  service: HostPort;
+  /** `:authority` of the CONNECT stream: host:port as the connector's ingress rules name it. */
+  serviceAuthority: string;
+  sessionMs: number;
+  policy: Policy;
+}
+
+export interface EdgeConfig {
+  listen: HostPort;
+  publicUrl: string;
+  tls: { cert: string; key: string };
+  stateDir: string;
+  auditFile?: string;
+  metricsAllow: string[];
+  maxConnectionsPerIp: number;
+  handshakeTimeoutMs: number;
+  apps: Map<string, AppConfig>;
+  tunnels: Map<string, { id: string; secretHash: string }>;
+  serviceTokens: Map<string, { id: string; secretHash: string }>;
+  /** Where the file was, for messages. */
+  source: string;
+}
+
+/** Reads and validates an edge.yaml; throws AirlockError CONFIG_UNREADABLE or CONFIG_INVALID. */
+export function loadEdgeConfig(file: string): EdgeConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new AirlockError('CONFIG_UNREADABLE', `cannot read ${file}: ${(error as Error).message}`);
+  }
+  return parseEdgeConfig(text, file);
+}
+
+export function parseEdgeConfig(text: string, source: string): EdgeConfig {
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    const first = document.errors[0]!;
+    throw new AirlockError('CONFIG_INVALID', `${source}: YAML syntax error: ${first.message.split('\n')[0]}`);
+  }
+  const result = schema.safeParse(document.toJS() ?? {});
+  if (!result.success) {
+    throw new AirlockError('CONFIG_INVALID', `${source} is not a valid edge config:\n${formatIssues(result.error.issues)}`);
+  }
+  return resolveConfig(result.data, source);
+}
+
+function resolveConfig(data: z.infer<typeof schema>, source: string): EdgeConfig {
+  const base = dirname(resolve(source));
+  const problems: string[] = [];
+  const apps = new Map<string, AppConfig>();
+  const tunnels = new Map(data.tunnels.map((tunnel) => [tunnel.id, tunnel]));
+  const serviceTokens = new Map(data.serviceTokens.map((token) => [token.id, token]));
+  const seenAud = new Map<string, number>();
+
+  data.apps.forEach((entry, index) => {
+    if (apps.has(entry.hostname)) problems.push(`apps[${index}].hostname: "${entry.hostname}" is already used by another app`);
+    const previousAud = seenAud.get(entry.aud);
+    if (previousAud !== undefined) problems.push(`apps[${index}].aud: same aud as apps[${previousAud}]; each app needs its own`);
+    seenAud.set(entry.aud, index);
+    if (!tunnels.has(entry.tunnel)) problems.push(`apps[${index}].tunnel: no tunnel with id "${entry.tunnel}" under tunnels`);
+    (['include', 'require', 'exclude'] as const).forEach((kind) =>
+      entry.policy[kind].forEach((item, ruleIndex) => {
+        if ('serviceToken' in item && item.serviceToken !== '*' && !serviceTokens.has(item.serviceToken)) {
+          problems.push(`apps[${index}].policy.${kind}[${ruleIndex}].serviceToken: no service token with id "${item.serviceToken}"`);
+        }
+      }),
+    );
+    const service = parseServiceUrl(entry.service)!;
+    apps.set(entry.hostname, {
+      hostname: entry.hostname,
+      aud: entry.aud,
+      tunnel: entry.tunnel,
+      service,
+      serviceAuthority: entry.service.slice('tcp://'.length),
+      sessionMs: parseDuration(entry.sessionDuration)!,
+      policy: entry.policy,
+    });
+  });
+  duplicates(data.tunnels.map((tunnel) => tunnel.id)).forEach((index) => problems.push(`tunnels[${index}].id: duplicate id`));
+  duplicates(data.serviceTokens.map((token) => token.id)).forEach((index) => problems.push(`serviceTokens[${index}].id: duplicate id`));
+  if (problems.length > 0) {
+    throw new AirlockError('CONFIG_INVALID', `${source} is not a valid edge config:\n${problems.map((line) => `  ${line}`).join('\n')}`);
+  }
+
+  const listen = parseHostPort(data.listen, { allowPortZero: true })!;
+  const publicHost = listen.host === '0.0.0.0' || listen.host === '::' ? 'localhost' : listen.host;
+  return {
+    listen,
+    publicUrl: (data.publicUrl ?? `https://${isIP(publicHost) === 6 ? `[${publicHost}]` : publicHost}:${listen.port}`).replace(/\/$/, ''),
+    tls: { cert: resolve(base, data.tls.cert), key: resolve(base, data.tls.key) },
+    stateDir: resolve(base, data.stateDir ?? 'edge-state'),
+    ...(data.audit ? { auditFile: data.audit.file === '-' ? '-' : resolve(base, data.audit.file) } : {}),
+    metricsAllow: data.metrics?.allow ?? ['127.0.0.0/8', '::1/128'],
+    maxConnectionsPerIp: data.limits?.maxConnectionsPerIp ?? 512,
+    handshakeTimeoutMs: parseDuration(data.limits?.handshakeTimeout ?? '10s')!,
+    apps,
+    tunnels,
+    serviceTokens,
+    source,
+  };
+}
+
+function duplicates(values: string[]): number[] {
+  const seen = new Set<string>();
+  return values.flatMap((value, index) => (seen.has(value) ? [index] : (seen.add(value), [])));
+}

@@ -1,0 +1,176 @@
+// The edge process: one HTTPS/WSS server carrying client tunnels, connector connections, health,
+// metrics and (with SSO) the /cdn-cgi/access endpoints.
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import { DEFAULTS, PATH } from '../shared/constants.js';
+import { AirlockError } from '../shared/errors.js';
+import { formatHostPort } from '../shared/host.js';
+import { silentLogger, type Logger } from '../shared/logger.js';
+import { openAuditLog } from './audit-log.js';
+import type { AppTokenVerifier } from './authenticate.js';
+import { cidrMatcher, normaliseAddress } from './cidr.js';
+import type { EdgeConfig } from './config.js';
+import { createAppGateway, gate } from './app-gateway.js';
+import { createEdgeMetrics } from './metrics.js';
+import { writeRawResponse } from './raw-response.js';
+import { handleTunnelUpgrade } from './tunnel-endpoint.js';
+import { TunnelRegistry } from './tunnel-registry.js';
+
+/** Handles /cdn-cgi/access/* (SSO); resolves true when it answered the request. */
+export type AccessRoutes = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
+export interface EdgeOptions {
+  config: EdgeConfig;
+  log?: Logger;
+  verifyAppToken?: AppTokenVerifier;
+  accessRoutes?: AccessRoutes;
+}
+
+export interface RunningEdge {
+  /** host:port actually bound (useful with port 0). */
+  address: string;
+  port: number;
+  registry: TunnelRegistry;
+  /** Stops accepting, lets streams finish for up to drainMs, then closes everything. */
+  close(drainMs?: number): Promise<void>;
+}
+
+export async function startEdge({ config, log = silentLogger(), verifyAppToken, accessRoutes }: EdgeOptions): Promise<RunningEdge> {
+  const tls = readTlsFiles(config);
+  const registry = new TunnelRegistry();
+  const metrics = createEdgeMetrics();
+  const audit = openAuditLog(config.auditFile);
+  const deps = { config: () => config, registry, audit, metrics, log, ...(verifyAppToken ? { verifyAppToken } : {}) };
+  const gateway = createAppGateway(deps);
+  const metricsAllowed = cidrMatcher(config.metricsAllow);
+  const sockets = new Set<Socket>();
+  const perIp = new Map<string, number>();
+
+  const server = https.createServer({
+    ...tls,
+    minVersion: 'TLSv1.2',
+    maxHeaderSize: DEFAULTS.maxHeaderBytes,
+    headersTimeout: config.handshakeTimeoutMs,
+    requestTimeout: config.handshakeTimeoutMs * 3,
+  });
+
+  // A per-address cap on open connections keeps one client from exhausting the edge.
+  server.on('secureConnection', (socket: Socket) => {
+    const ip = normaliseAddress(socket.remoteAddress ?? '');
+    const open = (perIp.get(ip) ?? 0) + 1;
+    if (open > config.maxConnectionsPerIp) {
+      log.warn({ ip, open }, 'per-address connection limit reached');
+      socket.destroy();
+      return;
+    }
+    perIp.set(ip, open);
+    sockets.add(socket);
+    socket.once('close', () => {
+      sockets.delete(socket);
+      const left = (perIp.get(ip) ?? 1) - 1;
+      if (left <= 0) perIp.delete(ip);
+      else perIp.set(ip, left);
+    });
+  });
+  server.on('tlsClientError', (error) => log.debug({ error: error.message }, 'TLS handshake failed'));
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    handleRequest(req, res).catch((error: Error) => {
+      log.error({ error: error.message }, 'request failed');
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal', message: 'internal error' });
+      else res.destroy();
+    });
+  });
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => {});
+    const path = (req.url ?? '/').split('?')[0];
+    const work = path === PATH.tunnel ? Promise.resolve(handleTunnelUpgrade(req, socket, deps)) : gateway.handleUpgrade(req, socket, head);
+    work.catch((error: Error) => {
+      log.error({ error: error.message }, 'upgrade failed');
+      writeRawResponse(socket, 500, {}, JSON.stringify({ error: 'internal', message: 'internal error' }));
+    });
+  });
+
+  async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (path === PATH.health) {
+      return sendJson(res, 200, { status: 'ok', connectorConnections: registry.count() });
+    }
+    if (path === PATH.metrics) {
+      if (!metricsAllowed(req.socket.remoteAddress ?? '')) return sendJson(res, 403, { error: 'access_denied', message: 'metrics are not served to this address' });
+      res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      res.end(await metrics.registry.metrics());
+      return;
+    }
+    if (path.startsWith(PATH.accessPrefix)) {
+      if (accessRoutes && (await accessRoutes(req, res))) return;
+      return sendJson(res, 404, { error: 'bad_request', message: 'sign-in is not configured on this edge' });
+    }
+    const result = await gate(req, deps, randomUUID());
+    if (result.status !== 200) {
+      res.writeHead(result.status, { ...result.headers, ...(result.body ? { 'content-type': 'application/json; charset=utf-8' } : {}) });
+      res.end(req.method === 'HEAD' ? undefined : result.body);
+      return;
+    }
+    if (req.method === 'HEAD') {
+      res.writeHead(200).end();
+      return;
+    }
+    sendJson(res, 426, {
+      error: 'upgrade_required',
+      message: `${result.app.hostname} carries TCP: connect with \`airlock access tcp --hostname ${result.app.hostname} --url 127.0.0.1:PORT\``,
+    });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new AirlockError('PORT_IN_USE', `the edge cannot listen on ${formatHostPort(config.listen)}: the port is already in use`)
+          : error,
+      ),
+    );
+    server.listen(config.listen.port, config.listen.host, () => resolve());
+  });
+  const bound = server.address() as AddressInfo;
+  log.info({ listen: formatHostPort({ host: bound.address, port: bound.port }), apps: config.apps.size }, 'edge listening');
+
+  return {
+    address: formatHostPort({ host: bound.address, port: bound.port }),
+    port: bound.port,
+    registry,
+    async close(drainMs = DEFAULTS.drainTimeoutMs) {
+      server.close();
+      server.closeIdleConnections();
+      const deadline = Date.now() + drainMs;
+      while (Date.now() < deadline && registry.all().some((connection) => connection.streams > 0)) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      for (const connection of registry.all()) connection.session.destroy();
+      for (const socket of sockets) socket.destroy();
+      gateway.close();
+      await audit.close();
+    },
+  };
+}
+
+function readTlsFiles(config: EdgeConfig): { cert: Buffer; key: Buffer } {
+  const read = (file: string, what: string) => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new AirlockError('CONFIG_UNREADABLE', `${config.source}: cannot read tls.${what} ${file}: ${(error as Error).message}`);
+    }
+  };
+  return { cert: read(config.tls.cert, 'cert'), key: read(config.tls.key, 'key') };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}

@@ -1,0 +1,17 @@
+// Prometheus metrics. A registry per edge (not the global one) so several edges can share a process.
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+export function createEdgeMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'airlock_edge_' });
+  return {
+    registry,
+    decisions: new Counter({ name: 'airlock_edge_decisions_total', help: 'Access decisions by outcome', labelNames: ['decision'] as const, registers: [registry] }),
+    activeStreams: new Gauge({ name: 'airlock_edge_active_streams', help: 'Client streams being relayed', registers: [registry] }),
+    bytes: new Counter({ name: 'airlock_edge_bytes_total', help: 'Bytes relayed', labelNames: ['direction'] as const, registers: [registry] }),
+    connectorConnections: new Gauge({ name: 'airlock_edge_connector_connections', help: 'Connector connections held', labelNames: ['tunnel'] as const, registers: [registry] }),
+    streamErrors: new Counter({ name: 'airlock_edge_stream_errors_total', help: 'Streams that could not be opened or ended in error', labelNames: ['reason'] as const, registers: [registry] }),
+  };
+}
+
+export type EdgeMetrics = ReturnType<typeof createEdgeMetrics>;
