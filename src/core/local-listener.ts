@@ -2,7 +2,7 @@
 // the edge, piped both ways with stream.pipeline so backpressure and errors propagate.
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
-import { pipeline } from 'node:stream';
+import { pipeline, type Duplex } from 'node:stream';
 import { createWebSocketStream } from 'ws';
 import { DEFAULTS } from '../shared/constants.js';
 import { AirlockError, isAirlockError } from '../shared/errors.js';
@@ -51,7 +51,7 @@ export class LocalListener extends EventEmitter {
     if (this.server) throw new AirlockError('BAD_ARGUMENT', 'listener already started');
     const { local } = this.options;
     this.state = 'starting';
-    const server = net.createServer({ pauseOnConnect: true, noDelay: true }, (socket) => this.accept(socket));
+    const server = net.createServer({ pauseOnConnect: true, noDelay: true, allowHalfOpen: true }, (socket) => this.accept(socket));
     this.server = server;
     try {
       await new Promise<void>((resolve, reject) => {
@@ -143,6 +143,7 @@ export class LocalListener extends EventEmitter {
           return;
         }
         const tunnel = createWebSocketStream(ws, { highWaterMark: 256 * 1024 });
+        lingerAfterLocalEnd(tunnel);
         socket.resume();
         pipeline(socket, tunnel, socket, (error) => {
           if (error && !isBenignClose(error)) {
@@ -188,6 +189,29 @@ export class LocalListener extends EventEmitter {
   private emitEvent(event: ListenerEvent): void {
     this.emit('event', event);
   }
+}
+
+/**
+ * A WebSocket cannot half-close, so the local program's FIN (e.g. `printf 'PING\r\n' | nc -q1`)
+ * would close the tunnel before the answer comes back. Closing waits until the edge has been quiet
+ * for HALF_CLOSE_IDLE_MS, so replies (and downloads with stdin at EOF) still arrive.
+ */
+const HALF_CLOSE_IDLE_MS = 1500;
+
+function lingerAfterLocalEnd(tunnel: Duplex): void {
+  let lastReceived = Date.now();
+  tunnel.on('data', () => (lastReceived = Date.now()));
+  const closeTunnel = tunnel._final.bind(tunnel);
+  tunnel._final = (callback) => {
+    const check = () => {
+      if (tunnel.destroyed || tunnel.readableEnded) return closeTunnel(callback);
+      const quietFor = Date.now() - lastReceived;
+      if (quietFor >= HALF_CLOSE_IDLE_MS) return closeTunnel(callback);
+      setTimeout(check, HALF_CLOSE_IDLE_MS - quietFor).unref();
+    };
+    lastReceived = Math.max(lastReceived, Date.now() - HALF_CLOSE_IDLE_MS / 2);
+    check();
+  };
 }
 
 function listenError(error: NodeJS.ErrnoException, local: HostPort): AirlockError {

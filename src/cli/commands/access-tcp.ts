@@ -1,0 +1,92 @@
+// `airlock access tcp`: a local listener whose connections are tunnelled to a hostname on the edge.
+import { checkAccess } from '../../core/tunnel-dial.js';
+import { credentialHeaders, parseHeaderArgument, type Credential } from '../../core/credentials.js';
+import { resolveEdgeTarget } from '../../core/edge-target.js';
+import { LocalListener } from '../../core/local-listener.js';
+import { DEFAULTS } from '../../shared/constants.js';
+import { formatBytes } from '../../shared/duration.js';
+import { AirlockError, isAirlockError } from '../../shared/errors.js';
+import { parseHostPort } from '../../shared/host.js';
+import { onShutdown, parse, required, say } from '../args.js';
+
+const USAGE = `usage: airlock access tcp --hostname HOST --url [127.0.0.1:]PORT [options]
+
+  --hostname HOST               the application's hostname on the edge
+  --url [ADDRESS:]PORT          where to listen locally (127.0.0.1 unless an address is given)
+  --edge URL                    dial this edge instead of https://HOST:443 (development)
+  --ca FILE                     trust this CA for the edge (or set NODE_EXTRA_CA_CERTS)
+  --service-token-id ID         service token (or AIRLOCK_SERVICE_TOKEN_ID)
+  --service-token-secret SECRET (or AIRLOCK_SERVICE_TOKEN_SECRET; keeps it out of ps)
+  --token JWT                   an app token obtained elsewhere (or AIRLOCK_TOKEN)
+  --header 'Name: value'        extra request header, repeatable`;
+
+export const accessTcpOptions = {
+  hostname: { type: 'string' },
+  url: { type: 'string' },
+  edge: { type: 'string' },
+  ca: { type: 'string' },
+  'service-token-id': { type: 'string' },
+  'service-token-secret': { type: 'string' },
+  token: { type: 'string' },
+  header: { type: 'string', multiple: true },
+} as const;
+
+export function parseLocalAddress(text: string): { host: string; port: number } {
+  const local = /^\d+$/.test(text) ? parseHostPort(`${DEFAULTS.localHost}:${text}`) : parseHostPort(text.replace(/^tcp:\/\//, ''));
+  if (!local) throw new AirlockError('BAD_ARGUMENT', `--url "${text}" is not ADDRESS:PORT with a port from 1 to 65535 (e.g. 127.0.0.1:2222)`);
+  return local;
+}
+
+export function credentialFromFlags(values: Record<string, unknown>): Credential {
+  const id = (values['service-token-id'] as string | undefined) ?? process.env.AIRLOCK_SERVICE_TOKEN_ID;
+  const secret = (values['service-token-secret'] as string | undefined) ?? process.env.AIRLOCK_SERVICE_TOKEN_SECRET;
+  if (id || secret) {
+    if (!id || !secret) throw new AirlockError('BAD_ARGUMENT', 'a service token needs both --service-token-id and --service-token-secret');
+    return { kind: 'service-token', id, secret };
+  }
+  const token = (values.token as string | undefined) ?? process.env.AIRLOCK_TOKEN;
+  return token ? { kind: 'app-token', token } : { kind: 'none' };
+}
+
+/** Turns a refusal at start-up into the sentence a user needs. */
+export function explainRefusal(error: unknown, credential: Credential, hostname: string): AirlockError {
+  if (!isAirlockError(error) || error.code !== 'AUTH_REQUIRED') return error as AirlockError;
+  if (credential.kind === 'service-token') {
+    return new AirlockError('AUTH_REQUIRED', `the edge refused service token "${credential.id}" for ${hostname}: its id or secret is wrong, or it was revoked`);
+  }
+  if (credential.kind === 'app-token') {
+    return new AirlockError('AUTH_REQUIRED', `the edge refused the app token for ${hostname}: it is expired, revoked or for another application; sign in again`);
+  }
+  return new AirlockError('AUTH_REQUIRED', `${hostname} requires sign-in: pass a service token (--service-token-id/--service-token-secret) or an app token (--token)`);
+}
+
+export async function accessTcp(argv: string[]): Promise<void> {
+  const { values } = parse(argv, accessTcpOptions, USAGE);
+  if (values.help) return say(USAGE);
+  const hostname = required(values.hostname, '--hostname', USAGE).toLowerCase();
+  const local = parseLocalAddress(required(values.url, '--url', USAGE));
+  const target = resolveEdgeTarget({ hostname, ...(values.edge ? { edge: values.edge } : {}), ...(values.ca ? { caFile: values.ca } : {}) });
+  const credential = credentialFromFlags(values);
+  const headers = Object.fromEntries((values.header ?? []).map(parseHeaderArgument));
+
+  try {
+    await checkAccess({ target, headers: { ...headers, ...credentialHeaders(credential) } });
+  } catch (error) {
+    throw explainRefusal(error, credential, hostname);
+  }
+
+  const listener = new LocalListener({ target, local, credential: async () => credential, headers });
+  listener.on('event', (event) => {
+    if (event.type === 'connection-opened') say(`connection ${event.id} from ${event.remote}`);
+    if (event.type === 'connection-closed') {
+      const how = event.error ? `failed: ${event.error.message}` : 'closed';
+      say(`connection ${event.id} ${how} (sent ${formatBytes(event.bytesUp)}, received ${formatBytes(event.bytesDown)}, ${(event.durationMs / 1000).toFixed(1)} s)`);
+    }
+  });
+  const address = await listener.start();
+  say(`Listening on ${address} → ${hostname} via ${target.edgeOrigin}. Press Ctrl-C to stop.`);
+  onShutdown(async () => {
+    say('stopping');
+    await listener.stop();
+  });
+}

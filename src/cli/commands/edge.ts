@@ -1,0 +1,32 @@
+// `airlock edge --config edge.yaml`: runs the edge until SIGTERM, then drains.
+import { loadEdgeConfig } from '../../edge/config.js';
+import { startEdge } from '../../edge/edge-server.js';
+import { AirlockError } from '../../shared/errors.js';
+import { parseDuration } from '../../shared/duration.js';
+import { createLogger } from '../../shared/logger.js';
+import { onShutdown, parse, required, say } from '../args.js';
+
+const USAGE = `usage: airlock edge --config edge.yaml [--check] [--drain-timeout 30s]
+
+  --config FILE          the edge configuration (see docs/configuration.md)
+  --check                validate the configuration and exit (0 valid, 2 invalid)
+  --drain-timeout TIME   how long in-flight streams may finish after SIGTERM`;
+
+export async function edgeCommand(argv: string[]): Promise<void> {
+  const { values } = parse(argv, { config: { type: 'string', short: 'c' }, check: { type: 'boolean' }, 'drain-timeout': { type: 'string' } }, USAGE);
+  if (values.help) return say(USAGE);
+  const drainMs = parseDuration(values['drain-timeout'] ?? '30s');
+  if (drainMs === undefined) throw new AirlockError('BAD_ARGUMENT', `--drain-timeout "${values['drain-timeout']}" is not a duration like 10s`);
+  const config = loadEdgeConfig(required(values.config, '--config', USAGE));
+  if (values.check) {
+    say(`${config.source}: valid (${config.apps.size} apps, ${config.tunnels.size} tunnels, ${config.serviceTokens.size} service tokens)`);
+    return;
+  }
+  const log = createLogger('edge');
+  const edge = await startEdge({ config, log });
+  say(`edge listening on ${edge.address} (${config.publicUrl}), ${config.apps.size} apps`);
+  onShutdown(async (signal) => {
+    log.info({ signal, drainMs }, 'draining');
+    await edge.close(drainMs);
+  });
+}

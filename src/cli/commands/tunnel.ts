@@ -1,0 +1,96 @@
+// `airlock tunnel run` (the connector) and `airlock tunnel create` / `service-token create`.
+import { readFileSync } from 'node:fs';
+import { Connector } from '../../connector/connector.js';
+import { loadConnectorConfig } from '../../connector/config.js';
+import { checkIngressRules, type IngressRule } from '../../connector/ingress.js';
+import { AirlockError } from '../../shared/errors.js';
+import { parseDuration } from '../../shared/duration.js';
+import { createLogger } from '../../shared/logger.js';
+import { encodeTunnelToken, hashSecret, newSecret } from '../../shared/secrets.js';
+import { onShutdown, parse, required, say } from '../args.js';
+
+const RUN_USAGE = `usage: airlock tunnel run --edge URL --token TOKEN --url tcp://HOST:PORT [options]
+       airlock tunnel run --config connector.yaml
+
+  --edge URL             the edge's https:// URL
+  --token TOKEN          tunnel token from \`airlock tunnel create\` (or AIRLOCK_TUNNEL_TOKEN)
+  --url tcp://HOST:PORT  the one origin this connector may reach
+  --ca FILE              trust this CA for the edge
+  --connections N        connections to keep open (default 4)
+  --drain-timeout TIME   how long in-flight streams may finish after SIGTERM (default 30s)`;
+
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export async function tunnelRun(argv: string[]): Promise<void> {
+  const { values } = parse(
+    argv,
+    {
+      edge: { type: 'string' },
+      token: { type: 'string' },
+      url: { type: 'string' },
+      ca: { type: 'string' },
+      connections: { type: 'string' },
+      config: { type: 'string', short: 'c' },
+      'drain-timeout': { type: 'string' },
+    },
+    RUN_USAGE,
+  );
+  if (values.help) return say(RUN_USAGE);
+  const fromFile = values.config ? loadConnectorConfig(values.config) : undefined;
+  const edge = fromFile?.edge ?? required(values.edge, '--edge', RUN_USAGE);
+  const token = fromFile?.token ?? values.token ?? process.env.AIRLOCK_TUNNEL_TOKEN;
+  if (!token) throw new AirlockError('BAD_ARGUMENT', `--token is required (or AIRLOCK_TUNNEL_TOKEN)\n\n${RUN_USAGE}`);
+  const rules: IngressRule[] = fromFile?.rules ?? [{ service: required(values.url, '--url', RUN_USAGE) }];
+  const problems = checkIngressRules(rules);
+  if (problems.length > 0) throw new AirlockError('BAD_ARGUMENT', problems.join('\n').replace('ingress[0].service', '--url'));
+  const caFile = fromFile?.caFile ?? values.ca;
+  const connections = fromFile?.connections ?? (values.connections ? Number(values.connections) : undefined);
+  if (connections !== undefined && !(Number.isInteger(connections) && connections >= 1 && connections <= 16)) {
+    throw new AirlockError('BAD_ARGUMENT', '--connections must be a whole number from 1 to 16');
+  }
+  const drainMs = parseDuration(values['drain-timeout'] ?? '30s');
+  if (drainMs === undefined) throw new AirlockError('BAD_ARGUMENT', '--drain-timeout must be a duration like 10s');
+  let ca: Buffer | undefined;
+  if (caFile) {
+    try {
+      ca = readFileSync(caFile);
+    } catch (error) {
+      throw new AirlockError('BAD_ARGUMENT', `cannot read --ca ${caFile}: ${(error as Error).message}`);
+    }
+  }
+  const log = createLogger('connector');
+  const connector = new Connector({ edgeUrl: edge, token, rules, log, ...(ca ? { ca } : {}), ...(connections ? { connections } : {}) });
+  connector.on('fatal', (error) => {
+    say(`airlock: ${error.message}`);
+    process.exit(1);
+  });
+  connector.start();
+  say(`connector ${connector.connectorId} dialling ${edge}; origins: ${rules.map((rule) => rule.service).join(', ')}`);
+  onShutdown(async (signal) => {
+    log.info({ signal, activeStreams: connector.activeStreams }, 'draining');
+    await connector.stop(drainMs);
+  });
+}
+
+function createCredential(kind: 'tunnel' | 'service-token', argv: string[]): void {
+  const usage = `usage: airlock ${kind === 'tunnel' ? 'tunnel' : 'service-token'} create NAME`;
+  const { values, positionals } = parse(argv, {}, usage);
+  if (values.help) return say(usage);
+  const name = positionals[0];
+  if (!name || !ID_PATTERN.test(name)) throw new AirlockError('BAD_ARGUMENT', `NAME must be 1-128 letters, digits, ".", "_" or "-"\n\n${usage}`);
+  const secret = newSecret();
+  const line = `  - { id: ${name}, secretHash: "${hashSecret(secret)}" }`;
+  if (kind === 'tunnel') {
+    say(`Tunnel "${name}" created. Add this line under tunnels: in edge.yaml (only the hash is stored there):\n\n${line}\n`);
+    say('Then run the connector next to the service, with the token below (keep it secret):');
+    say(`  AIRLOCK_TUNNEL_TOKEN=<token> airlock tunnel run --edge https://EDGE --url tcp://127.0.0.1:PORT\n`);
+    process.stdout.write(`${encodeTunnelToken(name, secret)}\n`);
+  } else {
+    say(`Service token "${name}" created. Add this line under serviceTokens: in edge.yaml, and name it in a policy ({ serviceToken: ${name} }):\n\n${line}\n`);
+    say('The client sends it as Cf-Access-Client-Id / Cf-Access-Client-Secret (keep the secret secret):');
+    process.stdout.write(`AIRLOCK_SERVICE_TOKEN_ID=${name}\nAIRLOCK_SERVICE_TOKEN_SECRET=${secret}\n`);
+  }
+}
+
+export const tunnelCreate = (argv: string[]) => createCredential('tunnel', argv);
+export const serviceTokenCreate = (argv: string[]) => createCredential('service-token', argv);

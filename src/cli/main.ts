@@ -1,0 +1,53 @@
+// The `airlock` command: dispatch to subcommands, print errors as sentences, exit with a code.
+import { exitCodeFor, isAirlockError } from '../shared/errors.js';
+import { accessTcp } from './commands/access-tcp.js';
+import { edgeCommand } from './commands/edge.js';
+import { serviceTokenCreate, tunnelCreate, tunnelRun } from './commands/tunnel.js';
+import { runDemo } from './demo/run-demo.js';
+
+type Command = (argv: string[]) => Promise<void> | void;
+
+const COMMANDS: Record<string, Command> = {
+  'access tcp': accessTcp,
+  edge: edgeCommand,
+  'tunnel run': tunnelRun,
+  'tunnel create': tunnelCreate,
+  'service-token create': serviceTokenCreate,
+  demo: runDemo,
+};
+
+const USAGE = `usage: airlock COMMAND [options]   (airlock COMMAND --help for details)
+
+  access tcp            listen locally and tunnel each connection to a hostname on the edge
+  edge                  run the edge (policy, sign-in, routing)
+  tunnel run            run a connector next to a private service
+  tunnel create NAME    make a tunnel token and the edge.yaml line for it
+  service-token create NAME   make a service token for scripts and CI
+  demo                  run the whole chain on this machine`;
+
+function findCommand(argv: string[]): [Command, string[]] | undefined {
+  for (const words of [2, 1]) {
+    const command = COMMANDS[argv.slice(0, words).join(' ')];
+    if (command) return [command, argv.slice(words)];
+  }
+  return undefined;
+}
+
+async function main(argv: string[]): Promise<void> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    process.stderr.write(`${USAGE}\n`);
+    return;
+  }
+  const found = findCommand(argv);
+  if (!found) {
+    process.stderr.write(`airlock: unknown command "${argv.slice(0, 2).join(' ')}"\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  await found[0](found[1]);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (isAirlockError(error)) process.stderr.write(`airlock: ${error.message}\n`);
+  else process.stderr.write(`airlock: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
+  process.exit(exitCodeFor(error));
+});

@@ -1,0 +1,62 @@
+// connector.yaml: edge URL, tunnel token (or a file holding it), CA, connection count, ingress rules.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { AirlockError } from '../shared/errors.js';
+import { formatIssues } from '../shared/config-errors.js';
+import { checkIngressRules, type IngressRule } from './ingress.js';
+
+const schema = z
+  .strictObject({
+    edge: z.url({ protocol: /^https$/, error: 'must be the https:// URL of the edge' }),
+    token: z.string().min(1).optional(),
+    tokenFile: z.string().min(1).optional(),
+    ca: z.string().min(1).optional(),
+    connections: z.number().int().min(1).max(16).optional(),
+    ingress: z.array(z.strictObject({ hostname: z.string().min(1).optional(), service: z.string().min(1) })),
+  })
+  .refine((value) => value.token !== undefined || value.tokenFile !== undefined, { message: 'needs token or tokenFile', path: ['token'] });
+
+export interface ConnectorConfig {
+  edge: string;
+  token: string;
+  caFile?: string;
+  connections?: number;
+  rules: IngressRule[];
+}
+
+export function loadConnectorConfig(file: string): ConnectorConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new AirlockError('CONFIG_UNREADABLE', `cannot read ${file}: ${(error as Error).message}`);
+  }
+  const document = parseDocument(text, { uniqueKeys: true });
+  if (document.errors.length > 0) {
+    throw new AirlockError('CONFIG_INVALID', `${file}: YAML syntax error: ${document.errors[0]!.message.split('\n')[0]}`);
+  }
+  const result = schema.safeParse(document.toJS() ?? {});
+  if (!result.success) throw new AirlockError('CONFIG_INVALID', `${file} is not a valid connector config:\n${formatIssues(result.error.issues)}`);
+  const data = result.data;
+  const rules: IngressRule[] = data.ingress.map((rule) => ({ ...(rule.hostname ? { hostname: rule.hostname } : {}), service: rule.service }));
+  const problems = checkIngressRules(rules);
+  if (problems.length > 0) throw new AirlockError('CONFIG_INVALID', `${file} is not a valid connector config:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  const base = dirname(resolve(file));
+  let token = data.token;
+  if (token === undefined) {
+    try {
+      token = readFileSync(resolve(base, data.tokenFile!), 'utf8').trim();
+    } catch (error) {
+      throw new AirlockError('CONFIG_UNREADABLE', `${file}: cannot read tokenFile: ${(error as Error).message}`);
+    }
+  }
+  return {
+    edge: data.edge,
+    token,
+    ...(data.ca ? { caFile: resolve(base, data.ca) } : {}),
+    ...(data.connections ? { connections: data.connections } : {}),
+    rules,
+  };
+}
