@@ -77,7 +77,7 @@ export class SigningKeys implements VerificationKeys {
 
   /** Creates a new current key. Older keys stay published until retire(), so live tokens keep verifying. */
   async rotate(): Promise<SigningKey> {
-    const { privateKey, publicKey } = await generateKeyPair(SSO.tokenAlgorithm, { extractable: true });
+    const { privateKey } = await generateKeyPair(SSO.tokenAlgorithm, { extractable: true });
     const privateJwk = await exportJWK(privateKey);
     // The thumbprint (RFC 7638) names the key by its content: stable across restarts, never a URL.
     const kid = await calculateJwkThumbprint(privateJwk);

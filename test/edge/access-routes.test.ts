@@ -233,11 +233,11 @@ describe('access routes: browser flow, certs, logout', () => {
   });
 
   test('logout with a forged token revokes nothing', async () => {
-    const before = rig.revoked.size;
+    const revokedBefore = rig.revoked.size;
     const forged = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"aud":["aud-redis"],"sid":"x"}').toString('base64url')}.`;
     const response = await step(new CookieJar(rig.ca), `${rig.edgeOrigin}${PATH.logout}`, { method: 'POST', headers: { [HEADER.accessToken]: forged } });
     assert.deepEqual(JSON.parse(response.text), { signed_out: false });
-    assert.equal(rig.revoked.size, before);
+    assert.equal(rig.revoked.size, revokedBefore);
   });
 
   test('paths outside /cdn-cgi/access/ are not handled', async () => {
