@@ -184,7 +184,7 @@ export function createAccessRoutes(deps: AccessRoutesDeps): (req: IncomingMessag
     if (!url.pathname.startsWith(PATH.accessPrefix)) return false;
     try {
       if (url.pathname.startsWith(PATH.login) && req.method === 'GET') {
-        await browserLogin(res, decodeURIComponent(url.pathname.slice(PATH.login.length)).toLowerCase(), url.searchParams);
+        await browserLogin(res, safeDecode(url.pathname.slice(PATH.login.length)).toLowerCase(), url.searchParams);
       } else if (url.pathname === PATH.cli && req.method === 'GET') await cli(res, url.searchParams);
       else if (url.pathname === PATH.callback && req.method === 'GET') await callback(req, res, url);
       else if (url.pathname === PATH.token) await token(req, res);
@@ -225,6 +225,14 @@ function readCookie(req: IncomingMessage, name: string): string | undefined {
     if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
   }
   return undefined;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text; // malformed %-escapes: not a hostname, so the lookup below answers 404
+  }
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {

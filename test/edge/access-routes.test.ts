@@ -199,6 +199,11 @@ describe('access routes: browser flow, certs, logout', () => {
     assert.match(response.text, /nope\.internal/);
   });
 
+  test('answers 404 for a malformed hostname in the path', async () => {
+    const response = await step(new CookieJar(rig.ca), `${rig.edgeOrigin}${PATH.login}%E0%A4%A`);
+    assert.equal(response.status, 404);
+  });
+
   test('certs publishes the JWKS (public keys only)', async () => {
     const response = await step(new CookieJar(rig.ca), `${rig.edgeOrigin}${PATH.certs}`);
     assert.equal(response.status, 200);
