@@ -58,3 +58,25 @@ export const DEFAULTS = {
 
 /** WebSocket close codes (RFC 6455 §7.4.1). */
 export const CLOSE = { normal: 1000, originFailed: 1011 } as const;
+
+/** Single sign-on (DESIGN.md "Login"; issue 5). */
+export const SSO = {
+  /** App tokens larger than this are refused before any parsing: a real one is under 1 KB. */
+  maxTokenBytes: 8 * 1024,
+  /** The only signing algorithm issued and accepted (RFC 8725 §3.1: an explicit allow-list). */
+  tokenAlgorithm: 'ES256',
+  tokenType: 'app',
+  /** One-time codes handed to the native app's loopback listener (RFC 8252 §7.3). */
+  loginCodeTtlMs: 60_000,
+  /** In-flight browser logins (state, nonce, PKCE verifier) kept server-side this long. */
+  loginStateTtlMs: 10 * 60_000,
+  /** Cookie that names an in-flight browser login; HttpOnly, SameSite=Lax so the IdP's redirect carries it. */
+  loginStateCookie: 'airlock_login',
+  /** A stored token is reused until exp minus this margin, so it never expires mid-handshake. */
+  tokenReuseMarginMs: 60_000,
+  loopbackCallbackPath: '/callback',
+  loopbackTimeoutMs: 5 * 60_000,
+  keychainService: 'airlock',
+  /** Claim names in the IdP's ID token, overridable per IdP (edge.yaml idp.groupsClaim). */
+  defaultGroupsClaim: 'groups',
+} as const;

@@ -13,7 +13,16 @@ export type AirlockErrorCode =
   | 'PORT_IN_USE'
   | 'BAD_ARGUMENT'
   | 'TUNNEL_AUTH_FAILED'
-  | 'EDGE_ERROR';
+  | 'EDGE_ERROR'
+  // Single sign-on (issue 5). TOKEN_* carry details.reason, a stable sub-code naming the exact check that failed.
+  | 'TOKEN_INVALID'
+  | 'TOKEN_EXPIRED'
+  | 'TOKEN_REVOKED'
+  | 'IDP_UNREACHABLE'
+  | 'IDP_ERROR'
+  | 'LOGIN_FAILED'
+  | 'LOGIN_TIMEOUT'
+  | 'KEYCHAIN_UNAVAILABLE';
 
 export class AirlockError extends Error {
   override readonly name = 'AirlockError';

@@ -1,0 +1,177 @@
+// Native-app sign-in (RFC 8252; DESIGN.md "Login"): a one-shot http listener on 127.0.0.1:RANDOM,
+// the system browser at the edge's PATH.cli, a one-time code back on /callback, and the code +
+// PKCE verifier exchanged for an app token over TLS.
+//
+// Integration (CLI `airlock access login`, LocalListener's onAuthRequired, Electron main):
+//   const { token, expiresAt } = await loginWithBrowser({
+//     edgeOrigin: target.edgeOrigin, aud, hostname, ca: target.ca,
+//     openBrowser: async (url) => { try { await open(url); return true; } catch { return false; } },
+//     print: (message) => console.error(message),
+//   });
+//   await tokenStore.set(target.edgeOrigin, aud, token);
+// Errors: LOGIN_TIMEOUT (nobody finished in time), LOGIN_FAILED (the edge refused the code),
+// EDGE_UNREACHABLE / TLS_FAILED (the token request could not be made).
+import { createHash, randomBytes } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { DEFAULTS, PATH, SSO } from '../shared/constants.js';
+import { AirlockError, EGRESS_HINT } from '../shared/errors.js';
+
+export interface LoopbackLoginOptions {
+  /** https://EDGE[:port], as resolved by resolveEdgeTarget(). */
+  edgeOrigin: string;
+  aud: string;
+  /** The application, for messages and the browser page. */
+  hostname: string;
+  /** Extra CA to trust for the edge (development); the system store otherwise. */
+  ca?: Buffer | string;
+  /** Opens the system browser; false (or a throw) means headless: the URL is printed instead. */
+  openBrowser: (url: string) => Promise<boolean>;
+  print: (message: string) => void;
+  timeoutMs?: number;
+}
+
+export interface LoginResult {
+  token: string;
+  expiresAt: Date;
+}
+
+export async function loginWithBrowser(options: LoopbackLoginOptions): Promise<LoginResult> {
+  const timeoutMs = options.timeoutMs ?? SSO.loopbackTimeoutMs;
+  const state = randomBytes(32).toString('base64url');
+  const codeVerifier = randomBytes(32).toString('base64url');
+  const codeChallenge = createHash('sha256').update(codeVerifier).digest('base64url');
+
+  const server = http.createServer();
+  server.requestTimeout = 30_000;
+  // RFC 8252 §8.3: the loopback IP literal, not "localhost", which may resolve elsewhere or to ::1 only.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, DEFAULTS.localHost, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const redirectUrl = `http://${DEFAULTS.localHost}:${port}${SSO.loopbackCallbackPath}`;
+  const loginUrl = new URL(PATH.cli, options.edgeOrigin);
+  loginUrl.search = new URLSearchParams({ aud: options.aud, redirect_url: redirectUrl, state, code_challenge: codeChallenge, code_challenge_method: 'S256' }).toString();
+
+  try {
+    return await new Promise<LoginResult>((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        settled = true;
+        reject(new AirlockError('LOGIN_TIMEOUT', `sign-in timed out after ${describeDuration(timeoutMs)}; run \`airlock access login ${options.hostname}\` to try again`));
+      }, timeoutMs);
+
+      server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+        const refusal = refuseRequest(req, state);
+        if (refusal) return page(res, refusal.status, refusal.title, refusal.message);
+        if (settled) return page(res, 409, 'Sign-in already finished', 'This sign-in has already finished. You may close this tab.');
+        settled = true;
+        clearTimeout(timer);
+        const code = new URL(req.url!, redirectUrl).searchParams.get('code')!;
+        exchangeCode(options, code, codeVerifier).then(
+          (result) => {
+            page(res, 200, `Signed in to ${options.hostname}`, `Signed in to ${options.hostname} — you may close this tab.`);
+            resolve(result);
+          },
+          (error: AirlockError) => {
+            page(res, 502, 'Sign-in failed', `${error.message}`);
+            reject(error);
+          },
+        );
+      });
+
+      void openOrPrint(options, loginUrl.href);
+    });
+  } finally {
+    server.close();
+    server.closeIdleConnections();
+  }
+}
+
+/** Why a request to the loopback listener is not the edge's redirect, or undefined when it is. */
+function refuseRequest(req: http.IncomingMessage, state: string): { status: number; title: string; message: string } | undefined {
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  if (req.method !== 'GET' || url.pathname !== SSO.loopbackCallbackPath) return { status: 404, title: 'Not found', message: 'Nothing here.' };
+  // The edge's redirect is a top-level navigation: no Origin header. A script on some web page
+  // (fetch, img, form POST) carries one, or announces a non-navigation fetch mode.
+  const origin = req.headers.origin;
+  const mode = req.headers['sec-fetch-mode'];
+  if ((origin !== undefined && origin !== 'null') || (mode !== undefined && mode !== 'navigate')) {
+    return { status: 403, title: 'Refused', message: 'This request did not come from the Airlock sign-in page.' };
+  }
+  if (url.searchParams.get('state') !== state || !url.searchParams.get('code')) {
+    return { status: 400, title: 'Sign-in link mismatch', message: 'This link does not belong to the sign-in in progress. Go back to the application and start again.' };
+  }
+  return undefined;
+}
+
+async function openOrPrint(options: LoopbackLoginOptions, url: string): Promise<void> {
+  let opened = false;
+  try {
+    opened = await options.openBrowser(url);
+  } catch {
+    opened = false;
+  }
+  if (opened) options.print(`Sign in to ${options.hostname} in the browser window that just opened.`);
+  else options.print(`Open this URL in a browser to sign in to ${options.hostname}:\n  ${url}`);
+}
+
+function exchangeCode(options: LoopbackLoginOptions, code: string, codeVerifier: string): Promise<LoginResult> {
+  const url = new URL(PATH.token, options.edgeOrigin);
+  const body = JSON.stringify({ code, code_verifier: codeVerifier });
+  return new Promise((resolve, reject) => {
+    const request = https.request(
+      url,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), accept: 'application/json' },
+        timeout: DEFAULTS.connectTimeoutMs,
+        ...(options.ca ? { ca: options.ca } : {}),
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', reject);
+        response.on('end', () => {
+          let answer: { token?: unknown; expires_at?: unknown; error_description?: unknown };
+          try {
+            answer = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+          } catch {
+            return reject(new AirlockError('EDGE_ERROR', `the edge answered the token request with HTTP ${response.statusCode} and no JSON`));
+          }
+          if (response.statusCode !== 200 || typeof answer.token !== 'string' || typeof answer.expires_at !== 'number') {
+            const reason = typeof answer.error_description === 'string' ? answer.error_description : `HTTP ${response.statusCode}`;
+            return reject(new AirlockError('LOGIN_FAILED', `the edge refused the sign-in code: ${reason}`));
+          }
+          resolve({ token: answer.token, expiresAt: new Date(answer.expires_at * 1000) });
+        });
+      },
+    );
+    request.on('timeout', () => request.destroy(new Error('timed out')));
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      const tls = /certificate|self[- ]signed|CERT_|SSL|TLS/i.test(`${error.code} ${error.message}`);
+      reject(
+        tls
+          ? new AirlockError('TLS_FAILED', `TLS to ${url.host} failed (${error.message}); pass the edge's CA with --ca if it uses a private CA`)
+          : new AirlockError('EDGE_UNREACHABLE', `cannot reach ${url.host} to finish sign-in (${error.code ?? error.message}); ${EGRESS_HINT}`),
+      );
+    });
+    request.end(body);
+  });
+}
+
+function page(res: http.ServerResponse, status: number, title: string, message: string): void {
+  const escape = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', connection: 'close' });
+  res.end(
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title></head>` +
+      `<body style="font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:15vh auto"><h1 style="font-size:1.25rem">${escape(title)}</h1><p>${escape(message)}</p></body></html>`,
+  );
+}
+
+function describeDuration(ms: number): string {
+  if (ms % 60_000 === 0) return `${ms / 60_000} minute${ms === 60_000 ? '' : 's'}`;
+  return `${Math.round(ms / 100) / 10} seconds`;
+}

@@ -1,0 +1,196 @@
+// Where app tokens live between connections (DESIGN.md "Login" step 4): the OS keychain through
+// keytar (service `airlock`, account `EDGE|AUD`), or — when no Secret Service is reachable, as on
+// headless Linux — a 0600 JSON file under the user's config dir, announced once through warn().
+//
+// Integration (CLI / Electron main):
+//   const store = createTokenStore({ warn: (message) => console.error(message) });
+//   await store.get(edgeOrigin, aud)        → token, or undefined when missing or within 60 s of exp
+//   await store.set(edgeOrigin, aud, token)
+//   await store.delete(edgeOrigin, aud)     // on a 302 (stale token) and on `airlock access logout`
+//   await store.clear(edgeOrigin?)          // logout from every app (of one edge)
+// Tokens are never logged. exp is read without verifying the signature: the edge verifies.
+import { randomUUID } from 'node:crypto';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { SSO } from '../shared/constants.js';
+import { AirlockError } from '../shared/errors.js';
+
+export type TokenBackend = 'keychain' | 'file';
+
+export interface TokenStoreOptions {
+  /** 'auto' (default) tries the keychain and falls back to the file. */
+  backend?: 'auto' | TokenBackend;
+  /** Keychain service name; tests use their own so they never touch a user's real entries. */
+  service?: string;
+  /** Fallback file; default $XDG_CONFIG_HOME/airlock/tokens.json (~/.config/airlock/tokens.json). */
+  file?: string;
+  warn?: (message: string) => void;
+  marginMs?: number;
+  now?: () => number;
+}
+
+export interface TokenStore {
+  get(edge: string, aud: string): Promise<string | undefined>;
+  set(edge: string, aud: string, token: string): Promise<void>;
+  delete(edge: string, aud: string): Promise<void>;
+  clear(edge?: string): Promise<void>;
+  /** Which backend is in use, once known (after the first call). */
+  backend(): Promise<TokenBackend>;
+}
+
+/** The subset of keytar used here; loaded lazily so a missing native module degrades to the file. */
+interface Keychain {
+  getPassword(service: string, account: string): Promise<string | null>;
+  setPassword(service: string, account: string, password: string): Promise<void>;
+  deletePassword(service: string, account: string): Promise<boolean>;
+  findCredentials(service: string): Promise<Array<{ account: string; password: string }>>;
+}
+
+interface Backend {
+  kind: TokenBackend;
+  read(account: string): Promise<string | undefined>;
+  write(account: string, token: string): Promise<void>;
+  remove(account: string): Promise<void>;
+  accounts(): Promise<string[]>;
+}
+
+/** A libsecret call that cannot reach a bus fails fast; a locked keyring may prompt forever. */
+const KEYCHAIN_PROBE_TIMEOUT_MS = 3_000;
+
+export function createTokenStore(options: TokenStoreOptions = {}): TokenStore {
+  const service = options.service ?? SSO.keychainService;
+  const file = options.file ?? defaultTokenFile();
+  const marginMs = options.marginMs ?? SSO.tokenReuseMarginMs;
+  const now = options.now ?? Date.now;
+  let chosen: Promise<Backend> | undefined;
+
+  const backend = () => (chosen ??= chooseBackend(options.backend ?? 'auto', service, file, options.warn ?? (() => {})));
+
+  return {
+    async get(edge, aud) {
+      const store = await backend();
+      const account = accountFor(edge, aud);
+      const token = await store.read(account);
+      if (token === undefined) return undefined;
+      const expiresAt = tokenExpiry(token);
+      if (expiresAt === undefined || expiresAt - marginMs <= now()) {
+        await store.remove(account);
+        return undefined;
+      }
+      return token;
+    },
+    async set(edge, aud, token) {
+      await (await backend()).write(accountFor(edge, aud), token);
+    },
+    async delete(edge, aud) {
+      await (await backend()).remove(accountFor(edge, aud));
+    },
+    async clear(edge) {
+      const store = await backend();
+      for (const account of await store.accounts()) {
+        if (edge === undefined || account.startsWith(`${edge}|`)) await store.remove(account);
+      }
+    },
+    async backend() {
+      return (await backend()).kind;
+    },
+  };
+}
+
+/** `EDGE|AUD`, the keychain account of DESIGN.md. */
+export function accountFor(edge: string, aud: string): string {
+  if (!edge || !aud || aud.includes('|')) throw new AirlockError('BAD_ARGUMENT', `cannot store a token for edge "${edge}" and aud "${aud}"`);
+  return `${edge}|${aud}`;
+}
+
+/** exp of a JWT in epoch ms, read without verification; undefined when the token is not a JWT. */
+export function tokenExpiry(token: string): number | undefined {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown };
+    return typeof payload.exp === 'number' && Number.isFinite(payload.exp) ? payload.exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function defaultTokenFile(): string {
+  const configHome = process.env.XDG_CONFIG_HOME || join(homedir(), '.config');
+  return join(configHome, 'airlock', 'tokens.json');
+}
+
+async function chooseBackend(wanted: 'auto' | TokenBackend, service: string, file: string, warn: (message: string) => void): Promise<Backend> {
+  if (wanted === 'file') return fileBackend(file);
+  let reason: string;
+  try {
+    const keychain = await loadKeychain();
+    // Probe once: keytar loads fine on a machine with no Secret Service and only fails on use.
+    await withTimeout(keychain.findCredentials(service), KEYCHAIN_PROBE_TIMEOUT_MS);
+    return keychainBackend(keychain, service);
+  } catch (error) {
+    reason = (error as Error).message;
+  }
+  if (wanted === 'keychain') throw new AirlockError('KEYCHAIN_UNAVAILABLE', `the OS keychain is not reachable: ${reason}`);
+  warn(`The OS keychain is not reachable (${reason}); storing sign-in tokens in ${file} (readable only by you) instead.`);
+  return fileBackend(file);
+}
+
+async function loadKeychain(): Promise<Keychain> {
+  const module = (await import('keytar')) as { default?: Keychain } & Partial<Keychain>;
+  const keychain = module.default ?? (module as Keychain);
+  if (typeof keychain.getPassword !== 'function') throw new Error('keytar did not load');
+  return keychain;
+}
+
+function keychainBackend(keychain: Keychain, service: string): Backend {
+  return {
+    kind: 'keychain',
+    read: async (account) => (await keychain.getPassword(service, account)) ?? undefined,
+    write: (account, token) => keychain.setPassword(service, account, token),
+    remove: async (account) => {
+      await keychain.deletePassword(service, account);
+    },
+    accounts: async () => (await keychain.findCredentials(service)).map((credential) => credential.account),
+  };
+}
+
+function fileBackend(file: string): Backend {
+  const load = async (): Promise<Record<string, string>> => {
+    try {
+      const parsed = JSON.parse(await readFile(file, 'utf8')) as { tokens?: Record<string, string> };
+      return parsed.tokens ?? {};
+    } catch (error) {
+      // A corrupt cache only costs a new sign-in; missing is the normal first run.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || error instanceof SyntaxError) return {};
+      throw new AirlockError('CONFIG_UNREADABLE', `cannot read the token file ${file}: ${(error as Error).message}`);
+    }
+  };
+  const save = async (tokens: Record<string, string>) => {
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+    await chmod(dirname(file), 0o700);
+    const temporary = `${file}.${randomUUID()}.tmp`;
+    await writeFile(temporary, JSON.stringify({ tokens }, null, 2), { mode: 0o600 });
+    await rename(temporary, file);
+  };
+  return {
+    kind: 'file',
+    read: async (account) => (await load())[account],
+    write: async (account, token) => save({ ...(await load()), [account]: token }),
+    remove: async (account) => {
+      const tokens = await load();
+      if (!(account in tokens)) return;
+      delete tokens[account];
+      await save(tokens);
+    },
+    accounts: async () => Object.keys(await load()),
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

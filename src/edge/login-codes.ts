@@ -1,0 +1,108 @@
+// One-time login codes for the native app flow (DESIGN.md "Login" steps 2–3): after the IdP login
+// succeeds the edge hands the loopback listener a code; the client trades it, with its PKCE
+// verifier, for an app token. Codes are single use, live 60 s and are bound to the challenge.
+//
+// Integration: access-routes.ts keeps one LoginCodes per edge process.
+//   const code = codes.create({ aud, codeChallenge, redirectUrl, identity });
+//   const grant = codes.exchange(code, codeVerifier);   // throws LOGIN_FAILED, details.reason
+// In memory on purpose: a code outliving an edge restart has no use (it lives 60 s).
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { SSO } from '../shared/constants.js';
+import { AirlockError } from '../shared/errors.js';
+
+export interface LoginIdentity {
+  sub: string;
+  email: string;
+  groups: string[];
+}
+
+export interface LoginCodeGrant {
+  aud: string;
+  /** BASE64URL(SHA256(code_verifier)), RFC 7636 §4.2 S256. */
+  codeChallenge: string;
+  redirectUrl: string;
+  identity: LoginIdentity;
+}
+
+export type LoginCodeRejection = 'malformed' | 'unknown-code' | 'replayed' | 'expired' | 'verifier';
+
+interface Entry {
+  grant: LoginCodeGrant;
+  expiresAt: number;
+}
+
+// RFC 7636 §4.1: 43–128 unreserved characters.
+const VERIFIER_PATTERN = /^[A-Za-z0-9._~-]{43,128}$/;
+const CHALLENGE_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+/** Bounds memory if someone scripts logins: far above any real login rate per 60 s. */
+const MAX_PENDING = 10_000;
+
+export class LoginCodes {
+  private readonly pending = new Map<string, Entry>();
+  /** Hashes of codes already exchanged, remembered until they would have expired, to name a replay. */
+  private readonly used = new Map<string, number>();
+  private readonly ttlMs: number;
+  private readonly now: () => number;
+
+  constructor(options: { ttlMs?: number; now?: () => number } = {}) {
+    this.ttlMs = options.ttlMs ?? SSO.loginCodeTtlMs;
+    this.now = options.now ?? Date.now;
+  }
+
+  create(grant: LoginCodeGrant): string {
+    if (!CHALLENGE_PATTERN.test(grant.codeChallenge)) {
+      throw new AirlockError('BAD_ARGUMENT', 'code_challenge must be an S256 challenge (43 base64url characters)');
+    }
+    this.sweep();
+    if (this.pending.size >= MAX_PENDING) throw new AirlockError('LOGIN_FAILED', 'too many sign-ins in progress; try again in a minute');
+    const code = randomBytes(32).toString('base64url');
+    this.pending.set(hash(code), { grant, expiresAt: this.now() + this.ttlMs });
+    return code;
+  }
+
+  /** Consumes the code whatever the outcome, so a wrong verifier cannot be retried against it. */
+  exchange(code: unknown, codeVerifier: unknown): LoginCodeGrant {
+    if (typeof code !== 'string' || code.length === 0 || code.length > 256) throw reject('malformed', 'code is missing or malformed');
+    if (typeof codeVerifier !== 'string' || !VERIFIER_PATTERN.test(codeVerifier)) {
+      throw reject('malformed', 'code_verifier is missing or not 43–128 unreserved characters (RFC 7636 §4.1)');
+    }
+    const key = hash(code);
+    const entry = this.pending.get(key);
+    if (!entry) {
+      if ((this.used.get(key) ?? 0) > this.now()) throw reject('replayed', 'this sign-in code was already used');
+      throw reject('unknown-code', 'this sign-in code is unknown');
+    }
+    this.pending.delete(key);
+    this.used.set(key, entry.expiresAt);
+    if (entry.expiresAt <= this.now()) throw reject('expired', 'this sign-in code has expired (codes live 60 seconds)');
+    const expected = Buffer.from(entry.grant.codeChallenge);
+    const actual = Buffer.from(createHash('sha256').update(codeVerifier).digest('base64url'));
+    if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) {
+      throw reject('verifier', 'code_verifier does not match the code_challenge of this sign-in');
+    }
+    return entry.grant;
+  }
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  private sweep(): void {
+    const now = this.now();
+    for (const [key, entry] of this.pending) if (entry.expiresAt <= now) this.pending.delete(key);
+    for (const [key, until] of this.used) if (until <= now) this.used.delete(key);
+  }
+}
+
+/** S256 challenge of a verifier (RFC 7636 §4.2); shared with the client side in tests. */
+export function s256(codeVerifier: string): string {
+  return createHash('sha256').update(codeVerifier).digest('base64url');
+}
+
+function hash(code: string): string {
+  return createHash('sha256').update(code).digest('base64url');
+}
+
+function reject(reason: LoginCodeRejection, message: string): AirlockError {
+  return new AirlockError('LOGIN_FAILED', `${message}; sign in again`, { reason });
+}

@@ -1,0 +1,91 @@
+// A minimal browser stand-in for tests that do not need Chromium: follows redirects by hand and
+// keeps cookies per host, so each hop of an OIDC flow can be asserted. Speaks http and https
+// (trusting the test CA given to the jar).
+import http from 'node:http';
+import https from 'node:https';
+
+export interface SimpleResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  location?: string;
+  text: string;
+}
+
+export class CookieJar {
+  private readonly cookies = new Map<string, Map<string, string>>();
+
+  constructor(readonly ca?: Buffer) {}
+
+  store(url: URL, setCookie: string[] | undefined): void {
+    for (const line of setCookie ?? []) {
+      const [pair] = line.split(';');
+      const eq = pair!.indexOf('=');
+      const name = pair!.slice(0, eq).trim();
+      const value = pair!.slice(eq + 1).trim();
+      const jar = this.cookies.get(url.host) ?? new Map<string, string>();
+      if (/max-age=0\b/i.test(line)) jar.delete(name);
+      else jar.set(name, value);
+      this.cookies.set(url.host, jar);
+    }
+  }
+
+  header(url: URL): string {
+    return [...(this.cookies.get(url.host) ?? new Map()).entries()].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+
+  get(url: URL | string, name: string): string | undefined {
+    return this.cookies.get(new URL(url).host)?.get(name);
+  }
+
+  names(url: URL | string): string[] {
+    return [...(this.cookies.get(new URL(url).host)?.keys() ?? [])];
+  }
+}
+
+export function step(jar: CookieJar, url: URL | string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<SimpleResponse> {
+  const target = new URL(url);
+  const headers: Record<string, string> = { ...init.headers };
+  const cookie = jar.header(target);
+  if (cookie) headers.cookie = cookie;
+  if (init.body !== undefined) headers['content-length'] = String(Buffer.byteLength(init.body));
+  const transport = target.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const request = transport.request(target, { method: init.method ?? 'GET', headers, ...(jar.ca ? { ca: jar.ca } : {}) }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        jar.store(target, response.headers['set-cookie']);
+        resolve({
+          status: response.statusCode ?? 0,
+          headers: response.headers,
+          ...(response.headers.location ? { location: new URL(response.headers.location, target).href } : {}),
+          text: Buffer.concat(chunks).toString('utf8'),
+        });
+      });
+    });
+    request.on('error', reject);
+    request.end(init.body);
+  });
+}
+
+/** Follows redirects until a non-redirect answer, or until `stop(url)` says the next hop is the caller's. */
+export async function follow(jar: CookieJar, url: URL | string, stop: (url: URL) => boolean = () => false): Promise<{ response?: SimpleResponse; url: URL }> {
+  let current = new URL(url);
+  for (let hops = 0; hops < 20; hops++) {
+    if (stop(current)) return { url: current };
+    const response = await step(jar, current);
+    if (response.status < 300 || response.status >= 400 || !response.location) return { response, url: current };
+    current = new URL(response.location);
+  }
+  throw new Error('too many redirects');
+}
+
+/** Fills the built-in IdP's form the way a user would. */
+export async function signInAtIdp(jar: CookieJar, loginPage: { response?: SimpleResponse; url: URL }, email: string, password: string): Promise<SimpleResponse> {
+  const action = new URL(/action="([^"]+)"/.exec(loginPage.response!.text)![1]!, loginPage.url);
+  return step(jar, action, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ email, password }).toString(),
+  });
+}
