@@ -49,8 +49,9 @@ export function serveOriginStream(
       const fields = { streamId, hostname, origin: formatHostPort(decision.origin), bytesUp: origin.bytesWritten, bytesDown: origin.bytesRead, durationMs: Date.now() - started };
       if (error && (error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') log.info({ ...fields, error: error.message }, 'stream ended with error');
       else log.debug(fields, 'stream closed');
-      // An origin failure resets the stream so the edge can tell the client (close 1011).
-      if (!stream.destroyed) stream.close(error ? http2.constants.NGHTTP2_INTERNAL_ERROR : http2.constants.NGHTTP2_NO_ERROR);
+      // An origin failure resets the stream so the edge can tell the client (close 1011). A clean end
+      // must not reset: RST_STREAM discards DATA still waiting for flow-control window (lost tail bytes).
+      if (error && !stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
       origin.destroy();
     });
   });
