@@ -36,7 +36,9 @@ export function serveOriginStream(
 
   counters.active++;
   const started = Date.now();
-  const origin = net.connect({ host: decision.origin.host, port: decision.origin.port, noDelay: true });
+  // Half-open: the origin's FIN ends only the download; with auto-end, pipeline(stream, origin) would
+  // finish early and destroy the stream under the download's last bytes.
+  const origin = net.connect({ host: decision.origin.host, port: decision.origin.port, noDelay: true, allowHalfOpen: true });
   origin.setTimeout(DEFAULTS.connectTimeoutMs, () => origin.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
   let connected = false;
   origin.once('connect', () => {
@@ -44,15 +46,25 @@ export function serveOriginStream(
     origin.setTimeout(0);
     if (stream.destroyed) return origin.destroy();
     stream.respond({ ':status': 200 });
-    pipeline(stream, origin, stream, (error) => {
-      counters.active--;
-      const fields = { streamId, hostname, origin: formatHostPort(decision.origin), bytesUp: origin.bytesWritten, bytesDown: origin.bytesRead, durationMs: Date.now() - started };
-      if (error && (error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') log.info({ ...fields, error: error.message }, 'stream ended with error');
-      else log.debug(fields, 'stream closed');
-      // An origin failure resets the stream so the edge can tell the client (close 1011). A clean end
-      // must not reset: RST_STREAM discards DATA still waiting for flow-control window (lost tail bytes).
-      if (error && !stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    let failure: Error | undefined;
+    const fail = (error: Error | null | undefined) => {
+      if (!error || failure) return;
+      failure = error;
+      // An origin failure resets the stream so the edge can tell the client (close 1011).
+      if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
       origin.destroy();
+    };
+    // Two one-way pipelines rather than pipeline(stream, origin, stream): that one destroys the stream
+    // when the origin's side ends, and the RST_STREAM discards DATA still waiting for flow-control
+    // window (the tail of a download). The stream closes when both sides are done or the edge resets it.
+    pipeline(stream, origin, fail);
+    pipeline(origin, stream, fail);
+    stream.once('close', () => {
+      counters.active--;
+      origin.destroy();
+      const fields = { streamId, hostname, origin: formatHostPort(decision.origin), bytesUp: origin.bytesWritten, bytesDown: origin.bytesRead, durationMs: Date.now() - started };
+      if (failure && (failure as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') log.info({ ...fields, error: failure.message }, 'stream ended with error');
+      else log.debug(fields, 'stream closed');
     });
   });
   origin.once('error', (error: NodeJS.ErrnoException) => {
