@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { pipeline, type Duplex } from 'node:stream';
 import { createWebSocketStream } from 'ws';
-import { DEFAULTS } from '../shared/constants.js';
+import { CLOSE, DEFAULTS } from '../shared/constants.js';
 import { AirlockError, isAirlockError } from '../shared/errors.js';
 import { formatHostPort, type HostPort } from '../shared/host.js';
 import type { ListenerEvent, ListenerStatus } from '../shared/status.js';
@@ -142,12 +142,17 @@ export class LocalListener extends EventEmitter {
           ws.close();
           return;
         }
+        // Close 1011 ends the WebSocket stream like a clean close; keep the code so the log says why.
+        let closedWith: { code: number; reason: string } | undefined;
+        ws.once('close', (code, reason) => (closedWith = { code, reason: reason.toString('utf8').slice(0, 123) }));
         const tunnel = createWebSocketStream(ws, { highWaterMark: 256 * 1024 });
         lingerAfterLocalEnd(tunnel);
         socket.resume();
         pipeline(socket, tunnel, socket, (error) => {
           if (error && !isBenignClose(error)) {
             finish(new AirlockError('ORIGIN_FAILED', `tunnel closed: ${describeClose(error)}`));
+          } else if (closedWith?.code === CLOSE.originFailed) {
+            finish(new AirlockError('ORIGIN_FAILED', `the service's origin failed mid-connection (edge closed the tunnel: ${closedWith.reason || 'origin failed'})`));
           }
           socket.destroy();
         });
