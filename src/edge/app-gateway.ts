@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type http2 from 'node:http2';
-import { pipeline, type Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
 import { CLOSE, DEFAULTS, HEADER, PATH } from '../shared/constants.js';
 import type { EdgeRefusal } from '../shared/edge-response.js';
@@ -119,20 +119,30 @@ export function createAppGateway(deps: GatewayDeps) {
     const started = Date.now();
     let bytesUp = 0;
     let bytesDown = 0;
+    let ended = false;
     deps.metrics.activeStreams.inc();
-    const tunnel = createWebSocketStream(ws, { highWaterMark: 256 * 1024 });
-    tunnel.on('data', (chunk: Buffer) => (bytesUp += chunk.length));
-    stream.on('data', (chunk: Buffer) => (bytesDown += chunk.length));
-    // The origin failing is said with close code 1011 before the pipeline tears the socket down.
-    stream.once('error', () => ws.close(CLOSE.originFailed, 'origin failed'));
-    pipeline(tunnel, stream, tunnel, (error) => {
+    const end = (outcome: string) => {
+      if (ended) return;
+      ended = true;
       deps.metrics.activeStreams.dec();
       deps.metrics.bytes.inc({ direction: 'up' }, bytesUp);
       deps.metrics.bytes.inc({ direction: 'down' }, bytesDown);
-      const outcome = error ? `error: ${error.message}` : 'closed';
       deps.audit.write({ event: 'stream-end', ...about, bytesUp, bytesDown, durationMs: Date.now() - started, outcome });
       if (!stream.destroyed) stream.close();
+    };
+    const tunnel = createWebSocketStream(ws, { highWaterMark: 256 * 1024 });
+    tunnel.on('error', () => {}); // the WebSocket's 'close' below says how it ended
+    tunnel.on('data', (chunk: Buffer) => (bytesUp += chunk.length));
+    stream.on('data', (chunk: Buffer) => (bytesDown += chunk.length));
+    // pipe(), not pipeline(): when the origin fails, the bytes already relayed and then close 1011
+    // must reach the client; pipeline() would terminate the WebSocket before either is flushed.
+    tunnel.pipe(stream);
+    stream.pipe(tunnel);
+    stream.once('error', (error) => {
+      ws.close(CLOSE.originFailed, 'origin failed');
+      end(`error: ${error.message}`);
     });
+    ws.once('close', (code) => end(code === CLOSE.normal || code === CLOSE.noStatus ? 'closed' : `closed (${code})`));
   }
 
   return { handleUpgrade, close: () => wss.close() };

@@ -57,7 +57,7 @@ export const DEFAULTS = {
 } as const;
 
 /** WebSocket close codes (RFC 6455 §7.4.1). */
-export const CLOSE = { normal: 1000, originFailed: 1011 } as const;
+export const CLOSE = { normal: 1000, noStatus: 1005, unsupportedData: 1003, originFailed: 1011 } as const;
 
 /** Single sign-on (DESIGN.md "Login"; issue 5). */
 export const SSO = {
