@@ -89,7 +89,8 @@ export class Connector extends EventEmitter {
     const sessions = [...this.sessions.values()];
     for (const session of sessions) session.close();
     const deadline = Date.now() + drainMs;
-    while (Date.now() < deadline && sessions.some((session) => !session.closed)) {
+    // `closed` turns true as soon as close() is called; a session is done once it is destroyed.
+    while (Date.now() < deadline && sessions.some((session) => !session.destroyed)) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     for (const session of sessions) session.destroy();
