@@ -35,7 +35,7 @@ export function sha256(data: Buffer | string): string {
 }
 
 export interface OriginRecord {
-  kind: 'echo' | 'send';
+  kind: 'echo' | 'send' | 'upload';
   bytes: number;
   sha256: string;
   complete: boolean;
@@ -82,6 +82,27 @@ export async function startOrigin(options: { dieAfterBytes?: number } = {}): Pro
           records.push({ kind: 'echo', bytes, sha256: hash.digest('hex'), complete: true });
           socket.end();
         });
+        return;
+      }
+      if (header[0] === 0x55 && header.length >= 9) {
+        // 'U' + uint64 N: receive N bytes, answer with their sha256 (32 bytes), then FIN.
+        socket.off('data', onData);
+        const total = Number(header.readBigUInt64BE(1));
+        const hash = createHash('sha256');
+        let bytes = 0;
+        const take = (chunk: Buffer) => {
+          const part = chunk.subarray(0, total - bytes);
+          hash.update(part);
+          bytes += part.length;
+          if (bytes === total) {
+            socket.off('data', take);
+            const digest = hash.digest();
+            records.push({ kind: 'upload', bytes, sha256: digest.toString('hex'), complete: true });
+            socket.end(digest);
+          }
+        };
+        if (header.length > 9) take(header.subarray(9));
+        socket.on('data', take);
         return;
       }
       if (header[0] === 0x53 && header.length >= 13) {
@@ -216,4 +237,39 @@ export async function echoRoundTrip(port: number, size = 256 * 1024, timeoutMs =
     socket.destroy();
   }
   return { sent: sha256(payload), received: sha256(Buffer.concat(chunks)), bytes: received };
+}
+
+/** Uploads `total` pattern bytes; the origin answers with the sha256 of what it received. */
+export function upload(port: number, total: number, timeoutMs = 60_000): Promise<{ sent: string; received: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    const hash = createHash('sha256');
+    const header = Buffer.alloc(9);
+    header[0] = 0x55;
+    header.writeBigUInt64BE(BigInt(total), 1);
+    let answer = Buffer.alloc(0);
+    const timer = setTimeout(() => (socket.destroy(), reject(new Error(`upload of ${total} bytes timed out`))), timeoutMs);
+    socket.on('data', (data: Buffer) => {
+      answer = Buffer.concat([answer, data]);
+      if (answer.length >= 32) {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve({ sent: hash.digest('hex'), received: answer.subarray(0, 32).toString('hex') });
+      }
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      if (answer.length < 32) reject(new Error('connection closed before the origin confirmed the upload'));
+    });
+    void (async () => {
+      socket.write(header);
+      for (let sent = 0; sent < total && !socket.destroyed; ) {
+        const piece = patternAt(sent, Math.min(1024 * 1024, total - sent));
+        hash.update(piece);
+        sent += piece.length;
+        if (!socket.write(piece)) await drainOrClose(socket);
+      }
+    })();
+  });
 }
