@@ -2,7 +2,7 @@
 // CONNECT stream to a connector, then relay bytes both ways with backpressure.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type http2 from 'node:http2';
+import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
 import { CLOSE, DEFAULTS, HEADER, PATH } from '../shared/constants.js';
@@ -89,6 +89,15 @@ export function createAppGateway(deps: GatewayDeps) {
     if (String(req.headers.upgrade).toLowerCase() !== 'websocket') {
       return writeRawResponse(socket, 400, {}, JSON.stringify({ error: 'bad_request', message: 'expected a WebSocket upgrade' }));
     }
+    // Checked before a stream is opened: ws would refuse these itself, but only after the connector
+    // had dialled the origin, leaving that stream open with no client (RFC 6455 §4.2.1, §4.4).
+    if (req.headers['sec-websocket-version'] !== '13') {
+      const body = JSON.stringify({ error: 'bad_request', message: 'unsupported Sec-WebSocket-Version: this edge speaks version 13 (RFC 6455)' });
+      return writeRawResponse(socket, 400, { 'sec-websocket-version': '13' }, body);
+    }
+    if (!/^[+/0-9A-Za-z]{22}==$/.test(String(req.headers['sec-websocket-key'] ?? ''))) {
+      return writeRawResponse(socket, 400, {}, JSON.stringify({ error: 'bad_request', message: 'missing or malformed Sec-WebSocket-Key (RFC 6455 §4.1)' }));
+    }
     const { app, principal } = result;
     const who = describePrincipal(principal);
     let stream: http2.ClientHttp2Stream;
@@ -132,6 +141,11 @@ export function createAppGateway(deps: GatewayDeps) {
     };
     const tunnel = createWebSocketStream(ws, { highWaterMark: 256 * 1024 });
     tunnel.on('error', () => {}); // the WebSocket's 'close' below says how it ended
+    refuseTextFrames(ws, () => {
+      deps.log.warn({ streamId: about.streamId, app: about.app }, 'text frame refused (close 1003)');
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+      end('refused: text frame');
+    });
     tunnel.on('data', (chunk: Buffer) => (bytesUp += chunk.length));
     stream.on('data', (chunk: Buffer) => (bytesDown += chunk.length));
     // pipe(), not pipeline(): when the origin fails, the bytes already relayed and then close 1011
@@ -146,6 +160,27 @@ export function createAppGateway(deps: GatewayDeps) {
   }
 
   return { handleUpgrade, close: () => wss.close() };
+}
+
+/**
+ * The tunnel carries raw TCP bytes in binary frames; a text frame is not ours to interpret, so it is
+ * refused with 1003 (RFC 6455 §7.4.1) and none of it is forwarded. createWebSocketStream forwards
+ * every message, so its listener is wrapped to see binary ones only.
+ */
+function refuseTextFrames(ws: WebSocket, onText: () => void): void {
+  const forwarders = ws.listeners('message') as ((data: Buffer, isBinary: boolean) => void)[];
+  ws.removeAllListeners('message');
+  let refused = false;
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    if (refused) return;
+    if (!isBinary) {
+      refused = true;
+      ws.close(CLOSE.unsupportedData, 'binary frames only');
+      onText();
+      return;
+    }
+    for (const forward of forwarders) forward.call(ws, data, isBinary);
+  });
 }
 
 /** What the connector learns about the user: enough for its logs and its own check, nothing secret. */
