@@ -16,6 +16,7 @@ import { authenticate, type AppTokenVerifier } from './authenticate.js';
 import { normaliseAddress } from './cidr.js';
 import type { AppConfig, EdgeConfig } from './config.js';
 import type { EdgeMetrics } from './metrics.js';
+import type { FailureThrottle } from './failure-throttle.js';
 import { evaluatePolicy } from './policy.js';
 import { writeRawResponse } from './raw-response.js';
 import type { TunnelRegistry } from './tunnel-registry.js';
@@ -27,11 +28,13 @@ export interface GatewayDeps {
   metrics: EdgeMetrics;
   log: Logger;
   verifyAppToken?: AppTokenVerifier;
+  /** Failed service-token attempts per address (brute-force limit); none = unlimited. */
+  serviceTokenFailures?: FailureThrottle;
 }
 
 export type GateResult =
   | { status: 200; app: AppConfig; principal: Principal }
-  | { status: 302 | 403 | 404; headers: Record<string, string>; body: string };
+  | { status: 302 | 403 | 404 | 429; headers: Record<string, string>; body: string };
 
 /** The access decision for a request on an application hostname (used for upgrades and HEAD). */
 export async function gate(req: IncomingMessage, deps: GatewayDeps, streamId: string): Promise<GateResult> {
@@ -47,7 +50,21 @@ export async function gate(req: IncomingMessage, deps: GatewayDeps, streamId: st
     record('deny', 404, 'anonymous', 'unknown hostname');
     return refusal(404, { error: 'app_not_found', message: `no application is configured for hostname "${(hostname ?? '').slice(0, 253)}"` });
   }
+  const presentsServiceToken = req.headers[HEADER.clientId] !== undefined || req.headers[HEADER.clientSecret] !== undefined;
+  const blockedMs = presentsServiceToken ? (deps.serviceTokenFailures?.blockedFor(ip) ?? 0) : 0;
+  if (blockedMs > 0) {
+    const retryAfter = String(Math.ceil(blockedMs / 1000));
+    record('deny', 429, `service-token:${String(req.headers[HEADER.clientId] ?? '').slice(0, 128)}`, 'too many failed service-token attempts from this address');
+    return {
+      status: 429,
+      headers: { 'retry-after': retryAfter },
+      body: JSON.stringify({ error: 'rate_limited', message: `too many failed service-token attempts from this address; try again in ${retryAfter} s` }),
+    };
+  }
   const auth = await authenticate(req.headers, app, config, deps.verifyAppToken);
+  if (auth.outcome === 'rejected' && presentsServiceToken && deps.serviceTokenFailures?.fail(ip)) {
+    deps.log.warn({ ip, app: app.hostname }, 'service-token failure limit reached; refusing this address for a while');
+  }
   if (auth.outcome !== 'authenticated') {
     record('login', 302, auth.outcome === 'rejected' ? auth.who : 'anonymous', auth.outcome === 'rejected' ? auth.reason : 'no credentials');
     const login = new URL(`${config.publicUrl}${PATH.login}${app.hostname}`);

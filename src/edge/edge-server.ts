@@ -16,6 +16,7 @@ import { cidrMatcher, normaliseAddress } from './cidr.js';
 import type { EdgeConfig } from './config.js';
 import { createAppGateway, gate } from './app-gateway.js';
 import { createEdgeMetrics } from './metrics.js';
+import { FailureThrottle } from './failure-throttle.js';
 import { writeRawResponse } from './raw-response.js';
 import { handleTunnelUpgrade } from './tunnel-endpoint.js';
 import { TunnelRegistry } from './tunnel-registry.js';
@@ -44,7 +45,8 @@ export async function startEdge({ config, log = silentLogger(), verifyAppToken, 
   const registry = new TunnelRegistry();
   const metrics = createEdgeMetrics();
   const audit = openAuditLog(config.auditFile);
-  const deps = { config: () => config, registry, audit, metrics, log, ...(verifyAppToken ? { verifyAppToken } : {}) };
+  const serviceTokenFailures = new FailureThrottle({ limit: DEFAULTS.serviceTokenFailuresPerMinute, windowMs: 60_000 });
+  const deps = { config: () => config, registry, audit, metrics, log, serviceTokenFailures, ...(verifyAppToken ? { verifyAppToken } : {}) };
   const gateway = createAppGateway(deps);
   const metricsAllowed = cidrMatcher(config.metricsAllow);
   const sockets = new Set<Socket>();

@@ -54,6 +54,8 @@ export const DEFAULTS = {
   /** A WebSocket message never needs to be larger than a socket read; this bounds memory per frame. */
   maxFrameBytes: 1024 * 1024,
   maxHeaderBytes: 16 * 1024,
+  /** Failed service-token attempts an address may make per minute before it is answered 429. */
+  serviceTokenFailuresPerMinute: 10,
 } as const;
 
 /** WebSocket close codes (RFC 6455 §7.4.1). */
