@@ -58,10 +58,15 @@ export async function startEdge({ config, log = silentLogger(), verifyAppToken, 
     maxHeaderSize: DEFAULTS.maxHeaderBytes,
     headersTimeout: config.handshakeTimeoutMs,
     requestTimeout: config.handshakeTimeoutMs * 3,
+    // The TLS handshake gets the same bound: a peer that never sends a ClientHello is dropped too.
+    handshakeTimeout: config.handshakeTimeoutMs,
+    // Node checks headersTimeout only this often (default 30 s), which would stretch the bound.
+    connectionsCheckingInterval: Math.min(1000, config.handshakeTimeoutMs),
   });
 
-  // A per-address cap on open connections keeps one client from exhausting the edge.
-  server.on('secureConnection', (socket: Socket) => {
+  // A per-address cap on open connections keeps one client from exhausting the edge. Counted at TCP
+  // accept, so connections that never finish the TLS handshake count as well.
+  server.on('connection', (socket: Socket) => {
     const ip = normaliseAddress(socket.remoteAddress ?? '');
     const open = (perIp.get(ip) ?? 0) + 1;
     if (open > config.maxConnectionsPerIp) {
