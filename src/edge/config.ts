@@ -11,11 +11,15 @@ import { parseHostPort, parseServiceUrl, type HostPort } from '../shared/host.js
 import { DEFAULTS } from '../shared/constants.js';
 import { formatIssues } from '../shared/config-errors.js';
 import { isCidr } from './cidr.js';
+import { isWeakSecretHash } from '../shared/secrets.js';
 
 const hostname = z
   .string()
   .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, 'must be a lower-case DNS hostname');
-const secretHash = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be "sha256:" followed by 64 hex digits (see `airlock tunnel create`)');
+const secretHash = z
+  .string()
+  .regex(/^sha256:[0-9a-f]{64}$/, 'must be "sha256:" followed by 64 hex digits (see `airlock tunnel create`)')
+  .refine((hash) => !isWeakSecretHash(hash), 'is the hash of a weak or placeholder secret; make a real one with `airlock tunnel create` or `airlock service-token create`');
 const duration = z.string().refine((text) => parseDuration(text) !== undefined, 'must be a duration like "30m", "24h" or "7d"');
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'must be 1-128 letters, digits, ".", "_" or "-"');
 

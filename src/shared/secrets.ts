@@ -10,6 +10,19 @@ export function hashSecret(secret: string): string {
   return `sha256:${createHash('sha256').update(secret, 'utf8').digest('hex')}`;
 }
 
+/**
+ * A stored hash that is known to be weak: the hash of an empty secret or of a well-known placeholder
+ * ("password", "changeme", …), or a placeholder of one repeated hex digit. A hash cannot say how
+ * random its secret was, so this refuses only what is certainly guessable; real secrets come from
+ * newSecret() (256 random bits), which is why plain SHA-256 is enough to store them.
+ */
+const WEAK_SECRETS = ['', 'password', 'secret', 'changeme', 'change-me', 'admin', 'test', 'token', 'airlock', '123456', '12345678', 'letmein', 'default', 'example'];
+const WEAK_HASHES = new Set(WEAK_SECRETS.flatMap((secret) => [secret, secret.toUpperCase()]).map(hashSecret));
+
+export function isWeakSecretHash(storedHash: string): boolean {
+  return WEAK_HASHES.has(storedHash.toLowerCase()) || /^sha256:(.)\1{63}$/i.test(storedHash);
+}
+
 export function secretMatches(secret: string, storedHash: string): boolean {
   const actual = Buffer.from(hashSecret(secret));
   const expected = Buffer.from(storedHash);
