@@ -1,6 +1,8 @@
 // The `airlock` command: dispatch to subcommands, print errors as sentences, exit with a code.
 import { exitCodeFor, isAirlockError } from '../shared/errors.js';
 import { accessTcp } from './commands/access-tcp.js';
+import { accessLogin, accessLogout, accessToken } from './commands/access-login.js';
+import { runIdpCommand } from '../idp/command.js';
 import { edgeCommand } from './commands/edge.js';
 import { serviceTokenCreate, tunnelCreate, tunnelRun } from './commands/tunnel.js';
 import { runDemo } from './demo/run-demo.js';
@@ -9,6 +11,10 @@ type Command = (argv: string[]) => Promise<void> | void;
 
 const COMMANDS: Record<string, Command> = {
   'access tcp': accessTcp,
+  'access login': accessLogin,
+  'access token': accessToken,
+  'access logout': accessLogout,
+  idp: (argv) => runIdpCommand(argv),
   edge: edgeCommand,
   'tunnel run': tunnelRun,
   'tunnel create': tunnelCreate,
@@ -19,10 +25,14 @@ const COMMANDS: Record<string, Command> = {
 const USAGE = `usage: airlock COMMAND [options]   (airlock COMMAND --help for details)
 
   access tcp            listen locally and tunnel each connection to a hostname on the edge
+  access login HOST     sign in to HOST through the browser (single sign-on)
+  access token --app HOST   print the token for HOST, for scripts
+  access logout [HOST]  end the session and forget the token
   edge                  run the edge (policy, sign-in, routing)
   tunnel run            run a connector next to a private service
   tunnel create NAME    make a tunnel token and the edge.yaml line for it
   service-token create NAME   make a service token for scripts and CI
+  idp                   run the built-in OIDC provider (development and tests only)
   demo                  run the whole chain on this machine`;
 
 function findCommand(argv: string[]): [Command, string[]] | undefined {

@@ -114,7 +114,8 @@ async function openOrPrint(options: LoopbackLoginOptions, url: string): Promise<
   } catch {
     opened = false;
   }
-  if (opened) options.print(`Sign in to ${options.hostname} in the browser window that just opened.`);
+  // xdg-open and friends can "succeed" without showing anything: the URL is always there to copy.
+  if (opened) options.print(`Sign in to ${options.hostname} in the browser window that just opened (or open this URL):\n  ${url}`);
   else options.print(`Open this URL in a browser to sign in to ${options.hostname}:\n  ${url}`);
 }
 
