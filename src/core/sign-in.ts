@@ -8,6 +8,8 @@ import { loginWithBrowser } from './loopback-login.js';
 import type { TokenStore } from './token-store.js';
 import { checkAccess } from './tunnel-dial.js';
 import { revokeAtEdge } from './edge-logout.js';
+import https from 'node:https';
+import { DEFAULTS, PATH } from '../shared/constants.js';
 
 export interface AppSessionOptions {
   target: EdgeTarget;
@@ -49,6 +51,9 @@ export function createAppSession(options: AppSessionOptions): AppSession {
 
   async function login(): Promise<string> {
     if (!aud) throw new AirlockError('AUTH_REQUIRED', `the edge did not name the application (no CF-Access-Aud header) for ${target.hostHeader}`);
+    if ((await edgeStatus(target, PATH.cli)) === 501) {
+      throw new AirlockError('AUTH_REQUIRED', `${target.hostHeader} needs credentials and its edge has no single sign-on: pass a service token (--service-token-id and --service-token-secret)`);
+    }
     await store.delete(target.edgeOrigin, aud);
     const { token } = await loginWithBrowser({
       edgeOrigin: target.edgeOrigin,
@@ -94,4 +99,28 @@ export function createAppSession(options: AppSessionOptions): AppSession {
     },
     aud: () => aud,
   };
+}
+
+/** Status of a GET on the edge itself (not on the app): used to learn whether sign-in exists. */
+function edgeStatus(target: EdgeTarget, path: string): Promise<number> {
+  const url = new URL(path, target.edgeOrigin);
+  return new Promise((resolve) => {
+    const request = https.get(
+      {
+        host: url.hostname.replace(/^\[|\]$/g, ''),
+        port: url.port,
+        path: url.pathname,
+        servername: target.servername,
+        ...(target.ca ? { ca: target.ca } : {}),
+        agent: false,
+        timeout: DEFAULTS.connectTimeoutMs,
+      },
+      (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      },
+    );
+    request.on('timeout', () => request.destroy());
+    request.on('error', () => resolve(0)); // the login itself will report an unreachable edge
+  });
 }

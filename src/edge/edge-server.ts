@@ -128,7 +128,8 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
     }
     if (path.startsWith(PATH.accessPrefix)) {
       if (accessRoutes && (await accessRoutes(req, res))) return;
-      return sendJson(res, 404, { error: 'bad_request', message: 'sign-in is not configured on this edge' });
+      // 501 tells a client not to open a browser: there is nothing to sign in to (service tokens only).
+      return sendJson(res, 501, { error: 'sso_disabled', message: 'single sign-on is not configured on this edge; use a service token' });
     }
     const result = await gate(req, deps, randomUUID());
     if (result.status !== 200) {
