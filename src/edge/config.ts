@@ -7,7 +7,7 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { AirlockError } from '../shared/errors.js';
 import { parseDuration } from '../shared/duration.js';
-import { parseHostPort, parseServiceUrl, type HostPort } from '../shared/host.js';
+import { isLoopbackHost, parseHostPort, parseServiceUrl, type HostPort } from '../shared/host.js';
 import { DEFAULTS } from '../shared/constants.js';
 import { formatIssues } from '../shared/config-errors.js';
 import { isCidr } from './cidr.js';
@@ -53,7 +53,10 @@ const fromEnv = z.string().transform((text, context) =>
 );
 
 const idp = z.strictObject({
-  issuer: z.url({ error: 'must be the URL of the OIDC issuer' }),
+  // OIDC needs TLS to the issuer; plain http only for a development IdP on this machine.
+  issuer: z
+    .url({ error: 'must be the URL of the OIDC issuer' })
+    .refine((text) => new URL(text).protocol === 'https:' || isLoopbackHost(new URL(text).hostname.replace(/^\[|\]$/g, '')), 'must be https:// (plain http only on a loopback address)'),
   clientId: fromEnv.pipe(z.string().min(1)),
   clientSecret: fromEnv.pipe(z.string().min(1)),
   groupsClaim: z.string().min(1).optional(),
@@ -131,7 +134,7 @@ export function parseEdgeConfig(text: string, source: string): EdgeConfig {
     const first = document.errors[0]!;
     throw new AirlockError('CONFIG_INVALID', `${source}: YAML syntax error: ${first.message.split('\n')[0]}`);
   }
-  const result = schema.safeParse(document.toJS() ?? {});
+  const result = schema.safeParse(document.toJS() ?? {}, { reportInput: true });
   if (!result.success) {
     throw new AirlockError('CONFIG_INVALID', `${source} is not a valid edge config:\n${formatIssues(result.error.issues)}`);
   }
