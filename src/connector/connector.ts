@@ -10,9 +10,12 @@ import { DEFAULTS, HEADER, PATH, TUNNEL_UPGRADE } from '../shared/constants.js';
 import { AirlockError, EGRESS_HINT, isAirlockError } from '../shared/errors.js';
 import { H2_MAX_SESSION_MEMORY_MB, H2_SESSION_WINDOW, H2_SETTINGS } from '../shared/http2-tuning.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
+import { transportError } from '../shared/transport-errors.js';
 import { backoffDelay } from './backoff.js';
 import type { IngressRule } from './ingress.js';
 import { serveOriginStream, type StreamCounters } from './origin-streams.js';
+import { StreamVerifier } from './stream-verifier.js';
+import { decodeTunnelToken } from '../shared/secrets.js';
 
 export interface ConnectorOptions {
   edgeUrl: string;
@@ -39,6 +42,7 @@ export class Connector extends EventEmitter {
   private readonly counters: StreamCounters = { active: 0 };
   private readonly wakeups = new Set<() => void>();
   private readonly log: Logger;
+  private readonly verifier: StreamVerifier;
   private stopping = false;
   private running: Promise<void>[] = [];
 
@@ -47,7 +51,9 @@ export class Connector extends EventEmitter {
     this.connectorId = options.connectorId ?? randomUUID();
     this.log = options.log ?? silentLogger();
     this.server = http2.createServer({ settings: H2_SETTINGS, maxSessionMemory: H2_MAX_SESSION_MEMORY_MB });
-    this.server.on('stream', (stream, headers) => serveOriginStream(stream, headers, this.options.rules, this.counters, this.log));
+    const tunnelId = decodeTunnelToken(options.token)?.tunnelId ?? '';
+    this.verifier = new StreamVerifier(options.edgeUrl, tunnelId, options.ca);
+    this.server.on('stream', (stream, headers) => void serveOriginStream(stream, headers, this.options.rules, this.counters, this.log, this.verifier));
   }
 
   start(): void {
@@ -159,9 +165,7 @@ export class Connector extends EventEmitter {
         },
       });
       request.on('timeout', () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
-      request.on('error', (error: NodeJS.ErrnoException) =>
-        reject(new AirlockError('EDGE_UNREACHABLE', `cannot reach the edge at ${edge.origin} (${error.code ?? error.message}); ${EGRESS_HINT}`)),
-      );
+      request.on('error', (error: NodeJS.ErrnoException) => reject(transportError(error, edge.origin)));
       request.on('response', (response) => {
         let body = '';
         response.setEncoding('utf8');

@@ -23,8 +23,7 @@ export type AuditRecord =
       durationMs: number;
       outcome: string;
     }
-  | { event: 'tunnel'; tunnel: string; connector: string; ip: string; decision: 'allow' | 'deny'; reason: string }
-  | { event: 'ingress-refused'; streamId: string; app: string; reason: string };
+  | { event: 'tunnel'; tunnel: string; connector: string; ip: string; decision: 'allow' | 'deny'; reason: string };
 
 export interface AuditLog {
   write(record: AuditRecord): void;

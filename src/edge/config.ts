@@ -7,7 +7,7 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { AirlockError } from '../shared/errors.js';
 import { parseDuration } from '../shared/duration.js';
-import { parseHostPort, parseServiceUrl, type HostPort } from '../shared/host.js';
+import { isLoopbackHost, parseHostPort, parseServiceUrl, type HostPort } from '../shared/host.js';
 import { DEFAULTS } from '../shared/constants.js';
 import { formatIssues } from '../shared/config-errors.js';
 import { isCidr } from './cidr.js';
@@ -47,10 +47,31 @@ const app = z.strictObject({
   policy,
 });
 
+// ${NAME} in a string value is read from the environment, so secrets stay out of the file.
+const fromEnv = z.string().transform((text, context) =>
+  text.replace(/\$\{([A-Z0-9_]+)\}/g, (_, name: string) => {
+    const value = process.env[name];
+    if (value === undefined) context.addIssue({ code: 'custom', message: `environment variable ${name} is not set` });
+    return value ?? '';
+  }),
+);
+
+const idp = z.strictObject({
+  // OIDC needs TLS to the issuer; plain http only for a development IdP on this machine.
+  issuer: z
+    .url({ error: 'must be the URL of the OIDC issuer' })
+    .refine((text) => new URL(text).protocol === 'https:' || isLoopbackHost(new URL(text).hostname.replace(/^\[|\]$/g, '')), 'must be https:// (plain http only on a loopback address)'),
+  clientId: fromEnv.pipe(z.string().min(1)),
+  clientSecret: fromEnv.pipe(z.string().min(1)),
+  groupsClaim: z.string().min(1).optional(),
+  scopes: z.array(z.string().min(1)).optional(),
+});
+
 const schema = z.strictObject({
   listen: z.string().refine((text) => parseHostPort(text, { allowPortZero: true }) !== undefined, 'must be host:port, e.g. 0.0.0.0:443'),
   publicUrl: z.url({ protocol: /^https$/, error: 'must be the https:// URL clients use to reach this edge' }).optional(),
   tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }),
+  idp: idp.optional(),
   stateDir: z.string().min(1).optional(),
   audit: z.strictObject({ file: z.string().min(1) }).optional(),
   metrics: z.strictObject({ allow: z.array(z.string().refine(isCidr, 'must be an IP address or CIDR')) }).optional(),
@@ -82,7 +103,12 @@ export interface AppConfig {
 export interface EdgeConfig {
   listen: HostPort;
   publicUrl: string;
+  /** No publicUrl in the file: it follows the bound address (so port 0 gets the real port). */
+  publicUrlFromListen: boolean;
   tls: { cert: string; key: string };
+  /** The organisation's OIDC provider; without it only service tokens are accepted. */
+  idp?: z.infer<typeof idp>;
+  /** Signing keys, revocations: survives restarts. */
   stateDir: string;
   auditFile?: string;
   metricsAllow: string[];
@@ -112,7 +138,7 @@ export function parseEdgeConfig(text: string, source: string): EdgeConfig {
     const first = document.errors[0]!;
     throw new AirlockError('CONFIG_INVALID', `${source}: YAML syntax error: ${first.message.split('\n')[0]}`);
   }
-  const result = schema.safeParse(document.toJS() ?? {});
+  const result = schema.safeParse(document.toJS() ?? {}, { reportInput: true });
   if (!result.success) {
     throw new AirlockError('CONFIG_INVALID', `${source} is not a valid edge config:\n${formatIssues(result.error.issues)}`);
   }
@@ -161,8 +187,10 @@ function resolveConfig(data: z.infer<typeof schema>, source: string): EdgeConfig
   const publicHost = listen.host === '0.0.0.0' || listen.host === '::' ? 'localhost' : listen.host;
   return {
     listen,
+    publicUrlFromListen: data.publicUrl === undefined,
     publicUrl: (data.publicUrl ?? `https://${isIP(publicHost) === 6 ? `[${publicHost}]` : publicHost}:${listen.port}`).replace(/\/$/, ''),
     tls: { cert: resolve(base, data.tls.cert), key: resolve(base, data.tls.key) },
+    ...(data.idp ? { idp: data.idp } : {}),
     stateDir: resolve(base, data.stateDir ?? 'edge-state'),
     ...(data.audit ? { auditFile: data.audit.file === '-' ? '-' : resolve(base, data.audit.file) } : {}),
     metricsAllow: data.metrics?.allow ?? ['127.0.0.0/8', '::1/128'],

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startChain, SERVICE_TOKEN } from '../helpers/chain.js';
-import { waitUntil } from '../helpers/processes.js';
+import { waitUntil } from '../helpers/airlock-processes.js';
 import { download, echoRoundTrip, startOrigin } from '../helpers/transfer.js';
 import { LocalListener } from '../../src/core/local-listener.js';
 import { resolveEdgeTarget } from '../../src/core/edge-target.js';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { freePort } from '../helpers/chain.js';
 import { processChain, waitForConnections } from '../helpers/process-chain.js';
-import { stopProcess, waitUntil } from '../helpers/processes.js';
+import { stopProcess, waitUntil } from '../helpers/airlock-processes.js';
 import { download, echoRoundTrip, startOrigin, upload } from '../helpers/transfer.js';
 
 const MB = 1024 * 1024;

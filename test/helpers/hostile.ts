@@ -1,5 +1,6 @@
 // Raw TLS and hand-built WebSocket frames for the hostile-input suite, and the check every hostile
 // test ends with: a legitimate client is still served, byte for byte.
+import net from 'node:net';
 import tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
@@ -19,7 +20,7 @@ export interface RawConnection {
 }
 
 export async function rawConnect(port: number, ca: Buffer, localAddress?: string): Promise<RawConnection> {
-  const socket = tls.connect({ host: '127.0.0.1', port, ca, servername: 'localhost', ...(localAddress ? { localAddress } : {}) });
+  const socket = tls.connect({ socket: net.connect({ host: '127.0.0.1', port, ...(localAddress ? { localAddress } : {}) }), ca, servername: 'localhost' });
   socket.on('error', () => {});
   let data = Buffer.alloc(0);
   let isClosed = false;

@@ -3,7 +3,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { edgeYaml, freePort, testPki, SERVICE_TOKEN, TUNNEL, type ChainApp, type TestPki } from './chain.js';
-import { edgeConnections, logFile, recordSecrets, spawnAirlock, waitUntil, type AirlockProcess } from './processes.js';
+import { edgeConnections, logFile, recordSecrets, spawnAirlock, waitUntil, type AirlockProcess } from './airlock-processes.js';
 import { encodeTunnelToken } from '../../src/shared/secrets.js';
 
 export interface ProcessChain {

@@ -1,133 +1,103 @@
-// Real airlock processes (bin/airlock.js, built to dist/) for the fault suite. Every process's
-// output goes to a file in the suite's log directory, which test/security/log-scan.test.ts reads.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import https from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+// Child processes for tests: the airlock CLI and real servers (sshd, redis-server), each stopped
+// by its own PID when the test ends, with bounded waits on their output.
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
-const BIN = join(ROOT, 'bin/airlock.js');
+export const AIRLOCK_BIN = fileURLToPath(new URL('../../bin/airlock.js', import.meta.url));
 
-/** Shared by the whole run when scripts/run-tests.mjs sets AIRLOCK_TEST_LOG_DIR; else one per process. */
-let ownDir: string | undefined;
-export function suiteLogDir(): string {
-  const dir = process.env.AIRLOCK_TEST_LOG_DIR ?? (ownDir ??= mkdtempSync(join(tmpdir(), 'airlock-logs-')));
-  mkdirSync(dir, { recursive: true });
-  return dir;
-}
-
-/** Records the secrets a test handed out, so the log scan can prove none of them was ever printed. */
-export function recordSecrets(...secrets: string[]): void {
-  writeFileSync(join(suiteLogDir(), `secrets-${process.pid}-${randomBytes(4).toString('hex')}.json`), JSON.stringify(secrets));
-}
-
-export function logFile(name: string): string {
-  return join(suiteLogDir(), `${name}-${process.pid}-${randomBytes(3).toString('hex')}.log`);
-}
-
-export interface AirlockProcess {
-  name: string;
+export interface Running {
   child: ChildProcess;
-  pid: number;
-  /** Everything printed so far (stdout and stderr). */
   output(): string;
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Signals this process (by its PID only) unless it has already exited. */
-  signal(signal: NodeJS.Signals): void;
+  exited(timeoutMs?: number): Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export function spawnAirlock(name: string, args: string[], env: Record<string, string> = {}): AirlockProcess {
-  const file = logFile(name);
-  const log = createWriteStream(file);
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, AIRLOCK_LOG_LEVEL: 'debug', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let text = '';
-  const waiters = new Set<() => void>();
-  const onData = (data: Buffer) => {
-    log.write(data);
-    text += data.toString('utf8');
-    if (text.length > 4_000_000) text = text.slice(-2_000_000);
-    for (const wake of waiters) wake();
+export function run(command: string, args: string[], options: SpawnOptions = {}): Running {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  let output = '';
+  const listeners = new Set<() => void>();
+  const append = (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+    for (const listener of listeners) listener();
   };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  let exitedAlready = false;
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => {
-      exitedAlready = true;
-      for (const wake of waiters) wake();
-      // Let the pipes drain into the log file before it is closed.
-      setTimeout(() => log.end(() => resolve({ code, signal })), 50);
-    }),
-  );
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
+  const exit = once(child, 'exit').then(([code]) => code as number | null);
   return {
-    name,
     child,
-    pid: child.pid!,
-    output: () => text,
-    exited,
-    signal(signal) {
-      if (!exitedAlready && child.exitCode === null && child.signalCode === null) process.kill(child.pid!, signal);
-    },
-    waitFor(pattern, timeoutMs = 10_000) {
+    output: () => output,
+    waitFor(pattern, timeoutMs = 15_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
-          const match = pattern.exec(text);
-          if (match) return done(), resolve(match);
-          if (exitedAlready) return done(), reject(new Error(`${name} exited before printing ${pattern}:\n${text.slice(-2000)}`));
+          const match = output.match(pattern);
+          if (match) {
+            cleanup();
+            resolve(match);
+          }
         };
-        const timer = setTimeout(() => (done(), reject(new Error(`${name} did not print ${pattern} within ${timeoutMs} ms:\n${text.slice(-2000)}`))), timeoutMs);
-        const done = () => {
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${pattern} in output of ${command} ${args.join(' ')}:\n${output}`));
+        }, timeoutMs);
+        const onExit = () => setTimeout(() => {
+          if (!output.match(pattern)) {
+            cleanup();
+            reject(new Error(`${command} exited (${child.exitCode}) before printing ${pattern}:\n${output}`));
+          }
+        }, 50);
+        const cleanup = () => {
           clearTimeout(timer);
-          waiters.delete(check);
+          listeners.delete(check);
+          child.off('exit', onExit);
         };
-        waiters.add(check);
+        listeners.add(check);
+        child.once('exit', onExit);
         check();
       });
     },
+    async exited(timeoutMs = 15_000) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${command} still running after ${timeoutMs} ms:\n${output}`)), timeoutMs);
+      });
+      try {
+        return await Promise.race([exit, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exit;
+      clearTimeout(timer);
+    },
   };
 }
 
-/** Stops a process this test started: SIGTERM, then SIGKILL after graceMs. */
-export async function stopProcess(proc: AirlockProcess, graceMs = 3000): Promise<void> {
-  if (proc.child.exitCode !== null || proc.child.signalCode !== null) return void (await proc.exited);
-  proc.signal('SIGTERM');
-  const timer = setTimeout(() => proc.signal('SIGKILL'), graceMs);
-  await proc.exited;
+export function airlock(args: string[], env: NodeJS.ProcessEnv = {}): Running {
+  return run(process.execPath, [AIRLOCK_BIN, ...args], { env: { ...process.env, AIRLOCK_NO_BROWSER: '1', ...env } });
+}
+
+/** Runs a command to completion (bounded) and returns its exit code and output. */
+export async function runToEnd(command: string, args: string[], options: SpawnOptions & { timeoutMs?: number; input?: string } = {}) {
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], ...options });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk));
+  child.stdin?.on('error', () => {}); // a program that exits without reading its input
+  child.stdin?.end(options.input ?? '');
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+  const [code] = (await once(child, 'exit')) as [number | null];
   clearTimeout(timer);
+  return { code, stdout, stderr };
 }
 
-/** GET /healthz on the edge: how many connector connections it holds (undefined when down). */
-export function edgeConnections(port: number, ca: Buffer): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    const request = https.get({ host: '127.0.0.1', port, path: '/healthz', ca, agent: false, timeout: 1000 }, (response) => {
-      let body = '';
-      response.on('data', (chunk) => (body += chunk));
-      response.on('end', () => {
-        try {
-          resolve((JSON.parse(body) as { connectorConnections: number }).connectorConnections);
-        } catch {
-          resolve(undefined);
-        }
-      });
-    });
-    request.on('error', () => resolve(undefined));
-    request.on('timeout', () => request.destroy());
-  });
-}
-
-/** Polls until check() is true; returns the elapsed ms, or throws after timeoutMs. Bounded in time. */
-export async function waitUntil(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number, intervalMs = 50): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    if (await check()) return Date.now() - started;
-    if (Date.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
+export function hasCommand(path: string): boolean {
+  return existsSync(path);
 }

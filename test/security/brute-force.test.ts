@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { startChain, SERVICE_TOKEN } from '../helpers/chain.js';
 import { assertStillServes } from '../helpers/hostile.js';
-import { logFile, recordSecrets } from '../helpers/processes.js';
+import { logFile, recordSecrets } from '../helpers/airlock-processes.js';
 import { startOrigin } from '../helpers/transfer.js';
 import { FailureThrottle } from '../../src/edge/failure-throttle.js';
 import { HEADER } from '../../src/shared/constants.js';

@@ -10,7 +10,7 @@ import tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import { startChain, SERVICE_TOKEN, TUNNEL, type Chain } from '../helpers/chain.js';
 import { assertStillServes } from '../helpers/hostile.js';
-import { logFile, recordSecrets, waitUntil } from '../helpers/processes.js';
+import { logFile, recordSecrets, waitUntil } from '../helpers/airlock-processes.js';
 import { startOrigin, type Origin } from '../helpers/transfer.js';
 import { Connector } from '../../src/connector/connector.js';
 import { encodeTunnelToken, hashSecret, newSecret } from '../../src/shared/secrets.js';

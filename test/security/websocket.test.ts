@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { startChain, type Chain } from '../helpers/chain.js';
 import { assertStillServes, closeCode, frame, headEnd, OPCODE, rawConnect, serverFrames, statusOf, upgradeRequest } from '../helpers/hostile.js';
-import { waitUntil } from '../helpers/processes.js';
+import { waitUntil } from '../helpers/airlock-processes.js';
 import { startOrigin, type Origin } from '../helpers/transfer.js';
 
 const APP = 'echo.airlock.test';
