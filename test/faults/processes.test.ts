@@ -6,7 +6,12 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { freePort } from '../helpers/chain.js';
 import { processChain, waitForConnections } from '../helpers/process-chain.js';
-import { stopProcess, waitUntil } from '../helpers/airlock-processes.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { recordSecrets, stopProcess, waitUntil } from '../helpers/airlock-processes.js';
+import { parseEdgeConfig } from '../../src/edge/config.js';
+import { issueAppToken } from '../../src/edge/app-token.js';
+import { SigningKeys } from '../../src/edge/signing-keys.js';
 import { download, echoRoundTrip, startOrigin, upload } from '../helpers/transfer.js';
 
 const MB = 1024 * 1024;
@@ -90,10 +95,17 @@ test('kill -9 of the connector mid 100 MB transfer: clean close, listener stays 
 // Restart of the edge (issue 8, faults): connectors come back on their own, clients on their next connection.
 
 
-test('edge kill -9 and restart: 4 connector connections back within 5 s, next client connection works', async (t) => {
+test('edge kill -9 and restart: 4 connector connections back within 5 s, next client connection works, app tokens stay valid', async (t) => {
   const origin = await startOrigin();
-  const chain = await processChain([{ hostname: 'db.airlock.test', service: `tcp://127.0.0.1:${origin.port}` }]);
+  const chain = await processChain([
+    { hostname: 'db.airlock.test', service: `tcp://127.0.0.1:${origin.port}`, policy: '      include: [{ everyone: true }, { serviceToken: ci-bot }]' },
+  ]);
   let edge = await chain.startEdge();
+  // An app token signed with the key the edge persisted in its stateDir.
+  const config = parseEdgeConfig(readFileSync(chain.configFile, 'utf8'), chain.configFile);
+  const keys = await SigningKeys.open(join(config.stateDir, 'keys'));
+  const { token } = await issueAppToken({ keys, issuer: chain.edgeUrl, aud: config.apps.get('db.airlock.test')!.aud, sub: 'u1', email: 'ada@example.com', groups: [], sessionMs: 3_600_000 });
+  recordSecrets(token);
   const connector = await chain.startConnector({ connections: 4 });
   t.after(async () => {
     await stopProcess(access.proc);
@@ -103,8 +115,12 @@ test('edge kill -9 and restart: 4 connector connections back within 5 s, next cl
   });
   await waitForConnections(chain, 4);
   const access = await chain.startAccess('db.airlock.test');
-  const before = await echoRoundTrip(access.port);
-  assert.equal(before.received, before.sent);
+  const withToken = await chain.startAccess('db.airlock.test', { appToken: token });
+  t.after(() => stopProcess(withToken.proc));
+  for (const port of [access.port, withToken.port]) {
+    const before = await echoRoundTrip(port);
+    assert.equal(before.received, before.sent);
+  }
 
   edge.signal('SIGKILL');
   await edge.exited;
@@ -135,6 +151,10 @@ test('edge kill -9 and restart: 4 connector connections back within 5 s, next cl
   assert.equal(down.sha256, origin.records.find((r) => r.kind === 'send' && r.bytes === 20 * MB)?.sha256);
   const up = await upload(access.port, 20 * MB);
   assert.equal(up.received, up.sent, 'sha256 of the upload at the origin equals the client\'s');
+  // The signing key was persisted: the token issued before the restart still opens the app.
+  const tokenEcho = await echoRoundTrip(withToken.port);
+  assert.equal(tokenEcho.received, tokenEcho.sent);
+  assert.doesNotMatch(withToken.proc.output(), /failed/);
 });
 
 // The origin is down, or dies mid-stream (issue 8, faults): the stream ends with a reason the

@@ -16,7 +16,8 @@ export interface ProcessChain {
   tunnelToken: string;
   startEdge(): Promise<AirlockProcess>;
   startConnector(options?: { connections?: number; configYaml?: string; drainTimeout?: string }): Promise<AirlockProcess>;
-  startAccess(hostname: string, extra?: string[]): Promise<{ proc: AirlockProcess; port: number }>;
+  /** A local listener for hostname, with the service token, or with an app token when given. */
+  startAccess(hostname: string, options?: { appToken?: string }): Promise<{ proc: AirlockProcess; port: number }>;
   connections(): Promise<number | undefined>;
 }
 
@@ -59,12 +60,13 @@ export async function processChain(apps: ChainApp[], options: { limits?: string;
       // The token travels in the environment, never on the command line (where ps would show it).
       return spawnAirlock('connector', args, { AIRLOCK_TUNNEL_TOKEN: tunnelToken });
     },
-    async startAccess(hostname, extra = []) {
+    async startAccess(hostname, { appToken } = {}) {
       const localPort = await freePort();
+      // Credentials travel in the environment, never on the command line.
       const proc = spawnAirlock(
         'access',
-        ['access', 'tcp', '--hostname', hostname, '--url', `127.0.0.1:${localPort}`, '--edge', edgeUrl, '--ca', pki.ca, ...extra],
-        extra.includes('--token') ? {} : { AIRLOCK_SERVICE_TOKEN_ID: SERVICE_TOKEN.id, AIRLOCK_SERVICE_TOKEN_SECRET: SERVICE_TOKEN.secret },
+        ['access', 'tcp', '--hostname', hostname, '--url', `127.0.0.1:${localPort}`, '--edge', edgeUrl, '--ca', pki.ca],
+        appToken ? { AIRLOCK_TOKEN: appToken } : { AIRLOCK_SERVICE_TOKEN_ID: SERVICE_TOKEN.id, AIRLOCK_SERVICE_TOKEN_SECRET: SERVICE_TOKEN.secret },
       );
       await proc.waitFor(/Listening on/);
       return { proc, port: localPort };
