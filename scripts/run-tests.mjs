@@ -33,9 +33,19 @@ function testFiles(dir) {
     .sort();
 }
 
+// Every log and audit file the suites write goes here; the log scan runs last, over all of them.
+const LOG_SCAN = 'test/security/log-scan.test.ts';
+const logDir = mkdtempSync(join(tmpdir(), 'airlock-test-logs-'));
+
 function runNodeTests() {
   const files = testFiles('test');
-  if (files.length === 0) return;
+  const scan = files.includes(LOG_SCAN);
+  const rest = files.filter((file) => file !== LOG_SCAN);
+  if (rest.length > 0) runNodeFiles('node:test', rest);
+  if (scan) runNodeFiles('node:test log scan', [LOG_SCAN]);
+}
+
+function runNodeFiles(suite, files) {
   const countFile = join(mkdtempSync(join(tmpdir(), 'airlock-tests-')), 'counts.json');
   const result = spawnSync(
     process.execPath,
@@ -48,11 +58,11 @@ function runNodeTests() {
       '--test-reporter=./scripts/count-reporter.mjs', `--test-reporter-destination=${countFile}`,
       ...files,
     ],
-    { cwd: root, stdio: 'inherit' },
+    { cwd: root, stdio: 'inherit', env: { ...process.env, AIRLOCK_TEST_LOG_DIR: logDir } },
   );
   const counts = existsSync(countFile) ? JSON.parse(readFileSync(countFile, 'utf8')) : { passed: 0, failed: 1, skipped: 0 };
   if (result.status !== 0 && counts.failed === 0) counts.failed = 1; // a crash of the runner itself is a failure
-  add('node:test', counts);
+  add(suite, counts);
 }
 
 function runPlaywright() {
