@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { parseEdgeConfig } from '../../src/edge/config.js';
 import { airlock } from '../helpers/processes.js';
 
-const HASH = `sha256:${'a'.repeat(64)}`;
+// A real hash: one repeated digit is a placeholder, which the edge refuses as a weak secret hash.
+const HASH = 'sha256:613ee2d9054fac0a06ca941e7512c866bcb689d4fd58f2f96d26587437fbc9a5';
 const AUD = 'b'.repeat(32);
 const valid = (app = '', top = '') => `listen: 127.0.0.1:8443
 tls: { cert: edge.pem, key: edge-key.pem }
