@@ -177,6 +177,13 @@ export function createAppGateway(deps: GatewayDeps) {
       ws.close(CLOSE.originFailed, 'origin failed');
       end(`error: ${error.message}`);
     });
+    // A reset with CANCEL, or a session torn down, closes the stream before its end without an
+    // 'error'; pipe() would then leave the WebSocket open. (A clean end is always emitted first.)
+    stream.once('close', () => {
+      if (stream.readableEnded) return;
+      ws.close(CLOSE.originFailed, 'origin failed');
+      end('error: the connector closed the stream');
+    });
     ws.once('close', (code) => end(code === CLOSE.normal || code === CLOSE.noStatus ? 'closed' : `closed (${code})`));
   }
 
