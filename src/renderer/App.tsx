@@ -75,7 +75,14 @@ export function App({ client }: { client: Client }) {
       }),
     );
 
-  const updateSettings = (changes: Partial<Settings>) => void attempt(client.api.updateSettings(changes));
+  const updateSettings = (changes: Partial<Settings>) => {
+    const before = state.settings;
+    state.showSettings(changes);
+    void attempt(client.api.updateSettings(changes).catch((error: unknown) => {
+      state.showSettings(before);
+      throw error;
+    }));
+  };
 
   return (
     <div className="app">

@@ -15,7 +15,7 @@ export interface AirlockState {
 
 const LOG_KEEP = 500;
 
-export function useAirlock(client: Client): AirlockState & { reload: () => Promise<void> } {
+export function useAirlock(client: Client): AirlockState & { reload: () => Promise<void>; showSettings: (changes: Partial<Settings>) => void } {
   const [state, setState] = useState<AirlockState>({
     loaded: false,
     connected: true,
@@ -65,5 +65,8 @@ export function useAirlock(client: Client): AirlockState & { reload: () => Promi
     };
   }, [client, reload]);
 
-  return { ...state, reload };
+  /** Shows a settings change at once (controls stay responsive); the 'settings' event then confirms or corrects it. */
+  const showSettings = useCallback((changes: Partial<Settings>) => setState((previous) => ({ ...previous, settings: { ...previous.settings, ...changes } })), []);
+
+  return { ...state, reload, showSettings };
 }
