@@ -3,6 +3,9 @@
 // by the schemas below, on both sides of either transport.
 import { z } from 'zod';
 import type { ListenerState } from './status.js';
+import { API_METHOD_NAMES, IPC, UI_SOCKET_PATH, type ApiMethodName } from './api-channels.js';
+
+export { IPC, UI_SOCKET_PATH };
 
 export const RESOURCE_KINDS = ['ssh', 'postgres', 'redis', 'rdp', 'other'] as const;
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
@@ -156,7 +159,11 @@ export const requestSchemas = {
 } as const;
 
 export type ApiMethod = keyof typeof requestSchemas;
-export const API_METHODS = Object.keys(requestSchemas) as ApiMethod[];
+export const API_METHODS: readonly ApiMethod[] = API_METHOD_NAMES;
+// Compile-time check: the channel list and the schemas name exactly the same calls.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const methodListsMatch: Same<ApiMethod, ApiMethodName> = true;
+void methodListsMatch;
 export type ApiParams<M extends ApiMethod> = z.input<(typeof requestSchemas)[M]>;
 export type ApiValidParams<M extends ApiMethod> = z.output<(typeof requestSchemas)[M]>;
 
@@ -221,14 +228,7 @@ export class ApiError extends Error {
 
 export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiErrorBody };
 
-/** Electron IPC channels: one per call, one for events. Listed here and nowhere else. */
-export const IPC = {
-  invoke: 'airlock:invoke',
-  event: 'airlock:event',
-} as const;
-
-/** Browser mode: the WebSocket path and the frames it carries. */
-export const UI_SOCKET_PATH = '/api';
+/** Browser mode: the frames the WebSocket carries. */
 export interface SocketRequest {
   id: number;
   method: string;
