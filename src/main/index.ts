@@ -10,7 +10,7 @@ import { writeShortcut, type ShortcutPlatform } from '../core/desktop-shortcut.j
 import { ResourceManager, edgeOf } from '../core/resource-manager.js';
 import type { TrayCommand } from '../core/tray-menu.js';
 import { ElectronStoreStorage } from './electron-store-storage.js';
-import { noticesFor } from './notifications.js';
+import { noticesFor } from '../core/notices.js';
 import { AirlockTray } from './tray.js';
 import { createMainWindow } from './window.js';
 

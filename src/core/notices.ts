@@ -1,6 +1,6 @@
 // Desktop notifications for what the user must know without the window open: a resource came up,
 // the session expired (click to sign in again), the edge is unreachable (with the egress hint).
-import type { ApiEvent, Resource, ResourceStatus } from '../shared/api.js';
+import type { Resource, ResourceStatus } from '../shared/api.js';
 import { EGRESS_HINT } from '../shared/errors.js';
 
 export interface Notice {
@@ -28,8 +28,4 @@ export function noticesFor(previous: Map<string, ResourceStatus>, next: Resource
     }
   }
   return notices;
-}
-
-export function statusEvents(event: ApiEvent): ResourceStatus[] | undefined {
-  return event.type === 'status' ? event.data.resources : undefined;
 }
