@@ -74,7 +74,7 @@ async function start(): Promise<void> {
     if (!startedHidden && !openedAtLogin) window?.show();
   });
 
-  tray = new AirlockTray(asset(process.platform === 'darwin' ? 'trayTemplate.png' : 'tray-32.png'), runTrayCommand, showWindow);
+  tray = new AirlockTray(asset(process.platform === 'darwin' ? 'trayTemplate.png' : process.platform === 'win32' ? 'tray-16.png' : 'tray-32.png'), runTrayCommand, showWindow);
   await refreshTray();
   await manager.connectAutomatic();
   if (pendingLink) await openLink(pendingLink);
