@@ -9,6 +9,7 @@ import { deepLinkFromArgv, parseDeepLink, PROTOCOL } from '../core/deep-link.js'
 import { writeShortcut, type ShortcutPlatform } from '../core/desktop-shortcut.js';
 import { ResourceManager, edgeOf } from '../core/resource-manager.js';
 import type { TrayCommand } from '../core/tray-menu.js';
+import { APP_ORIGIN, registerAppScheme, serveRenderer } from './app-protocol.js';
 import { ElectronStoreStorage } from './electron-store-storage.js';
 import { noticesFor } from '../core/notices.js';
 import { AirlockTray } from './tray.js';
@@ -40,6 +41,7 @@ if (!app.requestSingleInstanceLock()) {
     else pendingLink = url;
   });
   app.setAsDefaultProtocolClient(PROTOCOL);
+  registerAppScheme();
   app.on('web-contents-created', (_event, contents) => contents.on('will-attach-webview', (attach) => attach.preventDefault()));
   app.whenReady().then(start, (error: unknown) => {
     console.error('Airlock failed to start:', error);
@@ -61,14 +63,15 @@ async function start(): Promise<void> {
 
   ipcMain.handle(IPC.invoke, (event, method: unknown, params: unknown) => {
     // Only our own window's top frame may call the core.
-    if (!window || event.sender !== window.webContents || event.senderFrame !== window.webContents.mainFrame) {
+    if (!window || event.sender !== window.webContents || event.senderFrame !== window.webContents.mainFrame || !event.senderFrame?.url.startsWith(`${APP_ORIGIN}/`)) {
       return { ok: false, error: { code: 'FORBIDDEN', message: 'not the Airlock window' } };
     }
     return dispatch(manager, method, params);
   });
   manager.on('event', onCoreEvent);
 
-  window = createMainWindow({ preload: join(root, 'dist', 'preload', 'index.cjs'), indexHtml: join(root, 'dist', 'renderer', 'index.html'), icon: asset('icon.png') }, () => quitting);
+  serveRenderer(join(root, 'dist', 'renderer'));
+  window = createMainWindow({ preload: join(root, 'dist', 'preload', 'index.cjs'), url: `${APP_ORIGIN}/index.html`, icon: asset('icon.png') }, () => quitting);
   const openedAtLogin = process.platform === 'darwin' && app.getLoginItemSettings().wasOpenedAtLogin;
   window.once('ready-to-show', () => {
     if (!startedHidden && !openedAtLogin) window?.show();

@@ -5,7 +5,8 @@ import { isSafeExternalUrl } from '../core/external-url.js';
 
 export interface WindowPaths {
   preload: string;
-  indexHtml: string;
+  /** The renderer's page (app://airlock/index.html). */
+  url: string;
   icon?: string;
 }
 
@@ -54,6 +55,6 @@ export function createMainWindow(paths: WindowPaths, isQuitting: () => boolean):
     window.hide();
   });
 
-  void window.loadFile(paths.indexHtml);
+  void window.loadURL(paths.url);
   return window;
 }
