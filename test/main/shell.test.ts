@@ -33,7 +33,7 @@ const until = async (check: () => boolean, what: string) => {
 const trayLabels = () => (globalThis as any).airlockTrayItems?.map((item: { label?: string }) => item.label).filter(Boolean) ?? [];
 
 before(async () => {
-  await import('../../src/main/index.ts');
+  await import('../../src/main/index.js');
   stub = (globalThis as any).electronStub;
   await until(() => stub.ipcHandlers.size === 1 && stub.trays.length === 1, 'main process started');
   const window = stub.windows[0];
