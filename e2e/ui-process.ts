@@ -4,7 +4,8 @@ import { startBrowserMode } from '../src/core/browser-mode.js';
 
 const dataFile = process.env.AIRLOCK_E2E_DATA;
 if (!dataFile) throw new Error('set AIRLOCK_E2E_DATA to the resources file');
-const ui = await startBrowserMode({ dataFile });
+const caFile = process.env.AIRLOCK_E2E_CA;
+const ui = await startBrowserMode({ dataFile, ...(caFile ? { caFile } : {}) });
 console.log(JSON.stringify({ url: ui.url, port: ui.port }));
 process.on('SIGTERM', () => {
   void ui.close().then(() => process.exit(0));

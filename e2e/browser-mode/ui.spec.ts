@@ -3,17 +3,21 @@ import { expect, test, type Page } from '@playwright/test';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import net from 'node:net';
+import { startFakeEdge, type FakeEdge } from '../../test/fixtures/fake-edge.js';
 import { freePort, poke, startEchoServer, startUiProcess, type UiProcess } from './helpers.js';
 
 const SHOTS = 'e2e/artifacts';
 const dataFile = join(mkdtempSync(join(tmpdir(), 'airlock-e2e-')), 'resources.json');
 let ui: UiProcess;
 let page: Page;
+let edge: FakeEdge;
 
 test.describe.configure({ mode: 'serial' });
 
 test.beforeAll(async ({ browser }) => {
-  ui = await startUiProcess(dataFile);
+  edge = await startFakeEdge();
+  ui = await startUiProcess(dataFile, edge.caFile);
   const context = await browser.newContext();
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: `http://127.0.0.1:${ui.port}` });
   page = await context.newPage();
@@ -24,6 +28,7 @@ test.beforeAll(async ({ browser }) => {
 test.afterAll(async () => {
   await page?.context().close();
   await ui?.stop();
+  await edge?.close();
 });
 
 async function fillForm(values: Partial<Record<'name' | 'hostname' | 'localPort' | 'edge' | 'tags', string>>, kind?: string) {
@@ -140,6 +145,30 @@ test('Enter connects the selected resource; the local address shows; a failed tu
   }
 });
 
+test('one click connects through an edge; the byte counters move', async () => {
+  await page.getByRole('button', { name: 'Add resource' }).first().click();
+  const port = await freePort();
+  await fillForm({ name: 'echo', hostname: 'echo.example.com', localPort: String(port), edge: edge.url });
+  await page.getByRole('button', { name: 'Add resource', exact: true }).last().click();
+  const row = page.locator('.resource[data-name="echo"]');
+  await row.getByRole('switch').click();
+  await expect(row.getByTestId('local-address')).toHaveText(`127.0.0.1:${port}`);
+
+  const socket = net.connect(port, '127.0.0.1');
+  const echoed = new Promise<string>((resolve) => socket.once('data', (data) => resolve(String(data))));
+  socket.write('PING through Airlock\r\n');
+  expect(await echoed).toBe('PING through Airlock\r\n');
+  await expect(row.getByTestId('counters')).toHaveText('1 open · ↑ 22 B · ↓ 22 B');
+  await expect(row.getByTestId('resource-error')).toHaveCount(0);
+  await page.screenshot({ path: `${SHOTS}/04b-connected-bytes.png` });
+  socket.end();
+  await expect(row.getByTestId('counters')).toHaveText('0 open · ↑ 22 B · ↓ 22 B');
+  await row.getByRole('switch').click();
+  await expect(row.getByText('Disconnected')).toBeVisible();
+  await row.getByRole('button', { name: 'Remove' }).click();
+  await expect(row).toHaveCount(0);
+});
+
 test('logs record what happened and filter by level', async () => {
   await page.getByRole('button', { name: 'Logs' }).click();
   await expect(page.locator('.log').filter({ hasText: 'added cache' })).toBeVisible();
@@ -147,7 +176,7 @@ test('logs record what happened and filter by level', async () => {
   await expect(page.locator('.log-info')).toHaveCount(0);
   await expect(page.locator('.log-error').first()).toBeVisible();
   await page.getByRole('combobox', { name: 'Minimum level' }).selectOption('debug');
-  await page.getByRole('searchbox', { name: 'Filter logs' }).fill('listening on');
+  await page.getByRole('searchbox', { name: 'Filter logs' }).fill('cache: listening on');
   await expect(page.locator('.log')).toHaveCount(1);
   await page.getByRole('searchbox', { name: 'Filter logs' }).fill('');
   await page.screenshot({ path: `${SHOTS}/05-logs.png` });
@@ -174,7 +203,7 @@ test('remove a resource', async () => {
 test('restart the UI server process: the resource and theme are still saved', async () => {
   await ui.stop();
   await expect(page.getByRole('alert').filter({ hasText: 'Lost the connection to Airlock' })).toBeVisible();
-  ui = await startUiProcess(dataFile);
+  ui = await startUiProcess(dataFile, edge.caFile);
   await page.goto(ui.url);
   await expect(page.locator('.resource[data-name="cache"]')).toContainText('cache.example.com');
   await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');

@@ -168,3 +168,30 @@ test('shortcuts are unsupported without a writer and call the writer when given 
   const other = await plain.addResource({ name: 'db', hostname: 'db.example.com', localPort: 5433, localHost: '127.0.0.1', tags: [], autoConnect: false, kind: 'postgres' });
   await assert.rejects(plain.createShortcut({ id: other.id }), (error: any) => error.code === 'UNSUPPORTED');
 });
+
+test('bytes flow through a connected resource and the counters move', async () => {
+  const { startFakeEdge } = await import('../fixtures/fake-edge.js');
+  const edge = await startFakeEdge();
+  const manager = new ResourceManager({ storage: new MemoryStorage(), caFile: edge.caFile, tickMs: 20 });
+  try {
+    const port = await freePort();
+    const resource = await manager.addResource({ name: 'echo', hostname: 'echo.example.com', edge: edge.url, localPort: port, localHost: '127.0.0.1', tags: [], autoConnect: false, kind: 'other' });
+    await manager.connect({ id: resource.id });
+    const socket = net.connect(port, '127.0.0.1');
+    const echoed = await new Promise<string>((resolve) => {
+      socket.once('data', (data) => resolve(String(data)));
+      socket.write('hello through the tunnel');
+    });
+    assert.equal(echoed, 'hello through the tunnel');
+    assert.deepEqual(edge.hosts, ['echo.example.com']);
+    const open = (await manager.getStatus()).resources[0]!;
+    assert.equal(open.activeConnections, 1);
+    assert.equal(open.bytesUp, 24);
+    assert.equal(open.bytesDown, 24);
+    socket.end();
+    await new Promise((resolve) => socket.once('close', resolve));
+  } finally {
+    await manager.close();
+    await edge.close();
+  }
+});
