@@ -169,6 +169,22 @@ test('one click connects through an edge; the byte counters move', async () => {
   await expect(row).toHaveCount(0);
 });
 
+test('export to JSON, then import: new entries added, invalid ones skipped with the reason', async () => {
+  const downloading = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export' }).click();
+  const download = await downloading;
+  expect(download.suggestedFilename()).toBe('airlock-resources.json');
+  const exported = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  expect(exported.resources.map((resource: { name: string }) => resource.name).sort()).toEqual(['cache', 'warehouse']);
+
+  const json = JSON.stringify({ resources: [{ name: 'imported', hostname: 'imported.example.com', localPort: await freePort(), kind: 'ssh' }, { name: 'broken', hostname: 'no such host!', localPort: 1 }] });
+  await page.getByTestId('import-file').setInputFiles({ name: 'resources.json', mimeType: 'application/json', buffer: Buffer.from(json) });
+  await expect(page.getByRole('status')).toContainText('Imported 1. Skipped: broken (hostname: not a valid hostname');
+  await expect(page.locator('.resource[data-name="imported"]')).toBeVisible();
+  await page.locator('.resource[data-name="imported"]').getByRole('button', { name: 'Remove' }).click();
+  await expect(page.locator('.resource[data-name="imported"]')).toHaveCount(0);
+});
+
 test('logs record what happened and filter by level', async () => {
   await page.getByRole('button', { name: 'Logs' }).click();
   await expect(page.locator('.log').filter({ hasText: 'added cache' })).toBeVisible();

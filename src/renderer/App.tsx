@@ -1,10 +1,10 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { Resource, ResourceFields, Settings } from '../shared/api.js';
 import type { Client } from './api-client.js';
-import { relativeExpiry } from './format.js';
 import { LogsView } from './LogsView.js';
 import { ResourceForm } from './ResourceForm.js';
 import { ResourcesView } from './ResourcesView.js';
+import { Sessions } from './Sessions.js';
 import { SettingsView } from './SettingsView.js';
 import { useAirlock } from './use-airlock.js';
 
@@ -98,28 +98,7 @@ export function App({ client }: { client: Client }) {
             </button>
           ))}
         </nav>
-        <div className="sessions" aria-label="Sign-in state">
-          {state.sessions.map((session) => (
-            <div key={session.edge} className={`session${session.signedIn ? ' signed-in' : ''}`} title={session.message ?? session.edge}>
-              <span className="session-edge">{new URL(session.edge).host}</span>
-              {session.signedIn ? (
-                <>
-                  <span className="session-who">{session.email ?? 'signed in'}</span>
-                  <span className="muted">{relativeExpiry(session.expiresAt)}</span>
-                  <button className="link" onClick={() => void attempt(client.api.signOut({ edge: session.edge }))}>
-                    Sign out
-                  </button>
-                </>
-              ) : session.signInAvailable ? (
-                <button className="link" onClick={() => void attempt(client.api.signIn({ edge: session.edge }))}>
-                  Sign in
-                </button>
-              ) : (
-                <span className="muted">sign-in not available</span>
-              )}
-            </div>
-          ))}
-        </div>
+        <Sessions sessions={state.sessions} onSignIn={(edge) => void attempt(client.api.signIn({ edge }))} onSignOut={(edge) => void attempt(client.api.signOut({ edge }))} />
       </header>
       {!state.connected ? (
         <div className="banner" role="alert">
