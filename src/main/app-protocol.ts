@@ -8,6 +8,9 @@ import { pathToFileURL } from 'node:url';
 export const APP_SCHEME = 'app';
 export const APP_ORIGIN = `${APP_SCHEME}://airlock`;
 
+/** Sent as a header too (index.html has it as a meta tag): the page may load only its own files and talk only over IPC. */
+export const RENDERER_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 /** Must run before the app is ready. */
 export function registerAppScheme(): void {
   protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
@@ -25,6 +28,11 @@ export function serveRenderer(rendererDir: string): void {
     }
     const path = resolve(root, `.${pathname === '/' ? '/index.html' : pathname}`);
     if (url.host !== 'airlock' || (path !== root && !path.startsWith(root + sep))) return new Response('not found', { status: 404 });
-    return net.fetch(pathToFileURL(path).toString());
+    return net.fetch(pathToFileURL(path).toString()).then((response) => {
+      const headers = new Headers(response.headers);
+      headers.set('Content-Security-Policy', RENDERER_CSP);
+      headers.set('X-Content-Type-Options', 'nosniff');
+      return new Response(response.body, { status: response.status, headers });
+    });
   });
 }

@@ -67,7 +67,9 @@ test('the renderer protocol refuses paths outside dist/renderer', async () => {
   const { handler } = stub.protocolHandler;
   assert.equal((await handler({ url: 'app://airlock/..%2F..%2Fpackage.json' })).status, 404);
   assert.equal((await handler({ url: 'app://other/index.html' })).status, 404);
-  assert.match(await (await handler({ url: 'app://airlock/' })).text(), /dist\/renderer\/index\.html$/);
+  const page = await handler({ url: 'app://airlock/' });
+  assert.match(await page.text(), /dist\/renderer\/index\.html$/);
+  assert.match(page.headers.get('content-security-policy'), /script-src 'self'; .*connect-src 'none'/);
 });
 
 test('new windows are denied; only https links open externally', () => {
