@@ -95,6 +95,7 @@ test('search and tags filter the list; / focuses search', async () => {
   await fillForm({ name: 'warehouse', hostname: 'pg.example.com', localPort: String(await freePort()), tags: 'analytics' }, 'postgres');
   await page.getByRole('button', { name: 'Add resource', exact: true }).last().click();
   await expect(page.locator('.resource')).toHaveCount(2);
+  await expect(page.getByLabel('Sign-in state')).toContainText('Sign-in not available in this build');
   await page.locator('main').click({ position: { x: 5, y: 5 } });
   await page.keyboard.press('/');
   await expect(page.getByRole('searchbox', { name: 'Search resources' })).toBeFocused();

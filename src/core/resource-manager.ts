@@ -141,7 +141,6 @@ export class ResourceManager extends EventEmitter implements ApiService {
     });
     this.log('info', `removed ${resource.name}`);
     this.emitResources();
-    this.emitStatus();
   }
 
   async importResources({ json }: ApiValidParams<'importResources'>): Promise<ImportResult> {
@@ -411,8 +410,10 @@ export class ResourceManager extends EventEmitter implements ApiService {
     );
   }
 
+  /** The list changed: send it, and a status snapshot (a new resource may bring a new edge). */
   private emitResources(): void {
     this.emitEvent({ type: 'resources', data: this.store.get().resources });
+    this.emitStatus();
   }
 
   private emitEvent(event: ApiEvent): void {

@@ -28,7 +28,11 @@ export function SettingsView({ settings, resources, desktop, onChange }: Props) 
           <input type="checkbox" checked={settings.startAtLogin} onChange={(event) => onChange({ startAtLogin: event.target.checked })} />
           Start Airlock when I log in
         </label>
-        {!desktop ? <p className="field-hint">Applies to the desktop app; browser mode starts with `airlock ui`.</p> : null}
+        {!desktop ? (
+          <p className="field-hint">
+            Applies to the desktop app; browser mode starts with <code>airlock ui</code>.
+          </p>
+        ) : null}
       </fieldset>
       <fieldset>
         <legend>Connect automatically</legend>
