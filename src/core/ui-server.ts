@@ -10,7 +10,10 @@ import { extname, join, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { UI_SOCKET_PATH, dispatch, type ApiEvent, type ApiService, type SocketMessage } from '../shared/api.js';
 
-export const SESSION_COOKIE = 'airlock_ui';
+/** Cookies are not isolated by port: name the cookie after it, so two `airlock ui` runs never clobber each other. */
+export function sessionCookieName(port: number): string {
+  return `airlock_ui_${port}`;
+}
 const MAX_MESSAGE_BYTES = 1024 * 1024;
 
 export interface UiServerOptions {
@@ -84,7 +87,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     'Cross-Origin-Resource-Policy': 'same-origin',
   });
   const hasSession = (request: http.IncomingMessage) => {
-    const value = cookieValue(request.headers.cookie, SESSION_COOKIE);
+    const value = cookieValue(request.headers.cookie, sessionCookieName(port));
     return value !== undefined && [...sessions].some((session) => sameSecret(session, value));
   };
   const refuse = (response: http.ServerResponse, status: number, message: string) => {
@@ -105,7 +108,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       response.writeHead(303, {
         ...securityHeaders(),
         Location: '/',
-        'Set-Cookie': `${SESSION_COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/`,
+        'Set-Cookie': `${sessionCookieName(port)}=${session}; HttpOnly; SameSite=Strict; Path=/`,
       });
       return response.end();
     }

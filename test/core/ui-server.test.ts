@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
 import { MemoryStorage } from '../../src/core/resource-store.js';
 import { ResourceManager } from '../../src/core/resource-manager.js';
-import { SESSION_COOKIE, startUiServer, type UiServer } from '../../src/core/ui-server.js';
+import { sessionCookieName, startUiServer, type UiServer } from '../../src/core/ui-server.js';
 
 const staticDir = mkdtempSync(join(tmpdir(), 'airlock-ui-'));
 writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>Airlock</title>');
@@ -76,7 +76,7 @@ test('refuses a wrong token', async () => {
 });
 
 test('refuses a forged session cookie', async () => {
-  assert.equal((await get('/', { cookie: `${SESSION_COOKIE}=forged` })).status, 401);
+  assert.equal((await get('/', { cookie: `${sessionCookieName(server.port)}=forged` })).status, 401);
 });
 
 test('exchanges the token once for an HttpOnly SameSite cookie', async () => {
@@ -84,6 +84,7 @@ test('exchanges the token once for an HttpOnly SameSite cookie', async () => {
   assert.equal(response.status, 303);
   assert.equal(response.headers.location, '/');
   const setCookie = response.headers['set-cookie']![0]!;
+  assert.ok(setCookie.startsWith(`${sessionCookieName(server.port)}=`));
   assert.match(setCookie, /HttpOnly/);
   assert.match(setCookie, /SameSite=Strict/);
   cookie = setCookie.split(';')[0]!;
@@ -124,7 +125,7 @@ test('refuses a WebSocket from another Origin', async () => {
 test('refuses a WebSocket without or with a wrong session cookie', async () => {
   const origin = `http://127.0.0.1:${server.port}`;
   await assert.rejects(openSocket({ origin }), /HTTP 401/);
-  await assert.rejects(openSocket({ origin, cookie: `${SESSION_COOKIE}=nope` }), /HTTP 401/);
+  await assert.rejects(openSocket({ origin, cookie: `${sessionCookieName(server.port)}=nope` }), /HTTP 401/);
 });
 
 test('refuses non-GET requests', async () => {
