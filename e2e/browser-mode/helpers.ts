@@ -8,9 +8,9 @@ export interface UiProcess {
   stop(): Promise<void>;
 }
 
-export async function startUiProcess(dataFile: string, caFile?: string): Promise<UiProcess> {
+export async function startUiProcess(dataFile: string, caFile?: string, extraEnv: Record<string, string> = {}): Promise<UiProcess> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'e2e/ui-process.ts'], {
-    env: { ...process.env, AIRLOCK_E2E_DATA: dataFile, ...(caFile ? { AIRLOCK_E2E_CA: caFile } : {}) },
+    env: { ...process.env, AIRLOCK_E2E_DATA: dataFile, ...(caFile ? { AIRLOCK_E2E_CA: caFile } : {}), ...extraEnv },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const line = await new Promise<string>((resolve, reject) => {
