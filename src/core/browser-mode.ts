@@ -2,7 +2,8 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ResourceManager, type AuthProvider } from './resource-manager.js';
+import type { AuthProvider } from './auth-provider.js';
+import { ResourceManager } from './resource-manager.js';
 import { JsonFileStorage } from './resource-store.js';
 import { startUiServer, type UiServer } from './ui-server.js';
 

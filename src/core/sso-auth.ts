@@ -6,7 +6,7 @@ import { AirlockError, isAirlockError } from '../shared/errors.js';
 import type { Resource } from '../shared/api.js';
 import type { Credential } from './credentials.js';
 import { resolveEdgeTarget, type EdgeTarget } from './edge-target.js';
-import { edgeOf, type AuthProvider, type EdgeIdentity } from './resource-manager.js';
+import { edgeOf, type AuthProvider, type EdgeIdentity } from './auth-provider.js';
 import { checkAccess } from './tunnel-dial.js';
 
 export interface SsoTokenStore {

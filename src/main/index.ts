@@ -7,7 +7,8 @@ import { IPC, dispatch, type ApiEvent, type ResourceStatus, type Settings } from
 import { defaultConfigDir } from '../core/browser-mode.js';
 import { deepLinkFromArgv, parseDeepLink, PROTOCOL } from '../core/deep-link.js';
 import { writeShortcut, type ShortcutPlatform } from '../core/desktop-shortcut.js';
-import { ResourceManager, edgeOf } from '../core/resource-manager.js';
+import { edgeOf } from '../core/auth-provider.js';
+import { ResourceManager } from '../core/resource-manager.js';
 import type { TrayCommand } from '../core/tray-menu.js';
 import { APP_ORIGIN, registerAppScheme, serveRenderer } from './app-protocol.js';
 import { ElectronStoreStorage } from './electron-store-storage.js';

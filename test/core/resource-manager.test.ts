@@ -3,7 +3,8 @@ import net from 'node:net';
 import { test } from 'node:test';
 import type { ApiEvent } from '../../src/shared/api.js';
 import { MemoryStorage } from '../../src/core/resource-store.js';
-import { ResourceManager, SIGN_IN_UNAVAILABLE, edgeOf, type AuthProvider } from '../../src/core/resource-manager.js';
+import { SIGN_IN_UNAVAILABLE, edgeOf, type AuthProvider } from '../../src/core/auth-provider.js';
+import { ResourceManager } from '../../src/core/resource-manager.js';
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
