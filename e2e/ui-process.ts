@@ -26,6 +26,7 @@ const auth = loginToken
   : undefined;
 const ui = await startBrowserMode({ dataFile, ...(caFile ? { caFile } : {}), ...(auth ? { auth } : {}) });
 console.log(JSON.stringify({ url: ui.url, port: ui.port }));
-process.on('SIGTERM', () => {
-  void ui.close().then(() => process.exit(0));
-});
+const stop = () => void ui.close().then(() => process.exit(0));
+process.on('SIGTERM', stop);
+// Started by the e2e helpers with an IPC channel: when the parent goes away, so do we.
+process.on('disconnect', stop);
