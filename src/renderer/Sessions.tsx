@@ -1,3 +1,4 @@
+import { useEffect, useState } from 'react';
 import type { EdgeSession } from '../shared/api.js';
 import { relativeExpiry } from './format.js';
 
@@ -9,6 +10,12 @@ interface Props {
 
 /** Sign-in state per edge, compact: one pill per edge, or one note when this build cannot sign in at all. */
 export function Sessions({ sessions, onSignIn, onSignOut }: Props) {
+  // "expires in …" counts down without any event from the core.
+  const [, setNow] = useState(0);
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 30_000);
+    return () => clearInterval(timer);
+  }, []);
   if (sessions.length === 0) return <div className="sessions" />;
   if (sessions.every((session) => !session.signInAvailable)) {
     return (
