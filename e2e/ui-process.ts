@@ -4,6 +4,7 @@
 // so the UI's sign-in states can be driven without an IdP; everything else is the real SsoAuth.
 import { startBrowserMode } from '../src/core/browser-mode.js';
 import { SsoAuth, type SsoTokenStore } from '../src/core/sso-auth.js';
+import { loginWithBrowser } from '../src/core/loopback-login.js';
 
 const dataFile = process.env.AIRLOCK_E2E_DATA;
 if (!dataFile) throw new Error('set AIRLOCK_E2E_DATA to the resources file');
@@ -21,9 +22,19 @@ function memoryTokens(): SsoTokenStore {
   };
 }
 
+// AIRLOCK_E2E_REAL_LOGIN: the real loopback login; "opening the browser" prints the URL as a JSON
+// line so the test can drive Chromium through the real IdP page.
+const realLogin = process.env.AIRLOCK_E2E_REAL_LOGIN === '1';
 const auth = loginToken
   ? new SsoAuth({ tokens: memoryTokens(), ...(caFile ? { caFile } : {}), login: async () => ({ token: loginToken, expiresAt: new Date(Date.now() + 3_600_000) }) })
-  : undefined;
+  : realLogin
+    ? new SsoAuth({
+        tokens: memoryTokens(),
+        ...(caFile ? { caFile } : {}),
+        login: (options) =>
+          loginWithBrowser({ ...options, openBrowser: async (url) => (console.log(JSON.stringify({ login: url })), true), print: () => {} }),
+      })
+    : undefined;
 const ui = await startBrowserMode({ dataFile, ...(caFile ? { caFile } : {}), ...(auth ? { auth } : {}) });
 console.log(JSON.stringify({ url: ui.url, port: ui.port }));
 const stop = () => void ui.close().then(() => process.exit(0));

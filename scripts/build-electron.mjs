@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Bundles the Electron main process (ESM) and the preload (CommonJS: sandboxed preloads cannot be
-// ESM) into dist/main and dist/preload. Only `electron` stays external; it is provided at run time.
+// ESM) into dist/main and dist/preload. Only `electron` (provided at run time) and keytar (a native module) stay external.
 import { build } from 'esbuild';
 
-const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: true, external: ['electron'], logLevel: 'warning' };
+const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: true, external: ['electron', 'keytar'], logLevel: 'warning' };
 
 await build({
   ...common,

@@ -5,6 +5,8 @@ import { createInterface } from 'node:readline';
 export interface UiProcess {
   url: string;
   port: number;
+  /** The next sign-in URL the process "opened in the browser" (AIRLOCK_E2E_REAL_LOGIN=1). */
+  nextLoginUrl(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -14,15 +16,28 @@ export async function startUiProcess(dataFile: string, caFile?: string, extraEnv
     // The IPC channel only ties the child's life to ours: if the test worker dies, the server exits too.
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
+  const lines = createInterface({ input: child.stdout! });
   const line = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
     lines.once('line', resolve);
     child.once('exit', (code) => reject(new Error(`ui process exited with ${code} before printing its URL`)));
   });
   const { url, port } = JSON.parse(line) as { url: string; port: number };
+  const loginUrls: string[] = [];
+  const waiting: Array<(url: string) => void> = [];
+  lines.on('line', (text) => {
+    const login = (JSON.parse(text) as { login?: string }).login;
+    if (!login) return;
+    const waiter = waiting.shift();
+    if (waiter) waiter(login);
+    else loginUrls.push(login);
+  });
   return {
     url,
     port,
+    nextLoginUrl: () => {
+      const ready = loginUrls.shift();
+      return ready ? Promise.resolve(ready) : new Promise((resolve) => waiting.push(resolve));
+    },
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();

@@ -9,6 +9,9 @@ import { deepLinkFromArgv, parseDeepLink, PROTOCOL } from '../core/deep-link.js'
 import { writeShortcut, type ShortcutPlatform } from '../core/desktop-shortcut.js';
 import { edgeOf } from '../core/auth-provider.js';
 import { ResourceManager } from '../core/resource-manager.js';
+import { loginWithBrowser } from '../core/loopback-login.js';
+import { SsoAuth } from '../core/sso-auth.js';
+import { createTokenStore } from '../core/token-store.js';
 import type { TrayCommand } from '../core/tray-menu.js';
 import { APP_ORIGIN, registerAppScheme, serveRenderer } from './app-protocol.js';
 import { ElectronStoreStorage } from './electron-store-storage.js';
@@ -51,8 +54,15 @@ if (!app.requestSingleInstanceLock()) {
 }
 
 async function start(): Promise<void> {
+  // Sign-in opens the system browser (RFC 8252); tokens go to the OS keychain through keytar.
+  const auth = new SsoAuth({
+    tokens: createTokenStore({ warn: (message) => console.warn(message) }),
+    login: (options) =>
+      loginWithBrowser({ ...options, openBrowser: (url) => shell.openExternal(url).then(() => true, () => false), print: (message) => console.log(message) }),
+  });
   manager = new ResourceManager({
     storage: new ElectronStoreStorage(defaultConfigDir()),
+    auth,
     createShortcut: async (resource) =>
       writeShortcut(
         process.platform as ShortcutPlatform,
