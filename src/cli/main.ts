@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
     const { runIdpCommand } = await import('../idp/command.js');
     return (argv) => runIdpCommand(argv);
   },
+  ui: async () => (await import('./commands/ui.js')).uiCommand,
   demo: async () => (await import('./demo/run-demo.js')).runDemo,
 };
 
@@ -30,6 +31,7 @@ const USAGE = `usage: airlock COMMAND [options]   (airlock COMMAND --help for de
   tunnel run            run a connector next to a private service
   tunnel create NAME    make a tunnel token and the edge.yaml line for it
   service-token create NAME   make a service token for scripts and CI
+  ui                    the Airlock window in a browser (saved resources, one-click connect)
   idp                   run the built-in OIDC provider (development and tests only)
   demo                  run the whole chain on this machine`;
 
