@@ -135,8 +135,8 @@ export async function tunnelPublish(argv: string[]): Promise<void> {
     ...(target.ca ? { ca: target.ca } : {}),
     ...(connections ? { connections } : {}),
   });
-  connector.on('fatal', (error) => {
-    say(`airlock: ${error.message}`);
+  connector.on('fatal', () => {
+    say(`airlock: the edge refused the tunnel token of ${name}: the tunnel was deleted or its token replaced; run \`airlock tunnel --hostname ${hostname} --url ${url}\` again to publish it`);
     process.exit(1);
   });
   connector.start();
