@@ -1,5 +1,6 @@
 // The operators' API under /cdn-cgi/admin/ (issue 9), JSON in and out, Bearer operator credential:
 //   GET    whoami                  → { email }
+//   POST   logout                  → { signed_out: true } (revokes the presented credential)
 //   GET    tunnels                 → { tunnels: [{ name, id, owner, createdAt, connections, routes }] }
 //   POST   tunnels {name}          → 201 { tunnel, token } (new) | 200 { tunnel } (already yours)
 //   POST   tunnels/NAME/token      → { token } (a new secret: old connectors are refused on reconnect)
@@ -101,6 +102,10 @@ export function createAdminApi(deps: AdminDeps): (req: IncomingMessage, res: Ser
   async function dispatch(req: IncomingMessage, path: string, principal: UserPrincipal): Promise<Answer> {
     const method = req.method ?? 'GET';
     if (path === 'whoami' && method === 'GET') return { status: 200, body: { email: principal.email } };
+    if (path === 'logout' && method === 'POST') {
+      await deps.revoked.revoke(principal.sessionId, principal.expiresAt);
+      return { status: 200, body: { signed_out: true } };
+    }
     if (path === 'tunnels' && method === 'GET') return { status: 200, body: { tunnels: store.tunnels().map(describeTunnel) } };
     if (path === 'tunnels' && method === 'POST') {
       const { name } = await readJson(req);

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { adminRequest, type AdminTarget } from '../../core/admin-client.js';
 import { loginWithBrowser } from '../../core/loopback-login.js';
 import {
+  forgetCredential,
   forgetTunnel,
   listCredentials,
   loadCredential,
@@ -91,6 +92,28 @@ export async function tunnelLogin(argv: string[]): Promise<void> {
   const file = await saveCredential({ edge, token: result.token, email, expiresAt: result.expiresAt.toISOString(), ...(values.ca ? { caFile: resolve(values.ca) } : {}) });
   say(`Logged in to ${edge} as ${email}, operator until ${result.expiresAt.toISOString()}.`);
   say(`Credential saved to ${file}`);
+}
+
+const LOGOUT_USAGE = 'usage: airlock tunnel logout [--edge URL] [--ca FILE]\n\nRevokes the operator credential at the edge and forgets it.';
+
+export async function tunnelLogout(argv: string[]): Promise<void> {
+  const { values } = parse(argv, TARGET, LOGOUT_USAGE);
+  if (values.help) return say(LOGOUT_USAGE);
+  let target;
+  try {
+    target = await operatorTarget(values);
+  } catch (error) {
+    // Expired: nothing to revoke, but the file still goes.
+    if (!isAirlockError(error) || error.code !== 'AUTH_REQUIRED' || !values.edge) throw error;
+    await forgetCredential(edgeOrigin(values.edge));
+    return say(`Forgot the operator credential for ${edgeOrigin(values.edge)}.`);
+  }
+  const revoked = await adminRequest(target, 'POST', 'logout').then(
+    () => true,
+    () => false,
+  );
+  await forgetCredential(target.edgeOrigin);
+  say(revoked ? `Logged out of ${target.edgeOrigin}: the credential is revoked at the edge.` : `Forgot the operator credential for ${target.edgeOrigin} (the edge did not accept it any more).`);
 }
 
 const PUBLISH_USAGE = `usage: airlock tunnel --hostname HOST --url tcp://HOST:PORT [--name NAME] [--edge URL] [--ca FILE]
