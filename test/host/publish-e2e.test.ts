@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { freePort } from '../helpers/chain.js';
 import { startRedis } from '../helpers/origins.js';
-import { airlock, runToEnd, hasCommand, type Running } from '../helpers/processes.js';
+import { AIRLOCK_BIN, airlock, run, runToEnd, hasCommand, type Running } from '../helpers/processes.js';
 import { chromiumMissing, launchChromium, signInInBrowser } from '../helpers/browser.js';
 import { ADMIN, USER, edgeJson, startHostEdge, type HostEdge } from '../helpers/host-edge.js';
 import { startIdp, type RunningIdp } from '../../src/idp/provider.js';
@@ -70,6 +70,42 @@ test('step 1: `airlock tunnel login` signs an admin in through the browser and s
   const claims = JSON.parse(Buffer.from(stored.token.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
   assert.equal(claims.type, 'connector');
   assert.deepEqual(claims.aud, [new URL(edge.edgeUrl).origin]);
+});
+
+test('headless: the browser on another machine, the callback address pasted into `airlock tunnel login`', { skip }, async () => {
+  const home = mkdtempSync(join(tmpdir(), 'airlock-paste-'));
+  const login = run(process.execPath, [AIRLOCK_BIN, 'tunnel', 'login', '--edge', edge.edgeUrl, '--ca', edge.pki.ca], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, AIRLOCK_NO_BROWSER: '1', XDG_CONFIG_HOME: home },
+  });
+  started.push(login);
+  const [, url] = await login.waitFor(LOGIN_URL);
+  await login.waitFor(/copy that address from its address bar and paste it here/);
+  // A browser on another machine: it reaches the edge and the IdP, but not this machine's loopback
+  // listener (every other loopback port goes through a proxy that is not there).
+  const context = await browser.newContext({
+    ignoreHTTPSErrors: true,
+    proxy: { server: 'http://127.0.0.1:9', bypass: `<-loopback>,127.0.0.1:${new URL(edge.edgeUrl).port},127.0.0.1:${new URL(idp.issuer).port}` },
+  });
+  let callback = '';
+  const page = await context.newPage();
+  page.on('requestfailed', (request) => {
+    if (/^http:\/\/127\.0\.0\.1:\d+\/callback\?/.test(request.url())) callback = request.url();
+  });
+  await page.goto(url!);
+  await page.fill('input[name=email]', ADMIN.email);
+  await page.fill('input[name=password]', ADMIN.password);
+  await page.click('button[type=submit]');
+  const deadline = Date.now() + 15_000;
+  while (!callback && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  await context.close();
+  assert.match(callback, /^http:\/\/127\.0\.0\.1:\d+\/callback\?code=/);
+  login.child.stdin!.write('not a url\n');
+  await login.waitFor(/That is not the address of this sign-in/);
+  login.child.stdin!.write(`${callback}\n`);
+  assert.equal(await login.exited(), 0, login.output());
+  assert.match(login.output(), /Logged in to https:\/\/127\.0\.0\.1:\d+ as ops@example\.com/);
+  assert.ok(existsSync(join(home, 'airlock', 'operator', `${edgeKey(edge.edgeUrl)}.json`)));
 });
 
 test('a non-admin who signs in at `airlock tunnel login` sees a refusal page and gets no credential', { skip }, async () => {

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { adminRequest, type AdminTarget } from '../../core/admin-client.js';
 import { loginWithBrowser } from '../../core/loopback-login.js';
+import { acceptPastedCallback } from '../../core/pasted-callback.js';
 import {
   forgetCredential,
   forgetTunnel,
@@ -79,15 +80,16 @@ export async function tunnelLogin(argv: string[]): Promise<void> {
   await adminRequest({ edgeOrigin: edge, token: '-', ...(ca ? { ca } : {}) }, 'GET', 'whoami').catch((error: unknown) => {
     if (isAirlockError(error) && error.details.error === 'no_admins') throw error;
   });
+  const pasted = acceptPastedCallback(process.stdin, say);
   const result = await loginWithBrowser({
     edgeOrigin: edge,
     aud: HOST_ADMIN.loginAud,
     hostname: `${new URL(edge).host} (tunnel administration)`,
     ...(ca ? { ca } : {}),
     openBrowser: openSystemBrowser,
-    print: say,
+    print: pasted.print,
     retryCommand: `airlock tunnel login --edge ${edge}`,
-  });
+  }).finally(() => pasted.close());
   const { email } = await adminRequest<{ email: string }>({ edgeOrigin: edge, token: result.token, ...(ca ? { ca } : {}) }, 'GET', 'whoami');
   const file = await saveCredential({ edge, token: result.token, email, expiresAt: result.expiresAt.toISOString(), ...(values.ca ? { caFile: resolve(values.ca) } : {}) });
   say(`Logged in to ${edge} as ${email}, operator until ${result.expiresAt.toISOString()}.`);
