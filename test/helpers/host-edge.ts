@@ -3,6 +3,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import https from 'node:https';
 import { parseEdgeConfig, type EdgeConfig } from '../../src/edge/config.js';
 import { startEdge, type RunningEdge } from '../../src/edge/edge-server.js';
 import { issueConnectorCredential } from '../../src/edge/connector-credential.js';
@@ -89,7 +90,6 @@ export async function edgeJson(
   path: string,
   options: { token?: string; body?: unknown; host?: string } = {},
 ): Promise<{ status: number; body: Record<string, unknown> }> {
-  const https = await import('node:https');
   const url = new URL(path, edge.edgeUrl);
   const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
   return new Promise((resolve, reject) => {

@@ -59,3 +59,9 @@ test('`airlock tunnel login` refuses an --edge that is not https', async () => {
   assert.equal(await run.exited(), 2);
   assert.match(run.output(), /--edge must be an https:\/\/ URL/);
 });
+
+test('`airlock tunnel` with a mistyped subcommand names it instead of asking for --hostname', async () => {
+  const run = airlock(['tunnel', 'lst'], { XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'airlock-op-')) });
+  assert.equal(await run.exited(), 2);
+  assert.match(run.output(), /unknown command "tunnel lst"/);
+});

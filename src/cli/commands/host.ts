@@ -125,8 +125,11 @@ default HOST) a tunnel, routes HOST to it at the edge, then keeps the connector 
 under a domain the edge serves and have an app with an access policy in edge.yaml.`;
 
 export async function tunnelPublish(argv: string[]): Promise<void> {
-  const { values } = parse(argv, { ...TARGET, hostname: { type: 'string' }, url: { type: 'string' }, name: { type: 'string' }, connections: { type: 'string' } }, PUBLISH_USAGE);
+  const { values, positionals } = parse(argv, { ...TARGET, hostname: { type: 'string' }, url: { type: 'string' }, name: { type: 'string' }, connections: { type: 'string' } }, PUBLISH_USAGE);
   if (values.help) return say(PUBLISH_USAGE);
+  if (positionals.length > 0) {
+    throw new AirlockError('BAD_ARGUMENT', `unknown command "tunnel ${positionals[0]}" (tunnel run, create, login, logout, list, delete; or tunnel --hostname …)\n\n${PUBLISH_USAGE}`);
+  }
   const hostname = required(values.hostname, '--hostname', PUBLISH_USAGE).toLowerCase();
   const url = required(values.url, '--url', PUBLISH_USAGE);
   const name = values.name ?? hostname;
