@@ -113,6 +113,15 @@ test('refuses a hostname that edge.yaml already routes', async () => {
   assert.match(String(answer.body.message), /already served by tunnel file-tunnel \(set in edge\.yaml\)/);
 });
 
+test('refuses a hostname that is not a DNS name', async () => {
+  await tunnel('badhost');
+  for (const hostname of ['Redis_Airlock.test', 'a..airlock.test', '', 'x'.repeat(300)]) {
+    const answer = await api('POST', 'routes', { hostname, tunnel: 'badhost', service: 'tcp://127.0.0.1:6379' });
+    assert.equal(answer.status, 400, hostname);
+    assert.equal(answer.body.error, 'bad_hostname');
+  }
+});
+
 test('refuses a service that is not tcp://host:port', async () => {
   await tunnel('badservice');
   for (const service of ['http://127.0.0.1:6379', '127.0.0.1:6379', 'tcp://127.0.0.1', 'tcp://user@127.0.0.1:1', 42]) {

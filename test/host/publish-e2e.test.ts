@@ -197,6 +197,14 @@ test('a revoked operator credential: commands say how to log in again and exit n
   assert.match(list.output(), /session was signed out.*run `airlock tunnel login --edge https:\/\/127\.0\.0\.1:\d+` again/);
 });
 
+test('running `airlock tunnel --hostname` again on the same machine reuses the tunnel and its stored token', { skip }, async () => {
+  const again = cli(['tunnel', '--hostname', 'redis.airlock.test', '--url', `tcp://127.0.0.1:${redis.port}`, '--connections', '1']);
+  await again.waitFor(/Published redis\.airlock\.test: the connector is connected/);
+  assert.match(again.output(), /Reusing tunnel redis\.airlock\.test/);
+  assert.doesNotMatch(again.output(), /asking the edge for a new one/);
+  await again.stop();
+});
+
 test('`airlock tunnel delete` removes the tunnel and its route; its connector stops, exit non-zero', { skip }, async () => {
   const publish = started.find((process) => process.output().includes('Published redis.airlock.test'))!;
   const remove = cli(['tunnel', 'delete', 'redis.airlock.test']);
