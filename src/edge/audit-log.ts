@@ -23,7 +23,9 @@ export type AuditRecord =
       durationMs: number;
       outcome: string;
     }
-  | { event: 'tunnel'; tunnel: string; connector: string; ip: string; decision: 'allow' | 'deny'; reason: string };
+  | { event: 'tunnel'; tunnel: string; connector: string; ip: string; decision: 'allow' | 'deny'; reason: string }
+  /** Operators' API (issue 9): every call, allowed or not. */
+  | { event: 'admin'; who: string; ip: string; action: string; target: string; decision: 'allow' | 'deny'; reason: string; status: number };
 
 export interface AuditLog {
   write(record: AuditRecord): void;
