@@ -69,6 +69,17 @@ export function rssBytes(pid: number): number {
   }
 }
 
+/** CPU time (user + system) the process has used so far, in seconds; NaN once it is gone. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ (100 on Linux)
+  } catch {
+    return NaN;
+  }
+}
+
 /** Samples RSS of each process every intervalMs until stopped; reports baseline and peak. */
 export function sampleRss(procs: Proc[], intervalMs = 100) {
   const baseline = new Map(procs.map((p) => [p.name, rssBytes(p.pid)]));

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { writeDevCertificates } from '../src/cli/demo/dev-certs.js';
 import { encodeTunnelToken, hashSecret, newSecret } from '../src/shared/secrets.js';
 import {
-  ROOT, freePort, mb, rssBytes, sampleRss, start, startAirlock, startOrigin, stop, stopAll, waitForConnectors, waitForLog, waitForPort, writeText, type Proc,
+  ROOT, cpuSeconds, freePort, mb, rssBytes, sampleRss, start, startAirlock, startOrigin, stop, stopAll, waitForConnectors, waitForLog, waitForPort, writeText, type Proc,
 } from './processes.js';
 import { connectTimes, echoRound, hasCommand, iperf3, nodeThroughput, openMany, pingPong, slowReader, summarise, type Direction } from './workloads.js';
 
@@ -117,14 +117,18 @@ ${Object.entries(services)
     // iperf3's server takes one test at a time and needs a moment between tests; one retry.
     const measureOnce = (port: number, direction: Direction) =>
       useIperf ? iperf3(port, direction, THROUGHPUT_SECONDS) : nodeThroughput(port, direction, THROUGHPUT_SECONDS);
-    const measure = async (port: number, direction: Direction) => {
+    const cpu: Record<string, Record<string, number>> = {};
+    const measure = async (port: number, direction: Direction, label: string, procs: Proc[]) => {
       await new Promise((resolve) => setTimeout(resolve, 500));
+      const before = procs.map((p) => cpuSeconds(p.pid));
       try {
         return await measureOnce(port, direction);
       } catch (error) {
         say(`   (retrying after: ${(error as Error).message})`);
         await new Promise((resolve) => setTimeout(resolve, 2000));
-        return measureOnce(port, direction);
+        return await measureOnce(port, direction);
+      } finally {
+        cpu[`${label} ${direction}`] = Object.fromEntries(procs.map((p, i) => [p.name.replace(/^client-.*/, 'client').replace(/^websockify-.*/, 'websockify'), Math.round((cpuSeconds(p.pid) - before[i]!) * 100) / 100]));
       }
     };
     const tool = useIperf ? 'iperf3, 1 stream' : 'Node source/sink (iperf3 not found)';
@@ -132,8 +136,9 @@ ${Object.entries(services)
     const rawPort = (direction: Direction) => (useIperf ? iperfPort : direction === 'up' ? origin.fastSink : origin.source);
     const chainClients = useIperf ? { up: await client('iperf', 'iperf'), down: undefined } : { up: await client('fastsink', 'fastsink'), down: await client('source', 'source') };
     const chainPort = (direction: Direction) => (direction === 'up' || useIperf ? chainClients.up.port : chainClients.down!.port);
-    row.raw = { up: await measure(rawPort('up'), 'up'), down: await measure(rawPort('down'), 'down') };
-    row.airlock = { up: await measure(chainPort('up'), 'up'), down: await measure(chainPort('down'), 'down') };
+    const chainProcs = (direction: Direction) => [direction === 'up' || useIperf ? chainClients.up.proc : chainClients.down!.proc, edge, connector];
+    row.raw = { up: await measure(rawPort('up'), 'up', 'raw', []), down: await measure(rawPort('down'), 'down', 'raw', []) };
+    row.airlock = { up: await measure(chainPort('up'), 'up', 'airlock', chainProcs('up')), down: await measure(chainPort('down'), 'down', 'airlock', chainProcs('down')) };
     let websockifyNote = '';
     if (hasCommand('websockify')) {
       const wsPort = await freePort();
@@ -144,7 +149,7 @@ ${Object.entries(services)
         await waitForPort(wsPort, 'websockify', ws);
         const via = await client(`websockify-${direction}`, useIperf ? 'iperf' : direction === 'up' ? 'fastsink' : 'source', `https://127.0.0.1:${wsPort}`);
         try {
-          return await measure(via.port, direction);
+          return await measure(via.port, direction, 'websockify', [via.proc, ws]);
         } finally {
           await stop(via.proc);
           await stop(ws);
@@ -155,7 +160,7 @@ ${Object.entries(services)
       websockifyNote = 'skipped: websockify not found on PATH (Debian package "websockify")';
       row.websockify = { up: null, down: null };
     }
-    results.throughput = { tool, seconds: THROUGHPUT_SECONDS, gbitPerSecond: row };
+    results.throughput = { tool, seconds: THROUGHPUT_SECONDS, gbitPerSecond: row, cpuSeconds: cpu };
     say('');
     say(`1. Throughput, one stream, ${THROUGHPUT_SECONDS} s each (${tool}), Gbit/s and ratio to raw`);
     say('   path                       up (client→origin)     down (origin→client)');
@@ -168,6 +173,10 @@ ${Object.entries(services)
     else {
       const vs = (d: Direction) => (row.airlock![d]! / row.websockify![d]!).toFixed(2);
       say(`   Airlock ÷ websockify: up ${vs('up')}×, down ${vs('down')}×`);
+    }
+    say(`   CPU seconds used during each run (${THROUGHPUT_SECONDS} s on ${os.cpus().length} cores; websockify forks a child per connection, not counted):`);
+    for (const [run, byProcess] of Object.entries(cpu)) {
+      if (Object.keys(byProcess).length > 0) say(`     ${run.padEnd(16)} ${Object.entries(byProcess).map(([name, seconds]) => `${name} ${seconds.toFixed(2)}`).join('   ')}`);
     }
     for (const c of Object.values(chainClients)) if (c) await stop(c.proc);
   }
