@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream';
 import { DEFAULTS, HEADER } from '../shared/constants.js';
 import type { Logger } from '../shared/logger.js';
 import { formatHostPort } from '../shared/host.js';
+import { coalesceWrites } from '../shared/websocket-stream.js';
 import { resolveIngress, type IngressRule } from './ingress.js';
 
 export interface StreamCounters {
@@ -44,6 +45,7 @@ export function serveOriginStream(
     origin.setTimeout(0);
     if (stream.destroyed) return origin.destroy();
     stream.respond({ ':status': 200 });
+    coalesceWrites(stream, origin);
     pipeline(stream, origin, stream, (error) => {
       counters.active--;
       const fields = { streamId, hostname, origin: formatHostPort(decision.origin), bytesUp: origin.bytesWritten, bytesDown: origin.bytesRead, durationMs: Date.now() - started };

@@ -2,6 +2,7 @@
 // fail into an AirlockError that says what to do.
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { DEFAULTS, HEADER } from '../shared/constants.js';
 import { AirlockError, EGRESS_HINT } from '../shared/errors.js';
@@ -18,7 +19,13 @@ const UNREACHABLE_CODES = new Set([
   'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE',
 ]);
 
-export function dialTunnel({ target, headers, timeoutMs = DEFAULTS.connectTimeoutMs }: DialOptions): Promise<WebSocket> {
+/** An open tunnel: the WebSocket and the TLS socket under it (corked to batch frames). */
+export interface OpenTunnel {
+  ws: WebSocket;
+  socket: Socket;
+}
+
+export function dialTunnel({ target, headers, timeoutMs = DEFAULTS.connectTimeoutMs }: DialOptions): Promise<OpenTunnel> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(target.url, {
       headers: { ...headers, host: target.hostHeader },
@@ -38,9 +45,11 @@ export function dialTunnel({ target, headers, timeoutMs = DEFAULTS.connectTimeou
       ws.terminate();
       reject(error);
     };
+    let socket: Socket | undefined;
+    ws.once('upgrade', (response) => (socket = response.socket));
     ws.once('open', () => {
       ws.removeAllListeners('unexpected-response');
-      resolve(ws);
+      resolve({ ws, socket: socket! });
     });
     ws.once('unexpected-response', (_request, response) => {
       readRefusal(response).then((error) => fail(error), () => fail(edgeError(response.statusCode ?? 0, '')));
