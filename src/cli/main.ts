@@ -1,31 +1,39 @@
 // The `airlock` command: dispatch to subcommands, print errors as sentences, exit with a code.
+// Each command is imported only when run: the IdP alone would add a second to every start.
 import { exitCodeFor, isAirlockError } from '../shared/errors.js';
-import { accessTcp } from './commands/access-tcp.js';
-import { edgeCommand } from './commands/edge.js';
-import { serviceTokenCreate, tunnelCreate, tunnelRun } from './commands/tunnel.js';
-import { runDemo } from './demo/run-demo.js';
 
 type Command = (argv: string[]) => Promise<void> | void;
 
-const COMMANDS: Record<string, Command> = {
-  'access tcp': accessTcp,
-  edge: edgeCommand,
-  'tunnel run': tunnelRun,
-  'tunnel create': tunnelCreate,
-  'service-token create': serviceTokenCreate,
-  demo: runDemo,
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  'access tcp': async () => (await import('./commands/access-tcp.js')).accessTcp,
+  'access login': async () => (await import('./commands/access-login.js')).accessLogin,
+  'access token': async () => (await import('./commands/access-login.js')).accessToken,
+  'access logout': async () => (await import('./commands/access-login.js')).accessLogout,
+  edge: async () => (await import('./commands/edge.js')).edgeCommand,
+  'tunnel run': async () => (await import('./commands/tunnel.js')).tunnelRun,
+  'tunnel create': async () => (await import('./commands/tunnel.js')).tunnelCreate,
+  'service-token create': async () => (await import('./commands/tunnel.js')).serviceTokenCreate,
+  idp: async () => {
+    const { runIdpCommand } = await import('../idp/command.js');
+    return (argv) => runIdpCommand(argv);
+  },
+  demo: async () => (await import('./demo/run-demo.js')).runDemo,
 };
 
 const USAGE = `usage: airlock COMMAND [options]   (airlock COMMAND --help for details)
 
   access tcp            listen locally and tunnel each connection to a hostname on the edge
+  access login HOST     sign in to HOST through the browser (single sign-on)
+  access token --app HOST   print the token for HOST, for scripts
+  access logout [HOST]  end the session and forget the token
   edge                  run the edge (policy, sign-in, routing)
   tunnel run            run a connector next to a private service
   tunnel create NAME    make a tunnel token and the edge.yaml line for it
   service-token create NAME   make a service token for scripts and CI
+  idp                   run the built-in OIDC provider (development and tests only)
   demo                  run the whole chain on this machine`;
 
-function findCommand(argv: string[]): [Command, string[]] | undefined {
+function findCommand(argv: string[]): [() => Promise<Command>, string[]] | undefined {
   for (const words of [2, 1]) {
     const command = COMMANDS[argv.slice(0, words).join(' ')];
     if (command) return [command, argv.slice(words)];
@@ -43,7 +51,8 @@ async function main(argv: string[]): Promise<void> {
     process.stderr.write(`airlock: unknown command "${argv.slice(0, 2).join(' ')}"\n\n${USAGE}\n`);
     process.exit(2);
   }
-  await found[0](found[1]);
+  const [load, rest] = found;
+  await (await load())(rest);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

@@ -13,6 +13,8 @@ import { silentLogger, type Logger } from '../shared/logger.js';
 import { backoffDelay } from './backoff.js';
 import type { IngressRule } from './ingress.js';
 import { serveOriginStream, type StreamCounters } from './origin-streams.js';
+import { StreamVerifier } from './stream-verifier.js';
+import { decodeTunnelToken } from '../shared/secrets.js';
 
 export interface ConnectorOptions {
   edgeUrl: string;
@@ -39,6 +41,7 @@ export class Connector extends EventEmitter {
   private readonly counters: StreamCounters = { active: 0 };
   private readonly wakeups = new Set<() => void>();
   private readonly log: Logger;
+  private readonly verifier: StreamVerifier;
   private stopping = false;
   private running: Promise<void>[] = [];
 
@@ -47,7 +50,9 @@ export class Connector extends EventEmitter {
     this.connectorId = options.connectorId ?? randomUUID();
     this.log = options.log ?? silentLogger();
     this.server = http2.createServer({ settings: H2_SETTINGS, maxSessionMemory: H2_MAX_SESSION_MEMORY_MB });
-    this.server.on('stream', (stream, headers) => serveOriginStream(stream, headers, this.options.rules, this.counters, this.log));
+    const tunnelId = decodeTunnelToken(options.token)?.tunnelId ?? '';
+    this.verifier = new StreamVerifier(options.edgeUrl, tunnelId, options.ca);
+    this.server.on('stream', (stream, headers) => void serveOriginStream(stream, headers, this.options.rules, this.counters, this.log, this.verifier));
   }
 
   start(): void {

@@ -5,20 +5,23 @@ import { pipeline } from 'node:stream';
 import { DEFAULTS, HEADER } from '../shared/constants.js';
 import type { Logger } from '../shared/logger.js';
 import { formatHostPort } from '../shared/host.js';
+import { STREAM_ASSERTION } from '../shared/stream-assertion.js';
 import { coalesceWrites } from '../shared/websocket-stream.js';
 import { resolveIngress, type IngressRule } from './ingress.js';
+import type { StreamVerifier } from './stream-verifier.js';
 
 export interface StreamCounters {
   active: number;
 }
 
-export function serveOriginStream(
+export async function serveOriginStream(
   stream: http2.ServerHttp2Stream,
   headers: http2.IncomingHttpHeaders,
   rules: IngressRule[],
   counters: StreamCounters,
   log: Logger,
-): void {
+  verifier: StreamVerifier,
+): Promise<void> {
   stream.on('error', () => {}); // reported by the pipeline below or by the refusal paths
   const streamId = String(headers[HEADER.streamId] ?? '');
   const hostname = String(headers[HEADER.appHostname] ?? '');
@@ -33,6 +36,13 @@ export function serveOriginStream(
   if (!decision.allowed) {
     log.warn({ streamId, hostname, authority, reason: decision.reason }, 'stream refused by ingress rules');
     return refuse(403, decision.reason);
+  }
+
+  const assertion = headers[STREAM_ASSERTION.header];
+  const problem = await verifier.check(typeof assertion === 'string' ? assertion : undefined, { hostname, authority, streamId });
+  if (problem) {
+    log.warn({ streamId, hostname, authority, reason: problem }, 'stream refused: edge assertion not valid');
+    return refuse(403, problem);
   }
 
   counters.active++;

@@ -69,7 +69,17 @@ export async function loginWithBrowser(options: LoopbackLoginOptions): Promise<L
         if (settled) return page(res, 409, 'Sign-in already finished', 'This sign-in has already finished. You may close this tab.');
         settled = true;
         clearTimeout(timer);
-        const code = new URL(req.url!, redirectUrl).searchParams.get('code')!;
+        const query = new URL(req.url!, redirectUrl).searchParams;
+        if (query.get('error')) {
+          const denied = query.get('error') === 'access_denied';
+          const message = denied
+            ? `your account is not allowed to reach ${options.hostname}; ask your administrator for access`
+            : `the edge refused the sign-in (${query.get('error')!.slice(0, 64)})`;
+          page(res, 403, denied ? 'Access denied' : 'Sign-in failed', `${message[0]!.toUpperCase()}${message.slice(1)}.`);
+          reject(new AirlockError(denied ? 'ACCESS_DENIED' : 'LOGIN_FAILED', message));
+          return;
+        }
+        const code = query.get('code')!;
         exchangeCode(options, code, codeVerifier).then(
           (result) => {
             page(res, 200, `Signed in to ${options.hostname}`, `Signed in to ${options.hostname} — you may close this tab.`);
@@ -101,7 +111,7 @@ function refuseRequest(req: http.IncomingMessage, state: string): { status: numb
   if ((origin !== undefined && origin !== 'null') || (mode !== undefined && mode !== 'navigate')) {
     return { status: 403, title: 'Refused', message: 'This request did not come from the Airlock sign-in page.' };
   }
-  if (url.searchParams.get('state') !== state || !url.searchParams.get('code')) {
+  if (url.searchParams.get('state') !== state || !(url.searchParams.get('code') || url.searchParams.get('error'))) {
     return { status: 400, title: 'Sign-in link mismatch', message: 'This link does not belong to the sign-in in progress. Go back to the application and start again.' };
   }
   return undefined;
@@ -114,7 +124,8 @@ async function openOrPrint(options: LoopbackLoginOptions, url: string): Promise<
   } catch {
     opened = false;
   }
-  if (opened) options.print(`Sign in to ${options.hostname} in the browser window that just opened.`);
+  // xdg-open and friends can "succeed" without showing anything: the URL is always there to copy.
+  if (opened) options.print(`Sign in to ${options.hostname} in the browser window that just opened (or open this URL):\n  ${url}`);
   else options.print(`Open this URL in a browser to sign in to ${options.hostname}:\n  ${url}`);
 }
 

@@ -58,12 +58,15 @@ export function dialTunnel({ target, headers, timeoutMs = DEFAULTS.connectTimeou
   });
 }
 
-/** HEAD on the application URL: the cheap way to learn at start-up whether credentials are accepted. */
+/**
+ * GET on the application URL without an upgrade: the cheap way to learn at start-up whether the
+ * credentials are accepted. 426 (Upgrade Required) means yes; refusals carry a JSON reason.
+ */
 export function checkAccess({ target, headers, timeoutMs = DEFAULTS.connectTimeoutMs }: DialOptions): Promise<void> {
   const url = new URL(target.edgeOrigin);
   return new Promise((resolve, reject) => {
     const request = https.request({
-      method: 'HEAD',
+      method: 'GET',
       host: url.hostname.replace(/^\[|\]$/g, ''),
       port: url.port,
       path: '/',
@@ -76,9 +79,10 @@ export function checkAccess({ target, headers, timeoutMs = DEFAULTS.connectTimeo
     request.on('timeout', () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
     request.on('error', (error) => reject(transportError(error, target)));
     request.on('response', (response) => {
-      response.resume();
-      if (response.statusCode === 200) resolve();
-      else readRefusal(response).then(reject, reject);
+      if (response.statusCode === 426 || response.statusCode === 200) {
+        response.resume();
+        resolve();
+      } else readRefusal(response).then(reject, reject);
     });
     request.end();
   });

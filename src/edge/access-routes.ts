@@ -124,6 +124,13 @@ export function createAccessRoutes(deps: AccessRoutesDeps): (req: IncomingMessag
     const ip = req.socket.remoteAddress ?? '';
     const decision = app.evaluate({ kind: 'user', ...identity }, { ip });
     deps.log.info({ event: 'login', app: app.hostname, email: identity.email, flow: pending.kind, allowed: decision.allowed, reason: decision.reason, ip }, 'sign-in');
+    if (!decision.allowed && pending.kind === 'cli') {
+      // RFC 6749 §4.1.2.1: tell the waiting app too, so it stops waiting and says why.
+      const target = new URL(pending.redirectUrl);
+      target.searchParams.set('error', 'access_denied');
+      target.searchParams.set('state', pending.clientState);
+      return redirect(res, target.href);
+    }
     if (!decision.allowed) return html(res, 403, deniedPage(app.hostname));
     if (pending.kind === 'cli') {
       const code = codes.create({ aud: app.aud, codeChallenge: pending.codeChallenge, redirectUrl: pending.redirectUrl, identity });

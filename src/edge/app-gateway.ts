@@ -20,6 +20,7 @@ import type { EdgeMetrics } from './metrics.js';
 import { evaluatePolicy } from './policy.js';
 import { writeRawResponse } from './raw-response.js';
 import type { TunnelRegistry } from './tunnel-registry.js';
+import { STREAM_ASSERTION, type StreamAssertionClaims } from '../shared/stream-assertion.js';
 
 export interface GatewayDeps {
   config: () => EdgeConfig;
@@ -28,6 +29,7 @@ export interface GatewayDeps {
   metrics: EdgeMetrics;
   log: Logger;
   verifyAppToken?: AppTokenVerifier;
+  signAssertion?: (claims: StreamAssertionClaims) => Promise<string>;
 }
 
 export type GateResult =
@@ -94,10 +96,12 @@ export function createAppGateway(deps: GatewayDeps) {
     const who = describePrincipal(principal);
     let stream: http2.ClientHttp2Stream;
     try {
+      const assertion = await deps.signAssertion?.({ tun: app.tunnel, host: app.hostname, svc: app.serviceAuthority, sid: streamId, who });
       stream = await deps.registry.openStream(app.tunnel, app.serviceAuthority, {
         [HEADER.appHostname]: app.hostname,
         [HEADER.identity]: JSON.stringify(identityHeader(principal)),
         [HEADER.streamId]: streamId,
+        ...(assertion ? { [STREAM_ASSERTION.header]: assertion } : {}),
       });
     } catch (error) {
       const noConnector = isAirlockError(error) && error.code === 'NO_CONNECTOR';

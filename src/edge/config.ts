@@ -43,10 +43,28 @@ const app = z.strictObject({
   policy,
 });
 
+// ${NAME} in a string value is read from the environment, so secrets stay out of the file.
+const fromEnv = z.string().transform((text, context) =>
+  text.replace(/\$\{([A-Z0-9_]+)\}/g, (_, name: string) => {
+    const value = process.env[name];
+    if (value === undefined) context.addIssue({ code: 'custom', message: `environment variable ${name} is not set` });
+    return value ?? '';
+  }),
+);
+
+const idp = z.strictObject({
+  issuer: z.url({ error: 'must be the URL of the OIDC issuer' }),
+  clientId: fromEnv.pipe(z.string().min(1)),
+  clientSecret: fromEnv.pipe(z.string().min(1)),
+  groupsClaim: z.string().min(1).optional(),
+  scopes: z.array(z.string().min(1)).optional(),
+});
+
 const schema = z.strictObject({
   listen: z.string().refine((text) => parseHostPort(text, { allowPortZero: true }) !== undefined, 'must be host:port, e.g. 0.0.0.0:443'),
   publicUrl: z.url({ protocol: /^https$/, error: 'must be the https:// URL clients use to reach this edge' }).optional(),
   tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }),
+  idp: idp.optional(),
   stateDir: z.string().min(1).optional(),
   audit: z.strictObject({ file: z.string().min(1) }).optional(),
   metrics: z.strictObject({ allow: z.array(z.string().refine(isCidr, 'must be an IP address or CIDR')) }).optional(),
@@ -78,7 +96,12 @@ export interface AppConfig {
 export interface EdgeConfig {
   listen: HostPort;
   publicUrl: string;
+  /** No publicUrl in the file: it follows the bound address (so port 0 gets the real port). */
+  publicUrlFromListen: boolean;
   tls: { cert: string; key: string };
+  /** The organisation's OIDC provider; without it only service tokens are accepted. */
+  idp?: z.infer<typeof idp>;
+  /** Signing keys, revocations: survives restarts. */
   stateDir: string;
   auditFile?: string;
   metricsAllow: string[];
@@ -157,8 +180,10 @@ function resolveConfig(data: z.infer<typeof schema>, source: string): EdgeConfig
   const publicHost = listen.host === '0.0.0.0' || listen.host === '::' ? 'localhost' : listen.host;
   return {
     listen,
+    publicUrlFromListen: data.publicUrl === undefined,
     publicUrl: (data.publicUrl ?? `https://${isIP(publicHost) === 6 ? `[${publicHost}]` : publicHost}:${listen.port}`).replace(/\/$/, ''),
     tls: { cert: resolve(base, data.tls.cert), key: resolve(base, data.tls.key) },
+    ...(data.idp ? { idp: data.idp } : {}),
     stateDir: resolve(base, data.stateDir ?? 'edge-state'),
     ...(data.audit ? { auditFile: data.audit.file === '-' ? '-' : resolve(base, data.audit.file) } : {}),
     metricsAllow: data.metrics?.allow ?? ['127.0.0.0/8', '::1/128'],

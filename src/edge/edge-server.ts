@@ -1,6 +1,7 @@
 // The edge process: one HTTPS/WSS server carrying client tunnels, connector connections, health,
 // metrics and (with SSO) the /cdn-cgi/access endpoints.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -11,23 +12,23 @@ import { AirlockError } from '../shared/errors.js';
 import { formatHostPort } from '../shared/host.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { openAuditLog } from './audit-log.js';
-import type { AppTokenVerifier } from './authenticate.js';
+import { createAccessRoutes, type AccessApp } from './access-routes.js';
+import { verifyAppToken } from './app-token.js';
+import { evaluatePolicy } from './policy.js';
+import { RevocationList } from './revocation-list.js';
+import { SigningKeys } from './signing-keys.js';
+import { signStreamAssertion } from './stream-signer.js';
 import { cidrMatcher, normaliseAddress } from './cidr.js';
-import type { EdgeConfig } from './config.js';
+import type { AppConfig, EdgeConfig } from './config.js';
 import { createAppGateway, gate } from './app-gateway.js';
 import { createEdgeMetrics } from './metrics.js';
 import { writeRawResponse } from './raw-response.js';
 import { handleTunnelUpgrade } from './tunnel-endpoint.js';
 import { TunnelRegistry } from './tunnel-registry.js';
 
-/** Handles /cdn-cgi/access/* (SSO); resolves true when it answered the request. */
-export type AccessRoutes = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
-
 export interface EdgeOptions {
   config: EdgeConfig;
   log?: Logger;
-  verifyAppToken?: AppTokenVerifier;
-  accessRoutes?: AccessRoutes;
 }
 
 export interface RunningEdge {
@@ -35,16 +36,31 @@ export interface RunningEdge {
   address: string;
   port: number;
   registry: TunnelRegistry;
+  keys: SigningKeys;
+  revoked: RevocationList;
   /** Stops accepting, lets streams finish for up to drainMs, then closes everything. */
   close(drainMs?: number): Promise<void>;
 }
 
-export async function startEdge({ config, log = silentLogger(), verifyAppToken, accessRoutes }: EdgeOptions): Promise<RunningEdge> {
+export async function startEdge({ config, log = silentLogger() }: EdgeOptions): Promise<RunningEdge> {
   const tls = readTlsFiles(config);
+  // Keys and revocations live in the state dir so tokens stay valid across restarts.
+  const keys = await SigningKeys.open(join(config.stateDir, 'keys'));
+  const revoked = await RevocationList.open(join(config.stateDir, 'revoked-sessions.json'));
+  const issuer = () => new URL(config.publicUrl).origin;
   const registry = new TunnelRegistry();
   const metrics = createEdgeMetrics();
   const audit = openAuditLog(config.auditFile);
-  const deps = { config: () => config, registry, audit, metrics, log, ...(verifyAppToken ? { verifyAppToken } : {}) };
+  const deps = {
+    config: () => config,
+    registry,
+    audit,
+    metrics,
+    log,
+    verifyAppToken: (token: string, app: AppConfig) => verifyAppToken(token, { issuer: issuer(), aud: app.aud, keys, revoked }),
+    signAssertion: (claims: Parameters<typeof signStreamAssertion>[2]) => signStreamAssertion(keys, issuer(), claims),
+  };
+  let accessRoutes: ReturnType<typeof createAccessRoutes> | undefined;
   const gateway = createAppGateway(deps);
   const metricsAllowed = cidrMatcher(config.metricsAllow);
   const sockets = new Set<Socket>();
@@ -107,9 +123,13 @@ export async function startEdge({ config, log = silentLogger(), verifyAppToken, 
       res.end(await metrics.registry.metrics());
       return;
     }
+    if (path === PATH.certs && !accessRoutes) {
+      return sendJson(res, 200, keys.jwks());
+    }
     if (path.startsWith(PATH.accessPrefix)) {
       if (accessRoutes && (await accessRoutes(req, res))) return;
-      return sendJson(res, 404, { error: 'bad_request', message: 'sign-in is not configured on this edge' });
+      // 501 tells a client not to open a browser: there is nothing to sign in to (service tokens only).
+      return sendJson(res, 501, { error: 'sso_disabled', message: 'single sign-on is not configured on this edge; use a service token' });
     }
     const result = await gate(req, deps, randomUUID());
     if (result.status !== 200) {
@@ -138,12 +158,29 @@ export async function startEdge({ config, log = silentLogger(), verifyAppToken, 
     server.listen(config.listen.port, config.listen.host, () => resolve());
   });
   const bound = server.address() as AddressInfo;
+  if (config.publicUrlFromListen) {
+    const url = new URL(config.publicUrl);
+    url.port = String(bound.port);
+    config.publicUrl = url.origin;
+  }
+  if (config.idp) {
+    accessRoutes = createAccessRoutes({
+      publicUrl: config.publicUrl,
+      findAppByAud: (aud) => accessApp([...config.apps.values()].find((app) => app.aud === aud)),
+      findAppByHostname: (hostname) => accessApp(config.apps.get(hostname)),
+      tokens: { keys, revoked },
+      idp: config.idp,
+      log,
+    });
+  }
   log.info({ listen: formatHostPort({ host: bound.address, port: bound.port }), apps: config.apps.size }, 'edge listening');
 
   return {
     address: formatHostPort({ host: bound.address, port: bound.port }),
     port: bound.port,
     registry,
+    keys,
+    revoked,
     async close(drainMs = DEFAULTS.drainTimeoutMs) {
       server.close();
       server.closeIdleConnections();
@@ -156,6 +193,16 @@ export async function startEdge({ config, log = silentLogger(), verifyAppToken, 
       gateway.close();
       await audit.close();
     },
+  };
+}
+
+function accessApp(app: AppConfig | undefined): AccessApp | undefined {
+  if (!app) return undefined;
+  return {
+    hostname: app.hostname,
+    aud: app.aud,
+    sessionMs: app.sessionMs,
+    evaluate: (principal, { ip }) => evaluatePolicy(app.policy, { principal, ip }),
   };
 }
 

@@ -14,6 +14,7 @@ import { exportJWK, generateKeyPair } from 'jose';
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
 import { AirlockError } from '../shared/errors.js';
 import { escapeHtml, loginPage, page } from './login-page.js';
+import { memoryAdapterFactory } from './memory-adapter.js';
 import { authenticate, type IdpClient, type IdpUser } from './users.js';
 
 export interface IdpOptions {
@@ -67,6 +68,7 @@ export async function startIdp(options: IdpOptions): Promise<RunningIdp> {
     })),
     jwks: { keys: [{ ...(await exportJWK(privateKey)), alg: 'RS256', use: 'sig', kid: 'dev-idp-1' }] },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
+    adapter: memoryAdapterFactory(),
     pkce: { required: () => true },
     features: { devInteractions: { enabled: false } },
     interactions: { url: (_ctx: KoaContextWithOIDC, interaction) => `${INTERACTION_PATH}${interaction.uid}` },

@@ -10,6 +10,7 @@ export type EdgeRefusalCode =
   | 'upgrade_required'
   | 'rate_limited'
   | 'idp_unreachable'
+  | 'sso_disabled'
   | 'internal';
 
 export interface EdgeRefusal {

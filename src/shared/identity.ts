@@ -2,7 +2,7 @@
 
 export type Principal =
   | { kind: 'service-token'; id: string }
-  | { kind: 'user'; email: string; sub: string; groups: string[]; sessionId?: string; expiresAt?: number };
+  | { kind: 'user'; email: string; sub: string; groups: string[]; sessionId?: string; expiresAt?: Date };
 
 /** Short, log-safe description: never a token or secret. */
 export function describePrincipal(principal: Principal | undefined): string {

@@ -89,9 +89,18 @@ describe('access routes: native app (cli) flow', () => {
     assert.match(String(wrong.body.error_description), /code_verifier does not match/);
   });
 
+  test('a user denied by policy in the native-app flow: the app is told access_denied, no code', async () => {
+    const jar = new CookieJar(rig.ca);
+    const { url, state } = cliUrl();
+    const { loopback } = await cliLogin(jar, 'eve@example.com', 'eve-password', url);
+    assert.equal(loopback!.searchParams.get('error'), 'access_denied');
+    assert.equal(loopback!.searchParams.get('state'), state);
+    assert.equal(loopback!.searchParams.get('code'), null);
+  });
+
   test('a user denied by policy gets a 403 page naming the app, not the policy', async () => {
     const jar = new CookieJar(rig.ca);
-    const { denied } = await cliLogin(jar, 'eve@example.com', 'eve-password', cliUrl().url);
+    const { denied } = await cliLogin(jar, 'eve@example.com', 'eve-password', `${rig.edgeOrigin}${PATH.login}redis.internal`);
     assert.equal(denied!.status, 403);
     assert.match(denied!.text, /not allowed to use <strong>redis\.internal<\/strong>/);
     assert.doesNotMatch(denied!.text, /group|eng|sales/);

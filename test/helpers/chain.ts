@@ -39,7 +39,7 @@ export const SERVICE_TOKEN = { id: 'ci-bot', secret: 'x'.repeat(43) };
 export const TUNNEL = { id: 'test-tunnel', secret: newSecret() };
 
 /** edge.yaml text for the given apps; every app is served by TUNNEL and admits SERVICE_TOKEN by default. */
-export function edgeYaml(pki: TestPki, apps: ChainApp[], extra = ''): string {
+export function edgeYaml(pki: TestPki, apps: ChainApp[], extra = '', listenPort = 0): string {
   const appLines = apps
     .map(
       (app) => `  - hostname: ${app.hostname}
@@ -50,7 +50,7 @@ export function edgeYaml(pki: TestPki, apps: ChainApp[], extra = ''): string {
 ${app.policy ?? `      include: [{ serviceToken: ${SERVICE_TOKEN.id} }]`}`,
     )
     .join('\n');
-  return `listen: 127.0.0.1:0
+  return `listen: 127.0.0.1:${listenPort}
 tls: { cert: ${pki.cert}, key: ${pki.key} }
 stateDir: ${join(pki.dir, `state-${randomBytes(4).toString('hex')}`)}
 apps:
@@ -75,15 +75,14 @@ export interface Chain {
 
 export async function startChain(
   apps: ChainApp[],
-  options: { connector?: Partial<ConnectorOptions>; edge?: Partial<EdgeOptions>; extraYaml?: string } = {},
+  options: { connector?: Partial<ConnectorOptions>; edge?: Partial<EdgeOptions>; extraYaml?: string; listenPort?: number } = {},
 ): Promise<Chain> {
   const pki = await testPki();
   const configFile = join(mkdtempSync(join(pki.dir, 'edge-')), 'edge.yaml');
-  writeFileSync(configFile, edgeYaml(pki, apps, options.extraYaml));
+  writeFileSync(configFile, edgeYaml(pki, apps, options.extraYaml, options.listenPort));
   const config = parseEdgeConfig((await import('node:fs')).readFileSync(configFile, 'utf8'), configFile);
   const edge = await startEdge({ config, ...options.edge });
-  const edgeUrl = `https://127.0.0.1:${edge.port}`;
-  config.publicUrl = edgeUrl;
+  const edgeUrl = config.publicUrl;
   const tunnelToken = encodeTunnelToken(TUNNEL.id, TUNNEL.secret);
   const connector = new Connector({
     edgeUrl,

@@ -2,7 +2,10 @@
 import { checkAccess } from '../../core/tunnel-dial.js';
 import { credentialHeaders, parseHeaderArgument, type Credential } from '../../core/credentials.js';
 import { resolveEdgeTarget } from '../../core/edge-target.js';
-import { LocalListener } from '../../core/local-listener.js';
+import { LocalListener, type LocalListenerOptions } from '../../core/local-listener.js';
+import { createAppSession } from '../../core/sign-in.js';
+import { openSystemBrowser } from '../browser.js';
+import { cliTokenStore, describeToken } from '../token-output.js';
 import { DEFAULTS } from '../../shared/constants.js';
 import { formatBytes } from '../../shared/duration.js';
 import { AirlockError, isAirlockError } from '../../shared/errors.js';
@@ -18,7 +21,10 @@ const USAGE = `usage: airlock access tcp --hostname HOST --url [127.0.0.1:]PORT 
   --service-token-id ID         service token (or AIRLOCK_SERVICE_TOKEN_ID)
   --service-token-secret SECRET (or AIRLOCK_SERVICE_TOKEN_SECRET; keeps it out of ps)
   --token JWT                   an app token obtained elsewhere (or AIRLOCK_TOKEN)
-  --header 'Name: value'        extra request header, repeatable`;
+  --header 'Name: value'        extra request header, repeatable
+
+Without a service token or --token, the first connection signs in through the browser
+(single sign-on) and the token is kept in the OS keychain for the next ones.`;
 
 export const accessTcpOptions = {
   hostname: { type: 'string' },
@@ -57,7 +63,7 @@ export function explainRefusal(error: unknown, credential: Credential, hostname:
   if (credential.kind === 'app-token') {
     return new AirlockError('AUTH_REQUIRED', `the edge refused the app token for ${hostname}: it is expired, revoked or for another application; sign in again`);
   }
-  return new AirlockError('AUTH_REQUIRED', `${hostname} requires sign-in: pass a service token (--service-token-id/--service-token-secret) or an app token (--token)`);
+  return new AirlockError('AUTH_REQUIRED', `${hostname} requires sign-in: run \`airlock access login ${hostname}\``);
 }
 
 export async function accessTcp(argv: string[]): Promise<void> {
@@ -69,13 +75,23 @@ export async function accessTcp(argv: string[]): Promise<void> {
   const credential = credentialFromFlags(values);
   const headers = Object.fromEntries((values.header ?? []).map(parseHeaderArgument));
 
-  try {
-    await checkAccess({ target, headers: { ...headers, ...credentialHeaders(credential) } });
-  } catch (error) {
-    throw explainRefusal(error, credential, hostname);
+  let listenerAuth: Pick<LocalListenerOptions, 'credential' | 'onAuthRequired'>;
+  if (credential.kind === 'none') {
+    // Single sign-on: sign in now (or reuse the stored token) so the first connection is instant.
+    const session = createAppSession({ target, store: cliTokenStore(), openBrowser: openSystemBrowser, print: say, headers });
+    const token = await session.ensureSignedIn();
+    say(`Signed in to ${hostname}${describeToken(token)}.`);
+    listenerAuth = { credential: () => session.credential(), onAuthRequired: (error) => session.onAuthRequired(error) };
+  } else {
+    try {
+      await checkAccess({ target, headers: { ...headers, ...credentialHeaders(credential) } });
+    } catch (error) {
+      throw explainRefusal(error, credential, hostname);
+    }
+    listenerAuth = { credential: async () => credential };
   }
 
-  const listener = new LocalListener({ target, local, credential: async () => credential, headers });
+  const listener = new LocalListener({ target, local, headers, ...listenerAuth });
   listener.on('event', (event) => {
     if (event.type === 'connection-opened') say(`connection ${event.id} from ${event.remote}`);
     if (event.type === 'connection-closed') {

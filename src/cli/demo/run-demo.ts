@@ -6,7 +6,12 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Connector } from '../../connector/connector.js';
-import { LocalListener } from '../../core/local-listener.js';
+import { LocalListener, type LocalListenerOptions } from '../../core/local-listener.js';
+import { createAppSession } from '../../core/sign-in.js';
+import { createTokenStore } from '../../core/token-store.js';
+import { startIdp } from '../../idp/provider.js';
+import { PATH } from '../../shared/constants.js';
+import { openSystemBrowser } from '../browser.js';
 import { resolveEdgeTarget } from '../../core/edge-target.js';
 import { loadEdgeConfig } from '../../edge/config.js';
 import { startEdge } from '../../edge/edge-server.js';
@@ -18,29 +23,41 @@ import { onShutdown, parse, say } from '../args.js';
 import { writeDevCertificates } from './dev-certs.js';
 import { startDemoService } from './demo-service.js';
 
-const USAGE = `usage: airlock demo [--port 7777] [--dir DIR]
+const USAGE = `usage: airlock demo [--port 7777] [--dir DIR] [--service-token]
 
-Runs an edge, a connector, a demo TCP service and a client listener on this machine.
-  --port N    local port of the client listener (default 7777)
-  --dir DIR   where certificates and configs go (default ~/.local/share/airlock/demo)`;
+Runs an identity provider, an edge, a connector, a demo TCP service and a client listener on
+this machine, then signs you in through the browser as the demo user.
+  --port N          local port of the client listener (default 7777)
+  --dir DIR         where certificates, configs and the demo's tokens go
+                    (default ~/.local/share/airlock/demo)
+  --service-token   skip the browser sign-in: the client uses a service token instead`;
+
+const DEMO_USER = { email: 'demo@example.com', password: 'airlock-demo', groups: ['engineering'] };
 
 const HOSTNAME = 'demo.airlock.test';
 
 export async function runDemo(argv: string[]): Promise<void> {
-  const { values } = parse(argv, { port: { type: 'string' }, dir: { type: 'string' } }, USAGE);
+  const { values } = parse(argv, { port: { type: 'string' }, dir: { type: 'string' }, 'service-token': { type: 'boolean' } }, USAGE);
   if (values.help) return say(USAGE);
   const port = Number(values.port ?? 7777);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new AirlockError('BAD_ARGUMENT', '--port must be from 1 to 65535');
   const dir = values.dir ?? join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'airlock', 'demo');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
 
-  step('1/5', `throwaway CA and edge certificate in ${dir}`);
+  step('1/6', `throwaway CA and edge certificate in ${dir}`);
   const certs = existsSync(join(dir, 'certs', 'edge.pem'))
     ? { ca: join(dir, 'certs', 'ca.pem'), cert: join(dir, 'certs', 'edge.pem'), key: join(dir, 'certs', 'edge-key.pem') }
     : await writeDevCertificates(join(dir, 'certs'), { dns: ['localhost', HOSTNAME], ips: ['127.0.0.1'] });
 
   const service = await startDemoService();
-  step('2/5', `demo service (upper-case echo) on 127.0.0.1:${service.port}`);
+  step('2/6', `demo service (upper-case echo) on 127.0.0.1:${service.port}`);
+
+  // The edge's port is chosen first: the IdP must know the edge's callback URL.
+  const edgePort = await freePort();
+  const callback = `https://127.0.0.1:${edgePort}${PATH.callback}`;
+  const idpClient = { clientId: 'airlock-edge', clientSecret: newSecret() };
+  const idp = await startIdp({ users: [DEMO_USER], clients: [{ ...idpClient, redirectUris: [callback] }] });
+  step('3/6', `identity provider (OIDC) on ${idp.issuer}; demo user ${DEMO_USER.email}, password ${DEMO_USER.password}`);
 
   const tunnelSecret = newSecret();
   const serviceToken = { id: 'demo-user', secret: newSecret() };
@@ -48,8 +65,12 @@ export async function runDemo(argv: string[]): Promise<void> {
   writeFileSync(
     configFile,
     `# Written by \`airlock demo\`; regenerated on every run.
-listen: 127.0.0.1:0
+listen: 127.0.0.1:${edgePort}
 tls: { cert: certs/edge.pem, key: certs/edge-key.pem }
+idp:
+  issuer: ${idp.issuer}
+  clientId: ${idpClient.clientId}
+  clientSecret: \${AIRLOCK_DEMO_IDP_SECRET}
 stateDir: edge-state
 audit: { file: audit.log }
 apps:
@@ -58,7 +79,7 @@ apps:
     tunnel: demo
     service: tcp://127.0.0.1:${service.port}
     policy:
-      include: [{ serviceToken: ${serviceToken.id} }]
+      include: [{ emailDomain: example.com }, { serviceToken: ${serviceToken.id} }]
 tunnels:
   - { id: demo, secretHash: "${hashSecret(tunnelSecret)}" }
 serviceTokens:
@@ -66,11 +87,11 @@ serviceTokens:
 `,
     { mode: 0o600 },
   );
+  process.env.AIRLOCK_DEMO_IDP_SECRET = idpClient.clientSecret;
   const config = loadEdgeConfig(configFile);
   const edge = await startEdge({ config, log: silentLogger() });
-  const edgeUrl = `https://127.0.0.1:${edge.port}`;
-  config.publicUrl = edgeUrl;
-  step('3/5', `edge on ${edgeUrl} (config ${configFile}, audit log ${join(dir, 'audit.log')})`);
+  const edgeUrl = config.publicUrl;
+  step('4/6', `edge on ${edgeUrl} (config ${configFile}, audit log ${join(dir, 'audit.log')})`);
 
   const connector = new Connector({
     edgeUrl,
@@ -80,21 +101,40 @@ serviceTokens:
   });
   connector.start();
   await connector.waitConnected(4);
-  step('4/5', `connector dialled out to the edge: ${connector.connectedCount} connections, reverse HTTP/2`);
+  step('5/6', `connector dialled out to the edge: ${connector.connectedCount} connections, reverse HTTP/2`);
 
-  const listener = new LocalListener({
-    target: resolveEdgeTarget({ hostname: HOSTNAME, edge: edgeUrl, caFile: certs.ca }),
-    local: { host: '127.0.0.1', port },
-    credential: async () => ({ kind: 'service-token', ...serviceToken }),
-  });
+  const stopServers = async () => {
+    await connector.stop(2000);
+    await edge.close(2000);
+    await Promise.all([idp.close(), service.close()]);
+  };
+  const target = resolveEdgeTarget({ hostname: HOSTNAME, edge: edgeUrl, caFile: certs.ca });
+  let auth: Pick<LocalListenerOptions, 'credential' | 'onAuthRequired'>;
+  if (values['service-token']) {
+    auth = { credential: async () => ({ kind: 'service-token', ...serviceToken }) };
+  } else {
+    // The demo's tokens go to a file in its own directory: its edges are throwaway, the keychain is not.
+    const store = createTokenStore({ backend: 'file', file: join(dir, 'tokens.json') });
+    const session = createAppSession({ target, store, openBrowser: openSystemBrowser, print: say });
+    say(`\nSign in as ${DEMO_USER.email} with password ${DEMO_USER.password}:`);
+    try {
+      await session.ensureSignedIn();
+    } catch (error) {
+      await stopServers();
+      throw error;
+    }
+    say('Signed in; the token is reused until it expires.\n');
+    auth = { credential: () => session.credential(), onAuthRequired: (error) => session.onAuthRequired(error) };
+  }
+  const listener = new LocalListener({ target, local: { host: '127.0.0.1', port }, ...auth });
   let address: string;
   try {
     address = await listener.start();
   } catch (error) {
-    await Promise.all([connector.stop(0), edge.close(0), service.close()]);
+    await stopServers();
     throw error;
   }
-  step('5/5', `client listening on ${address} → ${HOSTNAME}`);
+  step('6/6', `client listening on ${address} → ${HOSTNAME}`);
 
   const started = Date.now();
   const reply = await roundTrip(port, 'hello airlock');
@@ -112,13 +152,19 @@ serviceTokens:
   }, 2000);
   onShutdown(async () => {
     clearInterval(ticker);
-    say('\nstopping: client, connector (drain), edge, service');
+    say('\nstopping: client, connector (drain), edge, identity provider, service');
     await listener.stop();
-    await connector.stop(2000);
-    await edge.close(2000);
-    await service.close();
+    await stopServers();
     say('stopped');
   });
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 function step(number: string, text: string): void {
