@@ -19,6 +19,13 @@ const UNREACHABLE_CODES = new Set([
   'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE',
 ]);
 
+/**
+ * Only for its TLS session cache: each local connection is a new TLS connection to the edge, and
+ * resuming the last session skips the certificate exchange and its verification. Sessions are
+ * cached per edge address, server name and CA (the agent's key), never shared across edges.
+ */
+const tlsSessions = new https.Agent({ keepAlive: false, maxCachedSessions: 16 });
+
 /** An open tunnel: the WebSocket and the TLS socket under it (corked to batch frames). */
 export interface OpenTunnel {
   ws: WebSocket;
@@ -37,6 +44,7 @@ export function dialTunnel({ target, headers, timeoutMs = DEFAULTS.connectTimeou
       maxPayload: DEFAULTS.maxFrameBytes,
       skipUTF8Validation: true,
       followRedirects: false,
+      agent: tlsSessions,
     } as WebSocket.ClientOptions);
     ws.binaryType = 'nodebuffer';
     const fail = (error: AirlockError) => {
