@@ -29,7 +29,8 @@ export function start(name: string, command: string, args: string[], logDir: str
 }
 
 export function startAirlock(name: string, args: string[], logDir: string, env: NodeJS.ProcessEnv = {}, nodeFlags: string[] = []): Proc {
-  return start(name, process.execPath, [...nodeFlags, AIRLOCK, ...args], logDir, env);
+  const extra = process.env.BENCH_NODE_OPTIONS ? process.env.BENCH_NODE_OPTIONS.split(' ') : [];
+  return start(name, process.execPath, [...extra, ...nodeFlags, AIRLOCK, ...args], logDir, env);
 }
 
 /** Starts the origin and returns its ports (it prints them as one JSON line). */
@@ -69,12 +70,15 @@ export function rssBytes(pid: number): number {
   }
 }
 
-/** CPU time (user + system) the process has used so far, in seconds; NaN once it is gone. */
+/**
+ * CPU time (user + system) the process and its reaped children have used so far, in seconds
+ * (websockify serves each connection in a forked child); NaN once it is gone.
+ */
 export function cpuSeconds(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ (100 on Linux)
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').slice(11, 15).map(Number);
+    return fields.reduce((sum, ticks) => sum + ticks, 0) / 100; // utime, stime, cutime, cstime in USER_HZ (100)
   } catch {
     return NaN;
   }

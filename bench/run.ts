@@ -4,6 +4,7 @@
 //
 // BENCH_ONLY=throughput,latency,connect,scale,slow  runs a subset.
 // BENCH_CPU_PROF=1  writes .cpuprofile files of edge, connector and client into the run's directory.
+// BENCH_NODE_OPTIONS="--max-semi-space-size=2"  extra node flags for the Airlock processes.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -128,6 +129,7 @@ ${Object.entries(services)
         await new Promise((resolve) => setTimeout(resolve, 2000));
         return await measureOnce(port, direction);
       } finally {
+        await new Promise((resolve) => setTimeout(resolve, 300)); // websockify reaps its per-connection child
         cpu[`${label} ${direction}`] = Object.fromEntries(procs.map((p, i) => [p.name.replace(/^client-.*/, 'client').replace(/^websockify-.*/, 'websockify'), Math.round((cpuSeconds(p.pid) - before[i]!) * 100) / 100]));
       }
     };
@@ -174,10 +176,18 @@ ${Object.entries(services)
       const vs = (d: Direction) => (row.airlock![d]! / row.websockify![d]!).toFixed(2);
       say(`   Airlock ÷ websockify: up ${vs('up')}×, down ${vs('down')}×`);
     }
-    say(`   CPU seconds used during each run (${THROUGHPUT_SECONDS} s on ${os.cpus().length} cores; websockify forks a child per connection, not counted):`);
+    // CPU per megabyte does not depend on how much of the machine other programs take.
+    say(`   CPU seconds used during each run (${THROUGHPUT_SECONDS} s, ${os.cpus().length} cores), and CPU ms per MB moved:`);
+    const cpuPerMb: Record<string, number> = {};
     for (const [run, byProcess] of Object.entries(cpu)) {
-      if (Object.keys(byProcess).length > 0) say(`     ${run.padEnd(16)} ${Object.entries(byProcess).map(([name, seconds]) => `${name} ${seconds.toFixed(2)}`).join('   ')}`);
+      if (Object.keys(byProcess).length === 0) continue;
+      const [name, direction] = run.split(' ') as [string, Direction];
+      const total = Object.values(byProcess).reduce((sum, seconds) => sum + seconds, 0);
+      const megabytes = (row[name]![direction]! * 1e9 * THROUGHPUT_SECONDS) / 8 / 1e6;
+      cpuPerMb[run] = Math.round(((total * 1000) / megabytes) * 100) / 100;
+      say(`     ${run.padEnd(16)} ${Object.entries(byProcess).map(([process, seconds]) => `${process} ${seconds.toFixed(2)}`).join('   ').padEnd(44)} ${cpuPerMb[run]!.toFixed(2)} ms/MB`);
     }
+    results.throughput = { ...(results.throughput as object), cpuMsPerMB: cpuPerMb };
     for (const c of Object.values(chainClients)) if (c) await stop(c.proc);
   }
 
