@@ -3,6 +3,7 @@
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import tls from 'node:tls';
 import WebSocket from 'ws';
 import { DEFAULTS, HEADER } from '../shared/constants.js';
 import { AirlockError, EGRESS_HINT } from '../shared/errors.js';
@@ -26,6 +27,19 @@ const UNREACHABLE_CODES = new Set([
  */
 const tlsSessions = new https.Agent({ keepAlive: false, maxCachedSessions: 16 });
 
+/**
+ * Building a TLS context (parsing the CA, loading the root store) costs about a millisecond per
+ * connection; one per edge target serves every tunnel to it. `ca` is still passed so the agent's
+ * session cache stays keyed by it.
+ */
+const secureContexts = new WeakMap<EdgeTarget, tls.SecureContext>();
+
+function secureContextFor(target: EdgeTarget): tls.SecureContext {
+  let context = secureContexts.get(target);
+  if (!context) secureContexts.set(target, (context = tls.createSecureContext(target.ca ? { ca: target.ca } : {})));
+  return context;
+}
+
 /** An open tunnel: the WebSocket and the TLS socket under it (corked to batch frames). */
 export interface OpenTunnel {
   ws: WebSocket;
@@ -39,6 +53,7 @@ export function dialTunnel({ target, headers, timeoutMs = DEFAULTS.connectTimeou
       // Without this, TLS would be checked against the Host header (the app) instead of the edge.
       servername: target.servername,
       ...(target.ca ? { ca: target.ca } : {}),
+      secureContext: secureContextFor(target),
       perMessageDeflate: false, // TCP payloads are usually compressed or encrypted already
       handshakeTimeout: timeoutMs,
       maxPayload: DEFAULTS.maxFrameBytes,
