@@ -12,11 +12,20 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   edge: async () => (await import('./commands/edge.js')).edgeCommand,
   'tunnel run': async () => (await import('./commands/tunnel.js')).tunnelRun,
   'tunnel create': async () => (await import('./commands/tunnel.js')).tunnelCreate,
+  'tunnel login': async () => (await import('./commands/host.js')).tunnelLogin,
+  'tunnel logout': async () => (await import('./commands/host.js')).tunnelLogout,
+  'tunnel list': async () => (await import('./commands/host.js')).tunnelList,
+  'tunnel delete': async () => (await import('./commands/host.js')).tunnelDelete,
+  'route list': async () => (await import('./commands/host.js')).routeList,
+  tunnel: async () => (await import('./commands/host.js')).tunnelPublish,
+  'service install': async () => (await import('./commands/service.js')).serviceInstall,
+  'service uninstall': async () => (await import('./commands/service.js')).serviceUninstall,
   'service-token create': async () => (await import('./commands/tunnel.js')).serviceTokenCreate,
   idp: async () => {
     const { runIdpCommand } = await import('../idp/command.js');
     return (argv) => runIdpCommand(argv);
   },
+  ui: async () => (await import('./commands/ui.js')).uiCommand,
   demo: async () => (await import('./demo/run-demo.js')).runDemo,
 };
 
@@ -29,7 +38,12 @@ const USAGE = `usage: airlock COMMAND [options]   (airlock COMMAND --help for de
   edge                  run the edge (policy, sign-in, routing)
   tunnel run            run a connector next to a private service
   tunnel create NAME    make a tunnel token and the edge.yaml line for it
+  tunnel login --edge URL   sign in as an operator of an edge (browser); tunnel logout revokes it
+  tunnel --hostname HOST --url tcp://HOST:PORT   publish a private port and run its connector
+  tunnel list | route list | tunnel delete NAME   the tunnels and routes operators made
+  service install|uninstall [--dry-run]   run the connector at boot (systemd, launchd, Windows)
   service-token create NAME   make a service token for scripts and CI
+  ui                    the Airlock window in a browser (saved resources, one-click connect)
   idp                   run the built-in OIDC provider (development and tests only)
   demo                  run the whole chain on this machine`;
 

@@ -37,7 +37,7 @@ export function loadConnectorConfig(file: string): ConnectorConfig {
   if (document.errors.length > 0) {
     throw new AirlockError('CONFIG_INVALID', `${file}: YAML syntax error: ${document.errors[0]!.message.split('\n')[0]}`);
   }
-  const result = schema.safeParse(document.toJS() ?? {});
+  const result = schema.safeParse(document.toJS() ?? {}, { reportInput: true });
   if (!result.success) throw new AirlockError('CONFIG_INVALID', `${file} is not a valid connector config:\n${formatIssues(result.error.issues)}`);
   const data = result.data;
   const rules: IngressRule[] = data.ingress.map((rule) => ({ ...(rule.hostname ? { hostname: rule.hostname } : {}), service: rule.service }));

@@ -10,6 +10,7 @@ import { DEFAULTS, HEADER, PATH, TUNNEL_UPGRADE } from '../shared/constants.js';
 import { AirlockError, EGRESS_HINT, isAirlockError } from '../shared/errors.js';
 import { H2_MAX_SESSION_MEMORY_MB, H2_SESSION_WINDOW, H2_SETTINGS } from '../shared/http2-tuning.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
+import { transportError } from '../shared/transport-errors.js';
 import { backoffDelay } from './backoff.js';
 import type { IngressRule } from './ingress.js';
 import { serveOriginStream, type StreamCounters } from './origin-streams.js';
@@ -163,9 +164,7 @@ export class Connector extends EventEmitter {
         },
       });
       request.on('timeout', () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
-      request.on('error', (error: NodeJS.ErrnoException) =>
-        reject(new AirlockError('EDGE_UNREACHABLE', `cannot reach the edge at ${edge.origin} (${error.code ?? error.message}); ${EGRESS_HINT}`)),
-      );
+      request.on('error', (error: NodeJS.ErrnoException) => reject(transportError(error, edge.origin)));
       request.on('response', (response) => {
         let body = '';
         response.setEncoding('utf8');

@@ -30,6 +30,8 @@ export interface LoopbackLoginOptions {
   openBrowser: (url: string) => Promise<boolean>;
   print: (message: string) => void;
   timeoutMs?: number;
+  /** What to run to try again, for the timeout message (default `airlock access login HOSTNAME`). */
+  retryCommand?: string;
 }
 
 export interface LoginResult {
@@ -60,7 +62,7 @@ export async function loginWithBrowser(options: LoopbackLoginOptions): Promise<L
       let settled = false;
       const timer = setTimeout(() => {
         settled = true;
-        reject(new AirlockError('LOGIN_TIMEOUT', `sign-in timed out after ${describeDuration(timeoutMs)}; run \`airlock access login ${options.hostname}\` to try again`));
+        reject(new AirlockError('LOGIN_TIMEOUT', `sign-in timed out after ${describeDuration(timeoutMs)}; run \`${options.retryCommand ?? `airlock access login ${options.hostname}`}\` to try again`));
       }, timeoutMs);
 
       server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {

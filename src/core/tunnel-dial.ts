@@ -6,7 +6,8 @@ import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import WebSocket from 'ws';
 import { DEFAULTS, HEADER } from '../shared/constants.js';
-import { AirlockError, EGRESS_HINT } from '../shared/errors.js';
+import { AirlockError } from '../shared/errors.js';
+import { transportError } from '../shared/transport-errors.js';
 import { isEdgeRefusal } from '../shared/edge-response.js';
 import type { EdgeTarget } from './edge-target.js';
 
@@ -15,10 +16,6 @@ export interface DialOptions {
   headers: Record<string, string>;
   timeoutMs?: number;
 }
-
-const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE',
-]);
 
 /**
  * Only for its TLS session cache: each local connection is a new TLS connection to the edge, and
@@ -77,7 +74,7 @@ export function dialTunnel({ target, headers, timeoutMs = DEFAULTS.connectTimeou
     ws.once('unexpected-response', (_request, response) => {
       readRefusal(response).then((error) => fail(error), () => fail(edgeError(response.statusCode ?? 0, '')));
     });
-    ws.once('error', (error) => fail(transportError(error, target)));
+    ws.once('error', (error) => fail(transportError(error, target.edgeOrigin)));
   });
 }
 
@@ -100,7 +97,7 @@ export function checkAccess({ target, headers, timeoutMs = DEFAULTS.connectTimeo
       agent: false,
     });
     request.on('timeout', () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
-    request.on('error', (error) => reject(transportError(error, target)));
+    request.on('error', (error) => reject(transportError(error, target.edgeOrigin)));
     request.on('response', (response) => {
       if (response.statusCode === 426 || response.statusCode === 200) {
         response.resume();
@@ -148,21 +145,4 @@ function edgeError(status: number, message: string): AirlockError {
     default:
       return new AirlockError('EDGE_ERROR', `the edge answered HTTP ${status}${said}`, { status });
   }
-}
-
-function transportError(error: Error & { code?: string }, target: EdgeTarget): AirlockError {
-  const where = target.edgeOrigin;
-  const code = error.code ?? '';
-  if (UNREACHABLE_CODES.has(code) || /timed out|timeout/i.test(error.message)) {
-    return new AirlockError('EDGE_UNREACHABLE', `cannot reach the edge at ${where} (${code || error.message}); ${EGRESS_HINT}`, { cause: code });
-  }
-  if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO|ERR_TLS|HOSTNAME_MISMATCH|altnames/i.test(`${code} ${error.message}`)) {
-    return new AirlockError(
-      'TLS_FAILED',
-      `TLS to the edge at ${where} was refused (${code || error.message}). If the edge uses a private CA, pass --ca FILE ` +
-        `or set NODE_EXTRA_CA_CERTS; a proxy that intercepts TLS does this too; ${EGRESS_HINT}`,
-      { cause: code },
-    );
-  }
-  return new AirlockError('EDGE_UNREACHABLE', `connection to the edge at ${where} failed (${code || error.message}); ${EGRESS_HINT}`, { cause: code });
 }

@@ -30,6 +30,8 @@ export interface AccessApp {
   aud: string;
   sessionMs: number;
   evaluate(principal: LoginPrincipal, context: { ip: string }): { allowed: boolean; reason: string };
+  /** Makes this app's token instead of an app token (the operator credential, issue 9). */
+  issue?(identity: LoginIdentity): Promise<{ token: string; expiresAt: Date }>;
 }
 
 /** pino-compatible: one structured line per event; never tokens, codes or secrets. */
@@ -183,6 +185,7 @@ export function createAccessRoutes(deps: AccessRoutesDeps): (req: IncomingMessag
   }
 
   async function issue(app: AccessApp, identity: LoginIdentity) {
+    if (app.issue) return app.issue(identity);
     return issueAppToken({ keys, issuer, aud: app.aud, ...identity, sessionMs: app.sessionMs });
   }
 

@@ -35,6 +35,8 @@ export interface IssueAppTokenOptions {
   /** Defaults to a fresh random id; pass one to bind several tokens to one revocable session. */
   sessionId?: string;
   now?: Date;
+  /** Only src/edge/connector-credential.ts sets this; every other token is an app token. */
+  type?: string;
 }
 
 export interface IssuedAppToken {
@@ -50,7 +52,7 @@ export async function issueAppToken(options: IssueAppTokenOptions): Promise<Issu
   const issuedAt = Math.floor((options.now ?? new Date()).getTime() / 1000);
   const expiresAtSeconds = issuedAt + Math.ceil(sessionMs / 1000);
   const sessionId = options.sessionId ?? randomUUID();
-  const token = await new SignJWT({ email, groups, type: SSO.tokenType, sid: sessionId })
+  const token = await new SignJWT({ email, groups, type: options.type ?? SSO.tokenType, sid: sessionId })
     .setProtectedHeader({ alg: SSO.tokenAlgorithm, kid: key.kid, typ: 'JWT' })
     .setIssuer(issuer)
     .setAudience([aud])
@@ -71,6 +73,8 @@ export interface VerifyAppTokenOptions {
   now?: Date;
   /** Allowed clock skew between edges / connector, in seconds. */
   clockToleranceSeconds?: number;
+  /** Only src/edge/connector-credential.ts sets this: a token of one type never passes as another. */
+  type?: string;
 }
 
 /** Stable sub-codes in AirlockError.details.reason; tests and audit logs rely on them. */
@@ -127,7 +131,8 @@ export async function verifyAppToken(token: string, options: VerifyAppTokenOptio
     throw fromJoseError(error);
   }
 
-  if (payload.type !== SSO.tokenType) throw rejection('type', `token type "${String(payload.type)}" is not "${SSO.tokenType}"`);
+  const expectedType = options.type ?? SSO.tokenType;
+  if (payload.type !== expectedType) throw rejection('type', `token type "${String(payload.type)}" is not "${expectedType}"`);
   const { sub, email, groups, sid, exp } = payload;
   if (
     typeof sub !== 'string' ||

@@ -24,7 +24,8 @@ export type AuditRecord =
       outcome: string;
     }
   | { event: 'tunnel'; tunnel: string; connector: string; ip: string; decision: 'allow' | 'deny'; reason: string }
-  | { event: 'ingress-refused'; streamId: string; app: string; reason: string };
+  /** Operators' API (issue 9): every call, allowed or not. */
+  | { event: 'admin'; who: string; ip: string; action: string; target: string; decision: 'allow' | 'deny'; reason: string; status: number };
 
 export interface AuditLog {
   write(record: AuditRecord): void;

@@ -7,8 +7,8 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { AirlockError } from '../shared/errors.js';
 import { parseDuration } from '../shared/duration.js';
-import { parseHostPort, parseServiceUrl, type HostPort } from '../shared/host.js';
-import { DEFAULTS } from '../shared/constants.js';
+import { isLoopbackHost, parseHostPort, parseServiceUrl, type HostPort } from '../shared/host.js';
+import { DEFAULTS, HOST_ADMIN } from '../shared/constants.js';
 import { formatIssues } from '../shared/config-errors.js';
 import { isCidr } from './cidr.js';
 
@@ -37,8 +37,9 @@ const policy = z.strictObject({
 const app = z.strictObject({
   hostname,
   aud: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/, 'must be 16-128 URL-safe characters (e.g. 64 hex digits)'),
-  tunnel: id,
-  service: z.string().refine((text) => parseServiceUrl(text) !== undefined, 'must be tcp://host:port with a port from 1 to 65535'),
+  // Both or neither: an app without them is "unpublished" until an operator routes it (issue 9).
+  tunnel: id.optional(),
+  service: z.string().refine((text) => parseServiceUrl(text) !== undefined, 'must be tcp://host:port with a port from 1 to 65535').optional(),
   sessionDuration: duration.default(DEFAULTS.sessionDuration),
   policy,
 });
@@ -53,7 +54,10 @@ const fromEnv = z.string().transform((text, context) =>
 );
 
 const idp = z.strictObject({
-  issuer: z.url({ error: 'must be the URL of the OIDC issuer' }),
+  // OIDC needs TLS to the issuer; plain http only for a development IdP on this machine.
+  issuer: z
+    .url({ error: 'must be the URL of the OIDC issuer' })
+    .refine((text) => new URL(text).protocol === 'https:' || isLoopbackHost(new URL(text).hostname.replace(/^\[|\]$/g, '')), 'must be https:// (plain http only on a loopback address)'),
   clientId: fromEnv.pipe(z.string().min(1)),
   clientSecret: fromEnv.pipe(z.string().min(1)),
   groupsClaim: z.string().min(1).optional(),
@@ -75,12 +79,24 @@ const schema = z.strictObject({
     })
     .optional(),
   apps: z.array(app).default([]),
+  /** Who may sign in with `airlock tunnel login` and publish hostnames (same rule shapes as apps). */
+  admins: policy.optional(),
+  /** Domains whose hostnames operators may publish (a hostname equal to or under one of them). */
+  domains: z.array(hostname).default([]),
   tunnels: z.array(z.strictObject({ id, name: z.string().optional(), secretHash })).default([]),
   serviceTokens: z.array(z.strictObject({ id, name: z.string().optional(), secretHash })).default([]),
 });
 
 export type PolicyRule = z.infer<typeof rule>;
 export type Policy = z.infer<typeof policy>;
+
+/** An app's access part: what the file always gives, published or not. */
+export interface AppPolicyConfig {
+  hostname: string;
+  aud: string;
+  sessionMs: number;
+  policy: Policy;
+}
 
 export interface AppConfig {
   hostname: string;
@@ -108,6 +124,10 @@ export interface EdgeConfig {
   maxConnectionsPerIp: number;
   handshakeTimeoutMs: number;
   apps: Map<string, AppConfig>;
+  /** Apps in the file with a policy but no tunnel/service yet: published by an operator's route. */
+  unpublishedApps: Map<string, AppPolicyConfig>;
+  admins?: Policy;
+  domains: string[];
   tunnels: Map<string, { id: string; secretHash: string }>;
   serviceTokens: Map<string, { id: string; secretHash: string }>;
   /** Where the file was, for messages. */
@@ -131,7 +151,7 @@ export function parseEdgeConfig(text: string, source: string): EdgeConfig {
     const first = document.errors[0]!;
     throw new AirlockError('CONFIG_INVALID', `${source}: YAML syntax error: ${first.message.split('\n')[0]}`);
   }
-  const result = schema.safeParse(document.toJS() ?? {});
+  const result = schema.safeParse(document.toJS() ?? {}, { reportInput: true });
   if (!result.success) {
     throw new AirlockError('CONFIG_INVALID', `${source} is not a valid edge config:\n${formatIssues(result.error.issues)}`);
   }
@@ -142,16 +162,21 @@ function resolveConfig(data: z.infer<typeof schema>, source: string): EdgeConfig
   const base = dirname(resolve(source));
   const problems: string[] = [];
   const apps = new Map<string, AppConfig>();
+  const unpublishedApps = new Map<string, AppPolicyConfig>();
   const tunnels = new Map(data.tunnels.map((tunnel) => [tunnel.id, tunnel]));
   const serviceTokens = new Map(data.serviceTokens.map((token) => [token.id, token]));
   const seenAud = new Map<string, number>();
 
   data.apps.forEach((entry, index) => {
-    if (apps.has(entry.hostname)) problems.push(`apps[${index}].hostname: "${entry.hostname}" is already used by another app`);
+    if (apps.has(entry.hostname) || unpublishedApps.has(entry.hostname)) problems.push(`apps[${index}].hostname: "${entry.hostname}" is already used by another app`);
     const previousAud = seenAud.get(entry.aud);
     if (previousAud !== undefined) problems.push(`apps[${index}].aud: same aud as apps[${previousAud}]; each app needs its own`);
     seenAud.set(entry.aud, index);
-    if (!tunnels.has(entry.tunnel)) problems.push(`apps[${index}].tunnel: no tunnel with id "${entry.tunnel}" under tunnels`);
+    if (entry.aud === HOST_ADMIN.loginAud) problems.push(`apps[${index}].aud: "${HOST_ADMIN.loginAud}" is reserved for operator sign-in`);
+    if ((entry.tunnel === undefined) !== (entry.service === undefined)) {
+      problems.push(`apps[${index}]: tunnel and service go together (give both, or neither to let an operator publish it)`);
+    }
+    if (entry.tunnel !== undefined && !tunnels.has(entry.tunnel)) problems.push(`apps[${index}].tunnel: no tunnel with id "${entry.tunnel}" under tunnels`);
     (['include', 'require', 'exclude'] as const).forEach((kind) =>
       entry.policy[kind].forEach((item, ruleIndex) => {
         if ('serviceToken' in item && item.serviceToken !== '*' && !serviceTokens.has(item.serviceToken)) {
@@ -159,6 +184,10 @@ function resolveConfig(data: z.infer<typeof schema>, source: string): EdgeConfig
         }
       }),
     );
+    if (entry.tunnel === undefined || entry.service === undefined) {
+      unpublishedApps.set(entry.hostname, { hostname: entry.hostname, aud: entry.aud, sessionMs: parseDuration(entry.sessionDuration)!, policy: entry.policy });
+      return;
+    }
     const service = parseServiceUrl(entry.service)!;
     apps.set(entry.hostname, {
       hostname: entry.hostname,
@@ -190,6 +219,9 @@ function resolveConfig(data: z.infer<typeof schema>, source: string): EdgeConfig
     maxConnectionsPerIp: data.limits?.maxConnectionsPerIp ?? 512,
     handshakeTimeoutMs: parseDuration(data.limits?.handshakeTimeout ?? '10s')!,
     apps,
+    unpublishedApps,
+    ...(data.admins ? { admins: data.admins } : {}),
+    domains: data.domains,
     tunnels,
     serviceTokens,
     source,

@@ -25,6 +25,7 @@ import { createEdgeMetrics } from './metrics.js';
 import { writeRawResponse } from './raw-response.js';
 import { handleTunnelUpgrade } from './tunnel-endpoint.js';
 import { TunnelRegistry } from './tunnel-registry.js';
+import { openOperatorRoutes } from './operator-routes.js';
 
 export interface EdgeOptions {
   config: EdgeConfig;
@@ -51,8 +52,9 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
   const registry = new TunnelRegistry();
   const metrics = createEdgeMetrics();
   const audit = openAuditLog(config.auditFile);
+  const operators = await openOperatorRoutes(config, { keys, revoked, registry, audit });
   const deps = {
-    config: () => config,
+    config: operators.config,
     registry,
     audit,
     metrics,
@@ -105,6 +107,7 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => {});
     const path = (req.url ?? '/').split('?')[0];
+    if (path !== PATH.tunnel && operators.refuseUpgrade(req, socket)) return;
     const work = path === PATH.tunnel ? Promise.resolve(handleTunnelUpgrade(req, socket, deps)) : gateway.handleUpgrade(req, socket, head);
     work.catch((error: Error) => {
       log.error({ error: error.message }, 'upgrade failed');
@@ -126,6 +129,7 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
     if (path === PATH.certs && !accessRoutes) {
       return sendJson(res, 200, keys.jwks());
     }
+    if (await operators.handleRequest(req, res)) return;
     if (path.startsWith(PATH.accessPrefix)) {
       if (accessRoutes && (await accessRoutes(req, res))) return;
       // 501 tells a client not to open a browser: there is nothing to sign in to (service tokens only).
@@ -166,8 +170,8 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
   if (config.idp) {
     accessRoutes = createAccessRoutes({
       publicUrl: config.publicUrl,
-      findAppByAud: (aud) => accessApp([...config.apps.values()].find((app) => app.aud === aud)),
-      findAppByHostname: (hostname) => accessApp(config.apps.get(hostname)),
+      findAppByAud: (aud) => operators.loginApp(aud) ?? accessApp([...deps.config().apps.values()].find((app) => app.aud === aud)),
+      findAppByHostname: (hostname) => accessApp(deps.config().apps.get(hostname)),
       tokens: { keys, revoked },
       idp: config.idp,
       log,

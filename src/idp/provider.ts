@@ -69,6 +69,8 @@ export async function startIdp(options: IdpOptions): Promise<RunningIdp> {
     jwks: { keys: [{ ...(await exportJWK(privateKey)), alg: 'RS256', use: 'sig', kid: 'dev-idp-1' }] },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     adapter: memoryAdapterFactory(),
+    // Short lives: a development IdP only has to outlast one sign-in.
+    ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600, AuthorizationCode: 60 },
     pkce: { required: () => true },
     features: { devInteractions: { enabled: false } },
     interactions: { url: (_ctx: KoaContextWithOIDC, interaction) => `${INTERACTION_PATH}${interaction.uid}` },

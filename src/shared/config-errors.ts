@@ -9,7 +9,11 @@ export function formatPath(path: PropertyKey[]): string {
 export function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
   if (issue.code === 'invalid_union') return 'is not a known rule (one of everyone, email, emailDomain, group, ip, serviceToken)';
-  if (issue.code === 'invalid_type' && issue.input === undefined) return `is required (${issue.expected})`;
+  if (issue.code === 'invalid_type') {
+    if (issue.input === undefined) return `is required (${issue.expected})`;
+    const got = Array.isArray(issue.input) ? 'a list' : issue.input === null ? 'nothing' : `a ${typeof issue.input}`;
+    return `must be ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}, got ${got}`;
+  }
   return issue.message;
 }
 

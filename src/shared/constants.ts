@@ -31,6 +31,8 @@ export const PATH = {
   certs: '/cdn-cgi/access/certs',
   logout: '/cdn-cgi/access/logout',
   tunnel: '/cdn-cgi/tunnel',
+  /** Operators' API (issue 9): tunnels and routes, Bearer connector credential. */
+  adminPrefix: '/cdn-cgi/admin/',
   health: '/healthz',
   metrics: '/metrics',
 } as const;
@@ -79,4 +81,14 @@ export const SSO = {
   keychainService: 'airlock',
   /** Claim names in the IdP's ID token, overridable per IdP (edge.yaml idp.groupsClaim). */
   defaultGroupsClaim: 'groups',
+} as const;
+
+/** Operators publishing hostnames (issue 9): `airlock tunnel login`, the admin API, the route store. */
+export const HOST_ADMIN = {
+  /** The aud the native-app login asks for to become an operator; edge.yaml apps may not use it. */
+  loginAud: 'airlock-edge-administration',
+  /** Token type of the operator's credential: never accepted where an app token is, and vice versa. */
+  credentialType: 'connector',
+  credentialMs: 7 * 24 * 60 * 60_000,
+  routeFile: 'routes.json',
 } as const;

@@ -22,7 +22,9 @@ export type AirlockErrorCode =
   | 'IDP_ERROR'
   | 'LOGIN_FAILED'
   | 'LOGIN_TIMEOUT'
-  | 'KEYCHAIN_UNAVAILABLE';
+  | 'KEYCHAIN_UNAVAILABLE'
+  // `airlock service install`: systemctl / launchctl refused or is not running.
+  | 'SERVICE_MANAGER_FAILED';
 
 export class AirlockError extends Error {
   override readonly name = 'AirlockError';

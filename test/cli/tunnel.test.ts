@@ -51,3 +51,17 @@ test('`tunnel run` with a --url that is not tcp://host:port is refused before di
   assert.equal(await process.exited(), 2);
   assert.match(process.output(), /--url: must be tcp:\/\/host:port/);
 });
+
+test('`tunnel run` against an edge with an unknown CA says so, with the --ca hint', async (t) => {
+  const echo = await startEchoServer();
+  const chain = await startChain([{ hostname: 'echo.airlock.test', service: `tcp://127.0.0.1:${echo.port}` }]);
+  const process = airlock(['tunnel', 'run', '--edge', chain.edgeUrl, '--url', `tcp://127.0.0.1:${echo.port}`, '--connections', '1'], {
+    AIRLOCK_TUNNEL_TOKEN: chain.tunnelToken,
+  });
+  t.after(async () => {
+    await process.stop();
+    await chain.close();
+    await echo.close();
+  });
+  await process.waitFor(/TLS to the edge at https:\/\/127\.0\.0\.1:\d+ was refused .*pass --ca FILE/);
+});

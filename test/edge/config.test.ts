@@ -106,3 +106,13 @@ test('`airlock edge --config` with malformed YAML exits 2', async () => {
   assert.equal(await process.exited(), 2);
   assert.match(process.output(), /YAML syntax error/);
 });
+
+test('a value of the wrong type says what was expected and what was found', () => {
+  assert.match(invalid(valid().replace('tls: { cert: edge.pem, key: edge-key.pem }', 'tls: { cert: 42, key: edge-key.pem }')), /tls\.cert: must be a string, got a number/);
+});
+
+test('an idp issuer over plain http is refused unless it is on loopback', () => {
+  const idp = (issuer: string) => `idp: { issuer: "${issuer}", clientId: edge, clientSecret: s }\n`;
+  assert.match(invalid(valid('', idp('http://idp.example.test'))), /idp\.issuer: must be https:\/\//);
+  assert.ok(parseEdgeConfig(valid('', idp('http://127.0.0.1:9000')), 'edge.yaml').idp);
+});

@@ -19,7 +19,7 @@ export async function edgeCommand(argv: string[]): Promise<void> {
   if (drainMs === undefined) throw new AirlockError('BAD_ARGUMENT', `--drain-timeout "${values['drain-timeout']}" is not a duration like 10s`);
   const config = loadEdgeConfig(required(values.config, '--config', USAGE));
   if (values.check) {
-    say(`${config.source}: valid (${config.apps.size} apps, ${config.tunnels.size} tunnels, ${config.serviceTokens.size} service tokens)`);
+    say(`${config.source}: valid (${config.apps.size} apps, ${config.unpublishedApps.size} awaiting a route, ${config.tunnels.size} tunnels, ${config.serviceTokens.size} service tokens)`);
     return;
   }
   const log = createLogger('edge');

@@ -1,0 +1,37 @@
+// `airlock ui`: the tray app's window in a browser, for machines without a desktop session.
+import { startBrowserMode } from '../../core/browser-mode.js';
+import { loginWithBrowser } from '../../core/loopback-login.js';
+import { SsoAuth } from '../../core/sso-auth.js';
+import { AirlockError } from '../../shared/errors.js';
+import { openSystemBrowser } from '../browser.js';
+import { onShutdown, parse, say } from '../args.js';
+import { cliTokenStore } from '../token-output.js';
+
+const USAGE = `usage: airlock ui [--port N] [--data FILE] [--ca FILE]
+
+Serves the Airlock window on 127.0.0.1 with a one-time link, and runs the saved resources'
+listeners in this process.
+  --port N      port for the UI (default: a free one)
+  --data FILE   the saved resources (default: the desktop app's resources.json)
+  --ca FILE     trust this CA for edges with a private CA`;
+
+export async function uiCommand(argv: string[]): Promise<void> {
+  const { values } = parse(argv, { port: { type: 'string' }, data: { type: 'string' }, ca: { type: 'string' } }, USAGE);
+  if (values.help) return say(USAGE);
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new AirlockError('BAD_ARGUMENT', '--port must be from 1 to 65535');
+  const auth = new SsoAuth({
+    tokens: cliTokenStore(),
+    ...(values.ca ? { caFile: values.ca } : {}),
+    login: (options) => loginWithBrowser({ ...options, openBrowser: openSystemBrowser, print: say }),
+  });
+  const ui = await startBrowserMode({
+    auth,
+    ...(port ? { port } : {}),
+    ...(values.data ? { dataFile: values.data } : {}),
+    ...(values.ca ? { caFile: values.ca } : {}),
+  });
+  const opened = await openSystemBrowser(ui.url);
+  say(`Airlock UI at ${ui.url}${opened ? ' (opened in your browser)' : ''} — the link works once. Ctrl-C stops it and every listener.`);
+  onShutdown(() => ui.close());
+}

@@ -1,0 +1,163 @@
+// The files that keep a connector running at boot (issue 9), built as plain text by pure
+// functions: a systemd unit (Linux), a launchd plist (macOS), sc.exe commands (Windows). The
+// tunnel token never appears in a command line: systemd reads it from an EnvironmentFile, launchd
+// and Windows from the tokenFile of a connector.yaml, each readable only by the service's owner.
+
+export interface ServiceSpec {
+  /** Tunnel name; the service is airlock-NAME. */
+  name: string;
+  hostname: string;
+  edge: string;
+  /** tcp://HOST:PORT of the origin. */
+  url: string;
+  nodePath: string;
+  airlockBin: string;
+}
+
+export type ServicePlatform = 'linux' | 'darwin' | 'win32';
+
+/** Where install puts things on each platform; the token file is 0600 (owner root, or the service user). */
+export function servicePaths(platform: ServicePlatform, name: string) {
+  const safe = serviceName(name);
+  if (platform === 'linux') {
+    return { definition: `/etc/systemd/system/${safe}.service`, dir: '/etc/airlock', secrets: `/etc/airlock/${safe}.env`, ca: `/etc/airlock/${safe}-ca.pem` };
+  }
+  if (platform === 'darwin') {
+    const dir = '/Library/Application Support/Airlock';
+    return { definition: `/Library/LaunchDaemons/dev.airlock.${safe}.plist`, dir, secrets: `${dir}/${safe}.token`, ca: `${dir}/${safe}-ca.pem`, config: `${dir}/${safe}.yaml` };
+  }
+  const dir = 'C:\\ProgramData\\Airlock';
+  return { definition: `${dir}\\${safe}.cmd`, dir, secrets: `${dir}\\${safe}.token`, ca: `${dir}\\${safe}-ca.pem`, config: `${dir}\\${safe}.yaml` };
+}
+
+/** airlock-NAME with anything outside [A-Za-z0-9_.-] turned into "-" (unit and label safe). */
+export function serviceName(name: string): string {
+  return `airlock-${name.replace(/[^A-Za-z0-9_.-]/g, '-')}`;
+}
+
+/** systemd.service(5). Hardened; DynamicUser gives a fresh unprivileged user per start. */
+export function buildSystemdUnit(spec: ServiceSpec, paths: { secrets: string; ca?: string }): string {
+  const args = [spec.nodePath, spec.airlockBin, 'tunnel', 'run', '--edge', spec.edge, '--url', spec.url, ...(paths.ca ? ['--ca', paths.ca] : [])];
+  // ProtectHome=yes would hide an airlock installed under a home directory from the service.
+  const underHome = [spec.nodePath, spec.airlockBin].some((path) => /^\/(home|root|run\/user)\//.test(path));
+  return `[Unit]
+Description=Airlock connector for ${spec.hostname} (tunnel ${spec.name})
+Documentation=https://github.com/airlock/airlock/blob/main/docs/host.md
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+Type=simple
+ExecStart=${args.map(systemdQuote).join(' ')}
+# The tunnel token, as AIRLOCK_TUNNEL_TOKEN; the file is root's, mode 0600.
+EnvironmentFile=${systemdQuote(paths.secrets)}
+Restart=always
+RestartSec=5
+# The connector drains streams for up to 30 s after SIGTERM.
+TimeoutStopSec=40
+DynamicUser=yes
+NoNewPrivileges=yes
+ProtectSystem=strict
+ProtectHome=${underHome ? 'read-only' : 'yes'}
+PrivateTmp=yes
+PrivateDevices=yes
+ProtectKernelTunables=yes
+ProtectKernelModules=yes
+ProtectKernelLogs=yes
+ProtectControlGroups=yes
+ProtectClock=yes
+ProtectHostname=yes
+RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX
+RestrictNamespaces=yes
+RestrictRealtime=yes
+RestrictSUIDSGID=yes
+LockPersonality=yes
+CapabilityBoundingSet=
+AmbientCapabilities=
+SystemCallArchitectures=native
+UMask=0077
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+export function buildEnvironmentFile(token: string): string {
+  return `AIRLOCK_TUNNEL_TOKEN=${token}\n`;
+}
+
+/** connector.yaml for launchd and Windows, whose service definitions cannot carry a secret safely. */
+export function buildConnectorYaml(spec: ServiceSpec, paths: { secrets: string; ca?: string }): string {
+  const quote = (text: string) => JSON.stringify(text);
+  return [
+    `# Airlock connector for ${spec.hostname} (tunnel ${spec.name}), written by \`airlock service install\`.`,
+    `edge: ${quote(spec.edge)}`,
+    `tokenFile: ${quote(paths.secrets)}`,
+    ...(paths.ca ? [`ca: ${quote(paths.ca)}`] : []),
+    'ingress:',
+    `  - { hostname: ${quote(spec.hostname)}, service: ${quote(spec.url)} }`,
+    '  - { service: "http_status:404" }',
+    '',
+  ].join('\n');
+}
+
+/** launchd.plist(5): a system daemon, restarted whenever it exits, as the unprivileged "nobody". */
+export function buildLaunchdPlist(spec: ServiceSpec, paths: { config: string }): string {
+  const label = `dev.airlock.${serviceName(spec.name)}`;
+  const args = [spec.nodePath, spec.airlockBin, 'tunnel', 'run', '--config', paths.config];
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+<dict>
+  <key>Label</key>
+  <string>${xml(label)}</string>
+  <key>ProgramArguments</key>
+  <array>
+${args.map((arg) => `    <string>${xml(arg)}</string>`).join('\n')}
+  </array>
+  <key>UserName</key>
+  <string>nobody</string>
+  <key>RunAtLoad</key>
+  <true/>
+  <key>KeepAlive</key>
+  <true/>
+  <key>ThrottleInterval</key>
+  <integer>5</integer>
+  <key>ExitTimeOut</key>
+  <integer>40</integer>
+  <key>StandardErrorPath</key>
+  <string>/Library/Logs/${xml(serviceName(spec.name))}.log</string>
+</dict>
+</plist>
+`;
+}
+
+/**
+ * sc.exe commands for an elevated prompt. node.exe does not speak the Windows service protocol,
+ * so binPath goes through a service wrapper (WinSW, NSSM) when one is named; plain sc.exe alone
+ * registers a service that Windows stops after 30 s.
+ */
+export function buildWindowsCommands(spec: ServiceSpec, paths: { config: string; secrets: string }, wrapper?: string): string {
+  const name = serviceName(spec.name);
+  const command = `"${spec.nodePath}" "${spec.airlockBin}" tunnel run --config "${paths.config}"`;
+  const binPath = wrapper ? `"${wrapper}" ${command}` : command;
+  return [
+    `sc.exe create ${name} binPath= "${binPath.replace(/"/g, '\\"')}" start= delayed-auto obj= "NT AUTHORITY\\LocalService" DisplayName= "Airlock connector (${spec.name})"`,
+    `sc.exe description ${name} "Airlock connector for ${spec.hostname}"`,
+    `sc.exe failure ${name} reset= 86400 actions= restart/5000/restart/5000/restart/5000`,
+    `icacls "${paths.secrets}" /inheritance:r /grant:r "NT AUTHORITY\\LocalService:R" "BUILTIN\\Administrators:F"`,
+    `sc.exe start ${name}`,
+    '',
+  ].join('\r\n');
+}
+
+/** systemd.syntax(7): quote words with spaces or quotes; "%" is a specifier, written "%%". */
+export function systemdQuote(word: string): string {
+  const escaped = word.replace(/%/g, '%%');
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(escaped)) return escaped;
+  return `"${escaped.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+function xml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}

@@ -1,0 +1,44 @@
+// How the ResourceManager gets credentials and signs in, per edge. The SSO implementation is
+// SsoAuth (sso-auth.ts); NoAuth stands in where sign-in is not wired.
+import type { Resource } from '../shared/api.js';
+import { AirlockError } from '../shared/errors.js';
+import type { Credential } from './credentials.js';
+
+export interface EdgeIdentity {
+  email?: string;
+  /** ISO time the token expires. */
+  expiresAt?: string;
+}
+
+/** How the manager gets credentials; the SSO module implements this (keychain + loopback login). */
+export interface AuthProvider {
+  credentialFor(resource: Resource): Promise<Credential>;
+  /** Signs in to an edge (opens the system browser); resolves when a credential is stored. */
+  signIn(edge: string, resource?: Resource): Promise<void>;
+  signOut(edge: string): Promise<void>;
+  identity(edge: string): Promise<EdgeIdentity | undefined>;
+  /** When set, sign-in cannot work here; shown to the user as is. */
+  readonly unavailableReason?: string;
+}
+
+export const SIGN_IN_UNAVAILABLE = 'sign-in not available in this build; resources that need no sign-in (or a service token) still connect';
+
+/** Until the SSO module is wired in: no credential, and sign-in says plainly that it is not there. */
+export class NoAuth implements AuthProvider {
+  readonly unavailableReason = SIGN_IN_UNAVAILABLE;
+  async credentialFor(): Promise<Credential> {
+    return { kind: 'none' };
+  }
+  async signIn(): Promise<void> {
+    throw new AirlockError('AUTH_REQUIRED', SIGN_IN_UNAVAILABLE);
+  }
+  async signOut(): Promise<void> {}
+  async identity(): Promise<EdgeIdentity | undefined> {
+    return undefined;
+  }
+}
+
+/** The https:// origin a resource signs in at: its explicit edge, else its own hostname (as cloudflared). */
+export function edgeOf(resource: Pick<Resource, 'hostname' | 'edge'>): string {
+  return resource.edge ?? `https://${resource.hostname}`;
+}

@@ -1,0 +1,402 @@
+// The service side of the UI contract: saved resources, one LocalListener per connected resource,
+// status snapshots, settings and a ring buffer of recent log lines. Both the Electron main process
+// and the browser-mode server hand calls to one of these.
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import {
+  ApiError,
+  LIMITS,
+  LOG_LEVELS,
+  resourceInputSchema,
+  type ApiEvent,
+  type ApiService,
+  type ApiValidParams,
+  type EdgeSession,
+  type ImportResult,
+  type LogEntry,
+  type LogLevel,
+  type Resource,
+  type ResourceStatus,
+  type Settings,
+  type StatusSnapshot,
+} from '../shared/api.js';
+import { isAirlockError } from '../shared/errors.js';
+import type { ListenerEvent } from '../shared/status.js';
+import { NoAuth, edgeOf, type AuthProvider } from './auth-provider.js';
+import { resolveEdgeTarget } from './edge-target.js';
+import { LocalListener } from './local-listener.js';
+import { ResourceStore, type StorageBackend } from './resource-store.js';
+
+export interface ResourceManagerOptions {
+  storage: StorageBackend;
+  auth?: AuthProvider;
+  /** CA file for development edges with a private CA. */
+  caFile?: string;
+  /** How many log entries to keep (default 500). */
+  logLimit?: number;
+  /** Writes a desktop shortcut for a resource; only the desktop app has one. */
+  createShortcut?: (resource: Resource) => Promise<string>;
+  /** Status ticks while connections are open, so byte counters move (default 1000 ms). */
+  tickMs?: number;
+}
+
+export declare interface ResourceManager {
+  on(event: 'event', listener: (event: ApiEvent) => void): this;
+  off(event: 'event', listener: (event: ApiEvent) => void): this;
+}
+
+export class ResourceManager extends EventEmitter implements ApiService {
+  private readonly store: ResourceStore;
+  private readonly auth: AuthProvider;
+  private readonly localListeners = new Map<string, LocalListener>();
+  /** Failures to start a listener, kept until the next connect or disconnect. */
+  private readonly failures = new Map<string, ResourceStatus['lastError']>();
+  private readonly logs: LogEntry[] = [];
+  private logSeq = 0;
+  private tick: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: ResourceManagerOptions) {
+    super();
+    this.setMaxListeners(50);
+    this.store = new ResourceStore(options.storage);
+    this.auth = options.auth ?? new NoAuth();
+  }
+
+  async listResources(): Promise<Resource[]> {
+    return this.store.get().resources;
+  }
+
+  async addResource(input: ApiValidParams<'addResource'>): Promise<Resource> {
+    const resources = this.store.get().resources;
+    if (resources.length >= LIMITS.resources) throw new ApiError('CONFLICT', `at most ${LIMITS.resources} resources`);
+    const resource: Resource = { ...input, id: randomUUID() };
+    checkConflicts(resource, resources);
+    this.store.update((document) => document.resources.push(resource));
+    this.log('info', `added ${resource.name} (${resource.hostname} on ${resource.localHost}:${resource.localPort})`, resource.id);
+    this.emitResources();
+    return resource;
+  }
+
+  async updateResource({ id, changes }: ApiValidParams<'updateResource'>): Promise<Resource> {
+    const current = this.find(id);
+    const { edge, ...rest } = changes;
+    const next: Resource = { ...current, ...rest };
+    if (edge === null) delete next.edge;
+    else if (edge !== undefined) next.edge = edge;
+    checkConflicts(next, this.store.get().resources);
+    this.store.update((document) => {
+      document.resources = document.resources.map((resource) => (resource.id === id ? next : resource));
+    });
+    this.log('info', `updated ${next.name}`, id);
+    const running = this.localListeners.get(id);
+    const addressChanged = next.localPort !== current.localPort || next.localHost !== current.localHost || next.hostname !== current.hostname || next.edge !== current.edge;
+    if (running && addressChanged) {
+      await this.disconnect({ id });
+      await this.connect({ id });
+    }
+    this.emitResources();
+    return next;
+  }
+
+  async removeResource({ id }: ApiValidParams<'removeResource'>): Promise<void> {
+    const resource = this.find(id);
+    await this.disconnect({ id });
+    this.failures.delete(id);
+    this.store.update((document) => {
+      document.resources = document.resources.filter((entry) => entry.id !== id);
+    });
+    this.log('info', `removed ${resource.name}`);
+    this.emitResources();
+  }
+
+  async importResources({ json }: ApiValidParams<'importResources'>): Promise<ImportResult> {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(json);
+    } catch {
+      throw new ApiError('INVALID_INPUT', 'the file is not JSON; export one from Airlock to see the expected shape');
+    }
+    const entries = Array.isArray(parsed) ? parsed : (parsed as { resources?: unknown })?.resources;
+    if (!Array.isArray(entries)) throw new ApiError('INVALID_INPUT', 'expected { "resources": [ … ] } as written by Export');
+    const result: ImportResult = { added: [], skipped: [] };
+    for (const entry of entries.slice(0, LIMITS.resources)) {
+      const { id: _ignored, ...fields } = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
+      const label = typeof fields.name === 'string' ? fields.name.slice(0, LIMITS.nameLength) : '(unnamed)';
+      const valid = resourceInputSchema.safeParse(fields);
+      if (!valid.success) {
+        const issue = valid.error.issues[0]!;
+        result.skipped.push({ name: label, reason: `${issue.path.join('.') || 'entry'}: ${issue.message}` });
+        continue;
+      }
+      try {
+        result.added.push(await this.addResource(valid.data));
+      } catch (error) {
+        result.skipped.push({ name: label, reason: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    this.log('info', `imported ${result.added.length} resource(s), skipped ${result.skipped.length}`);
+    return result;
+  }
+
+  async exportResources(): Promise<{ json: string }> {
+    const resources = this.store.get().resources.map(({ id: _id, ...fields }) => fields);
+    return { json: `${JSON.stringify({ airlock: 'resources', version: 1, resources }, null, 2)}\n` };
+  }
+
+  async connect({ id }: ApiValidParams<'connect'>): Promise<ResourceStatus> {
+    const resource = this.find(id);
+    if (this.localListeners.has(id)) return this.statusOf(resource);
+    this.failures.delete(id);
+    let listener: LocalListener;
+    try {
+      const target = resolveEdgeTarget({ hostname: resource.hostname, ...(resource.edge ? { edge: resource.edge } : {}), ...(this.options.caFile ? { caFile: this.options.caFile } : {}) });
+      listener = new LocalListener({
+        target,
+        local: { host: resource.localHost, port: resource.localPort },
+        credential: () => this.auth.credentialFor(this.find(id)),
+        onAuthRequired: () => this.auth.signIn(edgeOf(resource), this.find(id)),
+      });
+    } catch (error) {
+      return this.fail(resource, error);
+    }
+    listener.on('event', (event) => this.onListenerEvent(resource, event));
+    this.localListeners.set(id, listener);
+    try {
+      await listener.start();
+    } catch (error) {
+      this.localListeners.delete(id);
+      return this.fail(resource, error);
+    }
+    return this.statusOf(resource);
+  }
+
+  async disconnect({ id }: ApiValidParams<'disconnect'>): Promise<void> {
+    this.find(id);
+    this.failures.delete(id);
+    const listener = this.localListeners.get(id);
+    if (!listener) return this.emitStatus();
+    this.localListeners.delete(id);
+    await listener.stop();
+    this.emitStatus();
+  }
+
+  async connectAll(): Promise<void> {
+    await Promise.all(this.store.get().resources.map((resource) => this.connect({ id: resource.id })));
+  }
+
+  async disconnectAll(): Promise<void> {
+    await Promise.all([...this.localListeners.keys()].map((id) => this.disconnect({ id })));
+  }
+
+  /** Connects the resources marked auto-connect; the app calls this once at start. */
+  async connectAutomatic(): Promise<void> {
+    await Promise.all(this.store.get().resources.filter((resource) => resource.autoConnect).map((resource) => this.connect({ id: resource.id })));
+  }
+
+  async getStatus(): Promise<StatusSnapshot> {
+    const resources = this.store.get().resources;
+    return { resources: resources.map((resource) => this.statusOf(resource)), sessions: await this.sessions(resources) };
+  }
+
+  async signIn({ edge }: ApiValidParams<'signIn'>): Promise<EdgeSession> {
+    const resource = this.store.get().resources.find((entry) => edgeOf(entry) === edge);
+    try {
+      await this.auth.signIn(edge, resource);
+      this.log('info', `signed in to ${edge}`);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.log('warn', `sign-in to ${edge} failed: ${message}`);
+      throw new ApiError(isAirlockError(error) ? error.code : 'FAILED', message);
+    }
+    this.emitStatus();
+    return this.session(edge);
+  }
+
+  async signOut({ edge }: ApiValidParams<'signOut'>): Promise<EdgeSession> {
+    await this.auth.signOut(edge);
+    this.log('info', `signed out of ${edge}`);
+    this.emitStatus();
+    return this.session(edge);
+  }
+
+  /** Signs out of every edge a saved resource uses (the tray's "Sign out"). */
+  async signOutAll(): Promise<void> {
+    const edges = new Set(this.store.get().resources.map(edgeOf));
+    for (const edge of edges) await this.signOut({ edge });
+  }
+
+  async getSettings(): Promise<Settings> {
+    const { resources, settings } = this.store.get();
+    return { ...settings, autoConnect: resources.filter((resource) => resource.autoConnect).map((resource) => resource.id) };
+  }
+
+  async updateSettings(changes: ApiValidParams<'updateSettings'>): Promise<Settings> {
+    const { autoConnect, ...rest } = changes;
+    if (autoConnect) {
+      const known = new Set(this.store.get().resources.map((resource) => resource.id));
+      const unknown = autoConnect.find((id) => !known.has(id));
+      if (unknown) throw new ApiError('NOT_FOUND', `no resource with id ${unknown}`, { autoConnect: 'unknown resource' });
+    }
+    this.store.update((document) => {
+      Object.assign(document.settings, rest);
+      if (autoConnect) for (const resource of document.resources) resource.autoConnect = autoConnect.includes(resource.id);
+    });
+    const settings = await this.getSettings();
+    this.emitEvent({ type: 'settings', data: settings });
+    if (autoConnect) this.emitResources();
+    return settings;
+  }
+
+  async getLogs(query: ApiValidParams<'getLogs'>): Promise<LogEntry[]> {
+    const minimum = LOG_LEVELS.indexOf(query?.level ?? 'debug');
+    const search = query?.search?.toLowerCase();
+    const matching = this.logs.filter((entry) => LOG_LEVELS.indexOf(entry.level) >= minimum && (!search || entry.message.toLowerCase().includes(search)));
+    return matching.slice(-(query?.limit ?? 200));
+  }
+
+  async createShortcut({ id }: ApiValidParams<'createShortcut'>): Promise<{ path: string }> {
+    const resource = this.find(id);
+    if (!this.options.createShortcut) throw new ApiError('UNSUPPORTED', 'desktop shortcuts are created by the desktop app, not in browser mode');
+    const path = await this.options.createShortcut(resource);
+    this.log('info', `created a desktop shortcut for ${resource.name} at ${path}`, id);
+    return { path };
+  }
+
+  /** Finds a resource by its name, as deep links and the tray name them. */
+  findByName(name: string): Resource | undefined {
+    return this.store.get().resources.find((resource) => resource.name.toLowerCase() === name.toLowerCase());
+  }
+
+  log(level: LogLevel, message: string, resourceId?: string): void {
+    const entry: LogEntry = { seq: ++this.logSeq, time: new Date().toISOString(), level, message, ...(resourceId ? { resourceId } : {}) };
+    this.logs.push(entry);
+    if (this.logs.length > (this.options.logLimit ?? 500)) this.logs.shift();
+    this.emitEvent({ type: 'log', data: entry });
+  }
+
+  /** Stops every listener; the process can then exit. */
+  async close(): Promise<void> {
+    await this.disconnectAll();
+    this.stopTick();
+  }
+
+  private find(id: string): Resource {
+    const resource = this.store.get().resources.find((entry) => entry.id === id);
+    if (!resource) throw new ApiError('NOT_FOUND', `no resource with id ${id}; it may have been removed`);
+    return resource;
+  }
+
+  private fail(resource: Resource, error: unknown): ResourceStatus {
+    const code = isAirlockError(error) ? error.code : 'FAILED';
+    const message = error instanceof Error ? error.message : String(error);
+    this.failures.set(resource.id, { code, message, at: new Date().toISOString() });
+    this.log('error', `${resource.name}: ${message}`, resource.id);
+    this.emitStatus();
+    return this.statusOf(resource);
+  }
+
+  private statusOf(resource: Resource): ResourceStatus {
+    const listener = this.localListeners.get(resource.id);
+    if (listener) {
+      const { hostname: _hostname, ...status } = listener.status();
+      return { id: resource.id, ...status };
+    }
+    const failure = this.failures.get(resource.id);
+    return {
+      id: resource.id,
+      state: failure ? 'error' : 'stopped',
+      activeConnections: 0,
+      totalConnections: 0,
+      bytesUp: 0,
+      bytesDown: 0,
+      ...(failure ? { lastError: failure } : {}),
+    };
+  }
+
+  private async sessions(resources: Resource[]): Promise<EdgeSession[]> {
+    const edges = [...new Set(resources.map(edgeOf))];
+    return Promise.all(edges.map((edge) => this.session(edge)));
+  }
+
+  private async session(edge: string): Promise<EdgeSession> {
+    const identity = await this.auth.identity(edge).catch(() => undefined);
+    const reason = this.auth.unavailableReason;
+    return {
+      edge,
+      signedIn: identity !== undefined,
+      ...(identity?.email ? { email: identity.email } : {}),
+      ...(identity?.expiresAt ? { expiresAt: identity.expiresAt } : {}),
+      signInAvailable: !reason,
+      ...(reason ? { message: reason } : {}),
+    };
+  }
+
+  private onListenerEvent(resource: Resource, event: ListenerEvent): void {
+    switch (event.type) {
+      case 'listening':
+        this.log('info', `${resource.name}: listening on ${event.address}`, resource.id);
+        break;
+      case 'connection-opened':
+        this.log('debug', `${resource.name}: connection ${event.id} from ${event.remote}`, resource.id);
+        this.startTick();
+        break;
+      case 'connection-closed':
+        this.log(event.error ? 'warn' : 'debug', `${resource.name}: connection ${event.id} closed after ${event.durationMs} ms (${event.bytesUp} B up, ${event.bytesDown} B down)${event.error ? `: ${event.error.message}` : ''}`, resource.id);
+        break;
+      case 'error':
+        this.log('error', `${resource.name}: ${event.message}`, resource.id);
+        break;
+      case 'stopped':
+        this.log('info', `${resource.name}: disconnected`, resource.id);
+        break;
+    }
+    this.emitStatus();
+  }
+
+  private startTick(): void {
+    if (this.tick) return;
+    this.tick = setInterval(() => {
+      const active = [...this.localListeners.values()].some((listener) => listener.status().activeConnections > 0);
+      this.emitStatus();
+      if (!active) this.stopTick();
+    }, this.options.tickMs ?? 1000);
+    this.tick.unref();
+  }
+
+  private stopTick(): void {
+    clearInterval(this.tick);
+    this.tick = undefined;
+  }
+
+  private emitStatus(): void {
+    if (this.listenerCount('event') === 0) return;
+    this.getStatus().then(
+      (data) => this.emitEvent({ type: 'status', data }),
+      () => {},
+    );
+  }
+
+  /** The list changed: send it, and a status snapshot (a new resource may bring a new edge). */
+  private emitResources(): void {
+    this.emitEvent({ type: 'resources', data: this.store.get().resources });
+    this.emitStatus();
+  }
+
+  private emitEvent(event: ApiEvent): void {
+    this.emit('event', event);
+  }
+}
+
+function checkConflicts(resource: Resource, resources: Resource[]): void {
+  for (const other of resources) {
+    if (other.id === resource.id) continue;
+    if (other.name.toLowerCase() === resource.name.toLowerCase()) {
+      throw new ApiError('CONFLICT', `a resource named "${other.name}" already exists`, { name: `"${other.name}" already exists` });
+    }
+    if (other.localPort === resource.localPort && other.localHost === resource.localHost) {
+      throw new ApiError('CONFLICT', `local port ${resource.localPort} is already used by "${other.name}"`, {
+        localPort: `port ${resource.localPort} is already used by "${other.name}"`,
+      });
+    }
+  }
+}

@@ -1,0 +1,200 @@
+// Electron main: lifecycle, single instance, tray, window, deep links, start at login,
+// notifications, IPC. Thin: every decision lives in src/core; this file wires Electron to it.
+import { app, ipcMain, Notification, shell, type BrowserWindow } from 'electron';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { IPC, dispatch, type ApiEvent, type ResourceStatus, type Settings } from '../shared/api.js';
+import { defaultConfigDir } from '../core/browser-mode.js';
+import { deepLinkFromArgv, parseDeepLink, PROTOCOL } from '../core/deep-link.js';
+import { writeShortcut, type ShortcutPlatform } from '../core/desktop-shortcut.js';
+import { edgeOf } from '../core/auth-provider.js';
+import { ResourceManager } from '../core/resource-manager.js';
+import { loginWithBrowser } from '../core/loopback-login.js';
+import { SsoAuth } from '../core/sso-auth.js';
+import { createTokenStore } from '../core/token-store.js';
+import type { TrayCommand } from '../core/tray-menu.js';
+import { APP_ORIGIN, registerAppScheme, serveRenderer } from './app-protocol.js';
+import { ElectronStoreStorage } from './electron-store-storage.js';
+import { noticesFor } from '../core/notices.js';
+import { AirlockTray } from './tray.js';
+import { createMainWindow } from './window.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const asset = (name: string) => join(root, 'assets', name);
+const startedHidden = process.argv.includes('--hidden');
+let quitting = false;
+let window: BrowserWindow | undefined;
+let tray: AirlockTray | undefined;
+let manager: ResourceManager;
+let pendingLink = deepLinkFromArgv(process.argv);
+let lastStatuses = new Map<string, ResourceStatus>();
+
+if (!app.requestSingleInstanceLock()) {
+  // Another Airlock is running: it receives our argv (and any deep link) in 'second-instance'.
+  app.quit();
+} else {
+  app.on('second-instance', (_event, argv) => {
+    showWindow();
+    const link = deepLinkFromArgv(argv);
+    if (link) void openLink(link);
+  });
+  // macOS delivers links through open-url, possibly before 'ready'.
+  app.on('open-url', (event, url) => {
+    event.preventDefault();
+    if (app.isReady()) void openLink(url);
+    else pendingLink = url;
+  });
+  app.setAsDefaultProtocolClient(PROTOCOL);
+  registerAppScheme();
+  app.on('web-contents-created', (_event, contents) => contents.on('will-attach-webview', (attach) => attach.preventDefault()));
+  app.whenReady().then(start, (error: unknown) => {
+    console.error('Airlock failed to start:', error);
+    app.exit(1);
+  });
+}
+
+async function start(): Promise<void> {
+  // Sign-in opens the system browser (RFC 8252); tokens go to the OS keychain through keytar.
+  const auth = new SsoAuth({
+    tokens: createTokenStore({ warn: (message) => console.warn(message) }),
+    login: (options) =>
+      loginWithBrowser({ ...options, openBrowser: (url) => shell.openExternal(url).then(() => true, () => false), print: (message) => console.log(message) }),
+  });
+  manager = new ResourceManager({
+    storage: new ElectronStoreStorage(defaultConfigDir()),
+    auth,
+    createShortcut: async (resource) =>
+      writeShortcut(
+        process.platform as ShortcutPlatform,
+        app.getPath('desktop'),
+        { name: resource.name, executable: process.env.APPIMAGE ?? process.execPath, icon: asset('icon.png') },
+        (path, options) => shell.writeShortcutLink(path, 'create', options),
+      ),
+  });
+
+  ipcMain.handle(IPC.invoke, (event, method: unknown, params: unknown) => {
+    // Only our own window's top frame may call the core.
+    if (!window || event.sender !== window.webContents || event.senderFrame !== window.webContents.mainFrame || !event.senderFrame?.url.startsWith(`${APP_ORIGIN}/`)) {
+      return { ok: false, error: { code: 'FORBIDDEN', message: 'not the Airlock window' } };
+    }
+    return dispatch(manager, method, params);
+  });
+  manager.on('event', onCoreEvent);
+
+  serveRenderer(join(root, 'dist', 'renderer'));
+  window = createMainWindow({ preload: join(root, 'dist', 'preload', 'index.cjs'), url: `${APP_ORIGIN}/index.html`, icon: asset('icon.png') }, () => quitting);
+  const openedAtLogin = process.platform === 'darwin' && app.getLoginItemSettings().wasOpenedAtLogin;
+  window.once('ready-to-show', () => {
+    if (!startedHidden && !openedAtLogin) window?.show();
+  });
+
+  tray = new AirlockTray(asset(process.platform === 'darwin' ? 'trayTemplate.png' : process.platform === 'win32' ? 'tray-16.png' : 'tray-32.png'), runTrayCommand, showWindow);
+  await refreshTray();
+  await manager.connectAutomatic();
+  if (pendingLink) await openLink(pendingLink);
+  pendingLink = undefined;
+}
+
+function onCoreEvent(event: ApiEvent): void {
+  if (window && !window.isDestroyed()) window.webContents.send(IPC.event, event);
+  if (event.type === 'status') {
+    void manager.listResources().then((resources) => {
+      for (const notice of noticesFor(lastStatuses, event.data.resources, resources)) notify(notice.title, notice.body, notice.signInResourceId);
+      lastStatuses = new Map(event.data.resources.map((status) => [status.id, status]));
+    });
+  }
+  if (event.type === 'settings') applyLoginItem(event.data);
+  if (event.type === 'status' || event.type === 'resources' || event.type === 'settings') void refreshTray();
+}
+
+function applyLoginItem(settings: Settings): void {
+  app.setLoginItemSettings({ openAtLogin: settings.startAtLogin, openAsHidden: true, args: ['--hidden'] });
+}
+
+async function refreshTray(): Promise<void> {
+  if (!tray) return;
+  const [resources, status, settings] = await Promise.all([manager.listResources(), manager.getStatus(), manager.getSettings()]);
+  tray.update({ resources, statuses: status.resources, startAtLogin: settings.startAtLogin, signedIn: status.sessions.some((session) => session.signedIn) });
+  // The _electron specs read the menu from here; nothing else does.
+  if (process.env.AIRLOCK_E2E === '1') Object.assign(globalThis, { airlockTrayItems: tray.lastItems });
+}
+
+function runTrayCommand(command: TrayCommand): void {
+  const work = (async () => {
+    switch (command.type) {
+      case 'connect':
+        return void (await manager.connect({ id: command.id }));
+      case 'disconnect':
+        return manager.disconnect({ id: command.id });
+      case 'connect-all':
+        return manager.connectAll();
+      case 'disconnect-all':
+        return manager.disconnectAll();
+      case 'open':
+        return showWindow();
+      case 'sign-out':
+        return manager.signOutAll();
+      case 'toggle-start-at-login': {
+        const settings = await manager.getSettings();
+        return void (await manager.updateSettings({ startAtLogin: !settings.startAtLogin }));
+      }
+      case 'quit':
+        return quit();
+    }
+  })();
+  work.catch((error: unknown) => notify('Airlock', error instanceof Error ? error.message : String(error)));
+}
+
+async function openLink(link: string): Promise<void> {
+  try {
+    const parsed = parseDeepLink(link);
+    if (parsed.action === 'open') return showWindow();
+    const resource = manager.findByName(parsed.name);
+    if (!resource) return notify('Airlock', `No saved resource is named "${parsed.name}". Add it first.`);
+    if (parsed.action === 'connect') await manager.connect({ id: resource.id });
+    else await manager.disconnect({ id: resource.id });
+  } catch (error) {
+    manager.log('warn', error instanceof Error ? error.message : String(error));
+  }
+}
+
+function notify(title: string, body: string, signInResourceId?: string): void {
+  if (!Notification.isSupported()) return;
+  const notification = new Notification({ title, body });
+  if (signInResourceId) {
+    notification.on('click', () => {
+      void manager.listResources().then((resources) => {
+        const resource = resources.find((entry) => entry.id === signInResourceId);
+        if (resource) return manager.signIn({ edge: edgeOf(resource) }).catch((error: unknown) => notify('Sign-in failed', String((error as Error).message)));
+      });
+    });
+  } else notification.on('click', showWindow);
+  notification.show();
+}
+
+function showWindow(): void {
+  if (!window || window.isDestroyed()) return;
+  if (window.isMinimized()) window.restore();
+  window.show();
+  window.focus();
+}
+
+function quit(): void {
+  quitting = true;
+  app.quit();
+}
+
+app.on('before-quit', (event) => {
+  if (!manager || (quitting && !manager.listenerCount('event'))) return;
+  // Close the local listeners cleanly once, then quit for real.
+  quitting = true;
+  event.preventDefault();
+  manager.off('event', onCoreEvent);
+  tray?.destroy();
+  tray = undefined;
+  void manager.close().finally(() => app.quit());
+});
+
+// A tray app keeps running with no window open.
+app.on('window-all-closed', () => {});
+app.on('activate', showWindow);

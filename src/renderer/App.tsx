@@ -1,0 +1,139 @@
+import { useCallback, useEffect, useState } from 'react';
+import type { Resource, ResourceFields, Settings } from '../shared/api.js';
+import type { Client } from './api-client.js';
+import { LogsView } from './LogsView.js';
+import { ResourceForm } from './ResourceForm.js';
+import { ResourcesView } from './ResourcesView.js';
+import { Sessions } from './Sessions.js';
+import { SettingsView } from './SettingsView.js';
+import { useAirlock } from './use-airlock.js';
+
+type View = 'resources' | 'settings' | 'logs';
+type FormState = { mode: 'closed' } | { mode: 'add' } | { mode: 'edit'; resource: Resource };
+
+export function App({ client }: { client: Client }) {
+  const state = useAirlock(client);
+  const [view, setView] = useState<View>('resources');
+  const [form, setForm] = useState<FormState>({ mode: 'closed' });
+  const [toast, setToast] = useState<{ message: string; error: boolean } | undefined>();
+  const desktop = client.mode === 'desktop';
+
+  useEffect(() => {
+    document.documentElement.dataset.theme = state.settings.theme;
+  }, [state.settings.theme]);
+
+  useEffect(() => {
+    if (!toast) return;
+    const timer = setTimeout(() => setToast(undefined), toast.error ? 8000 : 3000);
+    return () => clearTimeout(timer);
+  }, [toast]);
+
+  const notify = useCallback((message: string) => setToast({ message, error: false }), []);
+  const report = useCallback((error: unknown) => setToast({ message: error instanceof Error ? error.message : String(error), error: true }), []);
+  const attempt = useCallback((work: Promise<unknown>) => work.catch(report), [report]);
+
+  const toggle = (resource: Resource) => {
+    const status = state.statuses.get(resource.id);
+    const on = status?.state === 'listening' || status?.state === 'starting';
+    void attempt(on ? client.api.disconnect({ id: resource.id }) : client.api.connect({ id: resource.id }));
+  };
+
+  const save = async (value: ResourceFields) => {
+    if (form.mode === 'edit') {
+      const { edge, ...rest } = value;
+      await client.api.updateResource({ id: form.resource.id, changes: { ...rest, edge: edge ?? null } });
+      notify(`Saved ${value.name}`);
+    } else {
+      await client.api.addResource(value);
+      notify(`Added ${value.name}. Switch it on to connect.`);
+    }
+    setForm({ mode: 'closed' });
+  };
+
+  const remove = (resource: Resource) => {
+    if (!window.confirm(`Remove ${resource.name}? This disconnects it and forgets its settings.`)) return;
+    void attempt(client.api.removeResource({ id: resource.id }).then(() => notify(`Removed ${resource.name}`)));
+  };
+
+  const importFile = (file: File) =>
+    void attempt(
+      file.text().then(async (json) => {
+        const result = await client.api.importResources({ json });
+        const skipped = result.skipped.map((entry) => `${entry.name} (${entry.reason})`).join('; ');
+        setToast({ message: `Imported ${result.added.length}.${skipped ? ` Skipped: ${skipped}` : ''}`, error: result.skipped.length > 0 });
+      }),
+    );
+
+  const exportFile = () =>
+    void attempt(
+      client.api.exportResources().then(({ json }) => {
+        const link = document.createElement('a');
+        link.href = URL.createObjectURL(new Blob([json], { type: 'application/json' }));
+        link.download = 'airlock-resources.json';
+        link.click();
+        setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+      }),
+    );
+
+  const updateSettings = (changes: Partial<Settings>) => {
+    const before = state.settings;
+    state.showSettings(changes);
+    void attempt(client.api.updateSettings(changes).catch((error: unknown) => {
+      state.showSettings(before);
+      throw error;
+    }));
+  };
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <div className="brand">
+          <span className="logo" aria-hidden="true" />
+          Airlock
+        </div>
+        <nav aria-label="Main">
+          {(['resources', 'settings', 'logs'] as const).map((name) => (
+            <button key={name} className={`nav${view === name ? ' active' : ''}`} aria-current={view === name ? 'page' : undefined} onClick={() => setView(name)}>
+              {name[0]!.toUpperCase() + name.slice(1)}
+            </button>
+          ))}
+        </nav>
+        <Sessions sessions={state.sessions} onSignIn={(edge) => void attempt(client.api.signIn({ edge }))} onSignOut={(edge) => void attempt(client.api.signOut({ edge }))} />
+      </header>
+      {!state.connected ? (
+        <div className="banner" role="alert">
+          Lost the connection to Airlock. Retrying… (is <code>airlock ui</code> still running?)
+        </div>
+      ) : null}
+      <main>
+        {!state.loaded ? (
+          <p className="loading">Loading…</p>
+        ) : view === 'resources' ? (
+          <ResourcesView
+            resources={state.resources}
+            statuses={state.statuses}
+            desktop={desktop}
+            onToggle={toggle}
+            onAdd={() => setForm({ mode: 'add' })}
+            onEdit={(resource) => setForm({ mode: 'edit', resource })}
+            onRemove={remove}
+            onImport={importFile}
+            onExport={exportFile}
+            onShortcut={(resource) => void attempt(client.api.createShortcut({ id: resource.id }).then(({ path }) => notify(`Shortcut created: ${path}`)))}
+            notify={notify}
+          />
+        ) : view === 'settings' ? (
+          <SettingsView settings={state.settings} resources={state.resources} desktop={desktop} onChange={updateSettings} />
+        ) : (
+          <LogsView logs={state.logs} resources={state.resources} />
+        )}
+      </main>
+      {form.mode !== 'closed' ? <ResourceForm editing={form.mode === 'edit' ? form.resource : undefined} resources={state.resources} onSubmit={save} onCancel={() => setForm({ mode: 'closed' })} /> : null}
+      {toast ? (
+        <div className={`toast${toast.error ? ' error' : ''}`} role="status">
+          {toast.message}
+        </div>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,55 @@
+import { THEMES, type Resource, type Settings, type Theme } from '../shared/api.js';
+
+interface Props {
+  settings: Settings;
+  resources: Resource[];
+  desktop: boolean;
+  onChange: (changes: Partial<Settings>) => void;
+}
+
+const THEME_LABELS: Record<Theme, string> = { light: 'Light', dark: 'Dark', system: 'Same as the system' };
+
+export function SettingsView({ settings, resources, desktop, onChange }: Props) {
+  return (
+    <section className="view settings">
+      <h2>Settings</h2>
+      <fieldset>
+        <legend>Theme</legend>
+        {THEMES.map((theme) => (
+          <label key={theme} className="radio">
+            <input type="radio" name="theme" value={theme} checked={settings.theme === theme} onChange={() => onChange({ theme })} />
+            {THEME_LABELS[theme]}
+          </label>
+        ))}
+      </fieldset>
+      <fieldset>
+        <legend>Start</legend>
+        <label className="checkbox">
+          <input type="checkbox" checked={settings.startAtLogin} onChange={(event) => onChange({ startAtLogin: event.target.checked })} />
+          Start Airlock when I log in
+        </label>
+        {!desktop ? (
+          <p className="field-hint">
+            Applies to the desktop app; browser mode starts with <code>airlock ui</code>.
+          </p>
+        ) : null}
+      </fieldset>
+      <fieldset>
+        <legend>Connect automatically</legend>
+        {resources.length === 0 ? <p className="field-hint">Add a resource first.</p> : null}
+        {resources.map((resource) => (
+          <label key={resource.id} className="checkbox">
+            <input
+              type="checkbox"
+              checked={settings.autoConnect.includes(resource.id)}
+              onChange={(event) =>
+                onChange({ autoConnect: event.target.checked ? [...settings.autoConnect, resource.id] : settings.autoConnect.filter((id) => id !== resource.id) })
+              }
+            />
+            {resource.name} <span className="muted">{resource.hostname}</span>
+          </label>
+        ))}
+      </fieldset>
+    </section>
+  );
+}
