@@ -181,6 +181,9 @@ export class Connector extends EventEmitter {
       });
       request.on('upgrade', (_response, socket: TLSSocket, head: Buffer) => {
         request.setTimeout(0);
+        // https.request leaves Nagle on; with HTTP/2 frames smaller than the loopback MSS it holds
+        // each write back for the peer's delayed ACK and stalls every stream on the connection.
+        socket.setNoDelay(true);
         if (head.length > 0) socket.unshift(head);
         // Node's HTTP/2 server would take a TLS socket without ALPN "h2" for HTTP/1.1 and drop it;
         // here the protocol was agreed by the Upgrade, not by ALPN.

@@ -6,6 +6,7 @@ import { DEFAULTS, HEADER } from '../shared/constants.js';
 import type { Logger } from '../shared/logger.js';
 import { formatHostPort } from '../shared/host.js';
 import { STREAM_ASSERTION } from '../shared/stream-assertion.js';
+import { coalesceWrites } from '../shared/websocket-stream.js';
 import { resolveIngress, type IngressRule } from './ingress.js';
 import type { StreamVerifier } from './stream-verifier.js';
 
@@ -56,6 +57,7 @@ export async function serveOriginStream(
     origin.setTimeout(0);
     if (stream.destroyed) return origin.destroy();
     stream.respond({ ':status': 200 });
+    coalesceWrites(stream, origin);
     let failure: Error | undefined;
     const fail = (error: Error | null | undefined) => {
       if (!error || failure) return;

@@ -3,11 +3,11 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { pipeline, type Duplex } from 'node:stream';
-import { createWebSocketStream } from 'ws';
 import { CLOSE, DEFAULTS } from '../shared/constants.js';
 import { AirlockError, isAirlockError } from '../shared/errors.js';
 import { formatHostPort, type HostPort } from '../shared/host.js';
 import type { ListenerEvent, ListenerStatus } from '../shared/status.js';
+import { coalesceWrites, webSocketStream } from '../shared/websocket-stream.js';
 import { credentialHeaders, type Credential } from './credentials.js';
 import type { EdgeTarget } from './edge-target.js';
 import { dialTunnel } from './tunnel-dial.js';
@@ -137,7 +137,7 @@ export class LocalListener extends EventEmitter {
     socket.once('close', () => finish());
 
     this.openTunnel()
-      .then((ws) => {
+      .then(({ ws, socket: edgeSocket }) => {
         if (socket.destroyed) {
           ws.close();
           return;
@@ -145,8 +145,9 @@ export class LocalListener extends EventEmitter {
         // Close 1011 ends the WebSocket stream like a clean close; keep the code so the log says why.
         let closedWith: { code: number; reason: string } | undefined;
         ws.once('close', (code, reason) => (closedWith = { code, reason: reason.toString('utf8').slice(0, 123) }));
-        const tunnel = createWebSocketStream(ws, { highWaterMark: 256 * 1024 });
+        const tunnel = webSocketStream(ws, edgeSocket);
         lingerAfterLocalEnd(tunnel);
+        coalesceWrites(tunnel, socket);
         socket.resume();
         pipeline(socket, tunnel, socket, (error) => {
           if (error && !isBenignClose(error)) {

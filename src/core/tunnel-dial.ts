@@ -2,6 +2,8 @@
 // fail into an AirlockError that says what to do.
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import tls from 'node:tls';
 import WebSocket from 'ws';
 import { DEFAULTS, HEADER } from '../shared/constants.js';
 import { AirlockError } from '../shared/errors.js';
@@ -15,18 +17,46 @@ export interface DialOptions {
   timeoutMs?: number;
 }
 
-export function dialTunnel({ target, headers, timeoutMs = DEFAULTS.connectTimeoutMs }: DialOptions): Promise<WebSocket> {
+/**
+ * Only for its TLS session cache: each local connection is a new TLS connection to the edge, and
+ * resuming the last session skips the certificate exchange and its verification. Sessions are
+ * cached per edge address, server name and CA (the agent's key), never shared across edges.
+ */
+const tlsSessions = new https.Agent({ keepAlive: false, maxCachedSessions: 16 });
+
+/**
+ * Building a TLS context (parsing the CA, loading the root store) costs about a millisecond per
+ * connection; one per edge target serves every tunnel to it. `ca` is still passed so the agent's
+ * session cache stays keyed by it.
+ */
+const secureContexts = new WeakMap<EdgeTarget, tls.SecureContext>();
+
+function secureContextFor(target: EdgeTarget): tls.SecureContext {
+  let context = secureContexts.get(target);
+  if (!context) secureContexts.set(target, (context = tls.createSecureContext(target.ca ? { ca: target.ca } : {})));
+  return context;
+}
+
+/** An open tunnel: the WebSocket and the TLS socket under it (corked to batch frames). */
+export interface OpenTunnel {
+  ws: WebSocket;
+  socket: Socket;
+}
+
+export function dialTunnel({ target, headers, timeoutMs = DEFAULTS.connectTimeoutMs }: DialOptions): Promise<OpenTunnel> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(target.url, {
       headers: { ...headers, host: target.hostHeader },
       // Without this, TLS would be checked against the Host header (the app) instead of the edge.
       servername: target.servername,
       ...(target.ca ? { ca: target.ca } : {}),
+      secureContext: secureContextFor(target),
       perMessageDeflate: false, // TCP payloads are usually compressed or encrypted already
       handshakeTimeout: timeoutMs,
       maxPayload: DEFAULTS.maxFrameBytes,
       skipUTF8Validation: true,
       followRedirects: false,
+      agent: tlsSessions,
     } as WebSocket.ClientOptions);
     ws.binaryType = 'nodebuffer';
     const fail = (error: AirlockError) => {
@@ -35,9 +65,11 @@ export function dialTunnel({ target, headers, timeoutMs = DEFAULTS.connectTimeou
       ws.terminate();
       reject(error);
     };
+    let socket: Socket | undefined;
+    ws.once('upgrade', (response) => (socket = response.socket));
     ws.once('open', () => {
       ws.removeAllListeners('unexpected-response');
-      resolve(ws);
+      resolve({ ws, socket: socket! });
     });
     ws.once('unexpected-response', (_request, response) => {
       readRefusal(response).then((error) => fail(error), () => fail(edgeError(response.statusCode ?? 0, '')));

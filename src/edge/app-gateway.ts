@@ -4,11 +4,12 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE, DEFAULTS, HEADER, PATH } from '../shared/constants.js';
 import type { EdgeRefusal } from '../shared/edge-response.js';
 import { isAirlockError } from '../shared/errors.js';
 import { hostnameFromHostHeader } from '../shared/host.js';
+import { coalesceWrites, webSocketStream } from '../shared/websocket-stream.js';
 import { describePrincipal, type Principal } from '../shared/identity.js';
 import type { Logger } from '../shared/logger.js';
 import type { AuditLog } from './audit-log.js';
@@ -142,10 +143,10 @@ export function createAppGateway(deps: GatewayDeps) {
       stream.close();
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => relay(ws, stream, { streamId, who, app: app.hostname }));
+    wss.handleUpgrade(req, socket, head, (ws) => relay(ws, socket, stream, { streamId, who, app: app.hostname }));
   }
 
-  function relay(ws: WebSocket, stream: http2.ClientHttp2Stream, about: { streamId: string; who: string; app: string }): void {
+  function relay(ws: WebSocket, socket: Duplex, stream: http2.ClientHttp2Stream, about: { streamId: string; who: string; app: string }): void {
     const started = Date.now();
     let bytesUp = 0;
     let bytesDown = 0;
@@ -160,7 +161,7 @@ export function createAppGateway(deps: GatewayDeps) {
       deps.audit.write({ event: 'stream-end', ...about, bytesUp, bytesDown, durationMs: Date.now() - started, outcome });
       if (!stream.destroyed) stream.close();
     };
-    const tunnel = createWebSocketStream(ws, { highWaterMark: 256 * 1024 });
+    const tunnel = webSocketStream(ws, socket);
     tunnel.on('error', () => {}); // the WebSocket's 'close' below says how it ended
     refuseTextFrames(ws, () => {
       deps.log.warn({ streamId: about.streamId, app: about.app }, 'text frame refused (close 1003)');
@@ -169,6 +170,7 @@ export function createAppGateway(deps: GatewayDeps) {
     });
     tunnel.on('data', (chunk: Buffer) => (bytesUp += chunk.length));
     stream.on('data', (chunk: Buffer) => (bytesDown += chunk.length));
+    coalesceWrites(stream, socket);
     // pipe(), not pipeline(): when the origin fails, the bytes already relayed and then close 1011
     // must reach the client; pipeline() would terminate the WebSocket before either is flushed.
     tunnel.pipe(stream);

@@ -36,6 +36,16 @@ function get(path: string): Promise<{ status: number; body: string }> {
   });
 }
 
+/** The audit stream is written asynchronously: wait (bounded) for a record to arrive. */
+async function auditRecord(match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown> | undefined> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const found = auditLines().find(match);
+    if (found) return found;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return undefined;
+}
+
 function auditLines(): Array<Record<string, unknown>> {
   return readFileSync(auditFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
 }
@@ -51,14 +61,12 @@ test('an allowed stream is audited at start and at end with bytes each way and d
   }
   socket.destroy();
   await client.listener.stop();
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  const lines = auditLines();
-  const allow = lines.find((line) => line.event === 'access' && line.decision === 'allow');
+  const allow = await auditRecord((line) => line.event === 'access' && line.decision === 'allow');
   assert.ok(allow, 'an allow record');
   assert.equal(allow.who, `service-token:${SERVICE_TOKEN.id}`);
   assert.equal(allow.app, 'echo.airlock.test');
   assert.match(String(allow.reason), /included by/);
-  const end = lines.find((line) => line.event === 'stream-end' && line.streamId === allow.streamId);
+  const end = await auditRecord((line) => line.event === 'stream-end' && line.streamId === allow.streamId);
   assert.ok(end, 'a stream-end record with the same stream id');
   assert.equal(end.bytesUp, 1000);
   assert.equal(end.bytesDown, 1000);
@@ -71,7 +79,7 @@ test('a refused credential is audited with its reason and never its secret', asy
   socket.on('error', () => {});
   await once(socket, 'close');
   await client.listener.stop();
-  const denied = auditLines().find((line) => line.decision === 'login' && line.reason === 'service token secret does not match');
+  const denied = await auditRecord((line) => line.decision === 'login' && line.reason === 'service token secret does not match');
   assert.ok(denied);
   assert.doesNotMatch(readFileSync(auditFile, 'utf8'), /wrong-secret-value|x{43}/);
 });

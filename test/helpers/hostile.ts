@@ -146,7 +146,7 @@ export function closeCode(data: Buffer): number | undefined {
 
 /** A real client (src/core's dialTunnel) sends 256 KiB through the echo app and gets them back intact. */
 export async function assertStillServes(edgeUrl: string, ca: string, hostname: string, headers = credentials()): Promise<void> {
-  const ws = await dialTunnel({ target: resolveEdgeTarget({ hostname, edge: edgeUrl, caFile: ca }), headers });
+  const { ws } = await dialTunnel({ target: resolveEdgeTarget({ hostname, edge: edgeUrl, caFile: ca }), headers });
   const payload = randomBytes(256 * 1024);
   const chunks: Buffer[] = [];
   let received = 0;
