@@ -4,6 +4,7 @@
 import type { Socket } from 'node:net';
 import type { Readable, Writable, Duplex } from 'node:stream';
 import { createWebSocketStream, type WebSocket } from 'ws';
+import { CLOSE, DEFAULTS } from './constants.js';
 
 /** Bytes the stream buffers each way before applying backpressure. */
 export const TUNNEL_STREAM_HIGH_WATER_MARK = 256 * 1024;
@@ -14,6 +15,10 @@ export const TUNNEL_STREAM_HIGH_WATER_MARK = 256 * 1024;
  * here, under one cork of the TLS socket, so they leave as one TLS write instead of one per turn.
  */
 export function webSocketStream(ws: WebSocket, socket: Socket | Duplex): Duplex {
+  // A clean end is "normal closure" (1000, DESIGN.md); ws closes without a code (1005) by default.
+  const close = ws.close.bind(ws);
+  ws.close = (code?: number, data?: string | Buffer) => close(code ?? CLOSE.normal, data);
+  keepAlive(ws);
   const duplex = createWebSocketStream(ws, { highWaterMark: TUNNEL_STREAM_HIGH_WATER_MARK });
   duplex._writev = (chunks, callback) => {
     if (ws.readyState !== ws.OPEN) {
@@ -46,4 +51,24 @@ export function coalesceWrites(source: Readable, destination: Writable): void {
     destination.cork();
     process.nextTick(uncork);
   });
+}
+
+/**
+ * Pings keep idle tunnels alive through proxies and NATs (DESIGN.md); a peer that misses a whole
+ * interval without a pong is gone, and the tunnel is dropped instead of hanging.
+ */
+function keepAlive(ws: WebSocket, intervalMs: number = DEFAULTS.pingIntervalMs): void {
+  let answered = true;
+  ws.on('pong', () => (answered = true));
+  const timer = setInterval(() => {
+    if (ws.readyState !== ws.OPEN) return;
+    if (!answered) {
+      ws.terminate();
+      return;
+    }
+    answered = false;
+    ws.ping();
+  }, intervalMs);
+  timer.unref();
+  ws.once('close', () => clearInterval(timer));
 }
