@@ -47,33 +47,9 @@ export async function startUiProcess(dataFile: string, caFile?: string, extraEnv
   };
 }
 
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** A plain TCP echo server on 127.0.0.1: something that answers but is not an Airlock edge. */
-export async function startEchoServer(): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
-    socket.pipe(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    close: () =>
-      new Promise((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
+// Shared with the node:test suites: a free port, and a plain TCP echo server (something that
+// answers but is not an Airlock edge).
+export { freePort, startEchoServer } from '../../test/helpers/chain.js';
 
 /** Opens a TCP connection to the local listener, sends a line and waits until the far side closes. */
 export function poke(port: number): Promise<void> {

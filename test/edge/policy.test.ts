@@ -17,11 +17,11 @@ test('no matching include rule denies', () => {
 });
 
 test('require needs every rule', () => {
-  const policy = { include: [{ everyone: true as const }], require: [{ group: 'eng' }, { ip: '10.9.0.0/16' }], exclude: [] };
+  const policy = { include: [{ everyone: true as const }], require: [{ group: 'eng' }, { ip: '198.51.100.0/24' }], exclude: [] };
   const decision = evaluatePolicy(policy, at(ada, '127.0.0.1'));
   assert.equal(decision.allowed, false);
   assert.match(decision.reason, /require/);
-  assert.equal(evaluatePolicy(policy, at(ada, '10.9.1.2')).allowed, true);
+  assert.equal(evaluatePolicy(policy, at(ada, '198.51.100.7')).allowed, true);
 });
 
 test('exclude wins over include', () => {
