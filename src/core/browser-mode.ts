@@ -26,7 +26,7 @@ export function defaultConfigDir(env: NodeJS.ProcessEnv = process.env, platform:
   if (env.AIRLOCK_CONFIG_DIR) return env.AIRLOCK_CONFIG_DIR;
   if (platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'Airlock');
   if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'Airlock');
-  return join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'airlock');
+  return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'airlock');
 }
 
 export const RESOURCES_FILE_NAME = 'resources.json';

@@ -41,7 +41,8 @@ export async function runDemo(argv: string[]): Promise<void> {
   if (values.help) return say(USAGE);
   const port = Number(values.port ?? 7777);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new AirlockError('BAD_ARGUMENT', '--port must be from 1 to 65535');
-  const dir = values.dir ?? join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'airlock', 'demo');
+  // An empty XDG variable counts as unset (XDG Base Directory spec).
+  const dir = values.dir ?? join(process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'airlock', 'demo');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
 
   step('1/6', `throwaway CA and edge certificate in ${dir}`);
