@@ -11,6 +11,7 @@ import { AirlockError, EGRESS_HINT, isAirlockError } from '../shared/errors.js';
 import { H2_MAX_SESSION_MEMORY_MB, H2_SESSION_WINDOW, H2_SETTINGS } from '../shared/http2-tuning.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { transportError } from '../shared/transport-errors.js';
+import { watchLiveness } from '../shared/http2-liveness.js';
 import { backoffDelay } from './backoff.js';
 import type { IngressRule } from './ingress.js';
 import { serveOriginStream, type StreamCounters } from './origin-streams.js';
@@ -28,7 +29,6 @@ export interface ConnectorOptions {
   backoff?: { baseMs: number; maxMs: number };
 }
 
-const PING_INTERVAL_MS = 15_000;
 
 export declare interface Connector {
   on(event: 'connected' | 'disconnected', listener: (index: number) => void): this;
@@ -197,11 +197,7 @@ export class Connector extends EventEmitter {
         const live = session;
         live.on('error', (error) => this.log.warn({ index, error: error.message }, 'edge session error'));
         live.once('connect', () => live.setLocalWindowSize(H2_SESSION_WINDOW));
-        const ping = setInterval(() => {
-          if (!live.ping((error) => error && live.destroy())) live.destroy();
-        }, PING_INTERVAL_MS);
-        ping.unref();
-        live.once('close', () => clearInterval(ping));
+        watchLiveness(live);
         resolve(live);
       });
       request.end();

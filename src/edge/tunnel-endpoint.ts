@@ -11,10 +11,9 @@ import { H2_MAX_SESSION_MEMORY_MB, H2_SESSION_WINDOW, H2_SETTINGS } from '../sha
 import type { AuditLog } from './audit-log.js';
 import type { EdgeConfig } from './config.js';
 import type { EdgeMetrics } from './metrics.js';
+import { watchLiveness } from '../shared/http2-liveness.js';
 import { writeRawResponse } from './raw-response.js';
 import type { ConnectorConnection, TunnelRegistry } from './tunnel-registry.js';
-
-const PING_INTERVAL_MS = 15_000;
 
 export interface TunnelEndpointDeps {
   config: () => EdgeConfig;
@@ -74,18 +73,13 @@ function attachSession(
   metrics.connectorConnections.inc({ tunnel: who.tunnelId });
   log.info({ tunnel: who.tunnelId, connectorId: who.connectorId, index: who.index, ip: who.ip }, 'connector connected');
 
-  // A connector that vanishes without a FIN (power loss, NAT timeout) is found by a missed ping.
-  const ping = setInterval(() => {
-    if (!session.ping((error) => error && session.destroy())) session.destroy();
-  }, PING_INTERVAL_MS);
-  ping.unref();
+  watchLiveness(session);
 
   session.on('goaway', () => {
     connection.draining = true;
   });
   session.on('error', (error) => log.warn({ tunnel: who.tunnelId, error: error.message }, 'connector session error'));
   session.once('close', () => {
-    clearInterval(ping);
     registry.remove(connection);
     metrics.connectorConnections.dec({ tunnel: who.tunnelId });
     log.info({ tunnel: who.tunnelId, connectorId: who.connectorId, index: who.index }, 'connector disconnected');

@@ -2,6 +2,10 @@
 import http2 from 'node:http2';
 import { DEFAULTS, HEADER } from '../shared/constants.js';
 import { AirlockError } from '../shared/errors.js';
+import { answersPing } from '../shared/http2-liveness.js';
+
+/** How long a CONNECT may go unanswered before the session is checked with a ping (and as long again for the pong). */
+const STREAM_PROBE_MS = 2_000;
 
 export interface ConnectorConnection {
   tunnelId: string;
@@ -79,17 +83,32 @@ export class TunnelRegistry {
       }
       connection.streams++;
       stream.once('close', () => connection.streams--);
+      let settled = false;
+      const settle = (result: Parameters<typeof resolve>[0]) => {
+        settled = true;
+        clearTimeout(timer);
+        clearTimeout(probe);
+        resolve(result);
+      };
       const timer = setTimeout(() => {
         stream.close(http2.constants.NGHTTP2_CANCEL);
-        resolve({ kind: 'refused', error: new AirlockError('ORIGIN_FAILED', 'the connector did not answer in time') });
+        settle({ kind: 'refused', error: new AirlockError('ORIGIN_FAILED', 'the connector did not answer in time') });
       }, DEFAULTS.connectTimeoutMs);
-      const onError = () => {
-        clearTimeout(timer);
-        resolve({ kind: 'retry' });
-      };
+      // A slow answer may be a slow origin, or a session that is gone without Node noticing:
+      // a ping tells them apart, and a dead session is dropped so the stream goes elsewhere.
+      const probe = setTimeout(() => {
+        void answersPing(connection.session, STREAM_PROBE_MS).then((alive) => {
+          if (alive || settled) return;
+          connection.session.destroy();
+          settle({ kind: 'retry' });
+        });
+      }, STREAM_PROBE_MS);
+      const onError = () => settle({ kind: 'retry' });
       stream.once('error', onError);
       stream.once('response', (responseHeaders) => {
+        settled = true;
         clearTimeout(timer);
+        clearTimeout(probe);
         stream.off('error', onError);
         const status = Number(responseHeaders[':status']);
         if (status === 200) {
