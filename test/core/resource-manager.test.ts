@@ -5,14 +5,8 @@ import type { ApiEvent } from '../../src/shared/api.js';
 import { MemoryStorage } from '../../src/core/resource-store.js';
 import { SIGN_IN_UNAVAILABLE, edgeOf, type AuthProvider } from '../../src/core/auth-provider.js';
 import { ResourceManager } from '../../src/core/resource-manager.js';
+import { freePort } from '../helpers/chain.js';
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** An edge address where nothing listens: dials fail at once with ECONNREFUSED. */
 const deadEdge = async () => `https://127.0.0.1:${await freePort()}`;

@@ -7,6 +7,7 @@ import { ResourceManager } from '../../src/core/resource-manager.js';
 import { SsoAuth, discoverAudByHead, tokenIdentity, type SsoTokenStore } from '../../src/core/sso-auth.js';
 import { resolveEdgeTarget } from '../../src/core/edge-target.js';
 import { startFakeEdge } from '../fixtures/fake-edge.js';
+import { freePort } from '../helpers/chain.js';
 
 const jwt = (claims: Record<string, unknown>) => `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
 const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
@@ -24,13 +25,6 @@ class MemoryTokens implements SsoTokenStore {
   }
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const resource: Resource = { id: 'r1', name: 'db', hostname: 'db.example.com', edge: 'https://edge.example.com', localPort: 5433, localHost: '127.0.0.1', tags: [], autoConnect: false, kind: 'postgres' };
 

@@ -129,11 +129,23 @@ export async function startEchoServer(): Promise<{ port: number; close(): Promis
   };
 }
 
-/** A port nothing listens on (bound then released). */
+/**
+ * A port nothing listens on, for a process that binds it later. Chosen below Linux's ephemeral range
+ * (32768-60999), so neither port-0 listeners nor the source ports of other tests' outgoing
+ * connections can take it between this check and the real bind.
+ */
 export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const server = net.createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (bound) {
+      await new Promise((resolve) => server.close(resolve));
+      return port;
+    }
+  }
+  throw new Error('no free port found below the ephemeral range');
 }

@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { register } from 'node:module';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { freePort } from '../helpers/chain.js';
 
 process.env.AIRLOCK_CONFIG_DIR = mkdtempSync(join(tmpdir(), 'airlock-shell-'));
 process.env.AIRLOCK_E2E = '1';
@@ -18,13 +18,6 @@ let stub: any;
 let invoke: (method: string, params?: unknown) => Promise<any>;
 let port: number;
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port: free } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return free;
-}
 
 const until = async (check: () => boolean, what: string) => {
   for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
