@@ -2,7 +2,8 @@
 // Refusals come back as AirlockError carrying the edge's own message and its error in details.
 import https from 'node:https';
 import { DEFAULTS, PATH } from '../shared/constants.js';
-import { AirlockError, EGRESS_HINT } from '../shared/errors.js';
+import { AirlockError } from '../shared/errors.js';
+import { transportError } from '../shared/transport-errors.js';
 
 export interface AdminTarget {
   edgeOrigin: string;
@@ -48,14 +49,7 @@ export function adminRequest<T = Record<string, unknown>>(target: AdminTarget, m
       },
     );
     request.on('timeout', () => request.destroy(new Error('timed out')));
-    request.on('error', (error: NodeJS.ErrnoException) => {
-      const tls = /certificate|self[- ]signed|CERT_|SSL|TLS/i.test(`${error.code} ${error.message}`);
-      reject(
-        tls
-          ? new AirlockError('TLS_FAILED', `TLS to ${url.host} failed (${error.message}); pass the edge's CA with --ca if it uses a private CA`)
-          : new AirlockError('EDGE_UNREACHABLE', `cannot reach ${url.host} (${error.code ?? error.message}); ${EGRESS_HINT}`),
-      );
-    });
+    request.on('error', (error: NodeJS.ErrnoException) => reject(transportError(error, url.origin)));
     request.end(payload);
   });
 }

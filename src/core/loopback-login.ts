@@ -16,7 +16,8 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { DEFAULTS, PATH, SSO } from '../shared/constants.js';
-import { AirlockError, EGRESS_HINT } from '../shared/errors.js';
+import { AirlockError } from '../shared/errors.js';
+import { transportError } from '../shared/transport-errors.js';
 
 export interface LoopbackLoginOptions {
   /** https://EDGE[:port], as resolved by resolveEdgeTarget(). */
@@ -163,14 +164,7 @@ function exchangeCode(options: LoopbackLoginOptions, code: string, codeVerifier:
       },
     );
     request.on('timeout', () => request.destroy(new Error('timed out')));
-    request.on('error', (error: NodeJS.ErrnoException) => {
-      const tls = /certificate|self[- ]signed|CERT_|SSL|TLS/i.test(`${error.code} ${error.message}`);
-      reject(
-        tls
-          ? new AirlockError('TLS_FAILED', `TLS to ${url.host} failed (${error.message}); pass the edge's CA with --ca if it uses a private CA`)
-          : new AirlockError('EDGE_UNREACHABLE', `cannot reach ${url.host} to finish sign-in (${error.code ?? error.message}); ${EGRESS_HINT}`),
-      );
-    });
+    request.on('error', (error: NodeJS.ErrnoException) => reject(transportError(error, url.origin)));
     request.end(body);
   });
 }
