@@ -6,6 +6,7 @@ import https from 'node:https';
 import net from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { NODE_FLAGS } from '../src/shared/node-flags.js';
 
 export const ROOT = new URL('..', import.meta.url).pathname;
 const AIRLOCK = join(ROOT, 'bin/airlock.js');
@@ -30,7 +31,8 @@ export function start(name: string, command: string, args: string[], logDir: str
 
 export function startAirlock(name: string, args: string[], logDir: string, env: NodeJS.ProcessEnv = {}, nodeFlags: string[] = []): Proc {
   const extra = process.env.BENCH_NODE_OPTIONS ? process.env.BENCH_NODE_OPTIONS.split(' ') : [];
-  return start(name, process.execPath, [...extra, ...nodeFlags, AIRLOCK, ...args], logDir, env);
+  // NODE_FLAGS: what bin/airlock.js's shebang gives a deployed process.
+  return start(name, process.execPath, [...NODE_FLAGS, ...extra, ...nodeFlags, AIRLOCK, ...args], logDir, env);
 }
 
 /** Starts the origin and returns its ports (it prints them as one JSON line). */

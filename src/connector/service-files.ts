@@ -2,6 +2,7 @@
 // functions: a systemd unit (Linux), a launchd plist (macOS), sc.exe commands (Windows). The
 // tunnel token never appears in a command line: systemd reads it from an EnvironmentFile, launchd
 // and Windows from the tokenFile of a connector.yaml, each readable only by the service's owner.
+import { NODE_FLAGS } from '../shared/node-flags.js';
 
 export interface ServiceSpec {
   /** Tunnel name; the service is airlock-NAME. */
@@ -37,7 +38,7 @@ export function serviceName(name: string): string {
 
 /** systemd.service(5). Hardened; DynamicUser gives a fresh unprivileged user per start. */
 export function buildSystemdUnit(spec: ServiceSpec, paths: { secrets: string; ca?: string }): string {
-  const args = [spec.nodePath, spec.airlockBin, 'tunnel', 'run', '--edge', spec.edge, '--url', spec.url, ...(paths.ca ? ['--ca', paths.ca] : [])];
+  const args = [spec.nodePath, ...NODE_FLAGS, spec.airlockBin, 'tunnel', 'run', '--edge', spec.edge, '--url', spec.url, ...(paths.ca ? ['--ca', paths.ca] : [])];
   // ProtectHome=yes would hide an airlock installed under a home directory from the service.
   const underHome = [spec.nodePath, spec.airlockBin].some((path) => /^\/(home|root|run\/user)\//.test(path));
   return `[Unit]
@@ -104,7 +105,7 @@ export function buildConnectorYaml(spec: ServiceSpec, paths: { secrets: string; 
 /** launchd.plist(5): a system daemon, restarted whenever it exits, as the unprivileged "nobody". */
 export function buildLaunchdPlist(spec: ServiceSpec, paths: { config: string }): string {
   const label = `dev.airlock.${serviceName(spec.name)}`;
-  const args = [spec.nodePath, spec.airlockBin, 'tunnel', 'run', '--config', paths.config];
+  const args = [spec.nodePath, ...NODE_FLAGS, spec.airlockBin, 'tunnel', 'run', '--config', paths.config];
   return `<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
 <plist version="1.0">
@@ -139,7 +140,7 @@ ${args.map((arg) => `    <string>${xml(arg)}</string>`).join('\n')}
  */
 export function buildWindowsCommands(spec: ServiceSpec, paths: { config: string; secrets: string }, wrapper?: string): string {
   const name = serviceName(spec.name);
-  const command = `"${spec.nodePath}" "${spec.airlockBin}" tunnel run --config "${paths.config}"`;
+  const command = `"${spec.nodePath}" ${NODE_FLAGS.join(' ')} "${spec.airlockBin}" tunnel run --config "${paths.config}"`;
   const binPath = wrapper ? `"${wrapper}" ${command}` : command;
   return [
     `sc.exe create ${name} binPath= "${binPath.replace(/"/g, '\\"')}" start= delayed-auto obj= "NT AUTHORITY\\LocalService" DisplayName= "Airlock connector (${spec.name})"`,

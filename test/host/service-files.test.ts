@@ -33,7 +33,7 @@ test('the systemd unit restarts always, runs hardened as a dynamic user, and rea
   for (const line of ['Restart=always', 'DynamicUser=yes', 'NoNewPrivileges=yes', 'ProtectSystem=strict', 'ProtectHome=yes', 'PrivateTmp=yes', 'CapabilityBoundingSet=', 'WantedBy=multi-user.target', 'EnvironmentFile=/etc/airlock/airlock-redis.airlock.test.env']) {
     assert.ok(unit.split('\n').includes(line), `missing ${line}`);
   }
-  assert.match(unit, /^ExecStart=\S+ \/usr\/lib\/airlock\/bin\/airlock\.js tunnel run --edge https:\/\/edge\.airlock\.test --url tcp:\/\/127\.0\.0\.1:6379$/m);
+  assert.match(unit, /^ExecStart=\S+ --initial-old-space-size=64 \/usr\/lib\/airlock\/bin\/airlock\.js tunnel run --edge https:\/\/edge\.airlock\.test --url tcp:\/\/127\.0\.0\.1:6379$/m);
   assert.doesNotMatch(unit, /--token/);
 });
 
@@ -65,6 +65,7 @@ test('the launchd plist keeps the daemon alive as nobody, with no token in it', 
   assert.match(plist, /<key>KeepAlive<\/key>\s*<true\/>/);
   assert.match(plist, /<key>RunAtLoad<\/key>\s*<true\/>/);
   assert.match(plist, /<key>UserName<\/key>\s*<string>nobody<\/string>/);
+  assert.match(plist, /<string>--initial-old-space-size=64<\/string>\s*<string>[^<]*airlock\.js<\/string>/);
   assert.match(plist, /<string>--config<\/string>\s*<string>\/Library\/Application Support\/Airlock\/airlock-redis\.airlock\.test\.yaml<\/string>/);
   if (hasCommand('/usr/bin/xmllint')) {
     const dir = mkdtempSync(join(tmpdir(), 'airlock-plist-'));
@@ -77,7 +78,7 @@ test('the launchd plist keeps the daemon alive as nobody, with no token in it', 
 test('the Windows commands create an auto-start service that restarts on failure, with no token on the command line', () => {
   const paths = servicePaths('win32', spec.name);
   const text = buildWindowsCommands({ ...spec, nodePath: 'C:\\Program Files\\nodejs\\node.exe', airlockBin: 'C:\\airlock\\bin\\airlock.js' }, { config: paths.config!, secrets: paths.secrets });
-  assert.match(text, /^sc\.exe create airlock-redis\.airlock\.test binPath= "\\"C:\\Program Files\\nodejs\\node\.exe\\" \\"C:\\airlock\\bin\\airlock\.js\\" tunnel run --config \\"C:\\ProgramData\\Airlock\\airlock-redis\.airlock\.test\.yaml\\"" start= delayed-auto/m);
+  assert.match(text, /^sc\.exe create airlock-redis\.airlock\.test binPath= "\\"C:\\Program Files\\nodejs\\node\.exe\\" --initial-old-space-size=64 \\"C:\\airlock\\bin\\airlock\.js\\" tunnel run --config \\"C:\\ProgramData\\Airlock\\airlock-redis\.airlock\.test\.yaml\\"" start= delayed-auto/m);
   assert.match(text, /^sc\.exe failure airlock-redis\.airlock\.test reset= 86400 actions= restart\/5000/m);
   assert.doesNotMatch(text, /--token/);
 });
