@@ -10,7 +10,7 @@ import type { ListenerEvent, ListenerStatus } from '../shared/status.js';
 import { coalesceWrites, webSocketStream } from '../shared/websocket-stream.js';
 import { credentialHeaders, type Credential } from './credentials.js';
 import type { EdgeTarget } from './edge-target.js';
-import { dialTunnel } from './tunnel-dial.js';
+import { dialTunnel, releaseEdgeConnections } from './tunnel-dial.js';
 
 export interface LocalListenerOptions {
   target: EdgeTarget;
@@ -80,6 +80,7 @@ export class LocalListener extends EventEmitter {
     if (!server) return;
     this.server = undefined;
     for (const socket of this.sockets.values()) socket.destroy();
+    releaseEdgeConnections(this.options.target);
     await new Promise<void>((resolve) => server.close(() => resolve()));
     this.state = 'stopped';
     this.emitEvent({ type: 'stopped' });

@@ -3,13 +3,13 @@
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import tls from 'node:tls';
 import WebSocket from 'ws';
 import { DEFAULTS, HEADER } from '../shared/constants.js';
 import { AirlockError } from '../shared/errors.js';
 import { transportError } from '../shared/transport-errors.js';
 import { isEdgeRefusal } from '../shared/edge-response.js';
 import type { EdgeTarget } from './edge-target.js';
+import { edgeConnections, type EdgeConnections } from './edge-connections.js';
 
 export interface DialOptions {
   target: EdgeTarget;
@@ -17,24 +17,19 @@ export interface DialOptions {
   timeoutMs?: number;
 }
 
-/**
- * Only for its TLS session cache: each local connection is a new TLS connection to the edge, and
- * resuming the last session skips the certificate exchange and its verification. Sessions are
- * cached per edge address, server name and CA (the agent's key), never shared across edges.
- */
-const tlsSessions = new https.Agent({ keepAlive: false, maxCachedSessions: 16 });
+/** One set of edge connections (TLS context, session, spare) per edge target. */
+const connections = new WeakMap<EdgeTarget, EdgeConnections>();
 
-/**
- * Building a TLS context (parsing the CA, loading the root store) costs about a millisecond per
- * connection; one per edge target serves every tunnel to it. `ca` is still passed so the agent's
- * session cache stays keyed by it.
- */
-const secureContexts = new WeakMap<EdgeTarget, tls.SecureContext>();
+function connectionsFor(target: EdgeTarget): EdgeConnections {
+  let found = connections.get(target);
+  if (!found) connections.set(target, (found = edgeConnections(target)));
+  return found;
+}
 
-function secureContextFor(target: EdgeTarget): tls.SecureContext {
-  let context = secureContexts.get(target);
-  if (!context) secureContexts.set(target, (context = tls.createSecureContext(target.ca ? { ca: target.ca } : {})));
-  return context;
+/** Closes the spare connection kept for this target, if any (a listener that stops). */
+export function releaseEdgeConnections(target: EdgeTarget): void {
+  connections.get(target)?.close();
+  connections.delete(target); // a listener started again on this target gets a fresh set
 }
 
 /** An open tunnel: the WebSocket and the TLS socket under it (corked to batch frames). */
@@ -43,20 +38,31 @@ export interface OpenTunnel {
   socket: Socket;
 }
 
-export function dialTunnel({ target, headers, timeoutMs = DEFAULTS.connectTimeoutMs }: DialOptions): Promise<OpenTunnel> {
+export async function dialTunnel(options: DialOptions): Promise<OpenTunnel> {
+  const { socket, spare } = connectionsFor(options.target).take();
+  try {
+    return await dialOver(socket, options);
+  } catch (error) {
+    // A spare can be closed by the edge just as it is taken; that is no reason to fail the user's
+    // connection. Only a transport failure is retried, once, and on a new connection.
+    if (!spare || !(error instanceof AirlockError) || !TRANSPORT_CODES.has(error.code)) throw error;
+    return dialOver(connectionsFor(options.target).take().socket, options);
+  }
+}
+
+const TRANSPORT_CODES = new Set(['EDGE_UNREACHABLE']);
+
+function dialOver(socket: Socket, { target, headers, timeoutMs = DEFAULTS.connectTimeoutMs }: DialOptions): Promise<OpenTunnel> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(target.url, {
       headers: { ...headers, host: target.hostHeader },
-      // Without this, TLS would be checked against the Host header (the app) instead of the edge.
-      servername: target.servername,
-      ...(target.ca ? { ca: target.ca } : {}),
-      secureContext: secureContextFor(target),
+      // TLS is set up by edgeConnections (server name, CA, session resumption); this only uses it.
+      createConnection: () => socket,
       perMessageDeflate: false, // TCP payloads are usually compressed or encrypted already
       handshakeTimeout: timeoutMs,
       maxPayload: DEFAULTS.maxFrameBytes,
       skipUTF8Validation: true,
       followRedirects: false,
-      agent: tlsSessions,
     } as WebSocket.ClientOptions);
     ws.binaryType = 'nodebuffer';
     const fail = (error: AirlockError) => {
@@ -65,11 +71,9 @@ export function dialTunnel({ target, headers, timeoutMs = DEFAULTS.connectTimeou
       ws.terminate();
       reject(error);
     };
-    let socket: Socket | undefined;
-    ws.once('upgrade', (response) => (socket = response.socket));
     ws.once('open', () => {
       ws.removeAllListeners('unexpected-response');
-      resolve({ ws, socket: socket! });
+      resolve({ ws, socket });
     });
     ws.once('unexpected-response', (_request, response) => {
       readRefusal(response).then((error) => fail(error), () => fail(edgeError(response.statusCode ?? 0, '')));
