@@ -2,9 +2,14 @@
 // signed by a key the edge publishes, for this tunnel, this hostname, this service and this stream.
 import https from 'node:https';
 import { isIP } from 'node:net';
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import type { JSONWebKeySet } from 'jose';
 import { DEFAULTS, PATH, SSO } from '../shared/constants.js';
 import { STREAM_ASSERTION } from '../shared/stream-assertion.js';
+import { JwsError, verifyJwsEs256 } from '../shared/jws-es256.js';
+
+/** Seconds of clock difference between edge and connector that are tolerated. */
+const CLOCK_TOLERANCE_S = 5;
 
 /** Unknown kids trigger a refetch (key rotation), but never more often than this. */
 const REFRESH_INTERVAL_MS = 5_000;
@@ -16,7 +21,7 @@ export interface StreamFacts {
 }
 
 export class StreamVerifier {
-  private keySet: ReturnType<typeof createLocalJWKSet> | undefined;
+  private keys: Map<string, KeyObject> | undefined;
   private fetchedAt = 0;
   private fetching: Promise<void> | undefined;
 
@@ -31,15 +36,18 @@ export class StreamVerifier {
     if (!assertion) return 'the edge sent no stream assertion';
     if (assertion.length > SSO.maxTokenBytes) return 'stream assertion too large';
     try {
-      if (!this.keySet) await this.refresh();
+      if (!this.keys) await this.refresh();
       let payload;
       try {
-        ({ payload } = await jwtVerify(assertion, this.keySet!, this.options()));
+        ({ payload } = verifyJwsEs256(assertion, (kid) => this.keys!.get(kid)));
       } catch (error) {
-        if ((error as { code?: string }).code !== 'ERR_JWKS_NO_MATCHING_KEY' || Date.now() - this.fetchedAt < REFRESH_INTERVAL_MS) throw error;
+        if (!(error instanceof JwsError) || error.code !== 'ERR_JWKS_NO_MATCHING_KEY' || Date.now() - this.fetchedAt < REFRESH_INTERVAL_MS) throw error;
         await this.refresh();
-        ({ payload } = await jwtVerify(assertion, this.keySet!, this.options()));
+        ({ payload } = verifyJwsEs256(assertion, (kid) => this.keys!.get(kid)));
       }
+      const stale = timeProblem(payload, Math.floor(Date.now() / 1000));
+      if (stale) return `stream assertion rejected: ${stale}`;
+      if (payload.aud !== `tunnel:${this.tunnelId}`) return 'stream assertion rejected: it is for another tunnel (aud)';
       if (payload.type !== STREAM_ASSERTION.type) return 'stream assertion has the wrong type';
       if (payload.tun !== this.tunnelId) return 'stream assertion is for another tunnel';
       if (payload.host !== facts.hostname) return 'stream assertion is for another hostname';
@@ -51,14 +59,10 @@ export class StreamVerifier {
     }
   }
 
-  private options() {
-    return { algorithms: [SSO.tokenAlgorithm], audience: `tunnel:${this.tunnelId}`, maxTokenAge: `${STREAM_ASSERTION.lifetimeSeconds}s`, clockTolerance: 5 };
-  }
-
   private refresh(): Promise<void> {
     this.fetching ??= fetchJwks(this.edgeUrl, this.ca)
       .then((jwks) => {
-        this.keySet = createLocalJWKSet(jwks);
+        this.keys = publicKeys(jwks);
         this.fetchedAt = Date.now();
       })
       .finally(() => (this.fetching = undefined));
@@ -92,4 +96,25 @@ function fetchJwks(edgeUrl: string, ca?: Buffer): Promise<JSONWebKeySet> {
     request.on('timeout', () => request.destroy(new Error('timed out fetching the edge keys')));
     request.on('error', reject);
   });
+}
+
+/** The ES256 keys of a JWKS by kid; other kinds of key are not ours to use and are skipped. */
+function publicKeys(jwks: JSONWebKeySet): Map<string, KeyObject> {
+  const keys = new Map<string, KeyObject>();
+  for (const jwk of jwks.keys ?? []) {
+    if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || typeof jwk.kid !== 'string' || (jwk.alg && jwk.alg !== SSO.tokenAlgorithm)) continue;
+    keys.set(jwk.kid, createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y } as JsonWebKey, format: 'jwk' }));
+  }
+  return keys;
+}
+
+/** exp, iat (at most the assertion's lifetime ago, not in the future) and nbf, each with tolerance. */
+export function timeProblem(payload: Record<string, unknown>, now: number): string | undefined {
+  const { exp, iat, nbf } = payload;
+  if (typeof exp !== 'number' || typeof iat !== 'number') return 'exp and iat are required';
+  if (now - CLOCK_TOLERANCE_S >= exp) return 'it has expired (exp)';
+  if (iat > now + CLOCK_TOLERANCE_S) return 'it was issued in the future (iat)';
+  if (now - iat > STREAM_ASSERTION.lifetimeSeconds + CLOCK_TOLERANCE_S) return 'it is too old (iat)';
+  if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now + CLOCK_TOLERANCE_S)) return 'it is not valid yet (nbf)';
+  return undefined;
 }

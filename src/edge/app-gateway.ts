@@ -30,7 +30,7 @@ export interface GatewayDeps {
   metrics: EdgeMetrics;
   log: Logger;
   verifyAppToken?: AppTokenVerifier;
-  signAssertion?: (claims: StreamAssertionClaims) => Promise<string>;
+  signAssertion?: (claims: StreamAssertionClaims) => string;
   /** Failed service-token attempts per address (brute-force limit); none = unlimited. */
   serviceTokenFailures?: FailureThrottle;
 }
@@ -122,7 +122,7 @@ export function createAppGateway(deps: GatewayDeps) {
     const who = describePrincipal(principal);
     let stream: http2.ClientHttp2Stream;
     try {
-      const assertion = await deps.signAssertion?.({ tun: app.tunnel, host: app.hostname, svc: app.serviceAuthority, sid: streamId, who });
+      const assertion = deps.signAssertion?.({ tun: app.tunnel, host: app.hostname, svc: app.serviceAuthority, sid: streamId, who });
       stream = await deps.registry.openStream(app.tunnel, app.serviceAuthority, {
         [HEADER.appHostname]: app.hostname,
         [HEADER.identity]: JSON.stringify(identityHeader(principal)),

@@ -1,17 +1,25 @@
-// Signs the per-stream assertion (src/shared/stream-assertion.ts) with the edge's current app-token key.
-import { SignJWT } from 'jose';
-import { SSO } from '../shared/constants.js';
+// Signs the per-stream assertion (src/shared/stream-assertion.ts) with the edge's current app-token
+// key. Synchronously, with node:crypto: it is on every connection's critical path (jws-es256.ts).
+import { KeyObject } from 'node:crypto';
+import { signJwsEs256 } from '../shared/jws-es256.js';
 import { STREAM_ASSERTION, type StreamAssertionClaims } from '../shared/stream-assertion.js';
 import type { SigningKeys } from './signing-keys.js';
 
-export async function signStreamAssertion(keys: SigningKeys, issuer: string, claims: StreamAssertionClaims): Promise<string> {
+/** node:crypto's view of each WebCrypto key, made once per key. */
+const keyObjects = new WeakMap<CryptoKey, KeyObject>();
+
+export function signStreamAssertion(keys: SigningKeys, issuer: string, claims: StreamAssertionClaims): string {
   const key = keys.current();
+  let keyObject = keyObjects.get(key.privateKey);
+  if (!keyObject) keyObjects.set(key.privateKey, (keyObject = KeyObject.from(key.privateKey)));
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ ...claims, type: STREAM_ASSERTION.type })
-    .setProtectedHeader({ alg: SSO.tokenAlgorithm, kid: key.kid, typ: 'JWT' })
-    .setIssuer(issuer)
-    .setAudience(`tunnel:${claims.tun}`)
-    .setIssuedAt(now)
-    .setExpirationTime(now + STREAM_ASSERTION.lifetimeSeconds)
-    .sign(key.privateKey);
+  const payload = {
+    ...claims,
+    type: STREAM_ASSERTION.type,
+    iss: issuer,
+    aud: `tunnel:${claims.tun}`,
+    iat: now,
+    exp: now + STREAM_ASSERTION.lifetimeSeconds,
+  };
+  return signJwsEs256({ kid: key.kid, typ: 'JWT' }, payload, keyObject);
 }
