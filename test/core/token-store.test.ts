@@ -93,6 +93,22 @@ describe('token store: file fallback', () => {
     assert.equal(await store.get('https://other.test:443', 'aud-1'), undefined);
   });
 
+  test('a token read once is served from memory (no backend read per tunnel), and still expires', async () => {
+    const file = join(dir, 'tokens.json');
+    const token = jwt(Date.now() + 3_600_000);
+    await createTokenStore({ backend: 'file', file }).set(EDGE, 'aud-1', token);
+    let clock = Date.now();
+    const store = createTokenStore({ backend: 'file', file, now: () => clock });
+    assert.equal(await store.get(EDGE, 'aud-1'), token);
+    await rm(file); // the backend is gone: only memory can answer now
+    assert.equal(await store.get(EDGE, 'aud-1'), token);
+    const renewed = jwt(Date.now() + 7_200_000);
+    await store.set(EDGE, 'aud-1', renewed);
+    assert.equal(await store.get(EDGE, 'aud-1'), renewed);
+    clock += 3 * 3_600_000;
+    assert.equal(await store.get(EDGE, 'aud-1'), undefined, 'expiry applies to a remembered token too');
+  });
+
   test('a corrupt file costs a sign-in, not a crash', async () => {
     const file = join(dir, 'tokens.json');
     await writeFile(file, '{corrupt');
