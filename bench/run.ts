@@ -111,6 +111,21 @@ ${Object.entries(services)
     return { proc, port };
   }
 
+  /**
+   * The one-hop reference: websockify bridging TLS WebSocket to an origin port, and the same Airlock
+   * client talking to it. Undefined when websockify is not installed (the caller says so).
+   */
+  async function viaWebsockify(name: string, originPort: number, service: string) {
+    const wsPort = await freePort();
+    const webDir = join(runDir, 'websockify-web'); // served so the client's start-up HEAD / gets 200
+    mkdirSync(webDir, { recursive: true });
+    const bridge = start(`websockify-${name}`, 'websockify', ['--web', webDir, '--cert', certs.cert, '--key', certs.key, `127.0.0.1:${wsPort}`, `127.0.0.1:${originPort}`], logDir);
+    await waitForPort(wsPort, 'websockify', bridge);
+    const via = await client(`websockify-${name}`, service, `https://127.0.0.1:${wsPort}`);
+    return { ...via, bridge, stop: async () => (await stop(via.proc), await stop(bridge)) };
+  }
+  const noWebsockify = 'websockify not found on PATH (Debian package "websockify")';
+
   say(`Airlock bench — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${new Date().toISOString()}`);
 
   // 1. Throughput
@@ -143,23 +158,17 @@ ${Object.entries(services)
     row.airlock = { up: await measure(chainPort('up'), 'up', 'airlock', chainProcs('up')), down: await measure(chainPort('down'), 'down', 'airlock', chainProcs('down')) };
     let websockifyNote = '';
     if (hasCommand('websockify')) {
-      const wsPort = await freePort();
-      const webDir = join(runDir, 'websockify-web'); // served so the client's start-up HEAD / gets 200
-      mkdirSync(webDir, { recursive: true });
       const runOne = async (direction: Direction) => {
-        const ws = start(`websockify-${direction}`, 'websockify', ['--web', webDir, '--cert', certs.cert, '--key', certs.key, `127.0.0.1:${wsPort}`, `127.0.0.1:${rawPort(direction)}`], logDir);
-        await waitForPort(wsPort, 'websockify', ws);
-        const via = await client(`websockify-${direction}`, useIperf ? 'iperf' : direction === 'up' ? 'fastsink' : 'source', `https://127.0.0.1:${wsPort}`);
+        const via = await viaWebsockify(direction, rawPort(direction), useIperf ? 'iperf' : direction === 'up' ? 'fastsink' : 'source');
         try {
-          return await measure(via.port, direction, 'websockify', [via.proc, ws]);
+          return await measure(via.port, direction, 'websockify', [via.proc, via.bridge]);
         } finally {
-          await stop(via.proc);
-          await stop(ws);
+          await via.stop();
         }
       };
       row.websockify = { up: await runOne('up'), down: await runOne('down') };
     } else {
-      websockifyNote = 'skipped: websockify not found on PATH (Debian package "websockify")';
+      websockifyNote = `skipped: ${noWebsockify}`;
       row.websockify = { up: null, down: null };
     }
     results.throughput = { tool, seconds: THROUGHPUT_SECONDS, gbitPerSecond: row, cpuSeconds: cpu };
@@ -197,24 +206,45 @@ ${Object.entries(services)
   if (only.has('latency') && echoClient) {
     const raw = summarise(await pingPong(origin.echo, PING_ROUNDS));
     const chain = summarise(await pingPong(echoClient.port, PING_ROUNDS));
-    results.latency = { roundTrips: PING_ROUNDS, bytes: 1024, rawUs: raw, airlockUs: chain, addedUs: { p50: chain.p50 - raw.p50, p99: chain.p99 - raw.p99 } };
+    const bridge = hasCommand('websockify') ? await viaWebsockify('echo-latency', origin.echo, 'echo') : undefined;
+    const oneHop = bridge ? summarise(await pingPong(bridge.port, PING_ROUNDS)) : undefined;
+    await bridge?.stop();
+    results.latency = {
+      roundTrips: PING_ROUNDS,
+      bytes: 1024,
+      rawUs: raw,
+      airlockUs: chain,
+      addedUs: { p50: chain.p50 - raw.p50, p99: chain.p99 - raw.p99 },
+      ...(oneHop ? { websockifyUs: oneHop, websockifyAddedUs: { p50: oneHop.p50 - raw.p50, p99: oneHop.p99 - raw.p99 } } : {}),
+    };
     say('');
     say(`2. Latency, 1 KB ping-pong, ${PING_ROUNDS} round trips (µs)`);
-    say('   path              p50      p99      max');
-    say(`   raw          ${String(raw.p50).padStart(8)} ${String(raw.p99).padStart(8)} ${String(raw.max).padStart(8)}`);
-    say(`   Airlock      ${String(chain.p50).padStart(8)} ${String(chain.p99).padStart(8)} ${String(chain.max).padStart(8)}`);
-    say(`   added        ${String(chain.p50 - raw.p50).padStart(8)} ${String(chain.p99 - raw.p99).padStart(8)}`);
+    say('   path                 p50      p99      max   added p50   added p99');
+    const line = (label: string, s: { p50: number; p99: number; max: number }, added = true) =>
+      say(`   ${label.padEnd(14)} ${String(s.p50).padStart(8)} ${String(s.p99).padStart(8)} ${String(s.max).padStart(8)}${added ? `${String(s.p50 - raw.p50).padStart(12)}${String(s.p99 - raw.p99).padStart(12)}` : ''}`);
+    line('raw', raw, false);
+    line('Airlock', chain);
+    if (oneHop) {
+      line('websockify', oneHop);
+      // Each relaying process is one more wake-up per direction; this VM's cost for one is the yardstick.
+      say(`   added p50 per relaying process: Airlock ${Math.round((chain.p50 - raw.p50) / 3)} µs (client, edge, connector), websockify one-hop ${Math.round((oneHop.p50 - raw.p50) / 2)} µs (client, websockify)`);
+    } else say(`   websockify row skipped: ${noWebsockify}`);
   }
 
   // 3. Connect time
   if (only.has('connect') && echoClient) {
     const raw = summarise(await connectTimes(origin.echo, CONNECT_SAMPLES));
     const chain = summarise(await connectTimes(echoClient.port, CONNECT_SAMPLES));
-    results.connect = { samples: CONNECT_SAMPLES, rawUs: raw, airlockUs: chain };
+    const bridge = hasCommand('websockify') ? await viaWebsockify('echo-connect', origin.echo, 'echo') : undefined;
+    const oneHop = bridge ? summarise(await connectTimes(bridge.port, CONNECT_SAMPLES)) : undefined;
+    await bridge?.stop();
+    results.connect = { samples: CONNECT_SAMPLES, rawUs: raw, airlockUs: chain, ...(oneHop ? { websockifyUs: oneHop } : {}) };
     say('');
     say(`3. Connect time, new local connection to first echoed byte, ${CONNECT_SAMPLES} in a row (ms)`);
-    say(`   raw       p50 ${(raw.p50 / 1000).toFixed(2)}  p99 ${(raw.p99 / 1000).toFixed(2)}`);
-    say(`   Airlock   p50 ${(chain.p50 / 1000).toFixed(2)}  p99 ${(chain.p99 / 1000).toFixed(2)}  (service token, no sign-in)`);
+    say(`   raw          p50 ${(raw.p50 / 1000).toFixed(2)}  p99 ${(raw.p99 / 1000).toFixed(2)}`);
+    say(`   Airlock      p50 ${(chain.p50 / 1000).toFixed(2)}  p99 ${(chain.p99 / 1000).toFixed(2)}  (service token, no sign-in)`);
+    if (oneHop) say(`   websockify   p50 ${(oneHop.p50 / 1000).toFixed(2)}  p99 ${(oneHop.p99 / 1000).toFixed(2)}  (one hop, same client)`);
+    else say(`   websockify row skipped: ${noWebsockify}`);
   }
 
   // 4. Scale
