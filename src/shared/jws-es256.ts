@@ -1,5 +1,5 @@
 // Compact JWS (RFC 7515) with ES256, signed and checked synchronously with node:crypto. Used for
-// the per-stream assertion, which is made and checked on every connection's critical path: jose
+// the per-stream assertion and app tokens, made and checked on every connection's critical path: jose
 // signs through WebCrypto, which runs each signature on the libuv thread pool (0.33 ms sign and
 // 0.37 ms verify in isolation, about 1 ms and 0.6 ms in a busy edge and connector); node:crypto
 // does the same work inline in 0.06 and 0.08 ms (docs/performance.md). The tokens are the same
@@ -12,7 +12,8 @@ import { KeyObject, sign, verify } from 'node:crypto';
 export class JwsError extends Error {
   constructor(
     message: string,
-    readonly code: 'ERR_JWS_INVALID' | 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' | 'ERR_JWKS_NO_MATCHING_KEY',
+    /** ERR_JWT_INVALID: the signature holds but the payload is not a JSON object. */
+    readonly code: 'ERR_JWS_INVALID' | 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' | 'ERR_JWKS_NO_MATCHING_KEY' | 'ERR_JWT_INVALID',
   ) {
     super(message);
   }
@@ -53,20 +54,20 @@ export function verifyJwsEs256(token: string, keyFor: (kid: string) => KeyObject
   }
   const valid = verify('sha256', Buffer.from(`${encodedHeader}.${encodedPayload}`), { key, dsaEncoding: 'ieee-p1363' }, signature);
   if (!valid) throw new JwsError('signature verification failed', 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
-  return { header: header as unknown as JwsHeader, payload: decodeObject(encodedPayload, 'payload') };
+  return { header: header as unknown as JwsHeader, payload: decodeObject(encodedPayload, 'payload', 'ERR_JWT_INVALID') };
 }
 
 function encode(value: object): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
-function decodeObject(segment: string, what: string): Record<string, unknown> {
+function decodeObject(segment: string, what: string, code: JwsError['code'] = 'ERR_JWS_INVALID'): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
   } catch {
-    throw new JwsError(`the JWS ${what} is not JSON`, 'ERR_JWS_INVALID');
+    throw new JwsError(`the JWS ${what} is not JSON`, code);
   }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new JwsError(`the JWS ${what} is not an object`, 'ERR_JWS_INVALID');
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new JwsError(`the JWS ${what} is not an object`, code);
   return value as Record<string, unknown>;
 }
