@@ -12,8 +12,13 @@ import type { EdgeTarget } from './edge-target.js';
 export const SPARE_IDLE_MS = 3_000;
 
 export interface EdgeConnections {
-  /** A connection for one tunnel: the spare if there is a fresh one, else a new connection. */
-  take(): { socket: tls.TLSSocket; spare: boolean };
+  /**
+   * A connection for one tunnel: the spare if there is a usable one (unless `fresh`), else a new
+   * connection. Opens the next spare afterwards while the edge has been answering.
+   */
+  take(options?: { fresh?: boolean }): { socket: tls.TLSSocket; spare: boolean };
+  /** What became of a dial: spares are kept only while the edge answers (none while it is down). */
+  report(opened: boolean): void;
   /** Closes the spare, if any (the listener stopped, or the app is quitting). */
   close(): void;
 }
@@ -56,8 +61,9 @@ export function edgeConnections(target: EdgeTarget, options: { idleMs?: number }
   };
 
   let closed = false;
+  let answering = true;
   const openSpare = () => {
-    if (spare || closed) return;
+    if (spare || closed || !answering) return;
     const socket = connect();
     // A spare that fails (edge down, certificate refused) is dropped quietly: the next real
     // connection dials afresh and reports the failure to whoever asked for it.
@@ -75,10 +81,11 @@ export function edgeConnections(target: EdgeTarget, options: { idleMs?: number }
   };
 
   return {
-    take() {
+    take(options = {}) {
       const ready = spare;
       let result: { socket: tls.TLSSocket; spare: boolean };
-      if (ready && !ready.socket.destroyed) {
+      // A spare the edge has already ended (FIN read, not yet destroyed) is no use either.
+      if (!options.fresh && ready && !ready.socket.destroyed && ready.socket.writable && !ready.socket.readableEnded) {
         clearTimeout(ready.timer);
         spare = undefined;
         ready.socket.ref(); // its quiet 'error' handler stays: the request adds its own next tick
@@ -90,6 +97,10 @@ export function edgeConnections(target: EdgeTarget, options: { idleMs?: number }
       // delay the upgrade request the caller writes on the connection it was just given.
       setImmediate(openSpare);
       return result;
+    },
+    report(opened) {
+      answering = opened;
+      if (!opened) dropSpare();
     },
     close() {
       closed = true;

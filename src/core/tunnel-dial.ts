@@ -39,31 +39,53 @@ export interface OpenTunnel {
 }
 
 export async function dialTunnel(options: DialOptions): Promise<OpenTunnel> {
-  const { socket, spare } = connectionsFor(options.target).take();
+  const connections = connectionsFor(options.target);
+  const { socket, spare } = connections.take();
   try {
-    return await dialOver(socket, options);
+    return await opened(connections, dialOver(socket, options));
   } catch (error) {
     // A spare can be closed by the edge just as it is taken; that is no reason to fail the user's
-    // connection. Only a transport failure is retried, once, and on a new connection.
-    if (!spare || !(error instanceof AirlockError) || !TRANSPORT_CODES.has(error.code)) throw error;
-    return dialOver(connectionsFor(options.target).take().socket, options);
+    // connection. Only a reset is retried (not a timeout, which would double the wait), once, on
+    // a connection made for the purpose.
+    if (!spare || !(error instanceof AirlockError) || !RETRIED_CAUSES.has(String(error.details.cause))) throw error;
+    return opened(connections, dialOver(connections.take({ fresh: true }).socket, options));
   }
 }
 
-const TRANSPORT_CODES = new Set(['EDGE_UNREACHABLE']);
+const RETRIED_CAUSES = new Set(['ECONNRESET', 'EPIPE']);
+
+/** Tells the connection pool whether the edge answered, so no spares are made while it is down. */
+async function opened(connections: EdgeConnections, dial: Promise<OpenTunnel>): Promise<OpenTunnel> {
+  try {
+    const tunnel = await dial;
+    connections.report(true);
+    return tunnel;
+  } catch (error) {
+    if (error instanceof AirlockError && error.code === 'EDGE_UNREACHABLE') connections.report(false);
+    throw error;
+  }
+}
 
 function dialOver(socket: Socket, { target, headers, timeoutMs = DEFAULTS.connectTimeoutMs }: DialOptions): Promise<OpenTunnel> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(target.url, {
-      headers: { ...headers, host: target.hostHeader },
-      // TLS is set up by edgeConnections (server name, CA, session resumption); this only uses it.
-      createConnection: () => socket,
-      perMessageDeflate: false, // TCP payloads are usually compressed or encrypted already
-      handshakeTimeout: timeoutMs,
-      maxPayload: DEFAULTS.maxFrameBytes,
-      skipUTF8Validation: true,
-      followRedirects: false,
-    } as WebSocket.ClientOptions);
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(target.url, {
+        headers: { ...headers, host: target.hostHeader },
+        // TLS is set up by edgeConnections (server name, CA, session resumption); this only uses it.
+        createConnection: () => socket,
+        perMessageDeflate: false, // TCP payloads are usually compressed or encrypted already
+        handshakeTimeout: timeoutMs,
+        maxPayload: DEFAULTS.maxFrameBytes,
+        skipUTF8Validation: true,
+        followRedirects: false,
+      } as WebSocket.ClientOptions);
+    } catch (error) {
+      // e.g. a header value ws refuses: the connection just taken must not stay open unused
+      socket.destroy();
+      reject(new AirlockError('BAD_ARGUMENT', `cannot open a tunnel: ${(error as Error).message}`));
+      return;
+    }
     ws.binaryType = 'nodebuffer';
     const fail = (error: AirlockError) => {
       ws.removeAllListeners('open');

@@ -119,3 +119,30 @@ test('a tunnel whose spare connection dies as it is used still opens, on a new c
     await edge.close();
   }
 });
+
+test('while the edge does not answer no spares are made, and they come back once it does', async () => {
+  const edge = await startEdge();
+  const connections = edgeConnections({ ...edge.target, ca: cert });
+  try {
+    const first = connections.take().socket;
+    await once(first, 'secureConnect');
+    await until(() => edge.connections.length === 2, 'the spare connection');
+    connections.report(false); // as dialTunnel does when a dial fails with EDGE_UNREACHABLE
+    await until(() => edge.connections[1]!.closed, 'the spare to be dropped');
+    const second = connections.take();
+    assert.equal(second.spare, false);
+    await once(second.socket, 'secureConnect');
+    await sleep(200);
+    assert.equal(edge.connections.length, 3, 'no spare was opened after the failure');
+    connections.report(true);
+    const third = connections.take().socket;
+    await once(third, 'secureConnect');
+    await until(() => edge.connections.length === 5, 'spares again');
+    third.destroy();
+    first.destroy();
+    second.socket.destroy();
+  } finally {
+    connections.close();
+    await edge.close();
+  }
+});
