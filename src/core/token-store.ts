@@ -9,10 +9,9 @@
 //   await store.delete(edgeOrigin, aud)     // on a 302 (stale token) and on `airlock access logout`
 //   await store.clear(edgeOrigin?)          // logout from every app (of one edge)
 // Tokens are never logged. exp is read without verifying the signature: the edge verifies.
-// Every new tunnel asks for its token, so a token read once is remembered in memory for this
-// process: a keychain read is a D-Bus round trip (1.7 ms p50 with gnome-keyring here), on every
-// connection's critical path. Another process's logout is still seen: it revokes the token at the
-// edge, whose 302 makes this process delete it and sign in again.
+// Every new tunnel asks for its token, so a token read is remembered in memory for REMEMBER_MS:
+// a keychain read is a D-Bus round trip (1.7 ms p50 with gnome-keyring here), on every
+// connection's critical path.
 import { randomUUID } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -59,6 +58,13 @@ interface Backend {
   accounts(): Promise<string[]>;
 }
 
+/**
+ * How long a token read from the backend is served from memory: a burst of tunnels (ssh and scp,
+ * a database pool) asks once, and a sign-out or a new sign-in in another process is seen within
+ * seconds.
+ */
+export const REMEMBER_MS = 10_000;
+
 /** A libsecret call that cannot reach a bus fails fast; a locked keyring may prompt forever. */
 const KEYCHAIN_PROBE_TIMEOUT_MS = 3_000;
 
@@ -68,39 +74,49 @@ export function createTokenStore(options: TokenStoreOptions = {}): TokenStore {
   const marginMs = options.marginMs ?? SSO.tokenReuseMarginMs;
   const now = options.now ?? Date.now;
   let chosen: Promise<Backend> | undefined;
-  const remembered = new Map<string, string>();
+  const remembered = new Map<string, { token: string; until: number }>();
+  // Counts set/delete/clear calls: a read that was under way when one happened must not put its
+  // (older) result in memory after it, or a deleted token would come back.
+  let writes = 0;
 
   const backend = () => (chosen ??= chooseBackend(options.backend ?? 'auto', service, file, options.warn ?? (() => {})));
+  const usable = (token: string) => {
+    const expiresAt = tokenExpiry(token);
+    return expiresAt !== undefined && expiresAt - marginMs > now();
+  };
 
   return {
     async get(edge, aud) {
       const account = accountFor(edge, aud);
-      let token = remembered.get(account);
-      if (token === undefined) {
-        token = await (await backend()).read(account);
-        if (token === undefined) return undefined;
-        remembered.set(account, token);
-      }
-      const expiresAt = tokenExpiry(token);
-      if (expiresAt === undefined || expiresAt - marginMs <= now()) {
-        remembered.delete(account);
-        await (await backend()).remove(account);
+      const memo = remembered.get(account);
+      if (memo && memo.until > now() && usable(memo.token)) return memo.token;
+      remembered.delete(account);
+      const writesBefore = writes;
+      const store = await backend();
+      const token = await store.read(account);
+      if (token === undefined) return undefined;
+      if (!usable(token)) {
+        await store.remove(account);
         return undefined;
       }
+      if (writes === writesBefore) remembered.set(account, { token, until: now() + REMEMBER_MS });
       return token;
     },
     async set(edge, aud, token) {
       const account = accountFor(edge, aud);
+      writes++;
       remembered.delete(account);
       await (await backend()).write(account, token);
-      remembered.set(account, token);
+      remembered.set(account, { token, until: now() + REMEMBER_MS });
     },
     async delete(edge, aud) {
       const account = accountFor(edge, aud);
+      writes++;
       remembered.delete(account);
       await (await backend()).remove(account);
     },
     async clear(edge) {
+      writes++;
       for (const account of [...remembered.keys()]) {
         if (edge === undefined || account.startsWith(`${edge}|`)) remembered.delete(account);
       }

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { accountFor, createTokenStore, defaultTokenFile, tokenExpiry } from '../../src/core/token-store.js';
+import { accountFor, createTokenStore, defaultTokenFile, REMEMBER_MS, tokenExpiry } from '../../src/core/token-store.js';
 
 const EDGE = 'https://edge.test:443';
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -93,20 +93,34 @@ describe('token store: file fallback', () => {
     assert.equal(await store.get('https://other.test:443', 'aud-1'), undefined);
   });
 
-  test('a token read once is served from memory (no backend read per tunnel), and still expires', async () => {
+  test('a token read is served from memory for a burst of tunnels, then read again (a logout elsewhere is seen)', async () => {
     const file = join(dir, 'tokens.json');
     const token = jwt(Date.now() + 3_600_000);
     await createTokenStore({ backend: 'file', file }).set(EDGE, 'aud-1', token);
     let clock = Date.now();
     const store = createTokenStore({ backend: 'file', file, now: () => clock });
     assert.equal(await store.get(EDGE, 'aud-1'), token);
-    await rm(file); // the backend is gone: only memory can answer now
+    await rm(file); // another process signed out: only memory can answer now
     assert.equal(await store.get(EDGE, 'aud-1'), token);
+    clock += REMEMBER_MS + 1;
+    assert.equal(await store.get(EDGE, 'aud-1'), undefined, 'after REMEMBER_MS the backend is asked again');
     const renewed = jwt(Date.now() + 7_200_000);
     await store.set(EDGE, 'aud-1', renewed);
-    assert.equal(await store.get(EDGE, 'aud-1'), renewed);
-    clock += 3 * 3_600_000;
-    assert.equal(await store.get(EDGE, 'aud-1'), undefined, 'expiry applies to a remembered token too');
+    await rm(file);
+    assert.equal(await store.get(EDGE, 'aud-1'), renewed, 'set() is remembered too');
+    clock += 60_000 + 3_600_000 - REMEMBER_MS; // inside the memory window again? no: past exp - margin
+    assert.equal(await store.get(EDGE, 'aud-1'), undefined);
+  });
+
+  test('a read under way when the token is deleted does not bring it back', async () => {
+    const file = join(dir, 'tokens.json');
+    const store = createTokenStore({ backend: 'file', file });
+    await store.set(EDGE, 'aud-1', jwt(Date.now() + 3_600_000));
+    const other = createTokenStore({ backend: 'file', file }); // its memory is empty: it reads the file
+    const reading = other.get(EDGE, 'aud-1');
+    const deleting = other.delete(EDGE, 'aud-1');
+    await Promise.all([reading, deleting]);
+    assert.equal(await other.get(EDGE, 'aud-1'), undefined);
   });
 
   test('a corrupt file costs a sign-in, not a crash', async () => {
