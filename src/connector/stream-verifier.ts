@@ -102,8 +102,13 @@ function fetchJwks(edgeUrl: string, ca?: Buffer): Promise<JSONWebKeySet> {
 function publicKeys(jwks: JSONWebKeySet): Map<string, KeyObject> {
   const keys = new Map<string, KeyObject>();
   for (const jwk of jwks.keys ?? []) {
-    if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || typeof jwk.kid !== 'string' || (jwk.alg && jwk.alg !== SSO.tokenAlgorithm)) continue;
-    keys.set(jwk.kid, createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y } as JsonWebKey, format: 'jwk' }));
+    if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || typeof jwk.kid !== 'string') continue;
+    if ((jwk.alg && jwk.alg !== SSO.tokenAlgorithm) || (jwk.use && jwk.use !== 'sig')) continue;
+    try {
+      keys.set(jwk.kid, createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y } as JsonWebKey, format: 'jwk' }));
+    } catch {
+      // One unusable key (not a point on the curve) must not cost the others.
+    }
   }
   return keys;
 }

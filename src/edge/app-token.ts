@@ -122,14 +122,15 @@ export async function verifyAppToken(token: string, options: VerifyAppTokenOptio
   // pool, about 0.4-1 ms on every connect); the claims then go through jose's own claim checks,
   // the ones jwtVerify runs, fed the payload whose signature was just verified. The "none" header
   // exists only inside this call: it is how jose's claim checks are reached without a signature.
+  let verified: string;
   try {
-    verifyJwsEs256(token, () => keyObjectFor(key));
+    verified = verifyJwsEs256(token, () => keyObjectFor(key)).encodedPayload;
   } catch (error) {
     throw fromJwsError(error);
   }
   let payload: JWTPayload;
   try {
-    ({ payload } = UnsecuredJWT.decode(`${CLAIMS_ONLY_HEADER}.${token.split('.')[1]}.`, {
+    ({ payload } = UnsecuredJWT.decode(`${CLAIMS_ONLY_HEADER}.${verified}.`, {
       issuer: options.issuer,
       audience: options.aud,
       requiredClaims: ['iss', 'aud', 'sub', 'exp', 'nbf', 'iat'],

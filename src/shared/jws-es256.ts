@@ -6,7 +6,9 @@
 // bytes jose makes and reads, and jose still generates, stores and publishes the keys.
 //
 // Deliberately narrow: ES256 only, header fields alg/kid/typ only (a `crit` or anything else is
-// refused), P-1363 signatures of exactly 64 bytes, canonical base64url. Claims are the caller's.
+// refused), a kid of at most 128 URL-safe characters, P-1363 signatures of exactly 64 bytes in
+// canonical base64url. Like WebCrypto, the "high-S" twin of a valid signature also verifies (ECDSA
+// malleability): harmless here, nothing identifies a token by its text. Claims are the caller's.
 import { KeyObject, sign, verify } from 'node:crypto';
 
 export class JwsError extends Error {
@@ -26,6 +28,7 @@ export interface JwsHeader {
 }
 
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
+const KID = /^[A-Za-z0-9_-]{1,128}$/;
 const ALLOWED_HEADER_FIELDS = new Set(['alg', 'kid', 'typ']);
 
 export function signJwsEs256(header: { kid: string; typ?: string }, payload: Record<string, unknown>, key: KeyObject): string {
@@ -35,7 +38,10 @@ export function signJwsEs256(header: { kid: string; typ?: string }, payload: Rec
 }
 
 /** Checks the signature with the key named by `kid`; returns header and payload, claims unchecked. */
-export function verifyJwsEs256(token: string, keyFor: (kid: string) => KeyObject | undefined): { header: JwsHeader; payload: Record<string, unknown> } {
+export function verifyJwsEs256(
+  token: string,
+  keyFor: (kid: string) => KeyObject | undefined,
+): { header: JwsHeader; payload: Record<string, unknown>; encodedPayload: string } {
   const parts = token.split('.');
   if (parts.length !== 3 || !parts.every((part) => SEGMENT.test(part))) throw new JwsError('not a compact JWS', 'ERR_JWS_INVALID');
   const [encodedHeader, encodedPayload, encodedSignature] = parts as [string, string, string];
@@ -44,7 +50,8 @@ export function verifyJwsEs256(token: string, keyFor: (kid: string) => KeyObject
     if (!ALLOWED_HEADER_FIELDS.has(field)) throw new JwsError(`unsupported JWS header field "${field}"`, 'ERR_JWS_INVALID');
   }
   if (header.alg !== 'ES256') throw new JwsError(`algorithm ${JSON.stringify(header.alg)} is not allowed (ES256 only)`, 'ERR_JWS_INVALID');
-  if (typeof header.kid !== 'string' || !header.kid) throw new JwsError('the JWS names no key (kid)', 'ERR_JWS_INVALID');
+  // Checked before it is used or quoted in a message: the kid is the sender's text.
+  if (typeof header.kid !== 'string' || !KID.test(header.kid)) throw new JwsError('the JWS names no key, or a malformed one (kid)', 'ERR_JWS_INVALID');
   if (header.typ !== undefined && typeof header.typ !== 'string') throw new JwsError('malformed typ', 'ERR_JWS_INVALID');
   const key = keyFor(header.kid);
   if (!key) throw new JwsError(`no published key has kid ${header.kid}`, 'ERR_JWKS_NO_MATCHING_KEY');
@@ -54,7 +61,7 @@ export function verifyJwsEs256(token: string, keyFor: (kid: string) => KeyObject
   }
   const valid = verify('sha256', Buffer.from(`${encodedHeader}.${encodedPayload}`), { key, dsaEncoding: 'ieee-p1363' }, signature);
   if (!valid) throw new JwsError('signature verification failed', 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
-  return { header: header as unknown as JwsHeader, payload: decodeObject(encodedPayload, 'payload', 'ERR_JWT_INVALID') };
+  return { header: header as unknown as JwsHeader, payload: decodeObject(encodedPayload, 'payload', 'ERR_JWT_INVALID'), encodedPayload };
 }
 
 function encode(value: object): string {

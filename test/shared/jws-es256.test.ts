@@ -52,6 +52,7 @@ test('alg none, HS256, a crit header or an unknown kid are refused before any si
     [{ alg: 'ES256', kid: 'k1', crit: ['exp'] }, /unsupported JWS header field "crit"/],
     [{ alg: 'ES256', kid: 'k1', jwk }, /unsupported JWS header field "jwk"/],
     [{ alg: 'ES256' }, /names no key/],
+    [{ alg: 'ES256', kid: '<script>'.repeat(30) }, /malformed one/], // never quoted back
     [{ alg: 'ES256', kid: 'k2' }, /no published key has kid k2/],
   ] as const) {
     assert.throws(() => verifyJwsEs256(`${b64(header)}.${payload}.${signature}`, keyFor), pattern);
