@@ -31,8 +31,10 @@ export function start(name: string, command: string, args: string[], logDir: str
 
 export function startAirlock(name: string, args: string[], logDir: string, env: NodeJS.ProcessEnv = {}, nodeFlags: string[] = []): Proc {
   const extra = process.env.BENCH_NODE_OPTIONS ? process.env.BENCH_NODE_OPTIONS.split(' ') : [];
-  // NODE_FLAGS: what bin/airlock.js's shebang gives a deployed process.
-  return start(name, process.execPath, [...NODE_FLAGS, ...extra, ...nodeFlags, AIRLOCK, ...args], logDir, env);
+  // The edge and the connector run as the service files start them (NODE_FLAGS); clients as a
+  // user starts `airlock access tcp`, without.
+  const deployed = name === 'edge' || name === 'connector' ? NODE_FLAGS : [];
+  return start(name, process.execPath, [...deployed, ...extra, ...nodeFlags, AIRLOCK, ...args], logDir, env);
 }
 
 /** Starts the origin and returns its ports (it prints them as one JSON line). */

@@ -4,6 +4,7 @@ import { startEdge } from '../../edge/edge-server.js';
 import { AirlockError } from '../../shared/errors.js';
 import { parseDuration } from '../../shared/duration.js';
 import { createLogger } from '../../shared/logger.js';
+import { nodeFlagsNotice } from '../../shared/node-flags.js';
 import { onShutdown, parse, required, say } from '../args.js';
 
 const USAGE = `usage: airlock edge --config edge.yaml [--check] [--drain-timeout 30s]
@@ -23,6 +24,8 @@ export async function edgeCommand(argv: string[]): Promise<void> {
     return;
   }
   const log = createLogger('edge');
+  const notice = nodeFlagsNotice();
+  if (notice) log.info(notice);
   const edge = await startEdge({ config, log });
   say(`edge listening on ${edge.address} (${config.publicUrl}), ${config.apps.size} apps`);
   onShutdown(async (signal) => {

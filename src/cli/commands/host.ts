@@ -19,6 +19,7 @@ import { Connector } from '../../connector/connector.js';
 import { HOST_ADMIN } from '../../shared/constants.js';
 import { AirlockError, isAirlockError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
+import { nodeFlagsNotice } from '../../shared/node-flags.js';
 import { onShutdown, parse, required, say } from '../args.js';
 import { openSystemBrowser } from '../browser.js';
 
@@ -155,11 +156,14 @@ export async function tunnelPublish(argv: string[]): Promise<void> {
   await saveTunnel({ edge: target.edgeOrigin, name, hostname, url, token, ...(target.caFile ? { caFile: target.caFile } : {}) });
   say(`${created.created ? 'Created' : 'Reusing'} tunnel ${name}; ${hostname} → ${url}.`);
 
+  const log = createLogger('connector');
+  const notice = nodeFlagsNotice();
+  if (notice) log.info(notice);
   const connector = new Connector({
     edgeUrl: target.edgeOrigin,
     token,
     rules: [{ hostname, service: url }, { service: 'http_status:404' }],
-    log: createLogger('connector'),
+    log,
     ...(target.ca ? { ca: target.ca } : {}),
     ...(connections ? { connections } : {}),
   });

@@ -6,6 +6,7 @@ import { checkIngressRules, type IngressRule } from '../../connector/ingress.js'
 import { AirlockError } from '../../shared/errors.js';
 import { parseDuration } from '../../shared/duration.js';
 import { createLogger } from '../../shared/logger.js';
+import { nodeFlagsNotice } from '../../shared/node-flags.js';
 import { encodeTunnelToken, hashSecret, newSecret } from '../../shared/secrets.js';
 import { onShutdown, parse, required, say } from '../args.js';
 
@@ -59,6 +60,8 @@ export async function tunnelRun(argv: string[]): Promise<void> {
     }
   }
   const log = createLogger('connector');
+  const notice = nodeFlagsNotice();
+  if (notice) log.info(notice);
   const connector = new Connector({ edgeUrl: edge, token, rules, log, ...(ca ? { ca } : {}), ...(connections ? { connections } : {}) });
   connector.on('fatal', (error) => {
     say(`airlock: ${error.message}`);
