@@ -7,9 +7,9 @@
 //     or throws AirlockError with code TOKEN_INVALID | TOKEN_EXPIRED | TOKEN_REVOKED and
 //        details.reason, a stable sub-code of the exact check that failed (see TokenRejection).
 // Every failure means "sign in again": the edge answers the 302 of the wire contract.
-import { KeyObject, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { decodeProtectedHeader, errors, SignJWT, UnsecuredJWT, type JWTPayload } from 'jose';
-import { JwsError, verifyJwsEs256 } from '../shared/jws-es256.js';
+import { JwsError, keyObjectFor, verifyJwsEs256 } from '../shared/jws-es256.js';
 import { SSO } from '../shared/constants.js';
 import { AirlockError, type AirlockErrorCode } from '../shared/errors.js';
 import type { RevocationCheck } from './revocation-list.js';
@@ -159,15 +159,6 @@ export async function verifyAppToken(token: string, options: VerifyAppTokenOptio
 }
 
 const CLAIMS_ONLY_HEADER = Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url');
-
-/** node:crypto's view of each published key, made once per key. */
-const keyObjects = new WeakMap<CryptoKey, KeyObject>();
-
-function keyObjectFor(key: CryptoKey): KeyObject {
-  let found = keyObjects.get(key);
-  if (!found) keyObjects.set(key, (found = KeyObject.from(key)));
-  return found;
-}
 
 function fromJwsError(error: unknown): AirlockError {
   if (!(error instanceof JwsError)) return rejection('malformed', 'token is malformed');

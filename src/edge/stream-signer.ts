@@ -1,17 +1,11 @@
 // Signs the per-stream assertion (src/shared/stream-assertion.ts) with the edge's current app-token
 // key. Synchronously, with node:crypto: it is on every connection's critical path (jws-es256.ts).
-import { KeyObject } from 'node:crypto';
-import { signJwsEs256 } from '../shared/jws-es256.js';
+import { keyObjectFor, signJwsEs256 } from '../shared/jws-es256.js';
 import { STREAM_ASSERTION, type StreamAssertionClaims } from '../shared/stream-assertion.js';
 import type { SigningKeys } from './signing-keys.js';
 
-/** node:crypto's view of each WebCrypto key, made once per key. */
-const keyObjects = new WeakMap<CryptoKey, KeyObject>();
-
 export function signStreamAssertion(keys: SigningKeys, issuer: string, claims: StreamAssertionClaims): string {
   const key = keys.current();
-  let keyObject = keyObjects.get(key.privateKey);
-  if (!keyObject) keyObjects.set(key.privateKey, (keyObject = KeyObject.from(key.privateKey)));
   const now = Math.floor(Date.now() / 1000);
   const payload = {
     ...claims,
@@ -21,5 +15,5 @@ export function signStreamAssertion(keys: SigningKeys, issuer: string, claims: S
     iat: now,
     exp: now + STREAM_ASSERTION.lifetimeSeconds,
   };
-  return signJwsEs256({ kid: key.kid, typ: 'JWT' }, payload, keyObject);
+  return signJwsEs256({ kid: key.kid, typ: 'JWT' }, payload, keyObjectFor(key.privateKey));
 }

@@ -31,6 +31,15 @@ const SEGMENT = /^[A-Za-z0-9_-]+$/;
 const KID = /^[A-Za-z0-9_-]{1,128}$/;
 const ALLOWED_HEADER_FIELDS = new Set(['alg', 'kid', 'typ']);
 
+/** node:crypto's view of a WebCrypto key (jose makes and stores them), made once per key. */
+const keyObjects = new WeakMap<CryptoKey, KeyObject>();
+
+export function keyObjectFor(key: CryptoKey): KeyObject {
+  let found = keyObjects.get(key);
+  if (!found) keyObjects.set(key, (found = KeyObject.from(key)));
+  return found;
+}
+
 export function signJwsEs256(header: { kid: string; typ?: string }, payload: Record<string, unknown>, key: KeyObject): string {
   const input = `${encode({ alg: 'ES256', ...header })}.${encode(payload)}`;
   const signature = sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
