@@ -83,9 +83,11 @@ export function edgeConnections(target: EdgeTarget, options: { idleMs?: number }
   return {
     take(options = {}) {
       const ready = spare;
-      let result: { socket: tls.TLSSocket; spare: boolean };
       // A spare the edge has already ended (FIN read, not yet destroyed) is no use either.
-      if (!options.fresh && ready && !ready.socket.destroyed && ready.socket.writable && !ready.socket.readableEnded) {
+      const usable = ready !== undefined && !ready.socket.destroyed && ready.socket.writable && !ready.socket.readableEnded;
+      if (ready && !usable) dropSpare();
+      let result: { socket: tls.TLSSocket; spare: boolean };
+      if (!options.fresh && ready && usable) {
         clearTimeout(ready.timer);
         spare = undefined;
         ready.socket.ref(); // its quiet 'error' handler stays: the request adds its own next tick
