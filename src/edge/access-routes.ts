@@ -21,6 +21,7 @@ import { OidcRelyingParty, type IdpConfig, type PendingOidcLogin } from './oidc-
 import { checkLoopbackRedirect } from './redirect-url.js';
 import type { RevocationList } from './revocation-list.js';
 import type { SigningKeys } from './signing-keys.js';
+import { readBoundedBody } from './request-body.js';
 
 /** Who is asking, as policies see it at sign-in (no session yet). */
 export type LoginPrincipal = Pick<UserPrincipal, 'kind' | 'email' | 'sub' | 'groups'>;
@@ -65,7 +66,6 @@ export type PendingLogin = PendingOidcLogin &
     binding: string;
   };
 
-const MAX_BODY_BYTES = 16 * 1024;
 const HOSTNAME_PATTERN = /^[a-z0-9.-]{1,253}$/;
 
 export function createAccessRoutes(deps: AccessRoutesDeps): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
@@ -266,14 +266,7 @@ function unverifiedAud(token: string): string | undefined {
 }
 
 async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new AirlockError('BAD_ARGUMENT', 'request body too large');
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = await readBoundedBody(req);
   if ((req.headers['content-type'] ?? '').startsWith('application/json')) {
     try {
       const parsed: unknown = JSON.parse(text);

@@ -25,6 +25,7 @@ import { checkRoute } from './route-checks.js';
 import type { RouteStore, StoredTunnel } from './route-store.js';
 import type { SigningKeys } from './signing-keys.js';
 import type { TunnelRegistry } from './tunnel-registry.js';
+import { readBoundedBody } from './request-body.js';
 
 export interface AdminDeps {
   /** edge.yaml as loaded, not merged with the store: file apps, apps awaiting a route, admins, domains. */
@@ -37,7 +38,6 @@ export interface AdminDeps {
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const MAX_BODY_BYTES = 16 * 1024;
 
 /** The pseudo-application an operator signs in to: the `admins` policy, and a credential, not an app token. */
 export function adminLoginApp(deps: Pick<AdminDeps, 'config' | 'keys'>): AccessApp | undefined {
@@ -194,15 +194,9 @@ export function createAdminApi(deps: AdminDeps): (req: IncomingMessage, res: Ser
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new AirlockError('BAD_ARGUMENT', 'request body too large');
-    chunks.push(chunk);
-  }
+  const text = await readBoundedBody(req);
   try {
-    const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+    const parsed: unknown = JSON.parse(text || '{}');
     if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
   } catch {
     // falls through
