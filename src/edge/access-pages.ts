@@ -1,26 +1,16 @@
 // HTML pages the edge shows in the browser during sign-in. Every dynamic value goes through
 // escapeHtml here; the pages name the application, never policy internals or IdP secrets.
+import { escapeHtml, htmlDocument } from '../shared/html.js';
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
-}
-
-function page(title: string, heading: string, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>
+const STYLE = `
   body { font: 16px/1.5 system-ui, sans-serif; background: #f4f5f7; color: #1f2328; margin: 0; }
   main { max-width: 30rem; margin: 12vh auto; background: #fff; padding: 2rem; border-radius: 8px; box-shadow: 0 1px 3px #0002; }
   h1 { font-size: 1.25rem; margin-top: 0; }
   footer { margin-top: 1.5rem; font-size: .75rem; color: #57606a; }
-</style>
-</head>
-<body><main><h1>${escapeHtml(heading)}</h1>${body}<footer>Airlock</footer></main></body>
-</html>`;
+`;
+
+function page(title: string, heading: string, body: string): string {
+  return htmlDocument(title, STYLE, `<h1>${escapeHtml(heading)}</h1>${body}<footer>Airlock</footer>`);
 }
 
 export function signedInPage(hostname: string): string {

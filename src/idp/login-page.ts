@@ -1,9 +1,6 @@
 // The built-in IdP's sign-in page: one form, no script, no external assets. Pure string builders so
 // every value is escaped in exactly one place.
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
-}
+import { escapeHtml, htmlDocument } from '../shared/html.js';
 
 const STYLE = `
   body { font: 16px/1.5 system-ui, sans-serif; background: #f4f5f7; color: #1f2328; margin: 0; }
@@ -18,16 +15,7 @@ const STYLE = `
 `;
 
 export function page(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body><main>${body}</main></body>
-</html>`;
+  return htmlDocument(title, STYLE, body);
 }
 
 export function loginPage(options: { action: string; clientName: string; email?: string; error?: string }): string {

@@ -13,7 +13,8 @@ import { randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
 import { AirlockError } from '../shared/errors.js';
-import { escapeHtml, loginPage, page } from './login-page.js';
+import { escapeHtml } from '../shared/html.js';
+import { loginPage, page } from './login-page.js';
 import { memoryAdapterFactory } from './memory-adapter.js';
 import { authenticate, type IdpClient, type IdpUser } from './users.js';
 
