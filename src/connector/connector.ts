@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { DEFAULTS, HEADER, PATH, TUNNEL_UPGRADE } from '../shared/constants.js';
+import { dialHostOfUrl, portOfUrl } from '../shared/host.js';
 import { AirlockError, EGRESS_HINT, isAirlockError } from '../shared/errors.js';
 import { H2_MAX_SESSION_MEMORY_MB, H2_SESSION_WINDOW, H2_SETTINGS } from '../shared/http2-tuning.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
@@ -145,11 +146,11 @@ export class Connector extends EventEmitter {
 
   private connectOnce(index: number): Promise<http2.ServerHttp2Session> {
     const edge = new URL(this.options.edgeUrl);
-    const host = edge.hostname.replace(/^\[|\]$/g, '');
+    const host = dialHostOfUrl(edge);
     return new Promise((resolve, reject) => {
       const request = https.request({
         host,
-        port: edge.port || DEFAULTS.edgePort,
+        port: portOfUrl(edge),
         servername: isIP(host) ? '' : host,
         path: PATH.tunnel,
         method: 'GET',

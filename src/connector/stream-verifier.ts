@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { JSONWebKeySet } from 'jose';
 import { DEFAULTS, PATH, SSO } from '../shared/constants.js';
+import { dialHostOfUrl, portOfUrl } from '../shared/host.js';
 import { STREAM_ASSERTION } from '../shared/stream-assertion.js';
 import { JwsError, verifyJwsEs256 } from '../shared/jws-es256.js';
 
@@ -72,10 +73,10 @@ export class StreamVerifier {
 
 function fetchJwks(edgeUrl: string, ca?: Buffer): Promise<JSONWebKeySet> {
   const url = new URL(PATH.certs, edgeUrl);
-  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const host = dialHostOfUrl(url);
   return new Promise((resolve, reject) => {
     const request = https.get(
-      { host, port: url.port || DEFAULTS.edgePort, path: url.pathname, servername: isIP(host) ? '' : host, ...(ca ? { ca } : {}), agent: false, timeout: DEFAULTS.connectTimeoutMs },
+      { host, port: portOfUrl(url), path: url.pathname, servername: isIP(host) ? '' : host, ...(ca ? { ca } : {}), agent: false, timeout: DEFAULTS.connectTimeoutMs },
       (response) => {
         let body = '';
         response.setEncoding('utf8');

@@ -32,9 +32,7 @@ export function edgeConnections(target: EdgeTarget, options: { idleMs?: number }
   const idleMs = options.idleMs ?? SPARE_IDLE_MS;
   // Building a context (parsing --ca, loading the root store) costs about a millisecond: once per target.
   const secureContext = tls.createSecureContext(target.ca ? { ca: target.ca } : {});
-  const url = new URL(target.url);
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  const port = Number(url.port);
+  const { host, port } = target;
   // The last TLS session the edge gave us: resuming it skips the certificate exchange and check.
   let session: Buffer | undefined;
   let spare: Spare | undefined;

@@ -4,10 +4,16 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { AirlockError } from '../shared/errors.js';
 import { DEFAULTS } from '../shared/constants.js';
+import { dialHostOfUrl } from '../shared/host.js';
 
 export interface EdgeTarget {
   /** wss:// URL actually dialled. */
   url: string;
+  /** Where every connection for this target goes: the edge's address and port (443 by default). */
+  host: string;
+  port: number;
+  /** True when --edge named the edge: sign-in requests then go to this address too (see edgeRequestTarget). */
+  explicitEdge: boolean;
   /** Host header: the application's hostname (the edge routes by it). */
   hostHeader: string;
   /** TLS server name (SNI) of the edge itself, never the app's: '' for an IP address (no SNI). */
@@ -36,8 +42,8 @@ export function resolveEdgeTarget({ hostname, edge, caFile }: EdgeTargetOptions)
   if (base.protocol !== 'https:' && base.protocol !== 'wss:') {
     throw new AirlockError('BAD_ARGUMENT', `--edge must be an https:// URL (TLS is always verified), got "${edge}"`);
   }
-  const port = base.port || String(DEFAULTS.edgePort);
-  const edgeHost = base.hostname.replace(/^\[|\]$/g, '');
+  const port = base.port ? Number(base.port) : DEFAULTS.edgePort;
+  const edgeHost = dialHostOfUrl(base);
   const servername = isIP(edgeHost) ? '' : edgeHost;
   let ca: Buffer | undefined;
   if (caFile) {
@@ -49,6 +55,9 @@ export function resolveEdgeTarget({ hostname, edge, caFile }: EdgeTargetOptions)
   }
   return {
     url: `wss://${base.hostname}:${port}/`,
+    host: edgeHost,
+    port,
+    explicitEdge: edge !== undefined,
     hostHeader: hostname,
     servername,
     edgeOrigin: `https://${base.hostname}:${port}`,

@@ -109,12 +109,11 @@ function dialOver(socket: Socket, { target, headers, timeoutMs = DEFAULTS.connec
  * credentials are accepted. 426 (Upgrade Required) means yes; refusals carry a JSON reason.
  */
 export function checkAccess({ target, headers, timeoutMs = DEFAULTS.connectTimeoutMs }: DialOptions): Promise<void> {
-  const url = new URL(target.edgeOrigin);
   return new Promise((resolve, reject) => {
     const request = https.request({
       method: 'GET',
-      host: url.hostname.replace(/^\[|\]$/g, ''),
-      port: url.port,
+      host: target.host,
+      port: target.port,
       path: '/',
       servername: target.servername,
       ...(target.ca ? { ca: target.ca } : {}),

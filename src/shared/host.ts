@@ -44,6 +44,20 @@ export function parseServiceUrl(text: string): HostPort | undefined {
   return text.startsWith('tcp://') ? parseHostPort(text) : undefined;
 }
 
+/**
+ * The port a URL dials. A WHATWG URL drops its scheme's default port ("https://h:443" has port ""),
+ * so Number(url.port) would be 0 exactly in the production shape: every dial site asks here.
+ */
+export function portOfUrl(url: URL): number {
+  if (url.port) return Number(url.port);
+  return url.protocol === 'http:' || url.protocol === 'ws:' ? 80 : 443;
+}
+
+/** A URL's hostname without IPv6 brackets, as net and tls take it. */
+export function dialHostOfUrl(url: URL): string {
+  return url.hostname.replace(/^\[|\]$/g, '');
+}
+
 export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
