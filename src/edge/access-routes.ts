@@ -1,10 +1,15 @@
-// The sign-in endpoints under /cdn-cgi/access/ (DESIGN.md "Login"; issue 5):
-//   GET  login/HOSTNAME  browser entry: IdP login, then the CF_Authorization cookie
-//   GET  cli             native-app entry: aud, redirect_url (loopback only), state, S256 code_challenge
-//   GET  callback        from the IdP: checks, policy, then a one-time code (cli) or the cookie (browser)
-//   POST token           {code, code_verifier} (JSON or form) → {token, expires_at (epoch seconds)}
-//   GET  certs           JWKS of the app-token signing keys
-//   GET|POST logout      revokes the session of the presented token (header or cookie)
+// The sign-in endpoints under /cdn-cgi/access/ (docs/sso.md). The edge's publicUrl host is the
+// organisation's sign-in domain; every app host sends visitors there, and it sends them back.
+//   GET|HEAD login/HOSTNAME  sign-in host: with a valid organisation session, hand off an app token
+//                            to HOSTNAME's /authorized; else the IdP. Carries CF-Access-Domain.
+//   GET      cli             native-app entry (sign-in host): aud, loopback redirect_url, state, S256
+//   GET      callback        from the IdP: starts the organisation session, then hand-off or code
+//   GET|HEAD authorized      app host: one-time hand-off code → that host's CF_Authorization cookie
+//   POST     token           {code, code_verifier} → {token, expires_at, organisation_token, …}
+//   GET      certs           JWKS of the signing keys
+//   GET|POST logout          revokes the session of the presented token (header or cookie)
+// login and cli requests that reach another host are sent to the sign-in host first: the login
+// state and the organisation session live there.
 //
 // Integration (edge server request handler, before app routing):
 //   const access = createAccessRoutes({ publicUrl, findAppByAud, findAppByHostname, tokens: { keys, revoked }, idp, log });
@@ -13,15 +18,20 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AUTH_COOKIE, HEADER, PATH, SSO } from '../shared/constants.js';
 import { AirlockError, isAirlockError } from '../shared/errors.js';
+import { dialHostOfUrl, hostnameFromHostHeader } from '../shared/host.js';
+import { parseDuration } from '../shared/duration.js';
 import { badRequestPage, deniedPage, idpUnreachablePage, notFoundPage, signedInPage, signedOutPage } from './access-pages.js';
 import { issueAppToken, verifyAppToken, type UserPrincipal } from './app-token.js';
+import { readCookie, setCookie } from './http-cookies.js';
+import { appSessionMs, issueOrganisationToken, verifyOrganisationToken, type OrganisationSession } from './organisation-session.js';
+import { appOrigin } from './sign-in-urls.js';
 import { LoginCodes, type LoginIdentity } from './login-codes.js';
 import { MemoryLoginStateStore, type LoginStateStore } from './login-state-store.js';
 import { OidcRelyingParty, type IdpConfig, type PendingOidcLogin } from './oidc-login.js';
 import { checkLoopbackRedirect } from './redirect-url.js';
 import type { RevocationList } from './revocation-list.js';
 import type { SigningKeys } from './signing-keys.js';
-import { readBoundedBody } from './request-body.js';
+import { html, json, readBody, redirect } from './access-http.js';
 
 /** Who is asking, as policies see it at sign-in (no session yet). */
 export type LoginPrincipal = Pick<UserPrincipal, 'kind' | 'email' | 'sub' | 'groups'>;
@@ -51,7 +61,19 @@ export interface AccessRoutesDeps {
   idp: IdpConfig | OidcRelyingParty;
   stateStore?: LoginStateStore<PendingLogin>;
   loginCodes?: LoginCodes;
+  /** One-time hand-off codes, keyed by their sha256: an app token on its way to its host's cookie. */
+  handoffs?: LoginStateStore<Handoff>;
+  /** How long an organisation session lasts (edge.yaml sessionDuration). */
+  organisationSessionMs?: number;
   log: AccessLog;
+}
+
+/** An app token minted on the sign-in host, waiting for /authorized on its app host. Secret. */
+export interface Handoff {
+  hostname: string;
+  token: string;
+  expiresAt: number;
+  returnTo?: string;
 }
 
 /** What a login was started for: the native app (code to its loopback listener) or the browser (cookie). */
@@ -71,21 +93,56 @@ const HOSTNAME_PATTERN = /^[a-z0-9.-]{1,253}$/;
 export function createAccessRoutes(deps: AccessRoutesDeps): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
   const publicUrl = new URL(deps.publicUrl);
   const issuer = publicUrl.origin;
+  const signInHost = dialHostOfUrl(publicUrl);
   const secure = publicUrl.protocol === 'https:';
   const rp = deps.idp instanceof OidcRelyingParty ? deps.idp : new OidcRelyingParty(deps.idp, { redirectUri: `${issuer}${PATH.callback}` });
   const states = deps.stateStore ?? new MemoryLoginStateStore<PendingLogin>();
   const codes = deps.loginCodes ?? new LoginCodes();
+  const handoffs = deps.handoffs ?? new MemoryLoginStateStore<Handoff>();
+  const organisationSessionMs = deps.organisationSessionMs ?? parseDuration(SSO.organisationSessionDuration)!;
   const { keys, revoked } = deps.tokens;
+
+  const onSignInHost = (req: IncomingMessage) => hostnameFromHostHeader(req.headers.host) === signInHost;
+  /** Same path and query on the sign-in host, where the login state and the session cookie live. */
+  const toSignInHost = (res: ServerResponse, url: URL) => redirect(res, `${issuer}${url.pathname}${url.search}`);
+
+  /** The sign-in host's session cookie, if it holds a live organisation session. */
+  async function organisationSession(req: IncomingMessage): Promise<OrganisationSession | undefined> {
+    const token = readCookie(req.headers, AUTH_COOKIE);
+    if (!token) return undefined;
+    try {
+      return await verifyOrganisationToken(token, { issuer, keys, revoked });
+    } catch (error) {
+      if (isAirlockError(error)) return undefined; // expired, revoked or not a session: sign in again
+      throw error;
+    }
+  }
+
+  async function startOrganisationSession(res: ServerResponse, identity: LoginIdentity): Promise<OrganisationSession> {
+    const issued = await issueOrganisationToken({ keys, issuer, identity, sessionMs: organisationSessionMs });
+    res.appendHeader('set-cookie', setCookie(AUTH_COOKIE, issued.token, { maxAgeSeconds: Math.floor(organisationSessionMs / 1000), path: '/', secure }));
+    return { ...identity, sessionId: issued.sessionId, expiresAt: issued.expiresAt };
+  }
+
+  /** The app's policy on a signed-in identity, logged once per decision. */
+  function decide(req: IncomingMessage, app: AccessApp, identity: LoginIdentity, flow: string) {
+    const ip = req.socket.remoteAddress ?? '';
+    const decision = app.evaluate({ kind: 'user', sub: identity.sub, email: identity.email, groups: identity.groups }, { ip });
+    deps.log.info({ event: 'login', app: app.hostname, email: identity.email, flow, allowed: decision.allowed, reason: decision.reason, ip }, 'sign-in');
+    return decision;
+  }
 
   async function startLogin(res: ServerResponse, login: LoginTarget): Promise<void> {
     const { url, pending } = await rp.beginLogin();
     const binding = randomBytes(32).toString('base64url');
     await states.put(pending.state, { ...pending, ...login, binding }, SSO.loginStateTtlMs);
-    res.setHeader('set-cookie', cookie(bindingCookieName(pending.state), binding, { maxAgeSeconds: SSO.loginStateTtlMs / 1000, path: PATH.callback, secure }));
+    res.setHeader('set-cookie', setCookie(bindingCookieName(pending.state), binding, { maxAgeSeconds: SSO.loginStateTtlMs / 1000, path: PATH.callback, secure }));
     redirect(res, url.href);
   }
 
-  async function cli(res: ServerResponse, query: URLSearchParams): Promise<void> {
+  async function cli(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (!onSignInHost(req)) return toSignInHost(res, url);
+    const query = url.searchParams;
     const app = deps.findAppByAud(query.get('aud') ?? '');
     if (!app) return html(res, 404, notFoundPage(query.get('aud') ?? ''));
     const redirectUrl = checkLoopbackRedirect(query.get('redirect_url')).href;
@@ -94,13 +151,24 @@ export function createAccessRoutes(deps: AccessRoutesDeps): (req: IncomingMessag
     if (query.get('code_challenge_method') !== 'S256') throw new AirlockError('BAD_ARGUMENT', 'code_challenge_method must be S256 (RFC 7636)');
     const codeChallenge = query.get('code_challenge') ?? '';
     if (!/^[A-Za-z0-9_-]{43}$/.test(codeChallenge)) throw new AirlockError('BAD_ARGUMENT', 'code_challenge must be 43 base64url characters');
-    await startLogin(res, { kind: 'cli', aud: app.aud, hostname: app.hostname, redirectUrl, clientState, codeChallenge });
+    const target = { kind: 'cli', aud: app.aud, hostname: app.hostname, redirectUrl, clientState, codeChallenge } as const;
+    // A browser already signed in to the organisation goes straight back to the app: no IdP page.
+    const session = await organisationSession(req);
+    if (session) return answerNativeApp(req, res, app, session, target);
+    await startLogin(res, target);
   }
 
-  async function browserLogin(res: ServerResponse, hostname: string, query: URLSearchParams): Promise<void> {
+  async function browserLogin(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const hostname = safeDecode(url.pathname.slice(PATH.login.length)).toLowerCase();
     const app = HOSTNAME_PATTERN.test(hostname) ? deps.findAppByHostname(hostname) : undefined;
     if (!app) return html(res, 404, notFoundPage(hostname));
-    await startLogin(res, { kind: 'browser', aud: app.aud, hostname: app.hostname, ...returnTarget(query.get('redirect_url'), app.hostname) });
+    // Clients of the protocol (cloudflared's HEAD probe) learn the app's domain from this header.
+    res.setHeader(HEADER.accessDomain, app.hostname);
+    if (!onSignInHost(req)) return toSignInHost(res, url);
+    const returnTo = returnTarget(url.searchParams.get('redirect_url'), app.hostname);
+    const session = await organisationSession(req);
+    if (session) return handOff(req, res, app, session, 'session', returnTo.returnTo);
+    await startLogin(res, { kind: 'browser', aud: app.aud, hostname: app.hostname, ...returnTo });
   }
 
   /** Only https back to the app's own hostname or this edge: never an open redirect. */
@@ -111,40 +179,64 @@ export function createAccessRoutes(deps: AccessRoutesDeps): (req: IncomingMessag
     return ours ? { returnTo: url.href } : {};
   }
 
+  /**
+   * A browser signed in to the organisation asks for an app: mint the app token (joined to the
+   * session) and send it to the app host's /authorized under a one-time code, which sets that
+   * host's cookie. The token never appears in a URL.
+   */
+  async function handOff(req: IncomingMessage, res: ServerResponse, app: AccessApp, session: OrganisationSession, flow: string, returnTo?: string): Promise<void> {
+    if (!decide(req, app, session, flow).allowed) {
+      res.setHeader(HEADER.accessAud, app.aud);
+      return html(res, 403, deniedPage(app.hostname));
+    }
+    const issued = await issue(app, session, session);
+    const code = randomBytes(32).toString('base64url');
+    await handoffs.put(hashCode(code), { hostname: app.hostname, token: issued.token, expiresAt: issued.expiresAt.getTime(), ...(returnTo ? { returnTo } : {}) }, SSO.handoffCodeTtlMs);
+    redirect(res, `${appOrigin(deps.publicUrl, app.hostname)}${PATH.authorized}?code=${code}`);
+  }
+
+  async function authorized(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const code = url.searchParams.get('code') ?? '';
+    const handoff = code.length > 0 && code.length <= 256 ? await handoffs.take(hashCode(code)) : undefined;
+    // A code minted for one app host sets no cookie on another.
+    if (!handoff || handoff.hostname !== hostnameFromHostHeader(req.headers.host)) {
+      throw new AirlockError('LOGIN_FAILED', 'this sign-in link has expired or was already used; go back to the application and sign in again');
+    }
+    const maxAgeSeconds = Math.max(0, Math.floor((handoff.expiresAt - Date.now()) / 1000));
+    res.setHeader('set-cookie', setCookie(AUTH_COOKIE, handoff.token, { maxAgeSeconds, path: '/', secure }));
+    if (handoff.returnTo) return redirect(res, handoff.returnTo);
+    html(res, 200, signedInPage(handoff.hostname));
+  }
+
   async function callback(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const state = url.searchParams.get('state') ?? '';
     const pending = state ? await states.take(state) : undefined;
     const cookieName = state ? bindingCookieName(state) : '';
-    const presented = readCookie(req, cookieName);
+    const presented = readCookie(req.headers, cookieName);
     if (!pending || !presented || !sameSecret(presented, pending.binding)) {
       throw new AirlockError('LOGIN_FAILED', 'this sign-in expired or was started in another browser');
     }
-    res.setHeader('set-cookie', cookie(cookieName, '', { maxAgeSeconds: 0, path: PATH.callback, secure }));
+    res.setHeader('set-cookie', setCookie(cookieName, '', { maxAgeSeconds: 0, path: PATH.callback, secure }));
     const identity = await rp.completeLogin(url, pending);
     const app = deps.findAppByAud(pending.aud);
     if (!app) return html(res, 404, notFoundPage(pending.hostname));
-    const ip = req.socket.remoteAddress ?? '';
-    const decision = app.evaluate({ kind: 'user', ...identity }, { ip });
-    deps.log.info({ event: 'login', app: app.hostname, email: identity.email, flow: pending.kind, allowed: decision.allowed, reason: decision.reason, ip }, 'sign-in');
-    if (!decision.allowed && pending.kind === 'cli') {
-      // RFC 6749 §4.1.2.1: tell the waiting app too, so it stops waiting and says why.
-      const target = new URL(pending.redirectUrl);
+    // The user is signed in to the organisation whatever this app's policy says of them.
+    const session = await startOrganisationSession(res, identity);
+    if (pending.kind === 'cli') return answerNativeApp(req, res, app, session, pending);
+    await handOff(req, res, app, session, 'browser', pending.returnTo);
+  }
+
+  /** RFC 8252 §7.3: a one-time code (or access_denied, RFC 6749 §4.1.2.1) to the app's loopback listener. */
+  function answerNativeApp(req: IncomingMessage, res: ServerResponse, app: AccessApp, session: OrganisationSession, pending: Extract<LoginTarget, { kind: 'cli' }>): void {
+    const target = new URL(pending.redirectUrl);
+    if (decide(req, app, session, 'cli').allowed) {
+      const identity = { sub: session.sub, email: session.email, groups: session.groups };
+      target.searchParams.set('code', codes.create({ aud: app.aud, codeChallenge: pending.codeChallenge, redirectUrl: pending.redirectUrl, identity, session }));
+    } else {
       target.searchParams.set('error', 'access_denied');
-      target.searchParams.set('state', pending.clientState);
-      return redirect(res, target.href);
     }
-    if (!decision.allowed) return html(res, 403, deniedPage(app.hostname));
-    if (pending.kind === 'cli') {
-      const code = codes.create({ aud: app.aud, codeChallenge: pending.codeChallenge, redirectUrl: pending.redirectUrl, identity });
-      const target = new URL(pending.redirectUrl);
-      target.searchParams.set('code', code);
-      target.searchParams.set('state', pending.clientState);
-      return redirect(res, target.href);
-    }
-    const issued = await issue(app, identity);
-    res.appendHeader('set-cookie', cookie(AUTH_COOKIE, issued.token, { maxAgeSeconds: Math.floor(app.sessionMs / 1000), path: '/', secure }));
-    if (pending.returnTo) return redirect(res, pending.returnTo);
-    html(res, 200, signedInPage(app.hostname));
+    target.searchParams.set('state', pending.clientState);
+    redirect(res, target.href);
   }
 
   async function token(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -160,43 +252,70 @@ export function createAccessRoutes(deps: AccessRoutesDeps): (req: IncomingMessag
     }
     const app = deps.findAppByAud(grant.aud);
     if (!app) return json(res, 400, { error: 'invalid_grant', error_description: 'the application no longer exists' });
-    const issued = await issue(app, grant.identity);
-    json(res, 200, { token: issued.token, expires_at: Math.floor(issued.expiresAt.getTime() / 1000) });
+    const issued = await issue(app, grant.identity, grant.session);
+    const answer: Record<string, unknown> = { token: issued.token, expires_at: Math.floor(issued.expiresAt.getTime() / 1000) };
+    // The native app's copy of the organisation session: it mints this user's next app tokens
+    // without a browser (the same exchange as cloudflared's org token).
+    if (grant.session && !app.issue) {
+      const session = await issueOrganisationToken({ keys, issuer, identity: grant.identity, sessionMs: organisationSessionMs, session: grant.session });
+      answer.organisation_token = session.token;
+      answer.organisation_expires_at = Math.floor(session.expiresAt.getTime() / 1000);
+    }
+    json(res, 200, answer);
   }
 
   async function logout(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const presented = headerValue(req, HEADER.accessToken) ?? headerValue(req, HEADER.jwtAssertion) ?? readCookie(req, AUTH_COOKIE);
-    const wantsJson = presented !== undefined && !readCookie(req, AUTH_COOKIE);
+    const presented = headerValue(req, HEADER.accessToken) ?? headerValue(req, HEADER.jwtAssertion) ?? readCookie(req.headers, AUTH_COOKIE);
+    const wantsJson = presented !== undefined && !readCookie(req.headers, AUTH_COOKIE);
     let signedOut = false;
-    const aud = presented ? unverifiedAud(presented) : undefined;
-    if (presented && aud && deps.findAppByAud(aud)) {
-      try {
-        const principal = await verifyAppToken(presented, { issuer, aud, keys, revoked });
-        await revoked.revoke(principal.sessionId, principal.expiresAt);
-        deps.log.info({ event: 'logout', aud, email: principal.email }, 'session revoked');
-        signedOut = true;
-      } catch (error) {
-        if (!isAirlockError(error)) throw error; // an expired or revoked token is already signed out
-      }
+    const session = presented ? await presentedSession(presented) : undefined;
+    if (session) {
+      // An app token shares its session's id, and the session may outlive it: revoke the id until
+      // the longest a session can last, so the session and every token minted from it end here.
+      const until = new Date(Math.max(session.expiresAt.getTime(), Date.now() + organisationSessionMs));
+      await revoked.revoke(session.sessionId, until);
+      deps.log.info({ event: 'logout', aud: session.aud, email: session.email }, 'session revoked');
+      signedOut = true;
     }
-    res.setHeader('set-cookie', cookie(AUTH_COOKIE, '', { maxAgeSeconds: 0, path: '/', secure }));
+    res.setHeader('set-cookie', setCookie(AUTH_COOKIE, '', { maxAgeSeconds: 0, path: '/', secure }));
     if (wantsJson) return json(res, 200, { signed_out: signedOut });
     html(res, 200, signedOutPage());
   }
 
-  async function issue(app: AccessApp, identity: LoginIdentity) {
-    if (app.issue) return app.issue(identity);
-    return issueAppToken({ keys, issuer, aud: app.aud, ...identity, sessionMs: app.sessionMs });
+  /** The live session behind a presented app or organisation token; undefined when it is dead or forged. */
+  async function presentedSession(token: string): Promise<{ sessionId: string; expiresAt: Date; email: string; aud: string } | undefined> {
+    const aud = unverifiedAud(token);
+    try {
+      if (aud === SSO.organisationAud) return { ...(await verifyOrganisationToken(token, { issuer, keys, revoked })), aud };
+      if (aud && deps.findAppByAud(aud)) return { ...(await verifyAppToken(token, { issuer, aud, keys, revoked })), aud };
+    } catch (error) {
+      if (!isAirlockError(error)) throw error; // an expired or revoked token is already signed out
+    }
+    return undefined;
+  }
+
+  async function issue(app: AccessApp, identity: LoginIdentity, session?: Pick<OrganisationSession, 'sessionId' | 'expiresAt'>) {
+    const who = { sub: identity.sub, email: identity.email, groups: identity.groups };
+    if (app.issue) return app.issue(who);
+    return issueAppToken({
+      keys,
+      issuer,
+      aud: app.aud,
+      ...who,
+      sessionMs: session ? appSessionMs(app.sessionMs, session) : app.sessionMs,
+      ...(session ? { sessionId: session.sessionId } : {}),
+    });
   }
 
   return async (req, res) => {
     const url = new URL(req.url ?? '/', issuer);
     if (!url.pathname.startsWith(PATH.accessPrefix)) return false;
+    const read = req.method === 'GET' || req.method === 'HEAD';
     try {
-      if (url.pathname.startsWith(PATH.login) && req.method === 'GET') {
-        await browserLogin(res, safeDecode(url.pathname.slice(PATH.login.length)).toLowerCase(), url.searchParams);
-      } else if (url.pathname === PATH.cli && req.method === 'GET') await cli(res, url.searchParams);
+      if (url.pathname.startsWith(PATH.login) && read) await browserLogin(req, res, url);
+      else if (url.pathname === PATH.cli && req.method === 'GET') await cli(req, res, url);
       else if (url.pathname === PATH.callback && req.method === 'GET') await callback(req, res, url);
+      else if (url.pathname === PATH.authorized && read) await authorized(req, res, url);
       else if (url.pathname === PATH.token) await token(req, res);
       else if (url.pathname === PATH.certs && req.method === 'GET') json(res, 200, keys.jwks(), 'public, max-age=300');
       else if (url.pathname === PATH.logout && (req.method === 'GET' || req.method === 'POST')) await logout(req, res);
@@ -224,19 +343,6 @@ function bindingCookieName(state: string): string {
   return `${SSO.loginStateCookie}_${createHash('sha256').update(state).digest('base64url').slice(0, 16)}`;
 }
 
-function cookie(name: string, value: string, options: { maxAgeSeconds: number; path: string; secure: boolean }): string {
-  // SameSite=Lax: sent on the IdP's top-level redirect back to us, not on cross-site subrequests.
-  return `${name}=${value}; Path=${options.path}; Max-Age=${options.maxAgeSeconds}; HttpOnly; SameSite=Lax${options.secure ? '; Secure' : ''}`;
-}
-
-function readCookie(req: IncomingMessage, name: string): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
-}
-
 function safeDecode(text: string): string {
   try {
     return decodeURIComponent(text);
@@ -248,6 +354,10 @@ function safeDecode(text: string): string {
 function headerValue(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return typeof value === 'string' && value ? value : undefined;
+}
+
+function hashCode(code: string): string {
+  return createHash('sha256').update(code).digest('base64url');
 }
 
 function sameSecret(a: string, b: string): boolean {
@@ -263,38 +373,4 @@ function unverifiedAud(token: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const text = await readBoundedBody(req);
-  if ((req.headers['content-type'] ?? '').startsWith('application/json')) {
-    try {
-      const parsed: unknown = JSON.parse(text);
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
-    } catch {
-      // falls through to the error below
-    }
-    throw new AirlockError('BAD_ARGUMENT', 'body is not a JSON object');
-  }
-  return Object.fromEntries(new URLSearchParams(text));
-}
-
-function redirect(res: ServerResponse, location: string): void {
-  res.writeHead(302, { location, 'cache-control': 'no-store' });
-  res.end();
-}
-
-function html(res: ServerResponse, status: number, body: string): void {
-  res.writeHead(status, {
-    'content-type': 'text/html; charset=utf-8',
-    'cache-control': 'no-store',
-    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
-    'x-frame-options': 'DENY',
-  });
-  res.end(body);
-}
-
-function json(res: ServerResponse, status: number, body: unknown, cacheControl = 'no-store'): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': cacheControl });
-  res.end(JSON.stringify(body));
 }

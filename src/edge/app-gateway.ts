@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { CLOSE, DEFAULTS, HEADER, PATH } from '../shared/constants.js';
+import { CLOSE, DEFAULTS, HEADER } from '../shared/constants.js';
 import type { EdgeRefusal } from '../shared/edge-response.js';
 import { isAirlockError } from '../shared/errors.js';
 import { hostnameFromHostHeader } from '../shared/host.js';
@@ -20,6 +20,7 @@ import type { EdgeMetrics } from './metrics.js';
 import type { FailureThrottle } from './failure-throttle.js';
 import { evaluatePolicy } from './policy.js';
 import { writeRawResponse } from './raw-response.js';
+import { loginUrl } from './sign-in-urls.js';
 import type { TunnelRegistry } from './tunnel-registry.js';
 import { STREAM_ASSERTION, type StreamAssertionClaims } from '../shared/stream-assertion.js';
 
@@ -70,12 +71,9 @@ export async function gate(req: IncomingMessage, deps: GatewayDeps, streamId: st
   }
   if (auth.outcome !== 'authenticated') {
     record('login', 302, auth.outcome === 'rejected' ? auth.who : 'anonymous', auth.outcome === 'rejected' ? auth.reason : 'no credentials');
-    const login = new URL(`${config.publicUrl}${PATH.login}${app.hostname}`);
-    login.searchParams.set('kid', app.aud);
-    login.searchParams.set('redirect_url', `https://${app.hostname}/`);
     return {
       status: 302,
-      headers: { location: login.toString(), [HEADER.accessAud]: app.aud, [HEADER.accessDomain]: app.hostname },
+      headers: { location: loginUrl(config.publicUrl, app).href, [HEADER.accessAud]: app.aud, [HEADER.accessDomain]: app.hostname },
       body: '',
     };
   }

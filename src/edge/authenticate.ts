@@ -5,6 +5,7 @@ import { AUTH_COOKIE, HEADER } from '../shared/constants.js';
 import type { Principal } from '../shared/identity.js';
 import { secretMatches } from '../shared/secrets.js';
 import type { AppConfig, EdgeConfig } from './config.js';
+import { readCookie } from './http-cookies.js';
 
 export type Authentication =
   | { outcome: 'authenticated'; principal: Principal }
@@ -31,7 +32,7 @@ export async function authenticate(
     return { outcome: 'authenticated', principal: { kind: 'service-token', id: clientId } };
   }
 
-  const token = single(headers[HEADER.accessToken]) ?? single(headers[HEADER.jwtAssertion]) ?? cookie(headers.cookie, AUTH_COOKIE);
+  const token = single(headers[HEADER.accessToken]) ?? single(headers[HEADER.jwtAssertion]) ?? readCookie(headers, AUTH_COOKIE);
   if (token === undefined) return { outcome: 'anonymous' };
   if (!verifyAppToken) return { outcome: 'rejected', reason: 'app tokens are not enabled on this edge (no idp configured)', who: 'app-token' };
   try {
@@ -43,13 +44,4 @@ export async function authenticate(
 
 function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
-}
-
-export function cookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const [key, ...rest] = part.trim().split('=');
-    if (key === name) return rest.join('=');
-  }
-  return undefined;
 }

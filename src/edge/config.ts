@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { AirlockError } from '../shared/errors.js';
 import { parseDuration } from '../shared/duration.js';
 import { isLoopbackHost, parseHostPort, parseServiceUrl, type HostPort } from '../shared/host.js';
-import { DEFAULTS, HOST_ADMIN } from '../shared/constants.js';
+import { DEFAULTS, HOST_ADMIN, SSO } from '../shared/constants.js';
 import { formatIssues } from '../shared/config-errors.js';
 import { isCidr } from './cidr.js';
 import { isWeakSecretHash } from '../shared/secrets.js';
@@ -73,6 +73,8 @@ const schema = z.strictObject({
   publicUrl: z.url({ protocol: /^https$/, error: 'must be the https:// URL clients use to reach this edge' }).optional(),
   tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }),
   idp: idp.optional(),
+  /** How long one sign-in at the IdP lasts: the organisation session on the sign-in domain. */
+  sessionDuration: duration.default(SSO.organisationSessionDuration),
   stateDir: z.string().min(1).optional(),
   audit: z.strictObject({ file: z.string().min(1) }).optional(),
   metrics: z.strictObject({ allow: z.array(z.string().refine(isCidr, 'must be an IP address or CIDR')) }).optional(),
@@ -121,6 +123,8 @@ export interface EdgeConfig {
   tls: { cert: string; key: string };
   /** The organisation's OIDC provider; without it only service tokens are accepted. */
   idp?: z.infer<typeof idp>;
+  /** Lifetime of the organisation session that one sign-in at the IdP starts. */
+  organisationSessionMs: number;
   /** Signing keys, revocations: survives restarts. */
   stateDir: string;
   auditFile?: string;
@@ -203,6 +207,12 @@ function resolveConfig(data: z.infer<typeof schema>, source: string): EdgeConfig
       policy: entry.policy,
     });
   });
+  // The sign-in host's CF_Authorization cookie holds the organisation session; an app there would
+  // need the same cookie for its app token.
+  const signInHost = data.publicUrl ? new URL(data.publicUrl).hostname : undefined;
+  data.apps.forEach((entry, index) => {
+    if (entry.hostname === signInHost) problems.push(`apps[${index}].hostname: "${entry.hostname}" is the sign-in domain (publicUrl); give the edge a hostname of its own, e.g. auth.${entry.hostname.split('.').slice(1).join('.') || 'example.com'}`);
+  });
   duplicates(data.tunnels.map((tunnel) => tunnel.id)).forEach((index) => problems.push(`tunnels[${index}].id: duplicate id`));
   duplicates(data.serviceTokens.map((token) => token.id)).forEach((index) => problems.push(`serviceTokens[${index}].id: duplicate id`));
   if (problems.length > 0) {
@@ -217,6 +227,7 @@ function resolveConfig(data: z.infer<typeof schema>, source: string): EdgeConfig
     publicUrl: (data.publicUrl ?? `https://${isIP(publicHost) === 6 ? `[${publicHost}]` : publicHost}:${listen.port}`).replace(/\/$/, ''),
     tls: { cert: resolve(base, data.tls.cert), key: resolve(base, data.tls.key) },
     ...(data.idp ? { idp: data.idp } : {}),
+    organisationSessionMs: parseDuration(data.sessionDuration)!,
     stateDir: resolve(base, data.stateDir ?? 'edge-state'),
     ...(data.audit ? { auditFile: data.audit.file === '-' ? '-' : resolve(base, data.audit.file) } : {}),
     metricsAllow: data.metrics?.allow ?? ['127.0.0.0/8', '::1/128'],

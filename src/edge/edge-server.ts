@@ -182,6 +182,7 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
       findAppByHostname: (hostname) => accessApp(deps.config().apps.get(hostname)),
       tokens: { keys, revoked },
       idp: config.idp,
+      organisationSessionMs: config.organisationSessionMs,
       log,
     });
   }

@@ -22,6 +22,8 @@ export interface LoginCodeGrant {
   codeChallenge: string;
   redirectUrl: string;
   identity: LoginIdentity;
+  /** The organisation session the sign-in belongs to: the app token joins it, and the client gets a copy. */
+  session?: { sessionId: string; expiresAt: Date };
 }
 
 export type LoginCodeRejection = 'malformed' | 'unknown-code' | 'replayed' | 'expired' | 'verifier';

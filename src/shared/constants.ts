@@ -27,6 +27,8 @@ export const PATH = {
   login: '/cdn-cgi/access/login/',
   cli: '/cdn-cgi/access/cli',
   callback: '/cdn-cgi/access/callback',
+  /** On each app host: trades a one-time hand-off code for that host's CF_Authorization cookie. */
+  authorized: '/cdn-cgi/access/authorized',
   token: '/cdn-cgi/access/token',
   certs: '/cdn-cgi/access/certs',
   logout: '/cdn-cgi/access/logout',
@@ -81,6 +83,16 @@ export const SSO = {
   loopbackCallbackPath: '/callback',
   loopbackTimeoutMs: 5 * 60_000,
   keychainService: 'airlock',
+  /**
+   * The organisation session (docs/sso.md "Sign-in domain"): a token of its own type and audience,
+   * held as the sign-in host's CF_Authorization cookie or by the client, that mints app tokens for
+   * every app the user's policy allows without another trip to the IdP. Never valid as an app token.
+   */
+  organisationAud: 'airlock-organisation',
+  organisationTokenType: 'org',
+  organisationSessionDuration: '24h',
+  /** Hand-off codes that carry an app token from the sign-in host to the app host's /authorized. */
+  handoffCodeTtlMs: 60_000,
   /** Claim names in the IdP's ID token, overridable per IdP (edge.yaml idp.groupsClaim). */
   defaultGroupsClaim: 'groups',
 } as const;

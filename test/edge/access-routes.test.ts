@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { verifyAppToken } from '../../src/edge/app-token.js';
+import { verifyOrganisationToken } from '../../src/edge/organisation-session.js';
 import { s256 } from '../../src/edge/login-codes.js';
-import { AUTH_COOKIE, HEADER, PATH } from '../../src/shared/constants.js';
+import { AUTH_COOKIE, HEADER, PATH, SSO } from '../../src/shared/constants.js';
 import { CookieJar, follow, signInAtIdp, step } from '../helpers/cookie-fetch.js';
 import { startRig, type Rig } from '../helpers/sso-rig.js';
 
@@ -40,6 +41,19 @@ async function exchange(body: Record<string, string>, form = false) {
     body: form ? new URLSearchParams(body).toString() : JSON.stringify(body),
   });
   return { status: response.status, body: JSON.parse(response.text) as Record<string, unknown> };
+}
+
+/** The rig serves every name on 127.0.0.1: app hosts are reached on its port, as on a real edge. */
+const appOrigin = (hostname: string) => `https://${hostname}:${new URL(rig.edgeOrigin).port}`;
+const browserJar = () => new CookieJar(rig.ca, '127.0.0.1');
+const setCookieLine = (response: { headers: { 'set-cookie'?: string[] } }, name: string) =>
+  (response.headers['set-cookie'] ?? []).find((line) => line.startsWith(`${name}=`) && !line.startsWith(`${name}=;`));
+
+/** Signs in through the browser flow for one app; the jar then holds the organisation session. */
+async function signInBrowser(jar: CookieJar, email: string, password: string, hostname: string): Promise<void> {
+  const posted = await signInAtIdp(jar, await follow(jar, `${rig.edgeOrigin}${PATH.login}${hostname}`), email, password);
+  const { response } = await follow(jar, posted.location!);
+  assert.equal(response!.status, 200, response!.text);
 }
 
 const verify = (token: string, aud = 'aud-redis') => verifyAppToken(token, { issuer: rig.edgeOrigin, aud, keys: rig.keys, revoked: rig.revoked });
@@ -168,33 +182,127 @@ describe('access routes: callback checks', () => {
 });
 
 describe('access routes: browser flow, certs, logout', () => {
-  test('login/HOSTNAME signs in and sets the CF_Authorization cookie (HttpOnly, Secure)', async () => {
-    const jar = new CookieJar(rig.ca);
+  test('login/HOSTNAME signs in on the sign-in host, then /authorized sets the app host\'s own cookie', async () => {
+    const jar = browserJar();
     const loginPage = await follow(jar, `${rig.edgeOrigin}${PATH.login}open.internal`);
     const posted = await signInAtIdp(jar, loginPage, 'eve@example.com', 'eve-password');
-    const { response } = await follow(jar, posted.location!);
-    assert.equal(response!.status, 200);
-    assert.match(response!.text, /Signed in to open\.internal/);
-    const setCookie = (response!.headers['set-cookie'] ?? []).find((line) => line.startsWith(`${AUTH_COOKIE}=`))!;
-    assert.match(setCookie, /HttpOnly/);
-    assert.match(setCookie, /Secure/);
-    assert.match(setCookie, /SameSite=Lax/);
-    assert.match(setCookie, /Max-Age=600/);
-    const principal = await verify(jar.get(rig.edgeOrigin, AUTH_COOKIE)!, 'aud-open');
+    const { url: callbackUrl } = await follow(jar, posted.location!, (next) => next.pathname === PATH.callback);
+    const callback = await step(jar, callbackUrl);
+    assert.equal(callback.status, 302);
+    const handoff = new URL(callback.location!);
+    assert.equal(handoff.origin + handoff.pathname, `${appOrigin('open.internal')}${PATH.authorized}`);
+    assert.equal(handoff.searchParams.has('token'), false, 'the token never travels in a URL');
+    const sessionCookie = setCookieLine(callback, AUTH_COOKIE)!;
+    assert.match(sessionCookie, /HttpOnly/);
+    assert.match(sessionCookie, /Secure/);
+    assert.doesNotMatch(sessionCookie, /Domain=/i, 'host-only');
+    const session = await verifyOrganisationToken(jar.get(rig.edgeOrigin, AUTH_COOKIE)!, { issuer: rig.edgeOrigin, keys: rig.keys, revoked: rig.revoked });
+    assert.equal(session.email, 'eve@example.com');
+
+    const landed = await step(jar, handoff);
+    assert.equal(landed.status, 200);
+    assert.match(landed.text, /Signed in to open\.internal/);
+    const appCookie = setCookieLine(landed, AUTH_COOKIE)!;
+    assert.match(appCookie, /HttpOnly/);
+    assert.match(appCookie, /Secure/);
+    assert.match(appCookie, /SameSite=Lax/);
+    assert.match(appCookie, /Max-Age=(599|600);/);
+    assert.match(appCookie, /Expires=\w{3}, /, 'Expires too: cloudflared reads only that');
+    assert.doesNotMatch(appCookie, /Domain=/i, 'host-only');
+    const principal = await verify(jar.get(appOrigin('open.internal'), AUTH_COOKIE)!, 'aud-open');
     assert.equal(principal.email, 'eve@example.com');
+    assert.equal(principal.sessionId, session.sessionId, 'the app token joins the organisation session');
     assert.deepEqual(jar.names(rig.edgeOrigin), [AUTH_COOKIE], 'the login-state cookie was cleared');
   });
 
+  test('a second app on the same sign-in domain needs no trip to the IdP', async () => {
+    const jar = browserJar();
+    await signInBrowser(jar, 'ada@example.com', 'ada-password', 'open.internal');
+    const idpRequestsBefore = rig.logs.filter((line) => line.event === 'login' && line.flow === 'browser').length;
+    const answer = await step(jar, `${rig.edgeOrigin}${PATH.login}redis.internal?kid=aud-redis`);
+    assert.equal(answer.status, 302);
+    assert.equal(new URL(answer.location!).origin, appOrigin('redis.internal'), 'straight to the app host, not the IdP');
+    assert.equal(answer.headers[HEADER.accessDomain], 'redis.internal');
+    const landed = await step(jar, answer.location!);
+    assert.equal(landed.status, 200);
+    const principal = await verify(jar.get(appOrigin('redis.internal'), AUTH_COOKIE)!, 'aud-redis');
+    assert.equal(principal.email, 'ada@example.com');
+    assert.equal(rig.logs.filter((line) => line.event === 'login' && line.flow === 'browser').length, idpRequestsBefore);
+    assert.ok(rig.logs.some((line) => line.event === 'login' && line.flow === 'session' && line.app === 'redis.internal' && line.allowed === true));
+  });
+
+  test('the organisation session is refused, with CF-Access-Aud, for an app the policy denies', async () => {
+    const jar = browserJar();
+    await signInBrowser(jar, 'eve@example.com', 'eve-password', 'open.internal');
+    for (const method of ['GET', 'HEAD']) {
+      const answer = await step(jar, `${rig.edgeOrigin}${PATH.login}redis.internal?kid=aud-redis`, { method });
+      assert.equal(answer.status, 403, method);
+      assert.equal(answer.headers[HEADER.accessAud], 'aud-redis');
+      assert.equal(answer.headers[HEADER.accessDomain], 'redis.internal');
+    }
+    assert.equal(jar.get(appOrigin('redis.internal'), AUTH_COOKIE), undefined);
+  });
+
+  test('HEAD on the login path answers like GET, with CF-Access-Domain (cloudflared\'s probe)', async () => {
+    const anonymous = await step(browserJar(), `${rig.edgeOrigin}${PATH.login}open.internal?kid=aud-open`, { method: 'HEAD' });
+    assert.equal(anonymous.status, 302);
+    assert.equal(new URL(anonymous.location!).origin, rig.idp.issuer);
+    assert.equal(anonymous.headers[HEADER.accessDomain], 'open.internal');
+    const jar = browserJar();
+    await signInBrowser(jar, 'eve@example.com', 'eve-password', 'open.internal');
+    const signedIn = await step(jar, `${rig.edgeOrigin}${PATH.login}open.internal?kid=aud-open`, { method: 'HEAD' });
+    assert.equal(signedIn.status, 302);
+    assert.equal(new URL(signedIn.location!).pathname, PATH.authorized);
+    assert.equal(signedIn.headers[HEADER.accessDomain], 'open.internal');
+    const authorized = await step(jar, signedIn.location!, { method: 'HEAD' });
+    assert.ok(setCookieLine(authorized, AUTH_COOKIE), 'HEAD on /authorized sets the cookie too');
+  });
+
+  test('login and cli requests that reach an app host go to the sign-in host first', async () => {
+    const jar = browserJar();
+    const login = await step(jar, `${appOrigin('open.internal')}${PATH.login}open.internal?kid=aud-open&redirect_url=x`);
+    assert.equal(login.status, 302);
+    assert.equal(login.location, `${rig.edgeOrigin}${PATH.login}open.internal?kid=aud-open&redirect_url=x`);
+    assert.equal(login.headers[HEADER.accessDomain], 'open.internal');
+    assert.equal(jar.names(appOrigin('open.internal')).length, 0, 'no login state on the app host');
+    const { url } = cliUrl();
+    const cli = await step(jar, url.replace(rig.edgeOrigin, appOrigin('open.internal')));
+    assert.equal(cli.location, url);
+  });
+
+  test('a hand-off code is single use and only for its own app host', async () => {
+    const jar = browserJar();
+    await signInBrowser(jar, 'ada@example.com', 'ada-password', 'open.internal');
+    const first = await step(jar, `${rig.edgeOrigin}${PATH.login}redis.internal`);
+    const wrongHost = await step(jar, first.location!.replace('redis.internal', 'open.internal'));
+    assert.equal(wrongHost.status, 400);
+    assert.equal(setCookieLine(wrongHost, AUTH_COOKIE), undefined);
+    const second = await step(jar, `${rig.edgeOrigin}${PATH.login}redis.internal`);
+    assert.equal((await step(jar, second.location!)).status, 200);
+    const replay = await step(jar, second.location!);
+    assert.equal(replay.status, 400);
+    assert.match(replay.text, /expired or was already used/);
+  });
+
+  test('an organisation session token is never an app token', async () => {
+    const jar = browserJar();
+    await signInBrowser(jar, 'ada@example.com', 'ada-password', 'open.internal');
+    const sessionToken = jar.get(rig.edgeOrigin, AUTH_COOKIE)!;
+    await assert.rejects(verify(sessionToken, 'aud-open'), (error: { details: { reason: string } }) => error.details.reason === 'audience');
+    await assert.rejects(verify(sessionToken, SSO.organisationAud), (error: { details: { reason: string } }) => error.details.reason === 'type');
+  });
+
   test('returns to an https URL on the app hostname after login', async () => {
-    const jar = new CookieJar(rig.ca);
-    const start = `${rig.edgeOrigin}${PATH.login}open.internal?redirect_url=${encodeURIComponent('https://open.internal/dashboard')}`;
+    const jar = browserJar();
+    const start = `${rig.edgeOrigin}${PATH.login}open.internal?redirect_url=${encodeURIComponent(`${appOrigin('open.internal')}/dashboard`)}`;
     const posted = await signInAtIdp(jar, await follow(jar, start), 'eve@example.com', 'eve-password');
-    const { url } = await follow(jar, posted.location!, (next) => next.hostname === 'open.internal');
-    assert.equal(url.href, 'https://open.internal/dashboard');
+    const { url } = await follow(jar, posted.location!, (next) => next.hostname === 'open.internal' && next.pathname !== PATH.authorized);
+    assert.equal(url.href, `${appOrigin('open.internal')}/dashboard`);
+    assert.ok(jar.get(appOrigin('open.internal'), AUTH_COOKIE));
   });
 
   test('is not an open redirect: a foreign redirect_url is ignored', async () => {
-    const jar = new CookieJar(rig.ca);
+    const jar = browserJar();
     const start = `${rig.edgeOrigin}${PATH.login}open.internal?redirect_url=${encodeURIComponent('https://evil.example/')}`;
     const posted = await signInAtIdp(jar, await follow(jar, start), 'eve@example.com', 'eve-password');
     const { response, url } = await follow(jar, posted.location!, (next) => next.hostname === 'evil.example');
@@ -234,16 +342,30 @@ describe('access routes: browser flow, certs, logout', () => {
     await assert.rejects(verify(token), (error: { code: string }) => error.code === 'TOKEN_REVOKED');
   });
 
-  test('logout with the cookie revokes the session and clears the cookie', async () => {
-    const jar = new CookieJar(rig.ca);
-    const posted = await signInAtIdp(jar, await follow(jar, `${rig.edgeOrigin}${PATH.login}open.internal`), 'eve@example.com', 'eve-password');
-    await follow(jar, posted.location!);
-    const token = jar.get(rig.edgeOrigin, AUTH_COOKIE)!;
+  test('logout on the sign-in host ends the organisation session and every app token minted from it', async () => {
+    const jar = browserJar();
+    await signInBrowser(jar, 'ada@example.com', 'ada-password', 'open.internal');
+    await step(jar, (await step(jar, `${rig.edgeOrigin}${PATH.login}redis.internal`)).location!);
+    const openToken = jar.get(appOrigin('open.internal'), AUTH_COOKIE)!;
+    const redisToken = jar.get(appOrigin('redis.internal'), AUTH_COOKIE)!;
     const response = await step(jar, `${rig.edgeOrigin}${PATH.logout}`);
     assert.equal(response.status, 200);
     assert.match(response.text, /Signed out/);
     assert.equal(jar.get(rig.edgeOrigin, AUTH_COOKIE), undefined);
-    await assert.rejects(verify(token, 'aud-open'), (error: { code: string }) => error.code === 'TOKEN_REVOKED');
+    await assert.rejects(verify(openToken, 'aud-open'), (error: { code: string }) => error.code === 'TOKEN_REVOKED');
+    await assert.rejects(verify(redisToken, 'aud-redis'), (error: { code: string }) => error.code === 'TOKEN_REVOKED');
+    const again = await step(jar, `${rig.edgeOrigin}${PATH.login}redis.internal`);
+    assert.equal(new URL(again.location!).origin, rig.idp.issuer, 'the next app asks the IdP again');
+  });
+
+  test('logout with an app token ends its organisation session too', async () => {
+    const jar = browserJar();
+    await signInBrowser(jar, 'ada@example.com', 'ada-password', 'open.internal');
+    const appToken = jar.get(appOrigin('open.internal'), AUTH_COOKIE)!;
+    const sessionToken = jar.get(rig.edgeOrigin, AUTH_COOKIE)!;
+    const response = await step(new CookieJar(rig.ca), `${rig.edgeOrigin}${PATH.logout}`, { method: 'POST', headers: { [HEADER.accessToken]: appToken } });
+    assert.deepEqual(JSON.parse(response.text), { signed_out: true });
+    await assert.rejects(verifyOrganisationToken(sessionToken, { issuer: rig.edgeOrigin, keys: rig.keys, revoked: rig.revoked }), (error: { code: string }) => error.code === 'TOKEN_REVOKED');
   });
 
   test('logout with a forged token revokes nothing', async () => {

@@ -2,16 +2,14 @@
 // login page of the built-in IdP and the edge's access routes: the browser flow (cookie) and the
 // native-app flow (loginWithBrowser with Chromium as the "system browser").
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { loginWithBrowser } from '../../src/core/loopback-login.js';
 import { verifyAppToken } from '../../src/edge/app-token.js';
+import { verifyOrganisationToken } from '../../src/edge/organisation-session.js';
 import { AUTH_COOKIE, PATH } from '../../src/shared/constants.js';
+import { chromiumMissing as missing, launchChromium } from '../helpers/browser.js';
 import { startRig, type Rig } from '../helpers/sso-rig.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const missing = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is not installed (apt-get install chromium)`;
 
 let rig: Rig;
 let browser: Browser | undefined;
@@ -19,16 +17,15 @@ let browser: Browser | undefined;
 before(async () => {
   if (missing) return;
   rig = await startRig();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  // The rig's app hosts are names, as users have them; Chromium resolves them to the rig.
+  browser = await launchChromium({ mapToLoopback: ['*.internal'] });
 });
 after(async () => {
   await browser?.close();
   await rig?.close();
 });
+
+const appOrigin = (hostname: string) => `https://${hostname}:${new URL(rig.edgeOrigin).port}`;
 
 /** A fresh profile per test; the edge's test certificate is self-signed. */
 async function freshPage(): Promise<{ context: BrowserContext; page: Page }> {
@@ -43,7 +40,7 @@ async function signIn(page: Page, email: string, password: string): Promise<void
 }
 
 describe('sign-in in Chromium', () => {
-  test('browser flow: login page → IdP form → signed in, with the CF_Authorization cookie', async (t) => {
+  test('browser flow: sign-in host → IdP form → the app host\'s own CF_Authorization cookie', async (t) => {
     if (missing) return t.skip(missing);
     const { context, page } = await freshPage();
     try {
@@ -52,12 +49,35 @@ describe('sign-in in Chromium', () => {
       assert.equal(await page.getByRole('heading', { name: 'Sign in' }).isVisible(), true);
       await signIn(page, 'eve@example.com', 'eve-password');
       await page.getByRole('heading', { name: 'Signed in to open.internal' }).waitFor();
-      const cookie = (await context.cookies(rig.edgeOrigin)).find((candidate) => candidate.name === AUTH_COOKIE);
-      assert.ok(cookie, 'CF_Authorization cookie set');
+      assert.equal(new URL(page.url()).origin, appOrigin('open.internal'), 'ends on the app host');
+      const cookie = (await context.cookies(appOrigin('open.internal'))).find((candidate) => candidate.name === AUTH_COOKIE);
+      assert.ok(cookie, 'CF_Authorization cookie set on the app host');
       assert.equal(cookie.httpOnly, true);
       assert.equal(cookie.secure, true);
+      assert.equal(cookie.domain, 'open.internal', 'host-only');
       const principal = await verifyAppToken(cookie.value, { issuer: rig.edgeOrigin, aud: 'aud-open', keys: rig.keys });
       assert.equal(principal.email, 'eve@example.com');
+      const session = (await context.cookies(rig.edgeOrigin)).find((candidate) => candidate.name === AUTH_COOKIE);
+      assert.equal((await verifyOrganisationToken(session!.value, { issuer: rig.edgeOrigin, keys: rig.keys })).sessionId, principal.sessionId);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a second app in the same browser opens without the IdP form', async (t) => {
+    if (missing) return t.skip(missing);
+    const { context, page } = await freshPage();
+    try {
+      await page.goto(`${rig.edgeOrigin}${PATH.login}open.internal`);
+      await signIn(page, 'ada@example.com', 'ada-password');
+      await page.getByRole('heading', { name: 'Signed in to open.internal' }).waitFor();
+      const visited: string[] = [];
+      page.on('framenavigated', (frame) => visited.push(new URL(frame.url()).origin));
+      await page.goto(`${rig.edgeOrigin}${PATH.login}redis.internal`);
+      await page.getByRole('heading', { name: 'Signed in to redis.internal' }).waitFor();
+      assert.ok(!visited.includes(rig.idp.issuer), `never at the IdP: ${visited.join(' → ')}`);
+      const cookie = (await context.cookies(appOrigin('redis.internal'))).find((candidate) => candidate.name === AUTH_COOKIE);
+      assert.equal((await verifyAppToken(cookie!.value, { issuer: rig.edgeOrigin, aud: 'aud-redis', keys: rig.keys })).email, 'ada@example.com');
     } finally {
       await context.close();
     }

@@ -117,3 +117,14 @@ test('an idp issuer over plain http is refused unless it is on loopback', () => 
   assert.match(invalid(valid('', idp('http://idp.example.test'))), /idp\.issuer: must be https:\/\//);
   assert.ok(parseEdgeConfig(valid('', idp('http://127.0.0.1:9000')), 'edge.yaml').idp);
 });
+
+test('sessionDuration sets the organisation session (24h by default) and is validated', () => {
+  assert.equal(parseEdgeConfig(valid(), 'edge.yaml').organisationSessionMs, 24 * 3_600_000);
+  assert.equal(parseEdgeConfig(valid('', 'sessionDuration: 8h\n'), 'edge.yaml').organisationSessionMs, 8 * 3_600_000);
+  assert.match(invalid(valid('', 'sessionDuration: soon\n')), /sessionDuration: must be a duration/);
+});
+
+test('the sign-in domain (publicUrl) cannot also be an app hostname', () => {
+  const message = invalid(valid('', 'publicUrl: https://db.example.test\n'));
+  assert.match(message, /apps\[0\]\.hostname: "db\.example\.test" is the sign-in domain \(publicUrl\); give the edge a hostname of its own, e\.g\. auth\.example\.test/);
+});

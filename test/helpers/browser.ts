@@ -5,11 +5,19 @@ import { chromium, type Browser } from 'playwright-core';
 export const CHROMIUM = '/usr/bin/chromium';
 export const chromiumMissing = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is not installed (Debian package chromium)`;
 
-export function launchChromium(): Promise<Browser> {
+/**
+ * `mapToLoopback`: host patterns (e.g. "*.airlock.test") Chromium resolves to 127.0.0.1, so a test
+ * can use names as users do while every byte stays on this machine.
+ */
+export function launchChromium(options: { mapToLoopback?: string[] } = {}): Promise<Browser> {
+  const rules = (options.mapToLoopback ?? []).map((pattern) => `MAP ${pattern} 127.0.0.1`).join(', ');
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
+      ...(rules ? [`--host-resolver-rules=${rules}`] : []),
+    ],
   });
 }
 

@@ -14,7 +14,14 @@ export interface SimpleResponse {
 export class CookieJar {
   private readonly cookies = new Map<string, Map<string, string>>();
 
-  constructor(readonly ca?: Buffer) {}
+  /**
+   * `connectTo`: dial this address for every host (the edge serves many names on one listener),
+   * keeping the Host header and TLS server name, as Chromium's --host-resolver-rules does.
+   */
+  constructor(
+    readonly ca?: Buffer,
+    readonly connectTo?: string,
+  ) {}
 
   store(url: URL, setCookie: string[] | undefined): void {
     for (const line of setCookie ?? []) {
@@ -50,7 +57,8 @@ export function step(jar: CookieJar, url: URL | string, init: { method?: string;
   if (init.body !== undefined) headers['content-length'] = String(Buffer.byteLength(init.body));
   const transport = target.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
-    const request = transport.request(target, { method: init.method ?? 'GET', headers, ...(jar.ca ? { ca: jar.ca } : {}) }, (response) => {
+    const lookup = jar.connectTo ? pinnedLookup(jar.connectTo) : undefined;
+    const request = transport.request(target, { method: init.method ?? 'GET', headers, ...(jar.ca ? { ca: jar.ca } : {}), ...(lookup ? { lookup } : {}) }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => {
@@ -66,6 +74,15 @@ export function step(jar: CookieJar, url: URL | string, init: { method?: string;
     request.on('error', reject);
     request.end(init.body);
   });
+}
+
+/** A dns.lookup stand-in that answers one loopback address for every name. */
+export function pinnedLookup(address: string) {
+  const family = address.includes(':') ? 6 : 4;
+  return ((_hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
+    if (options?.all) callback(null, [{ address, family }]);
+    else callback(null, address, family);
+  }) as unknown as NonNullable<http.RequestOptions['lookup']>;
 }
 
 /** Follows redirects until a non-redirect answer, or until `stop(url)` says the next hop is the caller's. */
