@@ -5,6 +5,7 @@
 import { startBrowserMode } from '../src/core/browser-mode.js';
 import { SsoAuth, type SsoTokenStore } from '../src/core/sso-auth.js';
 import { loginWithBrowser } from '../src/core/loopback-login.js';
+import { tokenIssuer } from '../src/core/token-store.js';
 
 const dataFile = process.env.AIRLOCK_E2E_DATA;
 if (!dataFile) throw new Error('set AIRLOCK_E2E_DATA to the resources file');
@@ -16,8 +17,12 @@ function memoryTokens(): SsoTokenStore {
   return {
     get: async (edge, aud) => saved.get(`${edge}|${aud}`),
     set: async (edge, aud, token) => void saved.set(`${edge}|${aud}`, token),
+    delete: async (edge, aud) => void saved.delete(`${edge}|${aud}`),
     clear: async (edge) => {
       for (const key of [...saved.keys()]) if (!edge || key.startsWith(`${edge}|`)) saved.delete(key);
+    },
+    clearIssuer: async (issuer) => {
+      for (const [key, token] of [...saved]) if (tokenIssuer(token) === issuer) saved.delete(key);
     },
   };
 }

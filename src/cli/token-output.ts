@@ -1,4 +1,5 @@
 // The CLI's token store and how it talks about tokens (never printing one unless asked to).
+import type { AppSession } from '../core/sign-in.js';
 import { createTokenStore, tokenExpiry, type TokenStore } from '../core/token-store.js';
 import { say } from './args.js';
 
@@ -20,4 +21,12 @@ export function describeToken(token: string): string {
   }
   const expiry = tokenExpiry(token);
   return `${email}${expiry ? ` (session until ${new Date(expiry).toLocaleString()})` : ''}`;
+}
+
+/** "Signed in to HOST as …", and how: a user should see that the second app needed no browser. */
+export function describeSignIn(hostname: string, token: string, session: AppSession): string {
+  const how = session.lastSignIn();
+  const origin = session.signInOrigin();
+  const via = how === 'session' && origin ? `, with your session at ${new URL(origin).host} (no browser needed)` : how === 'stored' ? ' (stored token)' : '';
+  return `Signed in to ${hostname}${describeToken(token)}${via}.`;
 }

@@ -12,6 +12,8 @@ export interface EdgeIdentity {
 
 /** How the manager gets credentials; the SSO module implements this (keychain + loopback login). */
 export interface AuthProvider {
+  /** The edge a resource signs in at, as the UI groups it: one entry per edge, not per resource. */
+  edgeOf(resource: Resource): string;
   credentialFor(resource: Resource): Promise<Credential>;
   /** Signs in to an edge (opens the system browser); resolves when a credential is stored. */
   signIn(edge: string, resource?: Resource): Promise<void>;
@@ -26,6 +28,9 @@ export const SIGN_IN_UNAVAILABLE = 'sign-in not available in this build; resourc
 /** Until the SSO module is wired in: no credential, and sign-in says plainly that it is not there. */
 export class NoAuth implements AuthProvider {
   readonly unavailableReason = SIGN_IN_UNAVAILABLE;
+  edgeOf(resource: Resource): string {
+    return edgeOf(resource);
+  }
   async credentialFor(): Promise<Credential> {
     return { kind: 'none' };
   }

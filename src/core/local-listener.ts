@@ -138,7 +138,7 @@ export class LocalListener extends EventEmitter {
     socket.once('close', () => finish());
 
     this.openTunnel()
-      .then(({ ws, socket: edgeSocket }) => {
+      .then(({ ws, socket: edgeSocket, halfClose }) => {
         if (socket.destroyed) {
           ws.close();
           return;
@@ -146,8 +146,8 @@ export class LocalListener extends EventEmitter {
         // Close 1011 ends the WebSocket stream like a clean close; keep the code so the log says why.
         let closedWith: { code: number; reason: string } | undefined;
         ws.once('close', (code, reason) => (closedWith = { code, reason: reason.toString('utf8').slice(0, 123) }));
-        const tunnel = webSocketStream(ws, edgeSocket);
-        lingerAfterLocalEnd(tunnel);
+        const tunnel = webSocketStream(ws, edgeSocket, { halfClose });
+        if (!halfClose) lingerAfterLocalEnd(tunnel);
         coalesceWrites(tunnel, socket);
         socket.resume();
         pipeline(socket, tunnel, socket, (error) => {
@@ -199,9 +199,10 @@ export class LocalListener extends EventEmitter {
 }
 
 /**
- * A WebSocket cannot half-close, so the local program's FIN (e.g. `printf 'PING\r\n' | nc -q1`)
- * would close the tunnel before the answer comes back. Closing waits until the edge has been quiet
- * for HALF_CLOSE_IDLE_MS, so replies (and downloads with stdin at EOF) still arrive.
+ * Only for an edge that does not carry half-close (HEADER.halfClose; older edges): there the local
+ * program's FIN (e.g. `printf 'PING\r\n' | nc -q1`) would close the tunnel before the answer comes
+ * back. Closing waits until the edge has been quiet for HALF_CLOSE_IDLE_MS, so replies (and
+ * downloads with stdin at EOF) still arrive.
  */
 const HALF_CLOSE_IDLE_MS = 1500;
 

@@ -2,31 +2,33 @@
 // the system browser at the edge's PATH.cli, a one-time code back on /callback, and the code +
 // PKCE verifier exchanged for an app token over TLS.
 //
-// Integration (CLI `airlock access login`, LocalListener's onAuthRequired, Electron main):
-//   const { token, expiresAt } = await loginWithBrowser({
-//     edgeOrigin: target.edgeOrigin, aud, hostname, ca: target.ca,
+// Integration (src/core/sign-in.ts and sso-auth.ts, `airlock tunnel login`):
+//   const { token, expiresAt, organisation } = await loginWithBrowser({
+//     edgeOrigin: signInOrigin, aud, hostname, ca: target.ca, dial: target,
 //     openBrowser: async (url) => { try { await open(url); return true; } catch { return false; } },
 //     print: (message) => console.error(message),
 //   });
-//   await tokenStore.set(target.edgeOrigin, aud, token);
+// edgeOrigin is the edge's sign-in origin (from the app host's 302); `organisation` is the session
+// that mints the edge's other app tokens (src/core/organisation-session.ts).
 // Errors: LOGIN_TIMEOUT (nobody finished in time), LOGIN_FAILED (the edge refused the code),
 // EDGE_UNREACHABLE / TLS_FAILED (the token request could not be made).
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
-import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { DEFAULTS, PATH, SSO } from '../shared/constants.js';
 import { AirlockError } from '../shared/errors.js';
-import { transportError } from '../shared/transport-errors.js';
+import { dialByName, edgeRequest, type EdgeDial } from './edge-http.js';
 
 export interface LoopbackLoginOptions {
-  /** https://EDGE[:port], as resolved by resolveEdgeTarget(). */
+  /** https://SIGNIN[:port]: the edge's sign-in origin, where the browser goes and the code is traded. */
   edgeOrigin: string;
   aud: string;
   /** The application, for messages and the browser page. */
   hostname: string;
   /** Extra CA to trust for the edge (development); the system store otherwise. */
   ca?: Buffer | string;
+  /** Where to send the token request: the resource's edge target (its --edge address); else by name. */
+  dial?: EdgeDial;
   /** Opens the system browser; false (or a throw) means headless: the URL is printed instead. */
   openBrowser: (url: string) => Promise<boolean>;
   print: (message: string) => void;
@@ -38,6 +40,8 @@ export interface LoopbackLoginOptions {
 export interface LoginResult {
   token: string;
   expiresAt: Date;
+  /** The organisation session this sign-in started: it mints the edge's other app tokens. */
+  organisation?: { token: string; expiresAt: Date };
 }
 
 export async function loginWithBrowser(options: LoopbackLoginOptions): Promise<LoginResult> {
@@ -132,41 +136,28 @@ async function openOrPrint(options: LoopbackLoginOptions, url: string): Promise<
   else options.print(`Open this URL in a browser to sign in to ${options.hostname}:\n  ${url}`);
 }
 
-function exchangeCode(options: LoopbackLoginOptions, code: string, codeVerifier: string): Promise<LoginResult> {
+async function exchangeCode(options: LoopbackLoginOptions, code: string, codeVerifier: string): Promise<LoginResult> {
   const url = new URL(PATH.token, options.edgeOrigin);
-  const body = JSON.stringify({ code, code_verifier: codeVerifier });
-  return new Promise((resolve, reject) => {
-    const request = https.request(
-      url,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), accept: 'application/json' },
-        timeout: DEFAULTS.connectTimeoutMs,
-        ...(options.ca ? { ca: options.ca } : {}),
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', reject);
-        response.on('end', () => {
-          let answer: { token?: unknown; expires_at?: unknown; error_description?: unknown };
-          try {
-            answer = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-          } catch {
-            return reject(new AirlockError('EDGE_ERROR', `the edge answered the token request with HTTP ${response.statusCode} and no JSON`));
-          }
-          if (response.statusCode !== 200 || typeof answer.token !== 'string' || typeof answer.expires_at !== 'number') {
-            const reason = typeof answer.error_description === 'string' ? answer.error_description : `HTTP ${response.statusCode}`;
-            return reject(new AirlockError('LOGIN_FAILED', `the edge refused the sign-in code: ${reason}`));
-          }
-          resolve({ token: answer.token, expiresAt: new Date(answer.expires_at * 1000) });
-        });
-      },
-    );
-    request.on('timeout', () => request.destroy(new Error('timed out')));
-    request.on('error', (error: NodeJS.ErrnoException) => reject(transportError(error, url.origin)));
-    request.end(body);
+  const response = await edgeRequest(options.dial ?? dialByName(options.ca), url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ code, code_verifier: codeVerifier }),
   });
+  let answer: { token?: unknown; expires_at?: unknown; error_description?: unknown; organisation_token?: unknown; organisation_expires_at?: unknown };
+  try {
+    answer = JSON.parse(response.body);
+  } catch {
+    throw new AirlockError('EDGE_ERROR', `the edge answered the token request with HTTP ${response.status} and no JSON`);
+  }
+  if (response.status !== 200 || typeof answer.token !== 'string' || typeof answer.expires_at !== 'number') {
+    const reason = typeof answer.error_description === 'string' ? answer.error_description : `HTTP ${response.status}`;
+    throw new AirlockError('LOGIN_FAILED', `the edge refused the sign-in code: ${reason}`);
+  }
+  const organisation =
+    typeof answer.organisation_token === 'string' && typeof answer.organisation_expires_at === 'number'
+      ? { organisation: { token: answer.organisation_token, expiresAt: new Date(answer.organisation_expires_at * 1000) } }
+      : {};
+  return { token: answer.token, expiresAt: new Date(answer.expires_at * 1000), ...organisation };
 }
 
 function page(res: http.ServerResponse, status: number, title: string, message: string): void {

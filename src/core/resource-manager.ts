@@ -22,7 +22,7 @@ import {
 } from '../shared/api.js';
 import { isAirlockError } from '../shared/errors.js';
 import type { ListenerEvent } from '../shared/status.js';
-import { NoAuth, edgeOf, type AuthProvider } from './auth-provider.js';
+import { NoAuth, type AuthProvider } from './auth-provider.js';
 import { resolveEdgeTarget } from './edge-target.js';
 import { LocalListener } from './local-listener.js';
 import { ResourceStore, type StorageBackend } from './resource-store.js';
@@ -154,7 +154,7 @@ export class ResourceManager extends EventEmitter implements ApiService {
         target,
         local: { host: resource.localHost, port: resource.localPort },
         credential: () => this.auth.credentialFor(this.find(id)),
-        onAuthRequired: () => this.auth.signIn(edgeOf(resource), this.find(id)),
+        onAuthRequired: () => this.auth.signIn(this.auth.edgeOf(this.find(id)), this.find(id)),
       });
     } catch (error) {
       return this.fail(resource, error);
@@ -198,8 +198,13 @@ export class ResourceManager extends EventEmitter implements ApiService {
     return { resources: resources.map((resource) => this.statusOf(resource)), sessions: await this.sessions(resources) };
   }
 
+  /** The edge a resource signs in at, as sessions name it (its sign-in domain once known). */
+  edgeOf(resource: Resource): string {
+    return this.auth.edgeOf(resource);
+  }
+
   async signIn({ edge }: ApiValidParams<'signIn'>): Promise<EdgeSession> {
-    const resource = this.store.get().resources.find((entry) => edgeOf(entry) === edge);
+    const resource = this.store.get().resources.find((entry) => this.auth.edgeOf(entry) === edge);
     try {
       await this.auth.signIn(edge, resource);
       this.log('info', `signed in to ${edge}`);
@@ -221,7 +226,7 @@ export class ResourceManager extends EventEmitter implements ApiService {
 
   /** Signs out of every edge a saved resource uses (the tray's "Sign out"). */
   async signOutAll(): Promise<void> {
-    const edges = new Set(this.store.get().resources.map(edgeOf));
+    const edges = new Set(this.store.get().resources.map((resource) => this.auth.edgeOf(resource)));
     for (const edge of edges) await this.signOut({ edge });
   }
 
@@ -314,7 +319,7 @@ export class ResourceManager extends EventEmitter implements ApiService {
   }
 
   private async sessions(resources: Resource[]): Promise<EdgeSession[]> {
-    const edges = [...new Set(resources.map(edgeOf))];
+    const edges = [...new Set(resources.map((resource) => this.auth.edgeOf(resource)))];
     return Promise.all(edges.map((edge) => this.session(edge)));
   }
 

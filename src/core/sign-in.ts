@@ -1,19 +1,21 @@
-// Sign-in for one application on one edge: reuse the stored token, or run the browser login
-// (src/core/loopback-login.ts) when the edge answers 302, then store the new token.
-// Used by the CLI and the tray app alike.
+// Sign-in for one application on one edge, used by the CLI and the tray app alike: reuse the
+// stored app token; else let the edge's organisation session (one per edge, kept beside the app
+// tokens) mint one with no browser; else run the browser login (src/core/loopback-login.ts) at the
+// edge's sign-in origin, which also hands over the organisation session for the next apps.
 import { AirlockError, isAirlockError } from '../shared/errors.js';
+import { PATH } from '../shared/constants.js';
 import { credentialHeaders, type Credential } from './credentials.js';
+import { edgeRequest } from './edge-http.js';
 import type { EdgeTarget } from './edge-target.js';
 import { loginWithBrowser } from './loopback-login.js';
+import { appSignInFrom, exchangeOrganisationToken, ORGANISATION_ACCOUNT, type AppSignIn } from './organisation-session.js';
 import type { TokenStore } from './token-store.js';
 import { checkAccess } from './tunnel-dial.js';
 import { revokeAtEdge } from './edge-logout.js';
-import https from 'node:https';
-import { DEFAULTS, PATH } from '../shared/constants.js';
 
 export interface AppSessionOptions {
   target: EdgeTarget;
-  store: TokenStore;
+  store: Pick<TokenStore, 'get' | 'set' | 'delete' | 'clearIssuer'>;
   openBrowser: (url: string) => Promise<boolean>;
   print: (message: string) => void;
   headers?: Record<string, string>;
@@ -27,16 +29,27 @@ export interface AppSession {
   onAuthRequired(error: AirlockError): Promise<void>;
   /** Makes sure a token the edge accepts is stored, signing in if needed. Returns the token. */
   ensureSignedIn(): Promise<string>;
-  /** Revokes the session at the edge (best effort) and forgets the token. */
+  /** Ends the organisation session at the edge (best effort) and forgets every token it issued. */
   signOut(): Promise<boolean>;
   aud(): string | undefined;
+  /** The edge's sign-in origin, once an app host has named it. */
+  signInOrigin(): string | undefined;
+  /** How the last sign-in went: 'stored', 'session' (no browser) or 'browser'. */
+  lastSignIn(): SignInKind | undefined;
 }
+
+export type SignInKind = 'stored' | 'session' | 'browser';
 
 export function createAppSession(options: AppSessionOptions): AppSession {
   const { target, store } = options;
-  let aud: string | undefined;
+  let app: AppSignIn | undefined;
+  let last: SignInKind | undefined;
 
-  const stored = async () => (aud ? store.get(target.edgeOrigin, aud) : undefined);
+  const stored = async () => (app ? store.get(target.edgeOrigin, app.aud) : undefined);
+
+  const learn = (error: AirlockError) => {
+    app = appSignInFrom(error.details, target.edgeOrigin) ?? app;
+  };
 
   async function probe(credential: Credential): Promise<AirlockError | undefined> {
     try {
@@ -44,28 +57,47 @@ export function createAppSession(options: AppSessionOptions): AppSession {
       return undefined;
     } catch (error) {
       if (!isAirlockError(error) || error.code !== 'AUTH_REQUIRED') throw error;
-      if (typeof error.details.aud === 'string') aud = error.details.aud;
+      learn(error);
       return error;
     }
   }
 
+  /** The organisation session we hold for this edge, traded for this app's token; undefined if none is good. */
+  async function fromOrganisationSession(known: AppSignIn): Promise<string | undefined> {
+    const session = await store.get(known.signInOrigin, ORGANISATION_ACCOUNT);
+    if (!session) return undefined;
+    const token = await exchangeOrganisationToken(target, known, session);
+    if (!token) await store.delete(known.signInOrigin, ORGANISATION_ACCOUNT); // ended at the edge
+    return token;
+  }
+
   async function login(): Promise<string> {
-    if (!aud) throw new AirlockError('AUTH_REQUIRED', `the edge did not name the application (no CF-Access-Aud header) for ${target.hostHeader}`);
-    if ((await edgeStatus(target, PATH.cli)) === 501) {
+    if (!app) throw new AirlockError('AUTH_REQUIRED', `the edge did not name the application's sign-in (no CF-Access-Aud and login URL) for ${target.hostHeader}`);
+    const known = app;
+    await store.delete(target.edgeOrigin, known.aud);
+    const minted = await fromOrganisationSession(known);
+    if (minted) {
+      last = 'session';
+      await store.set(target.edgeOrigin, known.aud, minted);
+      return minted;
+    }
+    if ((await signInStatus(target, known)) === 501) {
       throw new AirlockError('AUTH_REQUIRED', `${target.hostHeader} needs credentials and its edge has no single sign-on: pass a service token (--service-token-id and --service-token-secret)`);
     }
-    await store.delete(target.edgeOrigin, aud);
-    const { token } = await loginWithBrowser({
-      edgeOrigin: target.edgeOrigin,
-      aud,
+    const result = await loginWithBrowser({
+      edgeOrigin: known.signInOrigin,
+      aud: known.aud,
       hostname: target.hostHeader,
       ...(target.ca ? { ca: target.ca } : {}),
+      dial: target,
       openBrowser: options.openBrowser,
       print: options.print,
       ...(options.loginTimeoutMs ? { timeoutMs: options.loginTimeoutMs } : {}),
     });
-    await store.set(target.edgeOrigin, aud, token);
-    return token;
+    last = 'browser';
+    await store.set(target.edgeOrigin, known.aud, result.token);
+    if (result.organisation) await store.set(known.signInOrigin, ORGANISATION_ACCOUNT, result.organisation.token);
+    return result.token;
   }
 
   return {
@@ -74,53 +106,47 @@ export function createAppSession(options: AppSessionOptions): AppSession {
       return token ? { kind: 'app-token', token } : { kind: 'none' };
     },
     async onAuthRequired(error) {
-      if (typeof error.details.aud === 'string') aud = error.details.aud;
+      learn(error);
       await login();
     },
     async ensureSignedIn() {
-      if (!aud) {
+      if (!app) {
         const refusal = await probe({ kind: 'none' });
         if (!refusal) throw new AirlockError('EDGE_ERROR', `${target.hostHeader} let an anonymous request in: refusing to send a token to it`);
       }
       const token = await stored();
-      if (token && !(await probe({ kind: 'app-token', token }))) return token;
+      if (token && !(await probe({ kind: 'app-token', token }))) {
+        last = 'stored';
+        return token;
+      }
       const fresh = await login();
       const stillRefused = await probe({ kind: 'app-token', token: fresh });
       if (stillRefused) throw new AirlockError('AUTH_REQUIRED', `the edge did not accept the new token for ${target.hostHeader}`);
       return fresh;
     },
     async signOut() {
-      if (!aud) await probe({ kind: 'none' }).catch(() => undefined);
-      if (!aud) return false;
-      const token = await stored();
-      const revoked = token ? await revokeAtEdge({ edgeOrigin: target.edgeOrigin, token, ...(target.ca ? { ca: target.ca } : {}) }).catch(() => false) : false;
-      await store.delete(target.edgeOrigin, aud);
+      if (!app) await probe({ kind: 'none' }).catch(() => undefined);
+      if (!app) return false;
+      const { signInOrigin } = app;
+      // Either token ends the whole session at the edge: the organisation's if we hold it.
+      const token = (await store.get(signInOrigin, ORGANISATION_ACCOUNT)) ?? (await stored());
+      const revoked = token ? await revokeAtEdge({ edgeOrigin: signInOrigin, token, dial: target }).catch(() => false) : false;
+      await store.delete(target.edgeOrigin, app.aud);
+      await store.delete(signInOrigin, ORGANISATION_ACCOUNT);
+      await store.clearIssuer(signInOrigin);
       return revoked;
     },
-    aud: () => aud,
+    aud: () => app?.aud,
+    signInOrigin: () => app?.signInOrigin,
+    lastSignIn: () => last,
   };
 }
 
-/** Status of a GET on the edge itself (not on the app): used to learn whether sign-in exists. */
-function edgeStatus(target: EdgeTarget, path: string): Promise<number> {
-  const url = new URL(path, target.edgeOrigin);
-  return new Promise((resolve) => {
-    const request = https.get(
-      {
-        host: url.hostname.replace(/^\[|\]$/g, ''),
-        port: url.port,
-        path: url.pathname,
-        servername: target.servername,
-        ...(target.ca ? { ca: target.ca } : {}),
-        agent: false,
-        timeout: DEFAULTS.connectTimeoutMs,
-      },
-      (response) => {
-        response.resume();
-        resolve(response.statusCode ?? 0);
-      },
-    );
-    request.on('timeout', () => request.destroy());
-    request.on('error', () => resolve(0)); // the login itself will report an unreachable edge
-  });
+/** Status of the native-app entry on the sign-in origin: 501 means the edge has no single sign-on. */
+async function signInStatus(target: EdgeTarget, app: AppSignIn): Promise<number> {
+  try {
+    return (await edgeRequest(target, new URL(PATH.cli, app.signInOrigin))).status;
+  } catch {
+    return 0; // the login itself will report an unreachable edge
+  }
 }

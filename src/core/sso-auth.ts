@@ -1,28 +1,37 @@
 // The AuthProvider for the tray app and `airlock ui`, built on the SSO building blocks (loopback
-// login, token store) passed in as functions, so this file depends on their shape, not their code.
-// Per resource: learn the app's aud from the edge's 302 (DESIGN.md "Client ↔ edge"), reuse a stored
-// token until it expires, and sign in through the system browser when there is none.
+// login, organisation session, token store) passed in as functions, so this file depends on their
+// shape, not their code. Per resource: learn the app's aud and its edge's sign-in origin from the
+// edge's 302 (docs/architecture.md "Client ↔ edge"), reuse a stored token until it expires, mint
+// one from the edge's organisation session, and open the system browser only when there is none:
+// one browser sign-in per edge, however many resources use it.
 import { AirlockError, isAirlockError } from '../shared/errors.js';
 import type { Resource } from '../shared/api.js';
 import type { Credential } from './credentials.js';
 import { resolveEdgeTarget, type EdgeTarget } from './edge-target.js';
 import { edgeOf, type AuthProvider, type EdgeIdentity } from './auth-provider.js';
+import type { LoginResult } from './loopback-login.js';
+import { revokeAtEdge } from './edge-logout.js';
+import { appSignInFrom, exchangeOrganisationToken, ORGANISATION_ACCOUNT, type AppSignIn } from './organisation-session.js';
 import { checkAccess } from './tunnel-dial.js';
 
 export interface SsoTokenStore {
   get(edge: string, aud: string): Promise<string | undefined>;
   set(edge: string, aud: string, token: string): Promise<void>;
+  delete(edge: string, aud: string): Promise<void>;
   clear(edge?: string): Promise<void>;
+  clearIssuer(issuer: string): Promise<void>;
 }
 
 export interface SsoAuthOptions {
   /** loginWithBrowser from src/core/loopback-login.ts, with openBrowser and print bound. */
-  login(options: { edgeOrigin: string; aud: string; hostname: string; ca?: Buffer }): Promise<{ token: string; expiresAt: Date }>;
+  login(options: { edgeOrigin: string; aud: string; hostname: string; ca?: Buffer; dial?: EdgeTarget }): Promise<LoginResult>;
   /** createTokenStore() from src/core/token-store.ts. */
   tokens: SsoTokenStore;
   caFile?: string;
-  /** Learns an application's aud; by default a HEAD on the app, whose 302 names it. */
-  discoverAud?: (target: EdgeTarget) => Promise<string | undefined>;
+  /** Learns an application's aud and sign-in origin; by default a HEAD on the app, whose 302 names them. */
+  discoverApp?: (target: EdgeTarget) => Promise<AppSignIn | undefined>;
+  /** Trades the organisation session for an app token (exchangeOrganisationToken by default). */
+  exchange?: typeof exchangeOrganisationToken;
 }
 
 /** The email and expiry claims of a JWT, read without verification (the edge verifies; this is for display). */
@@ -38,56 +47,75 @@ export function tokenIdentity(token: string): EdgeIdentity | undefined {
   }
 }
 
-export async function discoverAudByHead(target: EdgeTarget): Promise<string | undefined> {
+export async function discoverAppByHead(target: EdgeTarget): Promise<AppSignIn | undefined> {
   try {
     await checkAccess({ target, headers: {} });
     return undefined; // the app needs no sign-in
   } catch (error) {
-    if (isAirlockError(error) && error.code === 'AUTH_REQUIRED') {
-      const aud = error.details.aud;
-      return typeof aud === 'string' && aud ? aud : undefined;
-    }
+    if (isAirlockError(error) && error.code === 'AUTH_REQUIRED') return appSignInFrom(error.details, target.edgeOrigin);
     throw error;
   }
 }
 
 export class SsoAuth implements AuthProvider {
-  /** hostname → aud, learnt once per run. */
-  private readonly auds = new Map<string, string>();
-  /** edge (as the UI names it) → who is signed in there. */
+  /** target edge origin|hostname → the app's aud and sign-in origin, learnt once per run. */
+  private readonly apps = new Map<string, AppSignIn>();
+  /** sign-in origin → a target that reaches it (the resource's --edge address), for sign-out. */
+  private readonly dials = new Map<string, EdgeTarget>();
+  /** edge (as the UI names it: the sign-in origin once known) → who is signed in there. */
   private readonly identities = new Map<string, EdgeIdentity>();
-  /** One browser sign-in per edge at a time, however many connections ask. */
+  /** One sign-in per edge at a time, however many connections ask. */
   private readonly signIns = new Map<string, Promise<void>>();
+  /** One browser window per sign-in origin: a second resource waits, then uses the session. */
+  private readonly browserSignIns = new Map<string, Promise<unknown>>();
 
   constructor(private readonly options: SsoAuthOptions) {}
 
+  /** Resources of one edge share one sign-in: keyed by the sign-in origin once an app host named it. */
+  edgeOf(resource: Resource): string {
+    return this.apps.get(appKey(resource))?.signInOrigin ?? edgeOf(resource);
+  }
+
   async credentialFor(resource: Resource): Promise<Credential> {
     const target = this.target(resource);
-    const aud = this.auds.get(resource.hostname);
-    if (!aud) return { kind: 'none' }; // the first dial's 302 tells us the aud, through signIn
-    const token = await this.options.tokens.get(target.edgeOrigin, aud);
+    const app = this.apps.get(appKey(resource));
+    if (!app) return { kind: 'none' }; // the first dial's 302 tells us the aud, through signIn
+    const token = await this.options.tokens.get(target.edgeOrigin, app.aud);
     if (!token) {
-      this.identities.delete(edgeOf(resource));
+      this.identities.delete(app.signInOrigin);
       return { kind: 'none' };
     }
-    this.remember(resource, token);
+    this.remember(app, token);
     return { kind: 'app-token', token };
   }
 
   signIn(edge: string, resource?: Resource): Promise<void> {
     if (!resource) return Promise.reject(new AirlockError('BAD_ARGUMENT', `add a resource that uses ${edge} first; sign-in is per application`));
-    const running = this.signIns.get(edge);
+    const key = `${edge}|${resource.hostname}`;
+    const running = this.signIns.get(key);
     if (running) return running;
-    const work = this.signInOnce(resource).finally(() => this.signIns.delete(edge));
-    this.signIns.set(edge, work);
+    const work = this.signInOnce(resource).finally(() => this.signIns.delete(key));
+    this.signIns.set(key, work);
     return work;
   }
 
   async signOut(edge: string): Promise<void> {
     this.identities.delete(edge);
+    const { tokens } = this.options;
+    const apps = [...this.apps].filter(([, app]) => app.signInOrigin === edge);
+    if (apps.length > 0) {
+      // End the session at the edge too, so every app token minted from it stops working.
+      const session = await tokens.get(edge, ORGANISATION_ACCOUNT);
+      const dial = this.dials.get(edge);
+      if (session) await revokeAtEdge({ edgeOrigin: edge, token: session, ...(dial ? { dial } : {}) }).catch(() => false);
+      await tokens.delete(edge, ORGANISATION_ACCOUNT);
+      for (const [key, app] of apps) await tokens.delete(originOfKey(key), app.aud);
+      await tokens.clearIssuer(edge);
+      return;
+    }
     // Tokens are stored per edge origin (https://host:port), whatever application they are for.
     const origin = resolveEdgeTarget({ hostname: new URL(edge).hostname.replace(/^\[|\]$/g, ''), edge }).edgeOrigin;
-    await this.options.tokens.clear(origin);
+    await tokens.clear(origin);
   }
 
   async identity(edge: string): Promise<EdgeIdentity | undefined> {
@@ -101,29 +129,68 @@ export class SsoAuth implements AuthProvider {
 
   private async signInOnce(resource: Resource): Promise<void> {
     const target = this.target(resource);
-    let aud = this.auds.get(resource.hostname);
-    if (!aud) {
-      aud = await (this.options.discoverAud ?? discoverAudByHead)(target);
-      if (!aud) return; // open application: nothing to sign in to
-      this.auds.set(resource.hostname, aud);
+    let app = this.apps.get(appKey(resource));
+    if (!app) {
+      app = await (this.options.discoverApp ?? discoverAppByHead)(target);
+      if (!app) return; // open application: nothing to sign in to
+      this.apps.set(appKey(resource), app);
     }
+    this.dials.set(app.signInOrigin, target);
+    const { tokens } = this.options;
     // A stored token that is still good is as good as a new sign-in (e.g. after a restart).
-    const stored = await this.options.tokens.get(target.edgeOrigin, aud);
-    if (stored) {
-      this.remember(resource, stored);
-      return;
+    const stored = await tokens.get(target.edgeOrigin, app.aud);
+    if (stored) return this.remember(app, stored);
+    for (;;) {
+      if (await this.fromSession(target, app)) return;
+      const running = this.browserSignIns.get(app.signInOrigin);
+      if (!running) break;
+      await running.catch(() => undefined); // another resource of this edge is signing in: use its session
     }
-    const { token } = await this.options.login({ edgeOrigin: target.edgeOrigin, aud, hostname: resource.hostname, ...(target.ca ? { ca: target.ca } : {}) });
-    await this.options.tokens.set(target.edgeOrigin, aud, token);
-    this.remember(resource, token);
+    const login = this.options.login({ edgeOrigin: app.signInOrigin, aud: app.aud, hostname: resource.hostname, ...(target.ca ? { ca: target.ca } : {}), dial: target });
+    this.browserSignIns.set(app.signInOrigin, login);
+    try {
+      const result = await login;
+      await tokens.set(target.edgeOrigin, app.aud, result.token);
+      if (result.organisation) await tokens.set(app.signInOrigin, ORGANISATION_ACCOUNT, result.organisation.token);
+      this.remember(app, result.token);
+    } finally {
+      this.browserSignIns.delete(app.signInOrigin);
+    }
   }
 
-  private remember(resource: Resource, token: string): void {
+  /** This app's token from the edge's organisation session, when we hold a good one. */
+  private async fromSession(target: EdgeTarget, app: AppSignIn): Promise<boolean> {
+    const session = await this.options.tokens.get(app.signInOrigin, ORGANISATION_ACCOUNT);
+    if (!session) return false;
+    const token = await (this.options.exchange ?? exchangeOrganisationToken)(target, app, session);
+    if (!token) {
+      await this.options.tokens.delete(app.signInOrigin, ORGANISATION_ACCOUNT); // ended at the edge
+      return false;
+    }
+    await this.options.tokens.set(target.edgeOrigin, app.aud, token);
+    this.remember(app, token);
+    return true;
+  }
+
+  private remember(app: AppSignIn, token: string): void {
     const identity = tokenIdentity(token);
-    if (identity) this.identities.set(edgeOf(resource), identity);
+    if (identity) this.identities.set(app.signInOrigin, identity);
   }
 
   private target(resource: Resource): EdgeTarget {
     return resolveEdgeTarget({ hostname: resource.hostname, ...(resource.edge ? { edge: resource.edge } : {}), ...(this.options.caFile ? { caFile: this.options.caFile } : {}) });
   }
+}
+
+/** Where the app's token is stored: its target's edge origin, kept in the key beside the hostname. */
+function appKey(resource: Resource): string {
+  return `${targetOrigin(resource)}|${resource.hostname}`;
+}
+
+function targetOrigin(resource: Resource): string {
+  return resolveEdgeTarget({ hostname: resource.hostname, ...(resource.edge ? { edge: resource.edge } : {}) }).edgeOrigin;
+}
+
+function originOfKey(key: string): string {
+  return key.slice(0, key.lastIndexOf('|'));
 }

@@ -38,6 +38,11 @@ export interface TokenStore {
   set(edge: string, aud: string, token: string): Promise<void>;
   delete(edge: string, aud: string): Promise<void>;
   clear(edge?: string): Promise<void>;
+  /**
+   * Forgets every token one edge issued (its `iss` claim, the sign-in origin): the organisation
+   * session and each app token minted from it, whichever app host it is stored under.
+   */
+  clearIssuer(issuer: string): Promise<void>;
   /** Which backend is in use, once known (after the first call). */
   backend(): Promise<TokenBackend>;
 }
@@ -125,6 +130,15 @@ export function createTokenStore(options: TokenStoreOptions = {}): TokenStore {
         if (edge === undefined || account.startsWith(`${edge}|`)) await store.remove(account);
       }
     },
+    async clearIssuer(issuer) {
+      writes++;
+      remembered.clear();
+      const store = await backend();
+      for (const account of await store.accounts()) {
+        const token = await store.read(account);
+        if (token !== undefined && tokenIssuer(token) === issuer) await store.remove(account);
+      }
+    },
     async backend() {
       return (await backend()).kind;
     },
@@ -139,11 +153,22 @@ export function accountFor(edge: string, aud: string): string {
 
 /** exp of a JWT in epoch ms, read without verification; undefined when the token is not a JWT. */
 export function tokenExpiry(token: string): number | undefined {
+  const { exp } = unverifiedClaims(token);
+  return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : undefined;
+}
+
+/** iss of a JWT, read without verification (to pick what to forget, never to trust). */
+export function tokenIssuer(token: string): string | undefined {
+  const { iss } = unverifiedClaims(token);
+  return typeof iss === 'string' ? iss : undefined;
+}
+
+function unverifiedClaims(token: string): Record<string, unknown> {
   try {
-    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown };
-    return typeof payload.exp === 'number' && Number.isFinite(payload.exp) ? payload.exp * 1000 : undefined;
+    const payload: unknown = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
+    return payload && typeof payload === 'object' ? (payload as Record<string, unknown>) : {};
   } catch {
-    return undefined;
+    return {};
   }
 }
 

@@ -36,6 +36,8 @@ export function releaseEdgeConnections(target: EdgeTarget): void {
 export interface OpenTunnel {
   ws: WebSocket;
   socket: Socket;
+  /** The edge agreed to carry half-close (HEADER.halfClose): no linger after the local program's FIN. */
+  halfClose: boolean;
 }
 
 export async function dialTunnel(options: DialOptions): Promise<OpenTunnel> {
@@ -71,7 +73,7 @@ function dialOver(socket: Socket, { target, headers, timeoutMs = DEFAULTS.connec
     let ws: WebSocket;
     try {
       ws = new WebSocket(target.url, {
-        headers: { ...headers, host: target.hostHeader },
+        headers: { ...headers, host: target.hostHeader, [HEADER.halfClose]: '1' },
         // TLS is set up by edgeConnections (server name, CA, session resumption); this only uses it.
         createConnection: () => socket,
         perMessageDeflate: false, // TCP payloads are usually compressed or encrypted already
@@ -93,9 +95,11 @@ function dialOver(socket: Socket, { target, headers, timeoutMs = DEFAULTS.connec
       ws.terminate();
       reject(error);
     };
+    let halfClose = false;
+    ws.once('upgrade', (response) => (halfClose = response.headers[HEADER.halfClose] === '1'));
     ws.once('open', () => {
       ws.removeAllListeners('unexpected-response');
-      resolve({ ws, socket });
+      resolve({ ws, socket, halfClose });
     });
     ws.once('unexpected-response', (_request, response) => {
       readRefusal(response).then((error) => fail(error), () => fail(edgeError(response.statusCode ?? 0, '')));

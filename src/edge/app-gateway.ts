@@ -9,7 +9,7 @@ import { CLOSE, DEFAULTS, HEADER } from '../shared/constants.js';
 import type { EdgeRefusal } from '../shared/edge-response.js';
 import { isAirlockError } from '../shared/errors.js';
 import { hostnameFromHostHeader } from '../shared/host.js';
-import { coalesceWrites, webSocketStream } from '../shared/websocket-stream.js';
+import { coalesceWrites, interceptMessages, webSocketStream } from '../shared/websocket-stream.js';
 import { describePrincipal, type Principal } from '../shared/identity.js';
 import type { Logger } from '../shared/logger.js';
 import type { AuditLog } from './audit-log.js';
@@ -99,6 +99,9 @@ export function createAppGateway(deps: GatewayDeps) {
     skipUTF8Validation: true,
     clientTracking: false,
   });
+  wss.on('headers', (headers: string[], req: IncomingMessage) => {
+    if (wantsHalfClose(req)) headers.push(`${HEADER.halfClose}: 1`);
+  });
 
   async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const streamId = randomUUID();
@@ -141,53 +144,98 @@ export function createAppGateway(deps: GatewayDeps) {
       stream.close();
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => relay(ws, socket, stream, { streamId, who, app: app.hostname }));
+    wss.handleUpgrade(req, socket, head, (ws) => relay(ws, socket, stream, { streamId, who, app: app.hostname }, wantsHalfClose(req)));
   }
 
-  function relay(ws: WebSocket, socket: Duplex, stream: http2.ClientHttp2Stream, about: { streamId: string; who: string; app: string }): void {
+  /**
+   * Relays one client WebSocket and one CONNECT stream until both ways have ended. Every byte the
+   * edge read from either side is delivered whatever way the other side leaves: a close frame, a
+   * FIN or RST without one (cloudflared ends every stream so), or a half-close.
+   */
+  function relay(ws: WebSocket, socket: Duplex, stream: http2.ClientHttp2Stream, about: { streamId: string; who: string; app: string }, halfClose: boolean): void {
     const started = Date.now();
     let bytesUp = 0;
     let bytesDown = 0;
     let ended = false;
+    let endedFirst: 'client' | 'origin' | undefined;
+    let outcome = 'closed';
     deps.metrics.activeStreams.inc();
-    const end = (outcome: string) => {
+    const end = () => {
       if (ended) return;
       ended = true;
+      clearTimeout(originGrace);
       deps.metrics.activeStreams.dec();
       deps.metrics.bytes.inc({ direction: 'up' }, bytesUp);
       deps.metrics.bytes.inc({ direction: 'down' }, bytesDown);
-      deps.audit.write({ event: 'stream-end', ...about, bytesUp, bytesDown, durationMs: Date.now() - started, outcome });
-      if (!stream.destroyed) stream.close();
+      deps.audit.write({ event: 'stream-end', ...about, bytesUp, bytesDown, durationMs: Date.now() - started, outcome, endedFirst: endedFirst ?? 'client' });
+      if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
     };
-    const tunnel = webSocketStream(ws, socket);
+    let originGrace: NodeJS.Timeout | undefined;
+    const tunnel = webSocketStream(ws, socket, { halfClose });
     tunnel.on('error', () => {}); // the WebSocket's 'close' below says how it ended
     refuseTextFrames(ws, () => {
       deps.log.warn({ streamId: about.streamId, app: about.app }, 'text frame refused (close 1003)');
-      stream.close(http2.constants.NGHTTP2_CANCEL);
-      end('refused: text frame');
+      outcome = 'refused: text frame';
+      end();
     });
     tunnel.on('data', (chunk: Buffer) => (bytesUp += chunk.length));
+    tunnel.once('end', () => (endedFirst ??= 'client'));
     stream.on('data', (chunk: Buffer) => (bytesDown += chunk.length));
+    stream.once('end', () => (endedFirst ??= 'origin'));
     coalesceWrites(stream, socket);
     // pipe(), not pipeline(): when the origin fails, the bytes already relayed and then close 1011
     // must reach the client; pipeline() would terminate the WebSocket before either is flushed.
+    // The upload's end reaches the connector as END_STREAM (a FIN to the origin) only after every
+    // byte read from the client, however the client left.
     tunnel.pipe(stream);
     stream.pipe(tunnel);
     stream.once('error', (error) => {
+      outcome = `error: ${error.message}`;
       ws.close(CLOSE.originFailed, 'origin failed');
-      end(`error: ${error.message}`);
+      end();
     });
-    // A reset with CANCEL, or a session torn down, closes the stream before its end without an
-    // 'error'; pipe() would then leave the WebSocket open. (A clean end is always emitted first.)
+    // The stream closes when both ways have ended (or the connector resets it). A reset, or a
+    // session torn down, comes without an 'error'; pipe() would then leave the WebSocket open.
     stream.once('close', () => {
-      if (stream.readableEnded) return;
-      ws.close(CLOSE.originFailed, 'origin failed');
-      end('error: the connector closed the stream');
+      if (!stream.readableEnded && ws.readyState === ws.OPEN) {
+        outcome = 'error: the connector closed the stream';
+        ws.close(CLOSE.originFailed, 'origin failed');
+      }
+      end();
     });
-    ws.once('close', (code) => end(code === CLOSE.normal || code === CLOSE.noStatus ? 'closed' : `closed (${code})`));
+    ws.once('close', (code) => {
+      if (outcome === 'closed') outcome = closeOutcome(code);
+      // The client is gone: the origin's replies have nowhere to go. Its upload still drains into
+      // the stream; once that has gone out, the origin gets ORIGIN_GRACE_MS to finish before reset.
+      stream.unpipe(tunnel);
+      stream.resume();
+      // A protocol error destroys the tunnel before its end: what it had read is already in the
+      // stream, so end that too rather than leave the origin waiting.
+      if (tunnel.destroyed && !stream.writableEnded) stream.end();
+      const grace = () => {
+        originGrace = setTimeout(end, ORIGIN_GRACE_MS);
+        originGrace.unref();
+      };
+      if (stream.writableFinished) grace();
+      else stream.once('finish', grace);
+    });
   }
 
   return { handleUpgrade, close: () => wss.close() };
+}
+
+/** After the client has gone and its upload has reached the connector, how long the origin may take to finish. */
+const ORIGIN_GRACE_MS = 30_000;
+
+function wantsHalfClose(req: IncomingMessage): boolean {
+  return req.headers[HEADER.halfClose] === '1';
+}
+
+/** How the client's WebSocket ended, for the audit record. */
+function closeOutcome(code: number): string {
+  if (code === CLOSE.normal || code === CLOSE.noStatus) return 'closed';
+  if (code === CLOSE.abnormal) return 'client left without a close frame (1006)';
+  return `closed (${code})`;
 }
 
 /**
@@ -196,18 +244,14 @@ export function createAppGateway(deps: GatewayDeps) {
  * every message, so its listener is wrapped to see binary ones only.
  */
 function refuseTextFrames(ws: WebSocket, onText: () => void): void {
-  const forwarders = ws.listeners('message') as ((data: Buffer, isBinary: boolean) => void)[];
-  ws.removeAllListeners('message');
   let refused = false;
-  ws.on('message', (data: Buffer, isBinary: boolean) => {
-    if (refused) return;
-    if (!isBinary) {
-      refused = true;
-      ws.close(CLOSE.unsupportedData, 'binary frames only');
-      onText();
-      return;
-    }
-    for (const forward of forwarders) forward.call(ws, data, isBinary);
+  interceptMessages(ws, (_data, isBinary) => {
+    if (refused) return true;
+    if (isBinary) return false;
+    refused = true;
+    ws.close(CLOSE.unsupportedData, 'binary frames only');
+    onText();
+    return true;
   });
 }
 

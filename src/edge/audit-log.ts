@@ -22,6 +22,8 @@ export type AuditRecord =
       bytesDown: number;
       durationMs: number;
       outcome: string;
+      /** Which side ended its sending first (for a stream that carried bytes). */
+      endedFirst?: 'client' | 'origin';
     }
   | { event: 'tunnel'; tunnel: string; connector: string; ip: string; decision: 'allow' | 'deny'; reason: string }
   /** Operators' API (issue 9): every call, allowed or not. */

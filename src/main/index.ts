@@ -7,7 +7,6 @@ import { IPC, dispatch, type ApiEvent, type ResourceStatus, type Settings } from
 import { defaultConfigDir } from '../core/browser-mode.js';
 import { deepLinkFromArgv, parseDeepLink, PROTOCOL } from '../core/deep-link.js';
 import { writeShortcut, type ShortcutPlatform } from '../core/desktop-shortcut.js';
-import { edgeOf } from '../core/auth-provider.js';
 import { ResourceManager } from '../core/resource-manager.js';
 import { loginWithBrowser } from '../core/loopback-login.js';
 import { SsoAuth } from '../core/sso-auth.js';
@@ -165,7 +164,7 @@ function notify(title: string, body: string, signInResourceId?: string): void {
     notification.on('click', () => {
       void manager.listResources().then((resources) => {
         const resource = resources.find((entry) => entry.id === signInResourceId);
-        if (resource) return manager.signIn({ edge: edgeOf(resource) }).catch((error: unknown) => notify('Sign-in failed', String((error as Error).message)));
+        if (resource) return manager.signIn({ edge: manager.edgeOf(resource) }).catch((error: unknown) => notify('Sign-in failed', String((error as Error).message)));
       });
     });
   } else notification.on('click', showWindow);

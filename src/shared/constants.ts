@@ -7,6 +7,12 @@ export const HEADER = {
   clientId: 'cf-access-client-id',
   clientSecret: 'cf-access-client-secret',
   accessAud: 'cf-access-aud',
+  /**
+   * Client → edge on the upgrade, echoed on the 101 when the edge agrees: the tunnel carries TCP
+   * half-close as an empty binary message (src/shared/websocket-stream.ts). Clients that do not ask
+   * (cloudflared) get the plain protocol.
+   */
+  halfClose: 'airlock-half-close',
   accessDomain: 'cf-access-domain',
   /** Edge → connector: which application hostname a stream is for. */
   appHostname: 'airlock-app-hostname',
@@ -63,7 +69,7 @@ export const DEFAULTS = {
 } as const;
 
 /** WebSocket close codes (RFC 6455 §7.4.1). */
-export const CLOSE = { normal: 1000, noStatus: 1005, unsupportedData: 1003, originFailed: 1011 } as const;
+export const CLOSE = { normal: 1000, noStatus: 1005, abnormal: 1006, unsupportedData: 1003, originFailed: 1011 } as const;
 
 /** Single sign-on (DESIGN.md "Login"; issue 5). */
 export const SSO = {

@@ -9,29 +9,78 @@ import { CLOSE, DEFAULTS } from './constants.js';
 /** Bytes the stream buffers each way before applying backpressure. */
 export const TUNNEL_STREAM_HIGH_WATER_MARK = 256 * 1024;
 
+export interface WebSocketStreamOptions {
+  /**
+   * Both ends agreed (the HEADER.halfClose request header, echoed on the 101) to carry TCP
+   * half-close: an empty binary message means "no more bytes this way", and the WebSocket closes
+   * once both ways have ended. Without it, ending the stream closes the WebSocket.
+   */
+  halfClose?: boolean;
+}
+
 /**
  * createWebSocketStream writes one message per chunk and waits for each to reach the socket, which
  * TLS acknowledges only on the next event-loop turn. Chunks that queued meanwhile are sent together
  * here, under one cork of the TLS socket, so they leave as one TLS write instead of one per turn.
  */
-export function webSocketStream(ws: WebSocket, socket: Socket | Duplex): Duplex {
+export function webSocketStream(ws: WebSocket, socket: Socket | Duplex, options: WebSocketStreamOptions = {}): Duplex {
   // A clean end is "normal closure" (1000, DESIGN.md); ws closes without a code (1005) by default.
   const close = ws.close.bind(ws);
   ws.close = (code?: number, data?: string | Buffer) => close(code ?? CLOSE.normal, data);
   keepAlive(ws);
   const duplex = createWebSocketStream(ws, { highWaterMark: TUNNEL_STREAM_HIGH_WATER_MARK });
   duplex._writev = (chunks, callback) => {
-    if (ws.readyState !== ws.OPEN) {
-      callback(new Error(`WebSocket is not open: readyState ${ws.readyState}`));
-      return;
-    }
+    // The peer has left: what is still written this way has nowhere to go. Dropping it (rather
+    // than failing the write) keeps the stream alive, and with it the bytes the peer sent before
+    // leaving, which are still buffered on the readable side and must reach the other end.
+    if (ws.readyState !== ws.OPEN) return callback();
     socket.cork();
     const last = chunks.length - 1;
     for (let index = 0; index < last; index++) ws.send(chunks[index]!.chunk as Buffer);
     ws.send(chunks[last]!.chunk as Buffer, callback);
     socket.uncork();
   };
+  duplex._write = (chunk, _encoding, callback) => duplex._writev!([{ chunk, encoding: 'binary' }], callback);
+  if (options.halfClose) carryHalfClose(ws, duplex);
   return duplex;
+}
+
+const END_OF_STREAM = Buffer.alloc(0);
+
+function carryHalfClose(ws: WebSocket, duplex: Duplex): void {
+  let sentEnd = false;
+  let receivedEnd = false;
+  const closeWhenBothEnded = () => {
+    if (sentEnd && receivedEnd && ws.readyState === ws.OPEN) ws.close(CLOSE.normal);
+  };
+  duplex._final = (callback) => {
+    if (ws.readyState !== ws.OPEN) return callback();
+    ws.send(END_OF_STREAM, { binary: true }, () => {
+      sentEnd = true;
+      closeWhenBothEnded();
+      callback();
+    });
+  };
+  interceptMessages(ws, (data) => {
+    if (data.length > 0) return false;
+    receivedEnd = true;
+    duplex.push(null);
+    closeWhenBothEnded();
+    return true;
+  });
+}
+
+/**
+ * Puts `handle` in front of the 'message' listeners already on `ws` (createWebSocketStream's):
+ * a message it returns true for is consumed and never reaches them.
+ */
+export function interceptMessages(ws: WebSocket, handle: (data: Buffer, isBinary: boolean) => boolean): void {
+  const forwarders = ws.listeners('message') as ((data: Buffer, isBinary: boolean) => void)[];
+  ws.removeAllListeners('message');
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    if (handle(data, isBinary)) return;
+    for (const forward of forwarders) forward.call(ws, data, isBinary);
+  });
 }
 
 /**

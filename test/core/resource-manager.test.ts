@@ -123,6 +123,7 @@ test('an injected auth provider supplies identity and is asked to sign in per ed
   const signIns: string[] = [];
   let signedIn = false;
   const auth: AuthProvider = {
+    edgeOf,
     credentialFor: async () => ({ kind: 'app-token', token: 't' }),
     signIn: async (edge) => {
       signIns.push(edge);

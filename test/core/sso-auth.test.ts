@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Resource } from '../../src/shared/api.js';
 import { MemoryStorage } from '../../src/core/resource-store.js';
 import { ResourceManager } from '../../src/core/resource-manager.js';
-import { SsoAuth, discoverAudByHead, tokenIdentity, type SsoTokenStore } from '../../src/core/sso-auth.js';
+import { SsoAuth, discoverAppByHead, tokenIdentity, type SsoTokenStore } from '../../src/core/sso-auth.js';
+import { tokenIssuer } from '../../src/core/token-store.js';
 import { resolveEdgeTarget } from '../../src/core/edge-target.js';
 import { startFakeEdge } from '../fixtures/fake-edge.js';
 import { freePort } from '../helpers/chain.js';
@@ -20,10 +21,19 @@ class MemoryTokens implements SsoTokenStore {
   async set(edge: string, aud: string, token: string) {
     this.saved.set(`${edge}|${aud}`, token);
   }
+  async delete(edge: string, aud: string) {
+    this.saved.delete(`${edge}|${aud}`);
+  }
   async clear(edge?: string) {
     for (const key of [...this.saved.keys()]) if (!edge || key.startsWith(`${edge}|`)) this.saved.delete(key);
   }
+  async clearIssuer(issuer: string) {
+    for (const [key, token] of [...this.saved]) if (tokenIssuer(token) === issuer) this.saved.delete(key);
+  }
 }
+
+/** What the edge's 302 names for db.example.com: its aud, and the edge itself as the sign-in origin. */
+const discovered = (aud: string) => async () => ({ aud, signInOrigin: 'https://edge.example.com' });
 
 
 const resource: Resource = { id: 'r1', name: 'db', hostname: 'db.example.com', edge: 'https://edge.example.com', localPort: 5433, localHost: '127.0.0.1', tags: [], autoConnect: false, kind: 'postgres' };
@@ -39,10 +49,13 @@ test('signs in once per edge however many callers ask, then hands out the token'
   const tokens = new MemoryTokens();
   const auth = new SsoAuth({
     tokens,
-    discoverAud: async () => 'aud-1',
+    discoverApp: discovered('aud-1'),
     login: async (options) => {
       logins++;
-      assert.deepEqual(options, { edgeOrigin: 'https://edge.example.com:443', aud: 'aud-1', hostname: 'db.example.com' });
+      assert.equal(options.edgeOrigin, 'https://edge.example.com');
+      assert.equal(options.aud, 'aud-1');
+      assert.equal(options.hostname, 'db.example.com');
+      assert.equal(options.dial?.port, 443);
       return { token, expiresAt: new Date() };
     },
   });
@@ -58,7 +71,7 @@ test('a stored token is reused without opening the browser (after a restart)', a
   const tokens = new MemoryTokens();
   const token = jwt({ email: 'ada@example.com', exp: inAnHour() });
   await tokens.set('https://edge.example.com:443', 'aud-1', token);
-  const auth = new SsoAuth({ tokens, discoverAud: async () => 'aud-1', login: async () => assert.fail('no browser sign-in expected') });
+  const auth = new SsoAuth({ tokens, discoverApp: discovered('aud-1'), login: async () => assert.fail('no browser sign-in expected') });
   await auth.signIn('https://edge.example.com', resource);
   assert.deepEqual(await auth.credentialFor(resource), { kind: 'app-token', token });
 });
@@ -66,7 +79,7 @@ test('a stored token is reused without opening the browser (after a restart)', a
 test('sign out forgets the identity and clears that edge tokens only', async () => {
   const tokens = new MemoryTokens();
   await tokens.set('https://other.example.com:443', 'aud-9', 'keep');
-  const auth = new SsoAuth({ tokens, discoverAud: async () => 'aud-1', login: async () => ({ token: jwt({ email: 'a@b.c', exp: inAnHour() }), expiresAt: new Date() }) });
+  const auth = new SsoAuth({ tokens, discoverApp: discovered('aud-1'), login: async () => ({ token: jwt({ email: 'a@b.c', exp: inAnHour() }), expiresAt: new Date() }) });
   await auth.signIn('https://edge.example.com', resource);
   await auth.signOut('https://edge.example.com');
   assert.equal(await auth.identity('https://edge.example.com'), undefined);
@@ -75,7 +88,7 @@ test('sign out forgets the identity and clears that edge tokens only', async () 
 });
 
 test('an expired identity is not shown as signed in', async () => {
-  const auth = new SsoAuth({ tokens: new MemoryTokens(), discoverAud: async () => 'aud-1', login: async () => ({ token: jwt({ email: 'a@b.c', exp: 1 }), expiresAt: new Date(1000) }) });
+  const auth = new SsoAuth({ tokens: new MemoryTokens(), discoverApp: discovered('aud-1'), login: async () => ({ token: jwt({ email: 'a@b.c', exp: 1 }), expiresAt: new Date(1000) }) });
   await auth.signIn('https://edge.example.com', resource);
   assert.equal(await auth.identity('https://edge.example.com'), undefined);
 });
@@ -85,11 +98,11 @@ test('sign-in for an edge with no resource says what to do', async () => {
   await assert.rejects(auth.signIn('https://edge.example.com'), /add a resource/);
 });
 
-test('discoverAudByHead reads the aud from the edge 302', async () => {
+test('discoverAppByHead reads the aud and the sign-in origin from the edge 302', async () => {
   const edge = await startFakeEdge({ requireToken: 'secret', aud: 'aud-from-edge' });
   try {
     const target = resolveEdgeTarget({ hostname: 'db.example.com', edge: edge.url, caFile: edge.caFile });
-    assert.equal(await discoverAudByHead(target), 'aud-from-edge');
+    assert.deepEqual(await discoverAppByHead(target), { aud: 'aud-from-edge', signInOrigin: 'https://db.example.com' });
   } finally {
     await edge.close();
   }
@@ -128,4 +141,96 @@ test('end to end: the first connection hits the 302, signs in once, retries with
     await manager.close();
     await edge.close();
   }
+});
+
+describe('one browser sign-in per edge', () => {
+  const second: Resource = { ...resource, id: 'r2', name: 'cache', hostname: 'cache.example.com', localPort: 6380, kind: 'redis' };
+  const sessionToken = jwt({ email: 'ada@example.com', exp: inAnHour(), iss: 'https://edge.example.com' });
+
+  test('the second resource of an edge is signed in with the organisation session, no browser', async () => {
+    const tokens = new MemoryTokens();
+    let logins = 0;
+    const exchanged: string[] = [];
+    const auth = new SsoAuth({
+      tokens,
+      discoverApp: async (target) => ({ aud: `aud-${target.hostHeader}`, signInOrigin: 'https://edge.example.com' }),
+      login: async () => {
+        logins++;
+        return { token: jwt({ email: 'ada@example.com', exp: inAnHour() }), expiresAt: new Date(), organisation: { token: sessionToken, expiresAt: new Date() } };
+      },
+      exchange: async (target, app, session) => {
+        assert.equal(session, sessionToken);
+        exchanged.push(`${target.hostHeader}:${app.aud}`);
+        return jwt({ email: 'ada@example.com', exp: inAnHour(), aud: app.aud });
+      },
+    });
+    await auth.signIn(auth.edgeOf(resource), resource);
+    await auth.signIn(auth.edgeOf(second), second);
+    assert.equal(logins, 1, 'one browser window for both');
+    assert.deepEqual(exchanged, ['cache.example.com:aud-cache.example.com']);
+    assert.equal((await auth.credentialFor(second)).kind, 'app-token');
+    assert.equal(auth.edgeOf(resource), 'https://edge.example.com');
+    assert.equal(auth.edgeOf(second), 'https://edge.example.com');
+  });
+
+  test('two resources signing in at once open one browser window', async () => {
+    let logins = 0;
+    let exchanges = 0;
+    const auth = new SsoAuth({
+      tokens: new MemoryTokens(),
+      discoverApp: async (target) => ({ aud: `aud-${target.hostHeader}`, signInOrigin: 'https://edge.example.com' }),
+      login: async () => {
+        logins++;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return { token: jwt({ email: 'ada@example.com', exp: inAnHour() }), expiresAt: new Date(), organisation: { token: sessionToken, expiresAt: new Date() } };
+      },
+      exchange: async () => {
+        exchanges++;
+        return jwt({ email: 'ada@example.com', exp: inAnHour() });
+      },
+    });
+    await Promise.all([auth.signIn(auth.edgeOf(resource), resource), auth.signIn(auth.edgeOf(second), second)]);
+    assert.equal(logins, 1);
+    assert.equal(exchanges, 1);
+  });
+
+  test('a session the edge ended is forgotten and the browser opens again', async () => {
+    const tokens = new MemoryTokens();
+    await tokens.set('https://edge.example.com', 'airlock-organisation', sessionToken);
+    let logins = 0;
+    const auth = new SsoAuth({
+      tokens,
+      discoverApp: discovered('aud-1'),
+      login: async () => {
+        logins++;
+        return { token: jwt({ email: 'ada@example.com', exp: inAnHour() }), expiresAt: new Date() };
+      },
+      exchange: async () => undefined,
+    });
+    await auth.signIn(auth.edgeOf(resource), resource);
+    assert.equal(logins, 1);
+    assert.equal(await tokens.get('https://edge.example.com', 'airlock-organisation'), undefined);
+  });
+
+  test('the window lists one session per edge, not one per resource', async () => {
+    const auth = new SsoAuth({
+      tokens: new MemoryTokens(),
+      discoverApp: async (target) => ({ aud: `aud-${target.hostHeader}`, signInOrigin: 'https://edge.example.com' }),
+      login: async () => ({ token: jwt({ email: 'ada@example.com', exp: inAnHour() }), expiresAt: new Date(), organisation: { token: sessionToken, expiresAt: new Date() } }),
+      exchange: async () => jwt({ email: 'ada@example.com', exp: inAnHour() }),
+    });
+    const manager = new ResourceManager({ storage: new MemoryStorage(), auth });
+    try {
+      for (const entry of [resource, second]) {
+        const { id: _id, edge: _edge, ...fields } = entry; // each resource dials its own host, as users' do
+        await manager.addResource({ ...fields, localPort: await freePort() });
+      }
+      const resources = await manager.listResources();
+      for (const entry of resources) await auth.signIn(manager.edgeOf(entry), entry);
+      const { sessions } = await manager.getStatus();
+      assert.deepEqual(sessions.map((session) => [session.edge, session.signedIn, session.email]), [['https://edge.example.com', true, 'ada@example.com']]);
+    } finally {
+      await manager.close();
+    }
+  });
 });

@@ -50,15 +50,19 @@ export interface Origin {
 }
 
 /**
- * A TCP origin with two modes chosen by the first byte the client sends:
- *   'E' — echo everything after it;  'S' + uint64 N (+ uint32 pace ms) — send N pattern bytes, then FIN.
+ * A TCP origin with modes chosen by the first byte the client sends:
+ *   'E' — echo everything after it;  'S' + uint64 N (+ uint32 pace ms) — send N pattern bytes, then FIN;
+ *   'U' + uint64 N — receive N bytes, answer their sha256, then FIN.
+ * With `halfOpen` (the origin keeps its side open after the client's FIN), two more:
+ *   'R' — receive until the client's FIN, then answer sha256 (32 bytes) + uint64 count, then FIN;
+ *   'H' + uint64 N — send N pattern bytes and FIN, while receiving until the client's FIN.
  * With a pace, the origin sends 256 KiB every `pace` ms (a slow download for drain tests).
  */
-export async function startOrigin(options: { dieAfterBytes?: number } = {}): Promise<Origin> {
+export async function startOrigin(options: { dieAfterBytes?: number; halfOpen?: boolean } = {}): Promise<Origin> {
   const sockets = new Set<net.Socket>();
   const records: OriginRecord[] = [];
   let connections = 0;
-  const server = net.createServer((socket) => {
+  const server = net.createServer({ allowHalfOpen: options.halfOpen ?? false }, (socket) => {
     connections++;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -105,6 +109,24 @@ export async function startOrigin(options: { dieAfterBytes?: number } = {}): Pro
         socket.on('data', take);
         return;
       }
+      if (header[0] === 0x52) {
+        socket.off('data', onData);
+        receiveUntilEnd(socket, header.subarray(1), (bytes, digest) => {
+          records.push({ kind: 'upload', bytes, sha256: digest.toString('hex'), complete: true });
+          const count = Buffer.alloc(8);
+          count.writeBigUInt64BE(BigInt(bytes));
+          socket.end(Buffer.concat([digest, count]));
+        });
+        return;
+      }
+      if (header[0] === 0x48 && header.length >= 9) {
+        socket.off('data', onData);
+        receiveUntilEnd(socket, header.subarray(9), (bytes, digest) => {
+          records.push({ kind: 'upload', bytes, sha256: digest.toString('hex'), complete: true });
+        });
+        void sendPattern(socket, Number(header.readBigUInt64BE(1)), 0).then((record) => records.push(record));
+        return;
+      }
       if (header[0] === 0x53 && header.length >= 13) {
         socket.off('data', onData);
         socket.resume();
@@ -129,6 +151,18 @@ export async function startOrigin(options: { dieAfterBytes?: number } = {}): Pro
   };
 }
 
+function receiveUntilEnd(socket: net.Socket, first: Buffer, done: (bytes: number, digest: Buffer) => void): void {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const take = (chunk: Buffer) => {
+    hash.update(chunk);
+    bytes += chunk.length;
+  };
+  if (first.length > 0) take(first);
+  socket.on('data', take);
+  socket.once('end', () => done(bytes, hash.digest()));
+}
+
 async function sendPattern(socket: net.Socket, total: number, paceMs: number, dieAfter?: number): Promise<OriginRecord> {
   const hash = createHash('sha256');
   const step = paceMs > 0 ? 256 * 1024 : 1024 * 1024;
@@ -148,7 +182,7 @@ async function sendPattern(socket: net.Socket, total: number, paceMs: number, di
   return { kind: 'send', bytes: sent, sha256: hash.digest('hex'), complete: sent === total && !socket.destroyed };
 }
 
-function drainOrClose(socket: net.Socket): Promise<void> {
+export function drainOrClose(socket: net.Socket): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       socket.off('drain', done);

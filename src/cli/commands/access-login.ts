@@ -4,7 +4,7 @@ import { createAppSession } from '../../core/sign-in.js';
 import { AirlockError } from '../../shared/errors.js';
 import { openSystemBrowser } from '../browser.js';
 import { parse, say } from '../args.js';
-import { cliTokenStore, describeToken } from '../token-output.js';
+import { cliTokenStore, describeSignIn } from '../token-output.js';
 
 const TARGET_OPTIONS = { edge: { type: 'string' }, ca: { type: 'string' } } as const;
 
@@ -16,14 +16,16 @@ function sessionFor(hostname: string | undefined, values: { edge?: string; ca?: 
 
 const LOGIN_USAGE = `usage: airlock access login HOST [--edge URL] [--ca FILE]
 
-Signs in to HOST through the system browser (or prints the URL when there is none) and keeps
-the token in the OS keychain.`;
+Signs in to HOST and keeps the token in the OS keychain. The first app of an edge opens the
+system browser (or prints the URL when there is none); every other app of the same edge is
+signed in with the session that sign-in started, without a browser.`;
 
 export async function accessLogin(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, TARGET_OPTIONS, LOGIN_USAGE);
   if (values.help) return say(LOGIN_USAGE);
-  const token = await sessionFor(positionals[0], values, LOGIN_USAGE).ensureSignedIn();
-  say(`Signed in to ${positionals[0]}${describeToken(token)}.`);
+  const session = sessionFor(positionals[0], values, LOGIN_USAGE);
+  const token = await session.ensureSignedIn();
+  say(describeSignIn(positionals[0]!, token, session));
 }
 
 const TOKEN_USAGE = `usage: airlock access token --app HOST [--edge URL] [--ca FILE]
@@ -40,7 +42,8 @@ export async function accessToken(argv: string[]): Promise<void> {
 
 const LOGOUT_USAGE = `usage: airlock access logout [HOST] [--edge URL] [--ca FILE]
 
-Ends the session at the edge and forgets the token for HOST; without HOST, forgets every stored token.`;
+Ends your session at HOST's edge (every app of that edge signs in again) and forgets its tokens;
+without HOST, forgets every stored token.`;
 
 export async function accessLogout(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, TARGET_OPTIONS, LOGOUT_USAGE);
@@ -50,6 +53,8 @@ export async function accessLogout(argv: string[]): Promise<void> {
     say('Forgot every stored token (sessions at the edges end when they expire).');
     return;
   }
-  const revoked = await sessionFor(positionals[0], values, LOGOUT_USAGE).signOut();
-  say(revoked ? `Signed out of ${positionals[0]}: the session is revoked at the edge.` : `Forgot the token for ${positionals[0]}.`);
+  const session = sessionFor(positionals[0], values, LOGOUT_USAGE);
+  const revoked = await session.signOut();
+  const edge = session.signInOrigin() ? new URL(session.signInOrigin()!).host : positionals[0];
+  say(revoked ? `Signed out of ${edge}: the session is revoked at the edge, for ${positionals[0]} and every other app it signed in to.` : `Forgot the tokens for ${edge}.`);
 }

@@ -5,7 +5,7 @@ import { resolveEdgeTarget } from '../../core/edge-target.js';
 import { LocalListener, type LocalListenerOptions } from '../../core/local-listener.js';
 import { createAppSession } from '../../core/sign-in.js';
 import { openSystemBrowser } from '../browser.js';
-import { cliTokenStore, describeToken } from '../token-output.js';
+import { cliTokenStore, describeSignIn } from '../token-output.js';
 import { DEFAULTS } from '../../shared/constants.js';
 import { formatBytes } from '../../shared/duration.js';
 import { AirlockError, isAirlockError } from '../../shared/errors.js';
@@ -80,7 +80,7 @@ export async function accessTcp(argv: string[]): Promise<void> {
     // Single sign-on: sign in now (or reuse the stored token) so the first connection is instant.
     const session = createAppSession({ target, store: cliTokenStore(), openBrowser: openSystemBrowser, print: say, headers });
     const token = await session.ensureSignedIn();
-    say(`Signed in to ${hostname}${describeToken(token)}.`);
+    say(describeSignIn(hostname, token, session));
     listenerAuth = { credential: () => session.credential(), onAuthRequired: (error) => session.onAuthRequired(error) };
   } else {
     try {
