@@ -44,3 +44,11 @@ export function notFoundPage(hostname: string): string {
 export function signedOutPage(): string {
   return page('Signed out', 'Signed out', '<p>Your session has ended. You may close this tab.</p>');
 }
+
+export function storeUnavailablePage(): string {
+  return page(
+    'Sign-in unavailable',
+    'Sign-in is briefly unavailable',
+    '<p>This edge cannot reach its shared state store, so it cannot sign you in right now. Connections you already have keep working.</p><p>Try again in a minute; if it persists, tell the administrator of this Airlock edge.</p>',
+  );
+}

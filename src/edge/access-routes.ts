@@ -20,7 +20,7 @@ import { AUTH_COOKIE, HEADER, PATH, SSO } from '../shared/constants.js';
 import { AirlockError, isAirlockError } from '../shared/errors.js';
 import { dialHostOfUrl, hostnameFromHostHeader } from '../shared/host.js';
 import { parseDuration } from '../shared/duration.js';
-import { badRequestPage, deniedPage, idpUnreachablePage, notFoundPage, signedInPage, signedOutPage } from './access-pages.js';
+import { badRequestPage, deniedPage, idpUnreachablePage, notFoundPage, signedInPage, signedOutPage, storeUnavailablePage } from './access-pages.js';
 import { issueAppToken, verifyAppToken, type UserPrincipal } from './app-token.js';
 import { readCookie, setCookie } from './http-cookies.js';
 import { appSessionMs, issueOrganisationToken, verifyOrganisationToken, type OrganisationSession } from './organisation-session.js';
@@ -29,7 +29,7 @@ import { LoginCodes, type LoginIdentity } from './login-codes.js';
 import { MemoryLoginStateStore, type LoginStateStore } from './login-state-store.js';
 import { OidcRelyingParty, type IdpConfig, type PendingOidcLogin } from './oidc-login.js';
 import { checkLoopbackRedirect } from './redirect-url.js';
-import type { RevocationList } from './revocation-list.js';
+import type { Revocations } from './revocation-list.js';
 import type { SigningKeys } from './signing-keys.js';
 import { html, json, readBody, redirect } from './access-http.js';
 
@@ -56,7 +56,7 @@ export interface AccessRoutesDeps {
   publicUrl: string;
   findAppByAud(aud: string): AccessApp | undefined;
   findAppByHostname(hostname: string): AccessApp | undefined;
-  tokens: { keys: SigningKeys; revoked: RevocationList };
+  tokens: { keys: SigningKeys; revoked: Revocations };
   /** edge.yaml `idp:`, or a ready relying party (tests inject timeouts). */
   idp: IdpConfig | OidcRelyingParty;
   stateStore?: LoginStateStore<PendingLogin>;
@@ -134,6 +134,7 @@ export function createAccessRoutes(deps: AccessRoutesDeps): (req: IncomingMessag
 
   async function startLogin(res: ServerResponse, login: LoginTarget): Promise<void> {
     const { url, pending } = await rp.beginLogin();
+    deps.log.info({ event: 'login-start', app: login.hostname, flow: login.kind }, 'sign-in started');
     const binding = randomBytes(32).toString('base64url');
     await states.put(pending.state, { ...pending, ...login, binding }, SSO.loginStateTtlMs);
     res.setHeader('set-cookie', setCookie(bindingCookieName(pending.state), binding, { maxAgeSeconds: SSO.loginStateTtlMs / 1000, path: PATH.callback, secure }));
@@ -227,11 +228,11 @@ export function createAccessRoutes(deps: AccessRoutesDeps): (req: IncomingMessag
   }
 
   /** RFC 8252 §7.3: a one-time code (or access_denied, RFC 6749 §4.1.2.1) to the app's loopback listener. */
-  function answerNativeApp(req: IncomingMessage, res: ServerResponse, app: AccessApp, session: OrganisationSession, pending: Extract<LoginTarget, { kind: 'cli' }>): void {
+  async function answerNativeApp(req: IncomingMessage, res: ServerResponse, app: AccessApp, session: OrganisationSession, pending: Extract<LoginTarget, { kind: 'cli' }>): Promise<void> {
     const target = new URL(pending.redirectUrl);
     if (decide(req, app, session, 'cli').allowed) {
       const identity = { sub: session.sub, email: session.email, groups: session.groups };
-      target.searchParams.set('code', codes.create({ aud: app.aud, codeChallenge: pending.codeChallenge, redirectUrl: pending.redirectUrl, identity, session }));
+      target.searchParams.set('code', await codes.create({ aud: app.aud, codeChallenge: pending.codeChallenge, redirectUrl: pending.redirectUrl, identity, session }));
     } else {
       target.searchParams.set('error', 'access_denied');
     }
@@ -244,7 +245,7 @@ export function createAccessRoutes(deps: AccessRoutesDeps): (req: IncomingMessag
     const body = await readBody(req);
     let grant;
     try {
-      grant = codes.exchange(body.code, body.code_verifier);
+      grant = await codes.exchange(body.code, body.code_verifier);
     } catch (error) {
       if (!isAirlockError(error)) throw error;
       deps.log.warn({ event: 'token-refused', reason: error.details.reason }, 'login code refused');
@@ -332,8 +333,12 @@ function respondWithError(res: ServerResponse, error: unknown, log: AccessLog, a
   log.warn({ event: 'access-error', code: failure.code, message: failure.message, ...(isAirlockError(error) ? {} : { error: String(error) }) }, 'sign-in error');
   if (res.headersSent) return void res.destroy();
   res.removeHeader('set-cookie');
-  if (asJson) return json(res, failure.code === 'EDGE_ERROR' ? 500 : 400, { error: 'invalid_request', error_description: failure.message });
+  if (asJson) {
+    const status = failure.code === 'EDGE_ERROR' ? 500 : failure.code === 'STORE_UNAVAILABLE' ? 503 : 400;
+    return json(res, status, { error: status === 503 ? 'temporarily_unavailable' : 'invalid_request', error_description: failure.message });
+  }
   if (failure.code === 'IDP_UNREACHABLE') return html(res, 502, idpUnreachablePage());
+  if (failure.code === 'STORE_UNAVAILABLE') return html(res, 503, storeUnavailablePage());
   if (failure.code === 'EDGE_ERROR') return html(res, 500, badRequestPage('Something went wrong on the edge.'));
   html(res, 400, badRequestPage(failure.message));
 }

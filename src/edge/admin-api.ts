@@ -20,7 +20,7 @@ import { normaliseAddress } from './cidr.js';
 import type { EdgeConfig } from './config.js';
 import { issueConnectorCredential, verifyConnectorCredential } from './connector-credential.js';
 import { evaluatePolicy } from './policy.js';
-import type { RevocationList } from './revocation-list.js';
+import type { Revocations } from './revocation-list.js';
 import { checkRoute } from './route-checks.js';
 import type { RouteStore, StoredTunnel } from './route-store.js';
 import type { SigningKeys } from './signing-keys.js';
@@ -32,7 +32,7 @@ export interface AdminDeps {
   config: () => EdgeConfig;
   store: RouteStore;
   keys: SigningKeys;
-  revoked: RevocationList;
+  revoked: Revocations;
   registry: TunnelRegistry;
   audit: AuditLog;
 }

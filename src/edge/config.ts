@@ -76,6 +76,14 @@ const schema = z.strictObject({
   /** How long one sign-in at the IdP lasts: the organisation session on the sign-in domain. */
   sessionDuration: duration.default(SSO.organisationSessionDuration),
   stateDir: z.string().min(1).optional(),
+  /** Several edges: shared state in PostgreSQL (docs/scale.md). The URL may come from ${ENV}. */
+  state: z
+    .strictObject({
+      postgres: z.strictObject({
+        url: fromEnv.pipe(z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL, e.g. postgres://airlock@db.internal:5432/airlock')),
+      }),
+    })
+    .optional(),
   audit: z.strictObject({ file: z.string().min(1) }).optional(),
   metrics: z.strictObject({ allow: z.array(z.string().refine(isCidr, 'must be an IP address or CIDR')) }).optional(),
   limits: z
@@ -127,6 +135,8 @@ export interface EdgeConfig {
   organisationSessionMs: number;
   /** Signing keys, revocations: survives restarts. */
   stateDir: string;
+  /** Shared state for several edges; without it, files in stateDir and memory (one edge). */
+  state?: { postgres: { url: string } };
   auditFile?: string;
   metricsAllow: string[];
   maxConnectionsPerIp: number;
@@ -229,6 +239,7 @@ function resolveConfig(data: z.infer<typeof schema>, source: string): EdgeConfig
     ...(data.idp ? { idp: data.idp } : {}),
     organisationSessionMs: parseDuration(data.sessionDuration)!,
     stateDir: resolve(base, data.stateDir ?? 'edge-state'),
+    ...(data.state ? { state: data.state } : {}),
     ...(data.audit ? { auditFile: data.audit.file === '-' ? '-' : resolve(base, data.audit.file) } : {}),
     metricsAllow: data.metrics?.allow ?? ['127.0.0.0/8', '::1/128'],
     maxConnectionsPerIp: data.limits?.maxConnectionsPerIp ?? 512,

@@ -12,10 +12,13 @@ import { AirlockError } from '../shared/errors.js';
 import { formatHostPort } from '../shared/host.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { openAuditLog } from './audit-log.js';
-import { createAccessRoutes, type AccessApp } from './access-routes.js';
+import { createAccessRoutes, type AccessApp, type Handoff, type PendingLogin } from './access-routes.js';
 import { verifyAppToken } from './app-token.js';
 import { evaluatePolicy } from './policy.js';
-import { RevocationList } from './revocation-list.js';
+import { RevocationList, type Revocations } from './revocation-list.js';
+import { LoginCodes } from './login-codes.js';
+import { openPostgresState, type PostgresState } from './state/postgres.js';
+import { PostgresOneTimeStore, PostgresRevocations, shareSigningKeys } from './state/postgres-stores.js';
 import { SigningKeys } from './signing-keys.js';
 import { signStreamAssertion } from './stream-signer.js';
 import { cidrMatcher, normaliseAddress } from './cidr.js';
@@ -39,7 +42,9 @@ export interface RunningEdge {
   port: number;
   registry: TunnelRegistry;
   keys: SigningKeys;
-  revoked: RevocationList;
+  revoked: Revocations;
+  /** This process among several edges (its signing keys are published under it). */
+  edgeId: string;
   /** Stops accepting, lets streams finish for up to drainMs, then closes everything. */
   close(drainMs?: number): Promise<void>;
 }
@@ -48,7 +53,11 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
   const tls = readTlsFiles(config);
   // Keys and revocations live in the state dir so tokens stay valid across restarts.
   const keys = await SigningKeys.open(join(config.stateDir, 'keys'));
-  const revoked = await RevocationList.open(join(config.stateDir, 'revoked-sessions.json'));
+  const edgeId = randomUUID();
+  // Several edges share one PostgreSQL: what a sign-in or a sign-out leaves must be seen by all.
+  const shared = config.state ? await openPostgresState(config.state.postgres.url, { source: `${config.source}: state.postgres.url`, log }) : undefined;
+  const revoked: Revocations = shared ? await PostgresRevocations.open(shared, log) : await RevocationList.open(join(config.stateDir, 'revoked-sessions.json'));
+  const stopKeySharing = shared ? await shareSigningKeys(shared, keys, edgeId, log) : () => undefined;
   const issuer = () => new URL(config.publicUrl).origin;
   const registry = new TunnelRegistry();
   const metrics = createEdgeMetrics();
@@ -126,7 +135,9 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
   async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path === PATH.health) {
-      return sendJson(res, 200, { status: 'ok', connectorConnections: registry.count() });
+      // Degraded, not down: without the store the edge still serves streams and tokens it can verify.
+      const store = shared ? { kind: 'postgres', reachable: await shared.healthy(), schemaVersion: shared.schemaVersion } : { kind: 'local' };
+      return sendJson(res, 200, { status: store.reachable === false ? 'degraded' : 'ok', connectorConnections: registry.count(), store });
     }
     if (path === PATH.metrics) {
       if (!metricsAllowed(req.socket.remoteAddress ?? '')) return sendJson(res, 403, { error: 'access_denied', message: 'metrics are not served to this address' });
@@ -183,6 +194,7 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
       tokens: { keys, revoked },
       idp: config.idp,
       organisationSessionMs: config.organisationSessionMs,
+      ...(shared ? sharedSignInStores(shared) : {}),
       log,
     });
   }
@@ -194,6 +206,7 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
     registry,
     keys,
     revoked,
+    edgeId,
     async close(drainMs = DEFAULTS.drainTimeoutMs) {
       server.close();
       server.closeIdleConnections();
@@ -204,8 +217,20 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
       for (const connection of registry.all()) connection.session.destroy();
       for (const socket of sockets) socket.destroy();
       gateway.close();
+      stopKeySharing();
+      if (revoked instanceof PostgresRevocations) revoked.close();
+      await shared?.close();
       await audit.close();
     },
+  };
+}
+
+/** Sign-in state that must be taken exactly once whichever edge the browser or client comes back to. */
+function sharedSignInStores(shared: PostgresState) {
+  return {
+    stateStore: new PostgresOneTimeStore<PendingLogin>(shared, 'login-state'),
+    loginCodes: new LoginCodes({ store: new PostgresOneTimeStore(shared, 'login-code'), used: new PostgresOneTimeStore(shared, 'used-code') }),
+    handoffs: new PostgresOneTimeStore<Handoff>(shared, 'handoff'),
   };
 }
 

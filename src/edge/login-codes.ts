@@ -3,12 +3,14 @@
 // verifier, for an app token. Codes are single use, live 60 s and are bound to the challenge.
 //
 // Integration: access-routes.ts keeps one LoginCodes per edge process.
-//   const code = codes.create({ aud, codeChallenge, redirectUrl, identity });
-//   const grant = codes.exchange(code, codeVerifier);   // throws LOGIN_FAILED, details.reason
-// In memory on purpose: a code outliving an edge restart has no use (it lives 60 s).
+//   const code = await codes.create({ aud, codeChallenge, redirectUrl, identity });
+//   const grant = await codes.exchange(code, codeVerifier);   // throws LOGIN_FAILED, details.reason
+// In memory for one edge (a code outliving a restart has no use: it lives 60 s); in PostgreSQL
+// when several edges share a sign-in domain, since the code may come back to another edge.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { SSO } from '../shared/constants.js';
 import { AirlockError } from '../shared/errors.js';
+import { MemoryLoginStateStore, type LoginStateStore } from './login-state-store.js';
 
 export interface LoginIdentity {
   sub: string;
@@ -36,46 +38,47 @@ interface Entry {
 // RFC 7636 §4.1: 43–128 unreserved characters.
 const VERIFIER_PATTERN = /^[A-Za-z0-9._~-]{43,128}$/;
 const CHALLENGE_PATTERN = /^[A-Za-z0-9_-]{43}$/;
-/** Bounds memory if someone scripts logins: far above any real login rate per 60 s. */
-const MAX_PENDING = 10_000;
+/** Entries outlive their code by this much, so a late exchange is told "expired", not "unknown". */
+const REMEMBER_MS = 60_000;
 
 export class LoginCodes {
-  private readonly pending = new Map<string, Entry>();
-  /** Hashes of codes already exchanged, remembered until they would have expired, to name a replay. */
-  private readonly used = new Map<string, number>();
   private readonly ttlMs: number;
   private readonly now: () => number;
+  private readonly pending: LoginStateStore<Entry>;
+  /** Codes already exchanged, remembered until they would have expired, to name a replay. */
+  private readonly used: LoginStateStore<true>;
 
-  constructor(options: { ttlMs?: number; now?: () => number } = {}) {
+  /** `store` / `used`: shared stores when several edges serve one sign-in domain; memory otherwise. */
+  constructor(options: { ttlMs?: number; now?: () => number; store?: LoginStateStore<Entry>; used?: LoginStateStore<true> } = {}) {
     this.ttlMs = options.ttlMs ?? SSO.loginCodeTtlMs;
     this.now = options.now ?? Date.now;
+    this.pending = options.store ?? new MemoryLoginStateStore<Entry>({ now: this.now });
+    this.used = options.used ?? new MemoryLoginStateStore<true>({ now: this.now });
   }
 
-  create(grant: LoginCodeGrant): string {
+  async create(grant: LoginCodeGrant): Promise<string> {
     if (!CHALLENGE_PATTERN.test(grant.codeChallenge)) {
       throw new AirlockError('BAD_ARGUMENT', 'code_challenge must be an S256 challenge (43 base64url characters)');
     }
-    this.sweep();
-    if (this.pending.size >= MAX_PENDING) throw new AirlockError('LOGIN_FAILED', 'too many sign-ins in progress; try again in a minute');
     const code = randomBytes(32).toString('base64url');
-    this.pending.set(hash(code), { grant, expiresAt: this.now() + this.ttlMs });
+    await this.pending.put(hash(code), { grant, expiresAt: this.now() + this.ttlMs }, this.ttlMs + REMEMBER_MS);
     return code;
   }
 
   /** Consumes the code whatever the outcome, so a wrong verifier cannot be retried against it. */
-  exchange(code: unknown, codeVerifier: unknown): LoginCodeGrant {
+  async exchange(code: unknown, codeVerifier: unknown): Promise<LoginCodeGrant> {
     if (typeof code !== 'string' || code.length === 0 || code.length > 256) throw reject('malformed', 'code is missing or malformed');
     if (typeof codeVerifier !== 'string' || !VERIFIER_PATTERN.test(codeVerifier)) {
       throw reject('malformed', 'code_verifier is missing or not 43–128 unreserved characters (RFC 7636 §4.1)');
     }
     const key = hash(code);
-    const entry = this.pending.get(key);
+    // Taken, not read: of two edges racing for one code, exactly one gets it.
+    const entry = await this.pending.take(key);
     if (!entry) {
-      if ((this.used.get(key) ?? 0) > this.now()) throw reject('replayed', 'this sign-in code was already used');
+      if (await this.used.has(key)) throw reject('replayed', 'this sign-in code was already used');
       throw reject('unknown-code', 'this sign-in code is unknown');
     }
-    this.pending.delete(key);
-    this.used.set(key, entry.expiresAt);
+    await this.used.put(key, true, this.ttlMs + REMEMBER_MS);
     if (entry.expiresAt <= this.now()) throw reject('expired', 'this sign-in code has expired (codes live 60 seconds)');
     const expected = Buffer.from(entry.grant.codeChallenge);
     const actual = Buffer.from(createHash('sha256').update(codeVerifier).digest('base64url'));
@@ -83,16 +86,6 @@ export class LoginCodes {
       throw reject('verifier', 'code_verifier does not match the code_challenge of this sign-in');
     }
     return entry.grant;
-  }
-
-  get size(): number {
-    return this.pending.size;
-  }
-
-  private sweep(): void {
-    const now = this.now();
-    for (const [key, entry] of this.pending) if (entry.expiresAt <= now) this.pending.delete(key);
-    for (const [key, until] of this.used) if (until <= now) this.used.delete(key);
   }
 }
 

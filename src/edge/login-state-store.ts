@@ -1,14 +1,16 @@
 // In-flight browser logins, kept server-side between the redirect to the IdP and its callback:
 // the OIDC state, nonce and PKCE verifier never travel in a URL or a cookie.
 //
-// Integration: createAccessRoutes({ stateStore }) — default new MemoryLoginStateStore(). A multi-edge
-// deployment (DESIGN.md "Scale") implements the same two methods over Redis with a TTL.
+// Integration: createAccessRoutes({ stateStore }) — default new MemoryLoginStateStore(). Several
+// edges share PostgresOneTimeStore (src/edge/state/postgres-stores.ts) instead.
 import { SSO } from '../shared/constants.js';
 
 export interface LoginStateStore<T = unknown> {
   put(key: string, value: T, ttlMs: number): Promise<void>;
   /** Returns and deletes: a login state is consumed by exactly one callback. */
   take(key: string): Promise<T | undefined>;
+  /** Whether a live entry exists, without taking it. */
+  has(key: string): Promise<boolean>;
 }
 
 /** Bounds memory if someone scripts login starts; far above any real rate per 10 minutes. */
@@ -37,6 +39,10 @@ export class MemoryLoginStateStore<T = unknown> implements LoginStateStore<T> {
     if (!entry) return undefined;
     this.entries.delete(key);
     return entry.expiresAt > this.now() ? entry.value : undefined;
+  }
+
+  async has(key: string): Promise<boolean> {
+    return (this.entries.get(key)?.expiresAt ?? 0) > this.now();
   }
 
   get size(): number {

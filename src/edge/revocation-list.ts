@@ -16,12 +16,18 @@ export interface RevocationCheck {
   has(sessionId: string): boolean;
 }
 
+/** The list as the edge uses it: this file-backed one, or PostgresRevocations shared by several edges. */
+export interface Revocations extends RevocationCheck {
+  revoke(sessionId: string, until: Date): Promise<void>;
+  readonly size: number;
+}
+
 interface RevocationFile {
   /** session id → epoch ms after which the entry can be dropped. */
   sessions: Record<string, number>;
 }
 
-export class RevocationList implements RevocationCheck {
+export class RevocationList implements Revocations {
   private constructor(
     private readonly file: string,
     private readonly entries: Map<string, number>,

@@ -37,6 +37,9 @@ const KID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 const KEY_FILE_SUFFIX = '.jwk.json';
 
 export class SigningKeys implements VerificationKeys {
+  /** Other edges' public keys (several edges, src/edge/state/postgres-stores.ts): verified, published, never signed with. */
+  private peers = new Map<string, { key: CryptoKey; jwk: JWK }>();
+
   private constructor(
     private readonly dir: string,
     private keys: SigningKey[],
@@ -63,7 +66,23 @@ export class SigningKeys implements VerificationKeys {
   }
 
   publicKey(kid: string): CryptoKey | undefined {
-    return this.keys.find((key) => key.kid === kid)?.publicKey;
+    return this.keys.find((key) => key.kid === kid)?.publicKey ?? this.peers.get(kid)?.key;
+  }
+
+  /** This edge's own public keys, newest first. */
+  ownJwks(): JWK[] {
+    return this.keys.map((key) => ({ ...key.publicJwk }));
+  }
+
+  /** Replaces the other edges' public keys (a malformed or private one is skipped). */
+  async setPeerKeys(jwks: JWK[]): Promise<void> {
+    const peers = new Map<string, { key: CryptoKey; jwk: JWK }>();
+    for (const jwk of jwks) {
+      if (!jwk.kid || !KID_PATTERN.test(jwk.kid) || jwk.kty !== 'EC' || jwk.d || this.keys.some((key) => key.kid === jwk.kid)) continue;
+      const existing = this.peers.get(jwk.kid);
+      peers.set(jwk.kid, existing ?? { key: (await importJWK(jwk, SSO.tokenAlgorithm)) as CryptoKey, jwk: { ...jwk } });
+    }
+    this.peers = peers;
   }
 
   kids(): string[] {
@@ -72,7 +91,7 @@ export class SigningKeys implements VerificationKeys {
 
   /** Public keys only, newest first, as published at PATH.certs. */
   jwks(): { keys: JWK[] } {
-    return { keys: this.keys.map((key) => ({ ...key.publicJwk })) };
+    return { keys: [...this.ownJwks(), ...[...this.peers.values()].map((peer) => ({ ...peer.jwk }))] };
   }
 
   /** Creates a new current key. Older keys stay published until retire(), so live tokens keep verifying. */

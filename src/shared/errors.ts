@@ -23,6 +23,8 @@ export type AirlockErrorCode =
   | 'LOGIN_FAILED'
   | 'LOGIN_TIMEOUT'
   | 'KEYCHAIN_UNAVAILABLE'
+  // Several edges: the shared PostgreSQL store did not answer (the edge answers 503 for what needs it).
+  | 'STORE_UNAVAILABLE'
   // `airlock service install`: systemctl / launchctl refused or is not running.
   | 'SERVICE_MANAGER_FAILED';
 

@@ -1,5 +1,5 @@
 // A minimal browser stand-in for tests that do not need Chromium: follows redirects by hand and
-// keeps cookies per host, so each hop of an OIDC flow can be asserted. Speaks http and https
+// keeps cookies per host name (as browsers do: not per port), so each hop of an OIDC flow can be asserted. Speaks http and https
 // (trusting the test CA given to the jar).
 import http from 'node:http';
 import https from 'node:https';
@@ -29,23 +29,23 @@ export class CookieJar {
       const eq = pair!.indexOf('=');
       const name = pair!.slice(0, eq).trim();
       const value = pair!.slice(eq + 1).trim();
-      const jar = this.cookies.get(url.host) ?? new Map<string, string>();
+      const jar = this.cookies.get(url.hostname) ?? new Map<string, string>();
       if (/max-age=0\b/i.test(line)) jar.delete(name);
       else jar.set(name, value);
-      this.cookies.set(url.host, jar);
+      this.cookies.set(url.hostname, jar);
     }
   }
 
   header(url: URL): string {
-    return [...(this.cookies.get(url.host) ?? new Map()).entries()].map(([name, value]) => `${name}=${value}`).join('; ');
+    return [...(this.cookies.get(url.hostname) ?? new Map()).entries()].map(([name, value]) => `${name}=${value}`).join('; ');
   }
 
   get(url: URL | string, name: string): string | undefined {
-    return this.cookies.get(new URL(url).host)?.get(name);
+    return this.cookies.get(new URL(url).hostname)?.get(name);
   }
 
   names(url: URL | string): string[] {
-    return [...(this.cookies.get(new URL(url).host)?.keys() ?? [])];
+    return [...(this.cookies.get(new URL(url).hostname)?.keys() ?? [])];
   }
 }
 

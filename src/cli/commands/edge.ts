@@ -21,6 +21,12 @@ export async function edgeCommand(argv: string[]): Promise<void> {
   const config = loadEdgeConfig(required(values.config, '--config', USAGE));
   if (values.check) {
     say(`${config.source}: valid (${config.apps.size} apps, ${config.unpublishedApps.size} awaiting a route, ${config.tunnels.size} tunnels, ${config.serviceTokens.size} service tokens)`);
+    if (config.state) {
+      const { MIGRATIONS, readSchemaVersion } = await import('../../edge/state/postgres.js');
+      const version = await readSchemaVersion(config.state.postgres.url, `${config.source}: state.postgres.url`);
+      const wanted = MIGRATIONS.length;
+      say(`shared state: PostgreSQL schema version ${version}${version === wanted ? ' (current)' : version < wanted ? ` (the edge migrates it to ${wanted} when it starts)` : ` (newer than this edge's ${wanted}: upgrade the edge)`}`);
+    }
     return;
   }
   const log = createLogger('edge');

@@ -1,0 +1,174 @@
+// The edge's shared stores over PostgreSQL (src/edge/state/postgres.ts): one-time entries taken
+// exactly once across every edge, revocations that every edge refuses within a second, and the
+// union of every edge's public signing keys. Private keys never leave their edge.
+import type { JWK } from 'jose';
+import { AirlockError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import type { LoginStateStore } from '../login-state-store.js';
+import type { Revocations } from '../revocation-list.js';
+import type { SigningKeys } from '../signing-keys.js';
+import { CHANNEL, type PostgresState } from './postgres.js';
+
+/** How often every shared cache is read again anyway: the safety net under NOTIFY. */
+export const RELOAD_INTERVAL_MS = 30_000;
+
+/** One kind of one-time entry (login states, codes, hand-offs): `DELETE … RETURNING` takes it once. */
+export class PostgresOneTimeStore<T> implements LoginStateStore<T> {
+  constructor(
+    private readonly state: PostgresState,
+    private readonly kind: string,
+  ) {}
+
+  async put(key: string, value: T, ttlMs: number): Promise<void> {
+    await this.query(
+      `INSERT INTO airlock_one_time (kind, key, value, expires_at) VALUES ($1, $2, $3, now() + $4 * interval '1 millisecond')
+       ON CONFLICT (kind, key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at`,
+      [this.kind, key, JSON.stringify(value), ttlMs],
+    );
+    // Expired rows are swept now and then by whoever writes: no job to run beside the edges.
+    if (Math.random() < 0.01) await this.query('DELETE FROM airlock_one_time WHERE expires_at < now()', []);
+  }
+
+  async take(key: string): Promise<T | undefined> {
+    const { rows } = await this.query<{ value: T; live: boolean }>(
+      'DELETE FROM airlock_one_time WHERE kind = $1 AND key = $2 RETURNING value, expires_at > now() AS live',
+      [this.kind, key],
+    );
+    return rows[0]?.live ? reviveDates(rows[0].value) : undefined;
+  }
+
+  async has(key: string): Promise<boolean> {
+    const { rows } = await this.query('SELECT 1 FROM airlock_one_time WHERE kind = $1 AND key = $2 AND expires_at > now()', [this.kind, key]);
+    return rows.length > 0;
+  }
+
+  private async query<R extends object = Record<string, unknown>>(text: string, values: unknown[]) {
+    try {
+      return await this.state.pool.query<R>(text, values);
+    } catch (error) {
+      throw storeUnavailable(error);
+    }
+  }
+}
+
+/** Revoked session ids: written to PostgreSQL, announced with NOTIFY, kept in memory for has(). */
+export class PostgresRevocations implements Revocations {
+  private entries = new Map<string, number>();
+  private readonly timer: NodeJS.Timeout;
+
+  private constructor(
+    private readonly state: PostgresState,
+    private readonly log: Logger,
+  ) {
+    state.listen(
+      CHANNEL.revocations,
+      (payload) => {
+        const [sessionId, until] = payload.split(' ');
+        if (sessionId && Number(until) > Date.now()) this.entries.set(sessionId, Number(until));
+      },
+      () => void this.reload(),
+    );
+    this.timer = setInterval(() => void this.reload(), RELOAD_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  static async open(state: PostgresState, log: Logger): Promise<PostgresRevocations> {
+    const revocations = new PostgresRevocations(state, log);
+    await revocations.reload(true);
+    return revocations;
+  }
+
+  has(sessionId: string): boolean {
+    const until = this.entries.get(sessionId);
+    return until !== undefined && until > Date.now();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  async revoke(sessionId: string, until: Date): Promise<void> {
+    if (!sessionId) throw new AirlockError('BAD_ARGUMENT', 'cannot revoke an empty session id');
+    const ms = Math.max(until.getTime(), this.entries.get(sessionId) ?? 0);
+    this.entries.set(sessionId, ms);
+    try {
+      await this.state.pool.query(
+        `INSERT INTO airlock_revocations (session_id, until) VALUES ($1, to_timestamp($2 / 1000.0))
+         ON CONFLICT (session_id) DO UPDATE SET until = GREATEST(airlock_revocations.until, EXCLUDED.until)`,
+        [sessionId, ms],
+      );
+      await this.state.pool.query('SELECT pg_notify($1, $2)', [CHANNEL.revocations, `${sessionId} ${ms}`]);
+    } catch (error) {
+      throw storeUnavailable(error);
+    }
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+
+  private async reload(strict = false): Promise<void> {
+    try {
+      const { rows } = await this.state.pool.query<{ session_id: string; until_ms: string }>(
+        'SELECT session_id, extract(epoch FROM until) * 1000 AS until_ms FROM airlock_revocations WHERE until > now()',
+      );
+      // Merged, not replaced: a revocation this edge just made stays even if the read raced it.
+      for (const row of rows) this.entries.set(row.session_id, Math.max(Number(row.until_ms), this.entries.get(row.session_id) ?? 0));
+      for (const [sessionId, until] of this.entries) if (until <= Date.now()) this.entries.delete(sessionId);
+    } catch (error) {
+      if (strict) throw storeUnavailable(error);
+      this.log.warn({ error: (error as Error).message }, 'could not reload revocations from PostgreSQL; keeping the ones known');
+    }
+  }
+}
+
+/**
+ * Publishes this edge's public keys and keeps the other edges' in `keys` (SigningKeys.setPeerKeys),
+ * so a token minted by any edge verifies at every edge and the JWKS served is the union.
+ */
+export async function shareSigningKeys(state: PostgresState, keys: SigningKeys, edgeId: string, log: Logger): Promise<() => void> {
+  const publish = async () => {
+    for (const jwk of keys.ownJwks()) {
+      await state.pool.query(
+        `INSERT INTO airlock_signing_keys (kid, jwk, edge_id, seen_at) VALUES ($1, $2, $3, now())
+         ON CONFLICT (kid) DO UPDATE SET seen_at = now()`,
+        [jwk.kid, JSON.stringify(jwk), edgeId],
+      );
+    }
+    await state.pool.query('SELECT pg_notify($1, $2)', [CHANNEL.keys, edgeId]);
+  };
+  const reload = async () => {
+    try {
+      const { rows } = await state.pool.query<{ jwk: JWK }>('SELECT jwk FROM airlock_signing_keys');
+      await keys.setPeerKeys(rows.map((row) => row.jwk));
+    } catch (error) {
+      log.warn({ error: (error as Error).message }, 'could not reload signing keys from PostgreSQL; keeping the ones known');
+    }
+  };
+  try {
+    await publish();
+  } catch (error) {
+    throw storeUnavailable(error);
+  }
+  await reload();
+  state.listen(CHANNEL.keys, () => void reload(), () => void reload());
+  const timer = setInterval(() => void publish().then(reload, reload), RELOAD_INTERVAL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/** JSON has no dates: the one-time values that carry one (a session's end) get it back. */
+function reviveDates<T>(value: T): T {
+  if (!value || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const [key, field] of Object.entries(out)) {
+    if (typeof field === 'string' && /At$/.test(key) && !Number.isNaN(Date.parse(field))) out[key] = new Date(field);
+    else if (field && typeof field === 'object' && !Array.isArray(field)) out[key] = reviveDates(field);
+  }
+  return out as T;
+}
+
+function storeUnavailable(error: unknown): AirlockError {
+  if (error instanceof AirlockError) return error;
+  return new AirlockError('STORE_UNAVAILABLE', `the shared state store (PostgreSQL) is unreachable: ${(error as Error).message}`);
+}

@@ -1,0 +1,74 @@
+// HAProxy from Debian's packages in TCP mode in front of several edges on loopback, as operators
+// run it: round-robin per TCP connection, health-checked every 500 ms.
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './chain.js';
+import { run, type Running } from './processes.js';
+import { waitUntil } from './airlock-processes.js';
+
+const HAPROXY = '/usr/sbin/haproxy';
+export const haproxyMissing = existsSync(HAPROXY) ? undefined : `${HAPROXY} is not installed (Debian package haproxy)`;
+
+export interface RunningHaproxy {
+  port: number;
+  process: Running;
+  /** Runtime API: 'maint' takes backend `index` (0-based) out and cuts its open connections. */
+  setServer(index: number, state: 'maint' | 'ready'): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startHaproxy(backends: number[]): Promise<RunningHaproxy> {
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-haproxy-'));
+  const port = await freePort();
+  const config = join(dir, 'haproxy.cfg');
+  writeFileSync(
+    config,
+    `global
+  maxconn 4096
+  stats socket ${join(dir, 'admin.sock')} mode 600 level admin
+defaults
+  mode tcp
+  timeout connect 2s
+  timeout client 30s
+  timeout server 30s
+  timeout tunnel 1h
+frontend edges
+  bind 127.0.0.1:${port}
+  default_backend edges
+backend edges
+  balance roundrobin
+  option tcp-check
+${backends.map((backend, index) => `  server edge${index + 1} 127.0.0.1:${backend} check inter 500ms fall 2 rise 1`).join('\n')}
+`,
+  );
+  const process = run(HAPROXY, ['-f', config, '-db']);
+  await waitUntil('HAProxy to listen', () => canConnect(port), 10_000);
+  const admin = (command: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = net.connect(join(dir, 'admin.sock'));
+      let answer = '';
+      socket.on('data', (data: Buffer) => (answer += data.toString('utf8')));
+      socket.once('end', () => resolve(answer));
+      socket.once('error', reject);
+      socket.end(`${command}\n`);
+    });
+  return {
+    port,
+    process,
+    async setServer(index, state) {
+      await admin(`set server edges/edge${index + 1} state ${state}`);
+      if (state === 'maint') await admin(`shutdown sessions server edges/edge${index + 1}`);
+    },
+    stop: () => process.stop(),
+  };
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
