@@ -21,6 +21,11 @@ import { decodeTunnelToken } from '../shared/secrets.js';
 
 export interface ConnectorOptions {
   edgeUrl: string;
+  /**
+   * Several edges (docs/scale.md): the connection slots are spread over these URLs in turn (slot i
+   * dials edgeUrls[i % n]), so most streams find their connector on the edge they land on.
+   */
+  edgeUrls?: string[];
   token: string;
   rules: IngressRule[];
   ca?: Buffer;
@@ -111,7 +116,7 @@ export class Connector extends EventEmitter {
         const session = await this.connectOnce(index);
         attempt = 0;
         this.sessions.set(index, session);
-        this.log.info({ index, edge: this.options.edgeUrl }, 'connected to edge');
+        this.log.info({ index, edge: this.edgeFor(index) }, 'connected to edge');
         this.emit('connected', index);
         await new Promise<void>((resolve) => session.once('close', resolve));
         this.sessions.delete(index);
@@ -132,6 +137,11 @@ export class Connector extends EventEmitter {
     }
   }
 
+  private edgeFor(index: number): string {
+    const urls = this.options.edgeUrls?.length ? this.options.edgeUrls : [this.options.edgeUrl];
+    return urls[index % urls.length]!;
+  }
+
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const wake = () => {
@@ -145,7 +155,7 @@ export class Connector extends EventEmitter {
   }
 
   private connectOnce(index: number): Promise<http2.ServerHttp2Session> {
-    const edge = new URL(this.options.edgeUrl);
+    const edge = new URL(this.edgeFor(index));
     const host = dialHostOfUrl(edge);
     return new Promise((resolve, reject) => {
       const request = https.request({

@@ -20,6 +20,8 @@ import type { EdgeMetrics } from './metrics.js';
 import type { FailureThrottle } from './failure-throttle.js';
 import { evaluatePolicy } from './policy.js';
 import { writeRawResponse } from './raw-response.js';
+import { bridgeToEdge } from './relay-bridge.js';
+import { closeOutcome, ORIGIN_GRACE_MS } from './stream-end.js';
 import { loginUrl } from './sign-in-urls.js';
 import type { TunnelRegistry } from './tunnel-registry.js';
 import { STREAM_ASSERTION, type StreamAssertionClaims } from '../shared/stream-assertion.js';
@@ -34,6 +36,8 @@ export interface GatewayDeps {
   signAssertion?: (claims: StreamAssertionClaims) => string;
   /** Failed service-token attempts per address (brute-force limit); none = unlimited. */
   serviceTokenFailures?: FailureThrottle;
+  /** Several edges: opens a relay to an edge holding the tunnel's connector, if any does. */
+  relay?: { dial(app: AppConfig, principal: Principal, streamId: string): Promise<WebSocket | undefined> };
 }
 
 export type GateResult =
@@ -107,20 +111,21 @@ export function createAppGateway(deps: GatewayDeps) {
     const streamId = randomUUID();
     const result = await gate(req, deps, streamId);
     if (result.status !== 200) return writeRawResponse(socket, result.status, result.headers, result.body);
-    if (String(req.headers.upgrade).toLowerCase() !== 'websocket') {
-      return writeRawResponse(socket, 400, {}, JSON.stringify({ error: 'bad_request', message: 'expected a WebSocket upgrade' }));
-    }
-    // Checked before a stream is opened: ws would refuse these itself, but only after the connector
-    // had dialled the origin, leaving that stream open with no client (RFC 6455 §4.2.1, §4.4).
-    if (req.headers['sec-websocket-version'] !== '13') {
-      const body = JSON.stringify({ error: 'bad_request', message: 'unsupported Sec-WebSocket-Version: this edge speaks version 13 (RFC 6455)' });
-      return writeRawResponse(socket, 400, { 'sec-websocket-version': '13' }, body);
-    }
-    if (!/^[+/0-9A-Za-z]{22}==$/.test(String(req.headers['sec-websocket-key'] ?? ''))) {
-      return writeRawResponse(socket, 400, {}, JSON.stringify({ error: 'bad_request', message: 'missing or malformed Sec-WebSocket-Key (RFC 6455 §4.1)' }));
-    }
-    const { app, principal } = result;
+    if (!isWebSocketUpgrade(req, socket)) return;
+    await serve(req, socket, head, result.app, result.principal, streamId, true);
+  }
+
+  /** A stream another edge of this deployment relays here (it already applied the policy). */
+  async function handleRelayedUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, app: AppConfig, principal: Principal, streamId: string): Promise<void> {
+    if (!isWebSocketUpgrade(req, socket)) return;
+    deps.metrics.relayedStreams.inc({ direction: 'in' });
+    await serve(req, socket, head, app, principal, streamId, false);
+  }
+
+  /** Opens the CONNECT stream to a connector here, or (once) relays to an edge that has one. */
+  async function serve(req: IncomingMessage, socket: Duplex, head: Buffer, app: AppConfig, principal: Principal, streamId: string, mayRelay: boolean): Promise<void> {
     const who = describePrincipal(principal);
+    const about = { streamId, who, app: app.hostname };
     let stream: http2.ClientHttp2Stream;
     try {
       const assertion = deps.signAssertion?.({ tun: app.tunnel, host: app.hostname, svc: app.serviceAuthority, sid: streamId, who });
@@ -132,9 +137,17 @@ export function createAppGateway(deps: GatewayDeps) {
       });
     } catch (error) {
       const noConnector = isAirlockError(error) && error.code === 'NO_CONNECTOR';
+      // Several edges: the tunnel's connector may be attached to another edge; relay there.
+      const peer = noConnector && mayRelay && deps.relay ? await deps.relay.dial(app, principal, streamId).catch(() => undefined) : undefined;
+      if (peer) {
+        deps.metrics.relayedStreams.inc({ direction: 'out' });
+        if (socket.destroyed) return void peer.terminate();
+        wss.handleUpgrade(req, socket, head, (ws) => bridgeToEdge(ws, socket, peer, about, wantsHalfClose(req), deps));
+        return;
+      }
       const message = isAirlockError(error) ? error.message : String(error);
       deps.metrics.streamErrors.inc({ reason: noConnector ? 'no_connector' : 'origin_failed' });
-      deps.audit.write({ event: 'stream-end', streamId, who, app: app.hostname, bytesUp: 0, bytesDown: 0, durationMs: 0, outcome: message });
+      deps.audit.write({ event: 'stream-end', ...about, bytesUp: 0, bytesDown: 0, durationMs: 0, outcome: message });
       const body: EdgeRefusal = noConnector
         ? { error: 'no_connector', message: `${app.hostname} is offline: no connector for it is connected to the edge` }
         : { error: 'origin_failed', message: `${app.hostname}: ${message}` };
@@ -144,7 +157,7 @@ export function createAppGateway(deps: GatewayDeps) {
       stream.close();
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => relay(ws, socket, stream, { streamId, who, app: app.hostname }, wantsHalfClose(req)));
+    wss.handleUpgrade(req, socket, head, (ws) => relay(ws, socket, stream, about, wantsHalfClose(req)));
   }
 
   /**
@@ -221,21 +234,32 @@ export function createAppGateway(deps: GatewayDeps) {
     });
   }
 
-  return { handleUpgrade, close: () => wss.close() };
+  return { handleUpgrade, handleRelayedUpgrade, close: () => wss.close() };
 }
 
-/** After the client has gone and its upload has reached the connector, how long the origin may take to finish. */
-const ORIGIN_GRACE_MS = 30_000;
+/**
+ * Checked before a stream is opened: ws would refuse these itself, but only after the connector had
+ * dialled the origin, leaving that stream open with no client (RFC 6455 §4.2.1, §4.4).
+ */
+function isWebSocketUpgrade(req: IncomingMessage, socket: Duplex): boolean {
+  if (String(req.headers.upgrade).toLowerCase() !== 'websocket') {
+    writeRawResponse(socket, 400, {}, JSON.stringify({ error: 'bad_request', message: 'expected a WebSocket upgrade' }));
+    return false;
+  }
+  if (req.headers['sec-websocket-version'] !== '13') {
+    const body = JSON.stringify({ error: 'bad_request', message: 'unsupported Sec-WebSocket-Version: this edge speaks version 13 (RFC 6455)' });
+    writeRawResponse(socket, 400, { 'sec-websocket-version': '13' }, body);
+    return false;
+  }
+  if (!/^[+/0-9A-Za-z]{22}==$/.test(String(req.headers['sec-websocket-key'] ?? ''))) {
+    writeRawResponse(socket, 400, {}, JSON.stringify({ error: 'bad_request', message: 'missing or malformed Sec-WebSocket-Key (RFC 6455 §4.1)' }));
+    return false;
+  }
+  return true;
+}
 
-function wantsHalfClose(req: IncomingMessage): boolean {
+export function wantsHalfClose(req: IncomingMessage): boolean {
   return req.headers[HEADER.halfClose] === '1';
-}
-
-/** How the client's WebSocket ended, for the audit record. */
-function closeOutcome(code: number): string {
-  if (code === CLOSE.normal || code === CLOSE.noStatus) return 'closed';
-  if (code === CLOSE.abnormal) return 'client left without a close frame (1006)';
-  return `closed (${code})`;
 }
 
 /**

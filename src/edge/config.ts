@@ -76,6 +76,14 @@ const schema = z.strictObject({
   /** How long one sign-in at the IdP lasts: the organisation session on the sign-in domain. */
   sessionDuration: duration.default(SSO.organisationSessionDuration),
   stateDir: z.string().min(1).optional(),
+  /** Several edges: the internal listener other edges relay streams to (docs/scale.md). */
+  relay: z
+    .strictObject({
+      listen: z.string().refine((text) => parseHostPort(text, { allowPortZero: true }) !== undefined, 'must be host:port, e.g. 10.0.0.5:8443'),
+      url: z.url({ protocol: /^https$/, error: 'must be the https:// URL other edges reach this listener at' }).optional(),
+      ca: z.string().min(1).optional(),
+    })
+    .optional(),
   /** Several edges: shared state in PostgreSQL (docs/scale.md). The URL may come from ${ENV}. */
   state: z
     .strictObject({
@@ -135,6 +143,8 @@ export interface EdgeConfig {
   organisationSessionMs: number;
   /** Signing keys, revocations: survives restarts. */
   stateDir: string;
+  /** Internal listener for streams relayed from other edges (several edges only). */
+  relay?: { listen: HostPort; url?: string; ca?: string };
   /** Shared state for several edges; without it, files in stateDir and memory (one edge). */
   state?: { postgres: { url: string } };
   auditFile?: string;
@@ -217,6 +227,7 @@ function resolveConfig(data: z.infer<typeof schema>, source: string): EdgeConfig
       policy: entry.policy,
     });
   });
+  if (data.relay && !data.state) problems.push('relay: needs state.postgres (the edges find each other there)');
   // The sign-in host's CF_Authorization cookie holds the organisation session; an app there would
   // need the same cookie for its app token.
   const signInHost = data.publicUrl ? new URL(data.publicUrl).hostname : undefined;
@@ -240,6 +251,9 @@ function resolveConfig(data: z.infer<typeof schema>, source: string): EdgeConfig
     organisationSessionMs: parseDuration(data.sessionDuration)!,
     stateDir: resolve(base, data.stateDir ?? 'edge-state'),
     ...(data.state ? { state: data.state } : {}),
+    ...(data.relay
+      ? { relay: { listen: parseHostPort(data.relay.listen, { allowPortZero: true })!, ...(data.relay.url ? { url: data.relay.url } : {}), ...(data.relay.ca ? { ca: resolve(base, data.relay.ca) } : {}) } }
+      : {}),
     ...(data.audit ? { auditFile: data.audit.file === '-' ? '-' : resolve(base, data.audit.file) } : {}),
     metricsAllow: data.metrics?.allow ?? ['127.0.0.0/8', '::1/128'],
     maxConnectionsPerIp: data.limits?.maxConnectionsPerIp ?? 512,

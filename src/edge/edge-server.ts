@@ -29,6 +29,9 @@ import { FailureThrottle } from './failure-throttle.js';
 import { writeRawResponse } from './raw-response.js';
 import { handleTunnelUpgrade } from './tunnel-endpoint.js';
 import { TunnelRegistry } from './tunnel-registry.js';
+import { dialRelay, RELAY, signRelayAssertion, TunnelDirectory, verifyRelayAssertion } from './edge-relay.js';
+import type { Principal } from '../shared/identity.js';
+import type { WebSocket } from 'ws';
 import { openOperatorRoutes } from './operator-routes.js';
 
 export interface EdgeOptions {
@@ -58,6 +61,7 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
   const shared = config.state ? await openPostgresState(config.state.postgres.url, { source: `${config.source}: state.postgres.url`, log }) : undefined;
   const revoked: Revocations = shared ? await PostgresRevocations.open(shared, log) : await RevocationList.open(join(config.stateDir, 'revoked-sessions.json'));
   const stopKeySharing = shared ? await shareSigningKeys(shared, keys, edgeId, log) : () => undefined;
+  const relayCa = config.relay?.ca ? readRelayCa(config) : undefined;
   const issuer = () => new URL(config.publicUrl).origin;
   const registry = new TunnelRegistry();
   const metrics = createEdgeMetrics();
@@ -73,7 +77,22 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
     serviceTokenFailures,
     verifyAppToken: (token: string, app: AppConfig) => verifyAppToken(token, { issuer: issuer(), aud: app.aud, keys, revoked }),
     signAssertion: (claims: Parameters<typeof signStreamAssertion>[2]) => signStreamAssertion(keys, issuer(), claims),
+    ...(shared && config.relay ? { relay: { dial: (app: AppConfig, principal: Principal, streamId: string) => relayToPeer(app, principal, streamId) } } : {}),
   };
+  let directory: TunnelDirectory | undefined;
+  /** Tries the live edges that hold the tunnel, in random order; undefined when none answers. */
+  async function relayToPeer(app: AppConfig, principal: Principal, streamId: string): Promise<WebSocket | undefined> {
+    const peers = (await directory?.peersFor(app.tunnel)) ?? [];
+    const assertion = signRelayAssertion(keys, issuer(), { tun: app.tunnel, host: app.hostname, svc: app.serviceAuthority, sid: streamId, principal });
+    for (const peer of peers) {
+      try {
+        return await dialRelay(peer, assertion, relayCa);
+      } catch (error) {
+        log.warn({ peer, error: (error as Error).message }, 'relay to another edge failed; trying the next');
+      }
+    }
+    return undefined;
+  }
   let accessRoutes: ReturnType<typeof createAccessRoutes> | undefined;
   const gateway = createAppGateway(deps);
   const metricsAllowed = cidrMatcher(config.metricsAllow);
@@ -198,6 +217,28 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
       log,
     });
   }
+  const relayServer = shared && config.relay ? await startRelayListener(config, tls, log, (req, socket, head) => {
+    let claims;
+    try {
+      claims = verifyRelayAssertion(req.headers[RELAY.header], keys, issuer());
+    } catch (error) {
+      log.warn({ ip: req.socket.remoteAddress, reason: (error as Error).message }, 'relay refused');
+      return writeRawResponse(socket, 403, {}, JSON.stringify({ error: 'access_denied', message: (error as Error).message }));
+    }
+    // The relaying edge names the app; this edge's own configuration must agree on where it goes.
+    const app = deps.config().apps.get(claims.host);
+    if (!app || app.tunnel !== claims.tun || app.serviceAuthority !== claims.svc) {
+      return writeRawResponse(socket, 403, {}, JSON.stringify({ error: 'access_denied', message: 'relay refused: the app does not match this edge' }));
+    }
+    gateway.handleRelayedUpgrade(req, socket, head, app, claims.principal, claims.sid).catch((error: Error) => {
+      log.error({ error: error.message }, 'relayed upgrade failed');
+      writeRawResponse(socket, 500, {}, JSON.stringify({ error: 'internal', message: 'internal error' }));
+    });
+  }) : undefined;
+  if (shared && relayServer) {
+    const relayUrl = config.relay!.url ?? `https://${formatHostPort({ host: relayServer.address, port: relayServer.port })}`;
+    directory = new TunnelDirectory(shared, edgeId, relayUrl, registry, log);
+  }
   log.info({ listen: formatHostPort({ host: bound.address, port: bound.port }), apps: config.apps.size }, 'edge listening');
 
   return {
@@ -217,12 +258,57 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
       for (const connection of registry.all()) connection.session.destroy();
       for (const socket of sockets) socket.destroy();
       gateway.close();
+      relayServer?.close();
+      await directory?.close();
       stopKeySharing();
       if (revoked instanceof PostgresRevocations) revoked.close();
       await shared?.close();
       await audit.close();
     },
   };
+}
+
+/** The internal listener for streams other edges relay here: upgrades only, each checked by `onUpgrade`. */
+async function startRelayListener(
+  config: EdgeConfig,
+  tls: { cert: Buffer; key: Buffer },
+  log: Logger,
+  onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void,
+): Promise<{ address: string; port: number; close(): void }> {
+  const server = https.createServer({ ...tls, minVersion: 'TLSv1.2', maxHeaderSize: DEFAULTS.maxHeaderBytes, headersTimeout: config.handshakeTimeoutMs });
+  const sockets = new Set<Duplex>();
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => sendJson(res, 404, { error: 'app_not_found', message: 'this is an edge-to-edge relay listener' }));
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => {});
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    onUpgrade(req, socket, head);
+  });
+  server.on('tlsClientError', (error) => log.debug({ error: error.message }, 'relay TLS handshake failed'));
+  const { listen } = config.relay!;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new AirlockError('PORT_IN_USE', `the edge cannot listen for relays on ${formatHostPort(listen)}: the port is already in use`) : error),
+    );
+    server.listen(listen.port, listen.host, () => resolve());
+  });
+  const bound = server.address() as AddressInfo;
+  return {
+    address: bound.address,
+    port: bound.port,
+    close() {
+      server.close();
+      for (const socket of sockets) socket.destroy();
+    },
+  };
+}
+
+function readRelayCa(config: EdgeConfig): Buffer {
+  try {
+    return readFileSync(config.relay!.ca!);
+  } catch (error) {
+    throw new AirlockError('CONFIG_UNREADABLE', `${config.source}: cannot read relay.ca ${config.relay!.ca}: ${(error as Error).message}`);
+  }
 }
 
 /** Sign-in state that must be taken exactly once whichever edge the browser or client comes back to. */

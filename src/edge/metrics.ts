@@ -10,6 +10,7 @@ export function createEdgeMetrics() {
     activeStreams: new Gauge({ name: 'airlock_edge_active_streams', help: 'Client streams being relayed', registers: [registry] }),
     bytes: new Counter({ name: 'airlock_edge_bytes_total', help: 'Bytes relayed', labelNames: ['direction'] as const, registers: [registry] }),
     connectorConnections: new Gauge({ name: 'airlock_edge_connector_connections', help: 'Connector connections held', labelNames: ['tunnel'] as const, registers: [registry] }),
+    relayedStreams: new Counter({ name: 'airlock_edge_relayed_streams_total', help: 'Client streams relayed between edges: out (to the edge holding the connector) or in', labelNames: ['direction'] as const, registers: [registry] }),
     streamErrors: new Counter({ name: 'airlock_edge_stream_errors_total', help: 'Streams that could not be opened or ended in error', labelNames: ['reason'] as const, registers: [registry] }),
   };
 }

@@ -87,7 +87,7 @@ test('a refused credential is audited with its reason and never its secret', asy
 test('/healthz reports connector connections', async () => {
   const { status, body } = await get('/healthz');
   assert.equal(status, 200);
-  assert.deepEqual(JSON.parse(body), { status: 'ok', connectorConnections: 2 });
+  assert.deepEqual(JSON.parse(body), { status: 'ok', connectorConnections: 2, store: { kind: 'local' } });
 });
 
 test('/metrics serves Prometheus text to loopback', async () => {

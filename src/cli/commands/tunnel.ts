@@ -13,7 +13,8 @@ import { onShutdown, parse, required, say } from '../args.js';
 const RUN_USAGE = `usage: airlock tunnel run --edge URL --token TOKEN --url tcp://HOST:PORT [options]
        airlock tunnel run --config connector.yaml
 
-  --edge URL             the edge's https:// URL
+  --edge URL             the edge's https:// URL; repeat it for several edges, and the
+                         connections are spread over them
   --token TOKEN          tunnel token from \`airlock tunnel create\` (or AIRLOCK_TUNNEL_TOKEN)
   --url tcp://HOST:PORT  the one origin this connector may reach
   --ca FILE              trust this CA for the edge
@@ -26,7 +27,7 @@ export async function tunnelRun(argv: string[]): Promise<void> {
   const { values } = parse(
     argv,
     {
-      edge: { type: 'string' },
+      edge: { type: 'string', multiple: true },
       token: { type: 'string' },
       url: { type: 'string' },
       ca: { type: 'string' },
@@ -38,7 +39,8 @@ export async function tunnelRun(argv: string[]): Promise<void> {
   );
   if (values.help) return say(RUN_USAGE);
   const fromFile = values.config ? loadConnectorConfig(values.config) : undefined;
-  const edge = fromFile?.edge ?? required(values.edge, '--edge', RUN_USAGE);
+  const edges = fromFile?.edge ? [fromFile.edge] : (values.edge ?? []);
+  const edge = required(edges[0], '--edge', RUN_USAGE);
   const token = fromFile?.token ?? values.token ?? process.env.AIRLOCK_TUNNEL_TOKEN;
   if (!token) throw new AirlockError('BAD_ARGUMENT', `--token is required (or AIRLOCK_TUNNEL_TOKEN)\n\n${RUN_USAGE}`);
   const rules: IngressRule[] = fromFile?.rules ?? [{ service: required(values.url, '--url', RUN_USAGE) }];
@@ -62,7 +64,7 @@ export async function tunnelRun(argv: string[]): Promise<void> {
   const log = createLogger('connector');
   const notice = nodeFlagsNotice();
   if (notice) log.info(notice);
-  const connector = new Connector({ edgeUrl: edge, token, rules, log, ...(ca ? { ca } : {}), ...(connections ? { connections } : {}) });
+  const connector = new Connector({ edgeUrl: edge, ...(edges.length > 1 ? { edgeUrls: edges } : {}), token, rules, log, ...(ca ? { ca } : {}), ...(connections ? { connections } : {}) });
   connector.on('fatal', (error) => {
     say(`airlock: ${error.message}`);
     process.exit(1);

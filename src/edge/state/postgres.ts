@@ -22,6 +22,13 @@ export const MIGRATIONS: readonly string[] = [
      edge_id text NOT NULL,
      seen_at timestamptz NOT NULL DEFAULT now()
    );`,
+  `CREATE TABLE airlock_tunnel_edges (
+     tunnel_id text NOT NULL,
+     edge_id text NOT NULL,
+     relay_url text NOT NULL,
+     heartbeat_at timestamptz NOT NULL,
+     PRIMARY KEY (tunnel_id, edge_id)
+   );`,
 ];
 
 /** NOTIFY channels: what changed, so every edge reloads it. */

@@ -1,0 +1,13 @@
+// How a relayed stream ends, shared by the connector relay (app-gateway.ts) and the edge-to-edge
+// bridge (relay-bridge.ts).
+import { CLOSE } from '../shared/constants.js';
+
+/** After the client has gone and its upload has been sent on, how long the origin may take to finish. */
+export const ORIGIN_GRACE_MS = 30_000;
+
+/** How the client's WebSocket ended, for the audit record. */
+export function closeOutcome(code: number): string {
+  if (code === CLOSE.normal || code === CLOSE.noStatus) return 'closed';
+  if (code === CLOSE.abnormal) return 'client left without a close frame (1006)';
+  return `closed (${code})`;
+}

@@ -1,0 +1,44 @@
+// edge.yaml for one of several edges sharing a PostgreSQL (the multi-edge suites).
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SERVICE_TOKEN, TUNNEL, type TestPki } from './chain.js';
+import { hashSecret } from '../../src/shared/secrets.js';
+
+export interface MultiEdgeOptions {
+  pki: TestPki;
+  port: number;
+  /** The port users reach the edges at (the load balancer's), for publicUrl. */
+  publicPort: number;
+  pgUrl: string;
+  app: { hostname: string; aud: string; service: string };
+  idp?: { issuer: string; clientId: string; clientSecret: string };
+  relayPort?: number;
+  signIn?: string;
+}
+
+export function multiEdgeYaml(options: MultiEdgeOptions): string {
+  const { pki, app } = options;
+  return `listen: 127.0.0.1:${options.port}
+publicUrl: https://${options.signIn ?? 'auth.airlock.test'}:${options.publicPort}
+tls: { cert: ${pki.cert}, key: ${pki.key} }
+stateDir: ${mkdtempSync(join(pki.dir, 'multi-edge-state-'))}
+state: { postgres: { url: "${options.pgUrl}" } }
+${options.relayPort ? `relay: { listen: 127.0.0.1:${options.relayPort}, ca: ${pki.ca} }\n` : ''}${options.idp ? `idp: { issuer: "${options.idp.issuer}", clientId: ${options.idp.clientId}, clientSecret: ${options.idp.clientSecret} }\n` : ''}apps:
+  - hostname: ${app.hostname}
+    aud: ${app.aud}
+    tunnel: ${TUNNEL.id}
+    service: ${app.service}
+    policy:
+      include: [{ emailDomain: example.com }, { serviceToken: ${SERVICE_TOKEN.id} }]
+tunnels:
+  - { id: ${TUNNEL.id}, secretHash: "${hashSecret(TUNNEL.secret)}" }
+serviceTokens:
+  - { id: ${SERVICE_TOKEN.id}, secretHash: "${hashSecret(SERVICE_TOKEN.secret)}" }
+`;
+}
+
+export function writeConfig(pki: TestPki, text: string): string {
+  const file = join(mkdtempSync(join(pki.dir, 'multi-edge-')), 'edge.yaml');
+  writeFileSync(file, text);
+  return file;
+}
