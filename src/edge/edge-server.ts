@@ -19,6 +19,7 @@ import { RevocationList, type Revocations } from './revocation-list.js';
 import { LoginCodes } from './login-codes.js';
 import { openPostgresState, type PostgresState } from './state/postgres.js';
 import { PostgresOneTimeStore, PostgresRevocations, shareSigningKeys } from './state/postgres-stores.js';
+import { openSharedRouteStore } from './state/postgres-routes.js';
 import { SigningKeys } from './signing-keys.js';
 import { signStreamAssertion } from './stream-signer.js';
 import { cidrMatcher, normaliseAddress } from './cidr.js';
@@ -66,7 +67,8 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
   const registry = new TunnelRegistry();
   const metrics = createEdgeMetrics();
   const audit = openAuditLog(config.auditFile);
-  const operators = await openOperatorRoutes(config, { keys, revoked, registry, audit });
+  const sharedRoutes = shared ? await openSharedRouteStore(shared, log) : undefined;
+  const operators = await openOperatorRoutes(config, { keys, revoked, registry, audit }, sharedRoutes?.store);
   const serviceTokenFailures = new FailureThrottle({ limit: DEFAULTS.serviceTokenFailuresPerMinute, windowMs: 60_000 });
   const deps = {
     config: operators.config,
@@ -261,6 +263,7 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
       relayServer?.close();
       await directory?.close();
       stopKeySharing();
+      sharedRoutes?.close();
       if (revoked instanceof PostgresRevocations) revoked.close();
       await shared?.close();
       await audit.close();

@@ -25,9 +25,10 @@ export interface OperatorRoutes {
   loginApp(aud: string): AccessApp | undefined;
 }
 
-export async function openOperatorRoutes(base: EdgeConfig, deps: Omit<AdminDeps, 'config' | 'store'>): Promise<OperatorRoutes> {
+/** `shared`: several edges keep one route store (src/edge/state/postgres-routes.ts) instead of a file each. */
+export async function openOperatorRoutes(base: EdgeConfig, deps: Omit<AdminDeps, 'config' | 'store'>, shared?: RouteStore): Promise<OperatorRoutes> {
   // Opened first: a damaged file stops the edge before it serves anything (route-store.ts).
-  const store = await RouteStore.open(join(base.stateDir, HOST_ADMIN.routeFile));
+  const store = shared ?? (await RouteStore.open(join(base.stateDir, HOST_ADMIN.routeFile)));
   const config = publishedConfig(base, store);
   const api = createAdminApi({ ...deps, config: () => base, store });
   const json = (res: ServerResponse, status: number, body: unknown) => {

@@ -36,7 +36,13 @@ const fileSchema = z.strictObject({
 
 export type StoredTunnel = z.infer<typeof tunnelSchema>;
 export type StoredRoute = z.infer<typeof routeSchema>;
-type StoreData = z.infer<typeof fileSchema>;
+export type RouteStoreData = z.infer<typeof fileSchema>;
+type StoreData = RouteStoreData;
+
+/** Where changes are kept: the state directory's file, or (several edges) PostgreSQL. */
+export type RouteStorePersistence = (update: (data: StoreData) => StoreData, current: StoreData) => Promise<StoreData>;
+
+export const EMPTY_ROUTE_STORE: RouteStoreData = { version: 1, tunnels: [], routes: [] };
 
 export class RouteStore {
   /** Bumped on every change, so views built from the store know when to rebuild. */
@@ -44,9 +50,26 @@ export class RouteStore {
   private writing: Promise<void> = Promise.resolve();
 
   private constructor(
+    /** Where it is kept, for messages. */
     readonly file: string,
     private data: StoreData,
+    private readonly persist: RouteStorePersistence = async (update, current) => {
+      const next = update(current);
+      await writeAtomically(file, `${JSON.stringify(next, null, 2)}\n`);
+      return next;
+    },
   ) {}
+
+  /** A store kept elsewhere (src/edge/state/postgres-routes.ts); `data` is checked like a file's. */
+  static shared(where: string, data: unknown, persist: RouteStorePersistence): RouteStore {
+    return new RouteStore(where, validated(where, data), persist);
+  }
+
+  /** Another edge changed the shared store: take its data as it now is. */
+  replace(data: unknown): void {
+    this.data = validated(this.file, data);
+    this.version += 1;
+  }
 
   /** Reads the store; a missing file is an empty store, an unreadable or invalid one is an error. */
   static async open(file: string): Promise<RouteStore> {
@@ -63,15 +86,7 @@ export class RouteStore {
     } catch (error) {
       throw corrupted(file, `not JSON (${(error as Error).message})`);
     }
-    const result = fileSchema.safeParse(parsed);
-    if (!result.success) {
-      const issue = result.error.issues[0]!;
-      throw corrupted(file, `${issue.path.join('.') || 'top level'}: ${issue.message}`);
-    }
-    const ids = new Set(result.data.tunnels.map((tunnel) => tunnel.id));
-    const orphan = result.data.routes.find((route) => !ids.has(route.tunnelId));
-    if (orphan) throw corrupted(file, `route ${orphan.hostname} names tunnel ${orphan.tunnelId}, which is not in the file`);
-    return new RouteStore(file, result.data);
+    return new RouteStore(file, validated(file, parsed));
   }
 
   tunnels(): readonly StoredTunnel[] {
@@ -124,14 +139,24 @@ export class RouteStore {
   private change(update: (data: StoreData) => StoreData): Promise<void> {
     // Changes apply one after another, each to the data the previous one left.
     const write = this.writing.then(async () => {
-      const next = update(this.data);
-      await writeAtomically(this.file, `${JSON.stringify(next, null, 2)}\n`);
-      this.data = next;
+      this.data = validated(this.file, await this.persist(update, this.data));
       this.version += 1;
     });
     this.writing = write.catch(() => {});
     return write;
   }
+}
+
+function validated(where: string, data: unknown): StoreData {
+  const result = fileSchema.safeParse(data);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw corrupted(where, `${issue.path.join('.') || 'top level'}: ${issue.message}`);
+  }
+  const ids = new Set(result.data.tunnels.map((tunnel) => tunnel.id));
+  const orphan = result.data.routes.find((route) => !ids.has(route.tunnelId));
+  if (orphan) throw corrupted(where, `route ${orphan.hostname} names tunnel ${orphan.tunnelId}, which is not in the file`);
+  return result.data;
 }
 
 async function writeAtomically(file: string, text: string): Promise<void> {

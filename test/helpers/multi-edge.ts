@@ -14,6 +14,8 @@ export interface MultiEdgeOptions {
   idp?: { issuer: string; clientId: string; clientSecret: string };
   relayPort?: number;
   signIn?: string;
+  /** An app with a policy but no route yet, and the admins who may publish it (the admin API). */
+  unpublished?: { hostname: string; aud: string };
 }
 
 export function multiEdgeYaml(options: MultiEdgeOptions): string {
@@ -30,7 +32,14 @@ ${options.relayPort ? `relay: { listen: 127.0.0.1:${options.relayPort}, ca: ${pk
     service: ${app.service}
     policy:
       include: [{ emailDomain: example.com }, { serviceToken: ${SERVICE_TOKEN.id} }]
-tunnels:
+${options.unpublished ? `  - hostname: ${options.unpublished.hostname}
+    aud: ${options.unpublished.aud}
+    policy:
+      include: [{ serviceToken: ${SERVICE_TOKEN.id} }]
+domains: [airlock.test]
+admins:
+  include: [{ group: ops }]
+` : ''}tunnels:
   - { id: ${TUNNEL.id}, secretHash: "${hashSecret(TUNNEL.secret)}" }
 serviceTokens:
   - { id: ${SERVICE_TOKEN.id}, secretHash: "${hashSecret(SERVICE_TOKEN.secret)}" }

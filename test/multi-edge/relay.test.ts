@@ -21,6 +21,8 @@ import { Connector } from '../../src/connector/connector.js';
 import { LocalListener } from '../../src/core/local-listener.js';
 import { resolveEdgeTarget } from '../../src/core/edge-target.js';
 import { encodeTunnelToken } from '../../src/shared/secrets.js';
+import { issueConnectorCredential } from '../../src/edge/connector-credential.js';
+import { edgeJson } from '../helpers/host-edge.js';
 
 const skip = postgresMissing;
 if (skip) console.log(`# relay suite skipped: ${skip}`);
@@ -28,6 +30,8 @@ if (skip) console.log(`# relay suite skipped: ${skip}`);
 const APP = 'relay.airlock.test';
 const AUD = randomBytes(16).toString('hex');
 const SIZE = 20 * 1024 * 1024;
+/** Published through the admin API at one edge, used through the other. */
+const PUBLISHED = 'published.airlock.test';
 
 let pki: TestPki;
 let db: RunningPostgres;
@@ -50,8 +54,9 @@ before(async () => {
   relayPortB = await freePort();
   const app = { hostname: APP, aud: AUD, service: `tcp://127.0.0.1:${origin.port}` };
   issuer = `https://auth.airlock.test:${portA}`;
-  edgeA = await startEdge({ config: loadEdgeConfig(writeConfig(pki, multiEdgeYaml({ pki, port: portA, publicPort: portA, pgUrl: db.url, app, relayPort: relayA }))) });
-  edgeB = await startEdge({ config: loadEdgeConfig(writeConfig(pki, multiEdgeYaml({ pki, port: portB, publicPort: portA, pgUrl: db.url, app, relayPort: relayPortB }))) });
+  const unpublished = { hostname: PUBLISHED, aud: randomBytes(16).toString('hex') };
+  edgeA = await startEdge({ config: loadEdgeConfig(writeConfig(pki, multiEdgeYaml({ pki, port: portA, publicPort: portA, pgUrl: db.url, app, relayPort: relayA, unpublished }))) });
+  edgeB = await startEdge({ config: loadEdgeConfig(writeConfig(pki, multiEdgeYaml({ pki, port: portB, publicPort: portA, pgUrl: db.url, app, relayPort: relayPortB, unpublished }))) });
   // The connector reaches edge B only.
   connector = new Connector({
     edgeUrl: `https://127.0.0.1:${portB}`,
@@ -118,6 +123,47 @@ describe('edge-to-edge relay', { skip }, () => {
   test('a relay request for a service this edge does not route the app to is refused', async () => {
     const assertion = signRelayAssertion(edgeA.keys, issuer, { tun: TUNNEL.id, host: APP, svc: '127.0.0.1:22', sid: 'other-service', principal: { kind: 'service-token', id: SERVICE_TOKEN.id } });
     assert.equal(await relayStatus({ [RELAY.header]: assertion }), 403);
+  });
+
+  test('a route registered through one edge is used through the other', async (t) => {
+    const admin = await issueConnectorCredential({ edgeOrigin: issuer, keys: edgeA.keys }, { sub: 'ops@example.com', email: 'ops@example.com', groups: ['ops'] });
+    const api = (edge: RunningEdge, method: string, path: string, body?: unknown) =>
+      edgeJson({ edgeUrl: `https://127.0.0.1:${edge.port}`, ca: readFileSync(pki.ca) }, method, `/cdn-cgi/admin/${path}`, { token: admin.token, ...(body ? { body } : {}) });
+    const created = await api(edgeA, 'POST', 'tunnels', { name: 'shared' });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const routed = await api(edgeA, 'POST', 'routes', { hostname: PUBLISHED, tunnel: 'shared', service: `tcp://127.0.0.1:${origin.port}` });
+    assert.equal(routed.status, 201, JSON.stringify(routed.body));
+    const started = Date.now();
+    const seenMs = await waitUntil('edge B to list the route', async () => {
+      const routes = (await api(edgeB, 'GET', 'routes')).body.routes as Array<{ hostname: string }>;
+      return routes.some((route) => route.hostname === PUBLISHED);
+    }, 1_000, 20);
+    // A connector with the new tunnel's token, at edge B; a client of the new hostname, at edge B too.
+    const published = new Connector({
+      edgeUrl: `https://127.0.0.1:${edgeB.port}`,
+      token: String(created.body.token),
+      ca: readFileSync(pki.ca),
+      rules: [{ hostname: PUBLISHED, service: `tcp://127.0.0.1:${origin.port}` }, { service: 'http_status:404' } as never],
+      connections: 1,
+      backoff: { baseMs: 50, maxMs: 500 },
+    });
+    published.start();
+    const port = await freePort();
+    const client = new LocalListener({
+      target: resolveEdgeTarget({ hostname: PUBLISHED, edge: `https://127.0.0.1:${edgeB.port}`, caFile: pki.ca }),
+      local: { host: '127.0.0.1', port },
+      credential: async () => ({ kind: 'service-token', ...SERVICE_TOKEN }),
+    });
+    try {
+      await published.waitConnected(1);
+      await client.start();
+      const result = await download(port, 1024 * 1024);
+      assert.equal(result.complete && result.intact, true);
+      t.diagnostic(`registered at edge A; edge B listed it after ${seenMs} ms (${Date.now() - started} ms to a working stream)`);
+    } finally {
+      await client.stop();
+      await published.stop(200);
+    }
   });
 
   test('a connector given several edges spreads its connections over them', async () => {

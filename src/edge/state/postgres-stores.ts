@@ -168,7 +168,7 @@ function reviveDates<T>(value: T): T {
   return out as T;
 }
 
-function storeUnavailable(error: unknown): AirlockError {
+export function storeUnavailable(error: unknown): AirlockError {
   if (error instanceof AirlockError) return error;
   return new AirlockError('STORE_UNAVAILABLE', `the shared state store (PostgreSQL) is unreachable: ${(error as Error).message}`);
 }

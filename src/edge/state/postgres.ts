@@ -29,10 +29,15 @@ export const MIGRATIONS: readonly string[] = [
      heartbeat_at timestamptz NOT NULL,
      PRIMARY KEY (tunnel_id, edge_id)
    );`,
+  `CREATE TABLE airlock_route_store (
+     id integer PRIMARY KEY CHECK (id = 1),
+     doc jsonb NOT NULL
+   );
+   INSERT INTO airlock_route_store (id, doc) VALUES (1, '{"version": 1, "tunnels": [], "routes": []}');`,
 ];
 
 /** NOTIFY channels: what changed, so every edge reloads it. */
-export const CHANNEL = { revocations: 'airlock_revocations', keys: 'airlock_keys' } as const;
+export const CHANNEL = { revocations: 'airlock_revocations', keys: 'airlock_keys', routes: 'airlock_routes' } as const;
 
 /** Any 64-bit number the deployment does not use elsewhere: the migrations' advisory lock. */
 const MIGRATION_LOCK = 7_145_003_913_337;
