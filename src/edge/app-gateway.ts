@@ -17,7 +17,7 @@ import { authenticate, type AppTokenVerifier } from './authenticate.js';
 import { normaliseAddress } from './cidr.js';
 import type { AppConfig, EdgeConfig } from './config.js';
 import type { EdgeMetrics } from './metrics.js';
-import type { FailureThrottle } from './failure-throttle.js';
+import type { FailureLimiter } from './failure-throttle.js';
 import { evaluatePolicy } from './policy.js';
 import { writeRawResponse } from './raw-response.js';
 import { bridgeToEdge } from './relay-bridge.js';
@@ -35,7 +35,7 @@ export interface GatewayDeps {
   verifyAppToken?: AppTokenVerifier;
   signAssertion?: (claims: StreamAssertionClaims) => string;
   /** Failed service-token attempts per address (brute-force limit); none = unlimited. */
-  serviceTokenFailures?: FailureThrottle;
+  serviceTokenFailures?: FailureLimiter;
   /** Several edges: opens a relay to an edge holding the tunnel's connector, if any does. */
   relay?: { dial(app: AppConfig, principal: Principal, streamId: string): Promise<WebSocket | undefined> };
 }
@@ -59,7 +59,7 @@ export async function gate(req: IncomingMessage, deps: GatewayDeps, streamId: st
     return refusal(404, { error: 'app_not_found', message: `no application is configured for hostname "${(hostname ?? '').slice(0, 253)}"` });
   }
   const presentsServiceToken = req.headers[HEADER.clientId] !== undefined || req.headers[HEADER.clientSecret] !== undefined;
-  const blockedMs = presentsServiceToken ? (deps.serviceTokenFailures?.blockedFor(ip) ?? 0) : 0;
+  const blockedMs = presentsServiceToken ? ((await deps.serviceTokenFailures?.blockedFor(ip)) ?? 0) : 0;
   if (blockedMs > 0) {
     const retryAfter = String(Math.ceil(blockedMs / 1000));
     record('deny', 429, `service-token:${String(req.headers[HEADER.clientId] ?? '').slice(0, 128)}`, 'too many failed service-token attempts from this address');
@@ -70,7 +70,7 @@ export async function gate(req: IncomingMessage, deps: GatewayDeps, streamId: st
     };
   }
   const auth = await authenticate(req.headers, app, config, deps.verifyAppToken);
-  if (auth.outcome === 'rejected' && presentsServiceToken && deps.serviceTokenFailures?.fail(ip)) {
+  if (auth.outcome === 'rejected' && presentsServiceToken && (await deps.serviceTokenFailures?.fail(ip))) {
     deps.log.warn({ ip, app: app.hostname }, 'service-token failure limit reached; refusing this address for a while');
   }
   if (auth.outcome !== 'authenticated') {

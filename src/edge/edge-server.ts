@@ -18,7 +18,7 @@ import { evaluatePolicy } from './policy.js';
 import { RevocationList, type Revocations } from './revocation-list.js';
 import { LoginCodes } from './login-codes.js';
 import { openPostgresState, type PostgresState } from './state/postgres.js';
-import { PostgresOneTimeStore, PostgresRevocations, shareSigningKeys } from './state/postgres-stores.js';
+import { PostgresOneTimeStore, PostgresRevocations, shareSigningKeys, SharedFailureThrottle } from './state/postgres-stores.js';
 import { openSharedRouteStore } from './state/postgres-routes.js';
 import { SigningKeys } from './signing-keys.js';
 import { signStreamAssertion } from './stream-signer.js';
@@ -69,7 +69,8 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
   const audit = openAuditLog(config.auditFile);
   const sharedRoutes = shared ? await openSharedRouteStore(shared, log) : undefined;
   const operators = await openOperatorRoutes(config, { keys, revoked, registry, audit }, sharedRoutes?.store);
-  const serviceTokenFailures = new FailureThrottle({ limit: DEFAULTS.serviceTokenFailuresPerMinute, windowMs: 60_000 });
+  const failureLimit = { limit: DEFAULTS.serviceTokenFailuresPerMinute, windowMs: 60_000 };
+  const serviceTokenFailures = shared ? new SharedFailureThrottle(shared, failureLimit) : new FailureThrottle(failureLimit);
   const deps = {
     config: operators.config,
     registry,

@@ -9,7 +9,13 @@ export interface FailureThrottleOptions {
   now?: () => number;
 }
 
-export class FailureThrottle {
+/** What the gate asks: this in-memory throttle, or one counted across edges (SharedFailureThrottle). */
+export interface FailureLimiter {
+  blockedFor(address: string): number | Promise<number>;
+  fail(address: string): boolean | Promise<boolean>;
+}
+
+export class FailureThrottle implements FailureLimiter {
   private readonly failures = new Map<string, number[]>();
   private readonly now: () => number;
   private readonly maxAddresses: number;

@@ -21,6 +21,7 @@ import { Connector } from '../../src/connector/connector.js';
 import { LocalListener } from '../../src/core/local-listener.js';
 import { resolveEdgeTarget } from '../../src/core/edge-target.js';
 import { encodeTunnelToken } from '../../src/shared/secrets.js';
+import { HEADER } from '../../src/shared/constants.js';
 import { issueConnectorCredential } from '../../src/edge/connector-credential.js';
 import { edgeJson } from '../helpers/host-edge.js';
 
@@ -184,6 +185,17 @@ describe('edge-to-edge relay', { skip }, () => {
     } finally {
       await spread.stop(200);
     }
+  });
+});
+
+describe('several edges count failed service-token attempts together', { skip }, () => {
+  // Last in the file: it leaves 127.0.0.1 refused for service tokens for a minute.
+  test('ten failures spread over two edges refuse the address at both (429)', async () => {
+    const attempt = async (edge: RunningEdge, secret: string) =>
+      (await step(new CookieJar(readFileSync(pki.ca)), `https://127.0.0.1:${edge.port}/`, { headers: { host: APP, [HEADER.clientId]: SERVICE_TOKEN.id, [HEADER.clientSecret]: secret } })).status;
+    for (let index = 0; index < 10; index++) assert.equal(await attempt(index % 2 === 0 ? edgeA : edgeB, `wrong-${index}`), 302);
+    assert.equal(await attempt(edgeA, SERVICE_TOKEN.secret), 429, 'refused at edge A, right secret or not');
+    assert.equal(await attempt(edgeB, SERVICE_TOKEN.secret), 429, 'and at edge B');
   });
 });
 

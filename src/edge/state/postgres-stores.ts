@@ -7,6 +7,7 @@ import type { Logger } from '../../shared/logger.js';
 import type { LoginStateStore } from '../login-state-store.js';
 import type { Revocations } from '../revocation-list.js';
 import type { SigningKeys } from '../signing-keys.js';
+import { FailureThrottle, type FailureLimiter } from '../failure-throttle.js';
 import { CHANNEL, type PostgresState } from './postgres.js';
 
 /** How often every shared cache is read again anyway: the safety net under NOTIFY. */
@@ -155,6 +156,47 @@ export async function shareSigningKeys(state: PostgresState, keys: SigningKeys, 
   const timer = setInterval(() => void publish().then(reload, reload), RELOAD_INTERVAL_MS);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/**
+ * Failed service-token attempts counted across every edge, so a guesser cannot multiply the limit
+ * by the number of edges behind the balancer. Without the database it falls back to this edge's
+ * own count: the limit still holds per edge, and nobody is refused for the store being down.
+ */
+export class SharedFailureThrottle implements FailureLimiter {
+  private readonly local: FailureThrottle;
+
+  constructor(
+    private readonly state: PostgresState,
+    private readonly options: { limit: number; windowMs: number },
+  ) {
+    this.local = new FailureThrottle(options);
+  }
+
+  async blockedFor(address: string): Promise<number> {
+    try {
+      const { rows } = await this.state.pool.query<{ count: string; wait_ms: string | null }>(
+        `SELECT count(*) AS count, extract(epoch FROM min(at) + $3 * interval '1 millisecond' - clock_timestamp()) * 1000 AS wait_ms
+         FROM (SELECT at FROM airlock_failures WHERE address = $1 AND at > clock_timestamp() - $3 * interval '1 millisecond' ORDER BY at DESC LIMIT $2) recent`,
+        [address, this.options.limit, this.options.windowMs],
+      );
+      const shared = Number(rows[0]?.count ?? 0) >= this.options.limit ? Math.max(1, Math.ceil(Number(rows[0]?.wait_ms ?? 0))) : 0;
+      return Math.max(shared, this.local.blockedFor(address));
+    } catch {
+      return this.local.blockedFor(address);
+    }
+  }
+
+  async fail(address: string): Promise<boolean> {
+    const reachedHere = this.local.fail(address);
+    try {
+      await this.state.pool.query('INSERT INTO airlock_failures (address) VALUES ($1)', [address]);
+      if (Math.random() < 0.01) await this.state.pool.query(`DELETE FROM airlock_failures WHERE at < clock_timestamp() - $1 * interval '1 millisecond'`, [this.options.windowMs]);
+      return (await this.blockedFor(address)) > 0;
+    } catch {
+      return reachedHere;
+    }
+  }
 }
 
 /** JSON has no dates: the one-time values that carry one (a session's end) get it back. */

@@ -34,6 +34,8 @@ export const MIGRATIONS: readonly string[] = [
      doc jsonb NOT NULL
    );
    INSERT INTO airlock_route_store (id, doc) VALUES (1, '{"version": 1, "tunnels": [], "routes": []}');`,
+  `CREATE TABLE airlock_failures (address text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp());
+   CREATE INDEX airlock_failures_by_address ON airlock_failures (address, at);`,
 ];
 
 /** NOTIFY channels: what changed, so every edge reloads it. */
