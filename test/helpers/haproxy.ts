@@ -16,6 +16,8 @@ export interface RunningHaproxy {
   process: Running;
   /** Runtime API: 'maint' takes backend `index` (0-based) out and cuts its open connections. */
   setServer(index: number, state: 'maint' | 'ready'): Promise<void>;
+  /** Waits until the health checks see every backend up (edges started after the balancer). */
+  waitAllUp(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -34,6 +36,9 @@ defaults
   timeout client 30s
   timeout server 30s
   timeout tunnel 1h
+  # A connection to a dead edge is retried on another before the health check has noticed.
+  retries 2
+  option redispatch
 frontend edges
   bind 127.0.0.1:${port}
   default_backend edges
@@ -60,6 +65,12 @@ ${backends.map((backend, index) => `  server edge${index + 1} 127.0.0.1:${backen
     async setServer(index, state) {
       await admin(`set server edges/edge${index + 1} state ${state}`);
       if (state === 'maint') await admin(`shutdown sessions server edges/edge${index + 1}`);
+    },
+    async waitAllUp(timeoutMs = 15_000) {
+      await waitUntil('HAProxy to see every edge up', async () => {
+        const rows = (await admin('show stat')).split('\n').filter((line) => line.startsWith('edges,edge'));
+        return rows.length === backends.length && rows.every((line) => line.split(',')[17] === 'UP');
+      }, timeoutMs, 100);
     },
     stop: () => process.stop(),
   };

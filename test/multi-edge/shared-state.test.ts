@@ -84,6 +84,7 @@ before(async () => {
     }),
   );
   edges.sort((a, b) => ports.indexOf(a.port) - ports.indexOf(b.port));
+  await lb.waitAllUp();
   browser = await launchChromium({ mapToLoopback: ['*.airlock.test'] });
 });
 
