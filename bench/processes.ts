@@ -33,7 +33,7 @@ export function startAirlock(name: string, args: string[], logDir: string, env: 
   const extra = process.env.BENCH_NODE_OPTIONS ? process.env.BENCH_NODE_OPTIONS.split(' ') : [];
   // The edge and the connector run as the service files start them (NODE_FLAGS); clients as a
   // user starts `airlock access tcp`, without.
-  const deployed = name === 'edge' || name === 'connector' ? NODE_FLAGS : [];
+  const deployed = /^(edge|connector)\b/.test(name) ? NODE_FLAGS : [];
   return start(name, process.execPath, [...deployed, ...extra, ...nodeFlags, AIRLOCK, ...args], logDir, env);
 }
 
