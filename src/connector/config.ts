@@ -9,7 +9,11 @@ import { checkIngressRules, type IngressRule } from './ingress.js';
 
 const schema = z
   .strictObject({
-    edge: z.url({ protocol: /^https$/, error: 'must be the https:// URL of the edge' }),
+    // One edge, or several (docs/scale.md): the connections are spread over them.
+    edge: z.union([
+      z.url({ protocol: /^https$/, error: 'must be the https:// URL of the edge' }),
+      z.array(z.url({ protocol: /^https$/, error: 'must be the https:// URL of an edge' })).min(1, 'needs at least one edge URL'),
+    ]),
     token: z.string().min(1).optional(),
     tokenFile: z.string().min(1).optional(),
     ca: z.string().min(1).optional(),
@@ -19,7 +23,8 @@ const schema = z
   .refine((value) => value.token !== undefined || value.tokenFile !== undefined, { message: 'needs token or tokenFile', path: ['token'] });
 
 export interface ConnectorConfig {
-  edge: string;
+  /** Every edge to connect to, first one first. */
+  edges: string[];
   token: string;
   caFile?: string;
   connections?: number;
@@ -53,7 +58,7 @@ export function loadConnectorConfig(file: string): ConnectorConfig {
     }
   }
   return {
-    edge: data.edge,
+    edges: Array.isArray(data.edge) ? data.edge : [data.edge],
     token,
     ...(data.ca ? { caFile: resolve(base, data.ca) } : {}),
     ...(data.connections ? { connections: data.connections } : {}),

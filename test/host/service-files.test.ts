@@ -89,7 +89,7 @@ test("the connector.yaml for launchd and Windows loads with the connector's own 
   writeFileSync(join(dir, 'redis.yaml'), buildConnectorYaml(spec, { secrets: join(dir, 'redis.token'), ca: join(dir, 'ca.pem') }));
   const config = loadConnectorConfig(join(dir, 'redis.yaml'));
   assert.equal(config.token, TOKEN);
-  assert.equal(config.edge, 'https://edge.airlock.test');
+  assert.deepEqual(config.edges, ['https://edge.airlock.test']);
   assert.deepEqual(config.rules, [{ hostname: 'redis.airlock.test', service: 'tcp://127.0.0.1:6379' }, { service: 'http_status:404' }]);
 });
 

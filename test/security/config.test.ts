@@ -83,6 +83,12 @@ test('refuses a connector config with unknown keys and an ingress list without a
   assert.throws(() => loadConnectorConfig(file), /unknown key "allowAll"/);
   writeFileSync(file, 'edge: https://edge.example.com\ntoken: abc\ningress:\n  - { hostname: a.example.com, service: "tcp://127.0.0.1:22" }\n');
   assert.throws(() => loadConnectorConfig(file), /last rule must be a catch-all/);
+  // Several edges: a list of https URLs, each checked.
+  const ingress = 'ingress:\n  - { service: "tcp://127.0.0.1:22" }\n';
+  writeFileSync(file, `edge: [https://edge-1.example.com, https://edge-2.example.com]\ntoken: abc\n${ingress}`);
+  assert.deepEqual(loadConnectorConfig(file).edges, ['https://edge-1.example.com', 'https://edge-2.example.com']);
+  writeFileSync(file, `edge: [https://edge-1.example.com, http://edge-2.example.com]\ntoken: abc\n${ingress}`);
+  assert.throws(() => loadConnectorConfig(file), /edge/);
 });
 
 test('`airlock edge --check` exits 2 on an invalid config and a running edge is unaffected', async (t) => {

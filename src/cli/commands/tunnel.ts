@@ -39,7 +39,7 @@ export async function tunnelRun(argv: string[]): Promise<void> {
   );
   if (values.help) return say(RUN_USAGE);
   const fromFile = values.config ? loadConnectorConfig(values.config) : undefined;
-  const edges = fromFile?.edge ? [fromFile.edge] : (values.edge ?? []);
+  const edges = fromFile?.edges ?? values.edge ?? [];
   const edge = required(edges[0], '--edge', RUN_USAGE);
   const token = fromFile?.token ?? values.token ?? process.env.AIRLOCK_TUNNEL_TOKEN;
   if (!token) throw new AirlockError('BAD_ARGUMENT', `--token is required (or AIRLOCK_TUNNEL_TOKEN)\n\n${RUN_USAGE}`);
