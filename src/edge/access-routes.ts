@@ -32,6 +32,7 @@ import { checkLoopbackRedirect } from './redirect-url.js';
 import type { Revocations } from './revocation-list.js';
 import type { SigningKeys } from './signing-keys.js';
 import { html, json, readBody, redirect } from './access-http.js';
+import { decodePathSegment } from './request-body.js';
 
 /** Who is asking, as policies see it at sign-in (no session yet). */
 export type LoginPrincipal = Pick<UserPrincipal, 'kind' | 'email' | 'sub' | 'groups'>;
@@ -160,7 +161,7 @@ export function createAccessRoutes(deps: AccessRoutesDeps): (req: IncomingMessag
   }
 
   async function browserLogin(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const hostname = safeDecode(url.pathname.slice(PATH.login.length)).toLowerCase();
+    const hostname = decodePathSegment(url.pathname.slice(PATH.login.length), 'the application hostname').toLowerCase();
     const app = HOSTNAME_PATTERN.test(hostname) ? deps.findAppByHostname(hostname) : undefined;
     if (!app) return html(res, 404, notFoundPage(hostname));
     // Clients of the protocol (cloudflared's HEAD probe) learn the app's domain from this header.
@@ -346,14 +347,6 @@ function respondWithError(res: ServerResponse, error: unknown, log: AccessLog, a
 /** One cookie per login, named by its state, so two sign-ins in one browser do not collide. */
 function bindingCookieName(state: string): string {
   return `${SSO.loginStateCookie}_${createHash('sha256').update(state).digest('base64url').slice(0, 16)}`;
-}
-
-function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text; // malformed %-escapes: not a hostname, so the lookup below answers 404
-  }
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {

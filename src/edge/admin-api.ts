@@ -25,7 +25,7 @@ import { checkRoute } from './route-checks.js';
 import type { RouteStore, StoredTunnel } from './route-store.js';
 import type { SigningKeys } from './signing-keys.js';
 import type { TunnelRegistry } from './tunnel-registry.js';
-import { readBoundedBody } from './request-body.js';
+import { decodePathSegment, readBoundedBody } from './request-body.js';
 
 export interface AdminDeps {
   /** edge.yaml as loaded, not merged with the store: file apps, apps awaiting a route, admins, domains. */
@@ -121,7 +121,7 @@ export function createAdminApi(deps: AdminDeps): (req: IncomingMessage, res: Ser
     }
     const tunnelPath = /^tunnels\/([^/]+)(\/token)?$/.exec(path);
     if (tunnelPath) {
-      const name = decodeURIComponent(tunnelPath[1]!);
+      const name = decodePathSegment(tunnelPath[1]!, 'the tunnel name');
       const own = ownTunnel(name, principal);
       if ('status' in own) return own;
       if (tunnelPath[2] && method === 'POST') {
@@ -182,8 +182,10 @@ export function createAdminApi(deps: AdminDeps): (req: IncomingMessage, res: Ser
         answer = await dispatch(req, path, auth.principal);
       } else answer = auth;
     } catch (error) {
-      if (!isAirlockError(error) || error.code !== 'BAD_ARGUMENT') throw error;
-      answer = { status: 400, body: { error: 'bad_request', message: error.message } };
+      // Every request leaves its audit record, even one that failed in a way nobody planned for.
+      answer = isAirlockError(error) && error.code === 'BAD_ARGUMENT'
+        ? { status: 400, body: { error: 'bad_request', message: error.message } }
+        : { status: 500, body: { error: 'internal', message: 'internal error' } };
     }
     const decision = answer.status < 400 ? 'allow' : 'deny';
     const reason = typeof answer.body.message === 'string' ? answer.body.message.split('\n')[0]! : 'ok';

@@ -1,5 +1,6 @@
-// Request bodies the edge accepts (sign-in forms, admin API calls): small, read whole, bounded
-// before anything is parsed, so a peer cannot make the edge buffer more than maxBytes.
+// What the edge reads from requests: bodies (sign-in forms, admin API calls), small, read whole,
+// bounded before anything is parsed, so a peer cannot make the edge buffer more than maxBytes;
+// and %-escaped path segments, refused with a reason when malformed.
 import type { IncomingMessage } from 'node:http';
 import { AirlockError } from '../shared/errors.js';
 
@@ -15,4 +16,13 @@ export async function readBoundedBody(req: IncomingMessage, maxBytes: number = M
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A %-escaped path segment, decoded; malformed escapes are the sender's error (400), never ours. */
+export function decodePathSegment(text: string, what: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new AirlockError('BAD_ARGUMENT', `${what} in the path has a malformed %-escape`);
+  }
 }

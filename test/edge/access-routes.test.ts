@@ -318,9 +318,10 @@ describe('access routes: browser flow, certs, logout', () => {
     assert.match(response.text, /nope\.internal/);
   });
 
-  test('answers 404 for a malformed hostname in the path', async () => {
+  test('answers 400 with the reason for a malformed %-escape in the hostname', async () => {
     const response = await step(new CookieJar(rig.ca), `${rig.edgeOrigin}${PATH.login}%E0%A4%A`);
-    assert.equal(response.status, 404);
+    assert.equal(response.status, 400);
+    assert.match(response.text, /the application hostname in the path has a malformed %-escape/);
   });
 
   test('certs publishes the JWKS (public keys only)', async () => {
