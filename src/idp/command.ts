@@ -5,13 +5,14 @@
 // Integration (src/cli, written by the lead): `case 'idp': return runIdpCommand(argv.slice(1));`
 // Resolves when the IdP has stopped; throws AirlockError (BAD_ARGUMENT / CONFIG_INVALID → exit 2).
 import { parseArgs } from 'node:util';
+import { readSecret } from '../shared/secret-flags.js';
 import { AirlockError } from '../shared/errors.js';
 import { isValidPort } from '../shared/host.js';
 import { startIdp, type RunningIdp } from './provider.js';
 import { hashPassword, loadUsersFile, type IdpClient } from './users.js';
 
 export const IDP_USAGE = `usage: airlock idp --users FILE [--port PORT] [--host 127.0.0.1]
-                  [--client-id ID --client-secret SECRET --redirect-uri URL ...]
+                  [--client-id ID --client-secret-file FILE --redirect-uri URL ...]
        airlock idp --hash-password < password.txt
 
 Runs a development OpenID Connect provider (plain http on the loopback interface).
@@ -39,6 +40,7 @@ export async function runIdpCommand(argv: string[], io: IdpCommandIo = { print: 
         host: { type: 'string', default: '127.0.0.1' },
         'client-id': { type: 'string' },
         'client-secret': { type: 'string' },
+        'client-secret-file': { type: 'string' },
         'redirect-uri': { type: 'string', multiple: true },
         'hash-password': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -62,7 +64,8 @@ export async function runIdpCommand(argv: string[], io: IdpCommandIo = { print: 
   if (!(port === 0 || isValidPort(port))) throw new AirlockError('BAD_ARGUMENT', `--port "${values.port}" is not a port number`);
 
   const { users, clients } = await loadUsersFile(values.users);
-  const flagClient = clientFromFlags(values['client-id'], values['client-secret'], values['redirect-uri']);
+  const clientSecret = readSecret({ flag: '--client-secret', flagValue: values['client-secret'], fileValue: values['client-secret-file'], env: 'AIRLOCK_IDP_CLIENT_SECRET' }, io.print);
+  const flagClient = clientFromFlags(values['client-id'], clientSecret, values['redirect-uri']);
   const idp = await startIdp({
     users,
     clients: flagClient ? [...clients, flagClient] : clients,

@@ -23,9 +23,11 @@ describe('airlock idp', () => {
     let stop!: () => void;
     const stopSignal = new Promise<void>((resolve) => (stop = resolve));
     let running!: RunningIdp;
+    const secretFile = join(dir, 'client-secret');
+    await writeFile(secretFile, 'sec\n', { mode: 0o600 });
     const ready = new Promise<void>((resolve) => {
       void runIdpCommand(
-        ['--users', usersFile, '--port', '0', '--client-id', 'edge', '--client-secret', 'sec', '--redirect-uri', 'https://edge.test/cdn-cgi/access/callback'],
+        ['--users', usersFile, '--port', '0', '--client-id', 'edge', '--client-secret-file', secretFile, '--redirect-uri', 'https://edge.test/cdn-cgi/access/callback'],
         { print: (line) => lines.push(line), stopSignal, onReady: (idp) => { running = idp; resolve(); } },
       ).then(() => lines.push('returned'));
     });

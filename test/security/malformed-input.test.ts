@@ -17,7 +17,7 @@ test('a malformed %-escape in an admin path is a 400 with the reason, and is aud
   assert.equal(answer.status, 400);
   assert.match(String(answer.body.message), /the tunnel name in the path has a malformed %-escape/);
   const audit = readFileSync(edge.auditFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-  const record = audit.findLast((line) => line.event === 'admin');
+  const record = audit.filter((line) => line.event === 'admin').at(-1);
   assert.equal(record?.status, 400);
   assert.equal(record?.action, 'DELETE tunnels/NAME');
   assert.match(String(record?.reason), /malformed %-escape/);

@@ -9,7 +9,8 @@ import { cliTokenStore, describeSignIn } from '../token-output.js';
 import { DEFAULTS } from '../../shared/constants.js';
 import { formatBytes } from '../../shared/duration.js';
 import { AirlockError, isAirlockError } from '../../shared/errors.js';
-import { parseHostPort } from '../../shared/host.js';
+import { formatHostPort, isLoopbackHost, parseHostPort } from '../../shared/host.js';
+import { readSecret } from '../../shared/secret-flags.js';
 import { onShutdown, parse, required, say } from '../args.js';
 
 const USAGE = `usage: airlock access tcp --hostname HOST --url [127.0.0.1:]PORT [options]
@@ -19,8 +20,12 @@ const USAGE = `usage: airlock access tcp --hostname HOST --url [127.0.0.1:]PORT 
   --edge URL                    dial this edge instead of https://HOST:443 (development)
   --ca FILE                     trust this CA for the edge (or set NODE_EXTRA_CA_CERTS)
   --service-token-id ID         service token (or AIRLOCK_SERVICE_TOKEN_ID)
-  --service-token-secret SECRET (or AIRLOCK_SERVICE_TOKEN_SECRET; keeps it out of ps)
-  --token JWT                   an app token obtained elsewhere (or AIRLOCK_TOKEN)
+  --service-token-secret-file F its secret, from a 0600 file (or AIRLOCK_SERVICE_TOKEN_SECRET);
+                                --service-token-secret SECRET works but shows in ps
+  --token-file FILE             an app token obtained elsewhere, from a 0600 file (or AIRLOCK_TOKEN);
+                                --token JWT works but shows in ps
+  --allow-remote                let --url listen on a non-loopback address: anyone who reaches it
+                                uses the tunnel with your credential
   --header 'Name: value'        extra request header, repeatable
 
 Without a service token or --token, the first connection signs in through the browser
@@ -33,7 +38,10 @@ export const accessTcpOptions = {
   ca: { type: 'string' },
   'service-token-id': { type: 'string' },
   'service-token-secret': { type: 'string' },
+  'service-token-secret-file': { type: 'string' },
   token: { type: 'string' },
+  'token-file': { type: 'string' },
+  'allow-remote': { type: 'boolean' },
   header: { type: 'string', multiple: true },
 } as const;
 
@@ -43,14 +51,17 @@ export function parseLocalAddress(text: string): { host: string; port: number } 
   return local;
 }
 
-export function credentialFromFlags(values: Record<string, unknown>): Credential {
+export function credentialFromFlags(values: Record<string, unknown>, warn: (message: string) => void = say): Credential {
   const id = (values['service-token-id'] as string | undefined) ?? process.env.AIRLOCK_SERVICE_TOKEN_ID;
-  const secret = (values['service-token-secret'] as string | undefined) ?? process.env.AIRLOCK_SERVICE_TOKEN_SECRET;
+  const secret = readSecret(
+    { flag: '--service-token-secret', flagValue: values['service-token-secret'] as string | undefined, fileValue: values['service-token-secret-file'] as string | undefined, env: 'AIRLOCK_SERVICE_TOKEN_SECRET' },
+    warn,
+  );
   if (id || secret) {
     if (!id || !secret) throw new AirlockError('BAD_ARGUMENT', 'a service token needs both --service-token-id and --service-token-secret');
     return { kind: 'service-token', id, secret };
   }
-  const token = (values.token as string | undefined) ?? process.env.AIRLOCK_TOKEN;
+  const token = readSecret({ flag: '--token', flagValue: values.token as string | undefined, fileValue: values['token-file'] as string | undefined, env: 'AIRLOCK_TOKEN' }, warn);
   return token ? { kind: 'app-token', token } : { kind: 'none' };
 }
 
@@ -71,6 +82,13 @@ export async function accessTcp(argv: string[]): Promise<void> {
   if (values.help) return say(USAGE);
   const hostname = required(values.hostname, '--hostname', USAGE).toLowerCase();
   const local = parseLocalAddress(required(values.url, '--url', USAGE));
+  if (!isLoopbackHost(local.host)) {
+    // A listener on the network is a bearer tunnel: anyone who reaches it rides this credential.
+    if (!values['allow-remote']) {
+      throw new AirlockError('BAD_ARGUMENT', `--url ${formatHostPort(local)} listens beyond this machine: anyone who can reach it would use the tunnel as you. Listen on 127.0.0.1, or pass --allow-remote if that is what you want.`);
+    }
+    say(`airlock: warning: listening on ${formatHostPort(local)}; every host that reaches it uses ${hostname} with your credential.`);
+  }
   const target = resolveEdgeTarget({ hostname, ...(values.edge ? { edge: values.edge } : {}), ...(values.ca ? { caFile: values.ca } : {}) });
   const credential = credentialFromFlags(values);
   const headers = Object.fromEntries((values.header ?? []).map(parseHeaderArgument));

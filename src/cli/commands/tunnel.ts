@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Connector } from '../../connector/connector.js';
 import { loadConnectorConfig } from '../../connector/config.js';
+import { readSecret } from '../../shared/secret-flags.js';
 import { checkIngressRules, type IngressRule } from '../../connector/ingress.js';
 import { AirlockError } from '../../shared/errors.js';
 import { parseDuration } from '../../shared/duration.js';
@@ -15,7 +16,8 @@ const RUN_USAGE = `usage: airlock tunnel run --edge URL --token TOKEN --url tcp:
 
   --edge URL             the edge's https:// URL; repeat it for several edges, and the
                          connections are spread over them
-  --token TOKEN          tunnel token from \`airlock tunnel create\` (or AIRLOCK_TUNNEL_TOKEN)
+  --token-file FILE      tunnel token from \`airlock tunnel create\`, in a 0600 file (or
+                         AIRLOCK_TUNNEL_TOKEN); --token TOKEN works but shows in ps
   --url tcp://HOST:PORT  the one origin this connector may reach
   --ca FILE              trust this CA for the edge
   --connections N        connections to keep open (default 4)
@@ -29,6 +31,7 @@ export async function tunnelRun(argv: string[]): Promise<void> {
     {
       edge: { type: 'string', multiple: true },
       token: { type: 'string' },
+      'token-file': { type: 'string' },
       url: { type: 'string' },
       ca: { type: 'string' },
       connections: { type: 'string' },
@@ -41,7 +44,7 @@ export async function tunnelRun(argv: string[]): Promise<void> {
   const fromFile = values.config ? loadConnectorConfig(values.config) : undefined;
   const edges = fromFile?.edges ?? values.edge ?? [];
   const edge = required(edges[0], '--edge', RUN_USAGE);
-  const token = fromFile?.token ?? values.token ?? process.env.AIRLOCK_TUNNEL_TOKEN;
+  const token = fromFile?.token ?? readSecret({ flag: '--token', flagValue: values.token, fileValue: values['token-file'], env: 'AIRLOCK_TUNNEL_TOKEN' }, say);
   if (!token) throw new AirlockError('BAD_ARGUMENT', `--token is required (or AIRLOCK_TUNNEL_TOKEN)\n\n${RUN_USAGE}`);
   const rules: IngressRule[] = fromFile?.rules ?? [{ service: required(values.url, '--url', RUN_USAGE) }];
   const problems = checkIngressRules(rules);
