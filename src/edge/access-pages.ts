@@ -41,6 +41,14 @@ export function notFoundPage(hostname: string): string {
   return page('Unknown application', 'Unknown application', `<p>No application named <strong>${escapeHtml(hostname)}</strong> is served by this edge.</p>`);
 }
 
+export function signOutConfirmPage(): string {
+  return page(
+    'Sign out',
+    'Sign out?',
+    '<p>This ends your session on this edge, for every application it signed you in to.</p><form method="post"><button type="submit">Sign out</button></form>',
+  );
+}
+
 export function signedOutPage(): string {
   return page('Signed out', 'Signed out', '<p>Your session has ended. You may close this tab.</p>');
 }

@@ -20,7 +20,7 @@ import { AUTH_COOKIE, HEADER, PATH, SSO } from '../shared/constants.js';
 import { AirlockError, isAirlockError } from '../shared/errors.js';
 import { dialHostOfUrl, hostnameFromHostHeader } from '../shared/host.js';
 import { parseDuration } from '../shared/duration.js';
-import { badRequestPage, deniedPage, idpUnreachablePage, notFoundPage, signedInPage, signedOutPage, storeUnavailablePage } from './access-pages.js';
+import { badRequestPage, deniedPage, idpUnreachablePage, notFoundPage, signedInPage, signedOutPage, signOutConfirmPage, storeUnavailablePage } from './access-pages.js';
 import { issueAppToken, verifyAppToken, type UserPrincipal } from './app-token.js';
 import { readCookie, setCookie } from './http-cookies.js';
 import { appSessionMs, issueOrganisationToken, verifyOrganisationToken, type OrganisationSession } from './organisation-session.js';
@@ -267,8 +267,13 @@ export function createAccessRoutes(deps: AccessRoutesDeps): (req: IncomingMessag
   }
 
   async function logout(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const presented = headerValue(req, HEADER.accessToken) ?? headerValue(req, HEADER.jwtAssertion) ?? readCookie(req.headers, AUTH_COOKIE);
-    const wantsJson = presented !== undefined && !readCookie(req.headers, AUTH_COOKIE);
+    const fromHeader = headerValue(req, HEADER.accessToken) ?? headerValue(req, HEADER.jwtAssertion);
+    const presented = fromHeader ?? readCookie(req.headers, AUTH_COOKIE);
+    const wantsJson = fromHeader !== undefined;
+    // A cookie is sent by the browser on its own, so a cookie sign-out is a POST from this origin:
+    // a link or form on another site (GET, or a cross-site POST) must not sign anyone out.
+    if (!fromHeader && req.method === 'GET') return html(res, 200, signOutConfirmPage());
+    if (!fromHeader && !sameOrigin(req)) return html(res, 403, badRequestPage('Sign-out must be confirmed on this site; open the sign-out page and press the button.'));
     let signedOut = false;
     const session = presented ? await presentedSession(presented) : undefined;
     if (session) {
@@ -347,6 +352,14 @@ function respondWithError(res: ServerResponse, error: unknown, log: AccessLog, a
 /** One cookie per login, named by its state, so two sign-ins in one browser do not collide. */
 function bindingCookieName(state: string): string {
   return `${SSO.loginStateCookie}_${createHash('sha256').update(state).digest('base64url').slice(0, 16)}`;
+}
+
+/** Fetch metadata (or, from older browsers, Origin) says the request comes from this very origin. */
+function sameOrigin(req: IncomingMessage): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined) return site === 'same-origin';
+  const origin = req.headers.origin;
+  return typeof origin === 'string' && URL.canParse(origin) && new URL(origin).host === req.headers.host;
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {

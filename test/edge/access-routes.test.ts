@@ -351,7 +351,7 @@ describe('access routes: browser flow, certs, logout', () => {
     await step(jar, (await step(jar, `${rig.edgeOrigin}${PATH.login}redis.internal`)).location!);
     const openToken = jar.get(appOrigin('open.internal'), AUTH_COOKIE)!;
     const redisToken = jar.get(appOrigin('redis.internal'), AUTH_COOKIE)!;
-    const response = await step(jar, `${rig.edgeOrigin}${PATH.logout}`);
+    const response = await step(jar, `${rig.edgeOrigin}${PATH.logout}`, { method: 'POST', headers: { 'sec-fetch-site': 'same-origin' } });
     assert.equal(response.status, 200);
     assert.match(response.text, /Signed out/);
     assert.equal(jar.get(rig.edgeOrigin, AUTH_COOKIE), undefined);
