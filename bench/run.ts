@@ -68,7 +68,7 @@ async function main(): Promise<void> {
 publicUrl: https://127.0.0.1:${edgePort}
 tls: { cert: ${certs.cert}, key: ${certs.key} }
 stateDir: ${join(runDir, 'edge-state')}
-limits: { maxConnectionsPerIp: ${SCALE_CONNECTIONS * 4} }
+limits: { maxConnectionsPerIp: ${SCALE_CONNECTIONS * 4}, maxStreamsPerIdentity: ${SCALE_CONNECTIONS * 4} }
 apps:
 ${Object.entries(services)
   .map(([name, port]) => `  - { hostname: ${name}.bench.test, aud: ${randomBytes(16).toString('hex')}, tunnel: ${tunnel.id}, service: "tcp://127.0.0.1:${port}", policy: { include: [{ serviceToken: ${token.id} }] } }`)

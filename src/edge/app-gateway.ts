@@ -107,25 +107,60 @@ export function createAppGateway(deps: GatewayDeps) {
     if (wantsHalfClose(req)) headers.push(`${HEADER.halfClose}: 1`);
   });
 
+  /** Open streams per app and identity, so one identity cannot exhaust an origin's connections. */
+  const openStreams = new Map<string, number>();
+  function claimStream(app: AppConfig, who: string): (() => void) | undefined {
+    const key = `${app.hostname}\n${who}`;
+    const open = openStreams.get(key) ?? 0;
+    if (open >= app.maxStreamsPerIdentity) return undefined;
+    openStreams.set(key, open + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (openStreams.get(key) ?? 1) - 1;
+      if (left <= 0) openStreams.delete(key);
+      else openStreams.set(key, left);
+    };
+  }
+
   async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const streamId = randomUUID();
     const result = await gate(req, deps, streamId);
     if (result.status !== 200) return writeRawResponse(socket, result.status, result.headers, result.body);
     if (!isWebSocketUpgrade(req, socket)) return;
-    await serve(req, socket, head, result.app, result.principal, streamId, true);
+    const { app, principal } = result;
+    const who = describePrincipal(principal);
+    const release = claimStream(app, who);
+    if (!release) {
+      const message = `${who} already has ${app.maxStreamsPerIdentity} connections open to ${app.hostname}, the most this edge allows; close some, or ask the edge's administrator to raise apps[].limits.maxStreamsPerIdentity`;
+      deps.metrics.streamErrors.inc({ reason: 'identity_limit' });
+      deps.audit.write({ event: 'stream-end', streamId, who, app: app.hostname, bytesUp: 0, bytesDown: 0, durationMs: 0, outcome: `refused: ${app.maxStreamsPerIdentity} streams open (per-identity limit)` });
+      return writeRawResponse(socket, 429, {}, JSON.stringify({ error: 'too_many_streams', message } satisfies EdgeRefusal));
+    }
+    await serve(req, socket, head, app, principal, streamId, true, release);
   }
 
   /** A stream another edge of this deployment relays here (it already applied the policy). */
   async function handleRelayedUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, app: AppConfig, principal: Principal, streamId: string): Promise<void> {
     if (!isWebSocketUpgrade(req, socket)) return;
     deps.metrics.relayedStreams.inc({ direction: 'in' });
-    await serve(req, socket, head, app, principal, streamId, false);
+    await serve(req, socket, head, app, principal, streamId, false, () => undefined);
   }
 
   /** Opens the CONNECT stream to a connector here, or (once) relays to an edge that has one. */
-  async function serve(req: IncomingMessage, socket: Duplex, head: Buffer, app: AppConfig, principal: Principal, streamId: string, mayRelay: boolean): Promise<void> {
+  async function serve(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    app: AppConfig,
+    principal: Principal,
+    streamId: string,
+    mayRelay: boolean,
+    release: () => void,
+  ): Promise<void> {
     const who = describePrincipal(principal);
-    const about = { streamId, who, app: app.hostname };
+    const about = { streamId, who, app: app.hostname, release };
     let stream: http2.ClientHttp2Stream;
     try {
       const assertion = deps.signAssertion?.({ tun: app.tunnel, host: app.hostname, svc: app.serviceAuthority, sid: streamId, who });
@@ -141,13 +176,14 @@ export function createAppGateway(deps: GatewayDeps) {
       const peer = noConnector && mayRelay && deps.relay ? await deps.relay.dial(app, principal, streamId).catch(() => undefined) : undefined;
       if (peer) {
         deps.metrics.relayedStreams.inc({ direction: 'out' });
-        if (socket.destroyed) return void peer.terminate();
+        if (socket.destroyed) return void (peer.terminate(), release());
         wss.handleUpgrade(req, socket, head, (ws) => bridgeToEdge(ws, socket, peer, about, wantsHalfClose(req), deps));
         return;
       }
+      release();
       const message = isAirlockError(error) ? error.message : String(error);
       deps.metrics.streamErrors.inc({ reason: noConnector ? 'no_connector' : 'origin_failed' });
-      deps.audit.write({ event: 'stream-end', ...about, bytesUp: 0, bytesDown: 0, durationMs: 0, outcome: message });
+      deps.audit.write({ event: 'stream-end', streamId, who, app: app.hostname, bytesUp: 0, bytesDown: 0, durationMs: 0, outcome: message });
       const body: EdgeRefusal = noConnector
         ? { error: 'no_connector', message: `${app.hostname} is offline: no connector for it is connected to the edge` }
         : { error: 'origin_failed', message: `${app.hostname}: ${message}` };
@@ -155,6 +191,7 @@ export function createAppGateway(deps: GatewayDeps) {
     }
     if (socket.destroyed) {
       stream.close();
+      release();
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => relay(ws, socket, stream, about, wantsHalfClose(req)));
@@ -165,7 +202,7 @@ export function createAppGateway(deps: GatewayDeps) {
    * edge read from either side is delivered whatever way the other side leaves: a close frame, a
    * FIN or RST without one (cloudflared ends every stream so), or a half-close.
    */
-  function relay(ws: WebSocket, socket: Duplex, stream: http2.ClientHttp2Stream, about: { streamId: string; who: string; app: string }, halfClose: boolean): void {
+  function relay(ws: WebSocket, socket: Duplex, stream: http2.ClientHttp2Stream, { release, ...about }: StreamAbout, halfClose: boolean): void {
     const started = Date.now();
     let bytesUp = 0;
     let bytesDown = 0;
@@ -176,6 +213,7 @@ export function createAppGateway(deps: GatewayDeps) {
     const end = () => {
       if (ended) return;
       ended = true;
+      release();
       clearTimeout(originGrace);
       deps.metrics.activeStreams.dec();
       deps.metrics.bytes.inc({ direction: 'up' }, bytesUp);
@@ -256,6 +294,14 @@ function isWebSocketUpgrade(req: IncomingMessage, socket: Duplex): boolean {
     return false;
   }
   return true;
+}
+
+/** What the stream-end record names, and how to give the stream's slot back. */
+export interface StreamAbout {
+  streamId: string;
+  who: string;
+  app: string;
+  release: () => void;
 }
 
 export function wantsHalfClose(req: IncomingMessage): boolean {

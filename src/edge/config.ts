@@ -45,6 +45,7 @@ const app = z.strictObject({
   tunnel: id.optional(),
   service: z.string().refine((text) => parseServiceUrl(text) !== undefined, 'must be tcp://host:port with a port from 1 to 65535').optional(),
   sessionDuration: duration.default(DEFAULTS.sessionDuration),
+  limits: z.strictObject({ maxStreamsPerIdentity: z.number().int().min(1).max(1_000_000) }).optional(),
   policy,
 });
 
@@ -97,6 +98,8 @@ const schema = z.strictObject({
   limits: z
     .strictObject({
       maxConnectionsPerIp: z.number().int().min(1).optional(),
+      /** Default for every app's concurrent streams per identity (apps[].limits overrides it). */
+      maxStreamsPerIdentity: z.number().int().min(1).max(1_000_000).optional(),
       handshakeTimeout: duration.optional(),
     })
     .optional(),
@@ -117,6 +120,7 @@ export interface AppPolicyConfig {
   hostname: string;
   aud: string;
   sessionMs: number;
+  maxStreamsPerIdentity: number;
   policy: Policy;
 }
 
@@ -128,6 +132,8 @@ export interface AppConfig {
   /** `:authority` of the CONNECT stream: host:port as the connector's ingress rules name it. */
   serviceAuthority: string;
   sessionMs: number;
+  /** Streams one identity may have open to this app at once. */
+  maxStreamsPerIdentity: number;
   policy: Policy;
 }
 
@@ -195,6 +201,7 @@ function resolveConfig(data: z.infer<typeof schema>, source: string): EdgeConfig
   const serviceTokens = new Map(data.serviceTokens.map((token) => [token.id, token]));
   const seenAud = new Map<string, number>();
 
+  const streamLimit = (entry: z.infer<typeof app>) => entry.limits?.maxStreamsPerIdentity ?? data.limits?.maxStreamsPerIdentity ?? DEFAULTS.maxStreamsPerIdentity;
   data.apps.forEach((entry, index) => {
     if (apps.has(entry.hostname) || unpublishedApps.has(entry.hostname)) problems.push(`apps[${index}].hostname: "${entry.hostname}" is already used by another app`);
     const previousAud = seenAud.get(entry.aud);
@@ -213,7 +220,7 @@ function resolveConfig(data: z.infer<typeof schema>, source: string): EdgeConfig
       }),
     );
     if (entry.tunnel === undefined || entry.service === undefined) {
-      unpublishedApps.set(entry.hostname, { hostname: entry.hostname, aud: entry.aud, sessionMs: parseDuration(entry.sessionDuration)!, policy: entry.policy });
+      unpublishedApps.set(entry.hostname, { hostname: entry.hostname, aud: entry.aud, sessionMs: parseDuration(entry.sessionDuration)!, maxStreamsPerIdentity: streamLimit(entry), policy: entry.policy });
       return;
     }
     const service = parseServiceUrl(entry.service)!;
@@ -224,6 +231,7 @@ function resolveConfig(data: z.infer<typeof schema>, source: string): EdgeConfig
       service,
       serviceAuthority: entry.service.slice('tcp://'.length),
       sessionMs: parseDuration(entry.sessionDuration)!,
+      maxStreamsPerIdentity: streamLimit(entry),
       policy: entry.policy,
     });
   });

@@ -6,14 +6,14 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { CLOSE } from '../shared/constants.js';
 import { coalesceWrites, webSocketStream } from '../shared/websocket-stream.js';
-import type { GatewayDeps } from './app-gateway.js';
+import type { GatewayDeps, StreamAbout } from './app-gateway.js';
 import { closeOutcome, ORIGIN_GRACE_MS } from './stream-end.js';
 
 export function bridgeToEdge(
   ws: WebSocket,
   socket: Duplex,
   peer: WebSocket,
-  about: { streamId: string; who: string; app: string },
+  { release, ...about }: StreamAbout,
   halfClose: boolean,
   deps: Pick<GatewayDeps, 'audit' | 'metrics'>,
 ): void {
@@ -36,6 +36,7 @@ export function bridgeToEdge(
   const end = () => {
     if (ended) return;
     ended = true;
+    release();
     clearTimeout(grace);
     deps.metrics.activeStreams.dec();
     deps.metrics.bytes.inc({ direction: 'up' }, bytesUp);

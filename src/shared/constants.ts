@@ -64,6 +64,12 @@ export const DEFAULTS = {
   /** A WebSocket message never needs to be larger than a socket read; this bounds memory per frame. */
   maxFrameBytes: 1024 * 1024,
   maxHeaderBytes: 16 * 1024,
+  /**
+   * Streams one identity (a user or a service token) may have open to one app at once: each dials
+   * the origin, so one identity must not exhaust its connection limit (Postgres max_connections
+   * is 100 by default). Per app: edge.yaml apps[].limits.maxStreamsPerIdentity.
+   */
+  maxStreamsPerIdentity: 256,
   /** Failed service-token attempts an address may make per minute before it is answered 429. */
   serviceTokenFailuresPerMinute: 10,
 } as const;

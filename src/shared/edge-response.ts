@@ -9,6 +9,7 @@ export type EdgeRefusalCode =
   | 'bad_request'
   | 'upgrade_required'
   | 'rate_limited'
+  | 'too_many_streams'
   | 'idp_unreachable'
   | 'sso_disabled'
   | 'internal';
