@@ -15,7 +15,7 @@ import { AirlockError, isAirlockError } from '../shared/errors.js';
 import { encodeTunnelToken } from '../shared/secrets.js';
 import type { AccessApp } from './access-routes.js';
 import type { UserPrincipal } from './app-token.js';
-import type { AuditLog } from './audit-log.js';
+import { auditField, type AuditLog } from './audit-log.js';
 import { normaliseAddress } from './cidr.js';
 import type { EdgeConfig } from './config.js';
 import { issueConnectorCredential, verifyConnectorCredential } from './connector-credential.js';
@@ -171,7 +171,7 @@ export function createAdminApi(deps: AdminDeps): (req: IncomingMessage, res: Ser
 
   return async (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!.slice(PATH.adminPrefix.length);
-    const action = `${req.method} ${path.replace(/^(tunnels\/)[^/]+/, '$1NAME')}`;
+    const action = auditField(`${req.method} ${path.replace(/^(tunnels\/)[^/]+/, '$1NAME')}`);
     const ip = normaliseAddress(req.socket.remoteAddress ?? '');
     let answer: Answer;
     let who = 'anonymous';

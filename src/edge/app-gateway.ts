@@ -12,7 +12,7 @@ import { hostnameFromHostHeader } from '../shared/host.js';
 import { coalesceWrites, interceptMessages, webSocketStream } from '../shared/websocket-stream.js';
 import { describePrincipal, type Principal } from '../shared/identity.js';
 import type { Logger } from '../shared/logger.js';
-import type { AuditLog } from './audit-log.js';
+import { auditField, type AuditLog } from './audit-log.js';
 import { authenticate, type AppTokenVerifier } from './authenticate.js';
 import { normaliseAddress } from './cidr.js';
 import type { AppConfig, EdgeConfig } from './config.js';
@@ -42,21 +42,29 @@ export interface GatewayDeps {
 
 export type GateResult =
   | { status: 200; app: AppConfig; principal: Principal }
-  | { status: 302 | 403 | 404 | 429; headers: Record<string, string>; body: string };
+  | { status: 302 | 400 | 403 | 404 | 429; headers: Record<string, string>; body: string };
+
+/** What a Host may be: a DNS name or an address (":" for IPv6), at most a DNS name's length. */
+const HOST_NAME = /^[a-z0-9.:_-]{1,253}$/;
 
 /** The access decision for a request on an application hostname (used for upgrades and HEAD). */
 export async function gate(req: IncomingMessage, deps: GatewayDeps, streamId: string): Promise<GateResult> {
   const config = deps.config();
   const hostname = hostnameFromHostHeader(req.headers.host);
   const ip = normaliseAddress(req.socket.remoteAddress ?? '');
-  const app = hostname ? config.apps.get(hostname) : undefined;
   const record = (decision: 'allow' | 'deny' | 'login', status: number, who: string, reason: string) => {
-    deps.audit.write({ event: 'access', streamId, who, app: hostname ?? '', ip, decision, reason, status });
+    deps.audit.write({ event: 'access', streamId, who, app: auditField(hostname ?? ''), ip, decision, reason, status });
     deps.metrics.decisions.inc({ decision });
   };
+  // Refused before any lookup: a Host that is no hostname (e.g. 15 KB of padding) names nothing.
+  if (!hostname || !HOST_NAME.test(hostname)) {
+    record('deny', 400, 'anonymous', 'the Host header is not a hostname');
+    return { status: 400, headers: {}, body: JSON.stringify({ error: 'bad_request', message: 'the Host header is not a hostname' } satisfies EdgeRefusal) };
+  }
+  const app = config.apps.get(hostname);
   if (!app) {
     record('deny', 404, 'anonymous', 'unknown hostname');
-    return refusal(404, { error: 'app_not_found', message: `no application is configured for hostname "${(hostname ?? '').slice(0, 253)}"` });
+    return refusal(404, { error: 'app_not_found', message: `no application is configured for hostname "${hostname}"` });
   }
   const presentsServiceToken = req.headers[HEADER.clientId] !== undefined || req.headers[HEADER.clientSecret] !== undefined;
   const blockedMs = presentsServiceToken ? ((await deps.serviceTokenFailures?.blockedFor(ip)) ?? 0) : 0;
