@@ -42,7 +42,7 @@ export function buildSystemdUnit(spec: ServiceSpec, paths: { secrets: string; ca
   // ProtectHome=yes would hide an airlock installed under a home directory from the service.
   const underHome = [spec.nodePath, spec.airlockBin].some((path) => /^\/(home|root|run\/user)\//.test(path));
   return `[Unit]
-Description=Airlock connector for ${spec.hostname} (tunnel ${spec.name})
+Description=${systemdText(`Airlock connector for ${spec.hostname} (tunnel ${spec.name})`)}
 Documentation=https://github.com/airlock/airlock/blob/main/docs/host.md
 Wants=network-online.target
 After=network-online.target
@@ -91,7 +91,7 @@ export function buildEnvironmentFile(token: string): string {
 export function buildConnectorYaml(spec: ServiceSpec, paths: { secrets: string; ca?: string }): string {
   const quote = (text: string) => JSON.stringify(text);
   return [
-    `# Airlock connector for ${spec.hostname} (tunnel ${spec.name}), written by \`airlock service install\`.`,
+    `# ${oneLine(`Airlock connector for ${spec.hostname} (tunnel ${spec.name})`)}, written by \`airlock service install\`.`,
     `edge: ${quote(spec.edge)}`,
     `tokenFile: ${quote(paths.secrets)}`,
     ...(paths.ca ? [`ca: ${quote(paths.ca)}`] : []),
@@ -140,25 +140,45 @@ ${args.map((arg) => `    <string>${xml(arg)}</string>`).join('\n')}
  */
 export function buildWindowsCommands(spec: ServiceSpec, paths: { config: string; secrets: string }, wrapper?: string): string {
   const name = serviceName(spec.name);
-  const command = `"${spec.nodePath}" ${NODE_FLAGS.join(' ')} "${spec.airlockBin}" tunnel run --config "${paths.config}"`;
-  const binPath = wrapper ? `"${wrapper}" ${command}` : command;
+  const command = `"${windowsText(spec.nodePath)}" ${NODE_FLAGS.join(' ')} "${windowsText(spec.airlockBin)}" tunnel run --config "${windowsText(paths.config)}"`;
+  const binPath = wrapper ? `"${windowsText(wrapper)}" ${command}` : command;
   return [
-    `sc.exe create ${name} binPath= "${binPath.replace(/"/g, '\\"')}" start= delayed-auto obj= "NT AUTHORITY\\LocalService" DisplayName= "Airlock connector (${spec.name})"`,
-    `sc.exe description ${name} "Airlock connector for ${spec.hostname}"`,
+    `sc.exe create ${name} binPath= "${binPath.replace(/"/g, '\\"')}" start= delayed-auto obj= "NT AUTHORITY\\LocalService" DisplayName= "${windowsText(`Airlock connector (${spec.name})`)}"`,
+    `sc.exe description ${name} "${windowsText(`Airlock connector for ${spec.hostname}`)}"`,
     `sc.exe failure ${name} reset= 86400 actions= restart/5000/restart/5000/restart/5000`,
-    `icacls "${paths.secrets}" /inheritance:r /grant:r "NT AUTHORITY\\LocalService:R" "BUILTIN\\Administrators:F"`,
+    `icacls "${windowsText(paths.secrets)}" /inheritance:r /grant:r "NT AUTHORITY\\LocalService:R" "BUILTIN\\Administrators:F"`,
     `sc.exe start ${name}`,
     '',
   ].join('\r\n');
 }
 
-/** systemd.syntax(7): quote words with spaces or quotes; "%" is a specifier, written "%%". */
+/**
+ * One escaper per format, for every value written into it (systemd.syntax(7), XML 1.0, cmd.exe):
+ * no value can end a line, a quote or a string early, or expand to something else.
+ */
+
+/** A systemd word: quoted when needed; "%" is a specifier, written "%%"; no control characters. */
 export function systemdQuote(word: string): string {
-  const escaped = word.replace(/%/g, '%%');
+  const escaped = oneLine(word).replace(/%/g, '%%');
   if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(escaped)) return escaped;
   return `"${escaped.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
-function xml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+/** Free text in a systemd setting (Description=): one line, no specifiers, no backslash that could continue it. */
+export function systemdText(text: string): string {
+  return oneLine(text).replace(/\\/g, '/').replace(/%/g, '%%');
+}
+
+/** Text inside a double-quoted cmd.exe argument: no quote to end it, no %VARIABLE% to expand. */
+export function windowsText(text: string): string {
+  return oneLine(text).replace(/"/g, "'").replace(/%/g, '%%');
+}
+
+/** Control characters (newlines above all) become spaces. */
+function oneLine(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f]/g, ' ');
+}
+
+export function xml(text: string): string {
+  return oneLine(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }

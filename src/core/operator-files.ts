@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { AirlockError } from '../shared/errors.js';
+import { parseServiceUrl } from '../shared/host.js';
 
 export interface OperatorCredential {
   edge: string;
@@ -67,14 +69,37 @@ export async function saveTunnel(tunnel: LocalTunnel): Promise<string> {
 }
 
 export async function loadTunnel(edgeOrigin: string, name: string): Promise<LocalTunnel | undefined> {
-  return readJson<LocalTunnel>(tunnelFile(edgeOrigin, name));
+  const file = tunnelFile(edgeOrigin, name);
+  return checkedTunnel(await readJson<unknown>(file), file);
+}
+
+const TUNNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+/**
+ * A tunnel file is checked where it is read: its fields end up in service definitions written as
+ * root (`airlock service install`), so a newline in a hostname must never get that far.
+ */
+export function checkedTunnel(value: unknown, file: string): LocalTunnel | undefined {
+  if (value === undefined) return undefined;
+  const tunnel = value as Partial<LocalTunnel>;
+  const problem =
+    typeof tunnel.name !== 'string' || !TUNNEL_NAME.test(tunnel.name) ? 'name is not a tunnel name (letters, digits, ".", "_", "-")'
+    : typeof tunnel.hostname !== 'string' || !DNS_NAME.test(tunnel.hostname) ? 'hostname is not a DNS name'
+    : typeof tunnel.edge !== 'string' || !URL.canParse(tunnel.edge) || new URL(tunnel.edge).protocol !== 'https:' ? 'edge is not an https:// URL'
+    : typeof tunnel.url !== 'string' || parseServiceUrl(tunnel.url) === undefined ? 'url is not tcp://HOST:PORT'
+    : typeof tunnel.token !== 'string' || !/^[\x21-\x7e]+$/.test(tunnel.token) ? 'token is missing or malformed'
+    : tunnel.caFile !== undefined && (typeof tunnel.caFile !== 'string' || /[\x00-\x1f\x7f]/.test(tunnel.caFile)) ? 'caFile is not a path'
+    : undefined;
+  if (problem) throw new AirlockError('CONFIG_INVALID', `${file}: ${problem}; fix the file or remove it and run \`airlock tunnel --hostname …\` again`);
+  return tunnel as LocalTunnel;
 }
 
 export async function listTunnels(): Promise<LocalTunnel[]> {
   const root = join(airlockConfigDir(), 'tunnels');
   const edges = await readdir(root).catch(() => [] as string[]);
   const files = (await Promise.all(edges.map(async (edge) => (await readdir(join(root, edge)).catch(() => [] as string[])).map((name) => join(root, edge, name))))).flat();
-  const found = await Promise.all(files.filter((file) => file.endsWith('.json')).map((file) => readJson<LocalTunnel>(file)));
+  const found = await Promise.all(files.filter((file) => file.endsWith('.json')).map(async (file) => checkedTunnel(await readJson<unknown>(file), file)));
   return found.filter((tunnel): tunnel is LocalTunnel => tunnel !== undefined);
 }
 
