@@ -28,8 +28,12 @@ export interface UiServerOptions {
 }
 
 export interface UiServer {
-  /** Open this once: it carries the one-time token. */
+  /** Open this once: it carries the one-time token (printed only when the user asks for it). */
   url: string;
+  /** http://127.0.0.1:PORT, without the token. */
+  origin: string;
+  /** The one-time token, for a launch page that POSTs it (src/core/ui-launch-page.ts). */
+  token: string;
   port: number;
   close(): Promise<void>;
 }
@@ -97,21 +101,30 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
 
   const server = http.createServer(async (request, response) => {
     if (!allowedHosts().includes(request.headers.host ?? '')) return refuse(response, 421, 'wrong Host: open the address printed by `airlock ui`');
-    if (request.method !== 'GET' && request.method !== 'HEAD') return refuse(response, 405, 'method not allowed');
     const url = new URL(request.url ?? '/', `http://${request.headers.host}`);
-    const offered = url.searchParams.get('token');
-    if (offered !== null) {
+    const redeem = (offered: string, viaPost: boolean) => {
       if (!oneTimeToken || !sameSecret(offered, oneTimeToken)) return refuse(response, 403, 'this link has expired or was already used: run `airlock ui` again for a new one');
       oneTimeToken = undefined;
       const session = randomBytes(32).toString('base64url');
       sessions.add(session);
-      response.writeHead(303, {
-        ...securityHeaders(),
-        Location: '/',
-        'Set-Cookie': `${sessionCookieName(port)}=${session}; HttpOnly; SameSite=Strict; Path=/`,
-      });
-      return response.end();
+      const cookie = `${sessionCookieName(port)}=${session}; HttpOnly; SameSite=Strict; Path=/`;
+      if (!viaPost) {
+        response.writeHead(303, { ...securityHeaders(), Location: '/', 'Set-Cookie': cookie });
+        return response.end();
+      }
+      // The launch page is a local file (a cross-site POST): a Strict cookie would not ride the
+      // redirect of that navigation, so this page moves on from our own origin instead.
+      response.writeHead(200, { ...securityHeaders(), 'Content-Type': 'text/html; charset=utf-8', 'Set-Cookie': cookie });
+      return response.end('<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=/"><title>Airlock</title><a href="/">Open Airlock</a>');
+    };
+    // The launch page posts the token (it never appears in a command line or a URL).
+    if (request.method === 'POST' && url.pathname === '/') {
+      const body = await readSmallBody(request);
+      return redeem(new URLSearchParams(body ?? '').get('token') ?? '', true);
     }
+    if (request.method !== 'GET' && request.method !== 'HEAD') return refuse(response, 405, 'method not allowed');
+    const offered = url.searchParams.get('token');
+    if (offered !== null) return redeem(offered, false);
     if (!hasSession(request)) return refuse(response, 401, 'not signed in to this UI: open the address printed by `airlock ui` (it carries a one-time token)');
     await serveFile(root, url.pathname, response, securityHeaders());
   });
@@ -141,6 +154,8 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
 
   return {
     url: `http://127.0.0.1:${port}/?token=${token}`,
+    origin: `http://127.0.0.1:${port}`,
+    token,
     port,
     close: async () => {
       for (const client of sockets.clients) client.terminate();
@@ -203,4 +218,14 @@ function serveSocket(ws: WebSocket, service: UiServerOptions['service']): void {
     const result = await dispatch(service, request.method, request.params);
     send({ id: request.id, ...result });
   });
+}
+
+/** A form post of a few hundred bytes at most: anything larger is not the launch page. */
+async function readSmallBody(request: http.IncomingMessage): Promise<string | undefined> {
+  let body = '';
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    body += chunk.toString('utf8');
+    if (body.length > 1024) return undefined;
+  }
+  return body;
 }

@@ -128,12 +128,15 @@ test('refuses a WebSocket without or with a wrong session cookie', async () => {
   await assert.rejects(openSocket({ origin, cookie: `${sessionCookieName(server.port)}=nope` }), /HTTP 401/);
 });
 
-test('refuses non-GET requests', async () => {
-  const status = await new Promise<number>((resolve) => {
-    const request = http.request({ host: '127.0.0.1', port: server.port, method: 'POST', path: '/', headers: { cookie } }, (response) => resolve(response.statusCode!));
-    request.end();
-  });
-  assert.equal(status, 405);
+test('refuses non-GET requests, but for the launch page\'s POST of the token to /', async () => {
+  const send = (method: string, path: string) =>
+    new Promise<number>((resolve) => {
+      const request = http.request({ host: '127.0.0.1', port: server.port, method, path, headers: { cookie, host: `127.0.0.1:${server.port}` } }, (response) => resolve(response.statusCode!));
+      request.end('token=not-the-token');
+    });
+  assert.equal(await send('POST', '/app.js'), 405);
+  assert.equal(await send('PUT', '/'), 405);
+  assert.equal(await send('POST', '/'), 403, 'a wrong token is refused');
 });
 
 test('carries the contract over the socket: calls, typed errors, and events', async () => {
