@@ -80,7 +80,7 @@ const schema = z.strictObject({
   /** Several edges: the internal listener other edges relay streams to (docs/scale.md). */
   relay: z
     .strictObject({
-      listen: z.string().refine((text) => parseHostPort(text, { allowPortZero: true }) !== undefined, 'must be host:port, e.g. 10.0.0.5:8443'),
+      listen: z.string().refine((text) => parseHostPort(text, { allowPortZero: true }) !== undefined, 'must be host:port, e.g. edge-1.internal:8443'),
       url: z.url({ protocol: /^https$/, error: 'must be the https:// URL other edges reach this listener at' }).optional(),
       ca: z.string().min(1).optional(),
     })

@@ -7,7 +7,7 @@ import type { WebSocket } from 'ws';
 import { CLOSE } from '../shared/constants.js';
 import { coalesceWrites, webSocketStream } from '../shared/websocket-stream.js';
 import type { GatewayDeps, StreamAbout } from './app-gateway.js';
-import { closeOutcome, ORIGIN_GRACE_MS } from './stream-end.js';
+import { closeOutcome, ORIGIN_GRACE_MS, recordStreamEnd } from './stream-end.js';
 
 export function bridgeToEdge(
   ws: WebSocket,
@@ -38,10 +38,7 @@ export function bridgeToEdge(
     ended = true;
     release();
     clearTimeout(grace);
-    deps.metrics.activeStreams.dec();
-    deps.metrics.bytes.inc({ direction: 'up' }, bytesUp);
-    deps.metrics.bytes.inc({ direction: 'down' }, bytesDown);
-    deps.audit.write({ event: 'stream-end', ...about, bytesUp, bytesDown, durationMs: Date.now() - started, outcome: `${outcome} (relayed to another edge)` });
+    recordStreamEnd(deps, about, { bytesUp, bytesDown, started, outcome: `${outcome} (relayed to another edge)` });
     if (peer.readyState === peer.OPEN) peer.close(CLOSE.normal);
   };
   ws.once('close', (code) => {
