@@ -28,6 +28,8 @@ export type AuditRecord =
   | { event: 'tunnel'; tunnel: string; connector: string; ip: string; decision: 'allow' | 'deny'; reason: string }
   /** Operators' API (issue 9): every call, allowed or not. */
   | { event: 'admin'; who: string; ip: string; action: string; target: string; decision: 'allow' | 'deny'; reason: string; status: number }
+  /** Discovery: who asked which apps they may reach, and how many were listed (never which others exist). */
+  | { event: 'apps'; who: string; ip: string; status: number; listed: number }
   /** Anonymous refusals from one address beyond the per-minute allowance: how many were not written. */
   | { event: 'suppressed'; ip: string; count: number; since: string };
 

@@ -13,6 +13,9 @@ import { formatIssues } from '../shared/config-errors.js';
 import { isCidr } from './cidr.js';
 import { isWeakSecretHash } from '../shared/secrets.js';
 
+/** Discovery's hint of what an app is, for the client's icon and default port. */
+export const APP_KINDS = ['ssh', 'postgres', 'redis', 'rdp', 'other'] as const;
+
 const hostname = z
   .string()
   .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, 'must be a lower-case DNS hostname');
@@ -46,6 +49,15 @@ const app = z.strictObject({
   service: z.string().refine((text) => parseServiceUrl(text) !== undefined, 'must be tcp://host:port with a port from 1 to 65535').optional(),
   sessionDuration: duration.default(DEFAULTS.sessionDuration),
   limits: z.strictObject({ maxStreamsPerIdentity: z.number().int().min(1).max(1_000_000) }).optional(),
+  /** What discovery shows users the policy admits (GET /cdn-cgi/access/apps); all optional. */
+  display: z
+    .strictObject({
+      name: z.string().min(1).max(64).optional(),
+      description: z.string().max(256).optional(),
+      kind: z.enum(APP_KINDS).optional(),
+      localPort: z.number().int().min(1).max(65535).optional(),
+    })
+    .optional(),
   policy,
 });
 
@@ -121,11 +133,15 @@ export interface AppPolicyConfig {
   aud: string;
   sessionMs: number;
   maxStreamsPerIdentity: number;
+  display?: AppDisplay;
   policy: Policy;
 }
 
+export type AppDisplay = { name?: string; description?: string; kind?: (typeof APP_KINDS)[number]; localPort?: number };
+
 export interface AppConfig {
   hostname: string;
+  display?: AppDisplay;
   aud: string;
   tunnel: string;
   service: HostPort;
@@ -220,7 +236,7 @@ function resolveConfig(data: z.infer<typeof schema>, source: string): EdgeConfig
       }),
     );
     if (entry.tunnel === undefined || entry.service === undefined) {
-      unpublishedApps.set(entry.hostname, { hostname: entry.hostname, aud: entry.aud, sessionMs: parseDuration(entry.sessionDuration)!, maxStreamsPerIdentity: streamLimit(entry), policy: entry.policy });
+      unpublishedApps.set(entry.hostname, { hostname: entry.hostname, aud: entry.aud, sessionMs: parseDuration(entry.sessionDuration)!, maxStreamsPerIdentity: streamLimit(entry), ...(entry.display ? { display: entry.display } : {}), policy: entry.policy });
       return;
     }
     const service = parseServiceUrl(entry.service)!;
@@ -232,6 +248,7 @@ function resolveConfig(data: z.infer<typeof schema>, source: string): EdgeConfig
       serviceAuthority: entry.service.slice('tcp://'.length),
       sessionMs: parseDuration(entry.sessionDuration)!,
       maxStreamsPerIdentity: streamLimit(entry),
+      ...(entry.display ? { display: entry.display } : {}),
       policy: entry.policy,
     });
   });

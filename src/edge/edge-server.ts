@@ -34,6 +34,7 @@ import { dialRelay, RELAY, signRelayAssertion, TunnelDirectory, verifyRelayAsser
 import type { Principal } from '../shared/identity.js';
 import type { WebSocket } from 'ws';
 import { openOperatorRoutes } from './operator-routes.js';
+import { createAppDirectory } from './app-directory.js';
 
 export interface EdgeOptions {
   config: EdgeConfig;
@@ -97,6 +98,7 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
     return undefined;
   }
   let accessRoutes: ReturnType<typeof createAccessRoutes> | undefined;
+  const listApps = createAppDirectory({ config: deps.config, issuer, keys, revoked, audit, serviceTokenFailures });
   const gateway = createAppGateway(deps);
   const metricsAllowed = cidrMatcher(config.metricsAllow);
   const sockets = new Set<Socket>();
@@ -170,6 +172,7 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
     if (path === PATH.certs && !accessRoutes) {
       return sendJson(res, 200, keys.jwks());
     }
+    if (path === PATH.apps && req.method === 'GET') return listApps(req, res);
     if (await operators.handleRequest(req, res)) return;
     if (path.startsWith(PATH.accessPrefix)) {
       if (accessRoutes && (await accessRoutes(req, res))) return;

@@ -37,6 +37,8 @@ export const PATH = {
   authorized: '/cdn-cgi/access/authorized',
   token: '/cdn-cgi/access/token',
   certs: '/cdn-cgi/access/certs',
+  /** The apps the caller may reach (discovery): organisation session or service token. */
+  apps: '/cdn-cgi/access/apps',
   logout: '/cdn-cgi/access/logout',
   tunnel: '/cdn-cgi/tunnel',
   /** Operators' API (issue 9): tunnels and routes, Bearer connector credential. */
