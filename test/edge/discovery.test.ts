@@ -11,7 +11,9 @@ import { parseEdgeConfig } from '../../src/edge/config.js';
 import { startEdge, type RunningEdge } from '../../src/edge/edge-server.js';
 import { issueOrganisationToken } from '../../src/edge/organisation-session.js';
 import { SigningKeys } from '../../src/edge/signing-keys.js';
-import { HEADER, PATH } from '../../src/shared/constants.js';
+import { HEADER, PATH, SSO } from '../../src/shared/constants.js';
+import { createTokenStore } from '../../src/core/token-store.js';
+import { airlock } from '../helpers/processes.js';
 import { hashSecret } from '../../src/shared/secrets.js';
 
 let pki: TestPki;
@@ -19,6 +21,8 @@ let edge: RunningEdge;
 let issuer: string;
 let auditFile: string;
 
+/** Outside the range the test helpers hand out (20,000–32,000) and below the ephemeral ports. */
+const CI_PORT = 18_555;
 const ADA = { sub: 'ada', email: 'ada@example.com', groups: ['eng'] };
 const EVE = { sub: 'eve', email: 'eve@example.com', groups: ['sales'] };
 const app = (hostname: string, policy: string, extra = '', routed = true) => `  - hostname: ${hostname}
@@ -35,7 +39,7 @@ apps:
 ${app('db.airlock.test', '      include: [{ group: eng }]', displayOverride ?? '    display: { name: Engineering database, description: Postgres for the eng team, kind: postgres, localPort: 15432 }\n')}
 ${app('crm.airlock.test', '      include: [{ group: sales }]', '    display: { name: CRM, kind: other }\n')}
 ${app('lab.airlock.test', '      include: [{ emailDomain: example.com }]\n      require: [{ ip: 127.0.0.2/32 }]')}
-${app('ci.airlock.test', `      include: [{ serviceToken: ${SERVICE_TOKEN.id} }]`)}
+${app('ci.airlock.test', `      include: [{ serviceToken: ${SERVICE_TOKEN.id} }]`, `    display: { kind: other, localPort: ${CI_PORT} }\n`)}
 ${app('next.airlock.test', '      include: [{ group: eng }]', '', false)}
 tunnels:
   - { id: t1, secretHash: "${hashSecret('t'.repeat(43))}" }
@@ -95,6 +99,7 @@ test('an IP-restricted app is listed only from the allowed address', async () =>
 test('a service token sees only its own apps', async () => {
   const answer = await list({ [HEADER.clientId]: SERVICE_TOKEN.id, [HEADER.clientSecret]: SERVICE_TOKEN.secret });
   assert.deepEqual(hostnames(answer), ['ci.airlock.test']);
+  assert.equal(answer.body.apps![0]!.localPort, CI_PORT);
 });
 
 test('no session, a forged token, another edge\'s token, or an app token: 401 with the sign-in hint', async () => {
@@ -124,4 +129,41 @@ test('a huge or malformed display block is refused with its path', () => {
   assert.throws(bad('{ kind: ftp }'), /apps\[0\]\.display\.kind/);
   assert.throws(bad('{ localPort: 70000 }'), /apps\[0\]\.display\.localPort/);
   assert.throws(bad('{ icon: x.png }'), /apps\[0\]\.display: unknown key "icon"/);
+});
+
+test('`airlock access list` prints the table with the session of the last sign-in; without one it says how to sign in', async () => {
+  const home = mkdtempSync(join(pki.dir, 'discovery-home-'));
+  const edgeUrl = `https://127.0.0.1:${edge.port}`;
+  const none = airlock(['access', 'list', '--edge', edgeUrl, '--ca', pki.ca], { XDG_CONFIG_HOME: home });
+  assert.equal(await none.exited(), 1);
+  assert.match(none.output(), /not signed in to https:\/\/127\.0\.0\.1:\d+: run `airlock access login HOST` for any app of that edge first/);
+  // As the first sign-in leaves it: the organisation session in the same store the CLI reads.
+  await createTokenStore({ file: join(home, 'airlock', 'tokens.json') }).set(edgeUrl, SSO.organisationAud, await session(ADA));
+  const listed = airlock(['access', 'list', '--edge', edgeUrl, '--ca', pki.ca], { XDG_CONFIG_HOME: home });
+  assert.equal(await listed.exited(), 0, listed.output());
+  assert.match(listed.output(), /^HOSTNAME\s+NAME\s+KIND\s+PORT$/m);
+  assert.match(listed.output(), /^db\.airlock\.test\s+Engineering database\s+postgres\s+15432$/m);
+  assert.doesNotMatch(listed.output(), /crm/);
+  const json = airlock(['access', 'list', '--edge', edgeUrl, '--ca', pki.ca, '--json'], { XDG_CONFIG_HOME: home });
+  assert.equal(await json.exited(), 0);
+  assert.deepEqual(JSON.parse(json.output().slice(json.output().indexOf('['))).map((entry: { hostname: string }) => entry.hostname), ['db.airlock.test']);
+});
+
+test('`airlock access tcp` without --url listens on the port the edge suggests, or the next free one', async () => {
+  const env = { AIRLOCK_SERVICE_TOKEN_ID: SERVICE_TOKEN.id, AIRLOCK_SERVICE_TOKEN_SECRET: SERVICE_TOKEN.secret };
+  const args = ['access', 'tcp', '--hostname', 'ci.airlock.test', '--edge', `https://127.0.0.1:${edge.port}`, '--ca', pki.ca];
+  const first = airlock(args, env);
+  try {
+    await first.waitFor(new RegExp(`Listening on 127\\.0\\.0\\.1:${CI_PORT} `));
+    // The suggested port is now taken (by the first client): the second one moves on.
+    const second = airlock(args, env);
+    try {
+      await second.waitFor(new RegExp(`Listening on 127\\.0\\.0\\.1:${CI_PORT + 1} `));
+      assert.match(second.output(), new RegExp(`port ${CI_PORT}, which the edge suggests for ci\\.airlock\\.test, is in use; using ${CI_PORT + 1}`));
+    } finally {
+      await second.stop();
+    }
+  } finally {
+    await first.stop();
+  }
 });

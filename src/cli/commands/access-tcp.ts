@@ -1,5 +1,9 @@
 // `airlock access tcp`: a local listener whose connections are tunnelled to a hostname on the edge.
+import net from 'node:net';
 import { checkAccess } from '../../core/tunnel-dial.js';
+import { listApps } from '../../core/app-list.js';
+import { ORGANISATION_ACCOUNT } from '../../core/organisation-session.js';
+import type { EdgeTarget } from '../../core/edge-target.js';
 import { credentialHeaders, parseHeaderArgument, type Credential } from '../../core/credentials.js';
 import { resolveEdgeTarget } from '../../core/edge-target.js';
 import { LocalListener, type LocalListenerOptions } from '../../core/local-listener.js';
@@ -9,14 +13,15 @@ import { cliTokenStore, describeSignIn } from '../token-output.js';
 import { DEFAULTS } from '../../shared/constants.js';
 import { formatBytes } from '../../shared/duration.js';
 import { AirlockError, isAirlockError } from '../../shared/errors.js';
-import { formatHostPort, isLoopbackHost, parseHostPort } from '../../shared/host.js';
+import { formatHostPort, isLoopbackHost, parseHostPort, type HostPort } from '../../shared/host.js';
 import { readSecret } from '../../shared/secret-flags.js';
 import { onShutdown, parse, required, say } from '../args.js';
 
-const USAGE = `usage: airlock access tcp --hostname HOST --url [127.0.0.1:]PORT [options]
+const USAGE = `usage: airlock access tcp --hostname HOST [--url [127.0.0.1:]PORT] [options]
 
   --hostname HOST               the application's hostname on the edge
-  --url [ADDRESS:]PORT          where to listen locally (127.0.0.1 unless an address is given)
+  --url [ADDRESS:]PORT          where to listen locally (127.0.0.1 unless an address is given);
+                                without it, the port the edge suggests for HOST, or the next free one
   --edge URL                    dial this edge instead of https://HOST:443 (development)
   --ca FILE                     trust this CA for the edge (or set NODE_EXTRA_CA_CERTS)
   --service-token-id ID         service token (or AIRLOCK_SERVICE_TOKEN_ID)
@@ -81,8 +86,9 @@ export async function accessTcp(argv: string[]): Promise<void> {
   const { values } = parse(argv, accessTcpOptions, USAGE);
   if (values.help) return say(USAGE);
   const hostname = required(values.hostname, '--hostname', USAGE).toLowerCase();
-  const local = parseLocalAddress(required(values.url, '--url', USAGE));
-  if (!isLoopbackHost(local.host)) {
+  const explicit = values.url ? parseLocalAddress(values.url) : undefined;
+  if (explicit && !isLoopbackHost(explicit.host)) {
+    const local = explicit;
     // A listener on the network is a bearer tunnel: anyone who reaches it rides this credential.
     if (!values['allow-remote']) {
       throw new AirlockError('BAD_ARGUMENT', `--url ${formatHostPort(local)} listens beyond this machine: anyone who can reach it would use the tunnel as you. Listen on 127.0.0.1, or pass --allow-remote if that is what you want.`);
@@ -94,11 +100,13 @@ export async function accessTcp(argv: string[]): Promise<void> {
   const headers = Object.fromEntries((values.header ?? []).map(parseHeaderArgument));
 
   let listenerAuth: Pick<LocalListenerOptions, 'credential' | 'onAuthRequired'>;
+  let signInOrigin: string | undefined;
   if (credential.kind === 'none') {
     // Single sign-on: sign in now (or reuse the stored token) so the first connection is instant.
     const session = createAppSession({ target, store: cliTokenStore(), openBrowser: openSystemBrowser, print: say, headers });
     const token = await session.ensureSignedIn();
     say(describeSignIn(hostname, token, session));
+    signInOrigin = session.signInOrigin();
     listenerAuth = { credential: () => session.credential(), onAuthRequired: (error) => session.onAuthRequired(error) };
   } else {
     try {
@@ -109,6 +117,7 @@ export async function accessTcp(argv: string[]): Promise<void> {
     listenerAuth = { credential: async () => credential };
   }
 
+  const local = explicit ?? (await suggestedLocal(target, hostname, credential, signInOrigin));
   const listener = new LocalListener({ target, local, headers, ...listenerAuth });
   listener.on('event', (event) => {
     if (event.type === 'connection-opened') say(`connection ${event.id} from ${event.remote}`);
@@ -123,4 +132,39 @@ export async function accessTcp(argv: string[]): Promise<void> {
     say('stopping');
     await listener.stop();
   });
+}
+
+/**
+ * No --url: the local port the edge suggests for this app (discovery's apps[].display.localPort),
+ * or the next free one after it; any free port when the edge suggests none.
+ */
+async function suggestedLocal(target: EdgeTarget, hostname: string, credential: Credential, signInOrigin: string | undefined): Promise<HostPort> {
+  let suggested: number | undefined;
+  try {
+    const origin = signInOrigin ?? target.edgeOrigin;
+    const session = credential.kind === 'none' ? await cliTokenStore().get(origin, ORGANISATION_ACCOUNT) : undefined;
+    const apps =
+      credential.kind === 'service-token' ? await listApps(target, origin, { serviceToken: credential })
+      : session ? await listApps(target, origin, { organisationToken: session })
+      : [];
+    suggested = apps.find((app) => app.hostname === hostname)?.localPort;
+  } catch {
+    // An edge without discovery (or a refusal) only means no suggestion.
+  }
+  const port = suggested ? await firstFreePort(suggested) : 0;
+  if (suggested && port !== suggested) say(`airlock: port ${suggested}, which the edge suggests for ${hostname}, is in use; using ${port}`);
+  return { host: DEFAULTS.localHost, port };
+}
+
+/** `from`, or the next port after it that nothing on 127.0.0.1 listens on (100 tries). */
+async function firstFreePort(from: number): Promise<number> {
+  for (let port = from; port < Math.min(from + 100, 65536); port++) {
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = net.createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, DEFAULTS.localHost, () => probe.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  return 0;
 }
