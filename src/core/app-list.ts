@@ -3,14 +3,9 @@
 import { HEADER, PATH } from '../shared/constants.js';
 import { AirlockError } from '../shared/errors.js';
 import { edgeRequest, type EdgeDial } from './edge-http.js';
+import type { DiscoveredApp } from '../shared/api.js';
 
-export interface DiscoveredApp {
-  hostname: string;
-  name?: string;
-  description?: string;
-  kind?: 'ssh' | 'postgres' | 'redis' | 'rdp' | 'other';
-  localPort?: number;
-}
+export type { DiscoveredApp };
 
 export async function listApps(dial: EdgeDial, signInOrigin: string, credential: { organisationToken: string } | { serviceToken: { id: string; secret: string } }): Promise<DiscoveredApp[]> {
   const headers: Record<string, string> =

@@ -1,6 +1,6 @@
 // How the ResourceManager gets credentials and signs in, per edge. The SSO implementation is
 // SsoAuth (sso-auth.ts); NoAuth stands in where sign-in is not wired.
-import type { Resource } from '../shared/api.js';
+import type { DiscoveredApp, Resource } from '../shared/api.js';
 import { AirlockError } from '../shared/errors.js';
 import type { Credential } from './credentials.js';
 
@@ -19,6 +19,8 @@ export interface AuthProvider {
   signIn(edge: string, resource?: Resource): Promise<void>;
   signOut(edge: string): Promise<void>;
   identity(edge: string): Promise<EdgeIdentity | undefined>;
+  /** Discovery: the apps `edge` lets the signed-in user reach, and the address its resources dial. */
+  discover?(edge: string): Promise<{ apps: DiscoveredApp[]; edgeAddress?: string }>;
   /** When set, sign-in cannot work here; shown to the user as is. */
   readonly unavailableReason?: string;
 }

@@ -11,6 +11,7 @@ import {
   type ApiEvent,
   type ApiService,
   type ApiValidParams,
+  type Discovery,
   type EdgeSession,
   type ImportResult,
   type LogEntry,
@@ -23,6 +24,10 @@ import {
 import { isAirlockError } from '../shared/errors.js';
 import type { ListenerEvent } from '../shared/status.js';
 import { NoAuth, type AuthProvider } from './auth-provider.js';
+import { firstFreePort } from './free-port.js';
+
+/** Where ports for discovered apps without a suggestion start: above the well-known ranges users type. */
+const DISCOVERED_PORT_BASE = 10_000;
 import { resolveEdgeTarget } from './edge-target.js';
 import { LocalListener } from './local-listener.js';
 import { ResourceStore, type StorageBackend } from './resource-store.js';
@@ -222,6 +227,26 @@ export class ResourceManager extends EventEmitter implements ApiService {
     this.log('info', `signed out of ${edge}`);
     this.emitStatus();
     return this.session(edge);
+  }
+
+  /** Discovery: the apps an edge lets the signed-in user reach, each marked when already saved. */
+  async discover({ edge }: ApiValidParams<'discover'>): Promise<Discovery> {
+    if (!this.auth.discover) throw new ApiError('AUTH_REQUIRED', this.auth.unavailableReason ?? 'discovery is not available in this build');
+    try {
+      const { apps, edgeAddress } = await this.auth.discover(edge);
+      const saved = this.store.get().resources;
+      const taken = new Set(saved.map((resource) => resource.localPort));
+      const listed: Discovery['apps'] = [];
+      for (const app of apps) {
+        const match = saved.find((resource) => resource.hostname === app.hostname);
+        const port = match?.localPort ?? (await firstFreePort(app.localPort ?? DISCOVERED_PORT_BASE, taken));
+        taken.add(port);
+        listed.push({ ...app, ...(match ? { savedAs: match.id } : {}), port });
+      }
+      return { edge, ...(edgeAddress ? { edgeAddress } : {}), apps: listed };
+    } catch (error) {
+      throw new ApiError(isAirlockError(error) ? error.code : 'FAILED', error instanceof Error ? error.message : String(error));
+    }
   }
 
   /** Signs out of every edge a saved resource uses (the tray's "Sign out"). */

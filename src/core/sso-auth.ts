@@ -5,7 +5,8 @@
 // one from the edge's organisation session, and open the system browser only when there is none:
 // one browser sign-in per edge, however many resources use it.
 import { AirlockError, isAirlockError } from '../shared/errors.js';
-import type { Resource } from '../shared/api.js';
+import type { DiscoveredApp, Resource } from '../shared/api.js';
+import { listApps } from './app-list.js';
 import type { Credential } from './credentials.js';
 import { resolveEdgeTarget, type EdgeTarget } from './edge-target.js';
 import { edgeOf, type AuthProvider, type EdgeIdentity } from './auth-provider.js';
@@ -32,6 +33,8 @@ export interface SsoAuthOptions {
   discoverApp?: (target: EdgeTarget) => Promise<AppSignIn | undefined>;
   /** Trades the organisation session for an app token (exchangeOrganisationToken by default). */
   exchange?: typeof exchangeOrganisationToken;
+  /** Discovery (listApps by default). */
+  listApps?: typeof listApps;
 }
 
 /** The email and expiry claims of a JWT, read without verification (the edge verifies; this is for display). */
@@ -125,6 +128,14 @@ export class SsoAuth implements AuthProvider {
       return undefined;
     }
     return identity;
+  }
+
+  async discover(edge: string): Promise<{ apps: DiscoveredApp[]; edgeAddress?: string }> {
+    const session = await this.options.tokens.get(edge, ORGANISATION_ACCOUNT);
+    if (!session) throw new AirlockError('AUTH_REQUIRED', `sign in to ${edge} first: connect any of its resources once`);
+    const dial = this.dials.get(edge) ?? resolveEdgeTarget({ hostname: new URL(edge).hostname.replace(/^\[|\]$/g, ''), edge, ...(this.options.caFile ? { caFile: this.options.caFile } : {}) });
+    const apps = await (this.options.listApps ?? listApps)(dial, edge, { organisationToken: session });
+    return { apps, ...(dial.explicitEdge ? { edgeAddress: `https://${dial.host.includes(':') ? `[${dial.host}]` : dial.host}:${dial.port}` } : {}) };
   }
 
   private async signInOnce(resource: Resource): Promise<void> {

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { Resource, ResourceFields, Settings } from '../shared/api.js';
 import type { Client } from './api-client.js';
+import { BrowseView } from './BrowseView.js';
 import { LogsView } from './LogsView.js';
 import { ResourceForm } from './ResourceForm.js';
 import { ResourcesView } from './ResourcesView.js';
@@ -8,7 +9,7 @@ import { Sessions } from './Sessions.js';
 import { SettingsView } from './SettingsView.js';
 import { useAirlock } from './use-airlock.js';
 
-type View = 'resources' | 'settings' | 'logs';
+type View = 'resources' | 'browse' | 'settings' | 'logs';
 type FormState = { mode: 'closed' } | { mode: 'add' } | { mode: 'edit'; resource: Resource };
 
 export function App({ client }: { client: Client }) {
@@ -92,7 +93,7 @@ export function App({ client }: { client: Client }) {
           Airlock
         </div>
         <nav aria-label="Main">
-          {(['resources', 'settings', 'logs'] as const).map((name) => (
+          {(['resources', 'browse', 'settings', 'logs'] as const).map((name) => (
             <button key={name} className={`nav${view === name ? ' active' : ''}`} aria-current={view === name ? 'page' : undefined} onClick={() => setView(name)}>
               {name[0]!.toUpperCase() + name.slice(1)}
             </button>
@@ -122,6 +123,8 @@ export function App({ client }: { client: Client }) {
             onShortcut={(resource) => void attempt(client.api.createShortcut({ id: resource.id }).then(({ path }) => notify(`Shortcut created: ${path}`)))}
             notify={notify}
           />
+        ) : view === 'browse' ? (
+          <BrowseView client={client} sessions={state.sessions} onAdded={notify} onError={report} />
         ) : view === 'settings' ? (
           <SettingsView settings={state.settings} resources={state.resources} desktop={desktop} onChange={updateSettings} />
         ) : (

@@ -15,6 +15,7 @@ export const API_METHOD_NAMES = [
   'getStatus',
   'signIn',
   'signOut',
+  'discover',
   'getSettings',
   'updateSettings',
   'getLogs',

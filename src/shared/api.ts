@@ -152,6 +152,7 @@ export const requestSchemas = {
   getStatus: z.undefined(),
   signIn: z.strictObject({ edge: edge }),
   signOut: z.strictObject({ edge: edge }),
+  discover: z.strictObject({ edge: edge }),
   getSettings: z.undefined(),
   updateSettings: settingsSchema.partial().strict(),
   getLogs: z.strictObject({ level: z.enum(LOG_LEVELS).optional(), search: z.string().max(200).optional(), limit: z.number().int().min(1).max(1000).optional() }).optional(),
@@ -181,11 +182,29 @@ export interface ApiResults {
   getStatus: StatusSnapshot;
   signIn: EdgeSession;
   signOut: EdgeSession;
+  discover: Discovery;
   getSettings: Settings;
   updateSettings: Settings;
   getLogs: LogEntry[];
   /** Path of the shortcut written. */
   createShortcut: { path: string };
+}
+
+/** An app an edge lets the signed-in user reach (discovery), with what edge.yaml says to show. */
+export interface DiscoveredApp {
+  hostname: string;
+  name?: string;
+  description?: string;
+  kind?: ResourceKind;
+  localPort?: number;
+}
+
+export interface Discovery {
+  edge: string;
+  /** The --edge address the edge's resources dial, for new resources made from this list. */
+  edgeAddress?: string;
+  /** savedAs: the saved resource for this hostname; port: a free local port to connect it on. */
+  apps: Array<DiscoveredApp & { savedAs?: string; port: number }>;
 }
 
 /** Pushed to every UI: status is sent on every change and about once a second while bytes move. */

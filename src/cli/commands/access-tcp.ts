@@ -1,5 +1,5 @@
 // `airlock access tcp`: a local listener whose connections are tunnelled to a hostname on the edge.
-import net from 'node:net';
+import { firstFreePort } from '../../core/free-port.js';
 import { checkAccess } from '../../core/tunnel-dial.js';
 import { listApps } from '../../core/app-list.js';
 import { ORGANISATION_ACCOUNT } from '../../core/organisation-session.js';
@@ -154,17 +154,4 @@ async function suggestedLocal(target: EdgeTarget, hostname: string, credential: 
   const port = suggested ? await firstFreePort(suggested) : 0;
   if (suggested && port !== suggested) say(`airlock: port ${suggested}, which the edge suggests for ${hostname}, is in use; using ${port}`);
   return { host: DEFAULTS.localHost, port };
-}
-
-/** `from`, or the next port after it that nothing on 127.0.0.1 listens on (100 tries). */
-async function firstFreePort(from: number): Promise<number> {
-  for (let port = from; port < Math.min(from + 100, 65536); port++) {
-    const free = await new Promise<boolean>((resolve) => {
-      const probe = net.createServer();
-      probe.once('error', () => resolve(false));
-      probe.listen(port, DEFAULTS.localHost, () => probe.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-  return 0;
 }

@@ -1,0 +1,113 @@
+// Discovery in the UI against the real thing (built-in IdP, real edge and connector, redis-server):
+// after one sign-in, the Browse view lists what the edge lets the user reach, and one click on
+// Connect saves and connects an app the user never typed; redis-cli PING answers through it.
+import { expect, test, type Page } from '@playwright/test';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { startChain, freePort, type Chain } from '../../test/helpers/chain.js';
+import { startRedis } from '../../test/helpers/origins.js';
+import type { Running } from '../../test/helpers/processes.js';
+import { startIdp, type RunningIdp } from '../../src/idp/provider.js';
+import { PATH } from '../../src/shared/constants.js';
+import { startUiProcess, type UiProcess } from './helpers.js';
+
+const run = promisify(execFile);
+const missing = existsSync('/usr/bin/redis-server') ? undefined : 'redis-server is not installed (Debian package redis-server)';
+
+let chain: Chain;
+let idp: RunningIdp;
+let redis: { port: number; process: Running };
+let ui: UiProcess;
+let page: Page;
+
+test.describe.configure({ mode: 'serial' });
+
+/** An app's policy, and (at the app's own indentation) what discovery shows of it. */
+const policy = (rule: string, display: string) => `      include: [${rule}]\n    display: ${display}`;
+
+test.beforeAll(async ({ browser }) => {
+  test.skip(missing !== undefined, missing);
+  redis = await startRedis();
+  const edgePort = await freePort();
+  idp = await startIdp({
+    users: [{ email: 'ada@example.com', password: 'ada-password', groups: ['eng'] }],
+    clients: [{ clientId: 'edge', clientSecret: 'e2e-idp-secret', redirectUris: [`https://127.0.0.1:${edgePort}${PATH.callback}`] }],
+  });
+  const service = `tcp://127.0.0.1:${redis.port}`;
+  chain = await startChain(
+    [
+      { hostname: 'redis.airlock.test', service, policy: policy('{ group: eng }', '{ name: Team Redis, kind: redis }') },
+      { hostname: 'cache.airlock.test', service, policy: policy('{ group: eng }', '{ name: Session cache, description: Redis for web sessions, kind: redis }') },
+      { hostname: 'crm.airlock.test', service, policy: policy('{ group: sales }', '{ name: CRM, kind: other }') },
+    ],
+    { listenPort: edgePort, extraYaml: `idp: { issuer: "${idp.issuer}", clientId: edge, clientSecret: e2e-idp-secret }\n` },
+  );
+  ui = await startUiProcess(join(mkdtempSync(join(tmpdir(), 'airlock-e2e-browse-')), 'resources.json'), chain.pki.ca, { AIRLOCK_E2E_REAL_LOGIN: '1' });
+  page = await browser.newPage();
+  await page.goto(ui.url);
+});
+
+test.afterAll(async () => {
+  await page?.close();
+  await ui?.stop();
+  await chain?.close();
+  await idp?.close();
+  await redis?.process.stop();
+});
+
+test('after one sign-in, Browse lists what the user may reach, and one click connects an app never typed', async ({ browser }) => {
+  // The one resource typed by hand, to have an edge to sign in to.
+  await page.getByRole('button', { name: 'Add your first resource' }).click();
+  await page.locator('#field-name').fill('redis');
+  await page.locator('#field-hostname').fill('redis.airlock.test');
+  await page.locator('#field-localPort').fill(String(await freePort()));
+  await page.locator('#field-edge').fill(chain.edgeUrl);
+  await page.getByRole('button', { name: 'Add resource', exact: true }).last().click();
+  const sessions = page.getByLabel('Sign-in state');
+  await sessions.getByRole('button', { name: 'Sign in' }).click();
+  const login = await browser.newPage({ ignoreHTTPSErrors: true });
+  await login.goto(await ui.nextLoginUrl());
+  await login.fill('input[name=email]', 'ada@example.com');
+  await login.fill('input[name=password]', 'ada-password');
+  await login.click('button[type=submit]');
+  await expect(login.locator('body')).toContainText('Signed in to redis.airlock.test');
+  await login.close();
+  await expect(sessions).toContainText('ada@example.com');
+
+  // From here: the clicks to a working connection for an app the user never typed.
+  let clicks = 0;
+  await page.getByRole('button', { name: 'Browse' }).click();
+  const list = page.getByRole('list', { name: /Applications on 127\.0\.0\.1:\d+/ });
+  await expect(list.locator('.browse-app')).toHaveCount(2);
+  await expect(list).toContainText('Session cache');
+  await expect(list).toContainText('Redis for web sessions');
+  await expect(list).not.toContainText('CRM');
+  await expect(list.locator('.browse-app', { hasText: 'Team Redis' })).toContainText('Saved · 127.0.0.1:');
+  for (const [width, height] of [[1280, 800], [360, 640]] as const) {
+    await page.setViewportSize({ width, height });
+    await page.screenshot({ path: `e2e/artifacts/20-browse-${width}.png`, fullPage: true });
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+
+  await list.getByRole('button', { name: 'Connect cache.airlock.test' }).click();
+  clicks++;
+  const toast = page.getByRole('status');
+  await expect(toast).toContainText(/Session cache is on 127\.0\.0\.1:\d+/);
+  const port = Number(/127\.0\.0\.1:(\d+)/.exec((await toast.textContent()) ?? '')![1]);
+  const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'PING'], { timeout: 20_000 });
+  expect(stdout.trim()).toBe('PONG');
+  await expect(list.locator('.browse-app', { hasText: 'Session cache' })).toContainText(`Saved · 127.0.0.1:${port}`);
+  expect(clicks, 'sign in, then one click').toBe(1);
+  test.info().annotations.push({ type: 'clicks after sign-in', description: String(clicks) });
+});
+
+test('a search narrows the list; saved resources stay the user\'s own', async () => {
+  await page.getByRole('searchbox', { name: /Search applications on/ }).fill('session');
+  await expect(page.locator('.browse-app')).toHaveCount(1);
+  await page.getByRole('button', { name: 'Resources' }).click();
+  await expect(page.locator('.resource[data-name="redis"]')).toBeVisible();
+  await expect(page.locator('.resource[data-name="Session cache"]')).toBeVisible();
+});

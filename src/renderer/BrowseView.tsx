@@ -1,0 +1,121 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import type { Discovery, EdgeSession, ResourceFields } from '../shared/api.js';
+import type { Client } from './api-client.js';
+
+interface Props {
+  client: Client;
+  /** Signed-in edges: one list each. */
+  sessions: EdgeSession[];
+  onAdded: (message: string) => void;
+  onError: (error: unknown) => void;
+}
+
+/** What the edges the user is signed in to let them reach: connect or save with one click. */
+export function BrowseView({ client, sessions, onAdded, onError }: Props) {
+  const signedIn = sessions.filter((session) => session.signedIn);
+  if (signedIn.length === 0) {
+    return (
+      <section className="view">
+        <div className="empty">
+          <h2>Nothing to browse yet</h2>
+          <p>Sign in to an edge (switch on any of its resources once) and the applications it lets you reach are listed here.</p>
+        </div>
+      </section>
+    );
+  }
+  return (
+    <section className="view">
+      {signedIn.map((session) => (
+        <EdgeApps key={`${session.edge}|${session.expiresAt ?? ''}`} client={client} session={session} onAdded={onAdded} onError={onError} />
+      ))}
+    </section>
+  );
+}
+
+function EdgeApps({ client, session, onAdded, onError }: { client: Client; session: EdgeSession } & Pick<Props, 'onAdded' | 'onError'>) {
+  const [discovery, setDiscovery] = useState<Discovery | undefined>();
+  const [problem, setProblem] = useState<string | undefined>();
+  const [query, setQuery] = useState('');
+  const host = new URL(session.edge).host;
+
+  // Listed again whenever the session renews (the key above changes with its expiry).
+  const load = useCallback(() => {
+    client.api.discover({ edge: session.edge }).then(
+      (found) => (setDiscovery(found), setProblem(undefined)),
+      (error: unknown) => setProblem(error instanceof Error ? error.message : String(error)),
+    );
+  }, [client, session.edge]);
+  useEffect(load, [load]);
+
+  const visible = useMemo(() => {
+    const words = query.trim().toLowerCase();
+    return (discovery?.apps ?? []).filter((app) => !words || `${app.hostname} ${app.name ?? ''} ${app.kind ?? ''}`.toLowerCase().includes(words));
+  }, [discovery, query]);
+
+  const add = async (app: Discovery['apps'][number], connect: boolean) => {
+    try {
+      const fields: ResourceFields = {
+        name: (app.name ?? app.hostname.split('.')[0] ?? app.hostname).slice(0, 64),
+        hostname: app.hostname,
+        ...(discovery?.edgeAddress ? { edge: discovery.edgeAddress } : {}),
+        localPort: app.port,
+        localHost: '127.0.0.1',
+        tags: [],
+        autoConnect: false,
+        kind: app.kind ?? 'other',
+      };
+      const resource = await client.api.addResource(fields);
+      if (connect) await client.api.connect({ id: resource.id });
+      onAdded(connect ? `${resource.name} is on 127.0.0.1:${resource.localPort}` : `Saved ${resource.name}`);
+      load();
+    } catch (error) {
+      onError(error);
+    }
+  };
+
+  return (
+    <div className="browse-edge" aria-label={`Applications on ${host}`}>
+      <div className="toolbar">
+        <h2 className="browse-title">{host}</h2>
+        <div className="search">
+          <input type="search" placeholder="Search applications" aria-label={`Search applications on ${host}`} value={query} onChange={(event) => setQuery(event.target.value)} />
+        </div>
+        <button className="button" onClick={load}>
+          Refresh
+        </button>
+      </div>
+      {problem ? <p className="no-match" role="alert">{problem}</p> : null}
+      {discovery && discovery.apps.length === 0 ? <p className="no-match">This edge lets you reach no application.</p> : null}
+      <ul className="resources" aria-label={`Applications on ${host}`}>
+        {visible.map((app) => (
+          <li key={app.hostname} className="resource browse-app">
+            <div className="resource-main">
+              <div className="resource-title">
+                <span className="resource-name">{app.name ?? app.hostname}</span>
+                {app.kind ? <span className="tag">{app.kind}</span> : null}
+              </div>
+              <div className="resource-sub">
+                <span className="hostname">{app.hostname}</span>
+                {app.description ? <span className="muted"> — {app.description}</span> : null}
+              </div>
+            </div>
+            <div className="resource-actions">
+              {app.savedAs ? (
+                <span className="muted">Saved · 127.0.0.1:{app.port}</span>
+              ) : (
+                <>
+                  <button className="button primary" onClick={() => void add(app, true)} aria-label={`Connect ${app.hostname}`}>
+                    Connect
+                  </button>
+                  <button className="button" onClick={() => void add(app, false)} aria-label={`Save ${app.hostname}`}>
+                    Save
+                  </button>
+                </>
+              )}
+            </div>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
