@@ -111,3 +111,17 @@ test('a search narrows the list; saved resources stay the user\'s own', async ()
   await expect(page.locator('.resource[data-name="redis"]')).toBeVisible();
   await expect(page.locator('.resource[data-name="Session cache"]')).toBeVisible();
 });
+
+test('a saved resource the edge no longer offers is marked, not deleted', async () => {
+  await page.getByRole('button', { name: 'Add resource', exact: true }).first().click();
+  await page.locator('#field-name').fill('gone');
+  await page.locator('#field-hostname').fill('gone.airlock.test');
+  await page.locator('#field-localPort').fill(String(await freePort()));
+  await page.locator('#field-edge').fill(chain.edgeUrl);
+  await page.getByRole('button', { name: 'Add resource', exact: true }).last().click();
+  await page.getByRole('button', { name: 'Browse' }).click();
+  await expect(page.locator('.browse-app')).toHaveCount(2);
+  await page.getByRole('button', { name: 'Resources' }).click();
+  await expect(page.locator('.resource[data-name="gone"]')).toContainText('no longer offered');
+  await expect(page.locator('.resource[data-name="redis"]')).not.toContainText('no longer offered');
+});

@@ -56,6 +56,8 @@ export class ResourceManager extends EventEmitter implements ApiService {
   private readonly localListeners = new Map<string, LocalListener>();
   /** Failures to start a listener, kept until the next connect or disconnect. */
   private readonly failures = new Map<string, ResourceStatus['lastError']>();
+  /** Discovery: the hostnames each edge last listed for the user (edge → hostnames). */
+  private readonly offered = new Map<string, Set<string>>();
   private readonly logs: LogEntry[] = [];
   private logSeq = 0;
   private tick: NodeJS.Timeout | undefined;
@@ -234,6 +236,7 @@ export class ResourceManager extends EventEmitter implements ApiService {
     if (!this.auth.discover) throw new ApiError('AUTH_REQUIRED', this.auth.unavailableReason ?? 'discovery is not available in this build');
     try {
       const { apps, edgeAddress } = await this.auth.discover(edge);
+      this.offered.set(edge, new Set(apps.map((app) => app.hostname)));
       const saved = this.store.get().resources;
       const taken = new Set(saved.map((resource) => resource.localPort));
       const listed: Discovery['apps'] = [];
@@ -243,6 +246,7 @@ export class ResourceManager extends EventEmitter implements ApiService {
         taken.add(port);
         listed.push({ ...app, ...(match ? { savedAs: match.id } : {}), port });
       }
+      this.emitStatus();
       return { edge, ...(edgeAddress ? { edgeAddress } : {}), apps: listed };
     } catch (error) {
       throw new ApiError(isAirlockError(error) ? error.code : 'FAILED', error instanceof Error ? error.message : String(error));
@@ -326,10 +330,13 @@ export class ResourceManager extends EventEmitter implements ApiService {
   }
 
   private statusOf(resource: Resource): ResourceStatus {
+    // Discovery's last list for this resource's edge: an app that left it is marked, never deleted.
+    const list = this.offered.get(this.auth.edgeOf(resource));
+    const offered = list ? { offered: list.has(resource.hostname) } : {};
     const listener = this.localListeners.get(resource.id);
     if (listener) {
       const { hostname: _hostname, ...status } = listener.status();
-      return { id: resource.id, ...status };
+      return { id: resource.id, ...status, ...offered };
     }
     const failure = this.failures.get(resource.id);
     return {
@@ -340,6 +347,7 @@ export class ResourceManager extends EventEmitter implements ApiService {
       bytesUp: 0,
       bytesDown: 0,
       ...(failure ? { lastError: failure } : {}),
+      ...offered,
     };
   }
 

@@ -197,6 +197,11 @@ export function ResourcesView({ resources, statuses, desktop, onToggle, onAdd, o
                 <div className="resource-sub">
                   {resource.hostname} → {resource.localHost}:{resource.localPort}
                   {resource.edge ? <span className="muted"> via {resource.edge}</span> : null}
+                  {status?.offered === false ? (
+                    <span className="tag not-offered" title="Its edge no longer lists this application for you; the resource is kept">
+                      no longer offered
+                    </span>
+                  ) : null}
                 </div>
                 <div className="resource-status" aria-live="polite">
                   <span className={`dot dot-${status?.state ?? 'stopped'}`} />

@@ -105,6 +105,8 @@ export interface ResourceStatus {
   bytesUp: number;
   bytesDown: number;
   lastError?: { code: string; message: string; at: string };
+  /** False once its edge's discovery list is known and no longer has this hostname (kept, marked). */
+  offered?: boolean;
 }
 
 export interface EdgeSession {
