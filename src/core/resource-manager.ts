@@ -56,8 +56,9 @@ export class ResourceManager extends EventEmitter implements ApiService {
   private readonly localListeners = new Map<string, LocalListener>();
   /** Failures to start a listener, kept until the next connect or disconnect. */
   private readonly failures = new Map<string, ResourceStatus['lastError']>();
-  /** Discovery: the hostnames each edge last listed for the user (edge → hostnames). */
-  private readonly offered = new Map<string, Set<string>>();
+  /** Discovery: what each edge last listed for the user (edge → its list). */
+  private readonly discovered = new Map<string, Discovery>();
+  private readonly discovering = new Set<string>();
   private readonly logs: LogEntry[] = [];
   private logSeq = 0;
   private tick: NodeJS.Timeout | undefined;
@@ -236,7 +237,6 @@ export class ResourceManager extends EventEmitter implements ApiService {
     if (!this.auth.discover) throw new ApiError('AUTH_REQUIRED', this.auth.unavailableReason ?? 'discovery is not available in this build');
     try {
       const { apps, edgeAddress } = await this.auth.discover(edge);
-      this.offered.set(edge, new Set(apps.map((app) => app.hostname)));
       const saved = this.store.get().resources;
       const taken = new Set(saved.map((resource) => resource.localPort));
       const listed: Discovery['apps'] = [];
@@ -246,11 +246,38 @@ export class ResourceManager extends EventEmitter implements ApiService {
         taken.add(port);
         listed.push({ ...app, ...(match ? { savedAs: match.id } : {}), port });
       }
+      const discovery: Discovery = { edge, ...(edgeAddress ? { edgeAddress } : {}), apps: listed };
+      this.discovered.set(edge, discovery);
       this.emitStatus();
-      return { edge, ...(edgeAddress ? { edgeAddress } : {}), apps: listed };
+      return discovery;
     } catch (error) {
       throw new ApiError(isAirlockError(error) ? error.code : 'FAILED', error instanceof Error ? error.message : String(error));
     }
+  }
+
+  /** Saves an app from its edge's last list as a resource on its free port, and switches it on when asked. */
+  async addDiscovered({ edge, hostname, connect }: ApiValidParams<'addDiscovered'>): Promise<Resource> {
+    const discovery = this.discovered.get(edge);
+    const app = discovery?.apps.find((entry) => entry.hostname === hostname);
+    if (!discovery || !app) throw new ApiError('NOT_FOUND', `${hostname} is not in the list ${edge} last gave; open Browse again`);
+    const resource = await this.addResource({
+      name: (app.name ?? hostname.split('.')[0] ?? hostname).slice(0, 64),
+      hostname,
+      ...(discovery.edgeAddress ? { edge: discovery.edgeAddress } : {}),
+      localPort: app.port,
+      localHost: '127.0.0.1',
+      tags: [],
+      autoConnect: false,
+      kind: app.kind ?? 'other',
+    });
+    app.savedAs = resource.id;
+    if (connect) await this.connect({ id: resource.id });
+    return resource;
+  }
+
+  /** Every edge's last list, for the tray menu. */
+  discoveredApps(): Discovery[] {
+    return [...this.discovered.values()];
   }
 
   /** Signs out of every edge a saved resource uses (the tray's "Sign out"). */
@@ -331,8 +358,8 @@ export class ResourceManager extends EventEmitter implements ApiService {
 
   private statusOf(resource: Resource): ResourceStatus {
     // Discovery's last list for this resource's edge: an app that left it is marked, never deleted.
-    const list = this.offered.get(this.auth.edgeOf(resource));
-    const offered = list ? { offered: list.has(resource.hostname) } : {};
+    const list = this.discovered.get(this.auth.edgeOf(resource));
+    const offered = list ? { offered: list.apps.some((app) => app.hostname === resource.hostname) } : {};
     const listener = this.localListeners.get(resource.id);
     if (listener) {
       const { hostname: _hostname, ...status } = listener.status();
@@ -353,7 +380,14 @@ export class ResourceManager extends EventEmitter implements ApiService {
 
   private async sessions(resources: Resource[]): Promise<EdgeSession[]> {
     const edges = [...new Set(resources.map((resource) => this.auth.edgeOf(resource)))];
-    return Promise.all(edges.map((edge) => this.session(edge)));
+    const sessions = await Promise.all(edges.map((edge) => this.session(edge)));
+    // A new sign-in lists its edge's apps in the background, so the tray menu offers them too.
+    for (const session of sessions) {
+      if (!session.signedIn || !this.auth.discover || this.discovered.has(session.edge) || this.discovering.has(session.edge)) continue;
+      this.discovering.add(session.edge);
+      void this.discover({ edge: session.edge }).catch(() => undefined).finally(() => this.discovering.delete(session.edge));
+    }
+    return sessions;
   }
 
   private async session(edge: string): Promise<EdgeSession> {

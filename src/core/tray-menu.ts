@@ -1,11 +1,13 @@
 // The tray menu as plain data, built from state by a pure function; src/main turns it into an
 // Electron Menu and maps each item's `command` to a call on the ResourceManager.
 import { formatBytes } from '../shared/duration.js';
-import type { Resource, ResourceStatus } from '../shared/api.js';
+import type { Discovery, Resource, ResourceStatus } from '../shared/api.js';
 
 export type TrayCommand =
   | { type: 'connect'; id: string }
   | { type: 'disconnect'; id: string }
+  /** An app an edge lists (discovery) that is not saved yet: save it and switch it on. */
+  | { type: 'connect-discovered'; edge: string; hostname: string }
   | { type: 'connect-all' }
   | { type: 'disconnect-all' }
   | { type: 'open' }
@@ -23,6 +25,8 @@ export interface TrayState {
   statuses: ResourceStatus[];
   startAtLogin: boolean;
   signedIn: boolean;
+  /** What each signed-in edge last listed (ResourceManager.discoveredApps()). */
+  discovered?: Discovery[];
 }
 
 export function describeStatus(status: ResourceStatus | undefined): string {
@@ -63,6 +67,15 @@ export function buildTrayMenu(state: TrayState): TrayMenuItem[] {
       command: connected ? { type: 'disconnect', id: resource.id } : { type: 'connect', id: resource.id },
     });
   }
+  // Discovered apps not saved yet, under their edge: one click saves and connects.
+  for (const discovery of state.discovered ?? []) {
+    const unsaved = discovery.apps.filter((app) => !app.savedAs).sort((a, b) => a.hostname.localeCompare(b.hostname));
+    if (unsaved.length === 0) continue;
+    items.push({ kind: 'separator' }, { kind: 'label', label: short(`Available on ${hostOf(discovery.edge)}`) });
+    for (const app of unsaved) {
+      items.push({ kind: 'item', label: short(`Connect ${app.name ?? app.hostname}`, 40), sublabel: short(app.hostname), enabled: true, command: { type: 'connect-discovered', edge: discovery.edge, hostname: app.hostname } });
+    }
+  }
   const anyConnected = state.statuses.some((status) => status.state === 'listening' || status.state === 'starting');
   const anyDisconnected = sorted.some((resource) => {
     const state = byId.get(resource.id)?.state;
@@ -80,6 +93,10 @@ export function buildTrayMenu(state: TrayState): TrayMenuItem[] {
     { kind: 'item', label: 'Quit Airlock', command: { type: 'quit' }, enabled: true },
   );
   return items;
+}
+
+function hostOf(edge: string): string {
+  return URL.canParse(edge) ? new URL(edge).host : edge;
 }
 
 /** The tray tooltip: a one-line summary. */

@@ -113,7 +113,7 @@ function applyLoginItem(settings: Settings): void {
 async function refreshTray(): Promise<void> {
   if (!tray) return;
   const [resources, status, settings] = await Promise.all([manager.listResources(), manager.getStatus(), manager.getSettings()]);
-  tray.update({ resources, statuses: status.resources, startAtLogin: settings.startAtLogin, signedIn: status.sessions.some((session) => session.signedIn) });
+  tray.update({ resources, statuses: status.resources, startAtLogin: settings.startAtLogin, signedIn: status.sessions.some((session) => session.signedIn), discovered: manager.discoveredApps() });
   // The _electron specs read the menu from here; nothing else does.
   if (process.env.AIRLOCK_E2E === '1') Object.assign(globalThis, { airlockTrayItems: tray.lastItems });
 }
@@ -125,6 +125,8 @@ function runTrayCommand(command: TrayCommand): void {
         return void (await manager.connect({ id: command.id }));
       case 'disconnect':
         return manager.disconnect({ id: command.id });
+      case 'connect-discovered':
+        return void (await manager.addDiscovered({ edge: command.edge, hostname: command.hostname, connect: true }));
       case 'connect-all':
         return manager.connectAll();
       case 'disconnect-all':

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import type { Discovery, EdgeSession, ResourceFields } from '../shared/api.js';
+import type { Discovery, EdgeSession } from '../shared/api.js';
 import type { Client } from './api-client.js';
 
 interface Props {
@@ -54,18 +54,7 @@ function EdgeApps({ client, session, onAdded, onError }: { client: Client; sessi
 
   const add = async (app: Discovery['apps'][number], connect: boolean) => {
     try {
-      const fields: ResourceFields = {
-        name: (app.name ?? app.hostname.split('.')[0] ?? app.hostname).slice(0, 64),
-        hostname: app.hostname,
-        ...(discovery?.edgeAddress ? { edge: discovery.edgeAddress } : {}),
-        localPort: app.port,
-        localHost: '127.0.0.1',
-        tags: [],
-        autoConnect: false,
-        kind: app.kind ?? 'other',
-      };
-      const resource = await client.api.addResource(fields);
-      if (connect) await client.api.connect({ id: resource.id });
+      const resource = await client.api.addDiscovered({ edge: session.edge, hostname: app.hostname, connect });
       onAdded(connect ? `${resource.name} is on 127.0.0.1:${resource.localPort}` : `Saved ${resource.name}`);
       load();
     } catch (error) {

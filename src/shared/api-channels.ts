@@ -16,6 +16,7 @@ export const API_METHOD_NAMES = [
   'signIn',
   'signOut',
   'discover',
+  'addDiscovered',
   'getSettings',
   'updateSettings',
   'getLogs',

@@ -155,6 +155,7 @@ export const requestSchemas = {
   signIn: z.strictObject({ edge: edge }),
   signOut: z.strictObject({ edge: edge }),
   discover: z.strictObject({ edge: edge }),
+  addDiscovered: z.strictObject({ edge: edge, hostname, connect: z.boolean() }),
   getSettings: z.undefined(),
   updateSettings: settingsSchema.partial().strict(),
   getLogs: z.strictObject({ level: z.enum(LOG_LEVELS).optional(), search: z.string().max(200).optional(), limit: z.number().int().min(1).max(1000).optional() }).optional(),
@@ -185,6 +186,8 @@ export interface ApiResults {
   signIn: EdgeSession;
   signOut: EdgeSession;
   discover: Discovery;
+  /** The resource saved from the edge's list (and switched on when `connect`). */
+  addDiscovered: Resource;
   getSettings: Settings;
   updateSettings: Settings;
   getLogs: LogEntry[];

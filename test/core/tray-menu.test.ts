@@ -59,3 +59,26 @@ test('tooltip counts connected resources', () => {
   assert.equal(trayTooltip({ resources: [], statuses: [], startAtLogin: false, signedIn: false }), 'Airlock — nothing connected');
   assert.equal(trayTooltip({ resources: [], statuses: [{ ...stopped('a'), state: 'listening' }], startAtLogin: false, signedIn: false }), 'Airlock — 1 connected');
 });
+
+test('apps an edge lists and that are not saved yet appear under it, each connecting with one click', () => {
+  const menu = buildTrayMenu({
+    resources: [resource('a', 'db', 5433)],
+    statuses: [stopped('a')],
+    startAtLogin: false,
+    signedIn: true,
+    discovered: [
+      {
+        edge: 'https://auth.example.com',
+        apps: [
+          { hostname: 'db.example.com', name: 'db', port: 5433, savedAs: 'a' },
+          { hostname: 'cache.example.com', name: 'Session cache', kind: 'redis', port: 10000 },
+        ],
+      },
+    ],
+  });
+  assert.ok(menu.some((item) => item.kind === 'label' && item.label === 'Available on auth.example.com'));
+  const connect = byLabel(menu, 'Connect Session cache');
+  assert.equal(connect.sublabel, 'cache.example.com');
+  assert.deepEqual(connect.command, { type: 'connect-discovered', edge: 'https://auth.example.com', hostname: 'cache.example.com' });
+  assert.equal(items(menu).filter((item) => item.command.type === 'connect-discovered').length, 1, 'the saved one is not offered again');
+});
