@@ -125,3 +125,39 @@ test('a saved resource the edge no longer offers is marked, not deleted', async 
   await expect(page.locator('.resource[data-name="gone"]')).toContainText('no longer offered');
   await expect(page.locator('.resource[data-name="redis"]')).not.toContainText('no longer offered');
 });
+
+test('from a fresh install: the edge address, sign in, then one click to a working connection', async ({ browser }) => {
+  const fresh = await startUiProcess(join(mkdtempSync(join(tmpdir(), 'airlock-e2e-fresh-')), 'resources.json'), chain.pki.ca, { AIRLOCK_E2E_REAL_LOGIN: '1' });
+  const app = await browser.newPage();
+  try {
+    await app.goto(fresh.url);
+    let clicks = 0;
+    await app.getByRole('button', { name: 'Browse' }).click();
+    clicks++;
+    await app.getByLabel('Edge sign-in address').fill(chain.edgeUrl);
+    await app.getByRole('button', { name: 'Sign in' }).click();
+    clicks++;
+    const login = await browser.newPage({ ignoreHTTPSErrors: true });
+    await login.goto(await fresh.nextLoginUrl());
+    await login.fill('input[name=email]', 'ada@example.com');
+    await login.fill('input[name=password]', 'ada-password');
+    await login.click('button[type=submit]');
+    await login.close();
+    const list = app.getByRole('list', { name: /Applications on 127\.0\.0\.1:\d+/ });
+    await expect(list.locator('.browse-app')).toHaveCount(2);
+    await list.getByRole('button', { name: 'Connect redis.airlock.test' }).click();
+    clicks++;
+    const toast = app.getByRole('status');
+    await expect(toast).toContainText(/Team Redis is on 127\.0\.0\.1:\d+/);
+    const port = Number(/127\.0\.0\.1:(\d+)/.exec((await toast.textContent()) ?? '')![1]);
+    const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'PING'], { timeout: 20_000 });
+    expect(stdout.trim()).toBe('PONG');
+    // Browse, Sign in, (the IdP's form), Connect: no hostname, port or kind typed.
+    expect(clicks).toBe(3);
+    test.info().annotations.push({ type: 'clicks from a fresh install', description: 'Browse, Sign in, IdP form, Connect' });
+    await app.screenshot({ path: 'e2e/artifacts/21-browse-fresh-connected.png' });
+  } finally {
+    await app.close();
+    await fresh.stop();
+  }
+});

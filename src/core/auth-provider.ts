@@ -19,6 +19,8 @@ export interface AuthProvider {
   signIn(edge: string, resource?: Resource): Promise<void>;
   signOut(edge: string): Promise<void>;
   identity(edge: string): Promise<EdgeIdentity | undefined>;
+  /** Edges signed in to that no saved resource names (sign-in from Browse). */
+  edges?(): string[];
   /** Discovery: the apps `edge` lets the signed-in user reach, and the address its resources dial. */
   discover?(edge: string): Promise<{ apps: DiscoveredApp[]; edgeAddress?: string }>;
   /** When set, sign-in cannot work here; shown to the user as is. */

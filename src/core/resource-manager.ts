@@ -379,7 +379,7 @@ export class ResourceManager extends EventEmitter implements ApiService {
   }
 
   private async sessions(resources: Resource[]): Promise<EdgeSession[]> {
-    const edges = [...new Set(resources.map((resource) => this.auth.edgeOf(resource)))];
+    const edges = [...new Set([...resources.map((resource) => this.auth.edgeOf(resource)), ...(this.auth.edges?.() ?? [])])];
     const sessions = await Promise.all(edges.map((edge) => this.session(edge)));
     // A new sign-in lists its edge's apps in the background, so the tray menu offers them too.
     for (const session of sessions) {

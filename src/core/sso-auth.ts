@@ -93,7 +93,7 @@ export class SsoAuth implements AuthProvider {
   }
 
   signIn(edge: string, resource?: Resource): Promise<void> {
-    if (!resource) return Promise.reject(new AirlockError('BAD_ARGUMENT', `add a resource that uses ${edge} first; sign-in is per application`));
+    if (!resource) return this.signInToEdge(edge);
     const key = `${edge}|${resource.hostname}`;
     const running = this.signIns.get(key);
     if (running) return running;
@@ -119,6 +119,26 @@ export class SsoAuth implements AuthProvider {
     // Tokens are stored per edge origin (https://host:port), whatever application they are for.
     const origin = resolveEdgeTarget({ hostname: new URL(edge).hostname.replace(/^\[|\]$/g, ''), edge }).edgeOrigin;
     await tokens.clear(origin);
+  }
+
+  /** Edges signed in to without a saved resource (from Browse): listed as sessions too. */
+  edges(): string[] {
+    return [...this.identities.keys()];
+  }
+
+  /**
+   * Signs in to an edge itself, before any of its apps is saved (Browse on a fresh install): the
+   * browser sign-in for the organisation alone, whose session then lists and mints the apps.
+   */
+  private async signInToEdge(edge: string): Promise<void> {
+    const origin = new URL(edge).origin;
+    const dial = resolveEdgeTarget({ hostname: new URL(edge).hostname.replace(/^\[|\]$/g, ''), edge, ...(this.options.caFile ? { caFile: this.options.caFile } : {}) });
+    this.dials.set(origin, dial);
+    const stored = await this.options.tokens.get(origin, ORGANISATION_ACCOUNT);
+    const token = stored ?? (await this.options.login({ edgeOrigin: origin, aud: ORGANISATION_ACCOUNT, hostname: new URL(edge).host, ...(dial.ca ? { ca: dial.ca } : {}), dial })).token;
+    if (!stored) await this.options.tokens.set(origin, ORGANISATION_ACCOUNT, token);
+    const identity = tokenIdentity(token);
+    if (identity) this.identities.set(origin, identity);
   }
 
   async identity(edge: string): Promise<EdgeIdentity | undefined> {

@@ -103,6 +103,18 @@ export function createAccessRoutes(deps: AccessRoutesDeps): (req: IncomingMessag
   const organisationSessionMs = deps.organisationSessionMs ?? parseDuration(SSO.organisationSessionDuration)!;
   const { keys, revoked } = deps.tokens;
 
+  /**
+   * The organisation itself as an app (aud airlock-organisation): the native app signs in to the
+   * edge before it knows any app (discovery from a fresh install), and gets the session alone.
+   */
+  const organisationApp: AccessApp = {
+    hostname: signInHost,
+    aud: SSO.organisationAud,
+    sessionMs: organisationSessionMs,
+    evaluate: () => ({ allowed: true, reason: 'signed in to the organisation' }),
+  };
+  const appByAud = (aud: string) => (aud === SSO.organisationAud ? organisationApp : deps.findAppByAud(aud));
+
   const onSignInHost = (req: IncomingMessage) => hostnameFromHostHeader(req.headers.host) === signInHost;
   /** Same path and query on the sign-in host, where the login state and the session cookie live. */
   const toSignInHost = (res: ServerResponse, url: URL) => redirect(res, `${issuer}${url.pathname}${url.search}`);
@@ -145,7 +157,7 @@ export function createAccessRoutes(deps: AccessRoutesDeps): (req: IncomingMessag
   async function cli(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     if (!onSignInHost(req)) return toSignInHost(res, url);
     const query = url.searchParams;
-    const app = deps.findAppByAud(query.get('aud') ?? '');
+    const app = appByAud(query.get('aud') ?? '');
     if (!app) return html(res, 404, notFoundPage(query.get('aud') ?? ''));
     const redirectUrl = checkLoopbackRedirect(query.get('redirect_url')).href;
     const clientState = query.get('state') ?? '';
@@ -220,7 +232,7 @@ export function createAccessRoutes(deps: AccessRoutesDeps): (req: IncomingMessag
     }
     res.setHeader('set-cookie', setCookie(cookieName, '', { maxAgeSeconds: 0, path: PATH.callback, secure }));
     const identity = await rp.completeLogin(url, pending);
-    const app = deps.findAppByAud(pending.aud);
+    const app = appByAud(pending.aud);
     if (!app) return html(res, 404, notFoundPage(pending.hostname));
     // The user is signed in to the organisation whatever this app's policy says of them.
     const session = await startOrganisationSession(res, identity);
@@ -252,7 +264,7 @@ export function createAccessRoutes(deps: AccessRoutesDeps): (req: IncomingMessag
       deps.log.warn({ event: 'token-refused', reason: error.details.reason }, 'login code refused');
       return json(res, 400, { error: 'invalid_grant', error_description: error.message });
     }
-    const app = deps.findAppByAud(grant.aud);
+    const app = appByAud(grant.aud);
     if (!app) return json(res, 400, { error: 'invalid_grant', error_description: 'the application no longer exists' });
     const issued = await issue(app, grant.identity, grant.session);
     const answer: Record<string, unknown> = { token: issued.token, expires_at: Math.floor(issued.expiresAt.getTime() / 1000) };
@@ -304,6 +316,7 @@ export function createAccessRoutes(deps: AccessRoutesDeps): (req: IncomingMessag
   async function issue(app: AccessApp, identity: LoginIdentity, session?: Pick<OrganisationSession, 'sessionId' | 'expiresAt'>) {
     const who = { sub: identity.sub, email: identity.email, groups: identity.groups };
     if (app.issue) return app.issue(who);
+    if (app === organisationApp) return issueOrganisationToken({ keys, issuer, identity: who, sessionMs: organisationSessionMs, ...(session ? { session } : {}) });
     return issueAppToken({
       keys,
       issuer,

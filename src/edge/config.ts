@@ -224,6 +224,7 @@ function resolveConfig(data: z.infer<typeof schema>, source: string): EdgeConfig
     if (previousAud !== undefined) problems.push(`apps[${index}].aud: same aud as apps[${previousAud}]; each app needs its own`);
     seenAud.set(entry.aud, index);
     if (entry.aud === HOST_ADMIN.loginAud) problems.push(`apps[${index}].aud: "${HOST_ADMIN.loginAud}" is reserved for operator sign-in`);
+    if (entry.aud === SSO.organisationAud) problems.push(`apps[${index}].aud: "${SSO.organisationAud}" is reserved for the organisation session`);
     if ((entry.tunnel === undefined) !== (entry.service === undefined)) {
       problems.push(`apps[${index}]: tunnel and service go together (give both, or neither to let an operator publish it)`);
     }

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState, type FormEvent } from 'react';
 import type { Discovery, EdgeSession } from '../shared/api.js';
 import type { Client } from './api-client.js';
 
@@ -18,7 +18,8 @@ export function BrowseView({ client, sessions, onAdded, onError }: Props) {
       <section className="view">
         <div className="empty">
           <h2>Nothing to browse yet</h2>
-          <p>Sign in to an edge (switch on any of its resources once) and the applications it lets you reach are listed here.</p>
+          <p>Sign in to your organisation’s edge and the applications it lets you reach are listed here, ready to connect.</p>
+          <SignInToEdge client={client} onError={onError} />
         </div>
       </section>
     );
@@ -29,6 +30,27 @@ export function BrowseView({ client, sessions, onAdded, onError }: Props) {
         <EdgeApps key={`${session.edge}|${session.expiresAt ?? ''}`} client={client} session={session} onAdded={onAdded} onError={onError} />
       ))}
     </section>
+  );
+}
+
+/** The edge's sign-in address (what an administrator hands out), then the system browser. */
+function SignInToEdge({ client, onError }: { client: Client; onError: (error: unknown) => void }) {
+  const [address, setAddress] = useState('');
+  const [waiting, setWaiting] = useState(false);
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const edge = /^https:\/\//.test(address.trim()) ? address.trim() : `https://${address.trim()}`;
+    setWaiting(true);
+    client.api.signIn({ edge }).catch(onError).finally(() => setWaiting(false));
+  };
+  return (
+    <form className="sign-in-edge" onSubmit={submit}>
+      <label htmlFor="edge-address">Edge sign-in address</label>
+      <input id="edge-address" type="text" inputMode="url" placeholder="https://auth.example.com" value={address} onChange={(event) => setAddress(event.target.value)} required />
+      <button className="button primary" type="submit" disabled={waiting || !address.trim()}>
+        {waiting ? 'Waiting for the browser…' : 'Sign in'}
+      </button>
+    </form>
   );
 }
 

@@ -128,3 +128,7 @@ test('the sign-in domain (publicUrl) cannot also be an app hostname', () => {
   const message = invalid(valid('', 'publicUrl: https://db.example.test\n'));
   assert.match(message, /apps\[0\]\.hostname: "db\.example\.test" is the sign-in domain \(publicUrl\); give the edge a hostname of its own, e\.g\. auth\.example\.test/);
 });
+
+test('the organisation session\'s audience is reserved', () => {
+  assert.match(invalid(valid().replace(`aud: ${AUD}`, 'aud: airlock-organisation')), /apps\[0\]\.aud: "airlock-organisation" is reserved for the organisation session/);
+});
