@@ -93,9 +93,18 @@ test('an expired identity is not shown as signed in', async () => {
   assert.equal(await auth.identity('https://edge.example.com'), undefined);
 });
 
-test('sign-in for an edge with no resource says what to do', async () => {
-  const auth = new SsoAuth({ tokens: new MemoryTokens(), login: async () => assert.fail() });
-  await assert.rejects(auth.signIn('https://edge.example.com'), /add a resource/);
+test('sign-in to an edge with no resource signs in to the organisation itself (Browse on a fresh install)', async () => {
+  const tokens = new MemoryTokens();
+  const session = jwt({ email: 'ada@example.com', exp: inAnHour(), iss: 'https://edge.example.com' });
+  const asked: Array<{ edgeOrigin: string; aud: string }> = [];
+  const auth = new SsoAuth({ tokens, login: async ({ edgeOrigin, aud }) => (asked.push({ edgeOrigin, aud }), { token: session, expiresAt: new Date() }) });
+  await auth.signIn('https://edge.example.com');
+  assert.deepEqual(asked, [{ edgeOrigin: 'https://edge.example.com', aud: 'airlock-organisation' }]);
+  assert.equal(await tokens.get('https://edge.example.com', 'airlock-organisation'), session);
+  assert.equal((await auth.identity('https://edge.example.com'))?.email, 'ada@example.com');
+  assert.deepEqual(auth.edges(), ['https://edge.example.com']);
+  await auth.signIn('https://edge.example.com');
+  assert.equal(asked.length, 1, 'a stored session needs no second browser sign-in');
 });
 
 test('discoverAppByHead reads the aud and the sign-in origin from the edge 302', async () => {
