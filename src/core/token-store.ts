@@ -193,8 +193,12 @@ async function chooseBackend(wanted: 'auto' | TokenBackend, service: string, fil
   return fileBackend(file);
 }
 
+/** keytar is optional (a native module: its build fails on a machine without libsecret headers). */
+const KEYTAR: string = 'keytar';
+
 async function loadKeychain(): Promise<Keychain> {
-  const module = (await import('keytar')) as { default?: Keychain } & Partial<Keychain>;
+  // A specifier held in a variable: the build type-checks whether or not keytar is installed.
+  const module = (await import(KEYTAR)) as { default?: Keychain } & Partial<Keychain>;
   const keychain = module.default ?? (module as Keychain);
   if (typeof keychain.getPassword !== 'function') throw new Error('keytar did not load');
   return keychain;
