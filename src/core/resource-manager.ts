@@ -24,10 +24,7 @@ import {
 import { isAirlockError } from '../shared/errors.js';
 import type { ListenerEvent } from '../shared/status.js';
 import { NoAuth, type AuthProvider } from './auth-provider.js';
-import { firstFreePort } from './free-port.js';
-
-/** Where ports for discovered apps without a suggestion start: above the well-known ranges users type. */
-const DISCOVERED_PORT_BASE = 10_000;
+import { DiscoveredApps } from './discovered-apps.js';
 import { resolveEdgeTarget } from './edge-target.js';
 import { LocalListener } from './local-listener.js';
 import { ResourceStore, type StorageBackend } from './resource-store.js';
@@ -56,9 +53,7 @@ export class ResourceManager extends EventEmitter implements ApiService {
   private readonly localListeners = new Map<string, LocalListener>();
   /** Failures to start a listener, kept until the next connect or disconnect. */
   private readonly failures = new Map<string, ResourceStatus['lastError']>();
-  /** Discovery: what each edge last listed for the user (edge → its list). */
-  private readonly discovered = new Map<string, Discovery>();
-  private readonly discovering = new Set<string>();
+  private readonly discovered = new DiscoveredApps();
   private readonly logs: LogEntry[] = [];
   private logSeq = 0;
   private tick: NodeJS.Timeout | undefined;
@@ -236,18 +231,7 @@ export class ResourceManager extends EventEmitter implements ApiService {
   async discover({ edge }: ApiValidParams<'discover'>): Promise<Discovery> {
     if (!this.auth.discover) throw new ApiError('AUTH_REQUIRED', this.auth.unavailableReason ?? 'discovery is not available in this build');
     try {
-      const { apps, edgeAddress } = await this.auth.discover(edge);
-      const saved = this.store.get().resources;
-      const taken = new Set(saved.map((resource) => resource.localPort));
-      const listed: Discovery['apps'] = [];
-      for (const app of apps) {
-        const match = saved.find((resource) => resource.hostname === app.hostname);
-        const port = match?.localPort ?? (await firstFreePort(app.localPort ?? DISCOVERED_PORT_BASE, taken));
-        taken.add(port);
-        listed.push({ ...app, ...(match ? { savedAs: match.id } : {}), port });
-      }
-      const discovery: Discovery = { edge, ...(edgeAddress ? { edgeAddress } : {}), apps: listed };
-      this.discovered.set(edge, discovery);
+      const discovery = await this.discovered.record(edge, await this.auth.discover(edge), this.store.get().resources);
       this.emitStatus();
       return discovery;
     } catch (error) {
@@ -257,27 +241,17 @@ export class ResourceManager extends EventEmitter implements ApiService {
 
   /** Saves an app from its edge's last list as a resource on its free port, and switches it on when asked. */
   async addDiscovered({ edge, hostname, connect }: ApiValidParams<'addDiscovered'>): Promise<Resource> {
-    const discovery = this.discovered.get(edge);
-    const app = discovery?.apps.find((entry) => entry.hostname === hostname);
-    if (!discovery || !app) throw new ApiError('NOT_FOUND', `${hostname} is not in the list ${edge} last gave; open Browse again`);
-    const resource = await this.addResource({
-      name: (app.name ?? hostname.split('.')[0] ?? hostname).slice(0, 64),
-      hostname,
-      ...(discovery.edgeAddress ? { edge: discovery.edgeAddress } : {}),
-      localPort: app.port,
-      localHost: '127.0.0.1',
-      tags: [],
-      autoConnect: false,
-      kind: app.kind ?? 'other',
-    });
-    app.savedAs = resource.id;
+    const fields = this.discovered.resourceFor(edge, hostname);
+    if (!fields) throw new ApiError('NOT_FOUND', `${hostname} is not in the list ${edge} last gave; open Browse again`);
+    const resource = await this.addResource(fields);
+    this.discovered.markSaved(edge, hostname, resource.id);
     if (connect) await this.connect({ id: resource.id });
     return resource;
   }
 
   /** Every edge's last list, for the tray menu. */
   discoveredApps(): Discovery[] {
-    return [...this.discovered.values()];
+    return this.discovered.all();
   }
 
   /** Signs out of every edge a saved resource uses (the tray's "Sign out"). */
@@ -358,8 +332,8 @@ export class ResourceManager extends EventEmitter implements ApiService {
 
   private statusOf(resource: Resource): ResourceStatus {
     // Discovery's last list for this resource's edge: an app that left it is marked, never deleted.
-    const list = this.discovered.get(this.auth.edgeOf(resource));
-    const offered = list ? { offered: list.apps.some((app) => app.hostname === resource.hostname) } : {};
+    const listed = this.discovered.offers(this.auth.edgeOf(resource), resource.hostname);
+    const offered = listed === undefined ? {} : { offered: listed };
     const listener = this.localListeners.get(resource.id);
     if (listener) {
       const { hostname: _hostname, ...status } = listener.status();
@@ -383,9 +357,7 @@ export class ResourceManager extends EventEmitter implements ApiService {
     const sessions = await Promise.all(edges.map((edge) => this.session(edge)));
     // A new sign-in lists its edge's apps in the background, so the tray menu offers them too.
     for (const session of sessions) {
-      if (!session.signedIn || !this.auth.discover || this.discovered.has(session.edge) || this.discovering.has(session.edge)) continue;
-      this.discovering.add(session.edge);
-      void this.discover({ edge: session.edge }).catch(() => undefined).finally(() => this.discovering.delete(session.edge));
+      if (session.signedIn && this.auth.discover) this.discovered.prefetch(session.edge, () => this.discover({ edge: session.edge }));
     }
     return sessions;
   }
