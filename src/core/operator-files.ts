@@ -8,7 +8,7 @@ import { chmod, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { AirlockError } from '../shared/errors.js';
-import { parseServiceUrl } from '../shared/host.js';
+import { DNS_HOSTNAME, parseServiceUrl } from '../shared/host.js';
 
 export interface OperatorCredential {
   edge: string;
@@ -74,7 +74,6 @@ export async function loadTunnel(edgeOrigin: string, name: string): Promise<Loca
 }
 
 const TUNNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
 /**
  * A tunnel file is checked where it is read: its fields end up in service definitions written as
@@ -85,7 +84,7 @@ export function checkedTunnel(value: unknown, file: string): LocalTunnel | undef
   const tunnel = value as Partial<LocalTunnel>;
   const problem =
     typeof tunnel.name !== 'string' || !TUNNEL_NAME.test(tunnel.name) ? 'name is not a tunnel name (letters, digits, ".", "_", "-")'
-    : typeof tunnel.hostname !== 'string' || !DNS_NAME.test(tunnel.hostname) ? 'hostname is not a DNS name'
+    : typeof tunnel.hostname !== 'string' || !DNS_HOSTNAME.test(tunnel.hostname) ? 'hostname is not a DNS name'
     : typeof tunnel.edge !== 'string' || !URL.canParse(tunnel.edge) || new URL(tunnel.edge).protocol !== 'https:' ? 'edge is not an https:// URL'
     : typeof tunnel.url !== 'string' || parseServiceUrl(tunnel.url) === undefined ? 'url is not tcp://HOST:PORT'
     : typeof tunnel.token !== 'string' || !/^[\x21-\x7e]+$/.test(tunnel.token) ? 'token is missing or malformed'

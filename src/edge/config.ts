@@ -7,7 +7,7 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { AirlockError } from '../shared/errors.js';
 import { parseDuration } from '../shared/duration.js';
-import { isLoopbackHost, parseHostPort, parseServiceUrl, type HostPort } from '../shared/host.js';
+import { DNS_HOSTNAME, isLoopbackHost, parseHostPort, parseServiceUrl, type HostPort } from '../shared/host.js';
 import { DEFAULTS, HOST_ADMIN, SSO } from '../shared/constants.js';
 import { formatIssues } from '../shared/config-errors.js';
 import { isCidr } from './cidr.js';
@@ -18,7 +18,7 @@ export const APP_KINDS = ['ssh', 'postgres', 'redis', 'rdp', 'other'] as const;
 
 const hostname = z
   .string()
-  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, 'must be a lower-case DNS hostname');
+  .regex(DNS_HOSTNAME, 'must be a lower-case DNS hostname');
 const secretHash = z
   .string()
   .regex(/^sha256:[0-9a-f]{64}$/, 'must be "sha256:" followed by 64 hex digits (see `airlock tunnel create`)')

@@ -1,7 +1,7 @@
 // May this hostname be routed to this tunnel and service? Pure: the admin API asks, the route
 // store records. Every refusal has its own error code and a message that says what to do.
 import { randomBytes } from 'node:crypto';
-import { parseHostPort } from '../shared/host.js';
+import { DNS_HOSTNAME, parseHostPort } from '../shared/host.js';
 import type { EdgeConfig } from './config.js';
 import type { StoredRoute, StoredTunnel } from './route-store.js';
 
@@ -18,7 +18,7 @@ export type RouteRefusal = {
 
 export type RouteCheck = { ok: true; hostname: string; service: string } | ({ ok: false } & RouteRefusal);
 
-const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
 
 export function checkRoute(
   request: RouteRequest,
@@ -27,7 +27,7 @@ export function checkRoute(
 ): RouteCheck {
   const refuse = (status: RouteRefusal['status'], error: RouteRefusal['error'], message: string): RouteCheck => ({ ok: false, status, error, message });
   const hostname = typeof request.hostname === 'string' ? request.hostname.trim().toLowerCase().replace(/\.$/, '') : '';
-  if (!HOSTNAME.test(hostname)) return refuse(400, 'bad_hostname', `"${String(request.hostname).slice(0, 253)}" is not a DNS hostname`);
+  if (!DNS_HOSTNAME.test(hostname)) return refuse(400, 'bad_hostname', `"${String(request.hostname).slice(0, 253)}" is not a DNS hostname`);
 
   const service = serviceProblem(request.service);
   if ('problem' in service) return refuse(400, service.error, service.problem);
