@@ -18,8 +18,6 @@ export type RouteRefusal = {
 
 export type RouteCheck = { ok: true; hostname: string; service: string } | ({ ok: false } & RouteRefusal);
 
-
-
 export function checkRoute(
   request: RouteRequest,
   tunnel: Pick<StoredTunnel, 'id' | 'name'>,
