@@ -1,7 +1,7 @@
 // Discovery in the UI against the real thing (built-in IdP, real edge and connector, redis-server):
 // after one sign-in, the Browse view lists what the edge lets the user reach, and one click on
 // Connect saves and connects an app the user never typed; redis-cli PING answers through it.
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Browser, type Page } from '@playwright/test';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,21 +58,32 @@ test.afterAll(async () => {
   await redis?.process.stop();
 });
 
-test('after one sign-in, Browse lists what the user may reach, and one click connects an app never typed', async ({ browser }) => {
-  // The one resource typed by hand, to have an edge to sign in to.
-  await page.getByRole('button', { name: 'Add your first resource' }).click();
-  await page.locator('#field-name').fill('redis');
-  await page.locator('#field-hostname').fill('redis.airlock.test');
+/** Adds a resource through the form, as a user types it; `open` is the button that opens the form. */
+async function typeResource(open: string, name: string, hostname: string): Promise<void> {
+  await page.getByRole('button', { name: open, exact: true }).first().click();
+  await page.locator('#field-name').fill(name);
+  await page.locator('#field-hostname').fill(hostname);
   await page.locator('#field-localPort').fill(String(await freePort()));
   await page.locator('#field-edge').fill(chain.edgeUrl);
   await page.getByRole('button', { name: 'Add resource', exact: true }).last().click();
-  const sessions = page.getByLabel('Sign-in state');
-  await sessions.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** The IdP's login form, filled in a tab of its own (the system browser's part). */
+async function signInAtIdp(browser: Browser, loginUrl: string): Promise<Page> {
   const login = await browser.newPage({ ignoreHTTPSErrors: true });
-  await login.goto(await ui.nextLoginUrl());
+  await login.goto(loginUrl);
   await login.fill('input[name=email]', 'ada@example.com');
   await login.fill('input[name=password]', 'ada-password');
   await login.click('button[type=submit]');
+  return login;
+}
+
+test('after one sign-in, Browse lists what the user may reach, and one click connects an app never typed', async ({ browser }) => {
+  // The one resource typed by hand, to have an edge to sign in to.
+  await typeResource('Add your first resource', 'redis', 'redis.airlock.test');
+  const sessions = page.getByLabel('Sign-in state');
+  await sessions.getByRole('button', { name: 'Sign in' }).click();
+  const login = await signInAtIdp(browser, await ui.nextLoginUrl());
   await expect(login.locator('body')).toContainText('Signed in to redis.airlock.test');
   await login.close();
   await expect(sessions).toContainText('ada@example.com');
@@ -113,12 +124,7 @@ test('a search narrows the list; saved resources stay the user\'s own', async ()
 });
 
 test('a saved resource the edge no longer offers is marked, not deleted', async () => {
-  await page.getByRole('button', { name: 'Add resource', exact: true }).first().click();
-  await page.locator('#field-name').fill('gone');
-  await page.locator('#field-hostname').fill('gone.airlock.test');
-  await page.locator('#field-localPort').fill(String(await freePort()));
-  await page.locator('#field-edge').fill(chain.edgeUrl);
-  await page.getByRole('button', { name: 'Add resource', exact: true }).last().click();
+  await typeResource('Add resource', 'gone', 'gone.airlock.test');
   await page.getByRole('button', { name: 'Browse' }).click();
   await expect(page.locator('.browse-app')).toHaveCount(2);
   await page.getByRole('button', { name: 'Resources' }).click();
@@ -137,12 +143,7 @@ test('from a fresh install: the edge address, sign in, then one click to a worki
     await app.getByLabel('Edge sign-in address').fill(chain.edgeUrl);
     await app.getByRole('button', { name: 'Sign in' }).click();
     clicks++;
-    const login = await browser.newPage({ ignoreHTTPSErrors: true });
-    await login.goto(await fresh.nextLoginUrl());
-    await login.fill('input[name=email]', 'ada@example.com');
-    await login.fill('input[name=password]', 'ada-password');
-    await login.click('button[type=submit]');
-    await login.close();
+    await (await signInAtIdp(browser, await fresh.nextLoginUrl())).close();
     const list = app.getByRole('list', { name: /Applications on 127\.0\.0\.1:\d+/ });
     await expect(list.locator('.browse-app')).toHaveCount(2);
     await list.getByRole('button', { name: 'Connect redis.airlock.test' }).click();
