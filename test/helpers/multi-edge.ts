@@ -1,8 +1,9 @@
 // edge.yaml for one of several edges sharing a PostgreSQL (the multi-edge suites).
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SERVICE_TOKEN, TUNNEL, type TestPki } from './chain.js';
-import { hashSecret } from '../../src/shared/secrets.js';
+import { encodeTunnelToken, hashSecret } from '../../src/shared/secrets.js';
+import { Connector } from '../../src/connector/connector.js';
 
 export interface MultiEdgeOptions {
   pki: TestPki;
@@ -50,4 +51,23 @@ export function writeConfig(pki: TestPki, text: string): string {
   const file = join(mkdtempSync(join(pki.dir, 'multi-edge-')), 'edge.yaml');
   writeFileSync(file, text);
   return file;
+}
+
+/**
+ * A started connector serving `hostname` → `service`, its connections spread over `ports` (the
+ * edges on 127.0.0.1), with the test tunnel's token unless another is given. Not yet awaited.
+ */
+export function edgeConnector(pki: TestPki, options: { ports: number[]; hostname: string; service: string; connections: number; token?: string; backoff?: { baseMs: number; maxMs: number } }): Connector {
+  const urls = options.ports.map((port) => `https://127.0.0.1:${port}`);
+  const connector = new Connector({
+    edgeUrl: urls[0]!,
+    ...(urls.length > 1 ? { edgeUrls: urls } : {}),
+    token: options.token ?? encodeTunnelToken(TUNNEL.id, TUNNEL.secret),
+    ca: readFileSync(pki.ca),
+    rules: [{ hostname: options.hostname, service: options.service }, { service: 'http_status:404' }],
+    connections: options.connections,
+    backoff: options.backoff ?? { baseMs: 50, maxMs: 500 },
+  });
+  connector.start();
+  return connector;
 }

@@ -4,17 +4,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { freePort, SERVICE_TOKEN, testPki, TUNNEL, type TestPki } from '../helpers/chain.js';
+import { freePort, SERVICE_TOKEN, testPki, type TestPki } from '../helpers/chain.js';
 import { postgresMissing, startPostgres, type RunningPostgres } from '../helpers/postgres.js';
 import { haproxyMissing, startHaproxy, type RunningHaproxy } from '../helpers/haproxy.js';
-import { multiEdgeYaml, writeConfig } from '../helpers/multi-edge.js';
+import { edgeConnector, multiEdgeYaml, writeConfig } from '../helpers/multi-edge.js';
 import { airlock, type Running } from '../helpers/processes.js';
 import { download, startOrigin, type Origin } from '../helpers/transfer.js';
 import { Connector } from '../../src/connector/connector.js';
 import { LocalListener } from '../../src/core/local-listener.js';
 import { resolveEdgeTarget } from '../../src/core/edge-target.js';
-import { encodeTunnelToken } from '../../src/shared/secrets.js';
 
 const skip = postgresMissing ?? haproxyMissing;
 if (skip) console.log(`# edge-failure suite skipped: ${skip}`);
@@ -46,16 +44,7 @@ before(async () => {
   await Promise.all(edges.map(({ process }) => process.waitFor(/edge listening/, 30_000)));
   await lb.waitAllUp();
   // One connector, its connections spread over the three edges.
-  connector = new Connector({
-    edgeUrl: `https://127.0.0.1:${ports[0]}`,
-    edgeUrls: ports.map((port) => `https://127.0.0.1:${port}`),
-    token: encodeTunnelToken(TUNNEL.id, TUNNEL.secret),
-    ca: readFileSync(pki.ca),
-    rules: [{ hostname: APP, service: app.service }, { service: 'http_status:404' } as never],
-    connections: 3,
-    backoff: { baseMs: 100, maxMs: 1_000 },
-  });
-  connector.start();
+  connector = edgeConnector(pki, { ports, hostname: APP, service: app.service, connections: 3, backoff: { baseMs: 100, maxMs: 1_000 } });
   await connector.waitConnected(3);
   localPort = await freePort();
   listener = new LocalListener({

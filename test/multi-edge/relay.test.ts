@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { freePort, SERVICE_TOKEN, testPki, TUNNEL, type TestPki } from '../helpers/chain.js';
 import { postgresMissing, startPostgres, type RunningPostgres } from '../helpers/postgres.js';
-import { multiEdgeYaml, writeConfig } from '../helpers/multi-edge.js';
+import { edgeConnector, multiEdgeYaml, writeConfig } from '../helpers/multi-edge.js';
 import { waitUntil } from '../helpers/airlock-processes.js';
 import { download, startOrigin, upload, type Origin } from '../helpers/transfer.js';
 import { CookieJar, step } from '../helpers/cookie-fetch.js';
@@ -20,7 +20,6 @@ import { SigningKeys } from '../../src/edge/signing-keys.js';
 import { Connector } from '../../src/connector/connector.js';
 import { LocalListener } from '../../src/core/local-listener.js';
 import { resolveEdgeTarget } from '../../src/core/edge-target.js';
-import { encodeTunnelToken } from '../../src/shared/secrets.js';
 import { HEADER } from '../../src/shared/constants.js';
 import { issueConnectorCredential } from '../../src/edge/connector-credential.js';
 import { edgeJson } from '../helpers/host-edge.js';
@@ -59,15 +58,7 @@ before(async () => {
   edgeA = await startEdge({ config: loadEdgeConfig(writeConfig(pki, multiEdgeYaml({ pki, port: portA, publicPort: portA, pgUrl: db.url, app, relayPort: relayA, unpublished }))) });
   edgeB = await startEdge({ config: loadEdgeConfig(writeConfig(pki, multiEdgeYaml({ pki, port: portB, publicPort: portA, pgUrl: db.url, app, relayPort: relayPortB, unpublished }))) });
   // The connector reaches edge B only.
-  connector = new Connector({
-    edgeUrl: `https://127.0.0.1:${portB}`,
-    token: encodeTunnelToken(TUNNEL.id, TUNNEL.secret),
-    ca: readFileSync(pki.ca),
-    rules: [{ hostname: APP, service: app.service }, { service: 'http_status:404' } as never],
-    connections: 2,
-    backoff: { baseMs: 50, maxMs: 500 },
-  });
-  connector.start();
+  connector = edgeConnector(pki, { ports: [portB], hostname: APP, service: app.service, connections: 2 });
   await connector.waitConnected(2);
   // The client lands on edge A, which holds no connector of the tunnel.
   localPort = await freePort();
@@ -140,15 +131,7 @@ describe('edge-to-edge relay', { skip }, () => {
       return routes.some((route) => route.hostname === PUBLISHED);
     }, 1_000, 20);
     // A connector with the new tunnel's token, at edge B; a client of the new hostname, at edge B too.
-    const published = new Connector({
-      edgeUrl: `https://127.0.0.1:${edgeB.port}`,
-      token: String(created.body.token),
-      ca: readFileSync(pki.ca),
-      rules: [{ hostname: PUBLISHED, service: `tcp://127.0.0.1:${origin.port}` }, { service: 'http_status:404' } as never],
-      connections: 1,
-      backoff: { baseMs: 50, maxMs: 500 },
-    });
-    published.start();
+    const published = edgeConnector(pki, { ports: [edgeB.port], hostname: PUBLISHED, service: `tcp://127.0.0.1:${origin.port}`, connections: 1, token: String(created.body.token) });
     const port = await freePort();
     const client = new LocalListener({
       target: resolveEdgeTarget({ hostname: PUBLISHED, edge: `https://127.0.0.1:${edgeB.port}`, caFile: pki.ca }),
@@ -168,16 +151,7 @@ describe('edge-to-edge relay', { skip }, () => {
   });
 
   test('a connector given several edges spreads its connections over them', async () => {
-    const spread = new Connector({
-      edgeUrl: `https://127.0.0.1:${edgeA.port}`,
-      edgeUrls: [`https://127.0.0.1:${edgeA.port}`, `https://127.0.0.1:${edgeB.port}`],
-      token: encodeTunnelToken(TUNNEL.id, TUNNEL.secret),
-      ca: readFileSync(pki.ca),
-      rules: [{ hostname: APP, service: `tcp://127.0.0.1:${origin.port}` }, { service: 'http_status:404' } as never],
-      connections: 2,
-      backoff: { baseMs: 50, maxMs: 500 },
-    });
-    spread.start();
+    const spread = edgeConnector(pki, { ports: [edgeA.port, edgeB.port], hostname: APP, service: `tcp://127.0.0.1:${origin.port}`, connections: 2 });
     try {
       await spread.waitConnected(2);
       assert.equal(edgeA.registry.count(TUNNEL.id), 1);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
-import { freePort, SERVICE_TOKEN, testPki, TUNNEL, type TestPki } from '../helpers/chain.js';
+import { freePort, SERVICE_TOKEN, testPki, type TestPki } from '../helpers/chain.js';
 import { chromiumMissing, launchChromium } from '../helpers/browser.js';
 import { CookieJar, follow, signInAtIdp, step } from '../helpers/cookie-fetch.js';
 import { haproxyMissing, startHaproxy, type RunningHaproxy } from '../helpers/haproxy.js';
@@ -20,8 +20,7 @@ import { MIGRATIONS } from '../../src/edge/state/postgres.js';
 import { startEdge, type RunningEdge } from '../../src/edge/edge-server.js';
 import { Connector } from '../../src/connector/connector.js';
 import { startIdp, type RunningIdp } from '../../src/idp/provider.js';
-import { encodeTunnelToken } from '../../src/shared/secrets.js';
-import { multiEdgeYaml, writeConfig } from '../helpers/multi-edge.js';
+import { edgeConnector, multiEdgeYaml, writeConfig } from '../helpers/multi-edge.js';
 import { HEADER, PATH } from '../../src/shared/constants.js';
 import { resolveEdgeTarget } from '../../src/core/edge-target.js';
 import { dialTunnel } from '../../src/core/tunnel-dial.js';
@@ -70,15 +69,7 @@ before(async () => {
       const logs: Array<Record<string, unknown>> = [];
       const edge = await startEdge({ config: loadEdgeConfig(configFile(edgeYaml(port, lb.port, db.url))), log: logger(logs) });
       // One connector per edge here; edge-to-edge relaying is not part of this suite.
-      const connector = new Connector({
-        edgeUrl: `https://127.0.0.1:${port}`,
-        token: encodeTunnelToken(TUNNEL.id, TUNNEL.secret),
-        ca: readFileSync(pki.ca),
-        rules: [{ hostname: APP, service: `tcp://127.0.0.1:${echo.port}` }, { service: 'http_status:404' } as never],
-        connections: 1,
-        backoff: { baseMs: 50, maxMs: 500 },
-      });
-      connector.start();
+      const connector = edgeConnector(pki, { ports: [port], hostname: APP, service: `tcp://127.0.0.1:${echo.port}`, connections: 1 });
       await connector.waitConnected(1);
       edges.push({ edge, port, logs, connector });
     }),
