@@ -54,7 +54,7 @@ export class PostgresOneTimeStore<T> implements LoginStateStore<T> {
 
 /** Revoked session ids: written to PostgreSQL, announced with NOTIFY, kept in memory for has(). */
 export class PostgresRevocations implements Revocations {
-  private entries = new Map<string, number>();
+  private readonly entries = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
 
   private constructor(
@@ -160,31 +160,31 @@ export async function shareSigningKeys(state: PostgresState, keys: SigningKeys, 
 
 /**
  * Failed service-token attempts counted across every edge, so a guesser cannot multiply the limit
- * by the number of edges behind the balancer. Without the database it falls back to this edge's
- * own count: the limit still holds per edge, and nobody is refused for the store being down.
+ * by the number of edges behind the balancer. The count is kept in PostgreSQL, but only failures
+ * query it: the edge that sees an address reach the limit announces the block with NOTIFY, and
+ * every edge checks blocks in memory, so a good service token costs no database round trip on its
+ * connect. Without the database each edge falls back to its own count.
  */
 export class SharedFailureThrottle implements FailureLimiter {
   private readonly local: FailureThrottle;
+  /** address → epoch ms until which every edge refuses it. */
+  private readonly blocked = new Map<string, number>();
 
   constructor(
     private readonly state: PostgresState,
     private readonly options: { limit: number; windowMs: number },
   ) {
     this.local = new FailureThrottle(options);
+    state.listen(CHANNEL.failures, (payload) => {
+      const [address, until] = payload.split(' ');
+      if (address && Number(until) > Date.now()) this.blocked.set(address, Number(until));
+    });
   }
 
-  async blockedFor(address: string): Promise<number> {
-    try {
-      const { rows } = await this.state.pool.query<{ count: string; wait_ms: string | null }>(
-        `SELECT count(*) AS count, extract(epoch FROM min(at) + $3 * interval '1 millisecond' - clock_timestamp()) * 1000 AS wait_ms
-         FROM (SELECT at FROM airlock_failures WHERE address = $1 AND at > clock_timestamp() - $3 * interval '1 millisecond' ORDER BY at DESC LIMIT $2) recent`,
-        [address, this.options.limit, this.options.windowMs],
-      );
-      const shared = Number(rows[0]?.count ?? 0) >= this.options.limit ? Math.max(1, Math.ceil(Number(rows[0]?.wait_ms ?? 0))) : 0;
-      return Math.max(shared, this.local.blockedFor(address));
-    } catch {
-      return this.local.blockedFor(address);
-    }
+  blockedFor(address: string): number {
+    const until = this.blocked.get(address) ?? 0;
+    if (until <= Date.now()) this.blocked.delete(address);
+    return Math.max(until - Date.now(), this.local.blockedFor(address), 0);
   }
 
   async fail(address: string): Promise<boolean> {
@@ -192,7 +192,16 @@ export class SharedFailureThrottle implements FailureLimiter {
     try {
       await this.state.pool.query('INSERT INTO airlock_failures (address) VALUES ($1)', [address]);
       if (Math.random() < 0.01) await this.state.pool.query(`DELETE FROM airlock_failures WHERE at < clock_timestamp() - $1 * interval '1 millisecond'`, [this.options.windowMs]);
-      return (await this.blockedFor(address)) > 0;
+      const { rows } = await this.state.pool.query<{ count: string; until_ms: string | null }>(
+        `SELECT count(*) AS count, extract(epoch FROM min(at) + $3 * interval '1 millisecond') * 1000 AS until_ms
+         FROM (SELECT at FROM airlock_failures WHERE address = $1 AND at > clock_timestamp() - $3 * interval '1 millisecond' ORDER BY at DESC LIMIT $2) recent`,
+        [address, this.options.limit, this.options.windowMs],
+      );
+      if (Number(rows[0]?.count ?? 0) < this.options.limit) return reachedHere;
+      const until = Math.ceil(Number(rows[0]?.until_ms));
+      this.blocked.set(address, until);
+      await this.state.pool.query('SELECT pg_notify($1, $2)', [CHANNEL.failures, `${address} ${until}`]);
+      return true;
     } catch {
       return reachedHere;
     }

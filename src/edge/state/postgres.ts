@@ -39,7 +39,7 @@ export const MIGRATIONS: readonly string[] = [
 ];
 
 /** NOTIFY channels: what changed, so every edge reloads it. */
-export const CHANNEL = { revocations: 'airlock_revocations', keys: 'airlock_keys', routes: 'airlock_routes' } as const;
+export const CHANNEL = { revocations: 'airlock_revocations', keys: 'airlock_keys', routes: 'airlock_routes', failures: 'airlock_failures' } as const;
 
 /** Any 64-bit number the deployment does not use elsewhere: the migrations' advisory lock. */
 const MIGRATION_LOCK = 7_145_003_913_337;
