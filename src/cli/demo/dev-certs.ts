@@ -1,5 +1,6 @@
 // A throwaway CA and a server certificate for development, the demo and tests. Never for production:
-// the CA key sits next to the certificates in a plain directory.
+// the server key sits next to the certificates in a plain directory. The CA's key is never written:
+// once the server certificate is signed, it is gone.
 import { webcrypto } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -117,6 +117,13 @@ serviceTokens:
     // The demo's tokens go to a file in its own directory: its edges are throwaway, the keychain is not.
     const store = createTokenStore({ backend: 'file', file: join(dir, 'tokens.json') });
     const session = createAppSession({ target, store, openBrowser: openSystemBrowser, print: say });
+    say(
+      `\nYour browser will warn that the sign-in page's connection is not private (a certificate error): the edge's\n` +
+        `certificate comes from the demo's own throwaway CA, ${certs.ca}, which the browser does not know.\n` +
+        `That is expected for the demo. Proceed anyway (Chrome: Advanced, then "Proceed to 127.0.0.1";\n` +
+        `Firefox: Advanced, then "Accept the Risk and Continue"), or import that file as a trusted authority\n` +
+        `in the browser's certificate settings to skip the warning on later runs.`,
+    );
     say(`\nSign in as ${DEMO_USER.email} with password ${DEMO_USER.password}:`);
     try {
       await session.ensureSignedIn();
