@@ -20,6 +20,8 @@ export interface AppSessionOptions {
   print: (message: string) => void;
   headers?: Record<string, string>;
   loginTimeoutMs?: number;
+  /** What to run to sign in again after a browser sign-in timed out (default `airlock access login HOST`). */
+  retryCommand?: string;
 }
 
 export interface AppSession {
@@ -93,6 +95,7 @@ export function createAppSession(options: AppSessionOptions): AppSession {
       openBrowser: options.openBrowser,
       print: options.print,
       ...(options.loginTimeoutMs ? { timeoutMs: options.loginTimeoutMs } : {}),
+      ...(options.retryCommand ? { retryCommand: options.retryCommand } : {}),
     });
     last = 'browser';
     await store.set(target.edgeOrigin, known.aud, result.token);

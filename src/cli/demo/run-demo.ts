@@ -36,10 +36,17 @@ const DEMO_USER = { email: 'demo@example.com', password: 'airlock-demo', groups:
 
 const HOSTNAME = 'demo.airlock.test';
 
-export async function runDemo(argv: string[]): Promise<void> {
+const DEFAULT_PORT = 7777;
+
+export interface DemoOptions {
+  /** How long the browser sign-in may take (default: the client's, 5 minutes). */
+  loginTimeoutMs?: number;
+}
+
+export async function runDemo(argv: string[], options: DemoOptions = {}): Promise<void> {
   const { values } = parse(argv, { port: { type: 'string' }, dir: { type: 'string' }, 'service-token': { type: 'boolean' } }, USAGE);
   if (values.help) return say(USAGE);
-  const port = Number(values.port ?? 7777);
+  const port = Number(values.port ?? DEFAULT_PORT);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new AirlockError('BAD_ARGUMENT', '--port must be from 1 to 65535');
   // An empty XDG variable counts as unset (XDG Base Directory spec).
   const dir = values.dir ?? join(process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'airlock', 'demo');
@@ -116,7 +123,16 @@ serviceTokens:
   } else {
     // The demo's tokens go to a file in its own directory: its edges are throwaway, the keychain is not.
     const store = createTokenStore({ backend: 'file', file: join(dir, 'tokens.json') });
-    const session = createAppSession({ target, store, openBrowser: openSystemBrowser, print: say });
+    // The edge and the IdP stop with the demo: trying again means running the demo again.
+    const retryCommand = demoCommand({ ...(values.port !== undefined ? { port } : {}), ...(values.dir !== undefined ? { dir } : {}) });
+    const session = createAppSession({
+      target,
+      store,
+      openBrowser: openSystemBrowser,
+      print: say,
+      retryCommand,
+      ...(options.loginTimeoutMs ? { loginTimeoutMs: options.loginTimeoutMs } : {}),
+    });
     say(
       `\nYour browser will warn that the sign-in page's connection is not private (a certificate error): the edge's\n` +
         `certificate comes from the demo's own throwaway CA, ${certs.ca}, which the browser does not know.\n` +
@@ -165,6 +181,18 @@ serviceTokens:
     await stopServers();
     say('stopped');
   });
+}
+
+/** The command that runs the demo again with these options, the way it was started (npm or airlock). */
+function demoCommand(options: { port?: number; dir?: string }): string {
+  const flags = [...(options.port !== undefined ? ['--port', String(options.port)] : []), ...(options.dir !== undefined ? ['--dir', shellWord(options.dir)] : [])];
+  // npm names the running script in npm_lifecycle_event; it passes arguments on only after `--`.
+  if (process.env.npm_lifecycle_event === 'demo') return ['npm run demo', ...(flags.length > 0 ? ['--', ...flags] : [])].join(' ');
+  return ['airlock demo', ...flags].join(' ');
+}
+
+function shellWord(text: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 async function freePort(): Promise<number> {
