@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runDemo } from '../../src/cli/demo/run-demo.js';
@@ -56,4 +57,18 @@ test('started as `airlock demo`, the advice names `airlock demo` with the same o
   const error = rejection(result);
   assert.equal(error.code, 'LOGIN_TIMEOUT', error.message);
   assert.ok(error.message.includes(`run \`airlock demo --dir '${dir}'\` to try again`), error.message);
+});
+
+test('a client port another program holds: the demo names its own --port flag, not --url', async (t) => {
+  const holder = net.createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  t.after(() => holder.close());
+  const port = (holder.address() as net.AddressInfo).port;
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-demo-'));
+  const { result } = await withEnvironment({ npm_lifecycle_event: 'demo' }, () => runDemo(['--port', String(port), '--dir', dir, '--service-token']));
+  const error = rejection(result);
+  assert.equal(error.code, 'PORT_IN_USE', error.message);
+  assert.match(error.message, new RegExp(`127\\.0\\.0\\.1:${port} \\(the demo's client listener\\) is already in use`));
+  assert.ok(error.message.includes(`\`npm run demo -- --port ${port + 1} --dir ${dir}\``), error.message);
+  assert.doesNotMatch(error.message, /--url/);
 });

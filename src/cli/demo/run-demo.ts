@@ -16,7 +16,7 @@ import { resolveEdgeTarget } from '../../core/edge-target.js';
 import { loadEdgeConfig } from '../../edge/config.js';
 import { startEdge } from '../../edge/edge-server.js';
 import { formatBytes } from '../../shared/duration.js';
-import { AirlockError } from '../../shared/errors.js';
+import { AirlockError, isAirlockError } from '../../shared/errors.js';
 import { silentLogger } from '../../shared/logger.js';
 import { encodeTunnelToken, hashSecret, newSecret } from '../../shared/secrets.js';
 import { onShutdown, parse, say } from '../args.js';
@@ -156,6 +156,7 @@ serviceTokens:
     address = await listener.start();
   } catch (error) {
     await stopServers();
+    if (isAirlockError(error) && error.code === 'PORT_IN_USE') throw demoPortError(error, port, values.dir !== undefined ? dir : undefined);
     throw error;
   }
   step('6/6', `client listening on ${address} → ${HOSTNAME}`);
@@ -193,6 +194,22 @@ function demoCommand(options: { port?: number; dir?: string }): string {
 
 function shellWord(text: string): string {
   return /^[A-Za-z0-9_./:=@%+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The listener's PORT_IN_USE names its own flag (--url); the demo's is --port. */
+function demoPortError(error: AirlockError, port: number, dir: string | undefined): AirlockError {
+  const where = `127.0.0.1:${port}`;
+  if (error.details.port === undefined) {
+    const command = demoCommand({ port: DEFAULT_PORT, ...(dir !== undefined ? { dir } : {}) });
+    return new AirlockError('PORT_IN_USE', `not allowed to listen on ${where}: ports below 1024 need privileges; run the demo on a port above 1024: \`${command}\``, error.details);
+  }
+  const command = demoCommand({ port: port === 65535 ? port - 1 : port + 1, ...(dir !== undefined ? { dir } : {}) });
+  return new AirlockError(
+    'PORT_IN_USE',
+    `${where} (the demo's client listener) is already in use by another program. Run the demo on another port: \`${command}\`, ` +
+      `or find the program holding it with \`lsof -i :${port}\`.`,
+    error.details,
+  );
 }
 
 async function freePort(): Promise<number> {
