@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { DEFAULTS, HEADER, PATH, TUNNEL_UPGRADE } from '../shared/constants.js';
 import { dialHostOfUrl, portOfUrl } from '../shared/host.js';
-import { AirlockError, EGRESS_HINT, isAirlockError } from '../shared/errors.js';
+import { AirlockError, egressHint, isAirlockError } from '../shared/errors.js';
 import { H2_MAX_SESSION_MEMORY_MB, H2_SESSION_WINDOW, H2_SETTINGS } from '../shared/http2-tuning.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { transportError } from '../shared/transport-errors.js';
@@ -82,7 +82,9 @@ export class Connector extends EventEmitter {
         if (this.sessions.size >= count) done(), resolve();
       };
       const onFatal = (error: AirlockError) => (done(), reject(error));
-      const timer = setTimeout(() => (done(), reject(new AirlockError('EDGE_UNREACHABLE', `connector not connected after ${timeoutMs} ms; ${EGRESS_HINT}`))), timeoutMs);
+      const [first, ...rest] = this.edgeUrls().map((url) => portOfUrl(new URL(url)));
+      const hint = egressHint(first!, ...rest);
+      const timer = setTimeout(() => (done(), reject(new AirlockError('EDGE_UNREACHABLE', `connector not connected after ${timeoutMs} ms; ${hint}`))), timeoutMs);
       const done = () => {
         clearTimeout(timer);
         this.off('connected', check);
@@ -137,8 +139,12 @@ export class Connector extends EventEmitter {
     }
   }
 
+  private edgeUrls(): string[] {
+    return this.options.edgeUrls?.length ? this.options.edgeUrls : [this.options.edgeUrl];
+  }
+
   private edgeFor(index: number): string {
-    const urls = this.options.edgeUrls?.length ? this.options.edgeUrls : [this.options.edgeUrl];
+    const urls = this.edgeUrls();
     return urls[index % urls.length]!;
   }
 
@@ -176,7 +182,7 @@ export class Connector extends EventEmitter {
         },
       });
       request.on('timeout', () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
-      request.on('error', (error: NodeJS.ErrnoException) => reject(transportError(error, edge.origin)));
+      request.on('error', (error: NodeJS.ErrnoException) => reject(transportError(error, edge.origin, portOfUrl(edge))));
       request.on('response', (response) => {
         let body = '';
         response.setEncoding('utf8');

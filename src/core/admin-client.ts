@@ -3,6 +3,7 @@
 import https from 'node:https';
 import { DEFAULTS, PATH } from '../shared/constants.js';
 import { AirlockError } from '../shared/errors.js';
+import { portOfUrl } from '../shared/host.js';
 import { transportError } from '../shared/transport-errors.js';
 
 export interface AdminTarget {
@@ -49,7 +50,7 @@ export function adminRequest<T = Record<string, unknown>>(target: AdminTarget, m
       },
     );
     request.on('timeout', () => request.destroy(new Error('timed out')));
-    request.on('error', (error: NodeJS.ErrnoException) => reject(transportError(error, url.origin)));
+    request.on('error', (error: NodeJS.ErrnoException) => reject(transportError(error, url.origin, portOfUrl(url))));
     request.end(payload);
   });
 }

@@ -54,14 +54,14 @@ export function edgeRequest(target: EdgeDial, url: URL, init: EdgeRequestInit = 
       agent: false,
     });
     request.on('timeout', () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
-    request.on('error', (error: NodeJS.ErrnoException) => reject(transportError(error, url.origin)));
+    request.on('error', (error: NodeJS.ErrnoException) => reject(transportError(error, url.origin, port)));
     request.on('response', (response) => {
       let body = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => {
         if (body.length < MAX_BODY_CHARS) body += chunk.slice(0, MAX_BODY_CHARS - body.length);
       });
-      response.on('error', (error: NodeJS.ErrnoException) => reject(transportError(error, url.origin)));
+      response.on('error', (error: NodeJS.ErrnoException) => reject(transportError(error, url.origin, port)));
       response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
     });
     request.end(init.body);

@@ -104,7 +104,7 @@ function dialOver(socket: Socket, { target, headers, timeoutMs = DEFAULTS.connec
     ws.once('unexpected-response', (_request, response) => {
       readRefusal(response).then((error) => fail(error), () => fail(edgeError(response.statusCode ?? 0, '')));
     });
-    ws.once('error', (error) => fail(transportError(error, target.edgeOrigin)));
+    ws.once('error', (error) => fail(transportError(error, target.edgeOrigin, target.port)));
   });
 }
 
@@ -126,7 +126,7 @@ export function checkAccess({ target, headers, timeoutMs = DEFAULTS.connectTimeo
       agent: false,
     });
     request.on('timeout', () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
-    request.on('error', (error) => reject(transportError(error, target.edgeOrigin)));
+    request.on('error', (error) => reject(transportError(error, target.edgeOrigin, target.port)));
     request.on('response', (response) => {
       if (response.statusCode === 426 || response.statusCode === 200) {
         response.resume();

@@ -1,4 +1,5 @@
 // Typed errors with a stable code and a message that tells the user what to do next.
+import { DEFAULTS } from './constants.js';
 
 export type AirlockErrorCode =
   | 'CONFIG_INVALID'
@@ -39,7 +40,15 @@ export class AirlockError extends Error {
   }
 }
 
-export const EGRESS_HINT = 'check that outbound connections on port 443 are allowed from this machine';
+/** What to check when the edge cannot be reached: outbound TCP to the port (or ports) being dialled. */
+export function egressHint(port: number, ...more: number[]): string {
+  const ports = [...new Set([port, ...more])];
+  const named = ports.length === 1 ? `port ${ports[0]}` : `ports ${ports.slice(0, -1).join(', ')} and ${ports.at(-1)}`;
+  return `check that outbound connections on ${named} are allowed from this machine`;
+}
+
+/** The hint for an edge on the default port, 443. */
+export const EGRESS_HINT = egressHint(DEFAULTS.edgePort);
 
 export function isAirlockError(value: unknown): value is AirlockError {
   return value instanceof AirlockError;
