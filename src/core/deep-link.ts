@@ -1,5 +1,6 @@
 // airlock:// links (a browser bookmark, a desktop shortcut, another app). They come from outside,
 // so anything that is not exactly one known action on one plain resource name is refused.
+import { resolve } from 'node:path';
 import { AirlockError } from '../shared/errors.js';
 import { LIMITS } from '../shared/api.js';
 
@@ -43,6 +44,25 @@ export function parseDeepLink(link: string): DeepLink {
 
 export function deepLinkFor(action: 'connect' | 'disconnect', name: string): string {
   return `${PROTOCOL}://${action}/${encodeURIComponent(name)}`;
+}
+
+/** What registering as the airlock:// handler needs to know about the running process. */
+export interface LaunchedProcess {
+  /** Electron's process.defaultApp: true when run from source as `electron PATH` (npm start). */
+  defaultApp?: boolean;
+  execPath: string;
+  argv: readonly string[];
+}
+
+/**
+ * Arguments for app.setAsDefaultProtocolClient. A packaged app is its own executable; run from
+ * source, the executable is Electron itself, so the OS must also be given the app's path or a link
+ * starts bare Electron (Windows, Linux). This is the pattern of Electron's "Deep Links" tutorial.
+ */
+export function protocolClientArguments(launched: LaunchedProcess): [protocol: string, path?: string, args?: string[]] {
+  const appPath = launched.argv[1];
+  if (!launched.defaultApp || appPath === undefined) return [PROTOCOL];
+  return [PROTOCOL, launched.execPath, [resolve(appPath)]];
 }
 
 /** A second launch passes its link among its argv (Windows, Linux); picks it out, or undefined. */

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IPC, dispatch, type ApiEvent, type ResourceStatus, type Settings } from '../shared/api.js';
 import { defaultConfigDir } from '../core/browser-mode.js';
-import { deepLinkFromArgv, parseDeepLink, PROTOCOL } from '../core/deep-link.js';
+import { deepLinkFromArgv, parseDeepLink, protocolClientArguments } from '../core/deep-link.js';
 import { writeShortcut, type ShortcutPlatform } from '../core/desktop-shortcut.js';
 import { ResourceManager } from '../core/resource-manager.js';
 import { loginWithBrowser } from '../core/loopback-login.js';
@@ -43,7 +43,7 @@ if (!app.requestSingleInstanceLock()) {
     if (app.isReady()) void openLink(url);
     else pendingLink = url;
   });
-  app.setAsDefaultProtocolClient(PROTOCOL);
+  app.setAsDefaultProtocolClient(...protocolClientArguments(process));
   registerAppScheme();
   app.on('web-contents-created', (_event, contents) => contents.on('will-attach-webview', (attach) => attach.preventDefault()));
   app.whenReady().then(start, (error: unknown) => {

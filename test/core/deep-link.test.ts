@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { deepLinkFor, deepLinkFromArgv, parseDeepLink } from '../../src/core/deep-link.js';
+import { resolve } from 'node:path';
+import { deepLinkFor, deepLinkFromArgv, parseDeepLink, protocolClientArguments } from '../../src/core/deep-link.js';
 
 const refused = (link: string, pattern: RegExp) => assert.throws(() => parseDeepLink(link), (error: Error & { code?: string }) => error.code === 'BAD_ARGUMENT' && pattern.test(error.message));
 
@@ -46,4 +47,15 @@ test('rejects a name starting with a dot', () => refused('airlock://connect/.hid
 test('finds the link in a second instance argv', () => {
   assert.equal(deepLinkFromArgv(['/opt/Airlock/airlock', '--flag', 'airlock://connect/db']), 'airlock://connect/db');
   assert.equal(deepLinkFromArgv(['/opt/Airlock/airlock']), undefined);
+});
+
+test('run from source (npm start): the airlock:// handler is Electron with the app\'s absolute path', () => {
+  const launched = { defaultApp: true, execPath: '/opt/electron/electron', argv: ['/opt/electron/electron', '.', '--hidden'] };
+  assert.deepEqual(protocolClientArguments(launched), ['airlock', '/opt/electron/electron', [resolve('.')]]);
+  assert.deepEqual(protocolClientArguments({ ...launched, argv: ['/opt/electron/electron', '/src/airlock'] }), ['airlock', '/opt/electron/electron', [resolve('/src/airlock')]]);
+});
+
+test('a packaged app registers itself: the protocol alone', () => {
+  assert.deepEqual(protocolClientArguments({ execPath: '/opt/Airlock/airlock', argv: ['/opt/Airlock/airlock', '--hidden'] }), ['airlock']);
+  assert.deepEqual(protocolClientArguments({ defaultApp: false, execPath: '/opt/Airlock/airlock', argv: ['/opt/Airlock/airlock'] }), ['airlock']);
 });
