@@ -43,6 +43,14 @@ test('the one-time link leaves the token out of the address bar and shows the em
   await page.screenshot({ path: `${SHOTS}/01-empty-state.png` });
 });
 
+test('settings in browser mode: start at login cannot be changed there, and says why', async () => {
+  await page.getByRole('button', { name: 'Settings' }).click();
+  const startAtLogin = page.getByRole('checkbox', { name: 'Start Airlock when I log in' });
+  await expect(startAtLogin).toBeDisabled();
+  await expect(startAtLogin).toHaveAccessibleDescription(/Only the desktop app can start at login/);
+  await page.getByRole('button', { name: 'Resources' }).click();
+});
+
 test('invalid form input shows inline errors next to each field', async () => {
   await page.getByRole('button', { name: 'Add your first resource' }).click();
   await page.getByRole('button', { name: 'Add resource', exact: true }).last().click();

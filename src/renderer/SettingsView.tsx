@@ -25,12 +25,18 @@ export function SettingsView({ settings, resources, desktop, onChange }: Props) 
       <fieldset>
         <legend>Start</legend>
         <label className="checkbox">
-          <input type="checkbox" checked={settings.startAtLogin} onChange={(event) => onChange({ startAtLogin: event.target.checked })} />
+          <input
+            type="checkbox"
+            checked={settings.startAtLogin}
+            disabled={!desktop}
+            aria-describedby={desktop ? undefined : 'start-at-login-hint'}
+            onChange={(event) => onChange({ startAtLogin: event.target.checked })}
+          />
           Start Airlock when I log in
         </label>
         {!desktop ? (
-          <p className="field-hint">
-            Applies to the desktop app; browser mode starts with <code>airlock ui</code>.
+          <p id="start-at-login-hint" className="field-hint">
+            Only the desktop app can start at login, so this is set there. This window runs while <code>airlock ui</code> does.
           </p>
         ) : null}
       </fieldset>
