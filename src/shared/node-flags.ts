@@ -1,6 +1,7 @@
 // Flags the edge and the connector should run Node with. The service files `airlock service
 // install` writes pass them, and so does the bench; started by hand, the edge and the connector
-// log a notice naming what is missing (docs/configuration.md, "Node flags").
+// log a notice naming what is missing at debug level only (docs/configuration.md, "Node flags"):
+// it is a tuning hint, not something every start should print.
 //
 // Why: a relay allocates a Buffer per 16 KB chunk it moves, and some survive to the old generation
 // while queued. With V8's default floor the old generation of a 13 MB heap had a limit only ~1 MB

@@ -31,7 +31,7 @@ export async function edgeCommand(argv: string[]): Promise<void> {
   }
   const log = createLogger('edge');
   const notice = nodeFlagsNotice();
-  if (notice) log.info(notice);
+  if (notice) log.debug(notice);
   const edge = await startEdge({ config, log });
   say(`edge listening on ${edge.address} (${config.publicUrl}), ${config.apps.size} apps`);
   onShutdown(async (signal) => {

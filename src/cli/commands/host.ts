@@ -158,7 +158,7 @@ export async function tunnelPublish(argv: string[]): Promise<void> {
 
   const log = createLogger('connector');
   const notice = nodeFlagsNotice();
-  if (notice) log.info(notice);
+  if (notice) log.debug(notice);
   const connector = new Connector({
     edgeUrl: target.edgeOrigin,
     token,

@@ -66,7 +66,7 @@ export async function tunnelRun(argv: string[]): Promise<void> {
   }
   const log = createLogger('connector');
   const notice = nodeFlagsNotice();
-  if (notice) log.info(notice);
+  if (notice) log.debug(notice);
   const connector = new Connector({ edgeUrl: edge, ...(edges.length > 1 ? { edgeUrls: edges } : {}), token, rules, log, ...(ca ? { ca } : {}), ...(connections ? { connections } : {}) });
   connector.on('fatal', (error) => {
     say(`airlock: ${error.message}`);
