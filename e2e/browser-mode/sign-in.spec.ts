@@ -44,6 +44,8 @@ test('an edge that needs sign-in: connect, sign in once, bytes flow, identity sh
   await row.getByRole('switch').click();
   await expect(row.getByTestId('local-address')).toHaveText(`127.0.0.1:${port}`);
 
+  await expect(row.getByTestId('state')).toHaveText('Ready');
+
   const socket = net.connect(port, '127.0.0.1');
   const echoed = new Promise<string>((resolve) => socket.once('data', (data) => resolve(String(data))));
   socket.write('hello');

@@ -119,8 +119,8 @@ test('search and tags filter the list; / focuses search', async () => {
   await page.screenshot({ path: `${SHOTS}/03-resource-list.png` });
 });
 
-test('Enter connects the selected resource; the local address shows; a failed tunnel shows its error', async () => {
-  // The edge is a plain TCP echo server: the listener comes up, but the tunnel dial must fail.
+test('Enter connects the selected resource; the local address shows; an edge that fails is an error, never green', async () => {
+  // The edge is a plain TCP echo server: the listener comes up, but the edge's answer (TLS) fails.
   const echo = await startEchoServer();
   try {
     const row = page.locator('.resource[data-name="cache"]');
@@ -131,15 +131,18 @@ test('Enter connects the selected resource; the local address shows; a failed tu
 
     await page.getByRole('searchbox', { name: 'Search resources' }).fill('cache');
     await page.keyboard.press('Enter');
-    await expect(row.getByText('Connected')).toBeVisible();
+    await expect(row.getByTestId('state')).toHaveText('Error');
+    await expect(row.getByTestId('resource-error')).toContainText(/edge|TLS/i);
     await expect(row.getByRole('switch')).toHaveAttribute('aria-checked', 'true');
+    await expect(row.locator('.dot')).not.toHaveClass(/dot-(ready|in-use)/);
     const address = (await row.getByTestId('local-address').textContent())!;
     expect(address).toMatch(/^127\.0\.0\.1:\d+$/);
     await expect(row.getByTestId('counters')).toContainText('0 open');
 
     await poke(Number(address.split(':')[1]));
     await expect(row.getByTestId('resource-error')).toContainText(/edge|TLS/i);
-    await expect(row.getByText('Connected')).toBeVisible();
+    await expect(row.getByTestId('state')).toHaveText('Error');
+    await expect(row.getByTestId('resource-error').getByRole('button', { name: 'Try again' })).toBeVisible();
     await page.getByRole('searchbox', { name: 'Search resources' }).fill('');
     await page.screenshot({ path: `${SHOTS}/04-connected-with-error.png` });
 
@@ -147,7 +150,8 @@ test('Enter connects the selected resource; the local address shows; a failed tu
     await expect(page.getByRole('status')).toHaveText(`Copied: redis-cli -h 127.0.0.1 -p ${address.split(':')[1]}`);
 
     await row.getByRole('switch').click();
-    await expect(row.getByText('Disconnected')).toBeVisible();
+    await expect(row.getByTestId('state')).toHaveText('Off');
+    await expect(row.getByTestId('resource-error')).toHaveCount(0);
     await expect(row.getByTestId('local-address')).toHaveCount(0);
   } finally {
     await echo.close();
@@ -162,12 +166,16 @@ test('one click connects through an edge; the byte counters move', async () => {
   const row = page.locator('.resource[data-name="echo"]');
   await row.getByRole('switch').click();
   await expect(row.getByTestId('local-address')).toHaveText(`127.0.0.1:${port}`);
+  await expect(row.getByTestId('state')).toHaveText('Ready');
+  await expect(row.locator('.dot')).toHaveClass(/dot-ready/);
 
   const socket = net.connect(port, '127.0.0.1');
   const echoed = new Promise<string>((resolve) => socket.once('data', (data) => resolve(String(data))));
   socket.write('PING through Airlock\r\n');
   expect(await echoed).toBe('PING through Airlock\r\n');
   await expect(row.getByTestId('counters')).toHaveText('1 open · ↑ 22 B · ↓ 22 B');
+  await expect(row.getByTestId('state')).toHaveText('In use');
+  await expect(row.getByTestId('resource-meta')).toContainText('Last used just now');
   await expect(row.getByTestId('resource-error')).toHaveCount(0);
   await page.screenshot({ path: `${SHOTS}/04b-connected-bytes.png` });
   socket.end();

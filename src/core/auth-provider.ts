@@ -25,6 +25,19 @@ export interface AuthProvider {
   discover?(edge: string): Promise<{ apps: DiscoveredApp[]; edgeAddress?: string }>;
   /** When set, sign-in cannot work here; shown to the user as is. */
   readonly unavailableReason?: string;
+  /** A browser sign-in to `edge` waiting for the user: its page (once known) and since when. */
+  pendingSignIn?(edge: string): PendingSignIn | undefined;
+  /** Stops a pending browser sign-in (it fails with LOGIN_CANCELLED); false when none was pending. */
+  cancelSignIn?(edge: string): boolean;
+  /** How the last browser sign-in to `edge` failed, until the next one starts or succeeds. */
+  signInError?(edge: string): { code: string; message: string; at: string } | undefined;
+  /** Called whenever a sign-in starts, learns its URL, or ends: the UI shows each step. */
+  watch?(listener: () => void): void;
+}
+
+export interface PendingSignIn {
+  url?: string;
+  startedAt: string;
 }
 
 export const SIGN_IN_UNAVAILABLE = 'sign-in not available in this build; resources that need no sign-in (or a service token) still connect';

@@ -143,6 +143,7 @@ export class LocalListener extends EventEmitter {
           ws.close();
           return;
         }
+        this.emitEvent({ type: 'tunnel-opened', id });
         // Close 1011 ends the WebSocket stream like a clean close; keep the code so the log says why.
         let closedWith: { code: number; reason: string } | undefined;
         ws.once('close', (code, reason) => (closedWith = { code, reason: reason.toString('utf8').slice(0, 123) }));

@@ -35,6 +35,10 @@ export interface LoopbackLoginOptions {
   timeoutMs?: number;
   /** What to run to try again, for the timeout message (default `airlock access login HOSTNAME`). */
   retryCommand?: string;
+  /** Told the sign-in page's URL as soon as it exists, so an app can show it (not only a terminal). */
+  onUrl?: (url: string) => void;
+  /** Cancels the sign-in: it rejects with LOGIN_CANCELLED and the loopback listener closes. */
+  signal?: AbortSignal;
 }
 
 export interface LoginResult {
@@ -62,6 +66,7 @@ export async function loginWithBrowser(options: LoopbackLoginOptions): Promise<L
   const loginUrl = new URL(PATH.cli, options.edgeOrigin);
   loginUrl.search = new URLSearchParams({ aud: options.aud, redirect_url: redirectUrl, state, code_challenge: codeChallenge, code_challenge_method: 'S256' }).toString();
 
+  let onAbort: (() => void) | undefined;
   try {
     return await new Promise<LoginResult>((resolve, reject) => {
       let settled = false;
@@ -69,6 +74,14 @@ export async function loginWithBrowser(options: LoopbackLoginOptions): Promise<L
         settled = true;
         reject(new AirlockError('LOGIN_TIMEOUT', `sign-in timed out after ${describeDuration(timeoutMs)}; run \`${options.retryCommand ?? `airlock access login ${options.hostname}`}\` to try again`));
       }, timeoutMs);
+      onAbort = () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        reject(new AirlockError('LOGIN_CANCELLED', `the sign-in to ${options.hostname} was cancelled`));
+      };
+      if (options.signal?.aborted) return onAbort();
+      options.signal?.addEventListener('abort', onAbort, { once: true });
 
       server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
         const refusal = refuseRequest(req, state);
@@ -99,9 +112,11 @@ export async function loginWithBrowser(options: LoopbackLoginOptions): Promise<L
         );
       });
 
+      options.onUrl?.(loginUrl.href);
       void openOrPrint(options, loginUrl.href);
     });
   } finally {
+    if (onAbort) options.signal?.removeEventListener('abort', onAbort);
     server.close();
     server.closeIdleConnections();
   }

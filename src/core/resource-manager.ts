@@ -6,7 +6,6 @@ import { EventEmitter } from 'node:events';
 import {
   ApiError,
   LIMITS,
-  LOG_LEVELS,
   resourceInputSchema,
   type ApiEvent,
   type ApiService,
@@ -24,10 +23,15 @@ import {
 import { isAirlockError } from '../shared/errors.js';
 import type { ListenerEvent } from '../shared/status.js';
 import { NoAuth, type AuthProvider } from './auth-provider.js';
+import { credentialHeaders } from './credentials.js';
 import { DiscoveredApps } from './discovered-apps.js';
 import { resolveEdgeTarget } from './edge-target.js';
 import { LocalListener } from './local-listener.js';
+import { LogRing } from './log-ring.js';
+import { ResourceHealth } from './resource-health.js';
+import { errorAction, resourceState } from './resource-state.js';
 import { ResourceStore, type StorageBackend } from './resource-store.js';
+import { checkAccess } from './tunnel-dial.js';
 
 export interface ResourceManagerOptions {
   storage: StorageBackend;
@@ -40,6 +44,8 @@ export interface ResourceManagerOptions {
   createShortcut?: (resource: Resource) => Promise<string>;
   /** Status ticks while connections are open, so byte counters move (default 1000 ms). */
   tickMs?: number;
+  /** How often an unreachable edge is asked again while its resource is on (default 15 s). */
+  recheckMs?: number;
 }
 
 export declare interface ResourceManager {
@@ -52,10 +58,12 @@ export class ResourceManager extends EventEmitter implements ApiService {
   private readonly auth: AuthProvider;
   private readonly localListeners = new Map<string, LocalListener>();
   /** Failures to start a listener, kept until the next connect or disconnect. */
-  private readonly failures = new Map<string, ResourceStatus['lastError']>();
+  private readonly failures = new Map<string, { code: string; message: string; at: string }>();
   private readonly discovered = new DiscoveredApps();
-  private readonly logs: LogEntry[] = [];
-  private logSeq = 0;
+  private readonly health: ResourceHealth;
+  private readonly logs: LogRing;
+  /** Edges whose pending browser sign-in has been announced in the log. */
+  private readonly announcedSignIns = new Set<string>();
   private tick: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ResourceManagerOptions) {
@@ -63,6 +71,18 @@ export class ResourceManager extends EventEmitter implements ApiService {
     this.setMaxListeners(50);
     this.store = new ResourceStore(options.storage);
     this.auth = options.auth ?? new NoAuth();
+    this.logs = new LogRing(options.logLimit ?? 500);
+    this.health = new ResourceHealth({
+      preflight: (resource) => this.preflight(resource),
+      signIn: (resource) => this.auth.signIn(this.auth.edgeOf(resource), resource),
+      isOn: (id) => this.localListeners.has(id),
+      find: (id) => this.store.get().resources.find((resource) => resource.id === id),
+      edgeOf: (resource) => this.auth.edgeOf(resource),
+      onChange: () => this.emitStatus(),
+      log: (level, message, resourceId) => this.log(level, message, resourceId),
+      ...(options.recheckMs ? { recheckMs: options.recheckMs } : {}),
+    });
+    this.auth.watch?.(() => this.onSignInChange());
   }
 
   async listResources(): Promise<Resource[]> {
@@ -170,12 +190,26 @@ export class ResourceManager extends EventEmitter implements ApiService {
       this.localListeners.delete(id);
       return this.fail(resource, error);
     }
+    // Open is not ready: ask the edge now (and sign in when it asks), so the row tells the truth.
+    void this.health.check(resource, 'user');
+    return this.statusOf(resource);
+  }
+
+  async testResource({ id }: ApiValidParams<'testResource'>): Promise<ResourceStatus> {
+    const resource = this.find(id);
+    const outcome = await this.health.check(resource, 'user');
+    if (!this.localListeners.has(id)) {
+      // Off: nothing to show on the row, so the answer is the reply.
+      if (!outcome.ok) throw new ApiError(outcome.code, outcome.message);
+      this.log('info', `${resource.name}: the edge answered and admits you (switch it on to use it)`, id);
+    }
     return this.statusOf(resource);
   }
 
   async disconnect({ id }: ApiValidParams<'disconnect'>): Promise<void> {
     this.find(id);
     this.failures.delete(id);
+    this.health.forget(id);
     const listener = this.localListeners.get(id);
     if (!listener) return this.emitStatus();
     this.localListeners.delete(id);
@@ -211,12 +245,18 @@ export class ResourceManager extends EventEmitter implements ApiService {
     try {
       await this.auth.signIn(edge, resource);
       this.log('info', `signed in to ${edge}`);
+      this.recheckEdge(edge);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.log('warn', `sign-in to ${edge} failed: ${message}`);
       throw new ApiError(isAirlockError(error) ? error.code : 'FAILED', message);
     }
     this.emitStatus();
+    return this.session(edge);
+  }
+
+  async cancelSignIn({ edge }: ApiValidParams<'cancelSignIn'>): Promise<EdgeSession> {
+    if (!this.auth.cancelSignIn?.(edge)) throw new ApiError('NOT_FOUND', `no sign-in to ${edge} is waiting`);
     return this.session(edge);
   }
 
@@ -283,10 +323,7 @@ export class ResourceManager extends EventEmitter implements ApiService {
   }
 
   async getLogs(query: ApiValidParams<'getLogs'>): Promise<LogEntry[]> {
-    const minimum = LOG_LEVELS.indexOf(query?.level ?? 'debug');
-    const search = query?.search?.toLowerCase();
-    const matching = this.logs.filter((entry) => LOG_LEVELS.indexOf(entry.level) >= minimum && (!search || entry.message.toLowerCase().includes(search)));
-    return matching.slice(-(query?.limit ?? 200));
+    return this.logs.query(query ?? {});
   }
 
   async createShortcut({ id }: ApiValidParams<'createShortcut'>): Promise<{ path: string }> {
@@ -303,15 +340,13 @@ export class ResourceManager extends EventEmitter implements ApiService {
   }
 
   log(level: LogLevel, message: string, resourceId?: string): void {
-    const entry: LogEntry = { seq: ++this.logSeq, time: new Date().toISOString(), level, message, ...(resourceId ? { resourceId } : {}) };
-    this.logs.push(entry);
-    if (this.logs.length > (this.options.logLimit ?? 500)) this.logs.shift();
-    this.emitEvent({ type: 'log', data: entry });
+    this.emitEvent({ type: 'log', data: this.logs.add(level, message, resourceId) });
   }
 
   /** Stops every listener; the process can then exit. */
   async close(): Promise<void> {
     await this.disconnectAll();
+    this.health.close();
     this.stopTick();
   }
 
@@ -319,6 +354,38 @@ export class ResourceManager extends EventEmitter implements ApiService {
     const resource = this.store.get().resources.find((entry) => entry.id === id);
     if (!resource) throw new ApiError('NOT_FOUND', `no resource with id ${id}; it may have been removed`);
     return resource;
+  }
+
+  /** The edge's answer for a resource with its current credential: GET / answered 426 means admitted. */
+  private async preflight(resource: Resource): Promise<void> {
+    const target = resolveEdgeTarget({ hostname: resource.hostname, ...(resource.edge ? { edge: resource.edge } : {}), ...(this.options.caFile ? { caFile: this.options.caFile } : {}) });
+    const credential = await this.auth.credentialFor(resource);
+    await checkAccess({ target, headers: credentialHeaders(credential) });
+  }
+
+  /** After a sign-in: the switched-on resources of that edge ask again, so their rows turn ready. */
+  private recheckEdge(edge: string): void {
+    for (const resource of this.store.get().resources) {
+      if (this.localListeners.has(resource.id) && this.auth.edgeOf(resource) === edge && this.health.outcome(resource.id)?.ok !== true) {
+        void this.health.check(resource, 'recheck');
+      }
+    }
+  }
+
+  /** A browser sign-in started, showed its page or ended: the log says so, and every UI updates. */
+  private onSignInChange(): void {
+    const edges = new Set([...this.store.get().resources.map((resource) => this.auth.edgeOf(resource)), ...(this.auth.edges?.() ?? []), ...this.announcedSignIns]);
+    for (const edge of edges) {
+      const pending = this.auth.pendingSignIn?.(edge);
+      if (pending?.url && !this.announcedSignIns.has(edge)) {
+        this.announcedSignIns.add(edge);
+        this.log('info', `waiting for you to sign in to ${new URL(edge).host} in the browser (the sign-in prompt has the link)`);
+      } else if (!pending && this.announcedSignIns.delete(edge)) {
+        const failure = this.auth.signInError?.(edge);
+        if (failure) this.log('warn', `sign-in to ${new URL(edge).host} did not finish: ${failure.message}`);
+      }
+    }
+    this.emitStatus();
   }
 
   private fail(resource: Resource, error: unknown): ResourceStatus {
@@ -331,24 +398,29 @@ export class ResourceManager extends EventEmitter implements ApiService {
   }
 
   private statusOf(resource: Resource): ResourceStatus {
+    const edge = this.auth.edgeOf(resource);
     // Discovery's last list for this resource's edge: an app that left it is marked, never deleted.
-    const listed = this.discovered.offers(this.auth.edgeOf(resource), resource.hostname);
-    const offered = listed === undefined ? {} : { offered: listed };
-    const listener = this.localListeners.get(resource.id);
-    if (listener) {
-      const { hostname: _hostname, ...status } = listener.status();
-      return { id: resource.id, ...status, ...offered };
-    }
-    const failure = this.failures.get(resource.id);
+    const listed = this.discovered.offers(edge, resource.hostname);
+    const listener = this.localListeners.get(resource.id)?.status();
+    const startFailure = this.failures.get(resource.id);
+    const check = this.health.outcome(resource.id);
+    const activeConnections = listener?.activeConnections ?? 0;
+    const state = resourceState({ on: listener !== undefined, ...(startFailure ? { startFailure } : {}), activeConnections, ...(check ? { check } : {}), signingIn: this.auth.pendingSignIn?.(edge) !== undefined });
+    const failure = startFailure ?? (check && !check.ok ? check : undefined);
+    const lastUsedAt = this.health.lastUsedAt(resource.id);
     return {
       id: resource.id,
-      state: failure ? 'error' : 'stopped',
-      activeConnections: 0,
-      totalConnections: 0,
-      bytesUp: 0,
-      bytesDown: 0,
-      ...(failure ? { lastError: failure } : {}),
-      ...offered,
+      state,
+      edge,
+      ...(listener?.localAddress ? { localAddress: listener.localAddress } : {}),
+      activeConnections,
+      totalConnections: listener?.totalConnections ?? 0,
+      bytesUp: listener?.bytesUp ?? 0,
+      bytesDown: listener?.bytesDown ?? 0,
+      ...(state === 'error' && failure ? { lastError: { code: failure.code, message: failure.message, at: failure.at, action: errorAction(failure.code) } } : {}),
+      ...(check?.ok ? { checkedAt: check.at } : {}),
+      ...(lastUsedAt ? { lastUsedAt } : {}),
+      ...(listed === undefined ? {} : { offered: listed }),
     };
   }
 
@@ -365,6 +437,8 @@ export class ResourceManager extends EventEmitter implements ApiService {
   private async session(edge: string): Promise<EdgeSession> {
     const identity = await this.auth.identity(edge).catch(() => undefined);
     const reason = this.auth.unavailableReason;
+    const signingIn = this.auth.pendingSignIn?.(edge);
+    const signInError = this.auth.signInError?.(edge);
     return {
       edge,
       signedIn: identity !== undefined,
@@ -372,10 +446,13 @@ export class ResourceManager extends EventEmitter implements ApiService {
       ...(identity?.expiresAt ? { expiresAt: identity.expiresAt } : {}),
       signInAvailable: !reason,
       ...(reason ? { message: reason } : {}),
+      ...(signingIn ? { signingIn } : {}),
+      ...(signInError ? { signInError } : {}),
     };
   }
 
   private onListenerEvent(resource: Resource, event: ListenerEvent): void {
+    this.health.onListenerEvent(resource, event);
     switch (event.type) {
       case 'listening':
         this.log('info', `${resource.name}: listening on ${event.address}`, resource.id);

@@ -9,7 +9,7 @@ import type { DiscoveredApp, Resource } from '../shared/api.js';
 import { listApps } from './app-list.js';
 import type { Credential } from './credentials.js';
 import { resolveEdgeTarget, type EdgeTarget } from './edge-target.js';
-import { edgeOf, type AuthProvider, type EdgeIdentity } from './auth-provider.js';
+import { edgeOf, type AuthProvider, type EdgeIdentity, type PendingSignIn } from './auth-provider.js';
 import type { LoginResult } from './loopback-login.js';
 import { revokeAtEdge } from './edge-logout.js';
 import { appSignInFrom, exchangeOrganisationToken, ORGANISATION_ACCOUNT, type AppSignIn } from './organisation-session.js';
@@ -23,9 +23,20 @@ export interface SsoTokenStore {
   clearIssuer(issuer: string): Promise<void>;
 }
 
+/** What SsoAuth asks of loginWithBrowser; onUrl and signal let the app show and cancel it. */
+export interface LoginRequest {
+  edgeOrigin: string;
+  aud: string;
+  hostname: string;
+  ca?: Buffer;
+  dial?: EdgeTarget;
+  onUrl?: (url: string) => void;
+  signal?: AbortSignal;
+}
+
 export interface SsoAuthOptions {
   /** loginWithBrowser from src/core/loopback-login.ts, with openBrowser and print bound. */
-  login(options: { edgeOrigin: string; aud: string; hostname: string; ca?: Buffer; dial?: EdgeTarget }): Promise<LoginResult>;
+  login(options: LoginRequest): Promise<LoginResult>;
   /** createTokenStore() from src/core/token-store.ts. */
   tokens: SsoTokenStore;
   caFile?: string;
@@ -71,6 +82,11 @@ export class SsoAuth implements AuthProvider {
   private readonly signIns = new Map<string, Promise<void>>();
   /** One browser window per sign-in origin: a second resource waits, then uses the session. */
   private readonly browserSignIns = new Map<string, Promise<unknown>>();
+  /** sign-in origin → the browser sign-in waiting for the user, shown by the UI and cancellable. */
+  private readonly pending = new Map<string, PendingSignIn & { abort: AbortController }>();
+  /** sign-in origin → how its last browser sign-in failed. */
+  private readonly failures = new Map<string, { code: string; message: string; at: string }>();
+  private readonly listeners: Array<() => void> = [];
 
   constructor(private readonly options: SsoAuthOptions) {}
 
@@ -92,12 +108,30 @@ export class SsoAuth implements AuthProvider {
     return { kind: 'app-token', token };
   }
 
+  pendingSignIn(edge: string): PendingSignIn | undefined {
+    const pending = this.pending.get(edge);
+    return pending ? { startedAt: pending.startedAt, ...(pending.url ? { url: pending.url } : {}) } : undefined;
+  }
+
+  cancelSignIn(edge: string): boolean {
+    const pending = this.pending.get(edge);
+    pending?.abort.abort();
+    return pending !== undefined;
+  }
+
+  signInError(edge: string): { code: string; message: string; at: string } | undefined {
+    return this.failures.get(edge);
+  }
+
+  watch(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
   signIn(edge: string, resource?: Resource): Promise<void> {
-    if (!resource) return this.signInToEdge(edge);
-    const key = `${edge}|${resource.hostname}`;
+    const key = `${edge}|${resource?.hostname ?? ''}`;
     const running = this.signIns.get(key);
     if (running) return running;
-    const work = this.signInOnce(resource).finally(() => this.signIns.delete(key));
+    const work = (resource ? this.signInOnce(resource) : this.signInToEdge(edge)).finally(() => this.signIns.delete(key));
     this.signIns.set(key, work);
     return work;
   }
@@ -135,7 +169,7 @@ export class SsoAuth implements AuthProvider {
     const dial = resolveEdgeTarget({ hostname: new URL(edge).hostname.replace(/^\[|\]$/g, ''), edge, ...(this.options.caFile ? { caFile: this.options.caFile } : {}) });
     this.dials.set(origin, dial);
     const stored = await this.options.tokens.get(origin, ORGANISATION_ACCOUNT);
-    const token = stored ?? (await this.options.login({ edgeOrigin: origin, aud: ORGANISATION_ACCOUNT, hostname: new URL(edge).host, ...(dial.ca ? { ca: dial.ca } : {}), dial })).token;
+    const token = stored ?? (await this.browserLogin({ edgeOrigin: origin, aud: ORGANISATION_ACCOUNT, hostname: new URL(edge).host, ...(dial.ca ? { ca: dial.ca } : {}), dial })).token;
     if (!stored) await this.options.tokens.set(origin, ORGANISATION_ACCOUNT, token);
     const identity = tokenIdentity(token);
     if (identity) this.identities.set(origin, identity);
@@ -177,7 +211,7 @@ export class SsoAuth implements AuthProvider {
       if (!running) break;
       await running.catch(() => undefined); // another resource of this edge is signing in: use its session
     }
-    const login = this.options.login({ edgeOrigin: app.signInOrigin, aud: app.aud, hostname: resource.hostname, ...(target.ca ? { ca: target.ca } : {}), dial: target });
+    const login = this.browserLogin({ edgeOrigin: app.signInOrigin, aud: app.aud, hostname: resource.hostname, ...(target.ca ? { ca: target.ca } : {}), dial: target });
     this.browserSignIns.set(app.signInOrigin, login);
     try {
       const result = await login;
@@ -187,6 +221,35 @@ export class SsoAuth implements AuthProvider {
     } finally {
       this.browserSignIns.delete(app.signInOrigin);
     }
+  }
+
+  /** The browser sign-in, announced to watchers as it starts, shows its URL, and ends. */
+  private async browserLogin(request: LoginRequest): Promise<LoginResult> {
+    const edge = request.edgeOrigin;
+    const pending = { startedAt: new Date().toISOString(), abort: new AbortController() } as PendingSignIn & { abort: AbortController };
+    this.pending.set(edge, pending);
+    this.failures.delete(edge);
+    this.changed();
+    try {
+      return await this.options.login({
+        ...request,
+        signal: pending.abort.signal,
+        onUrl: (url) => {
+          pending.url = url;
+          this.changed();
+        },
+      });
+    } catch (error) {
+      this.failures.set(edge, { code: isAirlockError(error) ? error.code : 'LOGIN_FAILED', message: error instanceof Error ? error.message : String(error), at: new Date().toISOString() });
+      throw error;
+    } finally {
+      if (this.pending.get(edge) === pending) this.pending.delete(edge);
+      this.changed();
+    }
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener();
   }
 
   /** This app's token from the edge's organisation session, when we hold a good one. */

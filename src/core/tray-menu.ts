@@ -1,7 +1,8 @@
 // The tray menu as plain data, built from state by a pure function; src/main turns it into an
 // Electron Menu and maps each item's `command` to a call on the ResourceManager.
 import { formatBytes } from '../shared/duration.js';
-import type { Discovery, Resource, ResourceStatus } from '../shared/api.js';
+import type { Discovery, EdgeSession, Resource, ResourceStatus } from '../shared/api.js';
+import { isSwitchedOn, stateLabel } from '../shared/status.js';
 
 export type TrayCommand =
   | { type: 'connect'; id: string }
@@ -12,6 +13,10 @@ export type TrayCommand =
   | { type: 'disconnect-all' }
   | { type: 'open' }
   | { type: 'sign-out' }
+  /** A browser sign-in waits for the user: open its page again, or stop it. */
+  | { type: 'open-sign-in'; url: string }
+  | { type: 'cancel-sign-in'; edge: string }
+  | { type: 'sign-in'; edge: string }
   | { type: 'toggle-start-at-login' }
   | { type: 'quit' };
 
@@ -27,21 +32,25 @@ export interface TrayState {
   signedIn: boolean;
   /** What each signed-in edge last listed (ResourceManager.discoveredApps()). */
   discovered?: Discovery[];
+  /** Sign-in per edge: a waiting sign-in gets its own items at the top. */
+  sessions?: EdgeSession[];
 }
 
+/** The row's words in the menu: the same state as the window shows, then what matters for it. */
 export function describeStatus(status: ResourceStatus | undefined): string {
-  if (!status) return 'disconnected';
+  if (!status) return stateLabel('off');
   switch (status.state) {
+    case 'in-use':
+      return `${stateLabel(status.state)} · ${status.localAddress} · ${status.activeConnections} open · ↑${formatBytes(status.bytesUp)} ↓${formatBytes(status.bytesDown)}`;
+    case 'ready':
     case 'listening':
-      return status.activeConnections > 0
-        ? `${status.localAddress} · ${status.activeConnections} open · ↑${formatBytes(status.bytesUp)} ↓${formatBytes(status.bytesDown)}`
-        : `on ${status.localAddress}`;
-    case 'starting':
-      return 'connecting…';
+      return `${stateLabel(status.state)} · ${status.localAddress}`;
+    case 'signing-in':
+      return `${stateLabel(status.state)} · see “Sign in to…” above`;
     case 'error':
-      return `error: ${status.lastError?.message ?? 'unknown'}`;
-    case 'stopped':
-      return 'disconnected';
+      return `${stateLabel(status.state)}: ${status.lastError?.message ?? 'unknown'}`;
+    case 'off':
+      return stateLabel(status.state);
   }
 }
 
@@ -53,11 +62,23 @@ function short(text: string, max = 60): string {
 export function buildTrayMenu(state: TrayState): TrayMenuItem[] {
   const byId = new Map(state.statuses.map((status) => [status.id, status]));
   const items: TrayMenuItem[] = [];
+  // What only the user can do comes first: a sign-in waiting in the browser, or one that is needed.
+  for (const session of state.sessions ?? []) {
+    const host = hostOf(session.edge);
+    if (session.signingIn) {
+      if (session.signingIn.url) items.push({ kind: 'item', label: short(`Sign in to ${host}…`), sublabel: 'Opens the sign-in page in your browser', enabled: true, command: { type: 'open-sign-in', url: session.signingIn.url } });
+      else items.push({ kind: 'label', label: short(`Signing in to ${host}…`) });
+      items.push({ kind: 'item', label: 'Cancel sign-in', enabled: true, command: { type: 'cancel-sign-in', edge: session.edge } });
+    } else if (!session.signedIn && session.signInAvailable && needsSignIn(state.statuses, session.edge)) {
+      items.push({ kind: 'item', label: short(`Sign in to ${host}…`), enabled: true, command: { type: 'sign-in', edge: session.edge } });
+    }
+  }
+  if (items.length > 0) items.push({ kind: 'separator' });
   const sorted = [...state.resources].sort((a, b) => a.name.localeCompare(b.name));
   if (sorted.length === 0) items.push({ kind: 'label', label: 'No resources yet — open Airlock to add one' });
   for (const resource of sorted) {
     const status = byId.get(resource.id);
-    const connected = status?.state === 'listening' || status?.state === 'starting';
+    const connected = status !== undefined && isSwitchedOn(status);
     items.push({
       kind: 'item',
       label: short(resource.name, 40),
@@ -76,10 +97,10 @@ export function buildTrayMenu(state: TrayState): TrayMenuItem[] {
       items.push({ kind: 'item', label: short(`Connect ${app.name ?? app.hostname}`, 40), sublabel: short(app.hostname), enabled: true, command: { type: 'connect-discovered', edge: discovery.edge, hostname: app.hostname } });
     }
   }
-  const anyConnected = state.statuses.some((status) => status.state === 'listening' || status.state === 'starting');
+  const anyConnected = state.statuses.some((status) => isSwitchedOn(status));
   const anyDisconnected = sorted.some((resource) => {
-    const state = byId.get(resource.id)?.state;
-    return state !== 'listening' && state !== 'starting';
+    const status = byId.get(resource.id);
+    return status === undefined || !isSwitchedOn(status);
   });
   items.push(
     { kind: 'separator' },
@@ -95,12 +116,20 @@ export function buildTrayMenu(state: TrayState): TrayMenuItem[] {
   return items;
 }
 
+/** A switched-on resource of this edge waits for a sign-in (its error says so). */
+function needsSignIn(statuses: ResourceStatus[], edge: string): boolean {
+  return statuses.some((status) => status.edge === edge && status.lastError?.action === 'sign-in');
+}
+
 function hostOf(edge: string): string {
   return URL.canParse(edge) ? new URL(edge).host : edge;
 }
 
 /** The tray tooltip: a one-line summary. */
 export function trayTooltip(state: TrayState): string {
-  const connected = state.statuses.filter((status) => status.state === 'listening').length;
-  return connected === 0 ? 'Airlock — nothing connected' : `Airlock — ${connected} connected`;
+  const ready = state.statuses.filter((status) => status.state === 'ready' || status.state === 'in-use').length;
+  const failing = state.statuses.filter((status) => status.state === 'error').length;
+  const waiting = state.statuses.filter((status) => status.state === 'signing-in').length;
+  const parts = [ready > 0 ? `${ready} ready` : '', waiting > 0 ? `${waiting} waiting for sign-in` : '', failing > 0 ? `${failing} with errors` : ''].filter(Boolean);
+  return parts.length === 0 ? 'Airlock — nothing connected' : `Airlock — ${parts.join(', ')}`;
 }

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Resource, ResourceFields, Settings } from '../shared/api.js';
 import type { Client } from './api-client.js';
 import { BrowseView } from './BrowseView.js';
@@ -6,6 +6,8 @@ import { LogsView } from './LogsView.js';
 import { ResourceForm } from './ResourceForm.js';
 import { ResourcesView } from './ResourcesView.js';
 import { Sessions } from './Sessions.js';
+import { SignInPrompts } from './SignInPrompts.js';
+import { hostOf, isOn } from './format.js';
 import { SettingsView } from './SettingsView.js';
 import { useAirlock } from './use-airlock.js';
 
@@ -34,10 +36,29 @@ export function App({ client }: { client: Client }) {
   const attempt = useCallback((work: Promise<unknown>) => work.catch(report), [report]);
 
   const toggle = (resource: Resource) => {
-    const status = state.statuses.get(resource.id);
-    const on = status?.state === 'listening' || status?.state === 'starting';
+    const on = isOn(state.statuses.get(resource.id));
     void attempt(on ? client.api.disconnect({ id: resource.id }) : client.api.connect({ id: resource.id }));
   };
+
+  const test = (resource: Resource) =>
+    void attempt(
+      client.api.testResource({ id: resource.id }).then((status) => {
+        if (status.state === 'error') return;
+        notify(status.state === 'off' ? `${resource.name}: the edge answered and admits you. Switch it on to use it.` : `${resource.name}: the edge answered and admits you.`);
+      }),
+    );
+
+  const signIn = (edge: string) => void attempt(client.api.signIn({ edge }).then((session) => notify(`Signed in to ${hostOf(edge)}${session.email ? ` as ${session.email}` : ''}`)));
+  const cancelSignIn = (edge: string) => void attempt(client.api.cancelSignIn({ edge }).then(() => notify(`Sign-in to ${hostOf(edge)} cancelled`)));
+
+  // A sign-in started by a connection (not the Sign in button) also ends with a word to the user.
+  const waitingFor = useRef(new Set<string>());
+  useEffect(() => {
+    for (const session of state.sessions) {
+      if (session.signingIn) waitingFor.current.add(session.edge);
+      else if (waitingFor.current.delete(session.edge) && session.signedIn) notify(`Signed in to ${hostOf(session.edge)}${session.email ? ` as ${session.email}` : ''}`);
+    }
+  }, [state.sessions, notify]);
 
   const save = async (value: ResourceFields) => {
     if (form.mode === 'edit') {
@@ -99,8 +120,9 @@ export function App({ client }: { client: Client }) {
             </button>
           ))}
         </nav>
-        <Sessions sessions={state.sessions} onSignIn={(edge) => void attempt(client.api.signIn({ edge }))} onSignOut={(edge) => void attempt(client.api.signOut({ edge }))} />
+        <Sessions sessions={state.sessions} onSignIn={signIn} onSignOut={(edge) => void attempt(client.api.signOut({ edge }))} />
       </header>
+      <SignInPrompts sessions={state.sessions} onSignIn={signIn} onCancel={cancelSignIn} notify={notify} />
       {!state.connected ? (
         <div className="banner" role="alert">
           Lost the connection to Airlock. Retrying… (is <code>airlock ui</code> still running?)
@@ -113,8 +135,11 @@ export function App({ client }: { client: Client }) {
           <ResourcesView
             resources={state.resources}
             statuses={state.statuses}
+            sessions={state.sessions}
             desktop={desktop}
             onToggle={toggle}
+            onTest={test}
+            onSignIn={signIn}
             onAdd={() => setForm({ mode: 'add' })}
             onEdit={(resource) => setForm({ mode: 'edit', resource })}
             onRemove={remove}

@@ -1,13 +1,16 @@
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import type { Resource, ResourceStatus } from '../shared/api.js';
+import type { EdgeSession, Resource, ResourceStatus } from '../shared/api.js';
 import { connectCommand } from '../shared/commands.js';
-import { formatBytes, isOn, stateLabel } from './format.js';
+import { formatBytes, hostOf, isOn, relativeTime, stateLabel } from './format.js';
 
 interface Props {
   resources: Resource[];
   statuses: Map<string, ResourceStatus>;
+  sessions: EdgeSession[];
   desktop: boolean;
   onToggle: (resource: Resource) => void;
+  onTest: (resource: Resource) => void;
+  onSignIn: (edge: string) => void;
   onAdd: () => void;
   onEdit: (resource: Resource) => void;
   onRemove: (resource: Resource) => void;
@@ -17,7 +20,7 @@ interface Props {
   notify: (message: string) => void;
 }
 
-export function ResourcesView({ resources, statuses, desktop, onToggle, onAdd, onEdit, onRemove, onImport, onExport, onShortcut, notify }: Props) {
+export function ResourcesView({ resources, statuses, sessions, desktop, onToggle, onTest, onSignIn, onAdd, onEdit, onRemove, onImport, onExport, onShortcut, notify }: Props) {
   const [query, setQuery] = useState('');
   const [tag, setTag] = useState<string | undefined>();
   const [selected, setSelected] = useState(0);
@@ -158,13 +161,15 @@ export function ResourcesView({ resources, statuses, desktop, onToggle, onAdd, o
         {visible.map((resource, index) => {
           const status = statuses.get(resource.id);
           const on = isOn(status);
+          const state = status?.state ?? 'off';
+          const session = sessions.find((entry) => entry.edge === status?.edge);
           return (
             <li
               key={resource.id}
               ref={(element) => {
                 rows.current[index] = element;
               }}
-              className={`resource state-${status?.state ?? 'stopped'}${index === selected ? ' selected' : ''}`}
+              className={`resource state-${state}${index === selected ? ' selected' : ''}`}
               role="option"
               aria-selected={index === selected}
               tabIndex={index === selected ? 0 : -1}
@@ -172,7 +177,7 @@ export function ResourcesView({ resources, statuses, desktop, onToggle, onAdd, o
               data-name={resource.name}
             >
               <button
-                className={`toggle${on ? ' on' : ''}`}
+                className={`toggle${on ? ' on' : ''}${on && (state === 'listening' || state === 'signing-in') ? ' pending' : ''}${on && state === 'error' ? ' failing' : ''}`}
                 role="switch"
                 aria-checked={on}
                 aria-label={`${on ? 'Disconnect' : 'Connect'} ${resource.name}`}
@@ -204,8 +209,10 @@ export function ResourcesView({ resources, statuses, desktop, onToggle, onAdd, o
                   ) : null}
                 </div>
                 <div className="resource-status" aria-live="polite">
-                  <span className={`dot dot-${status?.state ?? 'stopped'}`} />
-                  <span className="state">{stateLabel(status)}</span>
+                  <span className={`dot dot-${state}`} />
+                  <span className="state" data-testid="state" data-state={state}>
+                    {stateLabel(status)}
+                  </span>
                   {status?.localAddress ? (
                     <span className="address" data-testid="local-address">
                       {status.localAddress}
@@ -217,13 +224,34 @@ export function ResourcesView({ resources, statuses, desktop, onToggle, onAdd, o
                     </span>
                   ) : null}
                 </div>
+                <div className="resource-meta" data-testid="resource-meta">
+                  {session?.signedIn ? <span title={session.edge}>Signed in to {hostOf(session.edge)} as {session.email ?? 'you'}</span> : null}
+                  {status?.lastUsedAt ? <span>Last used {relativeTime(status.lastUsedAt)}</span> : null}
+                  {status?.checkedAt ? <span>Checked {relativeTime(status.checkedAt)}</span> : null}
+                </div>
                 {status?.lastError ? (
                   <div className="resource-error" role="alert" data-testid="resource-error">
-                    {status.lastError.message}
+                    <span className="message">{status.lastError.message}</span>
+                    {status.lastError.action === 'sign-in' && session?.signInAvailable && !session.signingIn ? (
+                      <button className="button small" onClick={() => onSignIn(status.edge)}>
+                        Sign in
+                      </button>
+                    ) : status.lastError.action === 'edit' ? (
+                      <button className="button small" onClick={() => onEdit(resource)}>
+                        Edit
+                      </button>
+                    ) : (
+                      <button className="button small" onClick={() => onTest(resource)}>
+                        Try again
+                      </button>
+                    )}
                   </div>
                 ) : null}
               </div>
               <div className="resource-actions">
+                <button className="button small" onClick={() => onTest(resource)} title="Ask the edge now whether it answers and admits you">
+                  Test
+                </button>
                 <button className="button small" onClick={() => copy(resource)} title={connectCommand(resource)}>
                   Copy command
                 </button>

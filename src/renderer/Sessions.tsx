@@ -39,6 +39,8 @@ export function Sessions({ sessions, onSignIn, onSignOut }: Props) {
                 Sign out
               </button>
             </>
+          ) : session.signingIn ? (
+            <span className="muted">signing in…</span>
           ) : session.signInAvailable ? (
             <button className="link" onClick={() => onSignIn(session.edge)}>
               Sign in

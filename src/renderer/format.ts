@@ -1,23 +1,16 @@
 import { formatBytes } from '../shared/duration.js';
 import type { ResourceStatus } from '../shared/api.js';
+import { isSwitchedOn, stateLabel as labelOf } from '../shared/status.js';
 
 export { formatBytes };
 
 export function stateLabel(status: ResourceStatus | undefined): string {
-  switch (status?.state) {
-    case 'listening':
-      return 'Connected';
-    case 'starting':
-      return 'Connecting…';
-    case 'error':
-      return 'Error';
-    default:
-      return 'Disconnected';
-  }
+  return labelOf(status?.state ?? 'off');
 }
 
+/** The switch is on while the listener is open, whatever the edge answered. */
 export function isOn(status: ResourceStatus | undefined): boolean {
-  return status?.state === 'listening' || status?.state === 'starting';
+  return status !== undefined && isSwitchedOn(status);
 }
 
 export function relativeExpiry(iso: string | undefined): string {
@@ -27,4 +20,18 @@ export function relativeExpiry(iso: string | undefined): string {
   const hours = Math.floor(ms / 3_600_000);
   const minutes = Math.floor((ms % 3_600_000) / 60_000);
   return hours > 0 ? `expires in ${hours} h ${minutes} min` : `expires in ${minutes} min`;
+}
+
+/** "just now", "5 min ago", "3 h ago", else the date: for "last used" and "checked". */
+export function relativeTime(iso: string | undefined, now = Date.now()): string {
+  if (!iso) return '';
+  const ms = now - new Date(iso).getTime();
+  if (ms < 60_000) return 'just now';
+  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)} min ago`;
+  if (ms < 86_400_000) return `${Math.floor(ms / 3_600_000)} h ago`;
+  return new Date(iso).toLocaleDateString();
+}
+
+export function hostOf(edge: string): string {
+  return URL.canParse(edge) ? new URL(edge).host : edge;
 }

@@ -2,7 +2,7 @@
 // WebSocket both carry exactly these calls and events; every call is validated at the boundary
 // by the schemas below, on both sides of either transport.
 import { z } from 'zod';
-import type { ListenerState } from './status.js';
+import type { ResourceState } from './status.js';
 import { API_METHOD_NAMES, IPC, UI_SOCKET_PATH, type ApiMethodName } from './api-channels.js';
 
 export { IPC, UI_SOCKET_PATH };
@@ -96,15 +96,26 @@ export const settingsSchema = z.strictObject({
 });
 export type Settings = z.output<typeof settingsSchema>;
 
+/** What the UI offers next to an error: sign in to its edge, edit the resource, or test again. */
+export type ErrorAction = 'sign-in' | 'edit' | 'test';
+
 export interface ResourceStatus {
   id: string;
-  state: ListenerState;
+  /** One state machine for window, tray and notifications (shared/status.ts ResourceState). */
+  state: ResourceState;
+  /** The edge whose session this resource uses, as `sessions` names it. */
+  edge: string;
   localAddress?: string;
   activeConnections: number;
   totalConnections: number;
   bytesUp: number;
   bytesDown: number;
-  lastError?: { code: string; message: string; at: string };
+  /** Set in state `error`: what failed, in words that say what to do. */
+  lastError?: { code: string; message: string; at: string; action: ErrorAction };
+  /** When the edge last answered for this resource (preflight or tunnel), ISO time. */
+  checkedAt?: string;
+  /** When a local program last opened a connection to it (since the app started), ISO time. */
+  lastUsedAt?: string;
   /** False once its edge's discovery list is known and no longer has this hostname (kept, marked). */
   offered?: boolean;
 }
@@ -119,6 +130,10 @@ export interface EdgeSession {
   /** False when this build or machine cannot sign in (then `message` says why). */
   signInAvailable: boolean;
   message?: string;
+  /** A browser sign-in is waiting for the user: the page to open (once known) and since when. */
+  signingIn?: { url?: string; startedAt: string };
+  /** How the last sign-in attempt failed (cancelled, timed out, denied), until the next one. */
+  signInError?: { code: string; message: string; at: string };
 }
 
 export interface StatusSnapshot {
@@ -149,11 +164,13 @@ export const requestSchemas = {
   exportResources: z.undefined(),
   connect: z.strictObject({ id }),
   disconnect: z.strictObject({ id }),
+  testResource: z.strictObject({ id }),
   connectAll: z.undefined(),
   disconnectAll: z.undefined(),
   getStatus: z.undefined(),
   signIn: z.strictObject({ edge: edge }),
   signOut: z.strictObject({ edge: edge }),
+  cancelSignIn: z.strictObject({ edge: edge }),
   discover: z.strictObject({ edge: edge }),
   addDiscovered: z.strictObject({ edge: edge, hostname, connect: z.boolean() }),
   getSettings: z.undefined(),
@@ -180,11 +197,14 @@ export interface ApiResults {
   exportResources: { json: string };
   connect: ResourceStatus;
   disconnect: void;
+  /** Asks the edge now (the preflight) and answers with the resource's state after it. */
+  testResource: ResourceStatus;
   connectAll: void;
   disconnectAll: void;
   getStatus: StatusSnapshot;
   signIn: EdgeSession;
   signOut: EdgeSession;
+  cancelSignIn: EdgeSession;
   discover: Discovery;
   /** The resource saved from the edge's list (and switched on when `connect`). */
   addDiscovered: Resource;

@@ -23,6 +23,8 @@ export type AirlockErrorCode =
   | 'IDP_ERROR'
   | 'LOGIN_FAILED'
   | 'LOGIN_TIMEOUT'
+  // The user stopped a browser sign-in from the app before it finished.
+  | 'LOGIN_CANCELLED'
   | 'KEYCHAIN_UNAVAILABLE'
   // Several edges: the shared PostgreSQL store did not answer (the edge answers 503 for what needs it).
   | 'STORE_UNAVAILABLE'

@@ -8,6 +8,17 @@ import { ResourceManager } from '../../src/core/resource-manager.js';
 import { freePort } from '../helpers/chain.js';
 
 
+/** Polls the manager until the resource is in `state` (5 s at most). */
+async function waitForState(manager: ResourceManager, id: string, state: string) {
+  const until = Date.now() + 5000;
+  for (;;) {
+    const status = (await manager.getStatus()).resources.find((entry) => entry.id === id)!;
+    if (status.state === state) return status;
+    if (Date.now() > until) assert.fail(`still ${status.state} (${status.lastError?.message ?? ''}), expected ${state}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** An edge address where nothing listens: dials fail at once with ECONNREFUSED. */
 const deadEdge = async () => `https://127.0.0.1:${await freePort()}`;
 
@@ -33,28 +44,40 @@ test('resources survive a new manager on the same storage', async () => {
   assert.deepEqual((await again.getSettings()).autoConnect, [(await again.listResources())[0]!.id]);
 });
 
-test('connect listens on the local port, reports the edge failure on use, and disconnects', async () => {
+test('connect opens the port and says "listening" until the edge answers; an unreachable edge is an error, never green', async () => {
   const manager = new ResourceManager({ storage: new MemoryStorage(), tickMs: 20 });
   const events: ApiEvent[] = [];
   manager.on('event', (event) => events.push(event));
   const port = await freePort();
   const resource = await manager.addResource({ name: 'redis', hostname: 'redis.example.com', edge: await deadEdge(), localPort: port, localHost: '127.0.0.1', tags: [], autoConnect: false, kind: 'redis' });
   const status = await manager.connect({ id: resource.id });
-  assert.equal(status.state, 'listening');
+  assert.equal(status.state, 'listening', 'open is not ready: the edge has not answered yet');
   assert.equal(status.localAddress, `127.0.0.1:${port}`);
+
+  const failed = await waitForState(manager, resource.id, 'error');
+  assert.equal(failed.lastError?.code, 'EDGE_UNREACHABLE');
+  assert.equal(failed.lastError?.action, 'test');
+  assert.match(failed.lastError!.message, /cannot reach the edge/);
+  assert.equal(failed.localAddress, `127.0.0.1:${port}`, 'the listener stays open for when the edge is back');
+  assert.ok(!events.some((event) => event.type === 'status' && ['ready', 'in-use'].includes(event.data.resources[0]!.state)), 'never green');
 
   const socket = net.connect(port, '127.0.0.1');
   await new Promise((resolve) => socket.once('close', resolve));
-  const after = (await manager.getStatus()).resources[0]!;
-  assert.equal(after.state, 'listening');
-  assert.equal(after.totalConnections, 1);
-  assert.equal(after.lastError?.code, 'EDGE_UNREACHABLE');
-  assert.match(after.lastError!.message, /outbound connections on port 443/);
-  assert.ok(events.some((event) => event.type === 'status' && event.data.resources[0]?.state === 'listening'));
-  assert.ok((await manager.getLogs({ level: 'error' })).some((entry) => /EDGE_UNREACHABLE|cannot reach the edge/.test(entry.message)));
+  assert.equal((await manager.getStatus()).resources[0]!.totalConnections, 1);
+  assert.ok((await manager.getLogs({ level: 'error' })).some((entry) => /cannot reach the edge/.test(entry.message)));
 
   await manager.disconnect({ id: resource.id });
-  assert.equal((await manager.getStatus()).resources[0]!.state, 'stopped');
+  const off = (await manager.getStatus()).resources[0]!;
+  assert.equal(off.state, 'off');
+  assert.equal(off.lastError, undefined, 'switching off forgets what the edge said');
+  await manager.close();
+});
+
+test('Test on a switched-off resource answers with the edge\'s reason and leaves it off', async () => {
+  const manager = new ResourceManager({ storage: new MemoryStorage() });
+  const resource = await manager.addResource({ name: 'redis', hostname: 'redis.example.com', edge: await deadEdge(), localPort: await freePort(), localHost: '127.0.0.1', tags: [], autoConnect: false, kind: 'redis' });
+  await assert.rejects(manager.testResource({ id: resource.id }), (error: any) => error.code === 'EDGE_UNREACHABLE' && /cannot reach the edge/.test(error.message));
+  assert.equal((await manager.getStatus()).resources[0]!.state, 'off');
   await manager.close();
 });
 
@@ -67,8 +90,9 @@ test('a port held by another program is an error status, not a crash', async () 
   const status = await manager.connect({ id: resource.id });
   assert.equal(status.state, 'error');
   assert.equal(status.lastError?.code, 'PORT_IN_USE');
+  assert.equal(status.lastError?.action, 'edit');
   await manager.disconnect({ id: resource.id });
-  assert.equal((await manager.getStatus()).resources[0]!.state, 'stopped');
+  assert.equal((await manager.getStatus()).resources[0]!.state, 'off');
   holder.close();
 });
 
@@ -77,14 +101,14 @@ test('connect all and auto-connect start every marked resource', async () => {
   const edge = await deadEdge();
   const a = await manager.addResource({ name: 'a', hostname: 'a.example.com', edge, localPort: await freePort(), localHost: '127.0.0.1', tags: [], autoConnect: true, kind: 'other' });
   const b = await manager.addResource({ name: 'b', hostname: 'b.example.com', edge, localPort: await freePort(), localHost: '127.0.0.1', tags: [], autoConnect: false, kind: 'other' });
+  const switched = async () => Object.fromEntries((await manager.getStatus()).resources.map((status) => [status.id, status.localAddress ? 'on' : status.state]));
   await manager.connectAutomatic();
-  let states = Object.fromEntries((await manager.getStatus()).resources.map((status) => [status.id, status.state]));
-  assert.deepEqual(states, { [a.id]: 'listening', [b.id]: 'stopped' });
+  assert.deepEqual(await switched(), { [a.id]: 'on', [b.id]: 'off' });
   await manager.connectAll();
-  states = Object.fromEntries((await manager.getStatus()).resources.map((status) => [status.id, status.state]));
-  assert.deepEqual(states, { [a.id]: 'listening', [b.id]: 'listening' });
+  assert.deepEqual(await switched(), { [a.id]: 'on', [b.id]: 'on' });
   await manager.disconnectAll();
-  assert.ok((await manager.getStatus()).resources.every((status) => status.state === 'stopped'));
+  assert.ok((await manager.getStatus()).resources.every((status) => status.state === 'off'));
+  await manager.close();
 });
 
 test('export then import into another manager; invalid and conflicting entries are skipped with reasons', async () => {
