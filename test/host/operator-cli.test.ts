@@ -2,7 +2,7 @@
 // happen before the edge is asked.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ADMIN, edgeJson, startHostEdge, type HostEdge } from '../helpers/host-edge.js';
@@ -64,4 +64,34 @@ test('`airlock tunnel` with a mistyped subcommand names it instead of asking for
   const run = airlock(['tunnel', 'lst'], { XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'airlock-op-')) });
   assert.equal(await run.exited(), 2);
   assert.match(run.output(), /unknown command "tunnel lst"/);
+});
+
+test('`airlock tunnel --hostname` talks to a person: readable lines on the terminal, JSON only in a --log-file or with --log-format json', async (t) => {
+  const home = await homeWithCredential(await edge.credential());
+  const logFile = join(home, 'connector.jsonl');
+  const publish = (...extra: string[]) =>
+    airlock(['tunnel', '--hostname', 'redis.airlock.test', '--url', 'tcp://127.0.0.1:6379', '--connections', '1', ...extra], { XDG_CONFIG_HOME: home, AIRLOCK_LOG_LEVEL: 'info' });
+
+  const human = publish('--log-file', logFile);
+  t.after(() => human.stop());
+  await human.waitFor(/Published redis\.airlock\.test: the connector is connected/);
+  await human.stop();
+  const lines = human.output().trim().split('\n');
+  assert.deepEqual(lines.filter((line) => line.trimStart().startsWith('{')), [], human.output());
+  assert.match(human.output(), /^\d\d:\d\d:\d\d connected to edge \(index=0, edge=https:\/\/127\.0\.0\.1:\d+\)$/m);
+  const records = readFileSync(logFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { name: string; msg: string; index?: number });
+  assert.ok(records.some((record) => record.name === 'connector' && record.msg === 'connected to edge' && record.index === 0), JSON.stringify(records));
+  assert.equal(statSync(logFile).mode & 0o777, 0o600);
+
+  const json = publish('--log-format', 'json');
+  t.after(() => json.stop());
+  await json.waitFor(/Published redis\.airlock\.test/);
+  await json.stop();
+  assert.match(json.output(), /^\{"level":30,.*"msg":"connected to edge"\}$/m);
+});
+
+test('`airlock tunnel --hostname` refuses a --log-format it does not know', async () => {
+  const run = airlock(['tunnel', '--hostname', 'redis.airlock.test', '--url', 'tcp://127.0.0.1:6379', '--log-format', 'xml'], { XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'airlock-op-')) });
+  assert.equal(await run.exited(), 2);
+  assert.match(run.output(), /--log-format must be json or text, got "xml"/);
 });

@@ -18,7 +18,7 @@ import {
 import { Connector } from '../../connector/connector.js';
 import { HOST_ADMIN } from '../../shared/constants.js';
 import { AirlockError, isAirlockError } from '../../shared/errors.js';
-import { createLogger } from '../../shared/logger.js';
+import { createLogger, isLogFormat, LOG_FORMATS } from '../../shared/logger.js';
 import { nodeFlagsNotice } from '../../shared/node-flags.js';
 import { onShutdown, parse, required, say } from '../args.js';
 import { openSystemBrowser } from '../browser.js';
@@ -120,13 +120,20 @@ export async function tunnelLogout(argv: string[]): Promise<void> {
 }
 
 const PUBLISH_USAGE = `usage: airlock tunnel --hostname HOST --url tcp://HOST:PORT [--name NAME] [--edge URL] [--ca FILE]
+                      [--log-format text|json] [--log-file FILE]
 
 Publishes a private TCP port under HOST and runs the connector for it: creates (or reuses, by NAME,
 default HOST) a tunnel, routes HOST to it at the edge, then keeps the connector running. HOST must be
-under a domain the edge serves and have an app with an access policy in edge.yaml.`;
+under a domain the edge serves and have an app with an access policy in edge.yaml.
+  --log-format F   how the connector's log lines look on stderr: text (default) or json
+  --log-file FILE  also append them to FILE as JSON lines`;
 
 export async function tunnelPublish(argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv, { ...TARGET, hostname: { type: 'string' }, url: { type: 'string' }, name: { type: 'string' }, connections: { type: 'string' } }, PUBLISH_USAGE);
+  const { values, positionals } = parse(
+    argv,
+    { ...TARGET, hostname: { type: 'string' }, url: { type: 'string' }, name: { type: 'string' }, connections: { type: 'string' }, 'log-format': { type: 'string' }, 'log-file': { type: 'string' } },
+    PUBLISH_USAGE,
+  );
   if (values.help) return say(PUBLISH_USAGE);
   if (positionals.length > 0) {
     throw new AirlockError('BAD_ARGUMENT', `unknown command "tunnel ${positionals[0]}" (tunnel run, create, login, logout, list, delete; or tunnel --hostname …)\n\n${PUBLISH_USAGE}`);
@@ -138,6 +145,8 @@ export async function tunnelPublish(argv: string[]): Promise<void> {
   if (connections !== undefined && !(Number.isInteger(connections) && connections >= 1 && connections <= 16)) {
     throw new AirlockError('BAD_ARGUMENT', '--connections must be a whole number from 1 to 16');
   }
+  const logFormat = values['log-format'] ?? 'text';
+  if (!isLogFormat(logFormat)) throw new AirlockError('BAD_ARGUMENT', `--log-format must be ${LOG_FORMATS.join(' or ')}, got "${logFormat}"`);
   const target = await operatorTarget(values);
 
   const created = await adminRequest<{ created: boolean; token?: string }>(target, 'POST', 'tunnels', { name });
@@ -156,7 +165,8 @@ export async function tunnelPublish(argv: string[]): Promise<void> {
   await saveTunnel({ edge: target.edgeOrigin, name, hostname, url, token, ...(target.caFile ? { caFile: target.caFile } : {}) });
   say(`${created.created ? 'Created' : 'Reusing'} tunnel ${name}; ${hostname} → ${url}.`);
 
-  const log = createLogger('connector');
+  // A person runs this at a terminal: readable lines there; JSON only when asked for.
+  const log = createLogger('connector', { format: logFormat, ...(values['log-file'] ? { file: resolve(values['log-file']) } : {}) });
   const notice = nodeFlagsNotice();
   if (notice) log.debug(notice);
   const connector = new Connector({
