@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // `npm start`: runs the desktop app, or says plainly why it cannot (no Electron binary here).
+// First keytar, the keychain module, is rebuilt for Electron (scripts/electron-native.mjs).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { rebuildKeytarForElectron } from './electron-native.mjs';
 
 const require = createRequire(import.meta.url);
 let binary;
@@ -22,5 +24,6 @@ if (typeof binary !== 'string' || !existsSync(binary)) {
   );
   process.exit(1);
 }
+console.log(rebuildKeytarForElectron());
 const child = spawn(binary, ['.', ...process.argv.slice(2)], { stdio: 'inherit' });
 child.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 0)));

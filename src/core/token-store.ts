@@ -1,6 +1,8 @@
 // Where app tokens live between connections (DESIGN.md "Login" step 4): the OS keychain through
-// keytar (service `airlock`, account `EDGE|AUD`), or — when no Secret Service is reachable, as on
-// headless Linux — a 0600 JSON file under the user's config dir, announced once through warn().
+// keytar (service `airlock`, account `EDGE|AUD`), or — when keytar is missing or no Secret Service
+// is reachable, as on headless Linux — a 0600 file under the user's config dir (src/core/
+// token-files.ts), announced once through warn(): encrypted when the caller gives an encryption
+// (the desktop app: Electron's safeStorage), plain JSON otherwise (the CLI). describe() says which.
 //
 // Integration (CLI / Electron main):
 //   const store = createTokenStore({ warn: (message) => console.error(message) });
@@ -12,14 +14,13 @@
 // Every new tunnel asks for its token, so a token read is remembered in memory for REMEMBER_MS:
 // a keychain read is a D-Bus round trip (1.7 ms p50 with gnome-keyring here), on every
 // connection's critical path.
-import { randomUUID } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { SSO } from '../shared/constants.js';
 import { AirlockError } from '../shared/errors.js';
+import { encryptedFileBackend, plainFileBackend, type Backend, type TokenBackend, type TokenEncryption } from './token-files.js';
 
-export type TokenBackend = 'keychain' | 'file';
+export type { TokenBackend, TokenEncryption };
 
 export interface TokenStoreOptions {
   /** 'auto' (default) tries the keychain and falls back to the file. */
@@ -28,6 +29,11 @@ export interface TokenStoreOptions {
   service?: string;
   /** Fallback file; default $XDG_CONFIG_HOME/airlock/tokens.json (~/.config/airlock/tokens.json). */
   file?: string;
+  /** When given, the fallback is this file encrypted with it instead (default tokens.enc beside tokens.json). */
+  encryption?: TokenEncryption;
+  encryptedFile?: string;
+  /** For describe(): which OS keychain keytar talks to (default: this machine's). */
+  platform?: NodeJS.Platform;
   warn?: (message: string) => void;
   marginMs?: number;
   now?: () => number;
@@ -45,6 +51,14 @@ export interface TokenStore {
   clearIssuer(issuer: string): Promise<void>;
   /** Which backend is in use, once known (after the first call). */
   backend(): Promise<TokenBackend>;
+  /** Which store is in use, in words a user can act on (choosing it first if need be). */
+  describe(): Promise<TokenStoreDescription>;
+}
+
+export interface TokenStoreDescription {
+  kind: TokenBackend;
+  /** e.g. "the OS keychain (Secret Service: GNOME Keyring, KWallet), service \"airlock\"". */
+  detail: string;
 }
 
 /** The subset of keytar used here; loaded lazily so a missing native module degrades to the file. */
@@ -53,14 +67,6 @@ interface Keychain {
   setPassword(service: string, account: string, password: string): Promise<void>;
   deletePassword(service: string, account: string): Promise<boolean>;
   findCredentials(service: string): Promise<Array<{ account: string; password: string }>>;
-}
-
-interface Backend {
-  kind: TokenBackend;
-  read(account: string): Promise<string | undefined>;
-  write(account: string, token: string): Promise<void>;
-  remove(account: string): Promise<void>;
-  accounts(): Promise<string[]>;
 }
 
 /**
@@ -84,7 +90,12 @@ export function createTokenStore(options: TokenStoreOptions = {}): TokenStore {
   // (older) result in memory after it, or a deleted token would come back.
   let writes = 0;
 
-  const backend = () => (chosen ??= chooseBackend(options.backend ?? 'auto', service, file, options.warn ?? (() => {})));
+  const { encryption } = options;
+  const files: FileBackends = {
+    plain: () => plainFileBackend(file),
+    ...(encryption ? { encrypted: () => encryptedFileBackend(options.encryptedFile ?? defaultEncryptedTokenFile(file), encryption) } : {}),
+  };
+  const backend = () => (chosen ??= chooseBackend(options.backend ?? 'auto', service, files, options.warn ?? (() => {}), encryption?.label));
   const usable = (token: string) => {
     const expiresAt = tokenExpiry(token);
     return expiresAt !== undefined && expiresAt - marginMs > now();
@@ -142,7 +153,32 @@ export function createTokenStore(options: TokenStoreOptions = {}): TokenStore {
     async backend() {
       return (await backend()).kind;
     },
+    async describe() {
+      const chosenBackend = await backend();
+      return describeTokenBackend(chosenBackend.kind, chosenBackend.location, { platform: options.platform ?? process.platform, ...(options.encryption ? { encryption: options.encryption.label } : {}) });
+    },
   };
+}
+
+const KEYCHAIN_NAMES: Partial<Record<NodeJS.Platform, string>> = {
+  darwin: 'macOS Keychain',
+  win32: 'Windows Credential Manager',
+  linux: 'Secret Service: GNOME Keyring, KWallet',
+};
+
+/**
+ * Pure: a sentence naming a token store, for `airlock access token --where` and the app's Settings.
+ * `location` is the keychain service name or the file's path.
+ */
+export function describeTokenBackend(kind: TokenBackend, location: string, context: { platform: NodeJS.Platform; encryption?: string }): TokenStoreDescription {
+  switch (kind) {
+    case 'keychain':
+      return { kind, detail: `the OS keychain (${KEYCHAIN_NAMES[context.platform] ?? 'through keytar'}), service "${location}"` };
+    case 'encrypted-file':
+      return { kind, detail: `an encrypted file readable only by you, ${location} (${context.encryption ?? 'key kept by the app'})` };
+    case 'file':
+      return { kind, detail: `a plain file readable only by you (mode 0600), ${location}` };
+  }
 }
 
 /** `EDGE|AUD`, the keychain account of DESIGN.md. */
@@ -177,8 +213,23 @@ export function defaultTokenFile(): string {
   return join(configHome, 'airlock', 'tokens.json');
 }
 
-async function chooseBackend(wanted: 'auto' | TokenBackend, service: string, file: string, warn: (message: string) => void): Promise<Backend> {
-  if (wanted === 'file') return fileBackend(file);
+/** tokens.json → tokens.enc: the encrypted file sits beside the plain one, never in its place. */
+function defaultEncryptedTokenFile(plainFile: string): string {
+  return plainFile.replace(/(\.json)?$/, '.enc');
+}
+
+interface FileBackends {
+  plain: () => Backend;
+  /** Only when the caller gave an encryption: then it is the fallback. */
+  encrypted?: () => Backend;
+}
+
+async function chooseBackend(wanted: 'auto' | TokenBackend, service: string, files: FileBackends, warn: (message: string) => void, encryption: string | undefined): Promise<Backend> {
+  if (wanted === 'file') return files.plain();
+  if (wanted === 'encrypted-file') {
+    if (!files.encrypted) throw new AirlockError('BAD_ARGUMENT', 'an encrypted token file needs an encryption');
+    return files.encrypted();
+  }
   let reason: string;
   try {
     const keychain = await loadKeychain();
@@ -189,8 +240,10 @@ async function chooseBackend(wanted: 'auto' | TokenBackend, service: string, fil
     reason = (error as Error).message;
   }
   if (wanted === 'keychain') throw new AirlockError('KEYCHAIN_UNAVAILABLE', `the OS keychain is not reachable: ${reason}`);
-  warn(`The OS keychain is not reachable (${reason}); storing sign-in tokens in ${file} (readable only by you) instead.`);
-  return fileBackend(file);
+  const chosen = (files.encrypted ?? files.plain)();
+  const how = chosen.kind === 'encrypted-file' ? `encrypted (${encryption}) in ${chosen.location}` : `in ${chosen.location}`;
+  warn(`The OS keychain is not reachable (${reason}); storing sign-in tokens ${how}, readable only by you, instead.`);
+  return chosen;
 }
 
 /** keytar is optional (a native module: its build fails on a machine without libsecret headers). */
@@ -207,44 +260,13 @@ async function loadKeychain(): Promise<Keychain> {
 function keychainBackend(keychain: Keychain, service: string): Backend {
   return {
     kind: 'keychain',
+    location: service,
     read: async (account) => (await keychain.getPassword(service, account)) ?? undefined,
     write: (account, token) => keychain.setPassword(service, account, token),
     remove: async (account) => {
       await keychain.deletePassword(service, account);
     },
     accounts: async () => (await keychain.findCredentials(service)).map((credential) => credential.account),
-  };
-}
-
-function fileBackend(file: string): Backend {
-  const load = async (): Promise<Record<string, string>> => {
-    try {
-      const parsed = JSON.parse(await readFile(file, 'utf8')) as { tokens?: Record<string, string> };
-      return parsed.tokens ?? {};
-    } catch (error) {
-      // A corrupt cache only costs a new sign-in; missing is the normal first run.
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || error instanceof SyntaxError) return {};
-      throw new AirlockError('CONFIG_UNREADABLE', `cannot read the token file ${file}: ${(error as Error).message}`);
-    }
-  };
-  const save = async (tokens: Record<string, string>) => {
-    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-    await chmod(dirname(file), 0o700);
-    const temporary = `${file}.${randomUUID()}.tmp`;
-    await writeFile(temporary, JSON.stringify({ tokens }, null, 2), { mode: 0o600 });
-    await rename(temporary, file);
-  };
-  return {
-    kind: 'file',
-    read: async (account) => (await load())[account],
-    write: async (account, token) => save({ ...(await load()), [account]: token }),
-    remove: async (account) => {
-      const tokens = await load();
-      if (!(account in tokens)) return;
-      delete tokens[account];
-      await save(tokens);
-    },
-    accounts: async () => Object.keys(await load()),
   };
 }
 

@@ -14,6 +14,7 @@ import { createTokenStore } from '../core/token-store.js';
 import type { TrayCommand } from '../core/tray-menu.js';
 import { APP_ORIGIN, registerAppScheme, serveRenderer } from './app-protocol.js';
 import { ElectronStoreStorage } from './electron-store-storage.js';
+import { safeStorageEncryption } from './safe-storage.js';
 import { noticesFor } from '../core/notices.js';
 import { AirlockTray } from './tray.js';
 import { createMainWindow } from './window.js';
@@ -53,9 +54,12 @@ if (!app.requestSingleInstanceLock()) {
 }
 
 async function start(): Promise<void> {
-  // Sign-in opens the system browser (RFC 8252); tokens go to the OS keychain through keytar.
+  // Sign-in opens the system browser (RFC 8252); tokens go to the OS keychain through keytar, or
+  // else to a file encrypted with safeStorage. The log says which, once the store has chosen.
+  const encryption = safeStorageEncryption();
+  const tokens = createTokenStore({ warn: (message) => manager.log('warn', message), ...(encryption ? { encryption } : {}) });
   const auth = new SsoAuth({
-    tokens: createTokenStore({ warn: (message) => console.warn(message) }),
+    tokens,
     login: (options) =>
       loginWithBrowser({ ...options, openBrowser: (url) => shell.openExternal(url).then(() => true, () => false), print: (message) => console.log(message) }),
   });
@@ -79,6 +83,7 @@ async function start(): Promise<void> {
     return dispatch(manager, method, params);
   });
   manager.on('event', onCoreEvent);
+  void tokens.describe().then(({ detail }) => manager.log('info', `Sign-in tokens are stored in ${detail}.`));
 
   serveRenderer(join(root, 'dist', 'renderer'));
   window = createMainWindow({ preload: join(root, 'dist', 'preload', 'index.cjs'), url: `${APP_ORIGIN}/index.html`, icon: asset('icon.png') }, () => quitting);

@@ -149,5 +149,12 @@ export const protocol = {
   handle: (scheme, handler) => (recorded.protocolHandler = { scheme, handler }),
 };
 export const net = { fetch: (url) => Promise.resolve(new Response(`fetched ${url}`)) };
+// Reversible, not secret: the shell's wiring is under test here, not the cipher.
+export const safeStorage = {
+  isEncryptionAvailable: () => true,
+  getSelectedStorageBackend: () => 'gnome_libsecret',
+  encryptString: (plain) => Buffer.from(plain, 'utf8').reverse(),
+  decryptString: (data) => Buffer.from(data).reverse().toString('utf8'),
+};
 
-export default { app, ipcMain, BrowserWindow, Tray, Menu, nativeImage, Notification, shell, protocol, net };
+export default { app, ipcMain, BrowserWindow, Tray, Menu, nativeImage, Notification, shell, protocol, net, safeStorage };

@@ -122,6 +122,15 @@ test('a hostile deep link is ignored and logged', async () => {
   assert.ok(logs.value.some((entry: any) => /ignored the link/.test(entry.message)));
 });
 
+test('the log says where sign-in tokens are stored: the keychain, or else a file encrypted with safeStorage', async () => {
+  let logs: any[] = [];
+  await until(() => {
+    void invoke('getLogs', { search: 'Sign-in tokens are stored in' }).then((answer) => (logs = answer.value));
+    return logs.length > 0;
+  }, 'the token store was described in the log');
+  assert.match(logs[0].message, /^Sign-in tokens are stored in (the OS keychain \(|an encrypted file readable only by you, .*tokens\.enc \(Electron safeStorage, key in the Secret Service \(GNOME Keyring\)\))/);
+});
+
 test('start at login from the tray applies the login item', async () => {
   stub.trays[0].menu.template.find((item: any) => item.label === 'Start at login').click();
   await until(() => stub.loginItem?.openAtLogin === true, 'login item set');

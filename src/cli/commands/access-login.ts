@@ -29,13 +29,20 @@ export async function accessLogin(argv: string[]): Promise<void> {
 }
 
 const TOKEN_USAGE = `usage: airlock access token --app HOST [--edge URL] [--ca FILE]
+       airlock access token --where
 
 Prints the stored token for HOST on stdout, for scripts (e.g. curl -H "cf-access-token: $(airlock access token --app HOST)").
-Signs in first when there is no valid token.`;
+Signs in first when there is no valid token.
+  --where   say where tokens are stored instead: the OS keychain, or the file used without one`;
 
 export async function accessToken(argv: string[]): Promise<void> {
-  const { values } = parse(argv, { ...TARGET_OPTIONS, app: { type: 'string' } }, TOKEN_USAGE);
+  const { values } = parse(argv, { ...TARGET_OPTIONS, app: { type: 'string' }, where: { type: 'boolean' } }, TOKEN_USAGE);
   if (values.help) return say(TOKEN_USAGE);
+  if (values.where) {
+    const { detail } = await cliTokenStore().describe();
+    process.stdout.write(`Sign-in tokens are stored in ${detail}.\n`);
+    return;
+  }
   const token = await sessionFor(values.app, values, TOKEN_USAGE).ensureSignedIn();
   process.stdout.write(`${token}\n`);
 }
