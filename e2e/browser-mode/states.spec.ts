@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { startChain, freePort, type Chain } from '../../test/helpers/chain.js';
 import { startRedis } from '../../test/helpers/origins.js';
 import type { Running } from '../../test/helpers/processes.js';
-import { startEdge } from '../../src/edge/edge-server.js';
+import { startEdge, type RunningEdge } from '../../src/edge/edge-server.js';
 import { startIdp, type RunningIdp } from '../../src/idp/provider.js';
 import { PATH } from '../../src/shared/constants.js';
 import { startUiProcess, type UiProcess } from './helpers.js';
@@ -27,6 +27,7 @@ let redis: { port: number; process: Running };
 let ui: UiProcess;
 let page: Page;
 let port: number;
+let restartedEdge: RunningEdge | undefined;
 
 test.describe.configure({ mode: 'serial' });
 
@@ -61,6 +62,7 @@ test.afterAll(async () => {
   await page?.close();
   await ui?.stop();
   await chain?.close();
+  await restartedEdge?.close(200); // chain.close() closes the edge it started, not this one
   await idp?.close();
   await redis?.process.stop();
 });
@@ -132,6 +134,25 @@ test('in use while a program holds a connection; redis-cli PING answers through 
   await expect(row().getByTestId('state')).toHaveText('Ready');
 });
 
+test('the tray popover (#tray) lists it with its state and switch, fitting 360 px, light and dark', async () => {
+  await page.setViewportSize({ width: 360, height: 480 });
+  await page.evaluate(() => (window.location.hash = 'tray'));
+  const compact = page.locator('.compact-row[data-name="redis"]');
+  await expect(compact.getByTestId('state')).toHaveText('Ready');
+  await expect(compact.getByRole('switch')).toHaveAttribute('aria-checked', 'true');
+  await expect(compact).toContainText(`127.0.0.1:${port}`);
+  await expect(page.locator('.topbar')).toHaveCount(0);
+  for (const scheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    await page.screenshot({ path: `${SHOTS}/46-tray-popover-360x480-${scheme}.png` });
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.getByRole('link', { name: 'Open Airlock' }).click();
+  await expect(page.locator('.topbar')).toBeVisible();
+  await page.setViewportSize({ width: 1100, height: 760 });
+});
+
 test('the edge goes away: the row turns to an error naming it; back, "Try again" makes it ready', async () => {
   await chain.edge.close(200);
   await row().getByRole('button', { name: 'Test' }).click();
@@ -139,7 +160,7 @@ test('the edge goes away: the row turns to an error naming it; back, "Try again"
   await expect(row().getByTestId('resource-error')).toContainText(/cannot reach the edge|connection to the edge/);
   await expect(row().getByRole('switch')).toHaveAttribute('aria-checked', 'true');
   await page.screenshot({ path: `${SHOTS}/44-state-edge-down.png` });
-  chain.edge = await startEdge({ config: chain.config });
+  restartedEdge = await startEdge({ config: chain.config });
   await chain.connector.waitConnected(1);
   await row().getByTestId('resource-error').getByRole('button', { name: 'Try again' }).click();
   await expect(row().getByTestId('state')).toHaveText('Ready');

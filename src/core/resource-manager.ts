@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import {
   ApiError,
   LIMITS,
-  resourceInputSchema,
+  type About,
   type ApiEvent,
   type ApiService,
   type ApiValidParams,
@@ -25,12 +25,14 @@ import type { ListenerEvent } from '../shared/status.js';
 import { NoAuth, type AuthProvider } from './auth-provider.js';
 import { credentialHeaders } from './credentials.js';
 import { DiscoveredApps } from './discovered-apps.js';
+import { EdgeSessions } from './edge-sessions.js';
 import { resolveEdgeTarget } from './edge-target.js';
 import { LocalListener } from './local-listener.js';
 import { LogRing } from './log-ring.js';
 import { ResourceHealth } from './resource-health.js';
-import { errorAction, resourceState } from './resource-state.js';
+import { listenerLogLine, resourceStatus } from './resource-state.js';
 import { ResourceStore, type StorageBackend } from './resource-store.js';
+import { exportDocument, parseImport } from './resource-transfer.js';
 import { checkAccess } from './tunnel-dial.js';
 
 export interface ResourceManagerOptions {
@@ -46,6 +48,8 @@ export interface ResourceManagerOptions {
   tickMs?: number;
   /** How often an unreachable edge is asked again while its resource is on (default 15 s). */
   recheckMs?: number;
+  /** Shows the full window; only the desktop app has one. */
+  showWindow?: () => void;
 }
 
 export declare interface ResourceManager {
@@ -62,8 +66,7 @@ export class ResourceManager extends EventEmitter implements ApiService {
   private readonly discovered = new DiscoveredApps();
   private readonly health: ResourceHealth;
   private readonly logs: LogRing;
-  /** Edges whose pending browser sign-in has been announced in the log. */
-  private readonly announcedSignIns = new Set<string>();
+  private readonly edgeSessions: EdgeSessions;
   private tick: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ResourceManagerOptions) {
@@ -72,6 +75,7 @@ export class ResourceManager extends EventEmitter implements ApiService {
     this.store = new ResourceStore(options.storage);
     this.auth = options.auth ?? new NoAuth();
     this.logs = new LogRing(options.logLimit ?? 500);
+    this.edgeSessions = new EdgeSessions(this.auth, (level, message) => this.log(level, message));
     this.health = new ResourceHealth({
       preflight: (resource) => this.preflight(resource),
       signIn: (resource) => this.auth.signIn(this.auth.edgeOf(resource), resource),
@@ -133,28 +137,16 @@ export class ResourceManager extends EventEmitter implements ApiService {
   }
 
   async importResources({ json }: ApiValidParams<'importResources'>): Promise<ImportResult> {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(json);
-    } catch {
-      throw new ApiError('INVALID_INPUT', 'the file is not JSON; export one from Airlock to see the expected shape');
-    }
-    const entries = Array.isArray(parsed) ? parsed : (parsed as { resources?: unknown })?.resources;
-    if (!Array.isArray(entries)) throw new ApiError('INVALID_INPUT', 'expected { "resources": [ … ] } as written by Export');
     const result: ImportResult = { added: [], skipped: [] };
-    for (const entry of entries.slice(0, LIMITS.resources)) {
-      const { id: _ignored, ...fields } = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
-      const label = typeof fields.name === 'string' ? fields.name.slice(0, LIMITS.nameLength) : '(unnamed)';
-      const valid = resourceInputSchema.safeParse(fields);
-      if (!valid.success) {
-        const issue = valid.error.issues[0]!;
-        result.skipped.push({ name: label, reason: `${issue.path.join('.') || 'entry'}: ${issue.message}` });
+    for (const entry of parseImport(json)) {
+      if (!entry.ok) {
+        result.skipped.push({ name: entry.name, reason: entry.reason });
         continue;
       }
       try {
-        result.added.push(await this.addResource(valid.data));
+        result.added.push(await this.addResource(entry.fields));
       } catch (error) {
-        result.skipped.push({ name: label, reason: error instanceof Error ? error.message : String(error) });
+        result.skipped.push({ name: entry.name, reason: error instanceof Error ? error.message : String(error) });
       }
     }
     this.log('info', `imported ${result.added.length} resource(s), skipped ${result.skipped.length}`);
@@ -162,8 +154,7 @@ export class ResourceManager extends EventEmitter implements ApiService {
   }
 
   async exportResources(): Promise<{ json: string }> {
-    const resources = this.store.get().resources.map(({ id: _id, ...fields }) => fields);
-    return { json: `${JSON.stringify({ airlock: 'resources', version: 1, resources }, null, 2)}\n` };
+    return { json: exportDocument(this.store.get().resources) };
   }
 
   async connect({ id }: ApiValidParams<'connect'>): Promise<ResourceStatus> {
@@ -334,6 +325,16 @@ export class ResourceManager extends EventEmitter implements ApiService {
     return { path };
   }
 
+  async getAbout(): Promise<About> {
+    const tokenStore = await this.auth.describeStore?.().catch(() => undefined);
+    return tokenStore ? { tokenStore } : {};
+  }
+
+  async openWindow(): Promise<void> {
+    if (!this.options.showWindow) throw new ApiError('UNSUPPORTED', 'there is no desktop window in browser mode');
+    this.options.showWindow();
+  }
+
   /** Finds a resource by its name, as deep links and the tray name them. */
   findByName(name: string): Resource | undefined {
     return this.store.get().resources.find((resource) => resource.name.toLowerCase() === name.toLowerCase());
@@ -372,19 +373,8 @@ export class ResourceManager extends EventEmitter implements ApiService {
     }
   }
 
-  /** A browser sign-in started, showed its page or ended: the log says so, and every UI updates. */
   private onSignInChange(): void {
-    const edges = new Set([...this.store.get().resources.map((resource) => this.auth.edgeOf(resource)), ...(this.auth.edges?.() ?? []), ...this.announcedSignIns]);
-    for (const edge of edges) {
-      const pending = this.auth.pendingSignIn?.(edge);
-      if (pending?.url && !this.announcedSignIns.has(edge)) {
-        this.announcedSignIns.add(edge);
-        this.log('info', `waiting for you to sign in to ${new URL(edge).host} in the browser (the sign-in prompt has the link)`);
-      } else if (!pending && this.announcedSignIns.delete(edge)) {
-        const failure = this.auth.signInError?.(edge);
-        if (failure) this.log('warn', `sign-in to ${new URL(edge).host} did not finish: ${failure.message}`);
-      }
-    }
+    this.edgeSessions.announce(this.store.get().resources.map((resource) => this.auth.edgeOf(resource)));
     this.emitStatus();
   }
 
@@ -399,33 +389,25 @@ export class ResourceManager extends EventEmitter implements ApiService {
 
   private statusOf(resource: Resource): ResourceStatus {
     const edge = this.auth.edgeOf(resource);
-    // Discovery's last list for this resource's edge: an app that left it is marked, never deleted.
-    const listed = this.discovered.offers(edge, resource.hostname);
-    const listener = this.localListeners.get(resource.id)?.status();
     const startFailure = this.failures.get(resource.id);
     const check = this.health.outcome(resource.id);
-    const activeConnections = listener?.activeConnections ?? 0;
-    const state = resourceState({ on: listener !== undefined, ...(startFailure ? { startFailure } : {}), activeConnections, ...(check ? { check } : {}), signingIn: this.auth.pendingSignIn?.(edge) !== undefined });
-    const failure = startFailure ?? (check && !check.ok ? check : undefined);
     const lastUsedAt = this.health.lastUsedAt(resource.id);
-    return {
+    // Discovery's last list for this resource's edge: an app that left it is marked, never deleted.
+    const offered = this.discovered.offers(edge, resource.hostname);
+    return resourceStatus({
       id: resource.id,
-      state,
       edge,
-      ...(listener?.localAddress ? { localAddress: listener.localAddress } : {}),
-      activeConnections,
-      totalConnections: listener?.totalConnections ?? 0,
-      bytesUp: listener?.bytesUp ?? 0,
-      bytesDown: listener?.bytesDown ?? 0,
-      ...(state === 'error' && failure ? { lastError: { code: failure.code, message: failure.message, at: failure.at, action: errorAction(failure.code) } } : {}),
-      ...(check?.ok ? { checkedAt: check.at } : {}),
+      listener: this.localListeners.get(resource.id)?.status(),
+      signingIn: this.auth.pendingSignIn?.(edge) !== undefined,
+      ...(startFailure ? { startFailure } : {}),
+      ...(check ? { check } : {}),
       ...(lastUsedAt ? { lastUsedAt } : {}),
-      ...(listed === undefined ? {} : { offered: listed }),
-    };
+      ...(offered === undefined ? {} : { offered }),
+    });
   }
 
   private async sessions(resources: Resource[]): Promise<EdgeSession[]> {
-    const edges = [...new Set([...resources.map((resource) => this.auth.edgeOf(resource)), ...(this.auth.edges?.() ?? [])])];
+    const edges = this.edgeSessions.edges(resources.map((resource) => this.auth.edgeOf(resource)));
     const sessions = await Promise.all(edges.map((edge) => this.session(edge)));
     // A new sign-in lists its edge's apps in the background, so the tray menu offers them too.
     for (const session of sessions) {
@@ -434,43 +416,15 @@ export class ResourceManager extends EventEmitter implements ApiService {
     return sessions;
   }
 
-  private async session(edge: string): Promise<EdgeSession> {
-    const identity = await this.auth.identity(edge).catch(() => undefined);
-    const reason = this.auth.unavailableReason;
-    const signingIn = this.auth.pendingSignIn?.(edge);
-    const signInError = this.auth.signInError?.(edge);
-    return {
-      edge,
-      signedIn: identity !== undefined,
-      ...(identity?.email ? { email: identity.email } : {}),
-      ...(identity?.expiresAt ? { expiresAt: identity.expiresAt } : {}),
-      signInAvailable: !reason,
-      ...(reason ? { message: reason } : {}),
-      ...(signingIn ? { signingIn } : {}),
-      ...(signInError ? { signInError } : {}),
-    };
+  private session(edge: string): Promise<EdgeSession> {
+    return this.edgeSessions.session(edge);
   }
 
   private onListenerEvent(resource: Resource, event: ListenerEvent): void {
     this.health.onListenerEvent(resource, event);
-    switch (event.type) {
-      case 'listening':
-        this.log('info', `${resource.name}: listening on ${event.address}`, resource.id);
-        break;
-      case 'connection-opened':
-        this.log('debug', `${resource.name}: connection ${event.id} from ${event.remote}`, resource.id);
-        this.startTick();
-        break;
-      case 'connection-closed':
-        this.log(event.error ? 'warn' : 'debug', `${resource.name}: connection ${event.id} closed after ${event.durationMs} ms (${event.bytesUp} B up, ${event.bytesDown} B down)${event.error ? `: ${event.error.message}` : ''}`, resource.id);
-        break;
-      case 'error':
-        this.log('error', `${resource.name}: ${event.message}`, resource.id);
-        break;
-      case 'stopped':
-        this.log('info', `${resource.name}: disconnected`, resource.id);
-        break;
-    }
+    if (event.type === 'connection-opened') this.startTick();
+    const line = listenerLogLine(resource.name, event);
+    if (line) this.log(line.level, line.message, resource.id);
     this.emitStatus();
   }
 

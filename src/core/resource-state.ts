@@ -1,8 +1,8 @@
 // The one state machine behind every resource row, tray item and notification, as pure functions:
 // what state the facts add up to, how a new check outcome merges with the last one, and which
 // failures are worth asking the edge again about without the user.
-import type { ErrorAction } from '../shared/api.js';
-import type { ResourceState } from '../shared/status.js';
+import type { ErrorAction, LogLevel, ResourceStatus } from '../shared/api.js';
+import type { ListenerEvent, ListenerStatus, ResourceState } from '../shared/status.js';
 
 /** What the edge last said for a resource: it admitted the user, or why not. */
 export type CheckOutcome = { ok: true; at: string } | { ok: false; code: string; message: string; at: string };
@@ -54,4 +54,60 @@ export function errorAction(code: string): ErrorAction {
   if (code === 'AUTH_REQUIRED' || code.startsWith('LOGIN_') || code.startsWith('TOKEN_')) return 'sign-in';
   if (code === 'PORT_IN_USE' || code === 'BAD_ARGUMENT' || code === 'APP_NOT_FOUND') return 'edit';
   return 'test';
+}
+
+/** Everything known about one resource, as the manager holds it. */
+export interface ResourceFacts {
+  id: string;
+  edge: string;
+  /** The open listener's counters; undefined when switched off. */
+  listener: ListenerStatus | undefined;
+  signingIn: boolean;
+  startFailure?: { code: string; message: string; at: string };
+  check?: CheckOutcome;
+  lastUsedAt?: string;
+  /** False once its edge's discovery list no longer has it. */
+  offered?: boolean;
+}
+
+/** The row every UI shows: the state, and the error only when the state is `error`. */
+export function resourceStatus(facts: ResourceFacts): ResourceStatus {
+  const { listener, startFailure, check } = facts;
+  const activeConnections = listener?.activeConnections ?? 0;
+  const state = resourceState({ on: listener !== undefined, ...(startFailure ? { startFailure } : {}), activeConnections, ...(check ? { check } : {}), signingIn: facts.signingIn });
+  const failure = startFailure ?? (check && !check.ok ? check : undefined);
+  return {
+    id: facts.id,
+    state,
+    edge: facts.edge,
+    ...(listener?.localAddress ? { localAddress: listener.localAddress } : {}),
+    activeConnections,
+    totalConnections: listener?.totalConnections ?? 0,
+    bytesUp: listener?.bytesUp ?? 0,
+    bytesDown: listener?.bytesDown ?? 0,
+    ...(state === 'error' && failure ? { lastError: { code: failure.code, message: failure.message, at: failure.at, action: errorAction(failure.code) } } : {}),
+    ...(check?.ok ? { checkedAt: check.at } : {}),
+    ...(facts.lastUsedAt ? { lastUsedAt: facts.lastUsedAt } : {}),
+    ...(facts.offered === undefined ? {} : { offered: facts.offered }),
+  };
+}
+
+/** The Logs view's line for a listener event (the tunnel's own success is not news). */
+export function listenerLogLine(name: string, event: ListenerEvent): { level: LogLevel; message: string } | undefined {
+  switch (event.type) {
+    case 'listening':
+      return { level: 'info', message: `${name}: listening on ${event.address}` };
+    case 'connection-opened':
+      return { level: 'debug', message: `${name}: connection ${event.id} from ${event.remote}` };
+    case 'connection-closed': {
+      const said = `${name}: connection ${event.id} closed after ${event.durationMs} ms (${event.bytesUp} B up, ${event.bytesDown} B down)`;
+      return event.error ? { level: 'warn', message: `${said}: ${event.error.message}` } : { level: 'debug', message: said };
+    }
+    case 'error':
+      return { level: 'error', message: `${name}: ${event.message}` };
+    case 'stopped':
+      return { level: 'info', message: `${name}: disconnected` };
+    case 'tunnel-opened':
+      return undefined;
+  }
 }

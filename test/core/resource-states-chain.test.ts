@@ -12,7 +12,7 @@ import { loginWithBrowser } from '../../src/core/loopback-login.js';
 import { ResourceManager } from '../../src/core/resource-manager.js';
 import { MemoryStorage } from '../../src/core/resource-store.js';
 import { SsoAuth, type SsoTokenStore } from '../../src/core/sso-auth.js';
-import { startEdge } from '../../src/edge/edge-server.js';
+import { startEdge, type RunningEdge } from '../../src/edge/edge-server.js';
 import { startIdp, type RunningIdp } from '../../src/idp/provider.js';
 import { chromiumMissing, launchChromium, signInInBrowser } from '../helpers/browser.js';
 import { freePort, startChain, startEchoServer, type Chain } from '../helpers/chain.js';
@@ -47,6 +47,7 @@ let browser: Browser;
 let manager: ResourceManager;
 let port: number;
 let id: string;
+let restartedEdge: RunningEdge | undefined;
 const opened: string[] = [];
 
 before(async () => {
@@ -75,6 +76,7 @@ after(async () => {
   await manager?.close();
   await browser?.close();
   await chain?.close();
+  await restartedEdge?.close(200); // chain.close() closes the edge it started, not this one
   await idp?.close();
   await origin?.close();
 });
@@ -161,7 +163,7 @@ test('edge lost mid-session: the open connection ends, the row turns to an error
   assert.equal(lost.lastError?.code, 'EDGE_UNREACHABLE', lost.lastError?.message);
   assert.match(lost.lastError!.message, /cannot reach the edge|connection to the edge/);
   assert.ok(lost.localAddress, 'the listener stays open');
-  chain.edge = await startEdge({ config: chain.config });
+  restartedEdge = await startEdge({ config: chain.config });
   await chain.connector.waitConnected(1);
   await waitFor('ready', 15_000);
   const socketAgain = await openConnection();
