@@ -33,6 +33,8 @@ export interface AuthProvider {
   signInError?(edge: string): { code: string; message: string; at: string } | undefined;
   /** Called whenever a sign-in starts, learns its URL, or ends: the UI shows each step. */
   watch?(listener: () => void): void;
+  /** Where tokens are kept, for Settings. */
+  describeStore?(): Promise<{ kind: 'keychain' | 'encrypted-file' | 'file'; detail: string }>;
 }
 
 export interface PendingSignIn {

@@ -21,6 +21,8 @@ export interface SsoTokenStore {
   delete(edge: string, aud: string): Promise<void>;
   clear(edge?: string): Promise<void>;
   clearIssuer(issuer: string): Promise<void>;
+  /** Where the tokens are kept (token-store.ts describe()). */
+  describe?(): Promise<{ kind: 'keychain' | 'encrypted-file' | 'file'; detail: string }>;
 }
 
 /** What SsoAuth asks of loginWithBrowser; onUrl and signal let the app show and cancel it. */
@@ -125,6 +127,11 @@ export class SsoAuth implements AuthProvider {
 
   watch(listener: () => void): void {
     this.listeners.push(listener);
+  }
+
+  async describeStore(): Promise<{ kind: 'keychain' | 'encrypted-file' | 'file'; detail: string }> {
+    if (!this.options.tokens.describe) throw new AirlockError('KEYCHAIN_UNAVAILABLE', 'this token store does not say where it keeps tokens');
+    return this.options.tokens.describe();
   }
 
   signIn(edge: string, resource?: Resource): Promise<void> {

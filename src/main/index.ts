@@ -1,9 +1,9 @@
 // Electron main: lifecycle, single instance, tray, window, deep links, start at login,
 // notifications, IPC. Thin: every decision lives in src/core; this file wires Electron to it.
-import { app, ipcMain, Notification, shell, type BrowserWindow } from 'electron';
+import { app, ipcMain, Notification, screen, shell, type BrowserWindow } from 'electron';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { IPC, dispatch, type ApiEvent, type ResourceStatus, type Settings } from '../shared/api.js';
+import { IPC, dispatch, type ApiEvent, type EdgeSession, type ResourceStatus, type Settings } from '../shared/api.js';
 import { defaultConfigDir } from '../core/browser-mode.js';
 import { deepLinkFromArgv, parseDeepLink, protocolClientArguments } from '../core/deep-link.js';
 import { writeShortcut, type ShortcutPlatform } from '../core/desktop-shortcut.js';
@@ -15,19 +15,23 @@ import type { TrayCommand } from '../core/tray-menu.js';
 import { APP_ORIGIN, registerAppScheme, serveRenderer } from './app-protocol.js';
 import { ElectronStoreStorage } from './electron-store-storage.js';
 import { safeStorageEncryption } from './safe-storage.js';
-import { noticesFor } from '../core/notices.js';
+import { noticesFor, signInNoticesFor, type Notice } from '../core/notices.js';
+import { isSafeExternalUrl } from '../core/external-url.js';
+import { popoverPosition } from '../core/tray-popover.js';
 import { AirlockTray } from './tray.js';
-import { createMainWindow } from './window.js';
+import { createMainWindow, createTrayPopover } from './window.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const asset = (name: string) => join(root, 'assets', name);
 const startedHidden = process.argv.includes('--hidden');
 let quitting = false;
 let window: BrowserWindow | undefined;
+let popover: BrowserWindow | undefined;
 let tray: AirlockTray | undefined;
 let manager: ResourceManager;
 let pendingLink = deepLinkFromArgv(process.argv);
 let lastStatuses = new Map<string, ResourceStatus>();
+let lastSessions: EdgeSession[] = [];
 
 if (!app.requestSingleInstanceLock()) {
   // Another Airlock is running: it receives our argv (and any deep link) in 'second-instance'.
@@ -66,6 +70,7 @@ async function start(): Promise<void> {
   manager = new ResourceManager({
     storage: new ElectronStoreStorage(defaultConfigDir()),
     auth,
+    showWindow,
     createShortcut: async (resource) =>
       writeShortcut(
         process.platform as ShortcutPlatform,
@@ -76,8 +81,9 @@ async function start(): Promise<void> {
   });
 
   ipcMain.handle(IPC.invoke, (event, method: unknown, params: unknown) => {
-    // Only our own window's top frame may call the core.
-    if (!window || event.sender !== window.webContents || event.senderFrame !== window.webContents.mainFrame || !event.senderFrame?.url.startsWith(`${APP_ORIGIN}/`)) {
+    // Only our own windows' top frames may call the core.
+    const own = [window, popover].some((candidate) => candidate && !candidate.isDestroyed() && event.sender === candidate.webContents && event.senderFrame === candidate.webContents.mainFrame);
+    if (!own || !event.senderFrame?.url.startsWith(`${APP_ORIGIN}/`)) {
       return { ok: false, error: { code: 'FORBIDDEN', message: 'not the Airlock window' } };
     }
     return dispatch(manager, method, params);
@@ -92,7 +98,7 @@ async function start(): Promise<void> {
     if (!startedHidden && !openedAtLogin) window?.show();
   });
 
-  tray = new AirlockTray(asset(process.platform === 'darwin' ? 'trayTemplate.png' : process.platform === 'win32' ? 'tray-16.png' : 'tray-32.png'), runTrayCommand, showWindow);
+  tray = new AirlockTray(asset(process.platform === 'darwin' ? 'trayTemplate.png' : process.platform === 'win32' ? 'tray-16.png' : 'tray-32.png'), runTrayCommand, togglePopover);
   await refreshTray();
   await manager.connectAutomatic();
   if (pendingLink) await openLink(pendingLink);
@@ -100,10 +106,13 @@ async function start(): Promise<void> {
 }
 
 function onCoreEvent(event: ApiEvent): void {
-  if (window && !window.isDestroyed()) window.webContents.send(IPC.event, event);
+  for (const target of [window, popover]) if (target && !target.isDestroyed()) target.webContents.send(IPC.event, event);
   if (event.type === 'status') {
+    const sessions = event.data.sessions;
+    for (const notice of signInNoticesFor(lastSessions, sessions)) notify(notice);
+    lastSessions = sessions;
     void manager.listResources().then((resources) => {
-      for (const notice of noticesFor(lastStatuses, event.data.resources, resources)) notify(notice.title, notice.body, notice.signInResourceId);
+      for (const notice of noticesFor(lastStatuses, event.data.resources, resources)) notify(notice);
       lastStatuses = new Map(event.data.resources.map((status) => [status.id, status]));
     });
   }
@@ -118,7 +127,7 @@ function applyLoginItem(settings: Settings): void {
 async function refreshTray(): Promise<void> {
   if (!tray) return;
   const [resources, status, settings] = await Promise.all([manager.listResources(), manager.getStatus(), manager.getSettings()]);
-  tray.update({ resources, statuses: status.resources, startAtLogin: settings.startAtLogin, signedIn: status.sessions.some((session) => session.signedIn), discovered: manager.discoveredApps() });
+  tray.update({ resources, statuses: status.resources, sessions: status.sessions, startAtLogin: settings.startAtLogin, signedIn: status.sessions.some((session) => session.signedIn), discovered: manager.discoveredApps() });
   // The _electron specs read the menu from here; nothing else does.
   if (process.env.AIRLOCK_E2E === '1') Object.assign(globalThis, { airlockTrayItems: tray.lastItems });
 }
@@ -140,6 +149,12 @@ function runTrayCommand(command: TrayCommand): void {
         return showWindow();
       case 'sign-out':
         return manager.signOutAll();
+      case 'sign-in':
+        return void (await manager.signIn({ edge: command.edge }));
+      case 'open-sign-in':
+        return openExternal(command.url);
+      case 'cancel-sign-in':
+        return void (await manager.cancelSignIn({ edge: command.edge }));
       case 'toggle-start-at-login': {
         const settings = await manager.getSettings();
         return void (await manager.updateSettings({ startAtLogin: !settings.startAtLogin }));
@@ -148,7 +163,7 @@ function runTrayCommand(command: TrayCommand): void {
         return quit();
     }
   })();
-  work.catch((error: unknown) => notify('Airlock', error instanceof Error ? error.message : String(error)));
+  work.catch((error: unknown) => notify({ title: 'Airlock', body: error instanceof Error ? error.message : String(error) }));
 }
 
 async function openLink(link: string): Promise<void> {
@@ -156,7 +171,7 @@ async function openLink(link: string): Promise<void> {
     const parsed = parseDeepLink(link);
     if (parsed.action === 'open') return showWindow();
     const resource = manager.findByName(parsed.name);
-    if (!resource) return notify('Airlock', `No saved resource is named "${parsed.name}". Add it first.`);
+    if (!resource) return notify({ title: 'Airlock', body: `No saved resource is named "${parsed.name}". Add it first.` });
     if (parsed.action === 'connect') await manager.connect({ id: resource.id });
     else await manager.disconnect({ id: resource.id });
   } catch (error) {
@@ -164,21 +179,40 @@ async function openLink(link: string): Promise<void> {
   }
 }
 
-function notify(title: string, body: string, signInResourceId?: string): void {
+function notify({ title, body, signInResourceId, openUrl }: Notice): void {
   if (!Notification.isSupported()) return;
   const notification = new Notification({ title, body });
-  if (signInResourceId) {
+  if (openUrl) notification.on('click', () => openExternal(openUrl));
+  else if (signInResourceId) {
     notification.on('click', () => {
       void manager.listResources().then((resources) => {
         const resource = resources.find((entry) => entry.id === signInResourceId);
-        if (resource) return manager.signIn({ edge: manager.edgeOf(resource) }).catch((error: unknown) => notify('Sign-in failed', String((error as Error).message)));
+        if (resource) return manager.signIn({ edge: manager.edgeOf(resource) }).catch((error: unknown) => notify({ title: 'Sign-in failed', body: String((error as Error).message) }));
       });
     });
   } else notification.on('click', showWindow);
   notification.show();
 }
 
+/** The system browser, for https pages only (the sign-in page again). */
+function openExternal(url: string): void {
+  if (isSafeExternalUrl(url)) void shell.openExternal(url);
+}
+
+/** The tray icon's click: the compact list beside the icon, or away again. */
+function togglePopover(): void {
+  if (!tray) return;
+  popover ??= createTrayPopover({ preload: join(root, 'dist', 'preload', 'index.cjs'), url: `${APP_ORIGIN}/index.html`, icon: asset('icon.png') });
+  if (popover.isVisible()) return popover.hide();
+  const pointer = screen.getCursorScreenPoint();
+  const { x, y } = popoverPosition(tray.bounds(), pointer, screen.getDisplayNearestPoint(pointer).workArea);
+  popover.setPosition(x, y);
+  popover.show();
+  popover.focus();
+}
+
 function showWindow(): void {
+  popover?.hide();
   if (!window || window.isDestroyed()) return;
   if (window.isMinimized()) window.restore();
   window.show();

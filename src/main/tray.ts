@@ -39,6 +39,11 @@ export class AirlockTray {
     this.tray.setContextMenu(Menu.buildFromTemplate(toElectronMenu(this.lastItems, this.run)));
   }
 
+  /** The icon's rectangle on screen (empty where the desktop does not say, as on most Linux trays). */
+  bounds(): { x: number; y: number; width: number; height: number } {
+    return this.tray.getBounds();
+  }
+
   destroy(): void {
     this.tray.destroy();
   }

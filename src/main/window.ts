@@ -1,7 +1,9 @@
-// The one window: sandboxed, isolated, no Node; navigation and new windows denied; https links go
-// to the system browser. Closing hides it to the tray.
-import { BrowserWindow, shell, type Event } from 'electron';
+// The windows: the full window and the tray popover, both sandboxed, isolated, no Node;
+// navigation and new windows denied; https links go to the system browser. Closing the full
+// window hides it to the tray; the popover hides when it loses focus.
+import { BrowserWindow, shell, type BrowserWindowConstructorOptions, type Event } from 'electron';
 import { isSafeExternalUrl } from '../core/external-url.js';
+import { POPOVER_SIZE } from '../core/tray-popover.js';
 
 export interface WindowPaths {
   preload: string;
@@ -11,13 +13,28 @@ export interface WindowPaths {
 }
 
 export function createMainWindow(paths: WindowPaths, isQuitting: () => boolean): BrowserWindow {
+  const window = secureWindow(paths, { width: 1000, height: 720, minWidth: 360, minHeight: 480, title: 'Airlock' });
+  window.on('close', (event) => {
+    if (isQuitting()) return;
+    event.preventDefault();
+    window.hide();
+  });
+  void window.loadURL(paths.url);
+  return window;
+}
+
+/** The compact list opened from the tray icon: the same page at #tray, frameless, gone on blur. */
+export function createTrayPopover(paths: WindowPaths): BrowserWindow {
+  const popover = secureWindow(paths, { ...POPOVER_SIZE, frame: false, resizable: false, movable: false, minimizable: false, maximizable: false, fullscreenable: false, skipTaskbar: true, alwaysOnTop: true, title: 'Airlock' });
+  popover.on('blur', () => popover.hide());
+  void popover.loadURL(`${paths.url}#tray`);
+  return popover;
+}
+
+function secureWindow(paths: WindowPaths, options: BrowserWindowConstructorOptions): BrowserWindow {
   const window = new BrowserWindow({
-    width: 1000,
-    height: 720,
-    minWidth: 640,
-    minHeight: 480,
+    ...options,
     show: false,
-    title: 'Airlock',
     ...(paths.icon ? { icon: paths.icon } : {}),
     webPreferences: {
       preload: paths.preload,
@@ -48,13 +65,5 @@ export function createMainWindow(paths: WindowPaths, isQuitting: () => boolean):
   contents.on('will-redirect', denyNavigation);
   contents.on('will-attach-webview', (event) => event.preventDefault());
   contents.session.setPermissionRequestHandler((_contents, permission, callback) => callback(permission === 'clipboard-sanitized-write'));
-
-  window.on('close', (event) => {
-    if (isQuitting()) return;
-    event.preventDefault();
-    window.hide();
-  });
-
-  void window.loadURL(paths.url);
   return window;
 }

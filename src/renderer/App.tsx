@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { Resource, ResourceFields, Settings } from '../shared/api.js';
+import type { About, Resource, ResourceFields, Settings } from '../shared/api.js';
 import type { Client } from './api-client.js';
 import { BrowseView } from './BrowseView.js';
+import { CompactView } from './CompactView.js';
 import { LogsView } from './LogsView.js';
 import { ResourceForm } from './ResourceForm.js';
 import { ResourcesView } from './ResourcesView.js';
@@ -19,11 +20,23 @@ export function App({ client }: { client: Client }) {
   const [view, setView] = useState<View>('resources');
   const [form, setForm] = useState<FormState>({ mode: 'closed' });
   const [toast, setToast] = useState<{ message: string; error: boolean } | undefined>();
+  const [about, setAbout] = useState<About | undefined>();
   const desktop = client.mode === 'desktop';
+  // The tray popover loads the same page with #tray: the compact list, nothing to edit.
+  const [compact, setCompact] = useState(() => window.location.hash === '#tray');
+  useEffect(() => {
+    const onHash = () => setCompact(window.location.hash === '#tray');
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
 
   useEffect(() => {
     document.documentElement.dataset.theme = state.settings.theme;
   }, [state.settings.theme]);
+
+  useEffect(() => {
+    if (view === 'settings') void client.api.getAbout().then(setAbout, () => setAbout(undefined));
+  }, [view, client]);
 
   useEffect(() => {
     if (!toast) return;
@@ -106,12 +119,27 @@ export function App({ client }: { client: Client }) {
     }));
   };
 
+  const toastView = toast ? (
+    <div className={`toast${toast.error ? ' error' : ''}`} role="status">
+      {toast.message}
+    </div>
+  ) : null;
+
+  if (compact) {
+    return (
+      <>
+        <CompactView client={client} state={state} notify={notify} report={report} />
+        {toastView}
+      </>
+    );
+  }
+
   return (
     <div className="app">
       <header className="topbar">
         <div className="brand">
           <span className="logo" aria-hidden="true" />
-          Airlock
+          <span className="brand-name">Airlock</span>
         </div>
         <nav aria-label="Main">
           {(['resources', 'browse', 'settings', 'logs'] as const).map((name) => (
@@ -151,17 +179,13 @@ export function App({ client }: { client: Client }) {
         ) : view === 'browse' ? (
           <BrowseView client={client} sessions={state.sessions} onAdded={notify} onError={report} />
         ) : view === 'settings' ? (
-          <SettingsView settings={state.settings} resources={state.resources} desktop={desktop} onChange={updateSettings} />
+          <SettingsView settings={state.settings} resources={state.resources} desktop={desktop} about={about} onChange={updateSettings} />
         ) : (
           <LogsView logs={state.logs} resources={state.resources} />
         )}
       </main>
       {form.mode !== 'closed' ? <ResourceForm editing={form.mode === 'edit' ? form.resource : undefined} resources={state.resources} onSubmit={save} onCancel={() => setForm({ mode: 'closed' })} /> : null}
-      {toast ? (
-        <div className={`toast${toast.error ? ' error' : ''}`} role="status">
-          {toast.message}
-        </div>
-      ) : null}
+      {toastView}
     </div>
   );
 }

@@ -34,10 +34,12 @@ export function Sessions({ sessions, onSignIn, onSignOut }: Props) {
           {session.signedIn ? (
             <>
               <span className="session-who">{session.email ?? 'signed in'}</span>
-              <span className="muted">{relativeExpiry(session.expiresAt)}</span>
-              <button className="link" onClick={() => onSignOut(session.edge)}>
-                Sign out
-              </button>
+              <span className="session-actions">
+                <span className="muted">{relativeExpiry(session.expiresAt)}</span>
+                <button className="link" onClick={() => onSignOut(session.edge)}>
+                  Sign out
+                </button>
+              </span>
             </>
           ) : session.signingIn ? (
             <span className="muted">signing in…</span>

@@ -1,15 +1,16 @@
-import { THEMES, type Resource, type Settings, type Theme } from '../shared/api.js';
+import { THEMES, type About, type Resource, type Settings, type Theme } from '../shared/api.js';
 
 interface Props {
   settings: Settings;
   resources: Resource[];
   desktop: boolean;
+  about: About | undefined;
   onChange: (changes: Partial<Settings>) => void;
 }
 
 const THEME_LABELS: Record<Theme, string> = { light: 'Light', dark: 'Dark', system: 'Same as the system' };
 
-export function SettingsView({ settings, resources, desktop, onChange }: Props) {
+export function SettingsView({ settings, resources, desktop, about, onChange }: Props) {
   return (
     <section className="view settings">
       <h2>Settings</h2>
@@ -55,6 +56,13 @@ export function SettingsView({ settings, resources, desktop, onChange }: Props) 
             {resource.name} <span className="muted">{resource.hostname}</span>
           </label>
         ))}
+      </fieldset>
+      <fieldset>
+        <legend>Sign-in tokens</legend>
+        <p className="field-hint" data-testid="token-store">
+          {about?.tokenStore ? <>Kept in {about.tokenStore.detail}.</> : 'This build keeps no sign-in tokens.'}
+          {about?.tokenStore?.kind === 'file' ? ' No keychain is available here, so only your file permissions protect them.' : ''}
+        </p>
       </fieldset>
     </section>
   );

@@ -23,6 +23,8 @@ export const API_METHOD_NAMES = [
   'updateSettings',
   'getLogs',
   'createShortcut',
+  'getAbout',
+  'openWindow',
 ] as const;
 
 export type ApiMethodName = (typeof API_METHOD_NAMES)[number];

@@ -177,6 +177,8 @@ export const requestSchemas = {
   updateSettings: settingsSchema.partial().strict(),
   getLogs: z.strictObject({ level: z.enum(LOG_LEVELS).optional(), search: z.string().max(200).optional(), limit: z.number().int().min(1).max(1000).optional() }).optional(),
   createShortcut: z.strictObject({ id }),
+  getAbout: z.undefined(),
+  openWindow: z.undefined(),
 } as const;
 
 export type ApiMethod = keyof typeof requestSchemas;
@@ -213,6 +215,15 @@ export interface ApiResults {
   getLogs: LogEntry[];
   /** Path of the shortcut written. */
   createShortcut: { path: string };
+  getAbout: About;
+  /** Shows the full window (the desktop app's tray popover asks for it). */
+  openWindow: void;
+}
+
+/** Facts about this install the Settings view shows. */
+export interface About {
+  /** Where sign-in tokens are kept: the OS keychain, an encrypted file, or a 0600 file. */
+  tokenStore?: { kind: 'keychain' | 'encrypted-file' | 'file'; detail: string };
 }
 
 /** An app an edge lets the signed-in user reach (discovery), with what edge.yaml says to show. */

@@ -49,6 +49,12 @@ export class BrowserWindow extends EventEmitter {
   show() {
     this.visible = true;
   }
+  isVisible() {
+    return this.visible;
+  }
+  setPosition(x, y) {
+    this.position = { x, y };
+  }
   hide() {
     this.visible = false;
   }
@@ -113,7 +119,15 @@ export class Tray {
     this.image = image;
     recorded.trays.push(this);
   }
-  on() {}
+  on(event, handler) {
+    if (event === 'click') this.clickHandler = handler;
+  }
+  click() {
+    this.clickHandler?.();
+  }
+  getBounds() {
+    return { x: 0, y: 0, width: 0, height: 0 }; // as most Linux trays report
+  }
   setToolTip(text) {
     this.tooltip = text;
   }
@@ -148,6 +162,10 @@ export const protocol = {
   registerSchemesAsPrivileged: (schemes) => recorded.protocols.push(...schemes),
   handle: (scheme, handler) => (recorded.protocolHandler = { scheme, handler }),
 };
+export const screen = {
+  getCursorScreenPoint: () => ({ x: 1900, y: 10 }),
+  getDisplayNearestPoint: () => ({ workArea: { x: 0, y: 0, width: 1920, height: 1080 } }),
+};
 export const net = { fetch: (url) => Promise.resolve(new Response(`fetched ${url}`)) };
 // Reversible, not secret: the shell's wiring is under test here, not the cipher.
 export const safeStorage = {
@@ -157,4 +175,4 @@ export const safeStorage = {
   decryptString: (data) => Buffer.from(data).reverse().toString('utf8'),
 };
 
-export default { app, ipcMain, BrowserWindow, Tray, Menu, nativeImage, Notification, shell, protocol, net, safeStorage };
+export default { app, ipcMain, BrowserWindow, Tray, Menu, nativeImage, Notification, shell, protocol, net, safeStorage, screen };

@@ -95,9 +95,12 @@ test('the tray menu shows the resource and its toggle connects it', async () => 
   const menu = stub.trays[0].menu.template;
   menu.find((item: any) => item.label === 'db').click();
   await until(() => stub.trays[0].menu.template.find((item: any) => item.label === 'db')?.checked === true, 'db checked after connect');
+  // Its edge (127.0.0.1:1) does not answer: switched on, never green, and the notification says why.
   const status = await invoke('getStatus');
-  assert.equal(status.value.resources[0].state, 'listening');
-  assert.ok(stub.notifications.some((notice: any) => notice.title === 'db connected'));
+  assert.equal(status.value.resources[0].localAddress, `127.0.0.1:${port}`);
+  await until(() => stub.notifications.some((notice: any) => notice.title === 'db: edge unreachable'), 'an unreachable edge is notified');
+  assert.equal((await invoke('getStatus')).value.resources[0].state, 'error');
+  assert.match(stub.trays[0].menu.template.find((item: any) => item.label === 'db').sublabel, /^Error: /);
   stub.trays[0].menu.template.find((item: any) => item.label === 'Disconnect all').click();
   await until(() => stub.trays[0].menu.template.find((item: any) => item.label === 'db')?.checked === false, 'db unchecked after disconnect all');
 });
@@ -107,10 +110,10 @@ test('a second launch with airlock://connect/db connects it and shows the window
   app.emit('second-instance', {}, ['/opt/Airlock/airlock', 'airlock://connect/db']);
   await until(() => stub.windows[0].visible, 'window shown');
   for (let i = 0; i < 100; i++) {
-    if ((await invoke('getStatus')).value.resources[0].state === 'listening') break;
+    if ((await invoke('getStatus')).value.resources[0].localAddress) break;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  assert.equal((await invoke('getStatus')).value.resources[0].state, 'listening');
+  assert.equal((await invoke('getStatus')).value.resources[0].localAddress, `127.0.0.1:${port}`);
   await invoke('disconnectAll');
 });
 
@@ -150,4 +153,26 @@ test('electron-store writes the same resources file browser mode reads', async (
   const document = new ResourceStore(new JsonFileStorage(join(process.env.AIRLOCK_CONFIG_DIR!, 'resources.json'))).get();
   assert.equal(document.version, 2);
   assert.deepEqual(document.resources.map((resource) => resource.name), ['db']);
+});
+
+test('the tray icon opens the compact popover beside it; it may call the core, and "Open Airlock" shows the full window', async () => {
+  stub.windows[0].hide();
+  stub.trays[0].click();
+  const popover = stub.windows[1];
+  assert.ok(popover, 'a second window for the popover');
+  assert.equal(popover.loadedUrl, 'app://airlock/index.html#tray');
+  assert.equal(popover.options.frame, false);
+  assert.equal(popover.options.webPreferences.sandbox, true);
+  assert.equal(popover.options.webPreferences.contextIsolation, true);
+  assert.equal(popover.visible, true);
+  assert.deepEqual(popover.position, { x: 1560, y: 14 }, 'beside the pointer, inside the work area');
+  const handler = stub.ipcHandlers.get('airlock:invoke');
+  const answer = await handler({ sender: popover.webContents, senderFrame: popover.webContents.mainFrame }, 'listResources');
+  assert.equal(answer.ok, true);
+  await handler({ sender: popover.webContents, senderFrame: popover.webContents.mainFrame }, 'openWindow');
+  assert.equal(stub.windows[0].visible, true);
+  assert.equal(popover.visible, false, 'the popover gives way to the window');
+  stub.trays[0].click();
+  popover.emit('blur');
+  assert.equal(popover.visible, false, 'gone when it loses focus');
 });
