@@ -34,7 +34,9 @@ export function rebuildKeytarForElectron({ moduleDir = root, extraArguments = []
   const result = spawnSync(
     process.execPath,
     [join(dirname(rebuildMain), 'cli.js'), '--version', electronVersion, '--module-dir', moduleDir, '--only', 'keytar', ...extraArguments],
-    { stdio: 'inherit', timeout: REBUILD_TIMEOUT_MS },
+    // Under `npm start`, npm exports npm_config_nodedir (Debian's: /usr): node-gyp would then build
+    // against Node's headers while naming Electron's version. The rebuild must use Electron's.
+    { stdio: 'inherit', timeout: REBUILD_TIMEOUT_MS, env: withoutNodeDir(process.env) },
   );
   try {
     if (result.status === 0) return `keytar is built for Electron ${electronVersion}.`;
@@ -51,6 +53,10 @@ export function rebuildKeytarForElectron({ moduleDir = root, extraArguments = []
   } finally {
     if (backup) rmSync(dirname(backup), { recursive: true, force: true });
   }
+}
+
+function withoutNodeDir(env) {
+  return Object.fromEntries(Object.entries(env).filter(([key]) => key.toLowerCase() !== 'npm_config_nodedir'));
 }
 
 function packageDir(require, name) {
