@@ -1,4 +1,4 @@
-// The connector: keeps N outbound connections to the edge (DESIGN.md "Edge ↔ connector"), each
+// The connector: keeps N outbound connections to the edge (docs/architecture.md "Edge ↔ connector"), each
 // upgraded to reverse HTTP/2 where this side is the server, and reconnects with jittered backoff.
 import { EventEmitter } from 'node:events';
 import http2 from 'node:http2';

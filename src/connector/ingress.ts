@@ -1,5 +1,5 @@
 // Ingress rules: which origins this connector may dial, by application hostname. Pure.
-// The last rule is the catch-all; `http_status:NNN` refuses (DESIGN.md "Configuration").
+// The last rule is the catch-all; `http_status:NNN` refuses (docs/configuration.md).
 import { formatHostPort, parseServiceUrl, type HostPort } from '../shared/host.js';
 
 export interface IngressRule {

@@ -1,4 +1,4 @@
-// The files that keep a connector running at boot (issue 9), built as plain text by pure
+// The files that keep a connector running at boot, built as plain text by pure
 // functions: a systemd unit (Linux), a launchd plist (macOS), sc.exe commands (Windows). The
 // tunnel token never appears in a command line: systemd reads it from an EnvironmentFile, launchd
 // and Windows from the tokenFile of a connector.yaml, each readable only by the service's owner.

@@ -3,7 +3,7 @@
 import { HEADER, PATH } from '../shared/constants.js';
 import { AirlockError } from '../shared/errors.js';
 import { edgeRequest, type EdgeDial } from './edge-http.js';
-import type { DiscoveredApp } from '../shared/api.js';
+import type { DiscoveredApp } from '../shared/contract/api.js';
 
 export type { DiscoveredApp };
 

@@ -1,4 +1,4 @@
-// The headers that prove who the client is (DESIGN.md "Client ↔ edge"). Never logged.
+// The headers that prove who the client is (docs/architecture.md "Client ↔ edge"). Never logged.
 import { HEADER } from '../shared/constants.js';
 import { AirlockError } from '../shared/errors.js';
 

@@ -6,7 +6,7 @@ import { pipeline, type Duplex } from 'node:stream';
 import { CLOSE, DEFAULTS } from '../shared/constants.js';
 import { AirlockError, isAirlockError } from '../shared/errors.js';
 import { formatHostPort, type HostPort } from '../shared/host.js';
-import type { ListenerEvent, ListenerStatus } from '../shared/status.js';
+import type { ListenerEvent, ListenerStatus } from '../shared/contract/status.js';
 import { coalesceWrites, webSocketStream } from '../shared/websocket-stream.js';
 import { credentialHeaders, type Credential } from './credentials.js';
 import type { EdgeTarget } from './edge-target.js';
@@ -22,7 +22,7 @@ export interface LocalListenerOptions {
   headers?: Record<string, string>;
   /**
    * Called when the edge answers 302 (no or stale credentials). Should sign in and resolve when a
-   * new credential is available; the connection is then retried once (DESIGN.md "Login" step 4).
+   * new credential is available; the connection is then retried once (docs/architecture.md "Sign-in in brief").
    */
   onAuthRequired?: (error: AirlockError) => Promise<void>;
 }

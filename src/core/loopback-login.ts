@@ -1,4 +1,4 @@
-// Native-app sign-in (RFC 8252; DESIGN.md "Login"): a one-shot http listener on 127.0.0.1:RANDOM,
+// Native-app sign-in (RFC 8252; docs/architecture.md "Sign-in in brief"): a one-shot http listener on 127.0.0.1:RANDOM,
 // the system browser at the edge's PATH.cli, a one-time code back on /callback, and the code +
 // PKCE verifier exchanged for an app token over TLS.
 //

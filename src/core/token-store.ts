@@ -1,4 +1,4 @@
-// Where app tokens live between connections (DESIGN.md "Login" step 4): the OS keychain through
+// Where app tokens live between connections (docs/architecture.md "Sign-in in brief"): the OS keychain through
 // keytar (service `airlock`, account `EDGE|AUD`), or — when keytar is missing or no Secret Service
 // is reachable, as on headless Linux — a 0600 file under the user's config dir (src/core/
 // token-files.ts), announced once through warn(): encrypted when the caller gives an encryption
@@ -181,7 +181,7 @@ export function describeTokenBackend(kind: TokenBackend, location: string, conte
   }
 }
 
-/** `EDGE|AUD`, the keychain account of DESIGN.md. */
+/** `EDGE|AUD`, the keychain account (docs/sso.md). */
 export function accountFor(edge: string, aud: string): string {
   if (!edge || !aud || aud.includes('|')) throw new AirlockError('BAD_ARGUMENT', `cannot store a token for edge "${edge}" and aud "${aud}"`);
   return `${edge}|${aud}`;

@@ -19,7 +19,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AUTH_COOKIE, HEADER, PATH, SSO } from '../shared/constants.js';
 import { AirlockError, isAirlockError } from '../shared/errors.js';
 import { dialHostOfUrl, hostnameFromHostHeader } from '../shared/host.js';
-import { parseDuration } from '../shared/duration.js';
+import { parseDuration } from '../shared/contract/duration.js';
 import { badRequestPage, deniedPage, idpUnreachablePage, notFoundPage, signedInPage, signedOutPage, signOutConfirmPage, storeUnavailablePage } from './access-pages.js';
 import { issueAppToken, verifyAppToken, type UserPrincipal } from './app-token.js';
 import { readCookie, setCookie } from './http-cookies.js';
@@ -42,7 +42,7 @@ export interface AccessApp {
   aud: string;
   sessionMs: number;
   evaluate(principal: LoginPrincipal, context: { ip: string }): { allowed: boolean; reason: string };
-  /** Makes this app's token instead of an app token (the operator credential, issue 9). */
+  /** Makes this app's token instead of an app token (the operator credential). */
   issue?(identity: LoginIdentity): Promise<{ token: string; expiresAt: Date }>;
 }
 

@@ -1,4 +1,4 @@
-// The operators' API under /cdn-cgi/admin/ (issue 9), JSON in and out, Bearer operator credential:
+// The operators' API under /cdn-cgi/admin/, JSON in and out, Bearer operator credential:
 //   GET    whoami                  → { email }
 //   POST   logout                  → { signed_out: true } (revokes the presented credential)
 //   GET    tunnels                 → { tunnels: [{ name, id, owner, createdAt, connections, routes }] }

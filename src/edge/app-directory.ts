@@ -5,7 +5,7 @@
 // request, whoever asks, so neither the answer nor its timing says how many others there are.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AUTH_COOKIE, HEADER } from '../shared/constants.js';
-import { describePrincipal, type Principal } from '../shared/identity.js';
+import { describePrincipal, type Principal } from './identity.js';
 import { secretMatches } from '../shared/secrets.js';
 import type { AuditLog } from './audit-log.js';
 import type { FailureLimiter } from './failure-throttle.js';

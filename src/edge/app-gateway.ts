@@ -10,7 +10,7 @@ import type { EdgeRefusal } from '../shared/edge-response.js';
 import { isAirlockError } from '../shared/errors.js';
 import { hostnameFromHostHeader } from '../shared/host.js';
 import { coalesceWrites, interceptMessages, webSocketStream } from '../shared/websocket-stream.js';
-import { describePrincipal, type Principal } from '../shared/identity.js';
+import { describePrincipal, type Principal } from './identity.js';
 import type { Logger } from '../shared/logger.js';
 import { auditField, type AuditLog } from './audit-log.js';
 import { authenticate, type AppTokenVerifier } from './authenticate.js';

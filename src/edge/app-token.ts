@@ -1,4 +1,4 @@
-// App tokens (DESIGN.md "Client ↔ edge": App JWT): issued after login, verified on every connect.
+// App tokens (docs/architecture.md "Client ↔ edge": App JWT): issued after login, verified on every connect.
 //
 // Integration (edge server and connector):
 //   const { token, expiresAt, sessionId } = await issueAppToken({ keys, issuer, aud, sub, email, groups, sessionMs });

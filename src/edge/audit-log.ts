@@ -26,7 +26,7 @@ export type AuditRecord =
       endedFirst?: 'client' | 'origin';
     }
   | { event: 'tunnel'; tunnel: string; connector: string; ip: string; decision: 'allow' | 'deny'; reason: string }
-  /** Operators' API (issue 9): every call, allowed or not. */
+  /** Operators' API: every call, allowed or not. */
   | { event: 'admin'; who: string; ip: string; action: string; target: string; decision: 'allow' | 'deny'; reason: string; status: number }
   /** Discovery: who asked which apps they may reach, and how many were listed (never which others exist). */
   | { event: 'apps'; who: string; ip: string; status: number; listed: number }

@@ -2,7 +2,7 @@
 // App tokens are verified by an injected verifier (src/edge/app-token.ts) so this stays pure.
 import type { IncomingHttpHeaders } from 'node:http';
 import { AUTH_COOKIE, HEADER } from '../shared/constants.js';
-import type { Principal } from '../shared/identity.js';
+import type { Principal } from './identity.js';
 import { secretMatches } from '../shared/secrets.js';
 import type { AppConfig, EdgeConfig } from './config.js';
 import { readCookie } from './http-cookies.js';

@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { AirlockError } from '../shared/errors.js';
-import { parseDuration } from '../shared/duration.js';
+import { parseDuration } from '../shared/contract/duration.js';
 import { DNS_HOSTNAME, isLoopbackHost, parseHostPort, parseServiceUrl, type HostPort } from '../shared/host.js';
 import { DEFAULTS, HOST_ADMIN, SSO } from '../shared/constants.js';
 import { formatIssues } from '../shared/config-errors.js';
@@ -44,7 +44,7 @@ const policy = z.strictObject({
 const app = z.strictObject({
   hostname,
   aud: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/, 'must be 16-128 URL-safe characters (e.g. 64 hex digits)'),
-  // Both or neither: an app without them is "unpublished" until an operator routes it (issue 9).
+  // Both or neither: an app without them is "unpublished" until an operator routes it.
   tunnel: id.optional(),
   service: z.string().refine((text) => parseServiceUrl(text) !== undefined, 'must be tcp://host:port with a port from 1 to 65535').optional(),
   sessionDuration: duration.default(DEFAULTS.sessionDuration),

@@ -1,4 +1,4 @@
-// The operator's credential (issue 9): what `airlock tunnel login` receives and the admin API
+// The operator's credential: what `airlock tunnel login` receives and the admin API
 // accepts. An ES256 JWT from the same keys as app tokens, but of its own type ("connector") and
 // for the edge's own URL as audience: it never opens an application, and an app token never
 // opens the admin API (both directions are checked by type and by audience).

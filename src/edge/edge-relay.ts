@@ -6,7 +6,7 @@
 import WebSocket from 'ws';
 import { DEFAULTS, HEADER } from '../shared/constants.js';
 import { AirlockError } from '../shared/errors.js';
-import type { Principal } from '../shared/identity.js';
+import type { Principal } from './identity.js';
 import { JwsError, keyObjectFor, signJwsEs256, verifyJwsEs256 } from '../shared/jws-es256.js';
 import type { Logger } from '../shared/logger.js';
 import type { SigningKeys } from './signing-keys.js';

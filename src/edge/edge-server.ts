@@ -31,7 +31,7 @@ import { writeRawResponse } from './raw-response.js';
 import { handleTunnelUpgrade } from './tunnel-endpoint.js';
 import { TunnelRegistry } from './tunnel-registry.js';
 import { dialRelay, RELAY, signRelayAssertion, TunnelDirectory, verifyRelayAssertion } from './edge-relay.js';
-import type { Principal } from '../shared/identity.js';
+import type { Principal } from './identity.js';
 import type { WebSocket } from 'ws';
 import { openOperatorRoutes } from './operator-routes.js';
 import { createAppDirectory } from './app-directory.js';

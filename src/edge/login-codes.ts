@@ -1,4 +1,4 @@
-// One-time login codes for the native app flow (DESIGN.md "Login" steps 2–3): after the IdP login
+// One-time login codes for the native app flow (docs/architecture.md "Sign-in in brief"): after the IdP login
 // succeeds the edge hands the loopback listener a code; the client trades it, with its PKCE
 // verifier, for an app token. Codes are single use, live 60 s and are bound to the challenge.
 //

@@ -1,4 +1,4 @@
-// Everything the edge server needs for operator-published routes (issue 9), behind three hooks:
+// Everything the edge server needs for operator-published routes, behind three hooks:
 // the working config (edge.yaml + route store), the admin API and 503 for unpublished apps, and
 // the operator sign-in pseudo-app for the access routes.
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -1,6 +1,6 @@
-// Policy evaluation (DESIGN.md "Configuration"): include (any), require (all), exclude (none).
+// Policy evaluation (docs/configuration.md): include (any), require (all), exclude (none).
 // Pure: the edge decides on the result, the audit log records the reason.
-import type { Principal } from '../shared/identity.js';
+import type { Principal } from './identity.js';
 import { cidrMatcher } from './cidr.js';
 import type { Policy, PolicyRule } from './config.js';
 

@@ -1,4 +1,4 @@
-// The edge's working configuration: edge.yaml plus the routes operators created (issue 9). Apps in
+// The edge's working configuration: edge.yaml plus the routes operators created. Apps in
 // the file without tunnel/service get them from the route store; store tunnels join the file's.
 // Rebuilt only when the store changes, so the per-connection path reads a ready Map.
 import { parseServiceUrl } from '../shared/host.js';

@@ -1,4 +1,4 @@
-// Tunnels and routes created by operators (issue 9), kept in the edge's state directory as one JSON
+// Tunnels and routes created by operators, kept in the edge's state directory as one JSON
 // file. edge.yaml stays the source of truth for policy; this file only says which tunnel and
 // service serve a hostname whose app the file already declares.
 //

@@ -1,5 +1,5 @@
 // Connectors dial in here: `GET /cdn-cgi/tunnel` + `Upgrade: airlock-tunnel` + Bearer tunnel token.
-// On 101 the roles flip (DESIGN.md "Edge ↔ connector"): this edge becomes the HTTP/2 client.
+// On 101 the roles flip (docs/architecture.md "Edge ↔ connector"): this edge becomes the HTTP/2 client.
 import http2 from 'node:http2';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';

@@ -1,8 +1,8 @@
 // The resource store's backend in the desktop app: electron-store, in the same folder and file as
 // browser mode's JSON file, so `airlock ui` and the tray app see the same resources.
 import ElectronStore from 'electron-store';
-import { RESOURCES_FILE_NAME } from '../core/browser-mode.js';
-import type { StorageBackend, StoreDocument } from '../core/resource-store.js';
+import { RESOURCES_FILE_NAME } from '../app/service/config-dir.js';
+import type { StorageBackend, StoreDocument } from '../app/service/resource-store.js';
 
 export class ElectronStoreStorage implements StorageBackend {
   private readonly store: ElectronStore<Record<string, unknown>>;

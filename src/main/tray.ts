@@ -1,6 +1,6 @@
-// The tray icon and its menu; the menu's content comes from src/core/tray-menu.ts.
+// The tray icon and its menu; the menu's content comes from src/app/service/tray-menu.ts.
 import { Menu, Tray, nativeImage, type MenuItemConstructorOptions } from 'electron';
-import { buildTrayMenu, trayTooltip, type TrayCommand, type TrayMenuItem, type TrayState } from '../core/tray-menu.js';
+import { buildTrayMenu, trayTooltip, type TrayCommand, type TrayMenuItem, type TrayState } from '../app/service/tray-menu.js';
 
 export function toElectronMenu(items: TrayMenuItem[], run: (command: TrayCommand) => void): MenuItemConstructorOptions[] {
   return items.map((item): MenuItemConstructorOptions => {

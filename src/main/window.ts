@@ -2,8 +2,8 @@
 // navigation and new windows denied; https links go to the system browser. Closing the full
 // window hides it to the tray; the popover hides when it loses focus.
 import { BrowserWindow, shell, type BrowserWindowConstructorOptions, type Event } from 'electron';
-import { isSafeExternalUrl } from '../core/external-url.js';
-import { POPOVER_SIZE } from '../core/tray-popover.js';
+import { isSafeExternalUrl } from '../app/service/external-url.js';
+import { POPOVER_SIZE } from '../app/service/tray-popover.js';
 
 export interface WindowPaths {
   preload: string;

@@ -1,8 +1,8 @@
 // Exposes exactly the UI contract (an ApiTransport) to the sandboxed renderer, nothing more:
 // no ipcRenderer, no Node. The main process validates every call again.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { IPC, isApiMethodName } from '../shared/api-channels.js';
-import type { ApiEvent, ApiResult, ApiTransport } from '../shared/api.js';
+import { IPC, isApiMethodName } from '../shared/contract/api-channels.js';
+import type { ApiEvent, ApiResult, ApiTransport } from '../shared/contract/api.js';
 
 const transport: ApiTransport = {
   invoke(method, params): Promise<ApiResult<unknown>> {

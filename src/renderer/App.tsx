@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { About, Resource, ResourceFields, Settings } from '../shared/api.js';
+import type { About, Resource, ResourceFields, Settings } from '../shared/contract/api.js';
 import type { Client } from './api-client.js';
 import { BrowseView } from './BrowseView.js';
 import { CompactView } from './CompactView.js';

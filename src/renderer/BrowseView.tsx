@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useState, type FormEvent } from 'react';
-import type { Discovery, EdgeSession } from '../shared/api.js';
+import type { Discovery, EdgeSession } from '../shared/contract/api.js';
 import type { Client } from './api-client.js';
 
 interface Props {

@@ -1,4 +1,4 @@
-import type { Resource } from '../shared/api.js';
+import type { Resource } from '../shared/contract/api.js';
 import type { Client } from './api-client.js';
 import { formatBytes, isOn, stateLabel } from './format.js';
 import { SignInPrompts } from './SignInPrompts.js';

@@ -1,5 +1,5 @@
 import { useMemo, useState } from 'react';
-import { LOG_LEVELS, type LogEntry, type LogLevel, type Resource } from '../shared/api.js';
+import { LOG_LEVELS, type LogEntry, type LogLevel, type Resource } from '../shared/contract/api.js';
 
 export function LogsView({ logs, resources }: { logs: LogEntry[]; resources: Resource[] }) {
   const [level, setLevel] = useState<LogLevel>('info');

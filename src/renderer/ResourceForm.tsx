@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
-import { ApiError, RESOURCE_KINDS, type Resource, type ResourceFields } from '../shared/api.js';
-import { checkResourceForm, emptyFormValues, formValuesFrom, type ResourceFormValues } from '../shared/resource-form.js';
+import { ApiError, RESOURCE_KINDS, type Resource, type ResourceFields } from '../shared/contract/api.js';
+import { checkResourceForm, emptyFormValues, formValuesFrom, type ResourceFormValues } from '../shared/contract/resource-form.js';
 
 const KIND_LABELS: Record<ResourceFields['kind'], string> = { ssh: 'SSH', postgres: 'PostgreSQL', redis: 'Redis', rdp: 'Remote Desktop', other: 'Other TCP' };
 

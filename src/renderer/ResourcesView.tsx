@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import type { EdgeSession, Resource, ResourceStatus } from '../shared/api.js';
-import { connectCommand } from '../shared/commands.js';
+import type { EdgeSession, Resource, ResourceStatus } from '../shared/contract/api.js';
+import { connectCommand } from '../shared/contract/commands.js';
 import { formatBytes, hostOf, isOn, relativeTime, stateLabel } from './format.js';
 
 interface Props {

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { EdgeSession } from '../shared/api.js';
+import type { EdgeSession } from '../shared/contract/api.js';
 import { relativeExpiry } from './format.js';
 
 interface Props {

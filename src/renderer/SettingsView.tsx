@@ -1,4 +1,4 @@
-import { THEMES, type About, type Resource, type Settings, type Theme } from '../shared/api.js';
+import { THEMES, type About, type Resource, type Settings, type Theme } from '../shared/contract/api.js';
 
 interface Props {
   settings: Settings;

@@ -1,6 +1,6 @@
 // The renderer's one way to the core: Electron's preload (window.airlock) when present, else the
 // browser-mode WebSocket. Both are an ApiTransport; the UI never knows which it has.
-import { UI_SOCKET_PATH, createApiClient, type AirlockApi, type ApiEvent, type ApiResult, type ApiTransport, type SocketMessage } from '../shared/api.js';
+import { UI_SOCKET_PATH, createApiClient, type AirlockApi, type ApiEvent, type ApiResult, type ApiTransport, type SocketMessage } from '../shared/contract/api.js';
 
 declare global {
   interface Window {

@@ -1,6 +1,6 @@
-import { formatBytes } from '../shared/duration.js';
-import type { ResourceStatus } from '../shared/api.js';
-import { isSwitchedOn, stateLabel as labelOf } from '../shared/status.js';
+import { formatBytes } from '../shared/contract/duration.js';
+import type { ResourceStatus } from '../shared/contract/api.js';
+import { isSwitchedOn, stateLabel as labelOf } from '../shared/contract/status.js';
 
 export { formatBytes };
 

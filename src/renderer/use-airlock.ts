@@ -1,6 +1,6 @@
 // Live state from the core: loaded once, then kept current by the event stream.
 import { useCallback, useEffect, useState } from 'react';
-import type { EdgeSession, LogEntry, Resource, ResourceStatus, Settings } from '../shared/api.js';
+import type { EdgeSession, LogEntry, Resource, ResourceStatus, Settings } from '../shared/contract/api.js';
 import type { Client } from './api-client.js';
 
 export interface AirlockState {

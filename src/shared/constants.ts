@@ -1,4 +1,4 @@
-// One place for each fact of the wire contract (DESIGN.md "Client ↔ edge", "Edge ↔ connector").
+// One place for each fact of the wire contract (docs/architecture.md "Client ↔ edge", "Edge ↔ connector").
 
 /** Credential headers, cloudflared-compatible. Node lower-cases incoming header names. */
 export const HEADER = {
@@ -41,7 +41,7 @@ export const PATH = {
   apps: '/cdn-cgi/access/apps',
   logout: '/cdn-cgi/access/logout',
   tunnel: '/cdn-cgi/tunnel',
-  /** Operators' API (issue 9): tunnels and routes, Bearer connector credential. */
+  /** Operators' API: tunnels and routes, Bearer connector credential. */
   adminPrefix: '/cdn-cgi/admin/',
   health: '/healthz',
   metrics: '/metrics',
@@ -60,7 +60,7 @@ export const DEFAULTS = {
   drainTimeoutMs: 30_000,
   /** Dial timeout for the edge and for origins: long enough for a slow link, short enough to tell the user. */
   connectTimeoutMs: 10_000,
-  /** Keep idle tunnels alive through proxies and NATs (DESIGN.md: ping/pong). */
+  /** Keep idle tunnels alive through proxies and NATs (ping/pong: docs/architecture.md "Client ↔ edge"). */
   pingIntervalMs: 30_000,
   sessionDuration: '24h',
   /** A WebSocket message never needs to be larger than a socket read; this bounds memory per frame. */
@@ -79,7 +79,7 @@ export const DEFAULTS = {
 /** WebSocket close codes (RFC 6455 §7.4.1). */
 export const CLOSE = { normal: 1000, noStatus: 1005, abnormal: 1006, unsupportedData: 1003, originFailed: 1011 } as const;
 
-/** Single sign-on (DESIGN.md "Login"; issue 5). */
+/** Single sign-on (docs/architecture.md "Sign-in in brief"). */
 export const SSO = {
   /** App tokens larger than this are refused before any parsing: a real one is under 1 KB. */
   maxTokenBytes: 8 * 1024,
@@ -111,7 +111,7 @@ export const SSO = {
   defaultGroupsClaim: 'groups',
 } as const;
 
-/** Operators publishing hostnames (issue 9): `airlock tunnel login`, the admin API, the route store. */
+/** Operators publishing hostnames: `airlock tunnel login`, the admin API, the route store. */
 export const HOST_ADMIN = {
   /** The aud the native-app login asks for to become an operator; edge.yaml apps may not use it. */
   loginAud: 'airlock-edge-administration',

@@ -15,7 +15,7 @@ export type AirlockErrorCode =
   | 'BAD_ARGUMENT'
   | 'TUNNEL_AUTH_FAILED'
   | 'EDGE_ERROR'
-  // Single sign-on (issue 5). TOKEN_* carry details.reason, a stable sub-code naming the exact check that failed.
+  // Single sign-on. TOKEN_* carry details.reason, a stable sub-code naming the exact check that failed.
   | 'TOKEN_INVALID'
   | 'TOKEN_EXPIRED'
   | 'TOKEN_REVOKED'

@@ -1,5 +1,5 @@
 // Every CONNECT stream carries a short-lived JWT signed by the edge naming the app, the service,
-// the stream and who asked (DESIGN.md defence in depth): the connector checks it against the
+// the stream and who asked (defence in depth: docs/security.md): the connector checks it against the
 // edge's published keys, so a stream is never opened on the edge's routing alone.
 export const STREAM_ASSERTION = {
   header: 'airlock-stream-assertion',

@@ -24,7 +24,7 @@ export interface WebSocketStreamOptions {
  * here, under one cork of the TLS socket, so they leave as one TLS write instead of one per turn.
  */
 export function webSocketStream(ws: WebSocket, socket: Socket | Duplex, options: WebSocketStreamOptions = {}): Duplex {
-  // A clean end is "normal closure" (1000, DESIGN.md); ws closes without a code (1005) by default.
+  // A clean end is "normal closure" (1000, RFC 6455); ws closes without a code (1005) by default.
   const close = ws.close.bind(ws);
   ws.close = (code?: number, data?: string | Buffer) => close(code ?? CLOSE.normal, data);
   keepAlive(ws);
@@ -103,7 +103,7 @@ export function coalesceWrites(source: Readable, destination: Writable): void {
 }
 
 /**
- * Pings keep idle tunnels alive through proxies and NATs (DESIGN.md); a peer that misses a whole
+ * Pings keep idle tunnels alive through proxies and NATs (docs/architecture.md "Client ↔ edge"); a peer that misses a whole
  * interval without a pong is gone, and the tunnel is dropped instead of hanging.
  */
 function keepAlive(ws: WebSocket, intervalMs: number = DEFAULTS.pingIntervalMs): void {

@@ -65,7 +65,7 @@ describe('issueAppToken / verifyAppToken', () => {
     assert.ok(Math.abs(issued.expiresAt.getTime() - Date.now() - HOUR) < 2_000);
   });
 
-  test('carries the claims of DESIGN.md and the kid header', async () => {
+  test('carries the documented claims (docs/architecture.md "Client ↔ edge") and the kid header', async () => {
     const { token } = await issueAppToken({ keys, issuer: ISSUER, aud: AUD, ...user, sessionMs: HOUR, sessionId: 'sess-42' });
     const [headerPart, payloadPart] = token.split('.');
     const header = JSON.parse(Buffer.from(headerPart!, 'base64url').toString());

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { evaluatePolicy } from '../../src/edge/policy.js';
-import type { Principal } from '../../src/shared/identity.js';
+import type { Principal } from '../../src/edge/identity.js';
 
 const ada: Principal = { kind: 'user', email: 'Ada@Example.test', sub: 'ada', groups: ['eng', 'oncall'] };
 const bot: Principal = { kind: 'service-token', id: 'ci-bot' };

@@ -1,4 +1,4 @@
-// One of the connector's four edge connections drops (issue 8, faults). Streams on the other three
+// One of the connector's four edge connections drops (faults). Streams on the other three
 // carry on; new streams go to the survivors with no error to users; the slot reconnects.
 // A TCP stream cannot move between connections: the few on the dropped one end with a clean close
 // and an intact prefix, and the user's next connection works.

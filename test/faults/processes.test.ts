@@ -1,4 +1,4 @@
-// Faults with real processes (issue 8): `airlock edge`, `airlock tunnel run` and `airlock access tcp`
+// Faults with real processes: `airlock edge`, `airlock tunnel run` and `airlock access tcp`
 // spawned from bin/airlock.js on loopback, stopped only by their own PIDs. One file, so these heavy
 // cases run one after another and their timing bounds are not measured against each other's load.
 import { test } from 'node:test';
@@ -16,7 +16,7 @@ import { download, echoRoundTrip, startOrigin, upload } from '../helpers/transfe
 
 const MB = 1024 * 1024;
 
-// kill -9 of the connector in the middle of a 100 MB download (issue 8, faults).
+// kill -9 of the connector in the middle of a 100 MB download (faults).
 
 
 test('kill -9 of the connector mid 100 MB transfer: clean close, listener stays up, service back within 2 s of restart', async (t) => {
@@ -92,7 +92,7 @@ test('kill -9 of the connector mid 100 MB transfer: clean close, listener stays 
   assert.equal(full.sha256, sent.sha256, 'sha256 at the origin equals sha256 at the client');
 });
 
-// Restart of the edge (issue 8, faults): connectors come back on their own, clients on their next connection.
+// Restart of the edge (faults): connectors come back on their own, clients on their next connection.
 
 
 test('edge kill -9 and restart: 4 connector connections back within 5 s, next client connection works, app tokens stay valid', async (t) => {
@@ -157,7 +157,7 @@ test('edge kill -9 and restart: 4 connector connections back within 5 s, next cl
   assert.doesNotMatch(withToken.proc.output(), /failed/);
 });
 
-// The origin is down, or dies mid-stream (issue 8, faults): the stream ends with a reason the
+// The origin is down, or dies mid-stream (faults): the stream ends with a reason the
 // user can read in the client's log, and other streams carry on.
 
 
@@ -214,7 +214,7 @@ test('origin down or dying mid-stream: the stream ends with a clear reason in th
   assert.equal(connector.child.exitCode, null);
 });
 
-// SIGTERM drains (issue 8, faults): in-flight streams finish before the process exits.
+// SIGTERM drains (faults): in-flight streams finish before the process exits.
 
 
 for (const victim of ['connector', 'edge'] as const) {

@@ -1,4 +1,4 @@
-// Soak (issue 8; opt-in: `npm run soak`, not part of `npm test`): real edge, connector and client
+// Soak (opt-in: `npm run soak`, not part of `npm test`): real edge, connector and client
 // processes under connection churn for SOAK_SECONDS (default 600). Every transfer is a new TCP
 // connection and is sha256-checked at both ends. Passes when no byte was corrupted and the RSS of
 // each process is flat: the last minute's median within 25% (or 40 MB) of the first minute's after warm-up.

@@ -1,4 +1,4 @@
-// An edge for the operator tests (issue 9): admins, domains, one app published by the file and two
+// An edge for the operator tests: admins, domains, one app published by the file and two
 // apps awaiting a route, with or without a real IdP.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

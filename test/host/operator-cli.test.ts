@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ADMIN, edgeJson, startHostEdge, type HostEdge } from '../helpers/host-edge.js';
 import { airlock } from '../helpers/processes.js';
-import { edgeKey } from '../../src/core/operator-files.js';
+import { edgeKey } from '../../src/cli/operator/operator-files.js';
 
 let edge: HostEdge;
 before(async () => {

@@ -1,4 +1,4 @@
-// The operator's three steps end to end (issue 9): the real IdP, a real edge, Chromium through
+// The operator's three steps end to end: the real IdP, a real edge, Chromium through
 // `airlock tunnel login`, `airlock tunnel --hostname … --url tcp://…` in front of a real
 // redis-server, then redis-cli PING through `airlock access tcp` as a signed-in user.
 import { test, before, after } from 'node:test';
@@ -14,7 +14,7 @@ import { chromiumMissing, launchChromium, signInInBrowser } from '../helpers/bro
 import { ADMIN, USER, edgeJson, startHostEdge, type HostEdge } from '../helpers/host-edge.js';
 import { startIdp, type RunningIdp } from '../../src/idp/provider.js';
 import { PATH } from '../../src/shared/constants.js';
-import { edgeKey } from '../../src/core/operator-files.js';
+import { edgeKey } from '../../src/cli/operator/operator-files.js';
 
 const EVE = { email: 'eve@example.com', password: 'eve-password', groups: ['sales'] };
 const skip = chromiumMissing ?? (hasCommand('/usr/bin/redis-server') ? undefined : 'redis-server is not installed (Debian package redis-server)');

@@ -15,7 +15,7 @@ import {
   type ServiceSpec,
 } from '../../src/connector/service-files.js';
 import { loadConnectorConfig } from '../../src/connector/config.js';
-import { edgeKey } from '../../src/core/operator-files.js';
+import { edgeKey } from '../../src/cli/operator/operator-files.js';
 import { AIRLOCK_BIN, airlock, hasCommand, runToEnd } from '../helpers/processes.js';
 
 const TOKEN = 'eyJ0IjoidC0wMTIzIiwicyI6InNlY3JldC1zZWNyZXQifQ';

@@ -149,7 +149,7 @@ test('closing the window hides it instead of quitting', () => {
 });
 
 test('electron-store writes the same resources file browser mode reads', async () => {
-  const { ResourceStore, JsonFileStorage } = await import('../../src/core/resource-store.js');
+  const { ResourceStore, JsonFileStorage } = await import('../../src/app/service/resource-store.js');
   const document = new ResourceStore(new JsonFileStorage(join(process.env.AIRLOCK_CONFIG_DIR!, 'resources.json'))).get();
   assert.equal(document.version, 2);
   assert.deepEqual(document.resources.map((resource) => resource.name), ['db']);

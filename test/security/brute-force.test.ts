@@ -1,4 +1,4 @@
-// Service-token secret brute force (issue 8): after 10 failures a minute from one address the edge
+// Service-token secret brute force: after 10 failures a minute from one address the edge
 // answers 429 (even to the right secret), audits every attempt, and other addresses are unaffected.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

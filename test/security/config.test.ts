@@ -1,4 +1,4 @@
-// Hostile or broken configuration (issue 8): refused at load with an error that names the exact
+// Hostile or broken configuration: refused at load with an error that names the exact
 // place, never half-applied. "Weak" secret hashes: see isWeakSecretHash in src/shared/secrets.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

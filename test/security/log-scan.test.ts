@@ -1,4 +1,4 @@
-// No log or audit line contains a token or secret (issue 8). scripts/run-tests.mjs runs this file
+// No log or audit line contains a token or secret. scripts/run-tests.mjs runs this file
 // last, over every log and audit file the whole suite wrote into AIRLOCK_TEST_LOG_DIR; it also runs
 // its own workload first (real processes at debug level, right and wrong credentials), so it proves
 // something when run alone too. Secrets handed out anywhere in the suite are listed in secrets-*.json.

@@ -1,4 +1,4 @@
-// Slowloris (issue 8): 300 slow half-open connections from one address. The per-address limit
+// Slowloris: 300 slow half-open connections from one address. The per-address limit
 // (limits.maxConnectionsPerIp) caps how many the edge holds; limits.handshakeTimeout reaps the rest,
 // whether they stall before the TLS ClientHello or in the middle of the request headers. A client
 // on another address is served throughout. (300, not 10,000: the bound is what is being shown, and

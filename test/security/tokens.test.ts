@@ -1,4 +1,4 @@
-// App-token attacks through the real edge (issue 8), beyond the verifier's own hostile tests in
+// App-token attacks through the real edge, beyond the verifier's own hostile tests in
 // test/edge/app-token.test.ts (which cover alg none, HS256 with the public key, tampering, expiry,
 // nbf, unknown kid, revocation, crit/jwk/x5c headers… at the function level). Here each token is
 // presented on a real WebSocket upgrade: the edge answers the 302 of the wire contract, audits why,

@@ -1,4 +1,4 @@
-// Hostile tunnel (edge ↔ connector) input (issue 8): each refused with a clear error, and the real
+// Hostile tunnel (edge ↔ connector) input: each refused with a clear error, and the real
 // connector keeps serving a legitimate client afterwards.
 import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';

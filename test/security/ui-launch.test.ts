@@ -6,10 +6,10 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { MemoryStorage } from '../../src/core/resource-store.js';
-import { ResourceManager } from '../../src/core/resource-manager.js';
-import { startUiServer, type UiServer } from '../../src/core/ui-server.js';
-import { writeLaunchPage } from '../../src/core/ui-launch-page.js';
+import { MemoryStorage } from '../../src/app/service/resource-store.js';
+import { ResourceManager } from '../../src/app/service/resource-manager.js';
+import { startUiServer, type UiServer } from '../../src/app/browser/ui-server.js';
+import { writeLaunchPage } from '../../src/app/browser/ui-launch-page.js';
 import { chromiumMissing, launchChromium } from '../helpers/browser.js';
 import { airlock } from '../helpers/processes.js';
 

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildConnectorYaml, buildLaunchdPlist, buildSystemdUnit, buildWindowsCommands, systemdQuote, systemdText, windowsText, type ServiceSpec } from '../../src/connector/service-files.js';
-import { edgeKey } from '../../src/core/operator-files.js';
+import { edgeKey } from '../../src/cli/operator/operator-files.js';
 import { airlock } from '../helpers/processes.js';
 import { parse as parseYaml } from 'yaml';
 

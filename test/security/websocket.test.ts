@@ -1,4 +1,4 @@
-// Hostile WebSocket input at the edge (issue 8): each refused with a clear error, and a legitimate
+// Hostile WebSocket input at the edge: each refused with a clear error, and a legitimate
 // client is served right after.
 import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';

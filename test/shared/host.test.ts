@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostnameFromHostHeader, parseHostPort, isLoopbackHost } from '../../src/shared/host.js';
-import { parseDuration } from '../../src/shared/duration.js';
+import { parseDuration } from '../../src/shared/contract/duration.js';
 import { parseHeaderArgument } from '../../src/core/credentials.js';
 
 test('the Host header is routed with any port, trailing dot and case removed', () => {

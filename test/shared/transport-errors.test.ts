@@ -2,7 +2,7 @@
 // otherwise), from every place that dials an edge.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adminRequest } from '../../src/core/admin-client.js';
+import { adminRequest } from '../../src/cli/operator/admin-client.js';
 import { edgeRequest } from '../../src/core/edge-http.js';
 import { resolveEdgeTarget } from '../../src/core/edge-target.js';
 import { checkAccess } from '../../src/core/tunnel-dial.js';

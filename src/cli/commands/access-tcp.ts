@@ -11,7 +11,7 @@ import { createAppSession } from '../../core/sign-in.js';
 import { openSystemBrowser } from '../browser.js';
 import { cliTokenStore, describeSignIn } from '../token-output.js';
 import { DEFAULTS } from '../../shared/constants.js';
-import { formatBytes } from '../../shared/duration.js';
+import { formatBytes } from '../../shared/contract/duration.js';
 import { AirlockError, isAirlockError } from '../../shared/errors.js';
 import { formatHostPort, isLoopbackHost, parseHostPort, type HostPort } from '../../shared/host.js';
 import { readSecret } from '../../shared/secret-flags.js';

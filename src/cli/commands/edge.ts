@@ -2,7 +2,7 @@
 import { loadEdgeConfig } from '../../edge/config.js';
 import { startEdge } from '../../edge/edge-server.js';
 import { AirlockError } from '../../shared/errors.js';
-import { parseDuration } from '../../shared/duration.js';
+import { parseDuration } from '../../shared/contract/duration.js';
 import { createLogger } from '../../shared/logger.js';
 import { nodeFlagsNotice } from '../../shared/node-flags.js';
 import { onShutdown, parse, required, say } from '../args.js';

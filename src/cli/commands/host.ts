@@ -1,10 +1,10 @@
-// Operators publishing a private port (issue 9): `airlock tunnel login`, `airlock tunnel
+// Operators publishing a private port: `airlock tunnel login`, `airlock tunnel
 // --hostname H --url tcp://…`, `airlock tunnel list`, `airlock route list`, `airlock tunnel delete`.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { adminRequest, type AdminTarget } from '../../core/admin-client.js';
+import { adminRequest, type AdminTarget } from '../operator/admin-client.js';
 import { loginWithBrowser } from '../../core/loopback-login.js';
-import { acceptPastedCallback } from '../../core/pasted-callback.js';
+import { acceptPastedCallback } from '../operator/pasted-callback.js';
 import {
   forgetCredential,
   forgetTunnel,
@@ -14,7 +14,7 @@ import {
   saveCredential,
   saveTunnel,
   type OperatorCredential,
-} from '../../core/operator-files.js';
+} from '../operator/operator-files.js';
 import { Connector } from '../../connector/connector.js';
 import { HOST_ADMIN } from '../../shared/constants.js';
 import { AirlockError, isAirlockError } from '../../shared/errors.js';

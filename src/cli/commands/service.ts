@@ -1,9 +1,9 @@
 // `airlock service install|uninstall [--dry-run]`: run the connector of a tunnel published from this
-// machine (`airlock tunnel --hostname …`) at boot, restarted when it stops (issue 9).
+// machine (`airlock tunnel --hostname …`) at boot, restarted when it stops.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { listTunnels, type LocalTunnel } from '../../core/operator-files.js';
+import { listTunnels, type LocalTunnel } from '../operator/operator-files.js';
 import {
   buildConnectorYaml,
   buildEnvironmentFile,

@@ -5,7 +5,7 @@ import { loadConnectorConfig } from '../../connector/config.js';
 import { readSecret } from '../../shared/secret-flags.js';
 import { checkIngressRules, type IngressRule } from '../../connector/ingress.js';
 import { AirlockError } from '../../shared/errors.js';
-import { parseDuration } from '../../shared/duration.js';
+import { parseDuration } from '../../shared/contract/duration.js';
 import { createLogger } from '../../shared/logger.js';
 import { nodeFlagsNotice } from '../../shared/node-flags.js';
 import { encodeTunnelToken, hashSecret, newSecret } from '../../shared/secrets.js';

@@ -1,8 +1,8 @@
 // `airlock ui`: the tray app's window in a browser, for machines without a desktop session.
-import { startBrowserMode } from '../../core/browser-mode.js';
-import { writeLaunchPage } from '../../core/ui-launch-page.js';
+import { startBrowserMode } from '../../app/browser/browser-mode.js';
+import { writeLaunchPage } from '../../app/browser/ui-launch-page.js';
 import { loginWithBrowser } from '../../core/loopback-login.js';
-import { SsoAuth } from '../../core/sso-auth.js';
+import { SsoAuth } from '../../app/service/sso-auth.js';
 import { AirlockError } from '../../shared/errors.js';
 import { openSystemBrowser } from '../browser.js';
 import { onShutdown, parse, say } from '../args.js';

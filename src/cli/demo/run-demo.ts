@@ -15,7 +15,7 @@ import { openSystemBrowser } from '../browser.js';
 import { resolveEdgeTarget } from '../../core/edge-target.js';
 import { loadEdgeConfig } from '../../edge/config.js';
 import { startEdge } from '../../edge/edge-server.js';
-import { formatBytes } from '../../shared/duration.js';
+import { formatBytes } from '../../shared/contract/duration.js';
 import { AirlockError, isAirlockError } from '../../shared/errors.js';
 import { silentLogger } from '../../shared/logger.js';
 import { encodeTunnelToken, hashSecret, newSecret } from '../../shared/secrets.js';

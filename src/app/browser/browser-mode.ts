@@ -1,0 +1,44 @@
+// `airlock ui`: a ResourceManager on the saved resources file plus the UI server, in one call.
+import { fileURLToPath } from 'node:url';
+import type { AuthProvider } from '../service/auth-provider.js';
+import { defaultDataFile } from '../service/config-dir.js';
+import { ResourceManager } from '../service/resource-manager.js';
+import { JsonFileStorage } from '../service/resource-store.js';
+import { startUiServer, type UiServer } from './ui-server.js';
+
+export interface BrowserModeOptions {
+  /** The saved resources (default: defaultDataFile()). The desktop app's electron-store uses the same file. */
+  dataFile?: string;
+  /** The built renderer (default: dist/renderer of this package). */
+  staticDir?: string;
+  port?: number;
+  auth?: AuthProvider;
+  caFile?: string;
+}
+
+export interface BrowserMode extends UiServer {
+  manager: ResourceManager;
+}
+
+/** dist/renderer next to this module's package, whether run from src (tsx) or dist. */
+export function defaultRendererDir(): string {
+  return fileURLToPath(new URL('../../../dist/renderer', import.meta.url));
+}
+
+export async function startBrowserMode(options: BrowserModeOptions = {}): Promise<BrowserMode> {
+  const manager = new ResourceManager({
+    storage: new JsonFileStorage(options.dataFile ?? defaultDataFile()),
+    ...(options.auth ? { auth: options.auth } : {}),
+    ...(options.caFile ? { caFile: options.caFile } : {}),
+  });
+  const server = await startUiServer({ service: manager, staticDir: options.staticDir ?? defaultRendererDir(), ...(options.port ? { port: options.port } : {}) });
+  await manager.connectAutomatic();
+  return {
+    ...server,
+    manager,
+    close: async () => {
+      await server.close();
+      await manager.close();
+    },
+  };
+}

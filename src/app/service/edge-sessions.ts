@@ -1,0 +1,54 @@
+// Sign-in per edge as the UI shows it: who is signed in, a browser sign-in waiting for the user
+// (with its page) and how the last one failed; and the log lines that say so as it happens.
+import type { EdgeSession, LogLevel } from '../../shared/contract/api.js';
+import type { AuthProvider } from './auth-provider.js';
+
+export class EdgeSessions {
+  /** Edges whose pending browser sign-in has been announced in the log. */
+  private readonly announced = new Set<string>();
+
+  constructor(
+    private readonly auth: AuthProvider,
+    private readonly log: (level: LogLevel, message: string) => void,
+  ) {}
+
+  async session(edge: string): Promise<EdgeSession> {
+    const identity = await this.auth.identity(edge).catch(() => undefined);
+    const reason = this.auth.unavailableReason;
+    const signingIn = this.auth.pendingSignIn?.(edge);
+    const signInError = this.auth.signInError?.(edge);
+    return {
+      edge,
+      signedIn: identity !== undefined,
+      ...(identity?.email ? { email: identity.email } : {}),
+      ...(identity?.expiresAt ? { expiresAt: identity.expiresAt } : {}),
+      signInAvailable: !reason,
+      ...(reason ? { message: reason } : {}),
+      ...(signingIn ? { signingIn } : {}),
+      ...(signInError ? { signInError } : {}),
+    };
+  }
+
+  /** Every edge a saved resource uses, plus those signed in to from Browse. */
+  edges(resourceEdges: string[]): string[] {
+    return [...new Set([...resourceEdges, ...(this.auth.edges?.() ?? [])])];
+  }
+
+  /** A browser sign-in started, showed its page or ended: the Logs view says so (never the URL: it carries the state). */
+  announce(resourceEdges: string[]): void {
+    for (const edge of new Set([...this.edges(resourceEdges), ...this.announced])) {
+      const pending = this.auth.pendingSignIn?.(edge);
+      if (pending?.url && !this.announced.has(edge)) {
+        this.announced.add(edge);
+        this.log('info', `waiting for you to sign in to ${hostOf(edge)} in the browser (the sign-in prompt has the link)`);
+      } else if (!pending && this.announced.delete(edge)) {
+        const failure = this.auth.signInError?.(edge);
+        if (failure) this.log('warn', `sign-in to ${hostOf(edge)} did not finish: ${failure.message}`);
+      }
+    }
+  }
+}
+
+function hostOf(edge: string): string {
+  return URL.canParse(edge) ? new URL(edge).host : edge;
+}

@@ -1,0 +1,31 @@
+// Import and export of saved resources as JSON (the Export button's file), as pure functions:
+// which entries of a file are valid resources, and which are skipped and why.
+import { ApiError, LIMITS, resourceInputSchema, type Resource, type ResourceFields } from '../../shared/contract/api.js';
+
+export type ImportEntry = { ok: true; name: string; fields: ResourceFields } | { ok: false; name: string; reason: string };
+
+/** The file Export writes: no ids, so an import into another install makes its own. */
+export function exportDocument(resources: Resource[]): string {
+  const entries = resources.map(({ id: _id, ...fields }) => fields);
+  return `${JSON.stringify({ airlock: 'resources', version: 1, resources: entries }, null, 2)}\n`;
+}
+
+/** Each entry of an exported file (or a bare array), validated; at most LIMITS.resources are read. */
+export function parseImport(json: string): ImportEntry[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    throw new ApiError('INVALID_INPUT', 'the file is not JSON; export one from Airlock to see the expected shape');
+  }
+  const entries = Array.isArray(parsed) ? parsed : (parsed as { resources?: unknown })?.resources;
+  if (!Array.isArray(entries)) throw new ApiError('INVALID_INPUT', 'expected { "resources": [ … ] } as written by Export');
+  return entries.slice(0, LIMITS.resources).map((entry): ImportEntry => {
+    const { id: _ignored, ...fields } = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
+    const name = typeof fields.name === 'string' ? fields.name.slice(0, LIMITS.nameLength) : '(unnamed)';
+    const valid = resourceInputSchema.safeParse(fields);
+    if (valid.success) return { ok: true, name, fields: valid.data };
+    const issue = valid.error.issues[0]!;
+    return { ok: false, name, reason: `${issue.path.join('.') || 'entry'}: ${issue.message}` };
+  });
+}

@@ -1,0 +1,186 @@
+// Every state a resource row shows, driven through a real chain: the edge with the built-in IdP,
+// a connector and an echo origin, the loopback sign-in finished by Chromium, and the edge stopped
+// and started again under an open connection. The states are the ResourceManager's, as every UI
+// (window, tray, browser mode) shows them.
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import type { ResourceStatus } from '../../src/shared/contract/api.js';
+import { PATH } from '../../src/shared/constants.js';
+import { loginWithBrowser } from '../../src/core/loopback-login.js';
+import { ResourceManager } from '../../src/app/service/resource-manager.js';
+import { MemoryStorage } from '../../src/app/service/resource-store.js';
+import { SsoAuth, type SsoTokenStore } from '../../src/app/service/sso-auth.js';
+import { startEdge, type RunningEdge } from '../../src/edge/edge-server.js';
+import { startIdp, type RunningIdp } from '../../src/idp/provider.js';
+import { chromiumMissing, launchChromium, signInInBrowser } from '../helpers/browser.js';
+import { freePort, startChain, startEchoServer, type Chain } from '../helpers/chain.js';
+
+const ADA = { email: 'ada@example.com', password: 'ada-password', groups: ['eng'] };
+const EVE = { email: 'eve@example.com', password: 'eve-password', groups: ['sales'] };
+const skip = chromiumMissing;
+
+class MemoryTokens implements SsoTokenStore {
+  readonly saved = new Map<string, string>();
+  async get(edge: string, aud: string) {
+    return this.saved.get(`${edge}|${aud}`);
+  }
+  async set(edge: string, aud: string, token: string) {
+    this.saved.set(`${edge}|${aud}`, token);
+  }
+  async delete(edge: string, aud: string) {
+    this.saved.delete(`${edge}|${aud}`);
+  }
+  async clear() {
+    this.saved.clear();
+  }
+  async clearIssuer() {
+    this.saved.clear();
+  }
+}
+
+let origin: Awaited<ReturnType<typeof startEchoServer>>;
+let idp: RunningIdp;
+let chain: Chain;
+let browser: Browser;
+let manager: ResourceManager;
+let port: number;
+let id: string;
+let restartedEdge: RunningEdge | undefined;
+const opened: string[] = [];
+
+before(async () => {
+  if (skip) return;
+  origin = await startEchoServer();
+  const edgePort = await freePort();
+  idp = await startIdp({ users: [ADA, EVE], clients: [{ clientId: 'edge', clientSecret: 'states-idp-secret', redirectUris: [`https://127.0.0.1:${edgePort}${PATH.callback}`] }] });
+  chain = await startChain([{ hostname: 'db.airlock.test', service: `tcp://127.0.0.1:${origin.port}`, policy: '      include: [{ group: eng }]' }], {
+    listenPort: edgePort,
+    extraYaml: `idp: { issuer: "${idp.issuer}", clientId: edge, clientSecret: states-idp-secret }\n`,
+  });
+  browser = await launchChromium();
+  const auth = new SsoAuth({
+    tokens: new MemoryTokens(),
+    caFile: chain.pki.ca,
+    // The system browser is the test's Chromium: it opens nothing by itself, the test signs in when it chooses.
+    login: (options) => loginWithBrowser({ ...options, openBrowser: async (url) => (opened.push(url), true), print: () => {} }),
+  });
+  manager = new ResourceManager({ storage: new MemoryStorage(), auth, caFile: chain.pki.ca, recheckMs: 200 });
+  port = await freePort();
+  id = (await manager.addResource({ name: 'db', hostname: 'db.airlock.test', edge: chain.edgeUrl, localPort: port, localHost: '127.0.0.1', tags: [], autoConnect: false, kind: 'postgres' })).id;
+});
+
+after(async () => {
+  if (skip) return;
+  await manager?.close();
+  await browser?.close();
+  await chain?.close();
+  await restartedEdge?.close(200); // chain.close() closes the edge it started, not this one
+  await idp?.close();
+  await origin?.close();
+});
+
+async function status(): Promise<ResourceStatus> {
+  return (await manager.getStatus()).resources.find((entry) => entry.id === id)!;
+}
+
+async function waitFor(state: ResourceStatus['state'], timeoutMs = 10_000): Promise<ResourceStatus> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const now = await status();
+    if (now.state === state) return now;
+    if (Date.now() > until) assert.fail(`still ${now.state} (${now.lastError?.message ?? 'no error'}), expected ${state}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+async function session() {
+  return (await manager.getStatus()).sessions.find((entry) => entry.edge === chain.edgeUrl)!;
+}
+
+/** Opens a connection through the resource and waits for one echo. */
+async function openConnection(): Promise<net.Socket> {
+  const socket = net.connect(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.once('data', () => resolve());
+    socket.write('ping');
+  });
+  return socket;
+}
+
+test('sign-in needed: switched on, the row waits for the browser with the link; cancelling is an error that offers sign-in', { skip }, async () => {
+  const first = await manager.connect({ id });
+  assert.equal(first.state, 'listening', 'open is not ready');
+  const waiting = await waitFor('signing-in');
+  assert.equal(waiting.edge, chain.edgeUrl);
+  const pending = (await session()).signingIn;
+  assert.ok(pending?.url, 'the sign-in page is in the status, not only in a terminal');
+  assert.equal(pending.url, opened.at(-1));
+  assert.ok((await manager.getLogs({})).some((entry) => /waiting for you to sign in/.test(entry.message)));
+
+  await manager.cancelSignIn({ edge: chain.edgeUrl });
+  const cancelled = await waitFor('error');
+  assert.equal(cancelled.lastError?.code, 'LOGIN_CANCELLED');
+  assert.equal(cancelled.lastError?.action, 'sign-in');
+  assert.equal((await session()).signInError?.code, 'LOGIN_CANCELLED');
+  assert.equal((await session()).signingIn, undefined);
+});
+
+test('ready: after the sign-in in the browser, the edge admits the user; who is signed in is shown', { skip }, async () => {
+  const testing = manager.testResource({ id });
+  await waitFor('signing-in');
+  const url = (await session()).signingIn?.url;
+  assert.ok(url);
+  assert.match(await signInInBrowser(browser, url, ADA.email, ADA.password), /Signed in/);
+  const ready = await testing;
+  assert.equal(ready.state, 'ready');
+  assert.ok(ready.checkedAt, 'when the edge last answered');
+  assert.equal(ready.lastError, undefined);
+  const signedIn = await session();
+  assert.equal(signedIn.signedIn, true);
+  assert.equal(signedIn.email, ADA.email);
+  assert.equal(signedIn.signInError, undefined);
+});
+
+test('in use while a connection is open, ready again when it closes; last used is kept', { skip }, async () => {
+  const socket = await openConnection();
+  const inUse = await waitFor('in-use');
+  assert.equal(inUse.activeConnections, 1);
+  assert.ok(inUse.lastUsedAt);
+  socket.destroy();
+  await waitFor('ready');
+});
+
+test('edge lost mid-session: the open connection ends, the row turns to an error naming the edge, and back to ready when it returns', { skip }, async () => {
+  const socket = await openConnection();
+  await waitFor('in-use');
+  const closed = new Promise((resolve) => socket.once('close', resolve));
+  await chain.edge.close(200);
+  await closed;
+  const lost = await waitFor('error');
+  assert.equal(lost.lastError?.code, 'EDGE_UNREACHABLE', lost.lastError?.message);
+  assert.match(lost.lastError!.message, /cannot reach the edge|connection to the edge/);
+  assert.ok(lost.localAddress, 'the listener stays open');
+  restartedEdge = await startEdge({ config: chain.config });
+  await chain.connector.waitConnected(1);
+  await waitFor('ready', 15_000);
+  const socketAgain = await openConnection();
+  socketAgain.destroy();
+});
+
+test('denied: signed in as a user the policy does not admit, the row is an error that says so', { skip }, async () => {
+  await manager.signOut({ edge: chain.edgeUrl });
+  const testing = manager.testResource({ id });
+  await waitFor('signing-in');
+  const url = (await session()).signingIn?.url;
+  assert.ok(url);
+  await signInInBrowser(browser, url, EVE.email, EVE.password);
+  const denied = await testing;
+  assert.equal(denied.state, 'error');
+  assert.equal(denied.lastError?.code, 'ACCESS_DENIED', denied.lastError?.message);
+  assert.match(denied.lastError!.message, /not allowed|refused/);
+  await manager.disconnect({ id });
+  assert.equal((await status()).state, 'off');
+});
