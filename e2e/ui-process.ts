@@ -2,8 +2,8 @@
 // Prints one JSON line with the URL, then serves until SIGTERM.
 // AIRLOCK_E2E_LOGIN_TOKEN swaps the system-browser step of sign-in for "the IdP issued this token",
 // so the UI's sign-in states can be driven without an IdP; everything else is the real SsoAuth.
-import { startBrowserMode } from '../src/core/browser-mode.js';
-import { SsoAuth, type SsoTokenStore } from '../src/core/sso-auth.js';
+import { startBrowserMode } from '../src/app/browser/browser-mode.js';
+import { SsoAuth, type SsoTokenStore } from '../src/app/service/sso-auth.js';
 import { loginWithBrowser } from '../src/core/loopback-login.js';
 import { tokenIssuer } from '../src/core/token-store.js';
 
