@@ -185,9 +185,9 @@ function notify({ title, body, signInResourceId, openUrl }: Notice): void {
   if (openUrl) notification.on('click', () => openExternal(openUrl));
   else if (signInResourceId) {
     notification.on('click', () => {
-      void manager.listResources().then((resources) => {
-        const resource = resources.find((entry) => entry.id === signInResourceId);
-        if (resource) return manager.signIn({ edge: manager.edgeOf(resource) }).catch((error: unknown) => notify({ title: 'Sign-in failed', body: String((error as Error).message) }));
+      void manager.getStatus().then(({ resources }) => {
+        const status = resources.find((entry) => entry.id === signInResourceId);
+        if (status) return manager.signIn({ edge: status.edge }).catch((error: unknown) => notify({ title: 'Sign-in failed', body: String((error as Error).message) }));
       });
     });
   } else notification.on('click', showWindow);

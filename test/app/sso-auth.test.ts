@@ -235,7 +235,7 @@ describe('one browser sign-in per edge', () => {
         await manager.addResource({ ...fields, localPort: await freePort() });
       }
       const resources = await manager.listResources();
-      for (const entry of resources) await auth.signIn(manager.edgeOf(entry), entry);
+      for (const entry of resources) await auth.signIn(auth.edgeOf(entry), entry);
       const { sessions } = await manager.getStatus();
       assert.deepEqual(sessions.map((session) => [session.edge, session.signedIn, session.email]), [['https://edge.example.com', true, 'ada@example.com']]);
     } finally {

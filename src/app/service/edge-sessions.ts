@@ -1,6 +1,7 @@
 // Sign-in per edge as the UI shows it: who is signed in, a browser sign-in waiting for the user
 // (with its page) and how the last one failed; and the log lines that say so as it happens.
-import type { EdgeSession, LogLevel } from '../../shared/contract/api.js';
+import { ApiError, type DiscoveredApp, type EdgeSession, type LogLevel, type Resource } from '../../shared/contract/api.js';
+import { isAirlockError } from '../../shared/errors.js';
 import type { AuthProvider } from './auth-provider.js';
 
 export class EdgeSessions {
@@ -11,6 +12,42 @@ export class EdgeSessions {
     private readonly auth: AuthProvider,
     private readonly log: (level: LogLevel, message: string) => void,
   ) {}
+
+  /** Signs in to an edge, through one of its saved resources when there is one (it names the app). */
+  async signIn(edge: string, resources: Resource[]): Promise<void> {
+    const resource = resources.find((entry) => this.auth.edgeOf(entry) === edge);
+    try {
+      await this.auth.signIn(edge, resource);
+      this.log('info', `signed in to ${edge}`);
+    } catch (error) {
+      throw this.failed(`sign-in to ${edge} failed`, error);
+    }
+  }
+
+  cancel(edge: string): void {
+    if (!this.auth.cancelSignIn?.(edge)) throw new ApiError('NOT_FOUND', `no sign-in to ${edge} is waiting`);
+  }
+
+  async signOut(edge: string): Promise<void> {
+    await this.auth.signOut(edge);
+    this.log('info', `signed out of ${edge}`);
+  }
+
+  /** What the edge's organisation session may reach (discovery), as the API's error shape on failure. */
+  async discover(edge: string): Promise<{ apps: DiscoveredApp[]; edgeAddress?: string }> {
+    if (!this.auth.discover) throw new ApiError('AUTH_REQUIRED', this.auth.unavailableReason ?? 'discovery is not available in this build');
+    try {
+      return await this.auth.discover(edge);
+    } catch (error) {
+      throw this.failed(undefined, error);
+    }
+  }
+
+  private failed(logAs: string | undefined, error: unknown): ApiError {
+    const message = error instanceof Error ? error.message : String(error);
+    if (logAs) this.log('warn', `${logAs}: ${message}`);
+    return new ApiError(isAirlockError(error) ? error.code : 'FAILED', message);
+  }
 
   async session(edge: string): Promise<EdgeSession> {
     const identity = await this.auth.identity(edge).catch(() => undefined);

@@ -4,9 +4,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { RESOURCE_KINDS, THEMES, resourceSchema, type Resource, type ResourceKind, type Theme } from '../../shared/contract/api.js';
+import { ApiError, LIMITS, RESOURCE_KINDS, THEMES, resourceSchema, type Resource, type ResourceChanges, type ResourceFields, type ResourceKind, type Settings, type Theme } from '../../shared/contract/api.js';
 import { AirlockError } from '../../shared/errors.js';
 import { parseHostPort } from '../../shared/host.js';
+import { checkConflicts } from './resource-transfer.js';
 
 export const STORE_VERSION = 2;
 
@@ -116,6 +117,66 @@ export class ResourceStore {
     this.backend.write(this.document);
     return this.get();
   }
+  /** The saved resource with this id, or NOT_FOUND. */
+  find(id: string): Resource {
+    const resource = this.get().resources.find((entry) => entry.id === id);
+    if (!resource) throw new ApiError('NOT_FOUND', `no resource with id ${id}; it may have been removed`);
+    return resource;
+  }
+
+  /** Saves a new resource; refuses one past the limit, or a name or local address another one uses. */
+  add(input: ResourceFields): Resource {
+    const resources = this.get().resources;
+    if (resources.length >= LIMITS.resources) throw new ApiError('CONFLICT', `at most ${LIMITS.resources} resources`);
+    const resource: Resource = { ...input, id: randomUUID() };
+    checkConflicts(resource, resources);
+    this.update((document) => document.resources.push(resource));
+    return resource;
+  }
+
+  /** Applies an edit (only the fields given; `edge: null` removes the edge), and says what it was. */
+  edit(id: string, changes: ResourceChanges): { before: Resource; after: Resource } {
+    const before = this.find(id);
+    const { edge, ...rest } = changes;
+    const after: Resource = { ...before, ...rest };
+    if (edge === null) delete after.edge;
+    else if (edge !== undefined) after.edge = edge;
+    checkConflicts(after, this.get().resources);
+    this.update((document) => {
+      document.resources = document.resources.map((resource) => (resource.id === id ? after : resource));
+    });
+    return { before, after };
+  }
+
+  remove(id: string): Resource {
+    const resource = this.find(id);
+    this.update((document) => {
+      document.resources = document.resources.filter((entry) => entry.id !== id);
+    });
+    return resource;
+  }
+
+  /** Settings as the UI sees them: autoConnect is each resource's own flag, listed by id. */
+  settings(): Settings {
+    const { resources, settings } = this.get();
+    return { ...settings, autoConnect: resources.filter((resource) => resource.autoConnect).map((resource) => resource.id) };
+  }
+
+  /** Applies a settings change; an autoConnect list naming an unknown resource changes nothing. */
+  updateSettings(changes: Partial<Settings>): Settings {
+    const { autoConnect, ...rest } = changes;
+    if (autoConnect) {
+      const known = new Set(this.get().resources.map((resource) => resource.id));
+      const unknown = autoConnect.find((id) => !known.has(id));
+      if (unknown) throw new ApiError('NOT_FOUND', `no resource with id ${unknown}`, { autoConnect: 'unknown resource' });
+    }
+    this.update((document) => {
+      Object.assign(document.settings, rest);
+      if (autoConnect) for (const resource of document.resources) resource.autoConnect = autoConnect.includes(resource.id);
+    });
+    return this.settings();
+  }
+
 }
 
 /** A JSON file written atomically (temp file + rename) and readable only by the user. */

@@ -1,6 +1,6 @@
-// Import and export of saved resources as JSON (the Export button's file), as pure functions:
-// which entries of a file are valid resources, and which are skipped and why.
-import { ApiError, LIMITS, resourceInputSchema, type Resource, type ResourceFields } from '../../shared/contract/api.js';
+// Checks on saved resources as pure functions: which entries of an imported file (the Export
+// button's JSON) are valid resources and which are skipped and why, and the conflicts between them.
+import { ApiError, LIMITS, resourceInputSchema, type ImportResult, type Resource, type ResourceFields } from '../../shared/contract/api.js';
 
 export type ImportEntry = { ok: true; name: string; fields: ResourceFields } | { ok: false; name: string; reason: string };
 
@@ -28,4 +28,36 @@ export function parseImport(json: string): ImportEntry[] {
     const issue = valid.error.issues[0]!;
     return { ok: false, name, reason: `${issue.path.join('.') || 'entry'}: ${issue.message}` };
   });
+}
+
+/** A new or edited resource may not reuse another's name or local address. */
+export function checkConflicts(resource: Resource, resources: Resource[]): void {
+  for (const other of resources) {
+    if (other.id === resource.id) continue;
+    if (other.name.toLowerCase() === resource.name.toLowerCase()) {
+      throw new ApiError('CONFLICT', `a resource named "${other.name}" already exists`, { name: `"${other.name}" already exists` });
+    }
+    if (other.localPort === resource.localPort && other.localHost === resource.localHost) {
+      throw new ApiError('CONFLICT', `local port ${resource.localPort} is already used by "${other.name}"`, {
+        localPort: `port ${resource.localPort} is already used by "${other.name}"`,
+      });
+    }
+  }
+}
+
+/** Adds each valid entry with `add` (which refuses conflicts); what was added and what was skipped, and why. */
+export async function importEntries(entries: ImportEntry[], add: (fields: ResourceFields) => Promise<Resource>): Promise<ImportResult> {
+  const result: ImportResult = { added: [], skipped: [] };
+  for (const entry of entries) {
+    if (!entry.ok) {
+      result.skipped.push({ name: entry.name, reason: entry.reason });
+      continue;
+    }
+    try {
+      result.added.push(await add(entry.fields));
+    } catch (error) {
+      result.skipped.push({ name: entry.name, reason: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return result;
 }

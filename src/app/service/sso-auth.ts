@@ -4,16 +4,17 @@
 // edge's 302 (docs/architecture.md "Client ↔ edge"), reuse a stored token until it expires, mint
 // one from the edge's organisation session, and open the system browser only when there is none:
 // one browser sign-in per edge, however many resources use it.
-import { AirlockError, isAirlockError } from '../../shared/errors.js';
+import { AirlockError } from '../../shared/errors.js';
 import type { DiscoveredApp, Resource } from '../../shared/contract/api.js';
 import { listApps } from '../../core/app-list.js';
 import type { Credential } from '../../core/credentials.js';
 import { resolveEdgeTarget, type EdgeTarget } from '../../core/edge-target.js';
 import { edgeOf, type AuthProvider, type EdgeIdentity, type PendingSignIn } from './auth-provider.js';
+import { BrowserSignIns, type SignInFailure } from './browser-sign-ins.js';
+import { discoverAppByHead, tokenIdentity } from './app-identity.js';
 import type { LoginResult } from '../../core/loopback-login.js';
 import { revokeAtEdge } from '../../core/edge-logout.js';
-import { appSignInFrom, exchangeOrganisationToken, ORGANISATION_ACCOUNT, type AppSignIn } from '../../core/organisation-session.js';
-import { checkAccess } from '../../core/tunnel-dial.js';
+import { exchangeOrganisationToken, ORGANISATION_ACCOUNT, type AppSignIn } from '../../core/organisation-session.js';
 
 export interface SsoTokenStore {
   get(edge: string, aud: string): Promise<string | undefined>;
@@ -50,28 +51,7 @@ export interface SsoAuthOptions {
   listApps?: typeof listApps;
 }
 
-/** The email and expiry claims of a JWT, read without verification (the edge verifies; this is for display). */
-export function tokenIdentity(token: string): EdgeIdentity | undefined {
-  try {
-    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { email?: unknown; exp?: unknown };
-    return {
-      ...(typeof payload.email === 'string' ? { email: payload.email } : {}),
-      ...(typeof payload.exp === 'number' ? { expiresAt: new Date(payload.exp * 1000).toISOString() } : {}),
-    };
-  } catch {
-    return undefined;
-  }
-}
-
-export async function discoverAppByHead(target: EdgeTarget): Promise<AppSignIn | undefined> {
-  try {
-    await checkAccess({ target, headers: {} });
-    return undefined; // the app needs no sign-in
-  } catch (error) {
-    if (isAirlockError(error) && error.code === 'AUTH_REQUIRED') return appSignInFrom(error.details, target.edgeOrigin);
-    throw error;
-  }
-}
+export { discoverAppByHead, tokenIdentity };
 
 export class SsoAuth implements AuthProvider {
   /** target edge origin|hostname → the app's aud and sign-in origin, learnt once per run. */
@@ -85,10 +65,7 @@ export class SsoAuth implements AuthProvider {
   /** One browser window per sign-in origin: a second resource waits, then uses the session. */
   private readonly browserSignIns = new Map<string, Promise<unknown>>();
   /** sign-in origin → the browser sign-in waiting for the user, shown by the UI and cancellable. */
-  private readonly pending = new Map<string, PendingSignIn & { abort: AbortController }>();
-  /** sign-in origin → how its last browser sign-in failed. */
-  private readonly failures = new Map<string, { code: string; message: string; at: string }>();
-  private readonly listeners: Array<() => void> = [];
+  private readonly waiting = new BrowserSignIns();
 
   constructor(private readonly options: SsoAuthOptions) {}
 
@@ -111,23 +88,21 @@ export class SsoAuth implements AuthProvider {
   }
 
   pendingSignIn(edge: string): PendingSignIn | undefined {
-    const pending = this.pending.get(edge);
-    return pending ? { startedAt: pending.startedAt, ...(pending.url ? { url: pending.url } : {}) } : undefined;
+    return this.waiting.waiting(edge);
   }
 
   cancelSignIn(edge: string): boolean {
-    const pending = this.pending.get(edge);
-    pending?.abort.abort();
-    return pending !== undefined;
+    return this.waiting.cancel(edge);
   }
 
-  signInError(edge: string): { code: string; message: string; at: string } | undefined {
-    return this.failures.get(edge);
+  signInError(edge: string): SignInFailure | undefined {
+    return this.waiting.failure(edge);
   }
 
   watch(listener: () => void): void {
-    this.listeners.push(listener);
+    this.waiting.watch(listener);
   }
+
 
   async describeStore(): Promise<{ kind: 'keychain' | 'encrypted-file' | 'file'; detail: string }> {
     if (!this.options.tokens.describe) throw new AirlockError('KEYCHAIN_UNAVAILABLE', 'this token store does not say where it keeps tokens');
@@ -231,33 +206,10 @@ export class SsoAuth implements AuthProvider {
   }
 
   /** The browser sign-in, announced to watchers as it starts, shows its URL, and ends. */
-  private async browserLogin(request: LoginRequest): Promise<LoginResult> {
-    const edge = request.edgeOrigin;
-    const pending = { startedAt: new Date().toISOString(), abort: new AbortController() } as PendingSignIn & { abort: AbortController };
-    this.pending.set(edge, pending);
-    this.failures.delete(edge);
-    this.changed();
-    try {
-      return await this.options.login({
-        ...request,
-        signal: pending.abort.signal,
-        onUrl: (url) => {
-          pending.url = url;
-          this.changed();
-        },
-      });
-    } catch (error) {
-      this.failures.set(edge, { code: isAirlockError(error) ? error.code : 'LOGIN_FAILED', message: error instanceof Error ? error.message : String(error), at: new Date().toISOString() });
-      throw error;
-    } finally {
-      if (this.pending.get(edge) === pending) this.pending.delete(edge);
-      this.changed();
-    }
+  private browserLogin(request: LoginRequest): Promise<LoginResult> {
+    return this.waiting.run(request.edgeOrigin, (hooks) => this.options.login({ ...request, ...hooks }));
   }
 
-  private changed(): void {
-    for (const listener of this.listeners) listener();
-  }
 
   /** This app's token from the edge's organisation session, when we hold a good one. */
   private async fromSession(target: EdgeTarget, app: AppSignIn): Promise<boolean> {
