@@ -18,6 +18,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { SSO } from '../shared/constants.js';
 import { AirlockError } from '../shared/errors.js';
+import { openKeychain } from './keychain.js';
 import { encryptedFileBackend, plainFileBackend, type Backend, type TokenBackend, type TokenEncryption } from './token-files.js';
 
 export type { TokenBackend, TokenEncryption };
@@ -61,23 +62,12 @@ export interface TokenStoreDescription {
   detail: string;
 }
 
-/** The subset of keytar used here; loaded lazily so a missing native module degrades to the file. */
-interface Keychain {
-  getPassword(service: string, account: string): Promise<string | null>;
-  setPassword(service: string, account: string, password: string): Promise<void>;
-  deletePassword(service: string, account: string): Promise<boolean>;
-  findCredentials(service: string): Promise<Array<{ account: string; password: string }>>;
-}
-
 /**
  * How long a token read from the backend is served from memory: a burst of tunnels (ssh and scp,
  * a database pool) asks once, and a sign-out or a new sign-in in another process is seen within
  * seconds.
  */
 export const REMEMBER_MS = 10_000;
-
-/** A libsecret call that cannot reach a bus fails fast; a locked keyring may prompt forever. */
-const KEYCHAIN_PROBE_TIMEOUT_MS = 3_000;
 
 export function createTokenStore(options: TokenStoreOptions = {}): TokenStore {
   const service = options.service ?? SSO.keychainService;
@@ -232,10 +222,7 @@ async function chooseBackend(wanted: 'auto' | TokenBackend, service: string, fil
   }
   let reason: string;
   try {
-    const keychain = await loadKeychain();
-    // Probe once: keytar loads fine on a machine with no Secret Service and only fails on use.
-    await withTimeout(keychain.findCredentials(service), KEYCHAIN_PROBE_TIMEOUT_MS);
-    return keychainBackend(keychain, service);
+    return await openKeychain(service);
   } catch (error) {
     reason = (error as Error).message;
   }
@@ -244,37 +231,4 @@ async function chooseBackend(wanted: 'auto' | TokenBackend, service: string, fil
   const how = chosen.kind === 'encrypted-file' ? `encrypted (${encryption}) in ${chosen.location}` : `in ${chosen.location}`;
   warn(`The OS keychain is not reachable (${reason}); storing sign-in tokens ${how}, readable only by you, instead.`);
   return chosen;
-}
-
-/** keytar is optional (a native module: its build fails on a machine without libsecret headers). */
-const KEYTAR: string = 'keytar';
-
-async function loadKeychain(): Promise<Keychain> {
-  // A specifier held in a variable: the build type-checks whether or not keytar is installed.
-  const module = (await import(KEYTAR)) as { default?: Keychain } & Partial<Keychain>;
-  const keychain = module.default ?? (module as Keychain);
-  if (typeof keychain.getPassword !== 'function') throw new Error('keytar did not load');
-  return keychain;
-}
-
-function keychainBackend(keychain: Keychain, service: string): Backend {
-  return {
-    kind: 'keychain',
-    location: service,
-    read: async (account) => (await keychain.getPassword(service, account)) ?? undefined,
-    write: (account, token) => keychain.setPassword(service, account, token),
-    remove: async (account) => {
-      await keychain.deletePassword(service, account);
-    },
-    accounts: async () => (await keychain.findCredentials(service)).map((credential) => credential.account),
-  };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
-    timer.unref();
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

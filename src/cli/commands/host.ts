@@ -1,20 +1,11 @@
 // Operators publishing a private port: `airlock tunnel login`, `airlock tunnel
 // --hostname H --url tcp://…`, `airlock tunnel list`, `airlock route list`, `airlock tunnel delete`.
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { adminRequest, type AdminTarget } from '../operator/admin-client.js';
+import { adminRequest } from '../operator/admin-client.js';
+import { edgeOrigin, operatorTarget, readCa, TARGET } from '../operator/operator-target.js';
 import { loginWithBrowser } from '../../core/loopback-login.js';
 import { acceptPastedCallback } from '../operator/pasted-callback.js';
-import {
-  forgetCredential,
-  forgetTunnel,
-  listCredentials,
-  loadCredential,
-  loadTunnel,
-  saveCredential,
-  saveTunnel,
-  type OperatorCredential,
-} from '../operator/operator-files.js';
+import { forgetCredential, forgetTunnel, loadTunnel, saveCredential, saveTunnel } from '../operator/operator-files.js';
 import { Connector } from '../../connector/connector.js';
 import { HOST_ADMIN } from '../../shared/constants.js';
 import { AirlockError, isAirlockError } from '../../shared/errors.js';
@@ -22,49 +13,6 @@ import { createLogger, isLogFormat, LOG_FORMATS } from '../../shared/logger.js';
 import { nodeFlagsNotice } from '../../shared/node-flags.js';
 import { onShutdown, parse, required, say } from '../args.js';
 import { openSystemBrowser } from '../browser.js';
-
-const TARGET = { edge: { type: 'string' }, ca: { type: 'string' } } as const;
-
-function edgeOrigin(edge: string): string {
-  let url: URL;
-  try {
-    url = new URL(edge);
-  } catch {
-    throw new AirlockError('BAD_ARGUMENT', `--edge "${edge}" is not a URL (expected e.g. https://edge.example.com)`);
-  }
-  if (url.protocol !== 'https:') throw new AirlockError('BAD_ARGUMENT', `--edge must be an https:// URL, got "${edge}"`);
-  return url.origin;
-}
-
-function readCa(file: string | undefined): Buffer | undefined {
-  if (!file) return undefined;
-  try {
-    return readFileSync(file);
-  } catch (error) {
-    throw new AirlockError('BAD_ARGUMENT', `cannot read --ca ${file}: ${(error as Error).message}`);
-  }
-}
-
-const loginAgain = (edge: string) => `run \`airlock tunnel login --edge ${edge}\``;
-
-/** The edge to talk to and the credential for it: --edge, or the only edge logged in to. */
-async function operatorTarget(values: { edge?: string; ca?: string }): Promise<AdminTarget & { credential: OperatorCredential; caFile?: string }> {
-  let edge = values.edge ? edgeOrigin(values.edge) : undefined;
-  if (!edge) {
-    const known = await listCredentials();
-    if (known.length === 0) throw new AirlockError('AUTH_REQUIRED', 'not logged in to any edge: run `airlock tunnel login --edge https://EDGE` first');
-    if (known.length > 1) throw new AirlockError('BAD_ARGUMENT', `logged in to several edges (${known.map((c) => c.edge).join(', ')}): pass --edge URL`);
-    edge = known[0]!.edge;
-  }
-  const credential = await loadCredential(edge);
-  if (!credential) throw new AirlockError('AUTH_REQUIRED', `not logged in to ${edge}: ${loginAgain(edge)} first`);
-  if (Date.parse(credential.expiresAt) <= Date.now()) {
-    throw new AirlockError('AUTH_REQUIRED', `the operator credential for ${edge} expired at ${credential.expiresAt}; ${loginAgain(edge)} again`);
-  }
-  const caFile = values.ca ? resolve(values.ca) : credential.caFile;
-  const ca = readCa(caFile);
-  return { edgeOrigin: edge, token: credential.token, credential, ...(ca ? { ca } : {}), ...(caFile ? { caFile } : {}) };
-}
 
 const LOGIN_USAGE = `usage: airlock tunnel login --edge URL [--ca FILE]
 
