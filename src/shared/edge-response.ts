@@ -1,18 +1,8 @@
-// The JSON body the edge sends with every refusal, so the client can tell the user why.
+// The JSON body the edge sends with every refusal, so the client can tell the user why. The codes
+// are declared, with what each means, in src/shared/contract/error-catalogue.ts.
+import type { EdgeRefusalCode } from './contract/error-catalogue.js';
 
-export type EdgeRefusalCode =
-  | 'app_not_found'
-  | 'access_denied'
-  | 'auth_required'
-  | 'no_connector'
-  | 'origin_failed'
-  | 'bad_request'
-  | 'upgrade_required'
-  | 'rate_limited'
-  | 'too_many_streams'
-  | 'idp_unreachable'
-  | 'sso_disabled'
-  | 'internal';
+export type { EdgeRefusalCode };
 
 export interface EdgeRefusal {
   error: EdgeRefusalCode;

@@ -1,35 +1,9 @@
 // Typed errors with a stable code and a message that tells the user what to do next.
 import { DEFAULTS } from './constants.js';
+import type { AirlockErrorCode } from './contract/error-catalogue.js';
 
-export type AirlockErrorCode =
-  | 'CONFIG_INVALID'
-  | 'CONFIG_UNREADABLE'
-  | 'EDGE_UNREACHABLE'
-  | 'TLS_FAILED'
-  | 'AUTH_REQUIRED'
-  | 'ACCESS_DENIED'
-  | 'APP_NOT_FOUND'
-  | 'NO_CONNECTOR'
-  | 'ORIGIN_FAILED'
-  | 'PORT_IN_USE'
-  | 'BAD_ARGUMENT'
-  | 'TUNNEL_AUTH_FAILED'
-  | 'EDGE_ERROR'
-  // Single sign-on. TOKEN_* carry details.reason, a stable sub-code naming the exact check that failed.
-  | 'TOKEN_INVALID'
-  | 'TOKEN_EXPIRED'
-  | 'TOKEN_REVOKED'
-  | 'IDP_UNREACHABLE'
-  | 'IDP_ERROR'
-  | 'LOGIN_FAILED'
-  | 'LOGIN_TIMEOUT'
-  // The user stopped a browser sign-in from the app before it finished.
-  | 'LOGIN_CANCELLED'
-  | 'KEYCHAIN_UNAVAILABLE'
-  // Several edges: the shared PostgreSQL store did not answer (the edge answers 503 for what needs it).
-  | 'STORE_UNAVAILABLE'
-  // `airlock service install`: systemctl / launchctl refused or is not running.
-  | 'SERVICE_MANAGER_FAILED';
+// The codes, with what each means and what to do, are declared in the catalogue.
+export type { AirlockErrorCode };
 
 export class AirlockError extends Error {
   override readonly name = 'AirlockError';
