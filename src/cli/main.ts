@@ -1,6 +1,7 @@
-// The `airlock` command: dispatch to subcommands, print errors as sentences, exit with a code.
+// The `airlock` command: dispatch to subcommands, print errors as `[CODE] sentence`, exit with a code.
 // Each command is imported only when run: the IdP alone would add a second to every start.
 import { exitCodeFor, isAirlockError } from '../shared/errors.js';
+import { describeFailure } from './args.js';
 
 type Command = (argv: string[]) => Promise<void> | void;
 
@@ -72,7 +73,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (isAirlockError(error)) process.stderr.write(`airlock: ${error.message}\n`);
+  if (isAirlockError(error)) process.stderr.write(`airlock: ${describeFailure(error)}\n`);
   else process.stderr.write(`airlock: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
   process.exit(exitCodeFor(error));
 });
