@@ -105,6 +105,9 @@ test('cancel: the prompt goes, the result says so, the row is an error that offe
   await expect(page.getByTestId('sign-in-failed')).toContainText('cancelled');
   await expect(row().getByTestId('state')).toHaveText('Error');
   await expect(row().getByTestId('resource-error')).toContainText('cancelled');
+  // Each error shows its code beside the message (docs/troubleshooting.md "Error codes").
+  await expect(page.getByTestId('sign-in-failed').getByTestId('error-code')).toHaveText('LOGIN_CANCELLED');
+  await expect(row().getByTestId('resource-error').getByTestId('error-code')).toHaveText('LOGIN_CANCELLED');
   await page.screenshot({ path: `${SHOTS}/41-state-sign-in-cancelled.png` });
 });
 
@@ -175,6 +178,7 @@ test('denied: signed in as a user the policy does not admit, the row says so', a
   await signInFromPrompt(browser, 'eve@example.com', 'eve-password');
   await expect(row().getByTestId('state')).toHaveText('Error');
   await expect(row().getByTestId('resource-error')).toContainText(/not allowed/);
+  await expect(row().getByTestId('resource-error').getByTestId('error-code')).toHaveText('ACCESS_DENIED');
   await page.screenshot({ path: `${SHOTS}/45-state-denied.png` });
   await row().getByRole('switch').click();
   await expect(row().getByTestId('state')).toHaveText('Off');

@@ -1,8 +1,9 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { About, Resource, ResourceFields, Settings } from '../shared/contract/api.js';
+import { ApiError, type About, type Resource, type ResourceFields, type Settings } from '../shared/contract/api.js';
 import type { Client } from './api-client.js';
 import { BrowseView } from './BrowseView.js';
 import { CompactView } from './CompactView.js';
+import { ErrorCodeLabel } from './ErrorCodeLabel.js';
 import { LogsView } from './LogsView.js';
 import { ResourceForm } from './ResourceForm.js';
 import { ResourcesView } from './ResourcesView.js';
@@ -19,7 +20,7 @@ export function App({ client }: { client: Client }) {
   const state = useAirlock(client);
   const [view, setView] = useState<View>('resources');
   const [form, setForm] = useState<FormState>({ mode: 'closed' });
-  const [toast, setToast] = useState<{ message: string; error: boolean } | undefined>();
+  const [toast, setToast] = useState<{ message: string; error: boolean; code?: string } | undefined>();
   const [about, setAbout] = useState<About | undefined>();
   const desktop = client.mode === 'desktop';
   // The tray popover loads the same page with #tray: the compact list, nothing to edit.
@@ -45,7 +46,10 @@ export function App({ client }: { client: Client }) {
   }, [toast]);
 
   const notify = useCallback((message: string) => setToast({ message, error: false }), []);
-  const report = useCallback((error: unknown) => setToast({ message: error instanceof Error ? error.message : String(error), error: true }), []);
+  const report = useCallback(
+    (error: unknown) => setToast({ message: error instanceof Error ? error.message : String(error), error: true, ...(error instanceof ApiError ? { code: error.code } : {}) }),
+    [],
+  );
   const attempt = useCallback((work: Promise<unknown>) => work.catch(report), [report]);
 
   const toggle = (resource: Resource) => {
@@ -121,6 +125,11 @@ export function App({ client }: { client: Client }) {
 
   const toastView = toast ? (
     <div className={`toast${toast.error ? ' error' : ''}`} role="status">
+      {toast.code ? (
+        <>
+          <ErrorCodeLabel code={toast.code} />{' '}
+        </>
+      ) : null}
       {toast.message}
     </div>
   ) : null;

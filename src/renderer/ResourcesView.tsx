@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { EdgeSession, Resource, ResourceStatus } from '../shared/contract/api.js';
 import { connectCommand } from '../shared/contract/commands.js';
+import { ErrorCodeLabel } from './ErrorCodeLabel.js';
 import { formatBytes, hostOf, isOn, relativeTime, stateLabel } from './format.js';
 
 interface Props {
@@ -231,7 +232,9 @@ export function ResourcesView({ resources, statuses, sessions, desktop, onToggle
                 </div>
                 {status?.lastError ? (
                   <div className="resource-error" role="alert" data-testid="resource-error">
-                    <span className="message">{status.lastError.message}</span>
+                    <span className="message">
+                      <ErrorCodeLabel code={status.lastError.code} /> {status.lastError.message}
+                    </span>
                     {status.lastError.action === 'sign-in' && session?.signInAvailable && !session.signingIn ? (
                       <button className="button small" onClick={() => onSignIn(status.edge)}>
                         Sign in

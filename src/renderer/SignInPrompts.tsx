@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import type { EdgeSession } from '../shared/contract/api.js';
+import { ErrorCodeLabel } from './ErrorCodeLabel.js';
 import { hostOf } from './format.js';
 
 interface Props {
@@ -56,7 +57,7 @@ export function SignInPrompts({ sessions, onSignIn, onCancel, notify }: Props) {
       {failed.map((session) => (
         <div key={session.edge} className="sign-in-prompt failed" role="alert" data-testid="sign-in-failed">
           <span className="what">
-            <strong>Not signed in to {hostOf(session.edge)}:</strong> {session.signInError!.message}
+            <strong>Not signed in to {hostOf(session.edge)}:</strong> <ErrorCodeLabel code={session.signInError!.code} /> {session.signInError!.message}
           </span>
           <span className="actions">
             <button className="button small primary" onClick={() => onSignIn(session.edge)}>
