@@ -31,8 +31,9 @@ import { OidcRelyingParty, type IdpConfig, type PendingOidcLogin } from './oidc-
 import { checkLoopbackRedirect } from './redirect-url.js';
 import type { Revocations } from './revocation-list.js';
 import type { SigningKeys } from './signing-keys.js';
-import { html, json, readBody, redirect } from './access-http.js';
-import { decodePathSegment } from './request-body.js';
+import { html, redirect } from './access-http.js';
+import { sendJson, type JsonAnswer } from './json-answer.js';
+import { decodePathSegment, readObjectBody } from './request-body.js';
 
 /** Who is asking, as policies see it at sign-in (no session yet). */
 export type LoginPrincipal = Pick<UserPrincipal, 'kind' | 'email' | 'sub' | 'groups'>;
@@ -255,7 +256,7 @@ export function createAccessRoutes(deps: AccessRoutesDeps): (req: IncomingMessag
 
   async function token(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== 'POST') return json(res, 405, { error: 'invalid_request', error_description: 'use POST' });
-    const body = await readBody(req);
+    const body = await readObjectBody(req, { forms: true });
     let grant;
     try {
       grant = await codes.exchange(body.code, body.code_verifier);
@@ -345,6 +346,11 @@ export function createAccessRoutes(deps: AccessRoutesDeps): (req: IncomingMessag
     }
     return true;
   };
+}
+
+/** The sign-in endpoints' JSON goes out as bare application/json, as their clients have always read it. */
+function json(res: ServerResponse, status: number, body: JsonAnswer, cacheControl = 'no-store'): void {
+  sendJson(res, status, body, { 'content-type': 'application/json', 'cache-control': cacheControl });
 }
 
 function respondWithError(res: ServerResponse, error: unknown, log: AccessLog, asJson: boolean): void {

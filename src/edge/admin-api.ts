@@ -25,7 +25,8 @@ import { checkRoute } from './route-checks.js';
 import type { RouteStore, StoredTunnel } from './route-store.js';
 import type { SigningKeys } from './signing-keys.js';
 import type { TunnelRegistry } from './tunnel-registry.js';
-import { decodePathSegment, readBoundedBody } from './request-body.js';
+import { sendJson, type JsonAnswer } from './json-answer.js';
+import { decodePathSegment, readObjectBody } from './request-body.js';
 
 export interface AdminDeps {
   /** edge.yaml as loaded, not merged with the store: file apps, apps awaiting a route, admins, domains. */
@@ -54,7 +55,7 @@ export function adminLoginApp(deps: Pick<AdminDeps, 'config' | 'keys'>): AccessA
   };
 }
 
-type Answer = { status: number; body: Record<string, unknown>; target?: string };
+type Answer = { status: number; body: JsonAnswer; target?: string };
 
 export function createAdminApi(deps: AdminDeps): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const { store } = deps;
@@ -108,7 +109,7 @@ export function createAdminApi(deps: AdminDeps): (req: IncomingMessage, res: Ser
     }
     if (path === 'tunnels' && method === 'GET') return { status: 200, body: { tunnels: store.tunnels().map(describeTunnel) } };
     if (path === 'tunnels' && method === 'POST') {
-      const { name } = await readJson(req);
+      const { name } = await readObjectBody(req);
       if (typeof name !== 'string' || !NAME.test(name)) return { status: 400, body: { error: 'bad_name', message: 'tunnel name must be 1-128 letters, digits, ".", "_" or "-"' } };
       const existing = store.tunnelByName(name);
       if (existing) {
@@ -150,7 +151,7 @@ export function createAdminApi(deps: AdminDeps): (req: IncomingMessage, res: Ser
       return { status: 200, body: { routes: [...fromFile, ...stored] } };
     }
     if (path === 'routes' && method === 'POST') {
-      const body = await readJson(req);
+      const body = await readObjectBody(req);
       const target = String(body.hostname ?? '').slice(0, 253);
       const own = ownTunnel(String(body.tunnel ?? ''), principal);
       if ('status' in own) return { ...own, target };
@@ -188,20 +189,8 @@ export function createAdminApi(deps: AdminDeps): (req: IncomingMessage, res: Ser
         : { status: 500, body: { error: 'internal', message: 'internal error' } };
     }
     const decision = answer.status < 400 ? 'allow' : 'deny';
-    const reason = typeof answer.body.message === 'string' ? answer.body.message.split('\n')[0]! : 'ok';
+    const reason = 'message' in answer.body && typeof answer.body.message === 'string' ? answer.body.message.split('\n')[0]! : 'ok';
     deps.audit.write({ event: 'admin', who, ip, action, target: answer.target ?? '', decision, reason, status: answer.status });
-    res.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-    res.end(JSON.stringify(answer.body));
+    sendJson(res, answer.status, answer.body);
   };
-}
-
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const text = await readBoundedBody(req);
-  try {
-    const parsed: unknown = JSON.parse(text || '{}');
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
-  } catch {
-    // falls through
-  }
-  throw new AirlockError('BAD_ARGUMENT', 'body must be a JSON object');
 }

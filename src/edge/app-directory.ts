@@ -12,6 +12,7 @@ import type { FailureLimiter } from './failure-throttle.js';
 import { normaliseAddress } from './cidr.js';
 import type { AppDisplay, EdgeConfig } from './config.js';
 import { readCookie } from './http-cookies.js';
+import { sendJson } from './json-answer.js';
 import { verifyOrganisationToken } from './organisation-session.js';
 import { evaluatePolicy } from './policy.js';
 import type { RevocationCheck } from './revocation-list.js';
@@ -57,13 +58,13 @@ export function createAppDirectory(deps: AppDirectoryDeps) {
     const presentsServiceToken = req.headers[HEADER.clientId] !== undefined || req.headers[HEADER.clientSecret] !== undefined;
     if (presentsServiceToken && (await deps.serviceTokenFailures.blockedFor(ip)) > 0) {
       deps.audit.write({ event: 'apps', who: 'anonymous', ip, status: 429, listed: 0 });
-      return send(res, 429, { error: 'rate_limited', message: 'too many failed service-token attempts from this address; try again in a minute' });
+      return sendJson(res, 429, { error: 'rate_limited', message: 'too many failed service-token attempts from this address; try again in a minute' });
     }
     const who = await caller(req);
     if (typeof who === 'string') {
       if (presentsServiceToken) await deps.serviceTokenFailures.fail(ip);
       deps.audit.write({ event: 'apps', who: 'anonymous', ip, status: 401, listed: 0 });
-      return send(res, 401, { error: 'auth_required', message: `${who}: sign in to this edge first (airlock access login HOST), or pass a service token` });
+      return sendJson(res, 401, { error: 'auth_required', message: `${who}: sign in to this edge first (airlock access login HOST), or pass a service token` });
     }
     const apps: ListedApp[] = [];
     for (const app of deps.config().apps.values()) {
@@ -71,16 +72,11 @@ export function createAppDirectory(deps: AppDirectoryDeps) {
     }
     apps.sort((a, b) => a.hostname.localeCompare(b.hostname));
     deps.audit.write({ event: 'apps', who: describePrincipal(who), ip, status: 200, listed: apps.length });
-    send(res, 200, { apps });
+    sendJson(res, 200, { apps });
   };
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return typeof value === 'string' && value ? value : undefined;
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(JSON.stringify(body));
 }

@@ -19,7 +19,7 @@ import type { AppConfig, EdgeConfig } from './config.js';
 import type { EdgeMetrics } from './metrics.js';
 import type { FailureLimiter } from './failure-throttle.js';
 import { evaluatePolicy } from './policy.js';
-import { writeRawResponse } from './raw-response.js';
+import { writeRawResponse } from './json-answer.js';
 import { bridgeToEdge } from './relay-bridge.js';
 import { closeOutcome, ORIGIN_GRACE_MS, recordStreamEnd } from './stream-end.js';
 import { loginUrl } from './sign-in-urls.js';
@@ -42,7 +42,7 @@ export interface GatewayDeps {
 
 export type GateResult =
   | { status: 200; app: AppConfig; principal: Principal }
-  | { status: 302 | 400 | 403 | 404 | 429; headers: Record<string, string>; body: string };
+  | { status: 302 | 400 | 403 | 404 | 429; headers: Record<string, string>; body?: EdgeRefusal };
 
 /** What a Host may be: a DNS name or an address (":" for IPv6), at most a DNS name's length. */
 const HOST_NAME = /^[a-z0-9.:_-]{1,253}$/;
@@ -59,7 +59,7 @@ export async function gate(req: IncomingMessage, deps: GatewayDeps, streamId: st
   // Refused before any lookup: a Host that is no hostname (e.g. 15 KB of padding) names nothing.
   if (!hostname || !HOST_NAME.test(hostname)) {
     record('deny', 400, 'anonymous', 'the Host header is not a hostname');
-    return { status: 400, headers: {}, body: JSON.stringify({ error: 'bad_request', message: 'the Host header is not a hostname' } satisfies EdgeRefusal) };
+    return { status: 400, headers: {}, body: { error: 'bad_request', message: 'the Host header is not a hostname' } };
   }
   const app = config.apps.get(hostname);
   if (!app) {
@@ -74,7 +74,7 @@ export async function gate(req: IncomingMessage, deps: GatewayDeps, streamId: st
     return {
       status: 429,
       headers: { 'retry-after': retryAfter },
-      body: JSON.stringify({ error: 'rate_limited', message: `too many failed service-token attempts from this address; try again in ${retryAfter} s` }),
+      body: { error: 'rate_limited', message: `too many failed service-token attempts from this address; try again in ${retryAfter} s` },
     };
   }
   const auth = await authenticate(req.headers, app, config, deps.verifyAppToken);
@@ -86,7 +86,6 @@ export async function gate(req: IncomingMessage, deps: GatewayDeps, streamId: st
     return {
       status: 302,
       headers: { location: loginUrl(config.publicUrl, app).href, [HEADER.accessAud]: app.aud, [HEADER.accessDomain]: app.hostname },
-      body: '',
     };
   }
   const who = describePrincipal(auth.principal);
@@ -100,7 +99,7 @@ export async function gate(req: IncomingMessage, deps: GatewayDeps, streamId: st
 }
 
 function refusal(status: 403 | 404, body: EdgeRefusal): GateResult {
-  return { status, headers: {}, body: JSON.stringify(body) };
+  return { status, headers: {}, body };
 }
 
 export function createAppGateway(deps: GatewayDeps) {
@@ -144,7 +143,7 @@ export function createAppGateway(deps: GatewayDeps) {
       const message = `${who} already has ${app.maxStreamsPerIdentity} connections open to ${app.hostname}, the most this edge allows; close some, or ask the edge's administrator to raise apps[].limits.maxStreamsPerIdentity`;
       deps.metrics.streamErrors.inc({ reason: 'identity_limit' });
       deps.audit.write({ event: 'stream-end', streamId, who, app: app.hostname, bytesUp: 0, bytesDown: 0, durationMs: 0, outcome: `refused: ${app.maxStreamsPerIdentity} streams open (per-identity limit)` });
-      return writeRawResponse(socket, 429, {}, JSON.stringify({ error: 'too_many_streams', message } satisfies EdgeRefusal));
+      return writeRawResponse(socket, 429, {}, { error: 'too_many_streams', message });
     }
     await serve(req, socket, head, app, principal, streamId, true, release);
   }
@@ -195,7 +194,7 @@ export function createAppGateway(deps: GatewayDeps) {
       const body: EdgeRefusal = noConnector
         ? { error: 'no_connector', message: `${app.hostname} is offline: no connector for it is connected to the edge` }
         : { error: 'origin_failed', message: `${app.hostname}: ${message}` };
-      return writeRawResponse(socket, noConnector ? 503 : 502, {}, JSON.stringify(body));
+      return writeRawResponse(socket, noConnector ? 503 : 502, {}, body);
     }
     if (socket.destroyed) {
       stream.close();
@@ -286,16 +285,15 @@ export function createAppGateway(deps: GatewayDeps) {
  */
 function isWebSocketUpgrade(req: IncomingMessage, socket: Duplex): boolean {
   if (String(req.headers.upgrade).toLowerCase() !== 'websocket') {
-    writeRawResponse(socket, 400, {}, JSON.stringify({ error: 'bad_request', message: 'expected a WebSocket upgrade' }));
+    writeRawResponse(socket, 400, {}, { error: 'bad_request', message: 'expected a WebSocket upgrade' });
     return false;
   }
   if (req.headers['sec-websocket-version'] !== '13') {
-    const body = JSON.stringify({ error: 'bad_request', message: 'unsupported Sec-WebSocket-Version: this edge speaks version 13 (RFC 6455)' });
-    writeRawResponse(socket, 400, { 'sec-websocket-version': '13' }, body);
+    writeRawResponse(socket, 400, { 'sec-websocket-version': '13' }, { error: 'bad_request', message: 'unsupported Sec-WebSocket-Version: this edge speaks version 13 (RFC 6455)' });
     return false;
   }
   if (!/^[+/0-9A-Za-z]{22}==$/.test(String(req.headers['sec-websocket-key'] ?? ''))) {
-    writeRawResponse(socket, 400, {}, JSON.stringify({ error: 'bad_request', message: 'missing or malformed Sec-WebSocket-Key (RFC 6455 §4.1)' }));
+    writeRawResponse(socket, 400, {}, { error: 'bad_request', message: 'missing or malformed Sec-WebSocket-Key (RFC 6455 §4.1)' });
     return false;
   }
   return true;

@@ -27,7 +27,7 @@ import type { AppConfig, EdgeConfig } from './config.js';
 import { createAppGateway, gate } from './app-gateway.js';
 import { createEdgeMetrics } from './metrics.js';
 import { FailureThrottle } from './failure-throttle.js';
-import { writeRawResponse } from './raw-response.js';
+import { sendJson, writeRawResponse } from './json-answer.js';
 import { handleTunnelUpgrade } from './tunnel-endpoint.js';
 import { TunnelRegistry } from './tunnel-registry.js';
 import { dialRelay, RELAY, signRelayAssertion, TunnelDirectory, verifyRelayAssertion } from './edge-relay.js';
@@ -152,7 +152,7 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
     const work = path === PATH.tunnel ? Promise.resolve(handleTunnelUpgrade(req, socket, deps)) : gateway.handleUpgrade(req, socket, head);
     work.catch((error: Error) => {
       log.error({ error: error.message }, 'upgrade failed');
-      writeRawResponse(socket, 500, {}, JSON.stringify({ error: 'internal', message: 'internal error' }));
+      writeRawResponse(socket, 500, {}, { error: 'internal', message: 'internal error' });
     });
   });
 
@@ -181,8 +181,8 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
     }
     const result = await gate(req, deps, randomUUID());
     if (result.status !== 200) {
-      res.writeHead(result.status, { ...result.headers, ...(result.body ? { 'content-type': 'application/json; charset=utf-8' } : {}) });
-      res.end(req.method === 'HEAD' ? undefined : result.body);
+      if (result.body) return sendJson(res, result.status, result.body, result.headers);
+      res.writeHead(result.status, result.headers).end();
       return;
     }
     if (req.method === 'HEAD') {
@@ -229,16 +229,16 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
       claims = verifyRelayAssertion(req.headers[RELAY.header], keys, issuer());
     } catch (error) {
       log.warn({ ip: req.socket.remoteAddress, reason: (error as Error).message }, 'relay refused');
-      return writeRawResponse(socket, 403, {}, JSON.stringify({ error: 'access_denied', message: (error as Error).message }));
+      return writeRawResponse(socket, 403, {}, { error: 'access_denied', message: (error as Error).message });
     }
     // The relaying edge names the app; this edge's own configuration must agree on where it goes.
     const app = deps.config().apps.get(claims.host);
     if (!app || app.tunnel !== claims.tun || app.serviceAuthority !== claims.svc) {
-      return writeRawResponse(socket, 403, {}, JSON.stringify({ error: 'access_denied', message: 'relay refused: the app does not match this edge' }));
+      return writeRawResponse(socket, 403, {}, { error: 'access_denied', message: 'relay refused: the app does not match this edge' });
     }
     gateway.handleRelayedUpgrade(req, socket, head, app, claims.principal, claims.sid).catch((error: Error) => {
       log.error({ error: error.message }, 'relayed upgrade failed');
-      writeRawResponse(socket, 500, {}, JSON.stringify({ error: 'internal', message: 'internal error' }));
+      writeRawResponse(socket, 500, {}, { error: 'internal', message: 'internal error' });
     });
   }) : undefined;
   if (shared && relayServer) {
@@ -346,9 +346,4 @@ function readTlsFiles(config: EdgeConfig): { cert: Buffer; key: Buffer } {
     }
   };
   return { cert: read(config.tls.cert, 'cert'), key: read(config.tls.key, 'key') };
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(JSON.stringify(body));
 }

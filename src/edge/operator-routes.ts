@@ -10,7 +10,7 @@ import type { AccessApp } from './access-routes.js';
 import { adminLoginApp, createAdminApi, type AdminDeps } from './admin-api.js';
 import type { EdgeConfig } from './config.js';
 import { publishedConfig, unpublishedRefusal } from './published-config.js';
-import { writeRawResponse } from './raw-response.js';
+import { sendJson, writeRawResponse } from './json-answer.js';
 import { RouteStore } from './route-store.js';
 
 export interface OperatorRoutes {
@@ -31,10 +31,6 @@ export async function openOperatorRoutes(base: EdgeConfig, deps: Omit<AdminDeps,
   const store = shared ?? (await RouteStore.open(join(base.stateDir, HOST_ADMIN.routeFile)));
   const config = publishedConfig(base, store);
   const api = createAdminApi({ ...deps, config: () => base, store });
-  const json = (res: ServerResponse, status: number, body: unknown) => {
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-    res.end(JSON.stringify(body));
-  };
   return {
     store,
     config,
@@ -44,13 +40,13 @@ export async function openOperatorRoutes(base: EdgeConfig, deps: Omit<AdminDeps,
       if (path.startsWith('/cdn-cgi/')) return false;
       const refusal = unpublishedRefusal(config(), hostnameFromHostHeader(req.headers.host));
       if (!refusal) return false;
-      json(res, 503, refusal);
+      sendJson(res, 503, refusal);
       return true;
     },
     refuseUpgrade(req, socket) {
       const refusal = unpublishedRefusal(config(), hostnameFromHostHeader(req.headers.host));
       if (!refusal) return false;
-      writeRawResponse(socket, 503, {}, JSON.stringify(refusal));
+      writeRawResponse(socket, 503, {}, refusal);
       return true;
     },
     loginApp: (aud) => (aud === HOST_ADMIN.loginAud ? adminLoginApp({ config: () => base, keys: deps.keys }) : undefined),

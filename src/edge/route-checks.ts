@@ -1,6 +1,7 @@
 // May this hostname be routed to this tunnel and service? Pure: the admin API asks, the route
 // store records. Every refusal has its own error code and a message that says what to do.
 import { randomBytes } from 'node:crypto';
+import type { EdgeRefusalCode } from '../shared/contract/error-catalogue.js';
 import { DNS_HOSTNAME, parseHostPort } from '../shared/host.js';
 import type { EdgeConfig } from './config.js';
 import type { StoredRoute, StoredTunnel } from './route-store.js';
@@ -12,7 +13,7 @@ export interface RouteRequest {
 
 export type RouteRefusal = {
   status: 400 | 403 | 404 | 409;
-  error: 'bad_hostname' | 'bad_service' | 'bad_port' | 'outside_domains' | 'no_policy' | 'route_taken';
+  error: Extract<EdgeRefusalCode, 'bad_hostname' | 'bad_service' | 'bad_port' | 'outside_domains' | 'no_policy' | 'route_taken'>;
   message: string;
 };
 
@@ -60,7 +61,7 @@ export function policySnippet(hostname: string, email: string): string {
   ].join('\n');
 }
 
-type ServiceCheck = { url: string } | { problem: string; error: 'bad_service' | 'bad_port' };
+type ServiceCheck = { url: string } | { problem: string; error: Extract<RouteRefusal['error'], 'bad_service' | 'bad_port'> };
 
 function serviceProblem(value: unknown): ServiceCheck {
   const text = typeof value === 'string' ? value.trim() : '';

@@ -12,7 +12,7 @@ import type { AuditLog } from './audit-log.js';
 import type { EdgeConfig } from './config.js';
 import type { EdgeMetrics } from './metrics.js';
 import { watchLiveness } from '../shared/http2-liveness.js';
-import { writeRawResponse } from './raw-response.js';
+import { writeRawResponse } from './json-answer.js';
 import type { ConnectorConnection, TunnelRegistry } from './tunnel-registry.js';
 
 export interface TunnelEndpointDeps {
@@ -31,7 +31,7 @@ export function handleTunnelUpgrade(req: IncomingMessage, socket: Duplex, deps: 
   const refuse = (status: number, reason: string, tunnel = '?') => {
     audit.write({ event: 'tunnel', tunnel, connector: connectorId, ip, decision: 'deny', reason });
     log.warn({ ip, connectorId, tunnel, reason }, 'connector refused');
-    writeRawResponse(socket, status, {}, JSON.stringify({ error: 'tunnel_auth_failed', message: reason }));
+    writeRawResponse(socket, status, {}, { error: 'tunnel_auth_failed', message: reason });
   };
 
   if (String(req.headers.upgrade).toLowerCase() !== TUNNEL_UPGRADE) return refuse(400, `expected Upgrade: ${TUNNEL_UPGRADE}`);
