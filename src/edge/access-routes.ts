@@ -92,7 +92,10 @@ export type PendingLogin = PendingOidcLogin &
 
 const HOSTNAME_PATTERN = /^[a-z0-9.-]{1,253}$/;
 
-export function createAccessRoutes(deps: AccessRoutesDeps): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+/** Answers a request under /cdn-cgi/access/; false when it is none of the sign-in endpoints. */
+export type AccessRoutes = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
+export function createAccessRoutes(deps: AccessRoutesDeps): AccessRoutes {
   const publicUrl = new URL(deps.publicUrl);
   const issuer = publicUrl.origin;
   const signInHost = dialHostOfUrl(publicUrl);

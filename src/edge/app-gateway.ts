@@ -279,6 +279,8 @@ export function createAppGateway(deps: GatewayDeps) {
   return { handleUpgrade, handleRelayedUpgrade, close: () => wss.close() };
 }
 
+export type AppGateway = ReturnType<typeof createAppGateway>;
+
 /**
  * Checked before a stream is opened: ws would refuse these itself, but only after the connector had
  * dialled the origin, leaving that stream open with no client (RFC 6455 §4.2.1, §4.4).

@@ -137,3 +137,29 @@ export function dialRelay(relayUrl: string, assertion: string, ca?: Buffer): Pro
     ws.once('error', (error) => reject(new AirlockError('ORIGIN_FAILED', `the relay edge is unreachable: ${error.message}`)));
   });
 }
+
+export interface RelayDialerDeps {
+  /** The relay URLs of the live edges holding the tunnel, in random order. */
+  peersFor(tunnel: string): Promise<string[]>;
+  keys: SigningKeys;
+  issuer: () => string;
+  /** edge.yaml `relay.ca`: the CA of the other edges' relay listeners, if not a public one. */
+  ca?: Buffer;
+  log: Logger;
+}
+
+/** Relays a stream to an edge that holds the app's tunnel: the first that answers, or undefined. */
+export function createRelayDialer({ peersFor, keys, issuer, ca, log }: RelayDialerDeps) {
+  return async (app: { tunnel: string; hostname: string; serviceAuthority: string }, principal: Principal, streamId: string): Promise<WebSocket | undefined> => {
+    const peers = await peersFor(app.tunnel);
+    const assertion = signRelayAssertion(keys, issuer(), { tun: app.tunnel, host: app.hostname, svc: app.serviceAuthority, sid: streamId, principal });
+    for (const peer of peers) {
+      try {
+        return await dialRelay(peer, assertion, ca);
+      } catch (error) {
+        log.warn({ peer, error: (error as Error).message }, 'relay to another edge failed; trying the next');
+      }
+    }
+    return undefined;
+  };
+}

@@ -1,40 +1,38 @@
 // The edge process: one HTTPS/WSS server carrying client tunnels, connector connections, health,
-// metrics and (with SSO) the /cdn-cgi/access endpoints.
+// metrics and (with SSO) the /cdn-cgi/access endpoints. startEdge composes the parts; which part
+// answers a request is edge-router.ts.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import https from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
+import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { DEFAULTS, PATH } from '../shared/constants.js';
+import { DEFAULTS } from '../shared/constants.js';
 import { AirlockError } from '../shared/errors.js';
 import { formatHostPort } from '../shared/host.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { openAuditLog } from './audit-log.js';
-import { createAccessRoutes, type AccessApp, type Handoff, type PendingLogin } from './access-routes.js';
-import { verifyAppToken } from './app-token.js';
-import { evaluatePolicy } from './policy.js';
-import { RevocationList, type Revocations } from './revocation-list.js';
-import { LoginCodes } from './login-codes.js';
-import { openPostgresState, type PostgresState } from './state/postgres.js';
-import { PostgresOneTimeStore, PostgresRevocations, shareSigningKeys, SharedFailureThrottle } from './state/postgres-stores.js';
-import { openSharedRouteStore } from './state/postgres-routes.js';
-import { SigningKeys } from './signing-keys.js';
-import { signStreamAssertion } from './stream-signer.js';
-import { cidrMatcher, normaliseAddress } from './cidr.js';
-import type { AppConfig, EdgeConfig } from './config.js';
-import { createAppGateway, gate } from './app-gateway.js';
-import { createEdgeMetrics } from './metrics.js';
-import { FailureThrottle } from './failure-throttle.js';
-import { sendJson, writeRawResponse } from './json-answer.js';
-import { handleTunnelUpgrade } from './tunnel-endpoint.js';
-import { TunnelRegistry } from './tunnel-registry.js';
-import { dialRelay, RELAY, signRelayAssertion, TunnelDirectory, verifyRelayAssertion } from './edge-relay.js';
-import type { Principal } from './identity.js';
-import type { WebSocket } from 'ws';
-import { openOperatorRoutes } from './operator-routes.js';
+import { createAccessRoutes, type AccessApp, type AccessRoutes, type Handoff, type PendingLogin } from './access-routes.js';
 import { createAppDirectory } from './app-directory.js';
+import { createAppGateway, type GatewayDeps } from './app-gateway.js';
+import { verifyAppToken } from './app-token.js';
+import type { AppConfig, EdgeConfig } from './config.js';
+import { capConnectionsPerAddress } from './connection-cap.js';
+import { createRelayDialer, TunnelDirectory } from './edge-relay.js';
+import { createEdgeRouter } from './edge-router.js';
+import { FailureThrottle } from './failure-throttle.js';
+import { LoginCodes } from './login-codes.js';
+import { createEdgeMetrics } from './metrics.js';
+import { openOperatorRoutes, type OperatorRoutes } from './operator-routes.js';
+import { evaluatePolicy } from './policy.js';
+import { startRelayListener } from './relay-listener.js';
+import { RevocationList, type Revocations } from './revocation-list.js';
+import { SigningKeys } from './signing-keys.js';
+import { openPostgresState, type PostgresState } from './state/postgres.js';
+import { openSharedRouteStore } from './state/postgres-routes.js';
+import { PostgresOneTimeStore, PostgresRevocations, shareSigningKeys, SharedFailureThrottle } from './state/postgres-stores.js';
+import { createStatusEndpoints } from './status-endpoints.js';
+import { signStreamAssertion } from './stream-signer.js';
+import { TunnelRegistry } from './tunnel-registry.js';
 
 export interface EdgeOptions {
   config: EdgeConfig;
@@ -72,37 +70,33 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
   const operators = await openOperatorRoutes(config, { keys, revoked, registry, audit }, sharedRoutes?.store);
   const failureLimit = { limit: DEFAULTS.serviceTokenFailuresPerMinute, windowMs: 60_000 };
   const serviceTokenFailures = shared ? new SharedFailureThrottle(shared, failureLimit) : new FailureThrottle(failureLimit);
-  const deps = {
+  // Which edge holds which tunnel; known once the relay listener is bound (several edges only).
+  let directory: TunnelDirectory | undefined;
+  const deps: GatewayDeps = {
     config: operators.config,
     registry,
     audit,
     metrics,
     log,
     serviceTokenFailures,
-    verifyAppToken: (token: string, app: AppConfig) => verifyAppToken(token, { issuer: issuer(), aud: app.aud, keys, revoked }),
-    signAssertion: (claims: Parameters<typeof signStreamAssertion>[2]) => signStreamAssertion(keys, issuer(), claims),
-    ...(shared && config.relay ? { relay: { dial: (app: AppConfig, principal: Principal, streamId: string) => relayToPeer(app, principal, streamId) } } : {}),
+    verifyAppToken: (token, app) => verifyAppToken(token, { issuer: issuer(), aud: app.aud, keys, revoked }),
+    signAssertion: (claims) => signStreamAssertion(keys, issuer(), claims),
+    ...(shared && config.relay
+      ? { relay: { dial: createRelayDialer({ peersFor: async (tunnel) => (await directory?.peersFor(tunnel)) ?? [], keys, issuer, ca: relayCa, log }) } }
+      : {}),
   };
-  let directory: TunnelDirectory | undefined;
-  /** Tries the live edges that hold the tunnel, in random order; undefined when none answers. */
-  async function relayToPeer(app: AppConfig, principal: Principal, streamId: string): Promise<WebSocket | undefined> {
-    const peers = (await directory?.peersFor(app.tunnel)) ?? [];
-    const assertion = signRelayAssertion(keys, issuer(), { tun: app.tunnel, host: app.hostname, svc: app.serviceAuthority, sid: streamId, principal });
-    for (const peer of peers) {
-      try {
-        return await dialRelay(peer, assertion, relayCa);
-      } catch (error) {
-        log.warn({ peer, error: (error as Error).message }, 'relay to another edge failed; trying the next');
-      }
-    }
-    return undefined;
-  }
-  let accessRoutes: ReturnType<typeof createAccessRoutes> | undefined;
-  const listApps = createAppDirectory({ config: deps.config, issuer, keys, revoked, audit, serviceTokenFailures });
   const gateway = createAppGateway(deps);
-  const metricsAllowed = cidrMatcher(config.metricsAllow);
-  const sockets = new Set<Socket>();
-  const perIp = new Map<string, number>();
+  let accessRoutes: AccessRoutes | undefined;
+  const router = createEdgeRouter({
+    deps,
+    gateway,
+    operators,
+    status: createStatusEndpoints({ registry, metrics, metricsAllow: config.metricsAllow, shared }),
+    listApps: createAppDirectory({ config: deps.config, issuer, keys, revoked, audit, serviceTokenFailures }),
+    keys,
+    accessRoutes: () => accessRoutes,
+    log,
+  });
 
   const server = https.createServer({
     ...tls,
@@ -115,85 +109,10 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
     // Node checks headersTimeout only this often (default 30 s), which would stretch the bound.
     connectionsCheckingInterval: Math.min(1000, config.handshakeTimeoutMs),
   });
-
-  // A per-address cap on open connections keeps one client from exhausting the edge. Counted at TCP
-  // accept, so connections that never finish the TLS handshake count as well.
-  server.on('connection', (socket: Socket) => {
-    const ip = normaliseAddress(socket.remoteAddress ?? '');
-    const open = (perIp.get(ip) ?? 0) + 1;
-    if (open > config.maxConnectionsPerIp) {
-      log.warn({ ip, open }, 'per-address connection limit reached');
-      socket.destroy();
-      return;
-    }
-    perIp.set(ip, open);
-    sockets.add(socket);
-    socket.once('close', () => {
-      sockets.delete(socket);
-      const left = (perIp.get(ip) ?? 1) - 1;
-      if (left <= 0) perIp.delete(ip);
-      else perIp.set(ip, left);
-    });
-  });
+  const sockets = capConnectionsPerAddress(server, config.maxConnectionsPerIp, log);
   server.on('tlsClientError', (error) => log.debug({ error: error.message }, 'TLS handshake failed'));
-
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    handleRequest(req, res).catch((error: Error) => {
-      log.error({ error: error.message }, 'request failed');
-      if (!res.headersSent) sendJson(res, 500, { error: 'internal', message: 'internal error' });
-      else res.destroy();
-    });
-  });
-
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => {});
-    const path = (req.url ?? '/').split('?')[0];
-    if (path !== PATH.tunnel && operators.refuseUpgrade(req, socket)) return;
-    const work = path === PATH.tunnel ? Promise.resolve(handleTunnelUpgrade(req, socket, deps)) : gateway.handleUpgrade(req, socket, head);
-    work.catch((error: Error) => {
-      log.error({ error: error.message }, 'upgrade failed');
-      writeRawResponse(socket, 500, {}, { error: 'internal', message: 'internal error' });
-    });
-  });
-
-  async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
-    if (path === PATH.health) {
-      // Degraded, not down: without the store the edge still serves streams and tokens it can verify.
-      const store = shared ? { kind: 'postgres', reachable: await shared.healthy(), schemaVersion: shared.schemaVersion } : { kind: 'local' };
-      return sendJson(res, 200, { status: store.reachable === false ? 'degraded' : 'ok', connectorConnections: registry.count(), store });
-    }
-    if (path === PATH.metrics) {
-      if (!metricsAllowed(req.socket.remoteAddress ?? '')) return sendJson(res, 403, { error: 'access_denied', message: 'metrics are not served to this address' });
-      res.writeHead(200, { 'content-type': metrics.registry.contentType });
-      res.end(await metrics.registry.metrics());
-      return;
-    }
-    if (path === PATH.certs && !accessRoutes) {
-      return sendJson(res, 200, keys.jwks());
-    }
-    if (path === PATH.apps && req.method === 'GET') return listApps(req, res);
-    if (await operators.handleRequest(req, res)) return;
-    if (path.startsWith(PATH.accessPrefix)) {
-      if (accessRoutes && (await accessRoutes(req, res))) return;
-      // 501 tells a client not to open a browser: there is nothing to sign in to (service tokens only).
-      return sendJson(res, 501, { error: 'sso_disabled', message: 'single sign-on is not configured on this edge; use a service token' });
-    }
-    const result = await gate(req, deps, randomUUID());
-    if (result.status !== 200) {
-      if (result.body) return sendJson(res, result.status, result.body, result.headers);
-      res.writeHead(result.status, result.headers).end();
-      return;
-    }
-    if (req.method === 'HEAD') {
-      res.writeHead(200).end();
-      return;
-    }
-    sendJson(res, 426, {
-      error: 'upgrade_required',
-      message: `${result.app.hostname} carries TCP: connect with \`airlock access tcp --hostname ${result.app.hostname} --url 127.0.0.1:PORT\``,
-    });
-  }
+  server.on('request', router.request);
+  server.on('upgrade', router.upgrade);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
@@ -211,36 +130,9 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
     url.port = String(bound.port);
     config.publicUrl = url.origin;
   }
-  if (config.idp) {
-    accessRoutes = createAccessRoutes({
-      publicUrl: config.publicUrl,
-      findAppByAud: (aud) => operators.loginApp(aud) ?? accessApp([...deps.config().apps.values()].find((app) => app.aud === aud)),
-      findAppByHostname: (hostname) => accessApp(deps.config().apps.get(hostname)),
-      tokens: { keys, revoked },
-      idp: config.idp,
-      organisationSessionMs: config.organisationSessionMs,
-      ...(shared ? sharedSignInStores(shared) : {}),
-      log,
-    });
-  }
-  const relayServer = shared && config.relay ? await startRelayListener(config, tls, log, (req, socket, head) => {
-    let claims;
-    try {
-      claims = verifyRelayAssertion(req.headers[RELAY.header], keys, issuer());
-    } catch (error) {
-      log.warn({ ip: req.socket.remoteAddress, reason: (error as Error).message }, 'relay refused');
-      return writeRawResponse(socket, 403, {}, { error: 'access_denied', message: (error as Error).message });
-    }
-    // The relaying edge names the app; this edge's own configuration must agree on where it goes.
-    const app = deps.config().apps.get(claims.host);
-    if (!app || app.tunnel !== claims.tun || app.serviceAuthority !== claims.svc) {
-      return writeRawResponse(socket, 403, {}, { error: 'access_denied', message: 'relay refused: the app does not match this edge' });
-    }
-    gateway.handleRelayedUpgrade(req, socket, head, app, claims.principal, claims.sid).catch((error: Error) => {
-      log.error({ error: error.message }, 'relayed upgrade failed');
-      writeRawResponse(socket, 500, {}, { error: 'internal', message: 'internal error' });
-    });
-  }) : undefined;
+  // Made once the public URL is final: it may name the port just bound.
+  if (config.idp) accessRoutes = createSignInRoutes(config, config.idp, { operators, keys, revoked, shared, log });
+  const relayServer = shared && config.relay ? await startRelayListener(config, tls, { config: deps.config, keys, issuer, gateway, log }) : undefined;
   if (shared && relayServer) {
     const relayUrl = config.relay!.url ?? `https://${formatHostPort({ host: relayServer.address, port: relayServer.port })}`;
     directory = new TunnelDirectory(shared, edgeId, relayUrl, registry, log);
@@ -257,11 +149,7 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
     async close(drainMs = DEFAULTS.drainTimeoutMs) {
       server.close();
       server.closeIdleConnections();
-      const deadline = Date.now() + drainMs;
-      while (Date.now() < deadline && registry.all().some((connection) => connection.streams > 0)) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      for (const connection of registry.all()) connection.session.destroy();
+      await registry.drain(drainMs);
       for (const socket of sockets) socket.destroy();
       gateway.close();
       relayServer?.close();
@@ -275,47 +163,30 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
   };
 }
 
-/** The internal listener for streams other edges relay here: upgrades only, each checked by `onUpgrade`. */
-async function startRelayListener(
-  config: EdgeConfig,
-  tls: { cert: Buffer; key: Buffer },
-  log: Logger,
-  onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void,
-): Promise<{ address: string; port: number; close(): void }> {
-  const server = https.createServer({ ...tls, minVersion: 'TLSv1.2', maxHeaderSize: DEFAULTS.maxHeaderBytes, headersTimeout: config.handshakeTimeoutMs });
-  const sockets = new Set<Duplex>();
-  server.on('request', (_req: IncomingMessage, res: ServerResponse) => sendJson(res, 404, { error: 'app_not_found', message: 'this is an edge-to-edge relay listener' }));
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => {});
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    onUpgrade(req, socket, head);
-  });
-  server.on('tlsClientError', (error) => log.debug({ error: error.message }, 'relay TLS handshake failed'));
-  const { listen } = config.relay!;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new AirlockError('PORT_IN_USE', `the edge cannot listen for relays on ${formatHostPort(listen)}: the port is already in use`) : error),
-    );
-    server.listen(listen.port, listen.host, () => resolve());
-  });
-  const bound = server.address() as AddressInfo;
-  return {
-    address: bound.address,
-    port: bound.port,
-    close() {
-      server.close();
-      for (const socket of sockets) socket.destroy();
-    },
-  };
-}
-
 function readRelayCa(config: EdgeConfig): Buffer {
   try {
     return readFileSync(config.relay!.ca!);
   } catch (error) {
     throw new AirlockError('CONFIG_UNREADABLE', `${config.source}: cannot read relay.ca ${config.relay!.ca}: ${(error as Error).message}`);
   }
+}
+
+/** The sign-in endpoints (docs/sso.md) for the working config's apps and the operators' sign-in. */
+function createSignInRoutes(
+  config: EdgeConfig,
+  idp: NonNullable<EdgeConfig['idp']>,
+  { operators, keys, revoked, shared, log }: { operators: OperatorRoutes; keys: SigningKeys; revoked: Revocations; shared?: PostgresState; log: Logger },
+): AccessRoutes {
+  return createAccessRoutes({
+    publicUrl: config.publicUrl,
+    findAppByAud: (aud) => operators.loginApp(aud) ?? accessApp([...operators.config().apps.values()].find((app) => app.aud === aud)),
+    findAppByHostname: (hostname) => accessApp(operators.config().apps.get(hostname)),
+    tokens: { keys, revoked },
+    idp,
+    organisationSessionMs: config.organisationSessionMs,
+    ...(shared ? sharedSignInStores(shared) : {}),
+    log,
+  });
 }
 
 /** Sign-in state that must be taken exactly once whichever edge the browser or client comes back to. */

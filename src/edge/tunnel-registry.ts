@@ -43,6 +43,15 @@ export class TunnelRegistry {
     return [...this.byTunnel.values()].flatMap((set) => [...set]);
   }
 
+  /** Stopping: waits up to `ms` for the streams on every connection to end, then closes them all. */
+  async drain(ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline && this.all().some((connection) => connection.streams > 0)) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    for (const connection of this.all()) connection.session.destroy();
+  }
+
   /** Healthy connections of a tunnel, least loaded first. */
   private candidates(tunnelId: string): ConnectorConnection[] {
     const set = this.byTunnel.get(tunnelId);

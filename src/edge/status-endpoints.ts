@@ -1,0 +1,38 @@
+// What the edge says about itself (docs/architecture.md "Other edge paths"): /healthz to anyone,
+// /metrics only to the addresses in `metrics.allow`.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { cidrMatcher } from './cidr.js';
+import { sendJson } from './json-answer.js';
+import type { EdgeMetrics } from './metrics.js';
+import type { PostgresState } from './state/postgres.js';
+import type { TunnelRegistry } from './tunnel-registry.js';
+
+export interface StatusDeps {
+  registry: TunnelRegistry;
+  metrics: EdgeMetrics;
+  /** CIDRs that may read /metrics (edge.yaml `metrics.allow`). */
+  metricsAllow: string[];
+  /** Several edges: the shared store, whose health is the edge's. */
+  shared?: PostgresState;
+}
+
+export interface StatusEndpoints {
+  health(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  metrics(req: IncomingMessage, res: ServerResponse): Promise<void>;
+}
+
+export function createStatusEndpoints({ registry, metrics, metricsAllow, shared }: StatusDeps): StatusEndpoints {
+  const metricsAllowed = cidrMatcher(metricsAllow);
+  return {
+    async health(_req, res) {
+      // Degraded, not down: without the store the edge still serves streams and tokens it can verify.
+      const store = shared ? { kind: 'postgres', reachable: await shared.healthy(), schemaVersion: shared.schemaVersion } : { kind: 'local' };
+      sendJson(res, 200, { status: store.reachable === false ? 'degraded' : 'ok', connectorConnections: registry.count(), store });
+    },
+    async metrics(req, res) {
+      if (!metricsAllowed(req.socket.remoteAddress ?? '')) return sendJson(res, 403, { error: 'access_denied', message: 'metrics are not served to this address' });
+      res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      res.end(await metrics.registry.metrics());
+    },
+  };
+}
