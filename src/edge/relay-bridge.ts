@@ -6,8 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { CLOSE } from '../shared/constants.js';
 import { coalesceWrites, webSocketStream } from '../shared/websocket-stream.js';
-import type { GatewayDeps, StreamAbout } from './app-gateway.js';
-import { closeOutcome, ORIGIN_GRACE_MS, recordStreamEnd } from './stream-end.js';
+import { closeOutcome, ORIGIN_GRACE_MS, recordStreamEnd, type StreamAbout, type StreamDeps } from './stream-end.js';
 
 export function bridgeToEdge(
   ws: WebSocket,
@@ -15,7 +14,7 @@ export function bridgeToEdge(
   peer: WebSocket,
   { release, ...about }: StreamAbout,
   halfClose: boolean,
-  deps: Pick<GatewayDeps, 'audit' | 'metrics'>,
+  deps: StreamDeps,
 ): void {
   const started = Date.now();
   let bytesUp = 0;

@@ -1,7 +1,22 @@
-// How a relayed stream ends, shared by the connector relay (app-gateway.ts) and the edge-to-edge
+// How a relayed stream ends, shared by the connector relay (stream-relay.ts) and the edge-to-edge
 // bridge (relay-bridge.ts).
 import { CLOSE } from '../shared/constants.js';
-import type { GatewayDeps } from './app-gateway.js';
+import type { AuditLog } from './audit-log.js';
+import type { EdgeMetrics } from './metrics.js';
+
+/** Where a stream's figures go: the metrics and its stream-end audit record. */
+export interface StreamDeps {
+  audit: AuditLog;
+  metrics: EdgeMetrics;
+}
+
+/** What the stream-end record names, and how to give the stream's slot back. */
+export interface StreamAbout {
+  streamId: string;
+  who: string;
+  app: string;
+  release: () => void;
+}
 
 /** After the client has gone and its upload has been sent on, how long the origin may take to finish. */
 export const ORIGIN_GRACE_MS = 30_000;
@@ -15,7 +30,7 @@ export function closeOutcome(code: number): string {
 
 /** One stream's figures into the metrics and its stream-end audit record. */
 export function recordStreamEnd(
-  deps: Pick<GatewayDeps, 'audit' | 'metrics'>,
+  deps: StreamDeps,
   about: { streamId: string; who: string; app: string },
   figures: { bytesUp: number; bytesDown: number; started: number; outcome: string; endedFirst?: 'client' | 'origin' },
 ): void {
