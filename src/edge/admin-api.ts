@@ -11,7 +11,7 @@
 // (after a restart) whatever credential they hold. Every call is audited.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HOST_ADMIN, PATH } from '../shared/constants.js';
-import { AirlockError, isAirlockError } from '../shared/errors.js';
+import { isAirlockError } from '../shared/errors.js';
 import { encodeTunnelToken } from '../shared/secrets.js';
 import type { AccessApp } from './access-routes.js';
 import type { UserPrincipal } from './app-token.js';
