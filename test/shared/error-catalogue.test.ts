@@ -4,7 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ApiError, toErrorBody } from '../../src/shared/contract/api.js';
 import { ERROR_CATALOGUE, describeErrorCode, isErrorCode, type ErrorKind } from '../../src/shared/contract/error-catalogue.js';
+import { AirlockError } from '../../src/shared/errors.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const troubleshooting = readFileSync(join(root, 'docs/troubleshooting.md'), 'utf8');
@@ -108,4 +110,11 @@ test('isErrorCode takes the codes the window may show, not edge refusals or othe
   assert.equal(isErrorCode('ENOENT'), false);
   assert.equal(isErrorCode('toString'), false);
   assert.equal(isErrorCode(undefined), false);
+});
+
+test('the API envelope carries declared codes only: an undeclared one travels as FAILED, with its message', () => {
+  assert.deepEqual(toErrorBody(new AirlockError('PORT_IN_USE', 'taken')), { code: 'PORT_IN_USE', message: 'taken' });
+  assert.deepEqual(toErrorBody(new ApiError('CONFLICT', 'same name', { name: 'taken' })), { code: 'CONFLICT', message: 'same name', fields: { name: 'taken' } });
+  assert.deepEqual(toErrorBody(Object.assign(new Error('no such file'), { code: 'ENOENT' })), { code: 'FAILED', message: 'no such file' });
+  assert.deepEqual(toErrorBody('plain'), { code: 'FAILED', message: 'plain' });
 });

@@ -1,11 +1,11 @@
 // The one state machine behind every resource row, tray item and notification, as pure functions:
 // what state the facts add up to, how a new check outcome merges with the last one, and which
 // failures are worth asking the edge again about without the user.
-import type { ErrorAction, LogLevel, ResourceStatus } from '../../shared/contract/api.js';
+import type { ErrorAction, ErrorCode, LogLevel, ResourceStatus } from '../../shared/contract/api.js';
 import type { ListenerEvent, ListenerStatus, ResourceState } from '../../shared/contract/status.js';
 
 /** What the edge last said for a resource: it admitted the user, or why not. */
-export type CheckOutcome = { ok: true; at: string } | { ok: false; code: string; message: string; at: string };
+export type CheckOutcome = { ok: true; at: string } | { ok: false; code: ErrorCode; message: string; at: string };
 
 /** Where an outcome came from: a tunnel, the user's "Test" or connect, or an automatic re-check. */
 export type CheckSource = 'tunnel' | 'user' | 'recheck';

@@ -1,12 +1,12 @@
 // The only error shape that crosses a transport. Its codes are declared, with what each means and
 // what to do, in the error catalogue (src/shared/contract/error-catalogue.ts).
-import type { ApiErrorCode } from './error-catalogue.js';
+import { isErrorCode, type ErrorCode } from './error-catalogue.js';
 
 export type { ApiErrorCode, ErrorCode } from './error-catalogue.js';
 
-/** The only error shape that crosses a transport; `fields` maps a form field to its message. */
+/** `code` is an AirlockError's or one of the API's own; `fields` maps a form field to its message. */
 export interface ApiErrorBody {
-  code: ApiErrorCode | string;
+  code: ErrorCode;
   message: string;
   fields?: Record<string, string>;
 }
@@ -14,7 +14,7 @@ export interface ApiErrorBody {
 export class ApiError extends Error {
   override readonly name = 'ApiError';
   constructor(
-    readonly code: ApiErrorCode | string,
+    readonly code: ErrorCode,
     message: string,
     readonly fields: Record<string, string> = {},
   ) {
@@ -27,10 +27,9 @@ export class ApiError extends Error {
 
 export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiErrorBody };
 
+/** Any failure as the envelope carries it; a code the catalogue does not declare travels as FAILED. */
 export function toErrorBody(error: unknown): ApiErrorBody {
   if (error instanceof ApiError) return error.toBody();
-  if (error instanceof Error && typeof (error as { code?: unknown }).code === 'string') {
-    return { code: (error as Error & { code: string }).code, message: error.message };
-  }
-  return { code: 'FAILED', message: error instanceof Error ? error.message : String(error) };
+  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+  return { code: isErrorCode(code) ? code : 'FAILED', message: error instanceof Error ? error.message : String(error) };
 }

@@ -1,4 +1,5 @@
 // Status of one local listener, as the CLI prints it and the tray app will show it.
+import type { AirlockErrorCode } from './error-catalogue.js';
 
 export type ListenerState = 'stopped' | 'starting' | 'listening' | 'error';
 
@@ -13,7 +14,7 @@ export interface ListenerStatus {
   bytesUp: number;
   /** Bytes from the origin back to the local client. */
   bytesDown: number;
-  lastError?: { code: string; message: string; at: string };
+  lastError?: { code: AirlockErrorCode; message: string; at: string };
 }
 
 export type ListenerEvent =
@@ -21,8 +22,8 @@ export type ListenerEvent =
   | { type: 'connection-opened'; id: number; remote: string }
   /** The edge accepted this connection's tunnel: proof that it answers and admits the user. */
   | { type: 'tunnel-opened'; id: number }
-  | { type: 'connection-closed'; id: number; bytesUp: number; bytesDown: number; durationMs: number; error?: { code: string; message: string } }
-  | { type: 'error'; code: string; message: string }
+  | { type: 'connection-closed'; id: number; bytesUp: number; bytesDown: number; durationMs: number; error?: { code: AirlockErrorCode; message: string } }
+  | { type: 'error'; code: AirlockErrorCode; message: string }
   | { type: 'stopped' };
 
 /**
