@@ -1,7 +1,7 @@
 // Every error code a user can meet, declared once with what it means and what to do about it.
 // The CLI prints `airlock: [CODE] message`, the window shows the code beside the message, and
 // docs/troubleshooting.md ("Error codes") has a row for each. The code unions are the keys below.
-// Browser-safe: the renderer reads it.
+// Browser-safe: the renderer reads it. Over 300 lines because it is one list, kept whole on purpose.
 
 export type ErrorKind =
   /** AirlockError: the CLI, the client engine, the desktop app, the edge's own failures. */
