@@ -42,5 +42,7 @@ const sink = await listen((socket) => {
   });
 });
 
-process.stdout.write(`${JSON.stringify({ echo: port(echo), source: port(source), sink: port(sink), fastSink: port(fastSink) })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ echo: port(echo), source: port(source), sink: port(sink), fastSink: port(fastSink) })}\n`,
+);
 process.on('SIGTERM', () => process.exit(0));

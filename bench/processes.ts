@@ -20,7 +20,13 @@ export interface Proc {
 const started: Proc[] = [];
 
 /** Spawns a process with its output in logDir/NAME.log; remembered so stopAll() ends exactly it. */
-export function start(name: string, command: string, args: string[], logDir: string, env: NodeJS.ProcessEnv = {}): Proc {
+export function start(
+  name: string,
+  command: string,
+  args: string[],
+  logDir: string,
+  env: NodeJS.ProcessEnv = {},
+): Proc {
   const log = openSync(join(logDir, `${name}.log`), 'w');
   const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', log, log], env: { ...process.env, ...env } });
   if (child.pid === undefined) throw new Error(`could not start ${name}`);
@@ -29,7 +35,13 @@ export function start(name: string, command: string, args: string[], logDir: str
   return proc;
 }
 
-export function startAirlock(name: string, args: string[], logDir: string, env: NodeJS.ProcessEnv = {}, nodeFlags: string[] = []): Proc {
+export function startAirlock(
+  name: string,
+  args: string[],
+  logDir: string,
+  env: NodeJS.ProcessEnv = {},
+  nodeFlags: string[] = [],
+): Proc {
   const extra = process.env.BENCH_NODE_OPTIONS ? process.env.BENCH_NODE_OPTIONS.split(' ') : [];
   // The edge and the connector run as the service files start them (NODE_FLAGS); clients as a
   // user starts `airlock access tcp`, without.
@@ -38,7 +50,9 @@ export function startAirlock(name: string, args: string[], logDir: string, env: 
 }
 
 /** Starts the origin and returns its ports (it prints them as one JSON line). */
-export async function startOrigin(logDir: string): Promise<{ proc: Proc; echo: number; source: number; sink: number; fastSink: number }> {
+export async function startOrigin(
+  logDir: string,
+): Promise<{ proc: Proc; echo: number; source: number; sink: number; fastSink: number }> {
   const proc = start('origin', process.execPath, ['--import', 'tsx', join(ROOT, 'bench/origin.ts')], logDir);
   const file = join(logDir, 'origin.log');
   for (let i = 0; i < 200; i++) {
@@ -61,7 +75,12 @@ export async function stop(proc: Proc, timeoutMs = 3000): Promise<void> {
 }
 
 export async function stopAll(): Promise<void> {
-  await Promise.all(started.splice(0).reverse().map((proc) => stop(proc)));
+  await Promise.all(
+    started
+      .splice(0)
+      .reverse()
+      .map((proc) => stop(proc)),
+  );
 }
 
 /** Resident set size in bytes (VmRSS), or NaN once the process is gone. */
@@ -81,7 +100,11 @@ export function rssBytes(pid: number): number {
 export function cpuSeconds(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').slice(11, 15).map(Number);
+    const fields = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .slice(11, 15)
+      .map(Number);
     return fields.reduce((sum, ticks) => sum + ticks, 0) / 100; // utime, stime, cutime, cstime in USER_HZ (100)
   } catch {
     return NaN;
@@ -98,7 +121,12 @@ export function sampleRss(procs: Proc[], intervalMs = 100) {
   return {
     stop() {
       clearInterval(timer);
-      return procs.map((p) => ({ name: p.name, baselineMB: mb(baseline.get(p.name)!), peakMB: mb(peak.get(p.name)!), growthMB: mb(peak.get(p.name)! - baseline.get(p.name)!) }));
+      return procs.map((p) => ({
+        name: p.name,
+        baselineMB: mb(baseline.get(p.name)!),
+        peakMB: mb(peak.get(p.name)!),
+        growthMB: mb(peak.get(p.name)! - baseline.get(p.name)!),
+      }));
     },
   };
 }
@@ -134,7 +162,10 @@ export async function waitForLog(proc: Proc, logDir: string, pattern: RegExp, ti
   const deadline = Date.now() + timeoutMs;
   const file = join(logDir, `${proc.name}.log`);
   while (Date.now() < deadline) {
-    if (proc.child.exitCode !== null) throw new Error(`${proc.name} exited with code ${proc.child.exitCode}: ${readFileSync(file, 'utf8').slice(-500)}`);
+    if (proc.child.exitCode !== null)
+      throw new Error(
+        `${proc.name} exited with code ${proc.child.exitCode}: ${readFileSync(file, 'utf8').slice(-500)}`,
+      );
     if (existsSync(file) && pattern.test(readFileSync(file, 'utf8'))) return;
     await sleep(50);
   }
@@ -142,15 +173,23 @@ export async function waitForLog(proc: Proc, logDir: string, pattern: RegExp, ti
 }
 
 /** Waits until the edge's /healthz reports at least `count` connector connections. */
-export async function waitForConnectors(edgePort: number, ca: Buffer, count: number, timeoutMs = 15_000): Promise<void> {
+export async function waitForConnectors(
+  edgePort: number,
+  ca: Buffer,
+  count: number,
+  timeoutMs = 15_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const connected = await new Promise<number>((resolve) => {
-      const request = https.get({ host: '127.0.0.1', port: edgePort, path: '/healthz', ca, agent: false, timeout: 1000 }, (response) => {
-        let body = '';
-        response.on('data', (chunk) => (body += chunk));
-        response.on('end', () => resolve(Number(JSON.parse(body).connectorConnections) || 0));
-      });
+      const request = https.get(
+        { host: '127.0.0.1', port: edgePort, path: '/healthz', ca, agent: false, timeout: 1000 },
+        (response) => {
+          let body = '';
+          response.on('data', (chunk) => (body += chunk));
+          response.on('end', () => resolve(Number(JSON.parse(body).connectorConnections) || 0));
+        },
+      );
       request.on('error', () => resolve(0));
       request.on('timeout', () => request.destroy());
     });

@@ -21,7 +21,18 @@ export function hasCommand(command: string): boolean {
 /** Gbit/s for one stream over `seconds`: iperf3 against an iperf3 server behind `port`. */
 export function iperf3(port: number, direction: Direction, seconds: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const args = ['-c', '127.0.0.1', '-p', String(port), '-t', String(seconds), '-P', '1', '-J', ...(direction === 'down' ? ['-R'] : [])];
+    const args = [
+      '-c',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-t',
+      String(seconds),
+      '-P',
+      '1',
+      '-J',
+      ...(direction === 'down' ? ['-R'] : []),
+    ];
     const child = spawn('iperf3', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk));
@@ -52,11 +63,14 @@ export function nodeThroughput(port: number, direction: Direction, seconds: numb
     let startedAt = 0;
     socket.once('connect', () => {
       setTimeout(() => ((counting = true), (startedAt = performance.now())), 1000);
-      setTimeout(() => {
-        const seconds = (performance.now() - startedAt) / 1000;
-        socket.destroy();
-        resolve((bytes * 8) / seconds / 1e9);
-      }, (seconds + 1) * 1000);
+      setTimeout(
+        () => {
+          const seconds = (performance.now() - startedAt) / 1000;
+          socket.destroy();
+          resolve((bytes * 8) / seconds / 1e9);
+        },
+        (seconds + 1) * 1000,
+      );
       if (direction === 'down') socket.on('data', (data: Buffer) => counting && (bytes += data.length));
       else {
         const pump = () => {
@@ -76,11 +90,22 @@ function percentile(sorted: number[], p: number): number {
 
 export function summarise(samplesUs: number[]) {
   const sorted = [...samplesUs].sort((a, b) => a - b);
-  return { count: sorted.length, p50: Math.round(percentile(sorted, 50)), p99: Math.round(percentile(sorted, 99)), max: Math.round(sorted.at(-1) ?? NaN) };
+  return {
+    count: sorted.length,
+    p50: Math.round(percentile(sorted, 50)),
+    p99: Math.round(percentile(sorted, 99)),
+    max: Math.round(sorted.at(-1) ?? NaN),
+  };
 }
 
 /** Round trips of `size` bytes through an echo behind `port`; microseconds each (after a warm-up). */
-export async function pingPong(port: number, rounds: number, size = 1024, warmup = 200, timeoutMs = 60_000): Promise<number[]> {
+export async function pingPong(
+  port: number,
+  rounds: number,
+  size = 1024,
+  warmup = 200,
+  timeoutMs = 60_000,
+): Promise<number[]> {
   const socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   const payload = Buffer.alloc(size, 0x42);
@@ -93,7 +118,7 @@ export async function pingPong(port: number, rounds: number, size = 1024, warmup
         let got = 0;
         const onData = (data: Buffer) => {
           got += data.length;
-          if (got >= size) done(), resolve();
+          if (got >= size) (done(), resolve());
         };
         const onError = (error: Error) => (done(), reject(error));
         const done = () => socket.off('data', onData).off('error', onError).off('close', onClose);
@@ -136,7 +161,11 @@ export async function connectTimes(port: number, count: number, warmup = 20): Pr
 }
 
 /** Opens `count` connections (at most `parallel` connecting at once), each echoing a message. */
-export async function openMany(port: number, count: number, parallel = 100): Promise<{ sockets: net.Socket[]; errors: string[] }> {
+export async function openMany(
+  port: number,
+  count: number,
+  parallel = 100,
+): Promise<{ sockets: net.Socket[]; errors: string[] }> {
   const sockets: net.Socket[] = [];
   const errors: string[] = [];
   let next = 0;
@@ -164,7 +193,7 @@ export function echoRound(socket: net.Socket, size: number, timeoutMs = 20_000):
     const timer = setTimeout(() => (done(), reject(new Error('echo timed out'))), timeoutMs);
     const onData = (data: Buffer) => {
       got += data.length;
-      if (got >= size) done(), resolve();
+      if (got >= size) (done(), resolve());
     };
     const onClose = () => (done(), reject(new Error('closed before echo')));
     const done = () => (clearTimeout(timer), socket.off('data', onData).off('close', onClose));
@@ -177,7 +206,12 @@ export function echoRound(socket: net.Socket, size: number, timeoutMs = 20_000):
  * Slow reader. 'down': this process reads the origin's source at `rate` bytes/s. 'up': this process
  * writes as fast as it may while the origin's sink reads at its fixed rate. Returns bytes moved.
  */
-export async function slowReader(port: number, direction: Direction, seconds: number, rate = 1024 * 1024): Promise<number> {
+export async function slowReader(
+  port: number,
+  direction: Direction,
+  seconds: number,
+  rate = 1024 * 1024,
+): Promise<number> {
   const socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
   socket.on('error', () => {});
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));

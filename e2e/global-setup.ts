@@ -4,6 +4,8 @@ import { mkdirSync } from 'node:fs';
 
 export default function globalSetup(): void {
   mkdirSync('e2e/artifacts', { recursive: true });
-  execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'], {
+    stdio: 'inherit',
+  });
   execFileSync(process.execPath, ['scripts/build-electron.mjs'], { stdio: 'inherit' });
 }

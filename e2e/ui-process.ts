@@ -31,13 +31,21 @@ function memoryTokens(): SsoTokenStore {
 // line so the test can drive Chromium through the real IdP page.
 const realLogin = process.env.AIRLOCK_E2E_REAL_LOGIN === '1';
 const auth = loginToken
-  ? new SsoAuth({ tokens: memoryTokens(), ...(caFile ? { caFile } : {}), login: async () => ({ token: loginToken, expiresAt: new Date(Date.now() + 3_600_000) }) })
+  ? new SsoAuth({
+      tokens: memoryTokens(),
+      ...(caFile ? { caFile } : {}),
+      login: async () => ({ token: loginToken, expiresAt: new Date(Date.now() + 3_600_000) }),
+    })
   : realLogin
     ? new SsoAuth({
         tokens: memoryTokens(),
         ...(caFile ? { caFile } : {}),
         login: (options) =>
-          loginWithBrowser({ ...options, openBrowser: async (url) => (console.log(JSON.stringify({ login: url })), true), print: () => {} }),
+          loginWithBrowser({
+            ...options,
+            openBrowser: async (url) => (console.log(JSON.stringify({ login: url })), true),
+            print: () => {},
+          }),
       })
     : undefined;
 const ui = await startBrowserMode({ dataFile, ...(caFile ? { caFile } : {}), ...(auth ? { auth } : {}) });

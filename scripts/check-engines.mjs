@@ -34,7 +34,8 @@ function* packages(dir) {
     try {
       const manifest = JSON.parse(readFileSync(join(path, 'package.json'), 'utf8'));
       const range = manifest.engines?.node;
-      if (typeof range === 'string' && range.trim() && range.trim() !== '*') yield { name: manifest.name ?? entry.name, version: manifest.version, range, path };
+      if (typeof range === 'string' && range.trim() && range.trim() !== '*')
+        yield { name: manifest.name ?? entry.name, version: manifest.version, range, path };
     } catch {
       // a folder without a readable package.json is not a package
     }
@@ -49,7 +50,8 @@ const candidates = new Set();
 for (const { range } of found) {
   const lowest = semver.minVersion(range);
   if (lowest) candidates.add(lowest.version);
-  for (const set of new semver.Range(range).set) for (const comparator of set) if (comparator.semver?.version) candidates.add(comparator.semver.version);
+  for (const set of new semver.Range(range).set)
+    for (const comparator of set) if (comparator.semver?.version) candidates.add(comparator.semver.version);
 }
 const sorted = [...candidates].filter((version) => semver.valid(version)).sort(semver.compare);
 const minimum = sorted.find((version) => found.every((entry) => semver.satisfies(version, entry.range)));
@@ -60,10 +62,15 @@ const strictest = found
 const refusing = found.filter((entry) => !semver.satisfies(process.versions.node, entry.range));
 
 console.log(`${found.length} installed packages state engines.node.`);
-console.log(minimum ? `Lowest Node.js every one of them accepts: ${minimum}` : 'No single Node.js version satisfies every package.');
+console.log(
+  minimum
+    ? `Lowest Node.js every one of them accepts: ${minimum}`
+    : 'No single Node.js version satisfies every package.',
+);
 console.log('Strictest:');
 for (const entry of strictest) console.log(`  ${entry.name}@${entry.version}: "${entry.range}"`);
 if (refusing.length > 0) {
   console.log(`Refusing the running Node.js ${process.versions.node}:`);
-  for (const entry of refusing) console.log(`  ${entry.name}@${entry.version}: "${entry.range}" (${entry.path.slice(root.length)})`);
+  for (const entry of refusing)
+    console.log(`  ${entry.name}@${entry.version}: "${entry.range}" (${entry.path.slice(root.length)})`);
 }

@@ -33,7 +33,16 @@ export function rebuildKeytarForElectron({ moduleDir = root, extraArguments = []
   if (backup) copyFileSync(binary, backup);
   const result = spawnSync(
     process.execPath,
-    [join(dirname(rebuildMain), 'cli.js'), '--version', electronVersion, '--module-dir', moduleDir, '--only', 'keytar', ...extraArguments],
+    [
+      join(dirname(rebuildMain), 'cli.js'),
+      '--version',
+      electronVersion,
+      '--module-dir',
+      moduleDir,
+      '--only',
+      'keytar',
+      ...extraArguments,
+    ],
     // Under `npm start`, npm exports npm_config_nodedir (Debian's: /usr): node-gyp would then build
     // against Node's headers while naming Electron's version. The rebuild must use Electron's.
     { stdio: 'inherit', timeout: REBUILD_TIMEOUT_MS, env: withoutNodeDir(process.env) },
@@ -44,10 +53,14 @@ export function rebuildKeytarForElectron({ moduleDir = root, extraArguments = []
       mkdirSync(dirname(binary), { recursive: true });
       copyFileSync(backup, binary);
     }
-    const why = result.error ? result.error.message : result.signal ? `stopped by ${result.signal}` : `exit status ${result.status}, output above`;
+    const why = result.error
+      ? result.error.message
+      : result.signal
+        ? `stopped by ${result.signal}`
+        : `exit status ${result.status}, output above`;
     return (
       `airlock: could not rebuild keytar for Electron ${electronVersion} (${why}). Starting anyway with keytar's Node build ` +
-      "(it uses Node-API, which Electron loads too); if the keychain still cannot be used, the app keeps sign-in tokens in a file " +
+      '(it uses Node-API, which Electron loads too); if the keychain still cannot be used, the app keeps sign-in tokens in a file ' +
       'encrypted with safeStorage and its log says so. To try again: npm run rebuild:electron'
     );
   } finally {

@@ -28,11 +28,17 @@ function png(size, pixel) {
     const row = Buffer.alloc(1 + size * 4);
     for (let x = 0; x < size; x++) {
       // 4×4 supersampling for smooth edges at 16 px.
-      let r = 0, g = 0, b = 0, a = 0;
+      let r = 0,
+        g = 0,
+        b = 0,
+        a = 0;
       for (let sy = 0; sy < 4; sy++)
         for (let sx = 0; sx < 4; sx++) {
           const [pr, pg, pb, pa] = pixel((x + (sx + 0.5) / 4) / size, (y + (sy + 0.5) / 4) / size);
-          r += pr * pa; g += pg * pa; b += pb * pa; a += pa;
+          r += pr * pa;
+          g += pg * pa;
+          b += pb * pa;
+          a += pa;
         }
       const offset = 1 + x * 4;
       row[offset] = a ? Math.round(r / a) : 0;
@@ -47,7 +53,12 @@ function png(size, pixel) {
   header.writeUInt32BE(size, 4);
   header[8] = 8; // bit depth
   header[9] = 6; // RGBA
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(Buffer.concat(rows))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 function insideRoundedSquare(u, v, inset, radius) {
@@ -84,4 +95,8 @@ const files = {
   'icon.png': png(512, colour),
 };
 for (const [name, data] of Object.entries(files)) writeFileSync(`assets/${name}`, data);
-console.log(`wrote ${Object.keys(files).map((name) => `assets/${name}`).join(', ')}`);
+console.log(
+  `wrote ${Object.keys(files)
+    .map((name) => `assets/${name}`)
+    .join(', ')}`,
+);

@@ -13,14 +13,18 @@ const root = new URL('..', import.meta.url).pathname;
 const onPath = (tool) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
 if (process.platform === 'linux' && !process.env.DBUS_SESSION_BUS_ADDRESS && !process.env.AIRLOCK_TESTS_NO_KEYRING) {
   if (onPath('dbus-run-session') && onPath('gnome-keyring-daemon')) {
-    console.log('Running the suites inside a private D-Bus session with gnome-keyring (a real Secret Service for keytar).');
+    console.log(
+      'Running the suites inside a private D-Bus session with gnome-keyring (a real Secret Service for keytar).',
+    );
     const child = spawnSync(join(root, 'scripts/with-keyring.sh'), [process.execPath, ...process.argv.slice(1)], {
       stdio: 'inherit',
       env: { ...process.env, AIRLOCK_TESTS_NO_KEYRING: '1' },
     });
     process.exit(child.status ?? 1);
   }
-  console.log('No dbus-run-session/gnome-keyring-daemon: keychain tests will skip (apt-get install dbus gnome-keyring).');
+  console.log(
+    'No dbus-run-session/gnome-keyring-daemon: keychain tests will skip (apt-get install dbus gnome-keyring).',
+  );
 }
 const only = process.argv.slice(2);
 const totals = { passed: 0, failed: 0, skipped: 0 };
@@ -50,23 +54,28 @@ function runNodeFiles(suite, files) {
   const result = spawnSync(
     process.execPath,
     [
-      '--import', 'tsx',
+      '--import',
+      'tsx',
       '--test',
       '--test-concurrency=2',
       '--test-timeout=180000',
-      '--test-reporter=spec', '--test-reporter-destination=stdout',
-      '--test-reporter=./scripts/count-reporter.mjs', `--test-reporter-destination=${countFile}`,
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=./scripts/count-reporter.mjs',
+      `--test-reporter-destination=${countFile}`,
       ...files,
     ],
     { cwd: root, stdio: 'inherit', env: { ...process.env, AIRLOCK_TEST_LOG_DIR: logDir } },
   );
-  const counts = existsSync(countFile) ? JSON.parse(readFileSync(countFile, 'utf8')) : { passed: 0, failed: 1, skipped: 0 };
+  const counts = existsSync(countFile)
+    ? JSON.parse(readFileSync(countFile, 'utf8'))
+    : { passed: 0, failed: 1, skipped: 0 };
   if (result.status !== 0 && counts.failed === 0) counts.failed = 1; // a crash of the runner itself is a failure
   add(suite, counts);
 }
 
 function runPlaywright() {
-  if (!existsSync(join(root, 'playwright.config.ts')) || only.length > 0 && !only.includes('e2e')) return;
+  if (!existsSync(join(root, 'playwright.config.ts')) || (only.length > 0 && !only.includes('e2e'))) return;
   const jsonFile = join(mkdtempSync(join(tmpdir(), 'airlock-e2e-')), 'results.json');
   const result = spawnSync('npx', ['playwright', 'test', '--reporter=list,json'], {
     cwd: root,
@@ -82,11 +91,21 @@ function runPlaywright() {
   add('playwright', counts);
 }
 
+// One formatting for every source file (.prettierrc.json; .prettierignore leaves out docs, data and
+// generated files): unformatted files fail the suite, by name.
+function runFormatCheck() {
+  if (only.length > 0 && !only.includes('format')) return;
+  const result = spawnSync('npx', ['prettier', '--check', '--log-level', 'warn', '.'], { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) console.log('Unformatted files are listed above; `npm run format` formats them.');
+  add('prettier', result.status === 0 ? { passed: 1, failed: 0, skipped: 0 } : { passed: 0, failed: 1, skipped: 0 });
+}
+
 function add(suite, counts) {
   console.log(`[${suite}] ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
   for (const key of Object.keys(totals)) totals[key] += counts[key];
 }
 
+runFormatCheck();
 runNodeTests();
 runPlaywright();
 console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);

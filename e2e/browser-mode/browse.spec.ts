@@ -15,7 +15,9 @@ import { PATH } from '../../src/shared/constants.js';
 import { startUiProcess, type UiProcess } from './helpers.js';
 
 const run = promisify(execFile);
-const missing = existsSync('/usr/bin/redis-server') ? undefined : 'redis-server is not installed (Debian package redis-server)';
+const missing = existsSync('/usr/bin/redis-server')
+  ? undefined
+  : 'redis-server is not installed (Debian package redis-server)';
 
 let chain: Chain;
 let idp: RunningIdp;
@@ -34,18 +36,37 @@ test.beforeAll(async ({ browser }) => {
   const edgePort = await freePort();
   idp = await startIdp({
     users: [{ email: 'ada@example.com', password: 'ada-password', groups: ['eng'] }],
-    clients: [{ clientId: 'edge', clientSecret: 'e2e-idp-secret', redirectUris: [`https://127.0.0.1:${edgePort}${PATH.callback}`] }],
+    clients: [
+      {
+        clientId: 'edge',
+        clientSecret: 'e2e-idp-secret',
+        redirectUris: [`https://127.0.0.1:${edgePort}${PATH.callback}`],
+      },
+    ],
   });
   const service = `tcp://127.0.0.1:${redis.port}`;
   chain = await startChain(
     [
-      { hostname: 'redis.airlock.test', service, policy: policy('{ group: eng }', '{ name: Team Redis, kind: redis }') },
-      { hostname: 'cache.airlock.test', service, policy: policy('{ group: eng }', '{ name: Session cache, description: Redis for web sessions, kind: redis }') },
+      {
+        hostname: 'redis.airlock.test',
+        service,
+        policy: policy('{ group: eng }', '{ name: Team Redis, kind: redis }'),
+      },
+      {
+        hostname: 'cache.airlock.test',
+        service,
+        policy: policy('{ group: eng }', '{ name: Session cache, description: Redis for web sessions, kind: redis }'),
+      },
       { hostname: 'crm.airlock.test', service, policy: policy('{ group: sales }', '{ name: CRM, kind: other }') },
     ],
-    { listenPort: edgePort, extraYaml: `idp: { issuer: "${idp.issuer}", clientId: edge, clientSecret: e2e-idp-secret }\n` },
+    {
+      listenPort: edgePort,
+      extraYaml: `idp: { issuer: "${idp.issuer}", clientId: edge, clientSecret: e2e-idp-secret }\n`,
+    },
   );
-  ui = await startUiProcess(join(mkdtempSync(join(tmpdir(), 'airlock-e2e-browse-')), 'resources.json'), chain.pki.ca, { AIRLOCK_E2E_REAL_LOGIN: '1' });
+  ui = await startUiProcess(join(mkdtempSync(join(tmpdir(), 'airlock-e2e-browse-')), 'resources.json'), chain.pki.ca, {
+    AIRLOCK_E2E_REAL_LOGIN: '1',
+  });
   page = await browser.newPage();
   await page.goto(ui.url);
 });
@@ -78,7 +99,9 @@ async function signInAtIdp(browser: Browser, loginUrl: string): Promise<Page> {
   return login;
 }
 
-test('after one sign-in, Browse lists what the user may reach, and one click connects an app never typed', async ({ browser }) => {
+test('after one sign-in, Browse lists what the user may reach, and one click connects an app never typed', async ({
+  browser,
+}) => {
   // The one resource typed by hand, to have an edge to sign in to.
   await typeResource('Add your first resource', 'redis', 'redis.airlock.test');
   const sessions = page.getByLabel('Sign-in state');
@@ -97,7 +120,10 @@ test('after one sign-in, Browse lists what the user may reach, and one click con
   await expect(list).toContainText('Redis for web sessions');
   await expect(list).not.toContainText('CRM');
   await expect(list.locator('.browse-app', { hasText: 'Team Redis' })).toContainText('Saved · 127.0.0.1:');
-  for (const [width, height] of [[1280, 800], [360, 640]] as const) {
+  for (const [width, height] of [
+    [1280, 800],
+    [360, 640],
+  ] as const) {
     await page.setViewportSize({ width, height });
     await page.screenshot({ path: `e2e/artifacts/20-browse-${width}.png`, fullPage: true });
   }
@@ -115,7 +141,7 @@ test('after one sign-in, Browse lists what the user may reach, and one click con
   test.info().annotations.push({ type: 'clicks after sign-in', description: String(clicks) });
 });
 
-test('a search narrows the list; saved resources stay the user\'s own', async () => {
+test("a search narrows the list; saved resources stay the user's own", async () => {
   await page.getByRole('searchbox', { name: /Search applications on/ }).fill('session');
   await expect(page.locator('.browse-app')).toHaveCount(1);
   await page.getByRole('button', { name: 'Resources' }).click();
@@ -133,7 +159,11 @@ test('a saved resource the edge no longer offers is marked, not deleted', async 
 });
 
 test('from a fresh install: the edge address, sign in, then one click to a working connection', async ({ browser }) => {
-  const fresh = await startUiProcess(join(mkdtempSync(join(tmpdir(), 'airlock-e2e-fresh-')), 'resources.json'), chain.pki.ca, { AIRLOCK_E2E_REAL_LOGIN: '1' });
+  const fresh = await startUiProcess(
+    join(mkdtempSync(join(tmpdir(), 'airlock-e2e-fresh-')), 'resources.json'),
+    chain.pki.ca,
+    { AIRLOCK_E2E_REAL_LOGIN: '1' },
+  );
   const app = await browser.newPage();
   try {
     await app.goto(fresh.url);
@@ -155,7 +185,9 @@ test('from a fresh install: the edge address, sign in, then one click to a worki
     expect(stdout.trim()).toBe('PONG');
     // Browse, Sign in, (the IdP's form), Connect: no hostname, port or kind typed.
     expect(clicks).toBe(3);
-    test.info().annotations.push({ type: 'clicks from a fresh install', description: 'Browse, Sign in, IdP form, Connect' });
+    test
+      .info()
+      .annotations.push({ type: 'clicks from a fresh install', description: 'Browse, Sign in, IdP form, Connect' });
     await app.screenshot({ path: 'e2e/artifacts/21-browse-fresh-connected.png' });
   } finally {
     await app.close();

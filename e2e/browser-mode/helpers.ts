@@ -10,7 +10,11 @@ export interface UiProcess {
   stop(): Promise<void>;
 }
 
-export async function startUiProcess(dataFile: string, caFile?: string, extraEnv: Record<string, string> = {}): Promise<UiProcess> {
+export async function startUiProcess(
+  dataFile: string,
+  caFile?: string,
+  extraEnv: Record<string, string> = {},
+): Promise<UiProcess> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'e2e/ui-process.ts'], {
     env: { ...process.env, AIRLOCK_E2E_DATA: dataFile, ...(caFile ? { AIRLOCK_E2E_CA: caFile } : {}), ...extraEnv },
     // The IPC channel only ties the child's life to ours: if the test worker dies, the server exits too.

@@ -32,7 +32,9 @@ let socket: net.Socket;
 
 test.beforeAll(async ({ browser }) => {
   edge = await startFakeEdge({ requireToken: token, aud: 'aud-echo' });
-  ui = await startUiProcess(join(mkdtempSync(join(tmpdir(), 'airlock-e2e-layout-')), 'resources.json'), edge.caFile, { AIRLOCK_E2E_LOGIN_TOKEN: token });
+  ui = await startUiProcess(join(mkdtempSync(join(tmpdir(), 'airlock-e2e-layout-')), 'resources.json'), edge.caFile, {
+    AIRLOCK_E2E_LOGIN_TOKEN: token,
+  });
   page = await browser.newPage();
   await page.goto(ui.url);
   await addResources();
@@ -50,13 +52,16 @@ function layoutProblems(): Promise<string[]> {
   return page.evaluate((fullValues) => {
     const problems: string[] = [];
     const describe = (element: Element) => {
-      const classes = Array.from(element.classList).map((name) => `.${name}`).join('');
+      const classes = Array.from(element.classList)
+        .map((name) => `.${name}`)
+        .join('');
       const text = (element.textContent ?? '').trim().slice(0, 30);
       return `${element.tagName.toLowerCase()}${classes}${text ? ` "${text}"` : ''}`;
     };
     const round = (value: number) => Math.round(value * 10) / 10;
     const root = document.documentElement;
-    if (root.scrollWidth > innerWidth) problems.push(`the page scrolls sideways: scrollWidth ${root.scrollWidth} > innerWidth ${innerWidth}`);
+    if (root.scrollWidth > innerWidth)
+      problems.push(`the page scrolls sideways: scrollWidth ${root.scrollWidth} > innerWidth ${innerWidth}`);
     const viewport = { left: 0, right: root.clientWidth };
     // Only the outermost element that runs out is named, not each of its descendants.
     const runOut = new Set<Element>();
@@ -81,21 +86,28 @@ function layoutProblems(): Promise<string[]> {
       }
       if (box.right > clip.right + 1 || box.left < clip.left - 1) {
         runOut.add(element);
-        if (!runOut.has(element.parentElement!)) problems.push(`${describe(element)} runs out of ${clipName}: ${round(box.left)}–${round(box.right)} outside ${round(clip.left)}–${round(clip.right)}`);
+        if (!runOut.has(element.parentElement!))
+          problems.push(
+            `${describe(element)} runs out of ${clipName}: ${round(box.left)}–${round(box.right)} outside ${round(clip.left)}–${round(clip.right)}`,
+          );
       }
 
       const parent = element.parentElement;
       if (parent && (style.position === 'static' || style.position === 'relative' || style.position === 'sticky')) {
         const parentBox = parent.getBoundingClientRect();
         if (box.right > parentBox.right + 1 || box.left < parentBox.left - 1) {
-          problems.push(`${describe(element)} sticks out of ${describe(parent)}: ${round(box.left)}–${round(box.right)} outside ${round(parentBox.left)}–${round(parentBox.right)}`);
+          problems.push(
+            `${describe(element)} sticks out of ${describe(parent)}: ${round(box.left)}–${round(box.right)} outside ${round(parentBox.left)}–${round(parentBox.right)}`,
+          );
         }
       }
 
       // Text wider than its own box: cut off (overflow hidden, ellipsis) or spilling over its neighbours.
       const formControl = /^(INPUT|SELECT|TEXTAREA)$/.test(element.tagName);
       if (!formControl && element.clientWidth > 0 && element.scrollWidth > element.clientWidth + 1) {
-        problems.push(`${describe(element)} is too narrow for its content: scrollWidth ${element.scrollWidth} > clientWidth ${element.clientWidth} (overflow ${style.overflowX}, text-overflow ${style.textOverflow})`);
+        problems.push(
+          `${describe(element)} is too narrow for its content: scrollWidth ${element.scrollWidth} > clientWidth ${element.clientWidth} (overflow ${style.overflowX}, text-overflow ${style.textOverflow})`,
+        );
       }
     }
 
@@ -103,8 +115,12 @@ function layoutProblems(): Promise<string[]> {
       for (const element of Array.from(document.querySelectorAll<HTMLElement>(`.app ${selector}`))) {
         if (element.getClientRects().length === 0) continue;
         const cut = element.scrollWidth > element.clientWidth + 1;
-        if (cut) problems.push(`${selector} "${element.textContent}" is cut: scrollWidth ${element.scrollWidth} > clientWidth ${element.clientWidth}`);
-        if (getComputedStyle(element).textOverflow === 'ellipsis' && cut) problems.push(`${selector} "${element.textContent}" ends in an ellipsis`);
+        if (cut)
+          problems.push(
+            `${selector} "${element.textContent}" is cut: scrollWidth ${element.scrollWidth} > clientWidth ${element.clientWidth}`,
+          );
+        if (getComputedStyle(element).textOverflow === 'ellipsis' && cut)
+          problems.push(`${selector} "${element.textContent}" ends in an ellipsis`);
       }
     }
     return problems;
@@ -121,11 +137,36 @@ async function box(selector: string) {
 async function addResources() {
   const echoPort = await freePort();
   const resources = [
-    { name: 'warehouse', hostname: LONG_HOSTNAME, localPort: 15432, kind: 'postgres', tags: ['prod', 'databases', 'eu-west-1'] },
-    { name: 'echo', hostname: 'echo-service.eu-west-1.internal.example.com', localPort: echoPort, localHost: '127.100.200.250', edge: edge.url, kind: 'other', tags: ['staging', 'echo'] },
-    { name: 'cache', hostname: 'redis.eu-west-1.internal.example.com', localPort: await freePort(), edge: 'https://edge.eu-west-1.internal.example.com:8443', kind: 'redis', tags: ['cache'] },
+    {
+      name: 'warehouse',
+      hostname: LONG_HOSTNAME,
+      localPort: 15432,
+      kind: 'postgres',
+      tags: ['prod', 'databases', 'eu-west-1'],
+    },
+    {
+      name: 'echo',
+      hostname: 'echo-service.eu-west-1.internal.example.com',
+      localPort: echoPort,
+      localHost: '127.100.200.250',
+      edge: edge.url,
+      kind: 'other',
+      tags: ['staging', 'echo'],
+    },
+    {
+      name: 'cache',
+      hostname: 'redis.eu-west-1.internal.example.com',
+      localPort: await freePort(),
+      edge: 'https://edge.eu-west-1.internal.example.com:8443',
+      kind: 'redis',
+      tags: ['cache'],
+    },
   ];
-  await page.getByTestId('import-file').setInputFiles({ name: 'resources.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ resources })) });
+  await page.getByTestId('import-file').setInputFiles({
+    name: 'resources.json',
+    mimeType: 'application/json',
+    buffer: Buffer.from(JSON.stringify({ resources })),
+  });
   await expect(page.locator('.resource')).toHaveCount(3);
 
   const row = page.locator('.resource[data-name="echo"]');
@@ -160,8 +201,13 @@ for (const theme of THEMES) {
       expect.soft(search.width, 'search box width').toBeGreaterThanOrEqual(140);
 
       const counters = page.getByTestId('counters');
-      const { height: countersHeight, lineHeight } = await counters.evaluate((element) => ({ height: element.getBoundingClientRect().height, lineHeight: parseFloat(getComputedStyle(element).lineHeight) }));
-      expect.soft(countersHeight, `counters' height (line height ${lineHeight})`).toBeLessThanOrEqual(2 * lineHeight + 1);
+      const { height: countersHeight, lineHeight } = await counters.evaluate((element) => ({
+        height: element.getBoundingClientRect().height,
+        lineHeight: parseFloat(getComputedStyle(element).lineHeight),
+      }));
+      expect
+        .soft(countersHeight, `counters' height (line height ${lineHeight})`)
+        .toBeLessThanOrEqual(2 * lineHeight + 1);
 
       const brand = await box('.brand');
       const nav = await box('nav');
@@ -172,11 +218,14 @@ for (const theme of THEMES) {
       expect.soft(main.x, 'toggle and details share a row').toBeGreaterThanOrEqual(toggle.x + toggle.width);
       if (width <= NARROW) {
         for (const pill of await page.locator('.session').all()) {
-          expect.soft((await pill.boundingBox())!.y, 'sign-in pills on a row below the nav').toBeGreaterThanOrEqual(nav.y + nav.height);
+          expect
+            .soft((await pill.boundingBox())!.y, 'sign-in pills on a row below the nav')
+            .toBeGreaterThanOrEqual(nav.y + nav.height);
         }
         expect.soft(actions.y, 'actions below the details').toBeGreaterThanOrEqual(main.y + main.height - 1);
       }
-      if (width >= WIDE) expect.soft(actions.x, 'actions beside the details').toBeGreaterThanOrEqual(main.x + main.width);
+      if (width >= WIDE)
+        expect.soft(actions.x, 'actions beside the details').toBeGreaterThanOrEqual(main.x + main.width);
     });
   }
 }
@@ -202,10 +251,15 @@ for (const { width, height } of VIEWPORTS.filter((viewport) => viewport.width ==
       expect.soft(button.x + button.width, 'submit right').toBeLessThanOrEqual(width);
       expect.soft(button.y, 'submit top').toBeGreaterThanOrEqual(0);
       expect.soft(button.y + button.height, 'submit bottom').toBeLessThanOrEqual(height);
-      expect.soft(await submit.evaluate((element) => {
-        const { left, top, width: w, height: h } = element.getBoundingClientRect();
-        return element.contains(document.elementFromPoint(left + w / 2, top + h / 2));
-      }), 'submit is not covered').toBe(true);
+      expect
+        .soft(
+          await submit.evaluate((element) => {
+            const { left, top, width: w, height: h } = element.getBoundingClientRect();
+            return element.contains(document.elementFromPoint(left + w / 2, top + h / 2));
+          }),
+          'submit is not covered',
+        )
+        .toBe(true);
 
       await page.locator('#field-name').fill('x');
       await page.locator('#field-hostname').fill('bad host');

@@ -15,7 +15,9 @@ import { PATH } from '../../src/shared/constants.js';
 import { startUiProcess, type UiProcess } from './helpers.js';
 
 const run = promisify(execFile);
-const missing = existsSync('/usr/bin/redis-server') ? undefined : 'redis-server is not installed (Debian package redis-server)';
+const missing = existsSync('/usr/bin/redis-server')
+  ? undefined
+  : 'redis-server is not installed (Debian package redis-server)';
 
 let chain: Chain;
 let idp: RunningIdp;
@@ -32,11 +34,26 @@ test.beforeAll(async ({ browser }) => {
   const edgePort = await freePort();
   idp = await startIdp({
     users: [{ email: 'ada@example.com', password: 'ada-password', groups: ['eng'] }],
-    clients: [{ clientId: 'edge', clientSecret: 'e2e-idp-secret', redirectUris: [`https://127.0.0.1:${edgePort}${PATH.callback}`] }],
+    clients: [
+      {
+        clientId: 'edge',
+        clientSecret: 'e2e-idp-secret',
+        redirectUris: [`https://127.0.0.1:${edgePort}${PATH.callback}`],
+      },
+    ],
   });
   chain = await startChain(
-    [{ hostname: 'redis.airlock.test', service: `tcp://127.0.0.1:${redis.port}`, policy: '      include: [{ group: eng }]' }],
-    { listenPort: edgePort, extraYaml: `idp: { issuer: "${idp.issuer}", clientId: edge, clientSecret: e2e-idp-secret }\n` },
+    [
+      {
+        hostname: 'redis.airlock.test',
+        service: `tcp://127.0.0.1:${redis.port}`,
+        policy: '      include: [{ group: eng }]',
+      },
+    ],
+    {
+      listenPort: edgePort,
+      extraYaml: `idp: { issuer: "${idp.issuer}", clientId: edge, clientSecret: e2e-idp-secret }\n`,
+    },
   );
   dataFile = join(mkdtempSync(join(tmpdir(), 'airlock-e2e-real-')), 'resources.json');
   ui = await startUiProcess(dataFile, chain.pki.ca, { AIRLOCK_E2E_REAL_LOGIN: '1' });
@@ -52,7 +69,9 @@ test.afterAll(async () => {
   await redis?.process.stop();
 });
 
-test('add redis, sign in on the real login page, connect with one click, PING through the tunnel', async ({ browser }) => {
+test('add redis, sign in on the real login page, connect with one click, PING through the tunnel', async ({
+  browser,
+}) => {
   const port = await freePort();
   await page.getByRole('button', { name: 'Add your first resource' }).click();
   await page.locator('#field-name').fill('redis');

@@ -18,7 +18,9 @@ test.describe.configure({ mode: 'serial' });
 
 test.beforeAll(async ({ browser }) => {
   edge = await startFakeEdge({ requireToken: token, aud: 'aud-echo' });
-  ui = await startUiProcess(join(mkdtempSync(join(tmpdir(), 'airlock-e2e-sso-')), 'resources.json'), edge.caFile, { AIRLOCK_E2E_LOGIN_TOKEN: token });
+  ui = await startUiProcess(join(mkdtempSync(join(tmpdir(), 'airlock-e2e-sso-')), 'resources.json'), edge.caFile, {
+    AIRLOCK_E2E_LOGIN_TOKEN: token,
+  });
   page = await browser.newPage();
   await page.goto(ui.url);
 });

@@ -18,7 +18,9 @@ import { PATH } from '../../src/shared/constants.js';
 import { startUiProcess, type UiProcess } from './helpers.js';
 
 const run = promisify(execFile);
-const missing = existsSync('/usr/bin/redis-server') ? undefined : 'redis-server is not installed (Debian package redis-server)';
+const missing = existsSync('/usr/bin/redis-server')
+  ? undefined
+  : 'redis-server is not installed (Debian package redis-server)';
 const SHOTS = 'e2e/artifacts';
 
 let chain: Chain;
@@ -40,13 +42,30 @@ test.beforeAll(async ({ browser }) => {
       { email: 'ada@example.com', password: 'ada-password', groups: ['eng'] },
       { email: 'eve@example.com', password: 'eve-password', groups: ['sales'] },
     ],
-    clients: [{ clientId: 'edge', clientSecret: 'e2e-states-secret', redirectUris: [`https://127.0.0.1:${edgePort}${PATH.callback}`] }],
+    clients: [
+      {
+        clientId: 'edge',
+        clientSecret: 'e2e-states-secret',
+        redirectUris: [`https://127.0.0.1:${edgePort}${PATH.callback}`],
+      },
+    ],
   });
   chain = await startChain(
-    [{ hostname: 'redis.airlock.test', service: `tcp://127.0.0.1:${redis.port}`, policy: '      include: [{ group: eng }]' }],
-    { listenPort: edgePort, extraYaml: `idp: { issuer: "${idp.issuer}", clientId: edge, clientSecret: e2e-states-secret }\n` },
+    [
+      {
+        hostname: 'redis.airlock.test',
+        service: `tcp://127.0.0.1:${redis.port}`,
+        policy: '      include: [{ group: eng }]',
+      },
+    ],
+    {
+      listenPort: edgePort,
+      extraYaml: `idp: { issuer: "${idp.issuer}", clientId: edge, clientSecret: e2e-states-secret }\n`,
+    },
   );
-  ui = await startUiProcess(join(mkdtempSync(join(tmpdir(), 'airlock-e2e-states-')), 'resources.json'), chain.pki.ca, { AIRLOCK_E2E_REAL_LOGIN: '1' });
+  ui = await startUiProcess(join(mkdtempSync(join(tmpdir(), 'airlock-e2e-states-')), 'resources.json'), chain.pki.ca, {
+    AIRLOCK_E2E_REAL_LOGIN: '1',
+  });
   page = await browser.newPage();
   await page.goto(ui.url);
   port = await freePort();
@@ -90,7 +109,10 @@ test('switched on, it waits for the sign-in: the page shows the link, the row is
   await expect(row().getByTestId('state')).toHaveText('Waiting for sign-in');
   await expect(row().locator('.dot')).toHaveClass(/dot-signing-in/);
   await expect(prompt()).toContainText(`Sign in to ${new URL(chain.edgeUrl).host}`);
-  await expect(prompt().getByRole('link', { name: 'Open sign-in page' })).toHaveAttribute('href', /\/cdn-cgi\/access\/cli\?/);
+  await expect(prompt().getByRole('link', { name: 'Open sign-in page' })).toHaveAttribute(
+    'href',
+    /\/cdn-cgi\/access\/cli\?/,
+  );
   await expect(prompt().getByRole('button', { name: 'Copy link' })).toBeVisible();
   await expect(page.getByLabel('Sign-in state')).toContainText('signing in…');
   await page.screenshot({ path: `${SHOTS}/40-state-signing-in.png` });

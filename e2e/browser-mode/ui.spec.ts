@@ -31,7 +31,10 @@ test.afterAll(async () => {
   await edge?.close();
 });
 
-async function fillForm(values: Partial<Record<'name' | 'hostname' | 'localPort' | 'edge' | 'tags', string>>, kind?: string) {
+async function fillForm(
+  values: Partial<Record<'name' | 'hostname' | 'localPort' | 'edge' | 'tags', string>>,
+  kind?: string,
+) {
   for (const [field, value] of Object.entries(values)) await page.locator(`#field-${field}`).fill(value);
   if (kind) await page.locator('#field-kind').selectOption(kind);
 }
@@ -72,7 +75,10 @@ test('invalid form input shows inline errors next to each field', async () => {
 
 test('add a resource; it shows in the list', async () => {
   await page.getByRole('button', { name: 'Add your first resource' }).click();
-  await fillForm({ name: 'cache', hostname: 'redis.example.com', localPort: String(await freePort()), tags: 'prod, cache' }, 'redis');
+  await fillForm(
+    { name: 'cache', hostname: 'redis.example.com', localPort: String(await freePort()), tags: 'prod, cache' },
+    'redis',
+  );
   await page.getByRole('button', { name: 'Add resource', exact: true }).last().click();
   await expect(page.locator('.dialog')).toHaveCount(0);
   const row = page.locator('.resource[data-name="cache"]');
@@ -100,7 +106,10 @@ test('edit a resource', async () => {
 
 test('search and tags filter the list; / focuses search', async () => {
   await page.getByRole('button', { name: 'Add resource' }).first().click();
-  await fillForm({ name: 'warehouse', hostname: 'pg.example.com', localPort: String(await freePort()), tags: 'analytics' }, 'postgres');
+  await fillForm(
+    { name: 'warehouse', hostname: 'pg.example.com', localPort: String(await freePort()), tags: 'analytics' },
+    'postgres',
+  );
   await page.getByRole('button', { name: 'Add resource', exact: true }).last().click();
   await expect(page.locator('.resource')).toHaveCount(2);
   await expect(page.getByLabel('Sign-in state')).toContainText('Sign-in not available in this build');
@@ -194,8 +203,15 @@ test('export to JSON, then import: new entries added, invalid ones skipped with 
   const exported = JSON.parse(readFileSync(await download.path(), 'utf8'));
   expect(exported.resources.map((resource: { name: string }) => resource.name).sort()).toEqual(['cache', 'warehouse']);
 
-  const json = JSON.stringify({ resources: [{ name: 'imported', hostname: 'imported.example.com', localPort: await freePort(), kind: 'ssh' }, { name: 'broken', hostname: 'no such host!', localPort: 1 }] });
-  await page.getByTestId('import-file').setInputFiles({ name: 'resources.json', mimeType: 'application/json', buffer: Buffer.from(json) });
+  const json = JSON.stringify({
+    resources: [
+      { name: 'imported', hostname: 'imported.example.com', localPort: await freePort(), kind: 'ssh' },
+      { name: 'broken', hostname: 'no such host!', localPort: 1 },
+    ],
+  });
+  await page
+    .getByTestId('import-file')
+    .setInputFiles({ name: 'resources.json', mimeType: 'application/json', buffer: Buffer.from(json) });
   await expect(page.getByRole('status')).toContainText('Imported 1. Skipped: broken (hostname: not a valid hostname');
   await expect(page.locator('.resource[data-name="imported"]')).toBeVisible();
   await page.locator('.resource[data-name="imported"]').getByRole('button', { name: 'Remove' }).click();

@@ -37,8 +37,13 @@ test('window: no Node in the renderer, served from app://airlock', async () => {
 });
 
 test('preload exposes exactly the transport', async () => {
-  expect(await page.evaluate(() => Object.keys((window as unknown as { airlock: object }).airlock).sort())).toEqual(['invoke', 'subscribe']);
-  const refused = await page.evaluate(() => (window as unknown as { airlock: { invoke(m: string, p: unknown): Promise<unknown> } }).airlock.invoke('close', {}));
+  expect(await page.evaluate(() => Object.keys((window as unknown as { airlock: object }).airlock).sort())).toEqual([
+    'invoke',
+    'subscribe',
+  ]);
+  const refused = await page.evaluate(() =>
+    (window as unknown as { airlock: { invoke(m: string, p: unknown): Promise<unknown> } }).airlock.invoke('close', {}),
+  );
   expect(refused).toMatchObject({ ok: false, error: { code: 'UNKNOWN_METHOD' } });
 });
 
@@ -62,12 +67,20 @@ test('the same UI adds a resource through IPC', async () => {
 
 test('tray menu lists the resource, connect/disconnect all, start at login and quit', async () => {
   await expect
-    .poll(() => app.evaluate(() => ((globalThis as { airlockTrayItems?: { label?: string }[] }).airlockTrayItems ?? []).map((item) => item.label).filter(Boolean)))
+    .poll(() =>
+      app.evaluate(() =>
+        ((globalThis as { airlockTrayItems?: { label?: string }[] }).airlockTrayItems ?? [])
+          .map((item) => item.label)
+          .filter(Boolean),
+      ),
+    )
     .toEqual(['db', 'Connect all', 'Disconnect all', 'Open Airlock', 'Sign out', 'Start at login', 'Quit Airlock']);
 });
 
 test('closing the window hides it to the tray', async () => {
   await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows()[0]!.close());
-  const state = await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows().map((window) => window.isVisible()));
+  const state = await app.evaluate(({ BrowserWindow }) =>
+    BrowserWindow.getAllWindows().map((window) => window.isVisible()),
+  );
   expect(state).toEqual([false]);
 });

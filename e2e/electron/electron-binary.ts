@@ -10,7 +10,9 @@ export function electronBinary(): { path: string } | { reason: string } {
   try {
     path = require('electron');
   } catch (error) {
-    return { reason: `Electron binary absent (${(error as Error).message.split('\n')[0]}); install it with \`node node_modules/electron/install.js\` to run the _electron specs` };
+    return {
+      reason: `Electron binary absent (${(error as Error).message.split('\n')[0]}); install it with \`node node_modules/electron/install.js\` to run the _electron specs`,
+    };
   }
   if (typeof path !== 'string' || !existsSync(path)) return { reason: `Electron binary absent at ${String(path)}` };
   return { path };

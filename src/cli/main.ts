@@ -69,7 +69,9 @@ async function main(argv: string[]): Promise<void> {
     process.exit(2);
   }
   const [load, rest] = found;
-  await (await load())(rest);
+  await (
+    await load()
+  )(rest);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

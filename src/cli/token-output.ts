@@ -14,7 +14,9 @@ export function cliTokenStore(): TokenStore {
 export function describeToken(token: string): string {
   let email = '';
   try {
-    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { email?: unknown };
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+      email?: unknown;
+    };
     if (typeof payload.email === 'string') email = ` as ${payload.email}`;
   } catch {
     // An opaque token still works; it just has nothing to show.
@@ -27,6 +29,11 @@ export function describeToken(token: string): string {
 export function describeSignIn(hostname: string, token: string, session: AppSession): string {
   const how = session.lastSignIn();
   const origin = session.signInOrigin();
-  const via = how === 'session' && origin ? `, with your session at ${new URL(origin).host} (no browser needed)` : how === 'stored' ? ' (stored token)' : '';
+  const via =
+    how === 'session' && origin
+      ? `, with your session at ${new URL(origin).host} (no browser needed)`
+      : how === 'stored'
+        ? ' (stored token)'
+        : '';
   return `Signed in to ${hostname}${describeToken(token)}${via}.`;
 }

@@ -12,7 +12,9 @@ const schema = z
     // One edge, or several (docs/scale.md): the connections are spread over them.
     edge: z.union([
       z.url({ protocol: /^https$/, error: 'must be the https:// URL of the edge' }),
-      z.array(z.url({ protocol: /^https$/, error: 'must be the https:// URL of an edge' })).min(1, 'needs at least one edge URL'),
+      z
+        .array(z.url({ protocol: /^https$/, error: 'must be the https:// URL of an edge' }))
+        .min(1, 'needs at least one edge URL'),
     ]),
     token: z.string().min(1).optional(),
     tokenFile: z.string().min(1).optional(),
@@ -20,7 +22,10 @@ const schema = z
     connections: z.number().int().min(1).max(16).optional(),
     ingress: z.array(z.strictObject({ hostname: z.string().min(1).optional(), service: z.string().min(1) })),
   })
-  .refine((value) => value.token !== undefined || value.tokenFile !== undefined, { message: 'needs token or tokenFile', path: ['token'] });
+  .refine((value) => value.token !== undefined || value.tokenFile !== undefined, {
+    message: 'needs token or tokenFile',
+    path: ['token'],
+  });
 
 export interface ConnectorConfig {
   /** Every edge to connect to, first one first. */
@@ -40,14 +45,28 @@ export function loadConnectorConfig(file: string): ConnectorConfig {
   }
   const document = parseDocument(text, { uniqueKeys: true });
   if (document.errors.length > 0) {
-    throw new AirlockError('CONFIG_INVALID', `${file}: YAML syntax error: ${document.errors[0]!.message.split('\n')[0]}`);
+    throw new AirlockError(
+      'CONFIG_INVALID',
+      `${file}: YAML syntax error: ${document.errors[0]!.message.split('\n')[0]}`,
+    );
   }
   const result = schema.safeParse(document.toJS() ?? {}, { reportInput: true });
-  if (!result.success) throw new AirlockError('CONFIG_INVALID', `${file} is not a valid connector config:\n${formatIssues(result.error.issues)}`);
+  if (!result.success)
+    throw new AirlockError(
+      'CONFIG_INVALID',
+      `${file} is not a valid connector config:\n${formatIssues(result.error.issues)}`,
+    );
   const data = result.data;
-  const rules: IngressRule[] = data.ingress.map((rule) => ({ ...(rule.hostname ? { hostname: rule.hostname } : {}), service: rule.service }));
+  const rules: IngressRule[] = data.ingress.map((rule) => ({
+    ...(rule.hostname ? { hostname: rule.hostname } : {}),
+    service: rule.service,
+  }));
   const problems = checkIngressRules(rules);
-  if (problems.length > 0) throw new AirlockError('CONFIG_INVALID', `${file} is not a valid connector config:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  if (problems.length > 0)
+    throw new AirlockError(
+      'CONFIG_INVALID',
+      `${file} is not a valid connector config:\n${problems.map((p) => `  ${p}`).join('\n')}`,
+    );
   const base = dirname(resolve(file));
   let token = data.token;
   if (token === undefined) {

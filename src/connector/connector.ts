@@ -35,7 +35,6 @@ export interface ConnectorOptions {
   backoff?: { baseMs: number; maxMs: number };
 }
 
-
 export declare interface Connector {
   on(event: 'connected' | 'disconnected', listener: (index: number) => void): this;
   on(event: 'fatal', listener: (error: AirlockError) => void): this;
@@ -59,7 +58,11 @@ export class Connector extends EventEmitter {
     this.server = http2.createServer({ settings: H2_SETTINGS, maxSessionMemory: H2_MAX_SESSION_MEMORY_MB });
     const tunnelId = decodeTunnelToken(options.token)?.tunnelId ?? '';
     this.verifier = new StreamVerifier(options.edgeUrl, tunnelId, options.ca);
-    this.server.on('stream', (stream, headers) => void serveOriginStream(stream, headers, this.options.rules, this.counters, this.log, this.verifier));
+    this.server.on(
+      'stream',
+      (stream, headers) =>
+        void serveOriginStream(stream, headers, this.options.rules, this.counters, this.log, this.verifier),
+    );
   }
 
   start(): void {
@@ -79,12 +82,18 @@ export class Connector extends EventEmitter {
   waitConnected(count = 1, timeoutMs = 15_000): Promise<void> {
     return new Promise((resolve, reject) => {
       const check = () => {
-        if (this.sessions.size >= count) done(), resolve();
+        if (this.sessions.size >= count) (done(), resolve());
       };
       const onFatal = (error: AirlockError) => (done(), reject(error));
       const [first, ...rest] = this.edgeUrls().map((url) => portOfUrl(new URL(url)));
       const hint = egressHint(first!, ...rest);
-      const timer = setTimeout(() => (done(), reject(new AirlockError('EDGE_UNREACHABLE', `connector not connected after ${timeoutMs} ms; ${hint}`))), timeoutMs);
+      const timer = setTimeout(
+        () => (
+          done(),
+          reject(new AirlockError('EDGE_UNREACHABLE', `connector not connected after ${timeoutMs} ms; ${hint}`))
+        ),
+        timeoutMs,
+      );
       const done = () => {
         clearTimeout(timer);
         this.off('connected', check);
@@ -182,7 +191,9 @@ export class Connector extends EventEmitter {
         },
       });
       request.on('timeout', () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
-      request.on('error', (error: NodeJS.ErrnoException) => reject(transportError(error, edge.origin, portOfUrl(edge))));
+      request.on('error', (error: NodeJS.ErrnoException) =>
+        reject(transportError(error, edge.origin, portOfUrl(edge))),
+      );
       request.on('response', (response) => {
         let body = '';
         response.setEncoding('utf8');
@@ -191,8 +202,14 @@ export class Connector extends EventEmitter {
           const reason = safeMessage(body) ?? `HTTP ${response.statusCode}`;
           reject(
             response.statusCode === 401
-              ? new AirlockError('TUNNEL_AUTH_FAILED', `the edge refused the tunnel token (${reason}); check --token or run \`airlock tunnel create\` again`)
-              : new AirlockError('EDGE_ERROR', `the edge answered ${response.statusCode} to the tunnel upgrade: ${reason}`),
+              ? new AirlockError(
+                  'TUNNEL_AUTH_FAILED',
+                  `the edge refused the tunnel token (${reason}); check --token or run \`airlock tunnel create\` again`,
+                )
+              : new AirlockError(
+                  'EDGE_ERROR',
+                  `the edge answered ${response.statusCode} to the tunnel upgrade: ${reason}`,
+                ),
           );
         });
       });

@@ -16,7 +16,9 @@ function hostnameMatches(pattern: string, hostname: string): boolean {
 
 /** The edge asks for `authority` (host:port) on behalf of `hostname`; both must agree with a rule. */
 export function resolveIngress(rules: IngressRule[], hostname: string, authority: string): IngressDecision {
-  const rule = rules.find((candidate) => candidate.hostname === undefined || hostnameMatches(candidate.hostname, hostname));
+  const rule = rules.find(
+    (candidate) => candidate.hostname === undefined || hostnameMatches(candidate.hostname, hostname),
+  );
   if (!rule) return { allowed: false, reason: `no ingress rule for ${hostname}` };
   const origin = parseServiceUrl(rule.service);
   if (!origin) return { allowed: false, reason: `ingress refuses ${hostname} (${rule.service})` };
@@ -36,8 +38,12 @@ export function checkIngressRules(rules: IngressRule[]): string[] {
     if (!parseServiceUrl(rule.service) && !/^http_status:\d{3}$/.test(rule.service)) {
       problems.push(`ingress[${index}].service: must be tcp://host:port or http_status:NNN, got "${rule.service}"`);
     }
-    if (isLast && rule.hostname !== undefined) problems.push(`ingress[${index}]: the last rule must be a catch-all without hostname (e.g. service: http_status:404)`);
-    if (!isLast && rule.hostname === undefined) problems.push(`ingress[${index}]: only the last rule may omit hostname`);
+    if (isLast && rule.hostname !== undefined)
+      problems.push(
+        `ingress[${index}]: the last rule must be a catch-all without hostname (e.g. service: http_status:404)`,
+      );
+    if (!isLast && rule.hostname === undefined)
+      problems.push(`ingress[${index}]: only the last rule may omit hostname`);
   });
   return problems;
 }

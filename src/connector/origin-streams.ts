@@ -39,7 +39,11 @@ export async function serveOriginStream(
   }
 
   const assertion = headers[STREAM_ASSERTION.header];
-  const problem = await verifier.check(typeof assertion === 'string' ? assertion : undefined, { hostname, authority, streamId });
+  const problem = await verifier.check(typeof assertion === 'string' ? assertion : undefined, {
+    hostname,
+    authority,
+    streamId,
+  });
   if (problem) {
     log.warn({ streamId, hostname, authority, reason: problem }, 'stream refused: edge assertion not valid');
     return refuse(403, problem);
@@ -49,8 +53,15 @@ export async function serveOriginStream(
   const started = Date.now();
   // Half-open: the origin's FIN ends only the download; with auto-end, pipeline(stream, origin) would
   // finish early and destroy the stream under the download's last bytes.
-  const origin = net.connect({ host: decision.origin.host, port: decision.origin.port, noDelay: true, allowHalfOpen: true });
-  origin.setTimeout(DEFAULTS.connectTimeoutMs, () => origin.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+  const origin = net.connect({
+    host: decision.origin.host,
+    port: decision.origin.port,
+    noDelay: true,
+    allowHalfOpen: true,
+  });
+  origin.setTimeout(DEFAULTS.connectTimeoutMs, () =>
+    origin.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })),
+  );
   let connected = false;
   origin.once('connect', () => {
     connected = true;
@@ -74,8 +85,16 @@ export async function serveOriginStream(
     stream.once('close', () => {
       counters.active--;
       origin.destroy();
-      const fields = { streamId, hostname, origin: formatHostPort(decision.origin), bytesUp: origin.bytesWritten, bytesDown: origin.bytesRead, durationMs: Date.now() - started };
-      if (failure && (failure as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') log.info({ ...fields, error: failure.message }, 'stream ended with error');
+      const fields = {
+        streamId,
+        hostname,
+        origin: formatHostPort(decision.origin),
+        bytesUp: origin.bytesWritten,
+        bytesDown: origin.bytesRead,
+        durationMs: Date.now() - started,
+      };
+      if (failure && (failure as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE')
+        log.info({ ...fields, error: failure.message }, 'stream ended with error');
       else log.debug(fields, 'stream closed');
     });
   });

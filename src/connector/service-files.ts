@@ -21,14 +21,31 @@ export type ServicePlatform = 'linux' | 'darwin' | 'win32';
 export function servicePaths(platform: ServicePlatform, name: string) {
   const safe = serviceName(name);
   if (platform === 'linux') {
-    return { definition: `/etc/systemd/system/${safe}.service`, dir: '/etc/airlock', secrets: `/etc/airlock/${safe}.env`, ca: `/etc/airlock/${safe}-ca.pem` };
+    return {
+      definition: `/etc/systemd/system/${safe}.service`,
+      dir: '/etc/airlock',
+      secrets: `/etc/airlock/${safe}.env`,
+      ca: `/etc/airlock/${safe}-ca.pem`,
+    };
   }
   if (platform === 'darwin') {
     const dir = '/Library/Application Support/Airlock';
-    return { definition: `/Library/LaunchDaemons/dev.airlock.${safe}.plist`, dir, secrets: `${dir}/${safe}.token`, ca: `${dir}/${safe}-ca.pem`, config: `${dir}/${safe}.yaml` };
+    return {
+      definition: `/Library/LaunchDaemons/dev.airlock.${safe}.plist`,
+      dir,
+      secrets: `${dir}/${safe}.token`,
+      ca: `${dir}/${safe}-ca.pem`,
+      config: `${dir}/${safe}.yaml`,
+    };
   }
   const dir = 'C:\\ProgramData\\Airlock';
-  return { definition: `${dir}\\${safe}.cmd`, dir, secrets: `${dir}\\${safe}.token`, ca: `${dir}\\${safe}-ca.pem`, config: `${dir}\\${safe}.yaml` };
+  return {
+    definition: `${dir}\\${safe}.cmd`,
+    dir,
+    secrets: `${dir}\\${safe}.token`,
+    ca: `${dir}\\${safe}-ca.pem`,
+    config: `${dir}\\${safe}.yaml`,
+  };
 }
 
 /** airlock-NAME with anything outside [A-Za-z0-9_.-] turned into "-" (unit and label safe). */
@@ -38,7 +55,18 @@ export function serviceName(name: string): string {
 
 /** systemd.service(5). Hardened; DynamicUser gives a fresh unprivileged user per start. */
 export function buildSystemdUnit(spec: ServiceSpec, paths: { secrets: string; ca?: string }): string {
-  const args = [spec.nodePath, ...NODE_FLAGS, spec.airlockBin, 'tunnel', 'run', '--edge', spec.edge, '--url', spec.url, ...(paths.ca ? ['--ca', paths.ca] : [])];
+  const args = [
+    spec.nodePath,
+    ...NODE_FLAGS,
+    spec.airlockBin,
+    'tunnel',
+    'run',
+    '--edge',
+    spec.edge,
+    '--url',
+    spec.url,
+    ...(paths.ca ? ['--ca', paths.ca] : []),
+  ];
   // ProtectHome=yes would hide an airlock installed under a home directory from the service.
   const underHome = [spec.nodePath, spec.airlockBin].some((path) => /^\/(home|root|run\/user)\//.test(path));
   return `[Unit]
@@ -138,7 +166,11 @@ ${args.map((arg) => `    <string>${xml(arg)}</string>`).join('\n')}
  * so binPath goes through a service wrapper (WinSW, NSSM) when one is named; plain sc.exe alone
  * registers a service that Windows stops after 30 s.
  */
-export function buildWindowsCommands(spec: ServiceSpec, paths: { config: string; secrets: string }, wrapper?: string): string {
+export function buildWindowsCommands(
+  spec: ServiceSpec,
+  paths: { config: string; secrets: string },
+  wrapper?: string,
+): string {
   const name = serviceName(spec.name);
   const command = `"${windowsText(spec.nodePath)}" ${NODE_FLAGS.join(' ')} "${windowsText(spec.airlockBin)}" tunnel run --config "${windowsText(paths.config)}"`;
   const binPath = wrapper ? `"${windowsText(wrapper)}" ${command}` : command;

@@ -42,7 +42,12 @@ export class StreamVerifier {
       try {
         ({ payload } = verifyJwsEs256(assertion, (kid) => this.keys!.get(kid)));
       } catch (error) {
-        if (!(error instanceof JwsError) || error.code !== 'ERR_JWKS_NO_MATCHING_KEY' || Date.now() - this.fetchedAt < REFRESH_INTERVAL_MS) throw error;
+        if (
+          !(error instanceof JwsError) ||
+          error.code !== 'ERR_JWKS_NO_MATCHING_KEY' ||
+          Date.now() - this.fetchedAt < REFRESH_INTERVAL_MS
+        )
+          throw error;
         await this.refresh();
         ({ payload } = verifyJwsEs256(assertion, (kid) => this.keys!.get(kid)));
       }
@@ -76,7 +81,15 @@ function fetchJwks(edgeUrl: string, ca?: Buffer): Promise<JSONWebKeySet> {
   const host = dialHostOfUrl(url);
   return new Promise((resolve, reject) => {
     const request = https.get(
-      { host, port: portOfUrl(url), path: url.pathname, servername: isIP(host) ? '' : host, ...(ca ? { ca } : {}), agent: false, timeout: DEFAULTS.connectTimeoutMs },
+      {
+        host,
+        port: portOfUrl(url),
+        path: url.pathname,
+        servername: isIP(host) ? '' : host,
+        ...(ca ? { ca } : {}),
+        agent: false,
+        timeout: DEFAULTS.connectTimeoutMs,
+      },
       (response) => {
         let body = '';
         response.setEncoding('utf8');
@@ -106,7 +119,10 @@ function publicKeys(jwks: JSONWebKeySet): Map<string, KeyObject> {
     if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || typeof jwk.kid !== 'string') continue;
     if ((jwk.alg && jwk.alg !== SSO.tokenAlgorithm) || (jwk.use && jwk.use !== 'sig')) continue;
     try {
-      keys.set(jwk.kid, createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y } as JsonWebKey, format: 'jwk' }));
+      keys.set(
+        jwk.kid,
+        createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y } as JsonWebKey, format: 'jwk' }),
+      );
     } catch {
       // One unusable key (not a point on the curve) must not cost the others.
     }
@@ -121,6 +137,7 @@ export function timeProblem(payload: Record<string, unknown>, now: number): stri
   if (now - CLOCK_TOLERANCE_S >= exp) return 'it has expired (exp)';
   if (iat > now + CLOCK_TOLERANCE_S) return 'it was issued in the future (iat)';
   if (now - iat > STREAM_ASSERTION.lifetimeSeconds + CLOCK_TOLERANCE_S) return 'it is too old (iat)';
-  if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now + CLOCK_TOLERANCE_S)) return 'it is not valid yet (nbf)';
+  if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now + CLOCK_TOLERANCE_S))
+    return 'it is not valid yet (nbf)';
   return undefined;
 }

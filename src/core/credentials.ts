@@ -3,9 +3,7 @@ import { HEADER } from '../shared/constants.js';
 import { AirlockError } from '../shared/errors.js';
 
 export type Credential =
-  | { kind: 'service-token'; id: string; secret: string }
-  | { kind: 'app-token'; token: string }
-  | { kind: 'none' };
+  { kind: 'service-token'; id: string; secret: string } | { kind: 'app-token'; token: string } | { kind: 'none' };
 
 export function credentialHeaders(credential: Credential): Record<string, string> {
   switch (credential.kind) {

@@ -82,7 +82,8 @@ export function edgeConnections(target: EdgeTarget, options: { idleMs?: number }
     take(options = {}) {
       const ready = spare;
       // A spare the edge has already ended (FIN read, not yet destroyed) is no use either.
-      const usable = ready !== undefined && !ready.socket.destroyed && ready.socket.writable && !ready.socket.readableEnded;
+      const usable =
+        ready !== undefined && !ready.socket.destroyed && ready.socket.writable && !ready.socket.readableEnded;
       if (ready && !usable) dropSpare();
       let result: { socket: tls.TLSSocket; spare: boolean };
       if (!options.fresh && ready && usable) {

@@ -51,7 +51,9 @@ export class LocalListener extends EventEmitter {
     if (this.server) throw new AirlockError('BAD_ARGUMENT', 'listener already started');
     const { local } = this.options;
     this.state = 'starting';
-    const server = net.createServer({ pauseOnConnect: true, noDelay: true, allowHalfOpen: true }, (socket) => this.accept(socket));
+    const server = net.createServer({ pauseOnConnect: true, noDelay: true, allowHalfOpen: true }, (socket) =>
+      this.accept(socket),
+    );
     this.server = server;
     try {
       await new Promise<void>((resolve, reject) => {
@@ -155,7 +157,12 @@ export class LocalListener extends EventEmitter {
           if (error && !isBenignClose(error)) {
             finish(new AirlockError('ORIGIN_FAILED', `tunnel closed: ${describeClose(error)}`));
           } else if (closedWith?.code === CLOSE.originFailed) {
-            finish(new AirlockError('ORIGIN_FAILED', `the service's origin failed mid-connection (edge closed the tunnel: ${closedWith.reason || 'origin failed'})`));
+            finish(
+              new AirlockError(
+                'ORIGIN_FAILED',
+                `the service's origin failed mid-connection (edge closed the tunnel: ${closedWith.reason || 'origin failed'})`,
+              ),
+            );
           }
           socket.destroy();
         });
@@ -234,10 +241,16 @@ function listenError(error: NodeJS.ErrnoException, local: HostPort): AirlockErro
     );
   }
   if (error.code === 'EACCES') {
-    return new AirlockError('PORT_IN_USE', `not allowed to listen on ${where}: ports below 1024 need privileges; choose a port above 1024.`);
+    return new AirlockError(
+      'PORT_IN_USE',
+      `not allowed to listen on ${where}: ports below 1024 need privileges; choose a port above 1024.`,
+    );
   }
   if (error.code === 'EADDRNOTAVAIL') {
-    return new AirlockError('BAD_ARGUMENT', `${local.host} is not an address of this machine; use ${DEFAULTS.localHost}.`);
+    return new AirlockError(
+      'BAD_ARGUMENT',
+      `${local.host} is not an address of this machine; use ${DEFAULTS.localHost}.`,
+    );
   }
   return new AirlockError('EDGE_ERROR', `cannot listen on ${where}: ${error.message}`);
 }
@@ -248,5 +261,8 @@ function isBenignClose(error: NodeJS.ErrnoException): boolean {
 }
 
 function describeClose(error: Error): string {
-  return error.message.replace(/^WebSocket was closed before the connection was established$/, 'edge closed the tunnel');
+  return error.message.replace(
+    /^WebSocket was closed before the connection was established$/,
+    'edge closed the tunnel',
+  );
 }

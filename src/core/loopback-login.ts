@@ -64,7 +64,13 @@ export async function loginWithBrowser(options: LoopbackLoginOptions): Promise<L
   const { port } = server.address() as AddressInfo;
   const redirectUrl = `http://${DEFAULTS.localHost}:${port}${SSO.loopbackCallbackPath}`;
   const loginUrl = new URL(PATH.cli, options.edgeOrigin);
-  loginUrl.search = new URLSearchParams({ aud: options.aud, redirect_url: redirectUrl, state, code_challenge: codeChallenge, code_challenge_method: 'S256' }).toString();
+  loginUrl.search = new URLSearchParams({
+    aud: options.aud,
+    redirect_url: redirectUrl,
+    state,
+    code_challenge: codeChallenge,
+    code_challenge_method: 'S256',
+  }).toString();
 
   let onAbort: (() => void) | undefined;
   try {
@@ -72,7 +78,12 @@ export async function loginWithBrowser(options: LoopbackLoginOptions): Promise<L
       let settled = false;
       const timer = setTimeout(() => {
         settled = true;
-        reject(new AirlockError('LOGIN_TIMEOUT', `sign-in timed out after ${describeDuration(timeoutMs)}; run \`${options.retryCommand ?? `airlock access login ${options.hostname}`}\` to try again`));
+        reject(
+          new AirlockError(
+            'LOGIN_TIMEOUT',
+            `sign-in timed out after ${describeDuration(timeoutMs)}; run \`${options.retryCommand ?? `airlock access login ${options.hostname}`}\` to try again`,
+          ),
+        );
       }, timeoutMs);
       onAbort = () => {
         if (settled) return;
@@ -86,7 +97,13 @@ export async function loginWithBrowser(options: LoopbackLoginOptions): Promise<L
       server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
         const refusal = refuseRequest(req, state);
         if (refusal) return page(res, refusal.status, refusal.title, refusal.message);
-        if (settled) return page(res, 409, 'Sign-in already finished', 'This sign-in has already finished. You may close this tab.');
+        if (settled)
+          return page(
+            res,
+            409,
+            'Sign-in already finished',
+            'This sign-in has already finished. You may close this tab.',
+          );
         settled = true;
         clearTimeout(timer);
         const query = new URL(req.url!, redirectUrl).searchParams;
@@ -95,14 +112,24 @@ export async function loginWithBrowser(options: LoopbackLoginOptions): Promise<L
           const message = denied
             ? `your account is not allowed to reach ${options.hostname}; ask your administrator for access`
             : `the edge refused the sign-in (${query.get('error')!.slice(0, 64)})`;
-          page(res, 403, denied ? 'Access denied' : 'Sign-in failed', `${message[0]!.toUpperCase()}${message.slice(1)}.`);
+          page(
+            res,
+            403,
+            denied ? 'Access denied' : 'Sign-in failed',
+            `${message[0]!.toUpperCase()}${message.slice(1)}.`,
+          );
           reject(new AirlockError(denied ? 'ACCESS_DENIED' : 'LOGIN_FAILED', message));
           return;
         }
         const code = query.get('code')!;
         exchangeCode(options, code, codeVerifier).then(
           (result) => {
-            page(res, 200, `Signed in to ${options.hostname}`, `Signed in to ${options.hostname} — you may close this tab.`);
+            page(
+              res,
+              200,
+              `Signed in to ${options.hostname}`,
+              `Signed in to ${options.hostname} — you may close this tab.`,
+            );
             resolve(result);
           },
           (error: AirlockError) => {
@@ -123,9 +150,13 @@ export async function loginWithBrowser(options: LoopbackLoginOptions): Promise<L
 }
 
 /** Why a request to the loopback listener is not the edge's redirect, or undefined when it is. */
-function refuseRequest(req: http.IncomingMessage, state: string): { status: number; title: string; message: string } | undefined {
+function refuseRequest(
+  req: http.IncomingMessage,
+  state: string,
+): { status: number; title: string; message: string } | undefined {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-  if (req.method !== 'GET' || url.pathname !== SSO.loopbackCallbackPath) return { status: 404, title: 'Not found', message: 'Nothing here.' };
+  if (req.method !== 'GET' || url.pathname !== SSO.loopbackCallbackPath)
+    return { status: 404, title: 'Not found', message: 'Nothing here.' };
   // The edge's redirect is a top-level navigation: no Origin header. A script on some web page
   // (fetch, img, form POST) carries one, or announces a non-navigation fetch mode.
   const origin = req.headers.origin;
@@ -134,7 +165,11 @@ function refuseRequest(req: http.IncomingMessage, state: string): { status: numb
     return { status: 403, title: 'Refused', message: 'This request did not come from the Airlock sign-in page.' };
   }
   if (url.searchParams.get('state') !== state || !(url.searchParams.get('code') || url.searchParams.get('error'))) {
-    return { status: 400, title: 'Sign-in link mismatch', message: 'This link does not belong to the sign-in in progress. Go back to the application and start again.' };
+    return {
+      status: 400,
+      title: 'Sign-in link mismatch',
+      message: 'This link does not belong to the sign-in in progress. Go back to the application and start again.',
+    };
   }
   return undefined;
 }
@@ -147,7 +182,10 @@ async function openOrPrint(options: LoopbackLoginOptions, url: string): Promise<
     opened = false;
   }
   // xdg-open and friends can "succeed" without showing anything: the URL is always there to copy.
-  if (opened) options.print(`Sign in to ${options.hostname} in the browser window that just opened (or open this URL):\n  ${url}`);
+  if (opened)
+    options.print(
+      `Sign in to ${options.hostname} in the browser window that just opened (or open this URL):\n  ${url}`,
+    );
   else options.print(`Open this URL in a browser to sign in to ${options.hostname}:\n  ${url}`);
 }
 
@@ -158,11 +196,20 @@ async function exchangeCode(options: LoopbackLoginOptions, code: string, codeVer
     headers: { 'content-type': 'application/json', accept: 'application/json' },
     body: JSON.stringify({ code, code_verifier: codeVerifier }),
   });
-  let answer: { token?: unknown; expires_at?: unknown; error_description?: unknown; organisation_token?: unknown; organisation_expires_at?: unknown };
+  let answer: {
+    token?: unknown;
+    expires_at?: unknown;
+    error_description?: unknown;
+    organisation_token?: unknown;
+    organisation_expires_at?: unknown;
+  };
   try {
     answer = JSON.parse(response.body);
   } catch {
-    throw new AirlockError('EDGE_ERROR', `the edge answered the token request with HTTP ${response.status} and no JSON`);
+    throw new AirlockError(
+      'EDGE_ERROR',
+      `the edge answered the token request with HTTP ${response.status} and no JSON`,
+    );
   }
   if (response.status !== 200 || typeof answer.token !== 'string' || typeof answer.expires_at !== 'number') {
     const reason = typeof answer.error_description === 'string' ? answer.error_description : `HTTP ${response.status}`;
@@ -170,14 +217,23 @@ async function exchangeCode(options: LoopbackLoginOptions, code: string, codeVer
   }
   const organisation =
     typeof answer.organisation_token === 'string' && typeof answer.organisation_expires_at === 'number'
-      ? { organisation: { token: answer.organisation_token, expiresAt: new Date(answer.organisation_expires_at * 1000) } }
+      ? {
+          organisation: {
+            token: answer.organisation_token,
+            expiresAt: new Date(answer.organisation_expires_at * 1000),
+          },
+        }
       : {};
   return { token: answer.token, expiresAt: new Date(answer.expires_at * 1000), ...organisation };
 }
 
 function page(res: http.ServerResponse, status: number, title: string, message: string): void {
   const escape = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', connection: 'close' });
+  res.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    connection: 'close',
+  });
   res.end(
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title></head>` +
       `<body style="font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:15vh auto"><h1 style="font-size:1.25rem">${escape(title)}</h1><p>${escape(message)}</p></body></html>`,

@@ -35,21 +35,39 @@ export const ORGANISATION_ACCOUNT = SSO.organisationAud;
  * longer good (the edge sends the user to the IdP): sign in with the browser instead. Throws
  * ACCESS_DENIED when the session is good but the app's policy refuses the user.
  */
-export async function exchangeOrganisationToken(target: EdgeTarget, app: AppSignIn, organisationToken: string): Promise<string | undefined> {
+export async function exchangeOrganisationToken(
+  target: EdgeTarget,
+  app: AppSignIn,
+  organisationToken: string,
+): Promise<string | undefined> {
   const login = new URL(`${PATH.login}${target.hostHeader}`, app.signInOrigin);
   login.searchParams.set('kid', app.aud);
   const answer = await edgeRequest(target, login, { headers: { cookie: `${AUTH_COOKIE}=${organisationToken}` } });
   if (answer.status === 403) {
-    throw new AirlockError('ACCESS_DENIED', `your account is not allowed to reach ${target.hostHeader}; ask your administrator for access`, { status: 403 });
+    throw new AirlockError(
+      'ACCESS_DENIED',
+      `your account is not allowed to reach ${target.hostHeader}; ask your administrator for access`,
+      { status: 403 },
+    );
   }
-  const location = answer.status === 302 && typeof answer.headers.location === 'string' ? new URL(answer.headers.location, login) : undefined;
+  const location =
+    answer.status === 302 && typeof answer.headers.location === 'string'
+      ? new URL(answer.headers.location, login)
+      : undefined;
   if (!location || location.pathname !== PATH.authorized) return undefined; // to the IdP: the session ended
   // The hand-off goes only to the app host this client dials, never wherever a Location points.
   if (location.protocol !== 'https:' || location.hostname !== target.hostHeader) {
-    throw new AirlockError('EDGE_ERROR', `the edge sent the sign-in for ${target.hostHeader} to ${location.host}; refusing to follow`);
+    throw new AirlockError(
+      'EDGE_ERROR',
+      `the edge sent the sign-in for ${target.hostHeader} to ${location.host}; refusing to follow`,
+    );
   }
   const landed = await edgeRequest(target, location);
   const token = responseCookie(landed, AUTH_COOKIE);
-  if (!token) throw new AirlockError('LOGIN_FAILED', `the edge did not hand over a token for ${target.hostHeader} (HTTP ${landed.status}); sign in again`);
+  if (!token)
+    throw new AirlockError(
+      'LOGIN_FAILED',
+      `the edge did not hand over a token for ${target.hostHeader} (HTTP ${landed.status}); sign in again`,
+    );
   return token;
 }

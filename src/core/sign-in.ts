@@ -8,7 +8,12 @@ import { credentialHeaders, type Credential } from './credentials.js';
 import { edgeRequest } from './edge-http.js';
 import type { EdgeTarget } from './edge-target.js';
 import { loginWithBrowser } from './loopback-login.js';
-import { appSignInFrom, exchangeOrganisationToken, ORGANISATION_ACCOUNT, type AppSignIn } from './organisation-session.js';
+import {
+  appSignInFrom,
+  exchangeOrganisationToken,
+  ORGANISATION_ACCOUNT,
+  type AppSignIn,
+} from './organisation-session.js';
 import type { TokenStore } from './token-store.js';
 import { checkAccess } from './tunnel-dial.js';
 import { revokeAtEdge } from './edge-logout.js';
@@ -74,7 +79,11 @@ export function createAppSession(options: AppSessionOptions): AppSession {
   }
 
   async function login(): Promise<string> {
-    if (!app) throw new AirlockError('AUTH_REQUIRED', `the edge did not name the application's sign-in (no CF-Access-Aud and login URL) for ${target.hostHeader}`);
+    if (!app)
+      throw new AirlockError(
+        'AUTH_REQUIRED',
+        `the edge did not name the application's sign-in (no CF-Access-Aud and login URL) for ${target.hostHeader}`,
+      );
     const known = app;
     await store.delete(target.edgeOrigin, known.aud);
     const minted = await fromOrganisationSession(known);
@@ -84,7 +93,10 @@ export function createAppSession(options: AppSessionOptions): AppSession {
       return minted;
     }
     if ((await signInStatus(target, known)) === 501) {
-      throw new AirlockError('AUTH_REQUIRED', `${target.hostHeader} needs credentials and its edge has no single sign-on: pass a service token (--service-token-id and --service-token-secret)`);
+      throw new AirlockError(
+        'AUTH_REQUIRED',
+        `${target.hostHeader} needs credentials and its edge has no single sign-on: pass a service token (--service-token-id and --service-token-secret)`,
+      );
     }
     const result = await loginWithBrowser({
       edgeOrigin: known.signInOrigin,
@@ -115,7 +127,11 @@ export function createAppSession(options: AppSessionOptions): AppSession {
     async ensureSignedIn() {
       if (!app) {
         const refusal = await probe({ kind: 'none' });
-        if (!refusal) throw new AirlockError('EDGE_ERROR', `${target.hostHeader} let an anonymous request in: refusing to send a token to it`);
+        if (!refusal)
+          throw new AirlockError(
+            'EDGE_ERROR',
+            `${target.hostHeader} let an anonymous request in: refusing to send a token to it`,
+          );
       }
       const token = await stored();
       if (token && !(await probe({ kind: 'app-token', token }))) {
@@ -124,7 +140,8 @@ export function createAppSession(options: AppSessionOptions): AppSession {
       }
       const fresh = await login();
       const stillRefused = await probe({ kind: 'app-token', token: fresh });
-      if (stillRefused) throw new AirlockError('AUTH_REQUIRED', `the edge did not accept the new token for ${target.hostHeader}`);
+      if (stillRefused)
+        throw new AirlockError('AUTH_REQUIRED', `the edge did not accept the new token for ${target.hostHeader}`);
       return fresh;
     },
     async signOut() {
@@ -133,7 +150,9 @@ export function createAppSession(options: AppSessionOptions): AppSession {
       const { signInOrigin } = app;
       // Either token ends the whole session at the edge: the organisation's if we hold it.
       const token = (await store.get(signInOrigin, ORGANISATION_ACCOUNT)) ?? (await stored());
-      const revoked = token ? await revokeAtEdge({ edgeOrigin: signInOrigin, token, dial: target }).catch(() => false) : false;
+      const revoked = token
+        ? await revokeAtEdge({ edgeOrigin: signInOrigin, token, dial: target }).catch(() => false)
+        : false;
       await store.delete(target.edgeOrigin, app.aud);
       await store.delete(signInOrigin, ORGANISATION_ACCOUNT);
       await store.clearIssuer(signInOrigin);

@@ -29,17 +29,32 @@ export interface TokenEncryption {
 }
 
 export function plainFileBackend(file: string): Backend {
-  return jsonFileBackend('file', file, (json) => json, (data) => data.toString('utf8'));
+  return jsonFileBackend(
+    'file',
+    file,
+    (json) => json,
+    (data) => data.toString('utf8'),
+  );
 }
 
 export function encryptedFileBackend(file: string, encryption: TokenEncryption): Backend {
-  return jsonFileBackend('encrypted-file', file, (json) => encryption.encrypt(json), (data) => encryption.decrypt(data));
+  return jsonFileBackend(
+    'encrypted-file',
+    file,
+    (json) => encryption.encrypt(json),
+    (data) => encryption.decrypt(data),
+  );
 }
 
 /** Data that cannot be read back (corrupt, or encrypted with another key) only costs a sign-in. */
 class Unreadable extends Error {}
 
-function jsonFileBackend(kind: 'file' | 'encrypted-file', file: string, encode: (json: string) => string | Buffer, decode: (data: Buffer) => string): Backend {
+function jsonFileBackend(
+  kind: 'file' | 'encrypted-file',
+  file: string,
+  encode: (json: string) => string | Buffer,
+  decode: (data: Buffer) => string,
+): Backend {
   const load = async (): Promise<Record<string, string>> => {
     let data: Buffer;
     try {

@@ -19,7 +19,13 @@ import { join } from 'node:path';
 import { SSO } from '../shared/constants.js';
 import { AirlockError } from '../shared/errors.js';
 import { openKeychain } from './keychain.js';
-import { encryptedFileBackend, plainFileBackend, type Backend, type TokenBackend, type TokenEncryption } from './token-files.js';
+import {
+  encryptedFileBackend,
+  plainFileBackend,
+  type Backend,
+  type TokenBackend,
+  type TokenEncryption,
+} from './token-files.js';
 
 export type { TokenBackend, TokenEncryption };
 
@@ -83,9 +89,18 @@ export function createTokenStore(options: TokenStoreOptions = {}): TokenStore {
   const { encryption } = options;
   const files: FileBackends = {
     plain: () => plainFileBackend(file),
-    ...(encryption ? { encrypted: () => encryptedFileBackend(options.encryptedFile ?? defaultEncryptedTokenFile(file), encryption) } : {}),
+    ...(encryption
+      ? { encrypted: () => encryptedFileBackend(options.encryptedFile ?? defaultEncryptedTokenFile(file), encryption) }
+      : {}),
   };
-  const backend = () => (chosen ??= chooseBackend(options.backend ?? 'auto', service, files, options.warn ?? (() => {}), encryption?.label));
+  const backend = () =>
+    (chosen ??= chooseBackend(
+      options.backend ?? 'auto',
+      service,
+      files,
+      options.warn ?? (() => {}),
+      encryption?.label,
+    ));
   const usable = (token: string) => {
     const expiresAt = tokenExpiry(token);
     return expiresAt !== undefined && expiresAt - marginMs > now();
@@ -145,7 +160,10 @@ export function createTokenStore(options: TokenStoreOptions = {}): TokenStore {
     },
     async describe() {
       const chosenBackend = await backend();
-      return describeTokenBackend(chosenBackend.kind, chosenBackend.location, { platform: options.platform ?? process.platform, ...(options.encryption ? { encryption: options.encryption.label } : {}) });
+      return describeTokenBackend(chosenBackend.kind, chosenBackend.location, {
+        platform: options.platform ?? process.platform,
+        ...(options.encryption ? { encryption: options.encryption.label } : {}),
+      });
     },
   };
 }
@@ -160,12 +178,22 @@ const KEYCHAIN_NAMES: Partial<Record<NodeJS.Platform, string>> = {
  * Pure: a sentence naming a token store, for `airlock access token --where` and the app's Settings.
  * `location` is the keychain service name or the file's path.
  */
-export function describeTokenBackend(kind: TokenBackend, location: string, context: { platform: NodeJS.Platform; encryption?: string }): TokenStoreDescription {
+export function describeTokenBackend(
+  kind: TokenBackend,
+  location: string,
+  context: { platform: NodeJS.Platform; encryption?: string },
+): TokenStoreDescription {
   switch (kind) {
     case 'keychain':
-      return { kind, detail: `the OS keychain (${KEYCHAIN_NAMES[context.platform] ?? 'through keytar'}), service "${location}"` };
+      return {
+        kind,
+        detail: `the OS keychain (${KEYCHAIN_NAMES[context.platform] ?? 'through keytar'}), service "${location}"`,
+      };
     case 'encrypted-file':
-      return { kind, detail: `an encrypted file readable only by you, ${location} (${context.encryption ?? 'key kept by the app'})` };
+      return {
+        kind,
+        detail: `an encrypted file readable only by you, ${location} (${context.encryption ?? 'key kept by the app'})`,
+      };
     case 'file':
       return { kind, detail: `a plain file readable only by you (mode 0600), ${location}` };
   }
@@ -173,7 +201,8 @@ export function describeTokenBackend(kind: TokenBackend, location: string, conte
 
 /** `EDGE|AUD`, the keychain account (docs/sso.md). */
 export function accountFor(edge: string, aud: string): string {
-  if (!edge || !aud || aud.includes('|')) throw new AirlockError('BAD_ARGUMENT', `cannot store a token for edge "${edge}" and aud "${aud}"`);
+  if (!edge || !aud || aud.includes('|'))
+    throw new AirlockError('BAD_ARGUMENT', `cannot store a token for edge "${edge}" and aud "${aud}"`);
   return `${edge}|${aud}`;
 }
 
@@ -214,7 +243,13 @@ interface FileBackends {
   encrypted?: () => Backend;
 }
 
-async function chooseBackend(wanted: 'auto' | TokenBackend, service: string, files: FileBackends, warn: (message: string) => void, encryption: string | undefined): Promise<Backend> {
+async function chooseBackend(
+  wanted: 'auto' | TokenBackend,
+  service: string,
+  files: FileBackends,
+  warn: (message: string) => void,
+  encryption: string | undefined,
+): Promise<Backend> {
   if (wanted === 'file') return files.plain();
   if (wanted === 'encrypted-file') {
     if (!files.encrypted) throw new AirlockError('BAD_ARGUMENT', 'an encrypted token file needs an encryption');
@@ -226,9 +261,11 @@ async function chooseBackend(wanted: 'auto' | TokenBackend, service: string, fil
   } catch (error) {
     reason = (error as Error).message;
   }
-  if (wanted === 'keychain') throw new AirlockError('KEYCHAIN_UNAVAILABLE', `the OS keychain is not reachable: ${reason}`);
+  if (wanted === 'keychain')
+    throw new AirlockError('KEYCHAIN_UNAVAILABLE', `the OS keychain is not reachable: ${reason}`);
   const chosen = (files.encrypted ?? files.plain)();
-  const how = chosen.kind === 'encrypted-file' ? `encrypted (${encryption}) in ${chosen.location}` : `in ${chosen.location}`;
+  const how =
+    chosen.kind === 'encrypted-file' ? `encrypted (${encryption}) in ${chosen.location}` : `in ${chosen.location}`;
   warn(`The OS keychain is not reachable (${reason}); storing sign-in tokens ${how}, readable only by you, instead.`);
   return chosen;
 }

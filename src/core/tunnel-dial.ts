@@ -68,7 +68,10 @@ async function opened(connections: EdgeConnections, dial: Promise<OpenTunnel>): 
   }
 }
 
-function dialOver(socket: Socket, { target, headers, timeoutMs = DEFAULTS.connectTimeoutMs }: DialOptions): Promise<OpenTunnel> {
+function dialOver(
+  socket: Socket,
+  { target, headers, timeoutMs = DEFAULTS.connectTimeoutMs }: DialOptions,
+): Promise<OpenTunnel> {
   return new Promise((resolve, reject) => {
     let ws: WebSocket;
     try {
@@ -102,7 +105,10 @@ function dialOver(socket: Socket, { target, headers, timeoutMs = DEFAULTS.connec
       resolve({ ws, socket, halfClose });
     });
     ws.once('unexpected-response', (_request, response) => {
-      readRefusal(response).then((error) => fail(error), () => fail(edgeError(response.statusCode ?? 0, '')));
+      readRefusal(response).then(
+        (error) => fail(error),
+        () => fail(edgeError(response.statusCode ?? 0, '')),
+      );
     });
     ws.once('error', (error) => fail(transportError(error, target.edgeOrigin, target.port)));
   });

@@ -14,7 +14,11 @@ function page(title: string, heading: string, body: string): string {
 }
 
 export function signedInPage(hostname: string): string {
-  return page(`Signed in to ${hostname}`, `Signed in to ${hostname}`, '<p>You may close this tab and return to the application.</p>');
+  return page(
+    `Signed in to ${hostname}`,
+    `Signed in to ${hostname}`,
+    '<p>You may close this tab and return to the application.</p>',
+  );
 }
 
 export function deniedPage(hostname: string): string {
@@ -34,11 +38,19 @@ export function idpUnreachablePage(): string {
 }
 
 export function badRequestPage(message: string): string {
-  return page('Sign-in failed', 'Sign-in failed', `<p>${escapeHtml(message)}</p><p>Go back to the application and start the sign-in again.</p>`);
+  return page(
+    'Sign-in failed',
+    'Sign-in failed',
+    `<p>${escapeHtml(message)}</p><p>Go back to the application and start the sign-in again.</p>`,
+  );
 }
 
 export function notFoundPage(hostname: string): string {
-  return page('Unknown application', 'Unknown application', `<p>No application named <strong>${escapeHtml(hostname)}</strong> is served by this edge.</p>`);
+  return page(
+    'Unknown application',
+    'Unknown application',
+    `<p>No application named <strong>${escapeHtml(hostname)}</strong> is served by this edge.</p>`,
+  );
 }
 
 export function signOutConfirmPage(): string {

@@ -24,7 +24,15 @@ import { createSignInContext, type AccessLog, type AccessRoutesDeps } from './si
 import { createSignInFlows } from './sign-in-flows.js';
 import { createTokenEndpoints } from './sign-in-tokens.js';
 
-export type { AccessApp, AccessLog, AccessRoutesDeps, Handoff, LoginPrincipal, LoginTarget, PendingLogin } from './sign-in-context.js';
+export type {
+  AccessApp,
+  AccessLog,
+  AccessRoutesDeps,
+  Handoff,
+  LoginPrincipal,
+  LoginTarget,
+  PendingLogin,
+} from './sign-in-context.js';
 
 /** Answers a request under /cdn-cgi/access/; false when it is none of the sign-in endpoints. */
 export type AccessRoutes = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
@@ -57,12 +65,23 @@ export function createAccessRoutes(deps: AccessRoutesDeps): AccessRoutes {
 
 function respondWithError(res: ServerResponse, error: unknown, log: AccessLog, asJson: boolean): void {
   const failure = isAirlockError(error) ? error : new AirlockError('EDGE_ERROR', 'internal error');
-  log.warn({ event: 'access-error', code: failure.code, message: failure.message, ...(isAirlockError(error) ? {} : { error: String(error) }) }, 'sign-in error');
+  log.warn(
+    {
+      event: 'access-error',
+      code: failure.code,
+      message: failure.message,
+      ...(isAirlockError(error) ? {} : { error: String(error) }),
+    },
+    'sign-in error',
+  );
   if (res.headersSent) return void res.destroy();
   res.removeHeader('set-cookie');
   if (asJson) {
     const status = failure.code === 'EDGE_ERROR' ? 500 : failure.code === 'STORE_UNAVAILABLE' ? 503 : 400;
-    return json(res, status, { error: status === 503 ? 'temporarily_unavailable' : 'invalid_request', error_description: failure.message });
+    return json(res, status, {
+      error: status === 503 ? 'temporarily_unavailable' : 'invalid_request',
+      error_description: failure.message,
+    });
   }
   if (failure.code === 'IDP_UNREACHABLE') return html(res, 502, idpUnreachablePage());
   if (failure.code === 'STORE_UNAVAILABLE') return html(res, 503, storeUnavailablePage());

@@ -50,7 +50,8 @@ export function adminLoginApp(deps: Pick<AdminDeps, 'config' | 'keys'>): AccessA
     hostname: `${new URL(config.publicUrl).host} (tunnel administration)`,
     aud: HOST_ADMIN.loginAud,
     sessionMs: HOST_ADMIN.credentialMs,
-    evaluate: (principal, { ip }) => evaluatePolicy(admins, { principal: { ...principal, kind: 'user' }, ip: normaliseAddress(ip) }),
+    evaluate: (principal, { ip }) =>
+      evaluatePolicy(admins, { principal: { ...principal, kind: 'user' }, ip: normaliseAddress(ip) }),
     issue: (identity) => issueConnectorCredential({ edgeOrigin, keys: deps.keys }, identity),
   };
 }
@@ -64,27 +65,70 @@ export function createAdminApi(deps: AdminDeps): (req: IncomingMessage, res: Ser
     const config = deps.config();
     const edgeOrigin = new URL(config.publicUrl).origin;
     if (!config.admins) {
-      return { status: 403, body: { error: 'no_admins', message: 'this edge has no `admins:` policy in edge.yaml: nobody may publish hostnames through it' } };
+      return {
+        status: 403,
+        body: {
+          error: 'no_admins',
+          message: 'this edge has no `admins:` policy in edge.yaml: nobody may publish hostnames through it',
+        },
+      };
     }
     const bearer = /^Bearer ([\x21-\x7e]+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
-    if (!bearer) return { status: 401, body: { error: 'login_required', message: `no operator credential; run \`airlock tunnel login --edge ${edgeOrigin}\`` } };
+    if (!bearer)
+      return {
+        status: 401,
+        body: {
+          error: 'login_required',
+          message: `no operator credential; run \`airlock tunnel login --edge ${edgeOrigin}\``,
+        },
+      };
     let principal: UserPrincipal;
     try {
       principal = await verifyConnectorCredential(bearer, { edgeOrigin, keys: deps.keys, revoked: deps.revoked });
     } catch (error) {
       if (!isAirlockError(error)) throw error;
-      return { status: 401, body: { error: error.code === 'TOKEN_EXPIRED' ? 'credential_expired' : error.code === 'TOKEN_REVOKED' ? 'credential_revoked' : 'login_required', message: error.message } };
+      return {
+        status: 401,
+        body: {
+          error:
+            error.code === 'TOKEN_EXPIRED'
+              ? 'credential_expired'
+              : error.code === 'TOKEN_REVOKED'
+                ? 'credential_revoked'
+                : 'login_required',
+          message: error.message,
+        },
+      };
     }
     const decision = evaluatePolicy(config.admins, { principal, ip: normaliseAddress(req.socket.remoteAddress ?? '') });
-    if (!decision.allowed) return { status: 403, body: { error: 'not_admin', message: `${principal.email} is not an administrator of this edge (edge.yaml admins:)` } };
+    if (!decision.allowed)
+      return {
+        status: 403,
+        body: {
+          error: 'not_admin',
+          message: `${principal.email} is not an administrator of this edge (edge.yaml admins:)`,
+        },
+      };
     return { principal };
   }
 
   function ownTunnel(name: string, principal: UserPrincipal): StoredTunnel | Answer {
     const tunnel = store.tunnelByName(name);
-    if (!tunnel) return { status: 404, body: { error: 'no_tunnel', message: `no tunnel named ${name} on this edge (\`airlock tunnel list\`)` }, target: name };
+    if (!tunnel)
+      return {
+        status: 404,
+        body: { error: 'no_tunnel', message: `no tunnel named ${name} on this edge (\`airlock tunnel list\`)` },
+        target: name,
+      };
     if (tunnel.owner !== principal.email) {
-      return { status: 403, body: { error: 'not_owner', message: `tunnel ${name} belongs to ${tunnel.owner}; only its owner may change it` }, target: name };
+      return {
+        status: 403,
+        body: {
+          error: 'not_owner',
+          message: `tunnel ${name} belongs to ${tunnel.owner}; only its owner may change it`,
+        },
+        target: name,
+      };
     }
     return tunnel;
   }
@@ -96,7 +140,10 @@ export function createAdminApi(deps: AdminDeps): (req: IncomingMessage, res: Ser
       owner: tunnel.owner,
       createdAt: tunnel.createdAt,
       connections: deps.registry.count(tunnel.id),
-      routes: store.routes().filter((route) => route.tunnelId === tunnel.id).map((route) => route.hostname),
+      routes: store
+        .routes()
+        .filter((route) => route.tunnelId === tunnel.id)
+        .map((route) => route.hostname),
     };
   }
 
@@ -107,10 +154,15 @@ export function createAdminApi(deps: AdminDeps): (req: IncomingMessage, res: Ser
       await deps.revoked.revoke(principal.sessionId, principal.expiresAt);
       return { status: 200, body: { signed_out: true } };
     }
-    if (path === 'tunnels' && method === 'GET') return { status: 200, body: { tunnels: store.tunnels().map(describeTunnel) } };
+    if (path === 'tunnels' && method === 'GET')
+      return { status: 200, body: { tunnels: store.tunnels().map(describeTunnel) } };
     if (path === 'tunnels' && method === 'POST') {
       const { name } = await readObjectBody(req);
-      if (typeof name !== 'string' || !NAME.test(name)) return { status: 400, body: { error: 'bad_name', message: 'tunnel name must be 1-128 letters, digits, ".", "_" or "-"' } };
+      if (typeof name !== 'string' || !NAME.test(name))
+        return {
+          status: 400,
+          body: { error: 'bad_name', message: 'tunnel name must be 1-128 letters, digits, ".", "_" or "-"' },
+        };
       const existing = store.tunnelByName(name);
       if (existing) {
         const own = ownTunnel(name, principal);
@@ -118,7 +170,11 @@ export function createAdminApi(deps: AdminDeps): (req: IncomingMessage, res: Ser
         return { status: 200, body: { tunnel: describeTunnel(existing), created: false }, target: name };
       }
       const { tunnel, secret } = await store.createTunnel(name, principal.email);
-      return { status: 201, body: { tunnel: describeTunnel(tunnel), created: true, token: encodeTunnelToken(tunnel.id, secret) }, target: name };
+      return {
+        status: 201,
+        body: { tunnel: describeTunnel(tunnel), created: true, token: encodeTunnelToken(tunnel.id, secret) },
+        target: name,
+      };
     }
     const tunnelPath = /^tunnels\/([^/]+)(\/token)?$/.exec(path);
     if (tunnelPath) {
@@ -127,7 +183,11 @@ export function createAdminApi(deps: AdminDeps): (req: IncomingMessage, res: Ser
       if ('status' in own) return own;
       if (tunnelPath[2] && method === 'POST') {
         const secret = await store.rotateSecret(own.id);
-        return { status: 200, body: { tunnel: describeTunnel(own), token: encodeTunnelToken(own.id, secret) }, target: name };
+        return {
+          status: 200,
+          body: { tunnel: describeTunnel(own), token: encodeTunnelToken(own.id, secret) },
+          target: name,
+        };
       }
       if (!tunnelPath[2] && method === 'DELETE') {
         const routes = await store.deleteTunnel(own.id);
@@ -137,7 +197,13 @@ export function createAdminApi(deps: AdminDeps): (req: IncomingMessage, res: Ser
     }
     if (path === 'routes' && method === 'GET') {
       const config = deps.config();
-      const fromFile = [...config.apps.values()].map((app) => ({ hostname: app.hostname, tunnel: app.tunnel, service: `tcp://${app.serviceAuthority}`, owner: '', source: 'edge.yaml' }));
+      const fromFile = [...config.apps.values()].map((app) => ({
+        hostname: app.hostname,
+        tunnel: app.tunnel,
+        service: `tcp://${app.serviceAuthority}`,
+        owner: '',
+        source: 'edge.yaml',
+      }));
       const stored = store.routes().map((route) => ({
         hostname: route.hostname,
         tunnel: store.tunnelById(route.tunnelId)?.name ?? route.tunnelId,
@@ -163,9 +229,19 @@ export function createAdminApi(deps: AdminDeps): (req: IncomingMessage, res: Ser
       });
       if (!check.ok) return { status: check.status, body: { error: check.error, message: check.message }, target };
       const existing = store.route(check.hostname);
-      const route = { hostname: check.hostname, tunnelId: own.id, service: check.service, owner: principal.email, createdAt: existing?.createdAt ?? new Date().toISOString() };
+      const route = {
+        hostname: check.hostname,
+        tunnelId: own.id,
+        service: check.service,
+        owner: principal.email,
+        createdAt: existing?.createdAt ?? new Date().toISOString(),
+      };
       if (existing?.service !== route.service) await store.putRoute(route);
-      return { status: existing ? 200 : 201, body: { route: { hostname: route.hostname, tunnel: own.name, service: route.service, owner: route.owner } }, target };
+      return {
+        status: existing ? 200 : 201,
+        body: { route: { hostname: route.hostname, tunnel: own.name, service: route.service, owner: route.owner } },
+        target,
+      };
     }
     return { status: 404, body: { error: 'not_found', message: `no admin endpoint ${method} ${path}` } };
   }
@@ -184,13 +260,24 @@ export function createAdminApi(deps: AdminDeps): (req: IncomingMessage, res: Ser
       } else answer = auth;
     } catch (error) {
       // Every request leaves its audit record, even one that failed in a way nobody planned for.
-      answer = isAirlockError(error) && error.code === 'BAD_ARGUMENT'
-        ? { status: 400, body: { error: 'bad_request', message: error.message } }
-        : { status: 500, body: { error: 'internal', message: 'internal error' } };
+      answer =
+        isAirlockError(error) && error.code === 'BAD_ARGUMENT'
+          ? { status: 400, body: { error: 'bad_request', message: error.message } }
+          : { status: 500, body: { error: 'internal', message: 'internal error' } };
     }
     const decision = answer.status < 400 ? 'allow' : 'deny';
-    const reason = 'message' in answer.body && typeof answer.body.message === 'string' ? answer.body.message.split('\n')[0]! : 'ok';
-    deps.audit.write({ event: 'admin', who, ip, action, target: answer.target ?? '', decision, reason, status: answer.status });
+    const reason =
+      'message' in answer.body && typeof answer.body.message === 'string' ? answer.body.message.split('\n')[0]! : 'ok';
+    deps.audit.write({
+      event: 'admin',
+      who,
+      ip,
+      action,
+      target: answer.target ?? '',
+      decision,
+      reason,
+      status: answer.status,
+    });
     sendJson(res, answer.status, answer.body);
   };
 }

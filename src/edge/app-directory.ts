@@ -46,7 +46,11 @@ export function createAppDirectory(deps: AppDirectoryDeps) {
     const token = header(req, HEADER.accessToken) ?? readCookie(req.headers, AUTH_COOKIE);
     if (!token) return 'no organisation session';
     try {
-      const session = await verifyOrganisationToken(token, { issuer: deps.issuer(), keys: deps.keys, revoked: deps.revoked });
+      const session = await verifyOrganisationToken(token, {
+        issuer: deps.issuer(),
+        keys: deps.keys,
+        revoked: deps.revoked,
+      });
       return { kind: 'user', email: session.email, sub: session.sub, groups: session.groups };
     } catch (error) {
       return `the organisation session is not valid (${(error as Error).message})`;
@@ -55,20 +59,28 @@ export function createAppDirectory(deps: AppDirectoryDeps) {
 
   return async function listApps(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const ip = normaliseAddress(req.socket.remoteAddress ?? '');
-    const presentsServiceToken = req.headers[HEADER.clientId] !== undefined || req.headers[HEADER.clientSecret] !== undefined;
+    const presentsServiceToken =
+      req.headers[HEADER.clientId] !== undefined || req.headers[HEADER.clientSecret] !== undefined;
     if (presentsServiceToken && (await deps.serviceTokenFailures.blockedFor(ip)) > 0) {
       deps.audit.write({ event: 'apps', who: 'anonymous', ip, status: 429, listed: 0 });
-      return sendJson(res, 429, { error: 'rate_limited', message: 'too many failed service-token attempts from this address; try again in a minute' });
+      return sendJson(res, 429, {
+        error: 'rate_limited',
+        message: 'too many failed service-token attempts from this address; try again in a minute',
+      });
     }
     const who = await caller(req);
     if (typeof who === 'string') {
       if (presentsServiceToken) await deps.serviceTokenFailures.fail(ip);
       deps.audit.write({ event: 'apps', who: 'anonymous', ip, status: 401, listed: 0 });
-      return sendJson(res, 401, { error: 'auth_required', message: `${who}: sign in to this edge first (airlock access login HOST), or pass a service token` });
+      return sendJson(res, 401, {
+        error: 'auth_required',
+        message: `${who}: sign in to this edge first (airlock access login HOST), or pass a service token`,
+      });
     }
     const apps: ListedApp[] = [];
     for (const app of deps.config().apps.values()) {
-      if (evaluatePolicy(app.policy, { principal: who, ip }).allowed) apps.push({ hostname: app.hostname, ...app.display });
+      if (evaluatePolicy(app.policy, { principal: who, ip }).allowed)
+        apps.push({ hostname: app.hostname, ...app.display });
     }
     apps.sort((a, b) => a.hostname.localeCompare(b.hostname));
     deps.audit.write({ event: 'apps', who: describePrincipal(who), ip, status: 200, listed: apps.length });

@@ -51,15 +51,24 @@ export async function gate(req: IncomingMessage, deps: GateDeps, streamId: strin
     record('deny', 404, 'anonymous', 'unknown hostname');
     return refusal(404, { error: 'app_not_found', message: `no application is configured for hostname "${hostname}"` });
   }
-  const presentsServiceToken = req.headers[HEADER.clientId] !== undefined || req.headers[HEADER.clientSecret] !== undefined;
+  const presentsServiceToken =
+    req.headers[HEADER.clientId] !== undefined || req.headers[HEADER.clientSecret] !== undefined;
   const blockedMs = presentsServiceToken ? ((await deps.serviceTokenFailures?.blockedFor(ip)) ?? 0) : 0;
   if (blockedMs > 0) {
     const retryAfter = String(Math.ceil(blockedMs / 1000));
-    record('deny', 429, `service-token:${String(req.headers[HEADER.clientId] ?? '').slice(0, 128)}`, 'too many failed service-token attempts from this address');
+    record(
+      'deny',
+      429,
+      `service-token:${String(req.headers[HEADER.clientId] ?? '').slice(0, 128)}`,
+      'too many failed service-token attempts from this address',
+    );
     return {
       status: 429,
       headers: { 'retry-after': retryAfter },
-      body: { error: 'rate_limited', message: `too many failed service-token attempts from this address; try again in ${retryAfter} s` },
+      body: {
+        error: 'rate_limited',
+        message: `too many failed service-token attempts from this address; try again in ${retryAfter} s`,
+      },
     };
   }
   const auth = await authenticate(req.headers, app, config, deps.verifyAppToken);
@@ -67,10 +76,19 @@ export async function gate(req: IncomingMessage, deps: GateDeps, streamId: strin
     deps.log.warn({ ip, app: app.hostname }, 'service-token failure limit reached; refusing this address for a while');
   }
   if (auth.outcome !== 'authenticated') {
-    record('login', 302, auth.outcome === 'rejected' ? auth.who : 'anonymous', auth.outcome === 'rejected' ? auth.reason : 'no credentials');
+    record(
+      'login',
+      302,
+      auth.outcome === 'rejected' ? auth.who : 'anonymous',
+      auth.outcome === 'rejected' ? auth.reason : 'no credentials',
+    );
     return {
       status: 302,
-      headers: { location: loginUrl(config.publicUrl, app).href, [HEADER.accessAud]: app.aud, [HEADER.accessDomain]: app.hostname },
+      headers: {
+        location: loginUrl(config.publicUrl, app).href,
+        [HEADER.accessAud]: app.aud,
+        [HEADER.accessDomain]: app.hostname,
+      },
     };
   }
   const who = describePrincipal(auth.principal);

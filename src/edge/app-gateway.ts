@@ -65,14 +65,30 @@ export function createAppGateway(deps: GatewayDeps) {
     if (!release) {
       const message = `${who} already has ${app.maxStreamsPerIdentity} connections open to ${app.hostname}, the most this edge allows; close some, or ask the edge's administrator to raise apps[].limits.maxStreamsPerIdentity`;
       deps.metrics.streamErrors.inc({ reason: 'identity_limit' });
-      deps.audit.write({ event: 'stream-end', streamId, who, app: app.hostname, bytesUp: 0, bytesDown: 0, durationMs: 0, outcome: `refused: ${app.maxStreamsPerIdentity} streams open (per-identity limit)` });
+      deps.audit.write({
+        event: 'stream-end',
+        streamId,
+        who,
+        app: app.hostname,
+        bytesUp: 0,
+        bytesDown: 0,
+        durationMs: 0,
+        outcome: `refused: ${app.maxStreamsPerIdentity} streams open (per-identity limit)`,
+      });
       return writeRawResponse(socket, 429, {}, { error: 'too_many_streams', message });
     }
     await serve(req, socket, head, app, principal, streamId, true, release);
   }
 
   /** A stream another edge of this deployment relays here (it already applied the policy). */
-  async function handleRelayedUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, app: AppConfig, principal: Principal, streamId: string): Promise<void> {
+  async function handleRelayedUpgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    app: AppConfig,
+    principal: Principal,
+    streamId: string,
+  ): Promise<void> {
     if (!isWebSocketUpgrade(req, socket)) return;
     deps.metrics.relayedStreams.inc({ direction: 'in' });
     await serve(req, socket, head, app, principal, streamId, false, () => undefined);
@@ -93,7 +109,13 @@ export function createAppGateway(deps: GatewayDeps) {
     const about = { streamId, who, app: app.hostname, release };
     let stream: http2.ClientHttp2Stream;
     try {
-      const assertion = deps.signAssertion?.({ tun: app.tunnel, host: app.hostname, svc: app.serviceAuthority, sid: streamId, who });
+      const assertion = deps.signAssertion?.({
+        tun: app.tunnel,
+        host: app.hostname,
+        svc: app.serviceAuthority,
+        sid: streamId,
+        who,
+      });
       stream = await deps.registry.openStream(app.tunnel, app.serviceAuthority, {
         [HEADER.appHostname]: app.hostname,
         [HEADER.identity]: JSON.stringify(identityHeader(principal)),
@@ -103,7 +125,10 @@ export function createAppGateway(deps: GatewayDeps) {
     } catch (error) {
       const noConnector = isAirlockError(error) && error.code === 'NO_CONNECTOR';
       // Several edges: the tunnel's connector may be attached to another edge; relay there.
-      const peer = noConnector && mayRelay && deps.relay ? await deps.relay.dial(app, principal, streamId).catch(() => undefined) : undefined;
+      const peer =
+        noConnector && mayRelay && deps.relay
+          ? await deps.relay.dial(app, principal, streamId).catch(() => undefined)
+          : undefined;
       if (peer) {
         deps.metrics.relayedStreams.inc({ direction: 'out' });
         if (socket.destroyed) return void (peer.terminate(), release());
@@ -113,7 +138,16 @@ export function createAppGateway(deps: GatewayDeps) {
       release();
       const message = isAirlockError(error) ? error.message : String(error);
       deps.metrics.streamErrors.inc({ reason: noConnector ? 'no_connector' : 'origin_failed' });
-      deps.audit.write({ event: 'stream-end', streamId, who, app: app.hostname, bytesUp: 0, bytesDown: 0, durationMs: 0, outcome: message });
+      deps.audit.write({
+        event: 'stream-end',
+        streamId,
+        who,
+        app: app.hostname,
+        bytesUp: 0,
+        bytesDown: 0,
+        durationMs: 0,
+        outcome: message,
+      });
       const body: EdgeRefusal = noConnector
         ? { error: 'no_connector', message: `${app.hostname} is offline: no connector for it is connected to the edge` }
         : { error: 'origin_failed', message: `${app.hostname}: ${message}` };
@@ -124,7 +158,9 @@ export function createAppGateway(deps: GatewayDeps) {
       release();
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => relayToConnector(ws, socket, stream, about, wantsHalfClose(req), deps));
+    wss.handleUpgrade(req, socket, head, (ws) =>
+      relayToConnector(ws, socket, stream, about, wantsHalfClose(req), deps),
+    );
   }
 
   return { handleUpgrade, handleRelayedUpgrade, close: () => wss.close() };
@@ -142,11 +178,21 @@ function isWebSocketUpgrade(req: IncomingMessage, socket: Duplex): boolean {
     return false;
   }
   if (req.headers['sec-websocket-version'] !== '13') {
-    writeRawResponse(socket, 400, { 'sec-websocket-version': '13' }, { error: 'bad_request', message: 'unsupported Sec-WebSocket-Version: this edge speaks version 13 (RFC 6455)' });
+    writeRawResponse(
+      socket,
+      400,
+      { 'sec-websocket-version': '13' },
+      { error: 'bad_request', message: 'unsupported Sec-WebSocket-Version: this edge speaks version 13 (RFC 6455)' },
+    );
     return false;
   }
   if (!/^[+/0-9A-Za-z]{22}==$/.test(String(req.headers['sec-websocket-key'] ?? ''))) {
-    writeRawResponse(socket, 400, {}, { error: 'bad_request', message: 'missing or malformed Sec-WebSocket-Key (RFC 6455 §4.1)' });
+    writeRawResponse(
+      socket,
+      400,
+      {},
+      { error: 'bad_request', message: 'missing or malformed Sec-WebSocket-Key (RFC 6455 §4.1)' },
+    );
     return false;
   }
   return true;

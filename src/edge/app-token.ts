@@ -48,7 +48,8 @@ export interface IssuedAppToken {
 
 export async function issueAppToken(options: IssueAppTokenOptions): Promise<IssuedAppToken> {
   const { keys, issuer, aud, sub, email, groups, sessionMs } = options;
-  if (!(sessionMs > 0)) throw new AirlockError('CONFIG_INVALID', `session duration must be positive, got ${sessionMs} ms`);
+  if (!(sessionMs > 0))
+    throw new AirlockError('CONFIG_INVALID', `session duration must be positive, got ${sessionMs} ms`);
   const key = keys.current();
   const issuedAt = Math.floor((options.now ?? new Date()).getTime() / 1000);
   const expiresAtSeconds = issuedAt + Math.ceil(sessionMs / 1000);
@@ -111,10 +112,12 @@ export async function verifyAppToken(token: string, options: VerifyAppTokenOptio
   } catch {
     throw rejection('malformed', 'token is not a compact JWS');
   }
-  if (header.alg !== SSO.tokenAlgorithm) throw rejection('algorithm', `token algorithm "${String(header.alg)}" is not allowed`);
+  if (header.alg !== SSO.tokenAlgorithm)
+    throw rejection('algorithm', `token algorithm "${String(header.alg)}" is not allowed`);
   const forbidden = FORBIDDEN_HEADERS.filter((name) => name in header);
   if (forbidden.length > 0) throw rejection('forbidden-header', `token header carries ${forbidden.join(', ')}`);
-  if (typeof header.kid !== 'string' || !KID_PATTERN.test(header.kid)) throw rejection('bad-kid', 'token key id is missing or malformed');
+  if (typeof header.kid !== 'string' || !KID_PATTERN.test(header.kid))
+    throw rejection('bad-kid', 'token key id is missing or malformed');
   const key = options.keys.publicKey(header.kid);
   if (!key) throw rejection('unknown-kid', 'token was signed with a key this edge does not publish');
 
@@ -142,7 +145,8 @@ export async function verifyAppToken(token: string, options: VerifyAppTokenOptio
   }
 
   const expectedType = options.type ?? SSO.tokenType;
-  if (payload.type !== expectedType) throw rejection('type', `token type "${String(payload.type)}" is not "${expectedType}"`);
+  if (payload.type !== expectedType)
+    throw rejection('type', `token type "${String(payload.type)}" is not "${expectedType}"`);
   const { sub, email, groups, sid, exp } = payload;
   if (
     typeof sub !== 'string' ||
@@ -162,7 +166,8 @@ const CLAIMS_ONLY_HEADER = Buffer.from(JSON.stringify({ alg: 'none' })).toString
 
 function fromJwsError(error: unknown): AirlockError {
   if (!(error instanceof JwsError)) return rejection('malformed', 'token is malformed');
-  if (error.code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') return rejection('signature', 'token signature does not verify');
+  if (error.code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED')
+    return rejection('signature', 'token signature does not verify');
   if (error.code === 'ERR_JWT_INVALID') return rejection('payload', 'token payload is not a JSON claims set');
   return rejection('malformed', 'token is malformed');
 }
@@ -175,7 +180,8 @@ function fromJoseError(error: unknown): AirlockError {
     if (error.claim === 'nbf') return rejection('not-yet-valid', 'token is not valid yet (check the clock)');
     return rejection('claims', `token claim ${error.claim} is invalid`);
   }
-  if (error instanceof errors.JWSSignatureVerificationFailed) return rejection('signature', 'token signature does not verify');
+  if (error instanceof errors.JWSSignatureVerificationFailed)
+    return rejection('signature', 'token signature does not verify');
   if (error instanceof errors.JOSEAlgNotAllowed) return rejection('algorithm', 'token algorithm is not allowed');
   if (error instanceof errors.JWTInvalid) return rejection('payload', 'token payload is not a JSON claims set');
   return rejection('malformed', 'token is malformed');

@@ -27,7 +27,16 @@ export type AuditRecord =
     }
   | { event: 'tunnel'; tunnel: string; connector: string; ip: string; decision: 'allow' | 'deny'; reason: string }
   /** Operators' API: every call, allowed or not. */
-  | { event: 'admin'; who: string; ip: string; action: string; target: string; decision: 'allow' | 'deny'; reason: string; status: number }
+  | {
+      event: 'admin';
+      who: string;
+      ip: string;
+      action: string;
+      target: string;
+      decision: 'allow' | 'deny';
+      reason: string;
+      status: number;
+    }
   /** Discovery: who asked which apps they may reach, and how many were listed (never which others exist). */
   | { event: 'apps'; who: string; ip: string; status: number; listed: number }
   /** Anonymous refusals from one address beyond the per-minute allowance: how many were not written. */
@@ -53,13 +62,17 @@ export function openAuditLog(file: string | undefined): AuditLog {
  * address and minute they are counted instead, and the count is written as one `suppressed`
  * record when the minute ends (or the log closes), so neither the disk fills nor the traces vanish.
  */
-export function limitAnonymousRefusals(audit: AuditLog, options: { perMinute?: number; now?: () => number } = {}): AuditLog {
+export function limitAnonymousRefusals(
+  audit: AuditLog,
+  options: { perMinute?: number; now?: () => number } = {},
+): AuditLog {
   const perMinute = options.perMinute ?? ANONYMOUS_REFUSALS_PER_MINUTE;
   const now = options.now ?? Date.now;
   const windows = new Map<string, { start: number; written: number; suppressed: number }>();
   const flush = (ip: string) => {
     const window = windows.get(ip);
-    if (window && window.suppressed > 0) audit.write({ event: 'suppressed', ip, count: window.suppressed, since: new Date(window.start).toISOString() });
+    if (window && window.suppressed > 0)
+      audit.write({ event: 'suppressed', ip, count: window.suppressed, since: new Date(window.start).toISOString() });
     windows.delete(ip);
   };
   const timer = setInterval(() => {

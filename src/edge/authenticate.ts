@@ -28,13 +28,20 @@ export async function authenticate(
     if (!clientId || !clientSecret) return { outcome: 'rejected', reason: 'service token id or secret missing', who };
     const stored = config.serviceTokens.get(clientId);
     if (!stored) return { outcome: 'rejected', reason: 'unknown service token id', who };
-    if (!secretMatches(clientSecret, stored.secretHash)) return { outcome: 'rejected', reason: 'service token secret does not match', who };
+    if (!secretMatches(clientSecret, stored.secretHash))
+      return { outcome: 'rejected', reason: 'service token secret does not match', who };
     return { outcome: 'authenticated', principal: { kind: 'service-token', id: clientId } };
   }
 
-  const token = single(headers[HEADER.accessToken]) ?? single(headers[HEADER.jwtAssertion]) ?? readCookie(headers, AUTH_COOKIE);
+  const token =
+    single(headers[HEADER.accessToken]) ?? single(headers[HEADER.jwtAssertion]) ?? readCookie(headers, AUTH_COOKIE);
   if (token === undefined) return { outcome: 'anonymous' };
-  if (!verifyAppToken) return { outcome: 'rejected', reason: 'app tokens are not enabled on this edge (no idp configured)', who: 'app-token' };
+  if (!verifyAppToken)
+    return {
+      outcome: 'rejected',
+      reason: 'app tokens are not enabled on this edge (no idp configured)',
+      who: 'app-token',
+    };
   try {
     return { outcome: 'authenticated', principal: await verifyAppToken(token, app) };
   } catch (error) {

@@ -31,7 +31,10 @@ export function issueConnectorCredential(
 }
 
 /** Throws AirlockError TOKEN_INVALID | TOKEN_EXPIRED | TOKEN_REVOKED with a "log in again" message. */
-export async function verifyConnectorCredential(token: string, context: CredentialContext & { now?: Date }): Promise<UserPrincipal> {
+export async function verifyConnectorCredential(
+  token: string,
+  context: CredentialContext & { now?: Date },
+): Promise<UserPrincipal> {
   try {
     return await verifyAppToken(token, {
       issuer: context.edgeOrigin,
@@ -44,6 +47,10 @@ export async function verifyConnectorCredential(token: string, context: Credenti
   } catch (error) {
     if (!isAirlockError(error)) throw error;
     const reason = error.message.replace(/; sign in again$/, '');
-    throw new AirlockError(error.code, `the operator credential was refused (${reason}); run \`airlock tunnel login --edge ${context.edgeOrigin}\` again`, error.details);
+    throw new AirlockError(
+      error.code,
+      `the operator credential was refused (${reason}); run \`airlock tunnel login --edge ${context.edgeOrigin}\` again`,
+      error.details,
+    );
   }
 }

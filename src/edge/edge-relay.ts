@@ -34,10 +34,19 @@ export interface RelayClaims {
 export function signRelayAssertion(keys: SigningKeys, issuer: string, claims: RelayClaims): string {
   const key = keys.current();
   const now = Math.floor(Date.now() / 1000);
-  const principal = claims.principal.kind === 'service-token'
-    ? { kind: 'service-token', id: claims.principal.id }
-    : { kind: 'user', email: claims.principal.email, sub: claims.principal.sub, groups: claims.principal.groups };
-  const payload = { ...claims, principal, type: RELAY.type, iss: issuer, aud: RELAY.audience, iat: now, exp: now + RELAY.lifetimeSeconds };
+  const principal =
+    claims.principal.kind === 'service-token'
+      ? { kind: 'service-token', id: claims.principal.id }
+      : { kind: 'user', email: claims.principal.email, sub: claims.principal.sub, groups: claims.principal.groups };
+  const payload = {
+    ...claims,
+    principal,
+    type: RELAY.type,
+    iss: issuer,
+    aud: RELAY.audience,
+    iat: now,
+    exp: now + RELAY.lifetimeSeconds,
+  };
   return signJwsEs256({ kid: key.kid, typ: 'JWT' }, payload, keyObjectFor(key.privateKey));
 }
 
@@ -57,12 +66,24 @@ export function verifyRelayAssertion(token: unknown, keys: SigningKeys, issuer: 
   const now = Math.floor(Date.now() / 1000);
   if (payload.type !== RELAY.type || payload.aud !== RELAY.audience) throw refuse('not a relay assertion');
   if (payload.iss !== issuer) throw refuse('issued by another deployment');
-  if (typeof payload.exp !== 'number' || payload.exp < now || typeof payload.iat !== 'number' || payload.iat > now + 5) throw refuse('expired');
+  if (typeof payload.exp !== 'number' || payload.exp < now || typeof payload.iat !== 'number' || payload.iat > now + 5)
+    throw refuse('expired');
   const { tun, host, svc, sid, principal } = payload as Partial<RelayClaims>;
   const validPrincipal =
-    principal && ((principal.kind === 'service-token' && typeof principal.id === 'string') ||
-      (principal.kind === 'user' && typeof principal.email === 'string' && typeof principal.sub === 'string' && Array.isArray(principal.groups)));
-  if (typeof tun !== 'string' || typeof host !== 'string' || typeof svc !== 'string' || typeof sid !== 'string' || !validPrincipal) throw refuse('incomplete claims');
+    principal &&
+    ((principal.kind === 'service-token' && typeof principal.id === 'string') ||
+      (principal.kind === 'user' &&
+        typeof principal.email === 'string' &&
+        typeof principal.sub === 'string' &&
+        Array.isArray(principal.groups)));
+  if (
+    typeof tun !== 'string' ||
+    typeof host !== 'string' ||
+    typeof svc !== 'string' ||
+    typeof sid !== 'string' ||
+    !validPrincipal
+  )
+    throw refuse('incomplete claims');
   return { tun, host, svc, sid, principal: principal! };
 }
 
@@ -95,11 +116,18 @@ export class TunnelDirectory {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
-    await this.state.pool.query('DELETE FROM airlock_tunnel_edges WHERE edge_id = $1', [this.edgeId]).catch(() => undefined);
+    await this.state.pool
+      .query('DELETE FROM airlock_tunnel_edges WHERE edge_id = $1', [this.edgeId])
+      .catch(() => undefined);
   }
 
   private async heartbeat(): Promise<void> {
-    const held = new Set(this.registry.all().filter((connection) => !connection.draining).map((connection) => connection.tunnelId));
+    const held = new Set(
+      this.registry
+        .all()
+        .filter((connection) => !connection.draining)
+        .map((connection) => connection.tunnelId),
+    );
     try {
       for (const tunnel of held) {
         await this.state.pool.query(
@@ -109,7 +137,11 @@ export class TunnelDirectory {
         );
       }
       const gone = [...this.announced].filter((tunnel) => !held.has(tunnel));
-      if (gone.length > 0) await this.state.pool.query('DELETE FROM airlock_tunnel_edges WHERE edge_id = $1 AND tunnel_id = ANY($2)', [this.edgeId, gone]);
+      if (gone.length > 0)
+        await this.state.pool.query('DELETE FROM airlock_tunnel_edges WHERE edge_id = $1 AND tunnel_id = ANY($2)', [
+          this.edgeId,
+          gone,
+        ]);
       this.announced = held;
     } catch (error) {
       this.log.debug({ error: (error as Error).message }, 'tunnel directory heartbeat failed');
@@ -132,9 +164,16 @@ export function dialRelay(relayUrl: string, assertion: string, ca?: Buffer): Pro
     ws.once('open', () => resolve(ws));
     ws.once('unexpected-response', (_request, response) => {
       ws.terminate();
-      reject(new AirlockError(response.statusCode === 503 ? 'NO_CONNECTOR' : 'ORIGIN_FAILED', `the relay edge answered HTTP ${response.statusCode}`));
+      reject(
+        new AirlockError(
+          response.statusCode === 503 ? 'NO_CONNECTOR' : 'ORIGIN_FAILED',
+          `the relay edge answered HTTP ${response.statusCode}`,
+        ),
+      );
     });
-    ws.once('error', (error) => reject(new AirlockError('ORIGIN_FAILED', `the relay edge is unreachable: ${error.message}`)));
+    ws.once('error', (error) =>
+      reject(new AirlockError('ORIGIN_FAILED', `the relay edge is unreachable: ${error.message}`)),
+    );
   });
 }
 
@@ -150,9 +189,19 @@ export interface RelayDialerDeps {
 
 /** Relays a stream to an edge that holds the app's tunnel: the first that answers, or undefined. */
 export function createRelayDialer({ peersFor, keys, issuer, ca, log }: RelayDialerDeps) {
-  return async (app: { tunnel: string; hostname: string; serviceAuthority: string }, principal: Principal, streamId: string): Promise<WebSocket | undefined> => {
+  return async (
+    app: { tunnel: string; hostname: string; serviceAuthority: string },
+    principal: Principal,
+    streamId: string,
+  ): Promise<WebSocket | undefined> => {
     const peers = await peersFor(app.tunnel);
-    const assertion = signRelayAssertion(keys, issuer(), { tun: app.tunnel, host: app.hostname, svc: app.serviceAuthority, sid: streamId, principal });
+    const assertion = signRelayAssertion(keys, issuer(), {
+      tun: app.tunnel,
+      host: app.hostname,
+      svc: app.serviceAuthority,
+      sid: streamId,
+      principal,
+    });
     for (const peer of peers) {
       try {
         return await dialRelay(peer, assertion, ca);

@@ -48,7 +48,10 @@ export function createEdgeRouter(routes: EdgeRoutes): EdgeRouter {
     if (path.startsWith(PATH.accessPrefix)) {
       if (accessRoutes && (await accessRoutes(req, res))) return;
       // 501 tells a client not to open a browser: there is nothing to sign in to (service tokens only).
-      return sendJson(res, 501, { error: 'sso_disabled', message: 'single sign-on is not configured on this edge; use a service token' });
+      return sendJson(res, 501, {
+        error: 'sso_disabled',
+        message: 'single sign-on is not configured on this edge; use a service token',
+      });
     }
     const result = await gate(req, deps, randomUUID());
     if (result.status !== 200) {
@@ -78,7 +81,10 @@ export function createEdgeRouter(routes: EdgeRoutes): EdgeRouter {
       socket.on('error', () => {});
       const path = (req.url ?? '/').split('?')[0];
       if (path !== PATH.tunnel && routes.operators.refuseUpgrade(req, socket)) return;
-      const work = path === PATH.tunnel ? Promise.resolve(handleTunnelUpgrade(req, socket, deps)) : routes.gateway.handleUpgrade(req, socket, head);
+      const work =
+        path === PATH.tunnel
+          ? Promise.resolve(handleTunnelUpgrade(req, socket, deps))
+          : routes.gateway.handleUpgrade(req, socket, head);
       work.catch((error: Error) => {
         log.error({ error: error.message }, 'upgrade failed');
         writeRawResponse(socket, 500, {}, { error: 'internal', message: 'internal error' });

@@ -11,7 +11,13 @@ import { AirlockError } from '../shared/errors.js';
 import { formatHostPort } from '../shared/host.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { openAuditLog } from './audit-log.js';
-import { createAccessRoutes, type AccessApp, type AccessRoutes, type Handoff, type PendingLogin } from './access-routes.js';
+import {
+  createAccessRoutes,
+  type AccessApp,
+  type AccessRoutes,
+  type Handoff,
+  type PendingLogin,
+} from './access-routes.js';
 import { createAppDirectory } from './app-directory.js';
 import { createAppGateway, type GatewayDeps } from './app-gateway.js';
 import { verifyAppToken } from './app-token.js';
@@ -29,7 +35,12 @@ import { RevocationList, type Revocations } from './revocation-list.js';
 import { SigningKeys } from './signing-keys.js';
 import { openPostgresState, type PostgresState } from './state/postgres.js';
 import { openSharedRouteStore } from './state/postgres-routes.js';
-import { PostgresOneTimeStore, PostgresRevocations, shareSigningKeys, SharedFailureThrottle } from './state/postgres-stores.js';
+import {
+  PostgresOneTimeStore,
+  PostgresRevocations,
+  shareSigningKeys,
+  SharedFailureThrottle,
+} from './state/postgres-stores.js';
 import { createStatusEndpoints } from './status-endpoints.js';
 import { signStreamAssertion } from './stream-signer.js';
 import { TunnelRegistry } from './tunnel-registry.js';
@@ -58,8 +69,12 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
   const keys = await SigningKeys.open(join(config.stateDir, 'keys'));
   const edgeId = randomUUID();
   // Several edges share one PostgreSQL: what a sign-in or a sign-out leaves must be seen by all.
-  const shared = config.state ? await openPostgresState(config.state.postgres.url, { source: `${config.source}: state.postgres.url`, log }) : undefined;
-  const revoked: Revocations = shared ? await PostgresRevocations.open(shared, log) : await RevocationList.open(join(config.stateDir, 'revoked-sessions.json'));
+  const shared = config.state
+    ? await openPostgresState(config.state.postgres.url, { source: `${config.source}: state.postgres.url`, log })
+    : undefined;
+  const revoked: Revocations = shared
+    ? await PostgresRevocations.open(shared, log)
+    : await RevocationList.open(join(config.stateDir, 'revoked-sessions.json'));
   const stopKeySharing = shared ? await shareSigningKeys(shared, keys, edgeId, log) : () => undefined;
   const relayCa = config.relay?.ca ? readRelayCa(config) : undefined;
   const issuer = () => new URL(config.publicUrl).origin;
@@ -69,7 +84,9 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
   const sharedRoutes = shared ? await openSharedRouteStore(shared, log) : undefined;
   const operators = await openOperatorRoutes(config, { keys, revoked, registry, audit }, sharedRoutes?.store);
   const failureLimit = { limit: DEFAULTS.serviceTokenFailuresPerMinute, windowMs: 60_000 };
-  const serviceTokenFailures = shared ? new SharedFailureThrottle(shared, failureLimit) : new FailureThrottle(failureLimit);
+  const serviceTokenFailures = shared
+    ? new SharedFailureThrottle(shared, failureLimit)
+    : new FailureThrottle(failureLimit);
   // Which edge holds which tunnel; known once the relay listener is bound (several edges only).
   let directory: TunnelDirectory | undefined;
   const deps: GatewayDeps = {
@@ -82,7 +99,17 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
     verifyAppToken: (token, app) => verifyAppToken(token, { issuer: issuer(), aud: app.aud, keys, revoked }),
     signAssertion: (claims) => signStreamAssertion(keys, issuer(), claims),
     ...(shared && config.relay
-      ? { relay: { dial: createRelayDialer({ peersFor: async (tunnel) => (await directory?.peersFor(tunnel)) ?? [], keys, issuer, ca: relayCa, log }) } }
+      ? {
+          relay: {
+            dial: createRelayDialer({
+              peersFor: async (tunnel) => (await directory?.peersFor(tunnel)) ?? [],
+              keys,
+              issuer,
+              ca: relayCa,
+              log,
+            }),
+          },
+        }
       : {}),
   };
   const gateway = createAppGateway(deps);
@@ -118,7 +145,10 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(
         error.code === 'EADDRINUSE'
-          ? new AirlockError('PORT_IN_USE', `the edge cannot listen on ${formatHostPort(config.listen)}: the port is already in use`)
+          ? new AirlockError(
+              'PORT_IN_USE',
+              `the edge cannot listen on ${formatHostPort(config.listen)}: the port is already in use`,
+            )
           : error,
       ),
     );
@@ -132,12 +162,19 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
   }
   // Made once the public URL is final: it may name the port just bound.
   if (config.idp) accessRoutes = createSignInRoutes(config, config.idp, { operators, keys, revoked, shared, log });
-  const relayServer = shared && config.relay ? await startRelayListener(config, tls, { config: deps.config, keys, issuer, gateway, log }) : undefined;
+  const relayServer =
+    shared && config.relay
+      ? await startRelayListener(config, tls, { config: deps.config, keys, issuer, gateway, log })
+      : undefined;
   if (shared && relayServer) {
-    const relayUrl = config.relay!.url ?? `https://${formatHostPort({ host: relayServer.address, port: relayServer.port })}`;
+    const relayUrl =
+      config.relay!.url ?? `https://${formatHostPort({ host: relayServer.address, port: relayServer.port })}`;
     directory = new TunnelDirectory(shared, edgeId, relayUrl, registry, log);
   }
-  log.info({ listen: formatHostPort({ host: bound.address, port: bound.port }), apps: config.apps.size }, 'edge listening');
+  log.info(
+    { listen: formatHostPort({ host: bound.address, port: bound.port }), apps: config.apps.size },
+    'edge listening',
+  );
 
   return {
     address: formatHostPort({ host: bound.address, port: bound.port }),
@@ -167,7 +204,10 @@ function readRelayCa(config: EdgeConfig): Buffer {
   try {
     return readFileSync(config.relay!.ca!);
   } catch (error) {
-    throw new AirlockError('CONFIG_UNREADABLE', `${config.source}: cannot read relay.ca ${config.relay!.ca}: ${(error as Error).message}`);
+    throw new AirlockError(
+      'CONFIG_UNREADABLE',
+      `${config.source}: cannot read relay.ca ${config.relay!.ca}: ${(error as Error).message}`,
+    );
   }
 }
 
@@ -175,11 +215,18 @@ function readRelayCa(config: EdgeConfig): Buffer {
 function createSignInRoutes(
   config: EdgeConfig,
   idp: NonNullable<EdgeConfig['idp']>,
-  { operators, keys, revoked, shared, log }: { operators: OperatorRoutes; keys: SigningKeys; revoked: Revocations; shared?: PostgresState; log: Logger },
+  {
+    operators,
+    keys,
+    revoked,
+    shared,
+    log,
+  }: { operators: OperatorRoutes; keys: SigningKeys; revoked: Revocations; shared?: PostgresState; log: Logger },
 ): AccessRoutes {
   return createAccessRoutes({
     publicUrl: config.publicUrl,
-    findAppByAud: (aud) => operators.loginApp(aud) ?? accessApp([...operators.config().apps.values()].find((app) => app.aud === aud)),
+    findAppByAud: (aud) =>
+      operators.loginApp(aud) ?? accessApp([...operators.config().apps.values()].find((app) => app.aud === aud)),
     findAppByHostname: (hostname) => accessApp(operators.config().apps.get(hostname)),
     tokens: { keys, revoked },
     idp,
@@ -193,7 +240,10 @@ function createSignInRoutes(
 function sharedSignInStores(shared: PostgresState) {
   return {
     stateStore: new PostgresOneTimeStore<PendingLogin>(shared, 'login-state'),
-    loginCodes: new LoginCodes({ store: new PostgresOneTimeStore(shared, 'login-code'), used: new PostgresOneTimeStore(shared, 'used-code') }),
+    loginCodes: new LoginCodes({
+      store: new PostgresOneTimeStore(shared, 'login-code'),
+      used: new PostgresOneTimeStore(shared, 'used-code'),
+    }),
     handoffs: new PostgresOneTimeStore<Handoff>(shared, 'handoff'),
   };
 }
@@ -213,7 +263,10 @@ function readTlsFiles(config: EdgeConfig): { cert: Buffer; key: Buffer } {
     try {
       return readFileSync(file);
     } catch (error) {
-      throw new AirlockError('CONFIG_UNREADABLE', `${config.source}: cannot read tls.${what} ${file}: ${(error as Error).message}`);
+      throw new AirlockError(
+        'CONFIG_UNREADABLE',
+        `${config.source}: cannot read tls.${what} ${file}: ${(error as Error).message}`,
+      );
     }
   };
   return { cert: read(config.tls.cert, 'cert'), key: read(config.tls.key, 'key') };

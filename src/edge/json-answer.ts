@@ -13,7 +13,8 @@ export interface OAuthRefusal {
 }
 
 /** Any other answer has no `error` member, so every refusal is one of the two kinds above. */
-type JsonDocument = { readonly error?: never; readonly [member: string]: unknown } | (object & { readonly error?: never });
+type JsonDocument =
+  { readonly error?: never; readonly [member: string]: unknown } | (object & { readonly error?: never });
 
 export type JsonAnswer = EdgeRefusal | OAuthRefusal | JsonDocument;
 
@@ -27,13 +28,23 @@ function serialize(body: JsonAnswer): string {
  * A JSON answer. `headers` replaces the default `cache-control: no-store` (and may name another
  * JSON content type). For HEAD, Node sends the head only.
  */
-export function sendJson(res: ServerResponse, status: number, body: JsonAnswer, headers: Record<string, string> = { 'cache-control': 'no-store' }): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: JsonAnswer,
+  headers: Record<string, string> = { 'cache-control': 'no-store' },
+): void {
   res.writeHead(status, { 'content-type': JSON_TYPE, ...headers });
   res.end(serialize(body));
 }
 
 /** An answer written to the socket of an upgrade request, which has no ServerResponse; then closed. */
-export function writeRawResponse(socket: Duplex, status: number, headers: Record<string, string>, body?: JsonAnswer): void {
+export function writeRawResponse(
+  socket: Duplex,
+  status: number,
+  headers: Record<string, string>,
+  body?: JsonAnswer,
+): void {
   if (socket.destroyed) return;
   const text = body === undefined ? '' : serialize(body);
   const all: Record<string, string> = {
@@ -42,6 +53,9 @@ export function writeRawResponse(socket: Duplex, status: number, headers: Record
     ...(text ? { 'content-type': JSON_TYPE } : {}),
     ...headers,
   };
-  const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`, ...Object.entries(all).map(([name, value]) => `${name}: ${value}`)].join('\r\n');
+  const head = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
+    ...Object.entries(all).map(([name, value]) => `${name}: ${value}`),
+  ].join('\r\n');
   socket.end(`${head}\r\n\r\n${text}`);
 }

@@ -49,7 +49,9 @@ export class LoginCodes {
   private readonly used: LoginStateStore<true>;
 
   /** `store` / `used`: shared stores when several edges serve one sign-in domain; memory otherwise. */
-  constructor(options: { ttlMs?: number; now?: () => number; store?: LoginStateStore<Entry>; used?: LoginStateStore<true> } = {}) {
+  constructor(
+    options: { ttlMs?: number; now?: () => number; store?: LoginStateStore<Entry>; used?: LoginStateStore<true> } = {},
+  ) {
     this.ttlMs = options.ttlMs ?? SSO.loginCodeTtlMs;
     this.now = options.now ?? Date.now;
     this.pending = options.store ?? new MemoryLoginStateStore<Entry>({ now: this.now });
@@ -67,7 +69,8 @@ export class LoginCodes {
 
   /** Consumes the code whatever the outcome, so a wrong verifier cannot be retried against it. */
   async exchange(code: unknown, codeVerifier: unknown): Promise<LoginCodeGrant> {
-    if (typeof code !== 'string' || code.length === 0 || code.length > 256) throw reject('malformed', 'code is missing or malformed');
+    if (typeof code !== 'string' || code.length === 0 || code.length > 256)
+      throw reject('malformed', 'code is missing or malformed');
     if (typeof codeVerifier !== 'string' || !VERIFIER_PATTERN.test(codeVerifier)) {
       throw reject('malformed', 'code_verifier is missing or not 43–128 unreserved characters (RFC 7636 §4.1)');
     }

@@ -6,12 +6,41 @@ export function createEdgeMetrics() {
   collectDefaultMetrics({ register: registry, prefix: 'airlock_edge_' });
   return {
     registry,
-    decisions: new Counter({ name: 'airlock_edge_decisions_total', help: 'Access decisions by outcome', labelNames: ['decision'] as const, registers: [registry] }),
-    activeStreams: new Gauge({ name: 'airlock_edge_active_streams', help: 'Client streams being relayed', registers: [registry] }),
-    bytes: new Counter({ name: 'airlock_edge_bytes_total', help: 'Bytes relayed', labelNames: ['direction'] as const, registers: [registry] }),
-    connectorConnections: new Gauge({ name: 'airlock_edge_connector_connections', help: 'Connector connections held', labelNames: ['tunnel'] as const, registers: [registry] }),
-    relayedStreams: new Counter({ name: 'airlock_edge_relayed_streams_total', help: 'Client streams relayed between edges: out (to the edge holding the connector) or in', labelNames: ['direction'] as const, registers: [registry] }),
-    streamErrors: new Counter({ name: 'airlock_edge_stream_errors_total', help: 'Streams that could not be opened or ended in error', labelNames: ['reason'] as const, registers: [registry] }),
+    decisions: new Counter({
+      name: 'airlock_edge_decisions_total',
+      help: 'Access decisions by outcome',
+      labelNames: ['decision'] as const,
+      registers: [registry],
+    }),
+    activeStreams: new Gauge({
+      name: 'airlock_edge_active_streams',
+      help: 'Client streams being relayed',
+      registers: [registry],
+    }),
+    bytes: new Counter({
+      name: 'airlock_edge_bytes_total',
+      help: 'Bytes relayed',
+      labelNames: ['direction'] as const,
+      registers: [registry],
+    }),
+    connectorConnections: new Gauge({
+      name: 'airlock_edge_connector_connections',
+      help: 'Connector connections held',
+      labelNames: ['tunnel'] as const,
+      registers: [registry],
+    }),
+    relayedStreams: new Counter({
+      name: 'airlock_edge_relayed_streams_total',
+      help: 'Client streams relayed between edges: out (to the edge holding the connector) or in',
+      labelNames: ['direction'] as const,
+      registers: [registry],
+    }),
+    streamErrors: new Counter({
+      name: 'airlock_edge_stream_errors_total',
+      help: 'Streams that could not be opened or ended in error',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
   };
 }
 

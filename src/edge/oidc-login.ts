@@ -79,7 +79,10 @@ export class OidcRelyingParty {
     const idpError = callbackUrl.searchParams.get('error');
     if (idpError) {
       const description = callbackUrl.searchParams.get('error_description');
-      throw new AirlockError('LOGIN_FAILED', `the identity provider refused the sign-in: ${idpError}${description ? ` (${description})` : ''}`);
+      throw new AirlockError(
+        'LOGIN_FAILED',
+        `the identity provider refused the sign-in: ${idpError}${description ? ` (${description})` : ''}`,
+      );
     }
     let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
     try {
@@ -112,10 +115,16 @@ export class OidcRelyingParty {
       throw new AirlockError('CONFIG_INVALID', `idp.issuer must be an https:// URL, got "${this.idp.issuer}"`);
     }
     try {
-      return await client.discovery(issuer, this.idp.clientId, undefined, client.ClientSecretBasic(this.idp.clientSecret), {
-        timeout: this.options.timeoutSeconds ?? 10,
-        ...(insecure ? { execute: [client.allowInsecureRequests] } : {}),
-      });
+      return await client.discovery(
+        issuer,
+        this.idp.clientId,
+        undefined,
+        client.ClientSecretBasic(this.idp.clientSecret),
+        {
+          timeout: this.options.timeoutSeconds ?? 10,
+          ...(insecure ? { execute: [client.allowInsecureRequests] } : {}),
+        },
+      );
     } catch (error) {
       throw unreachable(this.idp.issuer, error);
     }
@@ -125,14 +134,23 @@ export class OidcRelyingParty {
 /** sub, email and groups from ID token claims; groups may be an array, a single string or absent. */
 export function identityFromClaims(claims: Record<string, unknown>, groupsClaim: string): LoginIdentity {
   const { sub, email } = claims;
-  if (typeof sub !== 'string' || !sub) throw new AirlockError('LOGIN_FAILED', 'the identity provider sent no subject (sub)');
+  if (typeof sub !== 'string' || !sub)
+    throw new AirlockError('LOGIN_FAILED', 'the identity provider sent no subject (sub)');
   if (typeof email !== 'string' || !email.includes('@')) {
-    throw new AirlockError('LOGIN_FAILED', 'the identity provider sent no email address; grant the "email" scope to the Airlock client');
+    throw new AirlockError(
+      'LOGIN_FAILED',
+      'the identity provider sent no email address; grant the "email" scope to the Airlock client',
+    );
   }
   // An unverified address could be anyone's: policies match on email, so refuse it outright.
-  if (claims.email_verified === false) throw new AirlockError('LOGIN_FAILED', `the identity provider has not verified ${email}`);
+  if (claims.email_verified === false)
+    throw new AirlockError('LOGIN_FAILED', `the identity provider has not verified ${email}`);
   const raw = claims[groupsClaim];
-  const groups = Array.isArray(raw) ? raw.filter((group): group is string => typeof group === 'string') : typeof raw === 'string' ? [raw] : [];
+  const groups = Array.isArray(raw)
+    ? raw.filter((group): group is string => typeof group === 'string')
+    : typeof raw === 'string'
+      ? [raw]
+      : [];
   return { sub, email: email.toLowerCase(), groups };
 }
 
@@ -149,5 +167,8 @@ function isNetworkError(error: unknown): boolean {
 function unreachable(issuer: string, error: unknown): AirlockError {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   const detail = cause?.code ?? cause?.message ?? (error as Error).message;
-  return new AirlockError('IDP_UNREACHABLE', `the identity provider at ${issuer} is unreachable (${detail}); check idp.issuer in edge.yaml and that the edge can reach it`);
+  return new AirlockError(
+    'IDP_UNREACHABLE',
+    `the identity provider at ${issuer} is unreachable (${detail}); check idp.issuer in edge.yaml and that the edge can reach it`,
+  );
 }

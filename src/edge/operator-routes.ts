@@ -26,7 +26,11 @@ export interface OperatorRoutes {
 }
 
 /** `shared`: several edges keep one route store (src/edge/state/postgres-routes.ts) instead of a file each. */
-export async function openOperatorRoutes(base: EdgeConfig, deps: Omit<AdminDeps, 'config' | 'store'>, shared?: RouteStore): Promise<OperatorRoutes> {
+export async function openOperatorRoutes(
+  base: EdgeConfig,
+  deps: Omit<AdminDeps, 'config' | 'store'>,
+  shared?: RouteStore,
+): Promise<OperatorRoutes> {
   // Opened first: a damaged file stops the edge before it serves anything (route-store.ts).
   const store = shared ?? (await RouteStore.open(join(base.stateDir, HOST_ADMIN.routeFile)));
   const config = publishedConfig(base, store);
@@ -49,6 +53,7 @@ export async function openOperatorRoutes(base: EdgeConfig, deps: Omit<AdminDeps,
       writeRawResponse(socket, 503, {}, refusal);
       return true;
     },
-    loginApp: (aud) => (aud === HOST_ADMIN.loginAud ? adminLoginApp({ config: () => base, keys: deps.keys }) : undefined),
+    loginApp: (aud) =>
+      aud === HOST_ADMIN.loginAud ? adminLoginApp({ config: () => base, keys: deps.keys }) : undefined,
   };
 }

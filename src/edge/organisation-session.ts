@@ -38,11 +38,25 @@ export async function verifyOrganisationToken(
   token: string,
   options: { issuer: string; keys: VerificationKeys; revoked?: RevocationCheck },
 ): Promise<OrganisationSession> {
-  const principal: UserPrincipal = await verifyAppToken(token, { ...options, aud: SSO.organisationAud, type: SSO.organisationTokenType });
-  return { sub: principal.sub, email: principal.email, groups: principal.groups, sessionId: principal.sessionId, expiresAt: principal.expiresAt };
+  const principal: UserPrincipal = await verifyAppToken(token, {
+    ...options,
+    aud: SSO.organisationAud,
+    type: SSO.organisationTokenType,
+  });
+  return {
+    sub: principal.sub,
+    email: principal.email,
+    groups: principal.groups,
+    sessionId: principal.sessionId,
+    expiresAt: principal.expiresAt,
+  };
 }
 
 /** An app token's lifetime when minted from a session: the app's own, never past the session's end. */
-export function appSessionMs(appSessionMs: number, session: Pick<OrganisationSession, 'expiresAt'>, now = Date.now()): number {
+export function appSessionMs(
+  appSessionMs: number,
+  session: Pick<OrganisationSession, 'expiresAt'>,
+  now = Date.now(),
+): number {
   return Math.max(1000, Math.min(appSessionMs, session.expiresAt.getTime() - now));
 }

@@ -18,7 +18,8 @@ export interface Decision {
 export function ruleMatches(rule: PolicyRule, { principal, ip }: Subject): boolean {
   // `everyone` means every signed-in person; machines are let in only by naming their service token.
   if ('everyone' in rule) return principal.kind === 'user';
-  if ('serviceToken' in rule) return principal.kind === 'service-token' && (rule.serviceToken === '*' || rule.serviceToken === principal.id);
+  if ('serviceToken' in rule)
+    return principal.kind === 'service-token' && (rule.serviceToken === '*' || rule.serviceToken === principal.id);
   if ('ip' in rule) return cidrMatcher([rule.ip])(ip);
   if (principal.kind !== 'user') return false;
   if ('email' in rule) return principal.email.toLowerCase() === rule.email.toLowerCase();

@@ -19,13 +19,19 @@ function merge(base: EdgeConfig, store: RouteStore): EdgeConfig {
   const apps = new Map(base.apps);
   const unpublishedApps = new Map(base.unpublishedApps);
   const tunnels = new Map(base.tunnels);
-  for (const tunnel of store.tunnels()) if (!tunnels.has(tunnel.id)) tunnels.set(tunnel.id, { id: tunnel.id, secretHash: tunnel.secretHash });
+  for (const tunnel of store.tunnels())
+    if (!tunnels.has(tunnel.id)) tunnels.set(tunnel.id, { id: tunnel.id, secretHash: tunnel.secretHash });
   for (const route of store.routes()) {
     const app = unpublishedApps.get(route.hostname);
     const service = parseServiceUrl(route.service);
     // A route whose app left edge.yaml publishes nothing: the file decides what is protected.
     if (!app || !service) continue;
-    const published: AppConfig = { ...app, tunnel: route.tunnelId, service, serviceAuthority: route.service.slice('tcp://'.length) };
+    const published: AppConfig = {
+      ...app,
+      tunnel: route.tunnelId,
+      service,
+      serviceAuthority: route.service.slice('tcp://'.length),
+    };
     apps.set(route.hostname, published);
     unpublishedApps.delete(route.hostname);
   }

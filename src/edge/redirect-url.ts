@@ -21,7 +21,8 @@ export function checkLoopbackRedirect(text: unknown): URL {
   } catch {
     throw refuse('redirect_url is not a URL');
   }
-  if (url.protocol !== 'http:') throw refuse(`redirect_url must use http on the loopback interface, not ${url.protocol}`);
+  if (url.protocol !== 'http:')
+    throw refuse(`redirect_url must use http on the loopback interface, not ${url.protocol}`);
   if (url.username || url.password) throw refuse('redirect_url must not carry a user name or password');
   if (!LOOPBACK_HOSTS.has(url.hostname)) throw refuse('redirect_url must point at 127.0.0.1, [::1] or localhost');
   if (url.hash) throw refuse('redirect_url must not carry a fragment');

@@ -54,7 +54,11 @@ export function bridgeToEdge(
   });
   peer.once('close', (code) => {
     if (code === CLOSE.originFailed) outcome = 'error: origin failed (at the relay edge)';
-    if (ws.readyState === ws.OPEN) ws.close(code === CLOSE.originFailed ? CLOSE.originFailed : CLOSE.normal, code === CLOSE.originFailed ? 'origin failed' : undefined);
+    if (ws.readyState === ws.OPEN)
+      ws.close(
+        code === CLOSE.originFailed ? CLOSE.originFailed : CLOSE.normal,
+        code === CLOSE.originFailed ? 'origin failed' : undefined,
+      );
     end();
   });
 }

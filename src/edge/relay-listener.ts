@@ -31,11 +31,22 @@ export interface RelayedStreamDeps {
 }
 
 /** Listens on edge.yaml's `relay.listen`; refuses plain requests, hands each checked upgrade to the gateway. */
-export async function startRelayListener(config: EdgeConfig, tls: { cert: Buffer; key: Buffer }, deps: RelayedStreamDeps): Promise<RelayListener> {
+export async function startRelayListener(
+  config: EdgeConfig,
+  tls: { cert: Buffer; key: Buffer },
+  deps: RelayedStreamDeps,
+): Promise<RelayListener> {
   const { log } = deps;
-  const server = https.createServer({ ...tls, minVersion: 'TLSv1.2', maxHeaderSize: DEFAULTS.maxHeaderBytes, headersTimeout: config.handshakeTimeoutMs });
+  const server = https.createServer({
+    ...tls,
+    minVersion: 'TLSv1.2',
+    maxHeaderSize: DEFAULTS.maxHeaderBytes,
+    headersTimeout: config.handshakeTimeoutMs,
+  });
   const sockets = new Set<Duplex>();
-  server.on('request', (_req: IncomingMessage, res: ServerResponse) => sendJson(res, 404, { error: 'app_not_found', message: 'this is an edge-to-edge relay listener' }));
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) =>
+    sendJson(res, 404, { error: 'app_not_found', message: 'this is an edge-to-edge relay listener' }),
+  );
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => {});
     sockets.add(socket);
@@ -46,7 +57,14 @@ export async function startRelayListener(config: EdgeConfig, tls: { cert: Buffer
   const { listen } = config.relay!;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new AirlockError('PORT_IN_USE', `the edge cannot listen for relays on ${formatHostPort(listen)}: the port is already in use`) : error),
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new AirlockError(
+              'PORT_IN_USE',
+              `the edge cannot listen for relays on ${formatHostPort(listen)}: the port is already in use`,
+            )
+          : error,
+      ),
     );
     server.listen(listen.port, listen.host, () => resolve());
   });
@@ -61,7 +79,12 @@ export async function startRelayListener(config: EdgeConfig, tls: { cert: Buffer
   };
 }
 
-function acceptRelayedStream(req: IncomingMessage, socket: Duplex, head: Buffer, { config, keys, issuer, gateway, log }: RelayedStreamDeps): void {
+function acceptRelayedStream(
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  { config, keys, issuer, gateway, log }: RelayedStreamDeps,
+): void {
   let claims;
   try {
     claims = verifyRelayAssertion(req.headers[RELAY.header], keys, issuer());
@@ -72,7 +95,12 @@ function acceptRelayedStream(req: IncomingMessage, socket: Duplex, head: Buffer,
   // The relaying edge names the app; this edge's own configuration must agree on where it goes.
   const app = config().apps.get(claims.host);
   if (!app || app.tunnel !== claims.tun || app.serviceAuthority !== claims.svc) {
-    return writeRawResponse(socket, 403, {}, { error: 'access_denied', message: 'relay refused: the app does not match this edge' });
+    return writeRawResponse(
+      socket,
+      403,
+      {},
+      { error: 'access_denied', message: 'relay refused: the app does not match this edge' },
+    );
   }
   gateway.handleRelayedUpgrade(req, socket, head, app, claims.principal, claims.sid).catch((error: Error) => {
     log.error({ error: error.message }, 'relayed upgrade failed');

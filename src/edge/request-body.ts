@@ -11,7 +11,10 @@ const MAX_BODY_BYTES = 16 * 1024;
  * The one body reader: a JSON object, or with `forms` (the token endpoint, RFC 6749 §4.1.3) an
  * urlencoded form unless the content type says JSON. A JSON-only call without a body has no fields.
  */
-export async function readObjectBody(req: IncomingMessage, { forms = false }: { forms?: boolean } = {}): Promise<Record<string, unknown>> {
+export async function readObjectBody(
+  req: IncomingMessage,
+  { forms = false }: { forms?: boolean } = {},
+): Promise<Record<string, unknown>> {
   const text = await readBounded(req);
   const declaresJson = (req.headers['content-type'] ?? '').startsWith('application/json');
   if (forms && !declaresJson) return Object.fromEntries(new URLSearchParams(text));

@@ -77,7 +77,8 @@ export class RouteStore {
     try {
       text = await readFile(file, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new RouteStore(file, { version: 1, tunnels: [], routes: [] });
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+        return new RouteStore(file, { version: 1, tunnels: [], routes: [] });
       throw new AirlockError('CONFIG_UNREADABLE', `cannot read the route store ${file}: ${(error as Error).message}`);
     }
     let parsed: unknown;
@@ -112,7 +113,13 @@ export class RouteStore {
   /** A new tunnel and its secret; the store keeps only the hash. */
   async createTunnel(name: string, owner: string, now = new Date()): Promise<{ tunnel: StoredTunnel; secret: string }> {
     const secret = newSecret();
-    const tunnel: StoredTunnel = { id: `t-${randomBytes(8).toString('hex')}`, name, secretHash: hashSecret(secret), owner, createdAt: now.toISOString() };
+    const tunnel: StoredTunnel = {
+      id: `t-${randomBytes(8).toString('hex')}`,
+      name,
+      secretHash: hashSecret(secret),
+      owner,
+      createdAt: now.toISOString(),
+    };
     await this.change((data) => ({ ...data, tunnels: [...data.tunnels, tunnel] }));
     return { tunnel, secret };
   }
@@ -120,20 +127,32 @@ export class RouteStore {
   /** A new secret for a tunnel; connectors holding the old one are refused when they reconnect. */
   async rotateSecret(id: string): Promise<string> {
     const secret = newSecret();
-    await this.change((data) => ({ ...data, tunnels: data.tunnels.map((tunnel) => (tunnel.id === id ? { ...tunnel, secretHash: hashSecret(secret) } : tunnel)) }));
+    await this.change((data) => ({
+      ...data,
+      tunnels: data.tunnels.map((tunnel) =>
+        tunnel.id === id ? { ...tunnel, secretHash: hashSecret(secret) } : tunnel,
+      ),
+    }));
     return secret;
   }
 
   /** Removes the tunnel and every route through it. */
   async deleteTunnel(id: string): Promise<StoredRoute[]> {
     const removed = this.data.routes.filter((route) => route.tunnelId === id);
-    await this.change((data) => ({ ...data, tunnels: data.tunnels.filter((tunnel) => tunnel.id !== id), routes: data.routes.filter((route) => route.tunnelId !== id) }));
+    await this.change((data) => ({
+      ...data,
+      tunnels: data.tunnels.filter((tunnel) => tunnel.id !== id),
+      routes: data.routes.filter((route) => route.tunnelId !== id),
+    }));
     return removed;
   }
 
   /** Adds or replaces the route for route.hostname (the caller has checked who may). */
   async putRoute(route: StoredRoute): Promise<void> {
-    await this.change((data) => ({ ...data, routes: [...data.routes.filter((existing) => existing.hostname !== route.hostname), route] }));
+    await this.change((data) => ({
+      ...data,
+      routes: [...data.routes.filter((existing) => existing.hostname !== route.hostname), route],
+    }));
   }
 
   private change(update: (data: StoreData) => StoreData): Promise<void> {
@@ -155,7 +174,8 @@ function validated(where: string, data: unknown): StoreData {
   }
   const ids = new Set(result.data.tunnels.map((tunnel) => tunnel.id));
   const orphan = result.data.routes.find((route) => !ids.has(route.tunnelId));
-  if (orphan) throw corrupted(where, `route ${orphan.hostname} names tunnel ${orphan.tunnelId}, which is not in the file`);
+  if (orphan)
+    throw corrupted(where, `route ${orphan.hostname} names tunnel ${orphan.tunnelId}, which is not in the file`);
   return result.data;
 }
 

@@ -12,7 +12,12 @@ import { readCookie, setCookie } from './http-cookies.js';
 import { LoginCodes, type LoginIdentity } from './login-codes.js';
 import { MemoryLoginStateStore, type LoginStateStore } from './login-state-store.js';
 import { OidcRelyingParty, type IdpConfig, type PendingOidcLogin } from './oidc-login.js';
-import { appSessionMs, issueOrganisationToken, verifyOrganisationToken, type OrganisationSession } from './organisation-session.js';
+import {
+  appSessionMs,
+  issueOrganisationToken,
+  verifyOrganisationToken,
+  type OrganisationSession,
+} from './organisation-session.js';
 import type { Revocations } from './revocation-list.js';
 import type { SigningKeys } from './signing-keys.js';
 
@@ -78,7 +83,10 @@ export function createSignInContext(deps: AccessRoutesDeps) {
   const issuer = publicUrl.origin;
   const signInHost = dialHostOfUrl(publicUrl);
   const secure = publicUrl.protocol === 'https:';
-  const rp = deps.idp instanceof OidcRelyingParty ? deps.idp : new OidcRelyingParty(deps.idp, { redirectUri: `${issuer}${PATH.callback}` });
+  const rp =
+    deps.idp instanceof OidcRelyingParty
+      ? deps.idp
+      : new OidcRelyingParty(deps.idp, { redirectUri: `${issuer}${PATH.callback}` });
   const states = deps.stateStore ?? new MemoryLoginStateStore<PendingLogin>();
   const codes = deps.loginCodes ?? new LoginCodes();
   const handoffs = deps.handoffs ?? new MemoryLoginStateStore<Handoff>();
@@ -115,22 +123,54 @@ export function createSignInContext(deps: AccessRoutesDeps) {
 
   async function startOrganisationSession(res: ServerResponse, identity: LoginIdentity): Promise<OrganisationSession> {
     const issued = await issueOrganisationToken({ keys, issuer, identity, sessionMs: organisationSessionMs });
-    res.appendHeader('set-cookie', setCookie(AUTH_COOKIE, issued.token, { maxAgeSeconds: Math.floor(organisationSessionMs / 1000), path: '/', secure }));
+    res.appendHeader(
+      'set-cookie',
+      setCookie(AUTH_COOKIE, issued.token, {
+        maxAgeSeconds: Math.floor(organisationSessionMs / 1000),
+        path: '/',
+        secure,
+      }),
+    );
     return { ...identity, sessionId: issued.sessionId, expiresAt: issued.expiresAt };
   }
 
   /** The app's policy on a signed-in identity, logged once per decision. */
   function decide(req: IncomingMessage, app: AccessApp, identity: LoginIdentity, flow: string) {
     const ip = req.socket.remoteAddress ?? '';
-    const decision = app.evaluate({ kind: 'user', sub: identity.sub, email: identity.email, groups: identity.groups }, { ip });
-    deps.log.info({ event: 'login', app: app.hostname, email: identity.email, flow, allowed: decision.allowed, reason: decision.reason, ip }, 'sign-in');
+    const decision = app.evaluate(
+      { kind: 'user', sub: identity.sub, email: identity.email, groups: identity.groups },
+      { ip },
+    );
+    deps.log.info(
+      {
+        event: 'login',
+        app: app.hostname,
+        email: identity.email,
+        flow,
+        allowed: decision.allowed,
+        reason: decision.reason,
+        ip,
+      },
+      'sign-in',
+    );
     return decision;
   }
 
-  async function issue(app: AccessApp, identity: LoginIdentity, session?: Pick<OrganisationSession, 'sessionId' | 'expiresAt'>) {
+  async function issue(
+    app: AccessApp,
+    identity: LoginIdentity,
+    session?: Pick<OrganisationSession, 'sessionId' | 'expiresAt'>,
+  ) {
     const who = { sub: identity.sub, email: identity.email, groups: identity.groups };
     if (app.issue) return app.issue(who);
-    if (app === organisationApp) return issueOrganisationToken({ keys, issuer, identity: who, sessionMs: organisationSessionMs, ...(session ? { session } : {}) });
+    if (app === organisationApp)
+      return issueOrganisationToken({
+        keys,
+        issuer,
+        identity: who,
+        sessionMs: organisationSessionMs,
+        ...(session ? { session } : {}),
+      });
     return issueAppToken({
       keys,
       issuer,

@@ -18,14 +18,36 @@ import { appOrigin } from './sign-in-urls.js';
 const HOSTNAME_PATTERN = /^[a-z0-9.-]{1,253}$/;
 
 export function createSignInFlows(context: SignInContext) {
-  const { deps, publicUrl, secure, rp, states, codes, handoffs, appByAud, onSignInHost, toSignInHost, organisationSession, startOrganisationSession, decide, issue } = context;
+  const {
+    deps,
+    publicUrl,
+    secure,
+    rp,
+    states,
+    codes,
+    handoffs,
+    appByAud,
+    onSignInHost,
+    toSignInHost,
+    organisationSession,
+    startOrganisationSession,
+    decide,
+    issue,
+  } = context;
 
   async function startLogin(res: ServerResponse, login: LoginTarget): Promise<void> {
     const { url, pending } = await rp.beginLogin();
     deps.log.info({ event: 'login-start', app: login.hostname, flow: login.kind }, 'sign-in started');
     const binding = randomBytes(32).toString('base64url');
     await states.put(pending.state, { ...pending, ...login, binding }, SSO.loginStateTtlMs);
-    res.setHeader('set-cookie', setCookie(bindingCookieName(pending.state), binding, { maxAgeSeconds: SSO.loginStateTtlMs / 1000, path: PATH.callback, secure }));
+    res.setHeader(
+      'set-cookie',
+      setCookie(bindingCookieName(pending.state), binding, {
+        maxAgeSeconds: SSO.loginStateTtlMs / 1000,
+        path: PATH.callback,
+        secure,
+      }),
+    );
     redirect(res, url.href);
   }
 
@@ -36,11 +58,21 @@ export function createSignInFlows(context: SignInContext) {
     if (!app) return html(res, 404, notFoundPage(query.get('aud') ?? ''));
     const redirectUrl = checkLoopbackRedirect(query.get('redirect_url')).href;
     const clientState = query.get('state') ?? '';
-    if (!/^[\x21-\x7e]{8,512}$/.test(clientState)) throw new AirlockError('BAD_ARGUMENT', 'state is missing or malformed');
-    if (query.get('code_challenge_method') !== 'S256') throw new AirlockError('BAD_ARGUMENT', 'code_challenge_method must be S256 (RFC 7636)');
+    if (!/^[\x21-\x7e]{8,512}$/.test(clientState))
+      throw new AirlockError('BAD_ARGUMENT', 'state is missing or malformed');
+    if (query.get('code_challenge_method') !== 'S256')
+      throw new AirlockError('BAD_ARGUMENT', 'code_challenge_method must be S256 (RFC 7636)');
     const codeChallenge = query.get('code_challenge') ?? '';
-    if (!/^[A-Za-z0-9_-]{43}$/.test(codeChallenge)) throw new AirlockError('BAD_ARGUMENT', 'code_challenge must be 43 base64url characters');
-    const target = { kind: 'cli', aud: app.aud, hostname: app.hostname, redirectUrl, clientState, codeChallenge } as const;
+    if (!/^[A-Za-z0-9_-]{43}$/.test(codeChallenge))
+      throw new AirlockError('BAD_ARGUMENT', 'code_challenge must be 43 base64url characters');
+    const target = {
+      kind: 'cli',
+      aud: app.aud,
+      hostname: app.hostname,
+      redirectUrl,
+      clientState,
+      codeChallenge,
+    } as const;
     // A browser already signed in to the organisation goes straight back to the app: no IdP page.
     const session = await organisationSession(req);
     if (session) return answerNativeApp(req, res, app, session, target);
@@ -64,7 +96,11 @@ export function createSignInFlows(context: SignInContext) {
   function returnTarget(text: string | null, hostname: string): { returnTo?: string } {
     if (!text || !URL.canParse(text)) return {};
     const url = new URL(text);
-    const ours = url.protocol === 'https:' && !url.username && !url.password && (url.hostname === hostname || url.host === publicUrl.host);
+    const ours =
+      url.protocol === 'https:' &&
+      !url.username &&
+      !url.password &&
+      (url.hostname === hostname || url.host === publicUrl.host);
     return ours ? { returnTo: url.href } : {};
   }
 
@@ -73,14 +109,30 @@ export function createSignInFlows(context: SignInContext) {
    * session) and send it to the app host's /authorized under a one-time code, which sets that
    * host's cookie. The token never appears in a URL.
    */
-  async function handOff(req: IncomingMessage, res: ServerResponse, app: AccessApp, session: OrganisationSession, flow: string, returnTo?: string): Promise<void> {
+  async function handOff(
+    req: IncomingMessage,
+    res: ServerResponse,
+    app: AccessApp,
+    session: OrganisationSession,
+    flow: string,
+    returnTo?: string,
+  ): Promise<void> {
     if (!decide(req, app, session, flow).allowed) {
       res.setHeader(HEADER.accessAud, app.aud);
       return html(res, 403, deniedPage(app.hostname));
     }
     const issued = await issue(app, session, session);
     const code = randomBytes(32).toString('base64url');
-    await handoffs.put(hashCode(code), { hostname: app.hostname, token: issued.token, expiresAt: issued.expiresAt.getTime(), ...(returnTo ? { returnTo } : {}) }, SSO.handoffCodeTtlMs);
+    await handoffs.put(
+      hashCode(code),
+      {
+        hostname: app.hostname,
+        token: issued.token,
+        expiresAt: issued.expiresAt.getTime(),
+        ...(returnTo ? { returnTo } : {}),
+      },
+      SSO.handoffCodeTtlMs,
+    );
     redirect(res, `${appOrigin(deps.publicUrl, app.hostname)}${PATH.authorized}?code=${code}`);
   }
 
@@ -89,7 +141,10 @@ export function createSignInFlows(context: SignInContext) {
     const handoff = code.length > 0 && code.length <= 256 ? await handoffs.take(hashCode(code)) : undefined;
     // A code minted for one app host sets no cookie on another.
     if (!handoff || handoff.hostname !== hostnameFromHostHeader(req.headers.host)) {
-      throw new AirlockError('LOGIN_FAILED', 'this sign-in link has expired or was already used; go back to the application and sign in again');
+      throw new AirlockError(
+        'LOGIN_FAILED',
+        'this sign-in link has expired or was already used; go back to the application and sign in again',
+      );
     }
     const maxAgeSeconds = Math.max(0, Math.floor((handoff.expiresAt - Date.now()) / 1000));
     res.setHeader('set-cookie', setCookie(AUTH_COOKIE, handoff.token, { maxAgeSeconds, path: '/', secure }));
@@ -116,11 +171,26 @@ export function createSignInFlows(context: SignInContext) {
   }
 
   /** RFC 8252 §7.3: a one-time code (or access_denied, RFC 6749 §4.1.2.1) to the app's loopback listener. */
-  async function answerNativeApp(req: IncomingMessage, res: ServerResponse, app: AccessApp, session: OrganisationSession, pending: Extract<LoginTarget, { kind: 'cli' }>): Promise<void> {
+  async function answerNativeApp(
+    req: IncomingMessage,
+    res: ServerResponse,
+    app: AccessApp,
+    session: OrganisationSession,
+    pending: Extract<LoginTarget, { kind: 'cli' }>,
+  ): Promise<void> {
     const target = new URL(pending.redirectUrl);
     if (decide(req, app, session, 'cli').allowed) {
       const identity = { sub: session.sub, email: session.email, groups: session.groups };
-      target.searchParams.set('code', await codes.create({ aud: app.aud, codeChallenge: pending.codeChallenge, redirectUrl: pending.redirectUrl, identity, session }));
+      target.searchParams.set(
+        'code',
+        await codes.create({
+          aud: app.aud,
+          codeChallenge: pending.codeChallenge,
+          redirectUrl: pending.redirectUrl,
+          identity,
+          session,
+        }),
+      );
     } else {
       target.searchParams.set('error', 'access_denied');
     }

@@ -28,11 +28,20 @@ export function createTokenEndpoints(context: SignInContext) {
     const app = appByAud(grant.aud);
     if (!app) return json(res, 400, { error: 'invalid_grant', error_description: 'the application no longer exists' });
     const issued = await issue(app, grant.identity, grant.session);
-    const answer: Record<string, unknown> = { token: issued.token, expires_at: Math.floor(issued.expiresAt.getTime() / 1000) };
+    const answer: Record<string, unknown> = {
+      token: issued.token,
+      expires_at: Math.floor(issued.expiresAt.getTime() / 1000),
+    };
     // The native app's copy of the organisation session: it mints this user's next app tokens
     // without a browser (the same exchange as cloudflared's org token).
     if (grant.session && !app.issue) {
-      const session = await issueOrganisationToken({ keys, issuer, identity: grant.identity, sessionMs: organisationSessionMs, session: grant.session });
+      const session = await issueOrganisationToken({
+        keys,
+        issuer,
+        identity: grant.identity,
+        sessionMs: organisationSessionMs,
+        session: grant.session,
+      });
       answer.organisation_token = session.token;
       answer.organisation_expires_at = Math.floor(session.expiresAt.getTime() / 1000);
     }
@@ -46,7 +55,12 @@ export function createTokenEndpoints(context: SignInContext) {
     // A cookie is sent by the browser on its own, so a cookie sign-out is a POST from this origin:
     // a link or form on another site (GET, or a cross-site POST) must not sign anyone out.
     if (!fromHeader && req.method === 'GET') return html(res, 200, signOutConfirmPage());
-    if (!fromHeader && !sameOrigin(req)) return html(res, 403, badRequestPage('Sign-out must be confirmed on this site; open the sign-out page and press the button.'));
+    if (!fromHeader && !sameOrigin(req))
+      return html(
+        res,
+        403,
+        badRequestPage('Sign-out must be confirmed on this site; open the sign-out page and press the button.'),
+      );
     let signedOut = false;
     const session = presented ? await presentedSession(presented) : undefined;
     if (session) {
@@ -63,11 +77,15 @@ export function createTokenEndpoints(context: SignInContext) {
   }
 
   /** The live session behind a presented app or organisation token; undefined when it is dead or forged. */
-  async function presentedSession(token: string): Promise<{ sessionId: string; expiresAt: Date; email: string; aud: string } | undefined> {
+  async function presentedSession(
+    token: string,
+  ): Promise<{ sessionId: string; expiresAt: Date; email: string; aud: string } | undefined> {
     const aud = unverifiedAud(token);
     try {
-      if (aud === SSO.organisationAud) return { ...(await verifyOrganisationToken(token, { issuer, keys, revoked })), aud };
-      if (aud && deps.findAppByAud(aud)) return { ...(await verifyAppToken(token, { issuer, aud, keys, revoked })), aud };
+      if (aud === SSO.organisationAud)
+        return { ...(await verifyOrganisationToken(token, { issuer, keys, revoked })), aud };
+      if (aud && deps.findAppByAud(aud))
+        return { ...(await verifyAppToken(token, { issuer, aud, keys, revoked })), aud };
     } catch (error) {
       if (!isAirlockError(error)) throw error; // an expired or revoked token is already signed out
     }
@@ -93,7 +111,9 @@ function headerValue(req: IncomingMessage, name: string): string | undefined {
 /** Only to pick which app's aud to verify against; the signature check follows. */
 function unverifiedAud(token: string): string | undefined {
   try {
-    const { aud } = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { aud?: unknown };
+    const { aud } = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+      aud?: unknown;
+    };
     const first = Array.isArray(aud) ? aud[0] : aud;
     return typeof first === 'string' ? first : undefined;
   } catch {

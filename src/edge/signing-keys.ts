@@ -78,7 +78,14 @@ export class SigningKeys implements VerificationKeys {
   async setPeerKeys(jwks: JWK[]): Promise<void> {
     const peers = new Map<string, { key: CryptoKey; jwk: JWK }>();
     for (const jwk of jwks) {
-      if (!jwk.kid || !KID_PATTERN.test(jwk.kid) || jwk.kty !== 'EC' || jwk.d || this.keys.some((key) => key.kid === jwk.kid)) continue;
+      if (
+        !jwk.kid ||
+        !KID_PATTERN.test(jwk.kid) ||
+        jwk.kty !== 'EC' ||
+        jwk.d ||
+        this.keys.some((key) => key.kid === jwk.kid)
+      )
+        continue;
       const existing = this.peers.get(jwk.kid);
       peers.set(jwk.kid, existing ?? { key: (await importJWK(jwk, SSO.tokenAlgorithm)) as CryptoKey, jwk: { ...jwk } });
     }
@@ -101,7 +108,10 @@ export class SigningKeys implements VerificationKeys {
     // The thumbprint (RFC 7638) names the key by its content: stable across restarts, never a URL.
     const kid = await calculateJwkThumbprint(privateJwk);
     const createdAt = new Date(Math.max(Date.now(), (this.keys[0]?.createdAt.getTime() ?? 0) + 1));
-    const file: KeyFile = { createdAt: createdAt.toISOString(), jwk: { ...privateJwk, kid, alg: SSO.tokenAlgorithm, use: 'sig' } };
+    const file: KeyFile = {
+      createdAt: createdAt.toISOString(),
+      jwk: { ...privateJwk, kid, alg: SSO.tokenAlgorithm, use: 'sig' },
+    };
     await writePrivateFile(join(this.dir, `${kid}${KEY_FILE_SUFFIX}`), JSON.stringify(file, null, 2));
     const key = await toSigningKey(file);
     this.keys = sortNewestFirst([key, ...this.keys]);
@@ -135,7 +145,10 @@ async function loadKey(path: string): Promise<SigningKey> {
     const file = JSON.parse(await readFile(path, 'utf8')) as KeyFile;
     return await toSigningKey(file);
   } catch (error) {
-    throw new AirlockError('CONFIG_UNREADABLE', `signing key ${path} is unreadable: ${(error as Error).message}; remove it or restore it from backup`);
+    throw new AirlockError(
+      'CONFIG_UNREADABLE',
+      `signing key ${path} is unreadable: ${(error as Error).message}; remove it or restore it from backup`,
+    );
   }
 }
 

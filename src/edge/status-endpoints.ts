@@ -26,11 +26,18 @@ export function createStatusEndpoints({ registry, metrics, metricsAllow, shared 
   return {
     async health(_req, res) {
       // Degraded, not down: without the store the edge still serves streams and tokens it can verify.
-      const store = shared ? { kind: 'postgres', reachable: await shared.healthy(), schemaVersion: shared.schemaVersion } : { kind: 'local' };
-      sendJson(res, 200, { status: store.reachable === false ? 'degraded' : 'ok', connectorConnections: registry.count(), store });
+      const store = shared
+        ? { kind: 'postgres', reachable: await shared.healthy(), schemaVersion: shared.schemaVersion }
+        : { kind: 'local' };
+      sendJson(res, 200, {
+        status: store.reachable === false ? 'degraded' : 'ok',
+        connectorConnections: registry.count(),
+        store,
+      });
     },
     async metrics(req, res) {
-      if (!metricsAllowed(req.socket.remoteAddress ?? '')) return sendJson(res, 403, { error: 'access_denied', message: 'metrics are not served to this address' });
+      if (!metricsAllowed(req.socket.remoteAddress ?? ''))
+        return sendJson(res, 403, { error: 'access_denied', message: 'metrics are not served to this address' });
       res.writeHead(200, { 'content-type': metrics.registry.contentType });
       res.end(await metrics.registry.metrics());
     },

@@ -38,5 +38,13 @@ export function recordStreamEnd(
   deps.metrics.activeStreams.dec();
   deps.metrics.bytes.inc({ direction: 'up' }, bytesUp);
   deps.metrics.bytes.inc({ direction: 'down' }, bytesDown);
-  deps.audit.write({ event: 'stream-end', ...about, bytesUp, bytesDown, durationMs: Date.now() - started, outcome, ...(endedFirst ? { endedFirst } : {}) });
+  deps.audit.write({
+    event: 'stream-end',
+    ...about,
+    bytesUp,
+    bytesDown,
+    durationMs: Date.now() - started,
+    outcome,
+    ...(endedFirst ? { endedFirst } : {}),
+  });
 }

@@ -34,19 +34,31 @@ export function handleTunnelUpgrade(req: IncomingMessage, socket: Duplex, deps: 
     writeRawResponse(socket, status, {}, { error: 'tunnel_auth_failed', message: reason });
   };
 
-  if (String(req.headers.upgrade).toLowerCase() !== TUNNEL_UPGRADE) return refuse(400, `expected Upgrade: ${TUNNEL_UPGRADE}`);
+  if (String(req.headers.upgrade).toLowerCase() !== TUNNEL_UPGRADE)
+    return refuse(400, `expected Upgrade: ${TUNNEL_UPGRADE}`);
   const bearer = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
   const token = bearer ? decodeTunnelToken(bearer) : undefined;
   if (!token) return refuse(401, 'missing or malformed tunnel token');
   const tunnel = deps.config().tunnels.get(token.tunnelId);
-  if (!tunnel || !secretMatches(token.secret, tunnel.secretHash)) return refuse(401, 'tunnel token not accepted', token.tunnelId);
+  if (!tunnel || !secretMatches(token.secret, tunnel.secretHash))
+    return refuse(401, 'tunnel token not accepted', token.tunnelId);
 
   // The 101 must be fully written before HTTP/2 takes the socket over, or both write at once.
-  socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${TUNNEL_UPGRADE}\r\n\r\n`, (error) => {
-    if (error) return socket.destroy();
-    attachSession(socket as TLSSocket, { tunnelId: tunnel.id, connectorId, index, ip }, deps);
+  socket.write(
+    `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${TUNNEL_UPGRADE}\r\n\r\n`,
+    (error) => {
+      if (error) return socket.destroy();
+      attachSession(socket as TLSSocket, { tunnelId: tunnel.id, connectorId, index, ip }, deps);
+    },
+  );
+  audit.write({
+    event: 'tunnel',
+    tunnel: tunnel.id,
+    connector: connectorId,
+    ip,
+    decision: 'allow',
+    reason: 'tunnel token accepted',
   });
-  audit.write({ event: 'tunnel', tunnel: tunnel.id, connector: connectorId, ip, decision: 'allow', reason: 'tunnel token accepted' });
 }
 
 function attachSession(

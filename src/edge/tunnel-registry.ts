@@ -56,19 +56,28 @@ export class TunnelRegistry {
   private candidates(tunnelId: string): ConnectorConnection[] {
     const set = this.byTunnel.get(tunnelId);
     if (!set) return [];
-    return [...set].filter((c) => !c.draining && !c.session.closed && !c.session.destroyed).sort((a, b) => a.streams - b.streams);
+    return [...set]
+      .filter((c) => !c.draining && !c.session.closed && !c.session.destroyed)
+      .sort((a, b) => a.streams - b.streams);
   }
 
   /**
    * Opens a CONNECT stream to `authority` on the least loaded connection of the tunnel and waits
    * for the connector's answer. A connection that dies under the request is skipped for the next.
    */
-  async openStream(tunnelId: string, authority: string, headers: Record<string, string>): Promise<http2.ClientHttp2Stream> {
+  async openStream(
+    tunnelId: string,
+    authority: string,
+    headers: Record<string, string>,
+  ): Promise<http2.ClientHttp2Stream> {
     const tried = new Set<ConnectorConnection>();
     for (;;) {
       const connection = this.candidates(tunnelId).find((c) => !tried.has(c));
       if (!connection) {
-        throw new AirlockError('NO_CONNECTOR', tried.size === 0 ? 'no connector is online for this application' : 'every connector connection failed');
+        throw new AirlockError(
+          'NO_CONNECTOR',
+          tried.size === 0 ? 'no connector is online for this application' : 'every connector connection failed',
+        );
       }
       tried.add(connection);
       const result = await this.tryOpen(connection, authority, headers);
@@ -81,11 +90,16 @@ export class TunnelRegistry {
     connection: ConnectorConnection,
     authority: string,
     headers: Record<string, string>,
-  ): Promise<{ kind: 'open'; stream: http2.ClientHttp2Stream } | { kind: 'refused'; error: AirlockError } | { kind: 'retry' }> {
+  ): Promise<
+    { kind: 'open'; stream: http2.ClientHttp2Stream } | { kind: 'refused'; error: AirlockError } | { kind: 'retry' }
+  > {
     return new Promise((resolve) => {
       let stream: http2.ClientHttp2Stream;
       try {
-        stream = connection.session.request({ ':method': 'CONNECT', ':authority': authority, ...headers }, { endStream: false });
+        stream = connection.session.request(
+          { ':method': 'CONNECT', ':authority': authority, ...headers },
+          { endStream: false },
+        );
       } catch {
         resolve({ kind: 'retry' });
         return;

@@ -27,7 +27,10 @@ export interface IdpCommandIo {
   readStdin?: () => Promise<string>;
 }
 
-export async function runIdpCommand(argv: string[], io: IdpCommandIo = { print: (line) => console.log(line) }): Promise<void> {
+export async function runIdpCommand(
+  argv: string[],
+  io: IdpCommandIo = { print: (line) => console.log(line) },
+): Promise<void> {
   let values;
   try {
     ({ values } = parseArgs({
@@ -61,10 +64,19 @@ export async function runIdpCommand(argv: string[], io: IdpCommandIo = { print: 
   }
   if (!values.users) throw new AirlockError('BAD_ARGUMENT', `--users FILE is required\n${IDP_USAGE}`);
   const port = Number(values.port);
-  if (!(port === 0 || isValidPort(port))) throw new AirlockError('BAD_ARGUMENT', `--port "${values.port}" is not a port number`);
+  if (!(port === 0 || isValidPort(port)))
+    throw new AirlockError('BAD_ARGUMENT', `--port "${values.port}" is not a port number`);
 
   const { users, clients } = await loadUsersFile(values.users);
-  const clientSecret = readSecret({ flag: '--client-secret', flagValue: values['client-secret'], fileValue: values['client-secret-file'], env: 'AIRLOCK_IDP_CLIENT_SECRET' }, io.print);
+  const clientSecret = readSecret(
+    {
+      flag: '--client-secret',
+      flagValue: values['client-secret'],
+      fileValue: values['client-secret-file'],
+      env: 'AIRLOCK_IDP_CLIENT_SECRET',
+    },
+    io.print,
+  );
   const flagClient = clientFromFlags(values['client-id'], clientSecret, values['redirect-uri']);
   const idp = await startIdp({
     users,
@@ -73,14 +85,20 @@ export async function runIdpCommand(argv: string[], io: IdpCommandIo = { print: 
     host: values.host,
     log: (message) => io.print(message),
   });
-  io.print(`airlock dev IdP: issuer ${idp.issuer} (${users.length} user${users.length === 1 ? '' : 's'}); for development only`);
+  io.print(
+    `airlock dev IdP: issuer ${idp.issuer} (${users.length} user${users.length === 1 ? '' : 's'}); for development only`,
+  );
   io.onReady?.(idp);
   await (io.stopSignal ?? untilSignal());
   await idp.close();
   io.print('airlock dev IdP stopped');
 }
 
-function clientFromFlags(clientId: string | undefined, clientSecret: string | undefined, redirectUris: string[] | undefined): IdpClient | undefined {
+function clientFromFlags(
+  clientId: string | undefined,
+  clientSecret: string | undefined,
+  redirectUris: string[] | undefined,
+): IdpClient | undefined {
   if (clientId === undefined && clientSecret === undefined && redirectUris === undefined) return undefined;
   if (!clientId || !clientSecret || !redirectUris?.length) {
     throw new AirlockError('BAD_ARGUMENT', '--client-id, --client-secret and at least one --redirect-uri go together');

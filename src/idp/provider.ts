@@ -41,14 +41,21 @@ const MAX_FORM_BYTES = 16 * 1024;
 export async function startIdp(options: IdpOptions): Promise<RunningIdp> {
   if (options.users.length === 0) throw new AirlockError('CONFIG_INVALID', 'the IdP needs at least one user');
   if (options.clients.length === 0) {
-    throw new AirlockError('CONFIG_INVALID', 'the IdP needs at least one client (--client-id, --client-secret, --redirect-uri, or clients: in users.yaml)');
+    throw new AirlockError(
+      'CONFIG_INVALID',
+      'the IdP needs at least one client (--client-id, --client-secret, --redirect-uri, or clients: in users.yaml)',
+    );
   }
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? (() => {});
   const server = http.createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new AirlockError('PORT_IN_USE', `${host}:${options.port} is already in use; choose another --port`) : error),
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new AirlockError('PORT_IN_USE', `${host}:${options.port} is already in use; choose another --port`)
+          : error,
+      ),
     );
     server.listen(options.port ?? 0, host, () => resolve());
   });
@@ -84,19 +91,31 @@ export async function startIdp(options: IdpOptions): Promise<RunningIdp> {
       if (!user) return undefined;
       return {
         accountId: sub,
-        claims: () => ({ sub, email: user.email, email_verified: true, name: user.name ?? user.email, groups: user.groups }),
+        claims: () => ({
+          sub,
+          email: user.email,
+          email_verified: true,
+          name: user.name ?? user.email,
+          groups: user.groups,
+        }),
       };
     },
     // First-party development IdP: every configured client is trusted, so consent is implied.
     loadExistingGrant: async (ctx) => {
-      const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client!.clientId, accountId: ctx.oidc.session!.accountId! });
+      const grant = new ctx.oidc.provider.Grant({
+        clientId: ctx.oidc.client!.clientId,
+        accountId: ctx.oidc.session!.accountId!,
+      });
       grant.addOIDCScope([...(ctx.oidc.requestParamScopes ?? [])].join(' '));
       await grant.save();
       return grant;
     },
     renderError: (ctx, out) => {
       ctx.type = 'html';
-      ctx.body = page('Sign-in error', `<h1>Sign-in error</h1><p>${escapeHtml(String(out.error_description ?? out.error))}</p>`);
+      ctx.body = page(
+        'Sign-in error',
+        `<h1>Sign-in error</h1><p>${escapeHtml(String(out.error_description ?? out.error))}</p>`,
+      );
     },
   });
   const oidc = provider.callback();
@@ -110,7 +129,14 @@ export async function startIdp(options: IdpOptions): Promise<RunningIdp> {
       log(`idp interaction failed: ${(error as Error).message}`);
       if (res.headersSent) return res.destroy();
       // An expired or foreign interaction cookie lands here: start over from the application.
-      sendHtml(res, 400, page('Sign-in expired', '<h1>Sign-in expired</h1><p>This sign-in page is no longer valid. Go back to the application and start again.</p>'));
+      sendHtml(
+        res,
+        400,
+        page(
+          'Sign-in expired',
+          '<h1>Sign-in expired</h1><p>This sign-in page is no longer valid. Go back to the application and start again.</p>',
+        ),
+      );
     });
   });
 
@@ -159,7 +185,12 @@ async function handleInteraction(
     return;
   }
   log(`idp sign-in for ${user.email}`);
-  await provider.interactionFinished(req, res, { login: { accountId: user.email } }, { mergeWithLastSubmission: false });
+  await provider.interactionFinished(
+    req,
+    res,
+    { login: { accountId: user.email } },
+    { mergeWithLastSubmission: false },
+  );
 }
 
 async function readForm(req: http.IncomingMessage): Promise<URLSearchParams> {

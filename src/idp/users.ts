@@ -87,7 +87,9 @@ const HASH_PREFIX = 'scrypt$';
 
 function scrypt(password: string, salt: Buffer, keyLength: number, options: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) =>
-    scryptCallback(password, salt, keyLength, { ...options, maxmem: 64 * 1024 * 1024 }, (error, key) => (error ? reject(error) : resolve(key))),
+    scryptCallback(password, salt, keyLength, { ...options, maxmem: 64 * 1024 * 1024 }, (error, key) =>
+      error ? reject(error) : resolve(key),
+    ),
   );
 }
 
@@ -107,13 +109,20 @@ export async function verifyPassword(stored: string, attempt: string): Promise<b
   const [, n, r, p, salt, hash] = stored.split('$');
   const expected = Buffer.from(hash ?? '', 'base64url');
   if (!n || !r || !p || !salt || expected.length === 0) return false;
-  const actual = await scrypt(attempt, Buffer.from(salt, 'base64url'), expected.length, { N: Number(n), r: Number(r), p: Number(p) });
+  const actual = await scrypt(attempt, Buffer.from(salt, 'base64url'), expected.length, {
+    N: Number(n),
+    r: Number(r),
+    p: Number(p),
+  });
   return timingSafeEqual(actual, expected);
 }
 
 /** Finds the user and checks the password; the same work is done when the email is unknown. */
 export async function authenticate(users: IdpUser[], email: string, password: string): Promise<IdpUser | undefined> {
   const user = users.find((candidate) => candidate.email === email.trim().toLowerCase());
-  const matches = await verifyPassword(user?.password ?? `${HASH_PREFIX}16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$${'A'.repeat(43)}`, password);
+  const matches = await verifyPassword(
+    user?.password ?? `${HASH_PREFIX}16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$${'A'.repeat(43)}`,
+    password,
+  );
   return user && matches ? user : undefined;
 }

@@ -9,11 +9,14 @@ export const APP_SCHEME = 'app';
 export const APP_ORIGIN = `${APP_SCHEME}://airlock`;
 
 /** Sent as a header too (index.html has it as a meta tag): the page may load only its own files and talk only over IPC. */
-export const RENDERER_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+export const RENDERER_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /** Must run before the app is ready. */
 export function registerAppScheme(): void {
-  protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+  protocol.registerSchemesAsPrivileged([
+    { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+  ]);
 }
 
 export function serveRenderer(rendererDir: string): void {
@@ -27,7 +30,8 @@ export function serveRenderer(rendererDir: string): void {
       return new Response('bad path', { status: 400 });
     }
     const path = resolve(root, `.${pathname === '/' ? '/index.html' : pathname}`);
-    if (url.host !== 'airlock' || (path !== root && !path.startsWith(root + sep))) return new Response('not found', { status: 404 });
+    if (url.host !== 'airlock' || (path !== root && !path.startsWith(root + sep)))
+      return new Response('not found', { status: 404 });
     return net.fetch(pathToFileURL(path).toString()).then((response) => {
       const headers = new Headers(response.headers);
       headers.set('Content-Security-Policy', RENDERER_CSP);

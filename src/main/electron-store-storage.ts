@@ -8,7 +8,11 @@ export class ElectronStoreStorage implements StorageBackend {
   private readonly store: ElectronStore<Record<string, unknown>>;
 
   constructor(directory: string) {
-    this.store = new ElectronStore<Record<string, unknown>>({ cwd: directory, name: RESOURCES_FILE_NAME.replace(/\.json$/, ''), clearInvalidConfig: false });
+    this.store = new ElectronStore<Record<string, unknown>>({
+      cwd: directory,
+      name: RESOURCES_FILE_NAME.replace(/\.json$/, ''),
+      clearInvalidConfig: false,
+    });
   }
 
   read(): unknown {

@@ -3,7 +3,14 @@
 import { app, ipcMain, Notification, screen, shell, type BrowserWindow } from 'electron';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { IPC, dispatch, type ApiEvent, type EdgeSession, type ResourceStatus, type Settings } from '../shared/contract/api.js';
+import {
+  IPC,
+  dispatch,
+  type ApiEvent,
+  type EdgeSession,
+  type ResourceStatus,
+  type Settings,
+} from '../shared/contract/api.js';
 import { defaultConfigDir } from '../app/service/config-dir.js';
 import { deepLinkFromArgv, parseDeepLink, protocolClientArguments } from '../app/service/deep-link.js';
 import { writeShortcut, type ShortcutPlatform } from '../app/service/desktop-shortcut.js';
@@ -50,7 +57,9 @@ if (!app.requestSingleInstanceLock()) {
   });
   app.setAsDefaultProtocolClient(...protocolClientArguments(process));
   registerAppScheme();
-  app.on('web-contents-created', (_event, contents) => contents.on('will-attach-webview', (attach) => attach.preventDefault()));
+  app.on('web-contents-created', (_event, contents) =>
+    contents.on('will-attach-webview', (attach) => attach.preventDefault()),
+  );
   app.whenReady().then(start, (error: unknown) => {
     console.error('Airlock failed to start:', error);
     app.exit(1);
@@ -61,11 +70,22 @@ async function start(): Promise<void> {
   // Sign-in opens the system browser (RFC 8252); tokens go to the OS keychain through keytar, or
   // else to a file encrypted with safeStorage. The log says which, once the store has chosen.
   const encryption = safeStorageEncryption();
-  const tokens = createTokenStore({ warn: (message) => manager.log('warn', message), ...(encryption ? { encryption } : {}) });
+  const tokens = createTokenStore({
+    warn: (message) => manager.log('warn', message),
+    ...(encryption ? { encryption } : {}),
+  });
   const auth = new SsoAuth({
     tokens,
     login: (options) =>
-      loginWithBrowser({ ...options, openBrowser: (url) => shell.openExternal(url).then(() => true, () => false), print: (message) => console.log(message) }),
+      loginWithBrowser({
+        ...options,
+        openBrowser: (url) =>
+          shell.openExternal(url).then(
+            () => true,
+            () => false,
+          ),
+        print: (message) => console.log(message),
+      }),
   });
   manager = new ResourceManager({
     storage: new ElectronStoreStorage(defaultConfigDir()),
@@ -82,7 +102,13 @@ async function start(): Promise<void> {
 
   ipcMain.handle(IPC.invoke, (event, method: unknown, params: unknown) => {
     // Only our own windows' top frames may call the core.
-    const own = [window, popover].some((candidate) => candidate && !candidate.isDestroyed() && event.sender === candidate.webContents && event.senderFrame === candidate.webContents.mainFrame);
+    const own = [window, popover].some(
+      (candidate) =>
+        candidate &&
+        !candidate.isDestroyed() &&
+        event.sender === candidate.webContents &&
+        event.senderFrame === candidate.webContents.mainFrame,
+    );
     if (!own || !event.senderFrame?.url.startsWith(`${APP_ORIGIN}/`)) {
       return { ok: false, error: { code: 'FORBIDDEN', message: 'not the Airlock window' } };
     }
@@ -92,13 +118,22 @@ async function start(): Promise<void> {
   void tokens.describe().then(({ detail }) => manager.log('info', `Sign-in tokens are stored in ${detail}.`));
 
   serveRenderer(join(root, 'dist', 'renderer'));
-  window = createMainWindow({ preload: join(root, 'dist', 'preload', 'index.cjs'), url: `${APP_ORIGIN}/index.html`, icon: asset('icon.png') }, () => quitting);
+  window = createMainWindow(
+    { preload: join(root, 'dist', 'preload', 'index.cjs'), url: `${APP_ORIGIN}/index.html`, icon: asset('icon.png') },
+    () => quitting,
+  );
   const openedAtLogin = process.platform === 'darwin' && app.getLoginItemSettings().wasOpenedAtLogin;
   window.once('ready-to-show', () => {
     if (!startedHidden && !openedAtLogin) window?.show();
   });
 
-  tray = new AirlockTray(asset(process.platform === 'darwin' ? 'trayTemplate.png' : process.platform === 'win32' ? 'tray-16.png' : 'tray-32.png'), runTrayCommand, togglePopover);
+  tray = new AirlockTray(
+    asset(
+      process.platform === 'darwin' ? 'trayTemplate.png' : process.platform === 'win32' ? 'tray-16.png' : 'tray-32.png',
+    ),
+    runTrayCommand,
+    togglePopover,
+  );
   await refreshTray();
   await manager.connectAutomatic();
   if (pendingLink) await openLink(pendingLink);
@@ -106,7 +141,8 @@ async function start(): Promise<void> {
 }
 
 function onCoreEvent(event: ApiEvent): void {
-  for (const target of [window, popover]) if (target && !target.isDestroyed()) target.webContents.send(IPC.event, event);
+  for (const target of [window, popover])
+    if (target && !target.isDestroyed()) target.webContents.send(IPC.event, event);
   if (event.type === 'status') {
     const sessions = event.data.sessions;
     for (const notice of signInNoticesFor(lastSessions, sessions)) notify(notice);
@@ -126,8 +162,19 @@ function applyLoginItem(settings: Settings): void {
 
 async function refreshTray(): Promise<void> {
   if (!tray) return;
-  const [resources, status, settings] = await Promise.all([manager.listResources(), manager.getStatus(), manager.getSettings()]);
-  tray.update({ resources, statuses: status.resources, sessions: status.sessions, startAtLogin: settings.startAtLogin, signedIn: status.sessions.some((session) => session.signedIn), discovered: manager.discoveredApps() });
+  const [resources, status, settings] = await Promise.all([
+    manager.listResources(),
+    manager.getStatus(),
+    manager.getSettings(),
+  ]);
+  tray.update({
+    resources,
+    statuses: status.resources,
+    sessions: status.sessions,
+    startAtLogin: settings.startAtLogin,
+    signedIn: status.sessions.some((session) => session.signedIn),
+    discovered: manager.discoveredApps(),
+  });
   // The _electron specs read the menu from here; nothing else does.
   if (process.env.AIRLOCK_E2E === '1') Object.assign(globalThis, { airlockTrayItems: tray.lastItems });
 }
@@ -163,7 +210,9 @@ function runTrayCommand(command: TrayCommand): void {
         return quit();
     }
   })();
-  work.catch((error: unknown) => notify({ title: 'Airlock', body: error instanceof Error ? error.message : String(error) }));
+  work.catch((error: unknown) =>
+    notify({ title: 'Airlock', body: error instanceof Error ? error.message : String(error) }),
+  );
 }
 
 async function openLink(link: string): Promise<void> {
@@ -171,7 +220,8 @@ async function openLink(link: string): Promise<void> {
     const parsed = parseDeepLink(link);
     if (parsed.action === 'open') return showWindow();
     const resource = manager.findByName(parsed.name);
-    if (!resource) return notify({ title: 'Airlock', body: `No saved resource is named "${parsed.name}". Add it first.` });
+    if (!resource)
+      return notify({ title: 'Airlock', body: `No saved resource is named "${parsed.name}". Add it first.` });
     if (parsed.action === 'connect') await manager.connect({ id: resource.id });
     else await manager.disconnect({ id: resource.id });
   } catch (error) {
@@ -187,7 +237,10 @@ function notify({ title, body, signInResourceId, openUrl }: Notice): void {
     notification.on('click', () => {
       void manager.getStatus().then(({ resources }) => {
         const status = resources.find((entry) => entry.id === signInResourceId);
-        if (status) return manager.signIn({ edge: status.edge }).catch((error: unknown) => notify({ title: 'Sign-in failed', body: String((error as Error).message) }));
+        if (status)
+          return manager
+            .signIn({ edge: status.edge })
+            .catch((error: unknown) => notify({ title: 'Sign-in failed', body: String((error as Error).message) }));
       });
     });
   } else notification.on('click', showWindow);
@@ -202,7 +255,11 @@ function openExternal(url: string): void {
 /** The tray icon's click: the compact list beside the icon, or away again. */
 function togglePopover(): void {
   if (!tray) return;
-  popover ??= createTrayPopover({ preload: join(root, 'dist', 'preload', 'index.cjs'), url: `${APP_ORIGIN}/index.html`, icon: asset('icon.png') });
+  popover ??= createTrayPopover({
+    preload: join(root, 'dist', 'preload', 'index.cjs'),
+    url: `${APP_ORIGIN}/index.html`,
+    icon: asset('icon.png'),
+  });
   if (popover.isVisible()) return popover.hide();
   const pointer = screen.getCursorScreenPoint();
   const { x, y } = popoverPosition(tray.bounds(), pointer, screen.getDisplayNearestPoint(pointer).workArea);

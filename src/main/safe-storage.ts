@@ -19,7 +19,8 @@ export function safeStorageEncryption(): TokenEncryption | undefined {
       ? 'key in the macOS Keychain'
       : process.platform === 'win32'
         ? 'key protected by Windows (DPAPI)'
-        : (LINUX_KEY_STORES[safeStorage.getSelectedStorageBackend()] ?? `key in ${safeStorage.getSelectedStorageBackend()}`);
+        : (LINUX_KEY_STORES[safeStorage.getSelectedStorageBackend()] ??
+          `key in ${safeStorage.getSelectedStorageBackend()}`);
   return {
     encrypt: (plain) => safeStorage.encryptString(plain),
     decrypt: (data) => safeStorage.decryptString(data),

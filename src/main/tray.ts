@@ -1,8 +1,17 @@
 // The tray icon and its menu; the menu's content comes from src/app/service/tray-menu.ts.
 import { Menu, Tray, nativeImage, type MenuItemConstructorOptions } from 'electron';
-import { buildTrayMenu, trayTooltip, type TrayCommand, type TrayMenuItem, type TrayState } from '../app/service/tray-menu.js';
+import {
+  buildTrayMenu,
+  trayTooltip,
+  type TrayCommand,
+  type TrayMenuItem,
+  type TrayState,
+} from '../app/service/tray-menu.js';
 
-export function toElectronMenu(items: TrayMenuItem[], run: (command: TrayCommand) => void): MenuItemConstructorOptions[] {
+export function toElectronMenu(
+  items: TrayMenuItem[],
+  run: (command: TrayCommand) => void,
+): MenuItemConstructorOptions[] {
   return items.map((item): MenuItemConstructorOptions => {
     switch (item.kind) {
       case 'separator':
@@ -26,7 +35,11 @@ export class AirlockTray {
   /** The last menu shown, for the _electron specs. */
   lastItems: TrayMenuItem[] = [];
 
-  constructor(iconPath: string, private readonly run: (command: TrayCommand) => void, onClick: () => void) {
+  constructor(
+    iconPath: string,
+    private readonly run: (command: TrayCommand) => void,
+    onClick: () => void,
+  ) {
     const image = nativeImage.createFromPath(iconPath);
     if (process.platform === 'darwin') image.setTemplateImage(true);
     this.tray = new Tray(image);

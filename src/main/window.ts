@@ -25,7 +25,18 @@ export function createMainWindow(paths: WindowPaths, isQuitting: () => boolean):
 
 /** The compact list opened from the tray icon: the same page at #tray, frameless, gone on blur. */
 export function createTrayPopover(paths: WindowPaths): BrowserWindow {
-  const popover = secureWindow(paths, { ...POPOVER_SIZE, frame: false, resizable: false, movable: false, minimizable: false, maximizable: false, fullscreenable: false, skipTaskbar: true, alwaysOnTop: true, title: 'Airlock' });
+  const popover = secureWindow(paths, {
+    ...POPOVER_SIZE,
+    frame: false,
+    resizable: false,
+    movable: false,
+    minimizable: false,
+    maximizable: false,
+    fullscreenable: false,
+    skipTaskbar: true,
+    alwaysOnTop: true,
+    title: 'Airlock',
+  });
   popover.on('blur', () => popover.hide());
   void popover.loadURL(`${paths.url}#tray`);
   return popover;
@@ -64,6 +75,8 @@ function secureWindow(paths: WindowPaths, options: BrowserWindowConstructorOptio
   contents.on('will-navigate', denyNavigation);
   contents.on('will-redirect', denyNavigation);
   contents.on('will-attach-webview', (event) => event.preventDefault());
-  contents.session.setPermissionRequestHandler((_contents, permission, callback) => callback(permission === 'clipboard-sanitized-write'));
+  contents.session.setPermissionRequestHandler((_contents, permission, callback) =>
+    callback(permission === 'clipboard-sanitized-write'),
+  );
   return window;
 }

@@ -6,7 +6,11 @@ import type { ApiEvent, ApiResult, ApiTransport } from '../shared/contract/api.j
 
 const transport: ApiTransport = {
   invoke(method, params): Promise<ApiResult<unknown>> {
-    if (!isApiMethodName(method)) return Promise.resolve({ ok: false, error: { code: 'UNKNOWN_METHOD', message: `unknown call "${String(method).slice(0, 40)}"` } });
+    if (!isApiMethodName(method))
+      return Promise.resolve({
+        ok: false,
+        error: { code: 'UNKNOWN_METHOD', message: `unknown call "${String(method).slice(0, 40)}"` },
+      });
     return ipcRenderer.invoke(IPC.invoke, method, params);
   },
   subscribe(listener) {

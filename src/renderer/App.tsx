@@ -47,7 +47,12 @@ export function App({ client }: { client: Client }) {
 
   const notify = useCallback((message: string) => setToast({ message, error: false }), []);
   const report = useCallback(
-    (error: unknown) => setToast({ message: error instanceof Error ? error.message : String(error), error: true, ...(error instanceof ApiError ? { code: error.code } : {}) }),
+    (error: unknown) =>
+      setToast({
+        message: error instanceof Error ? error.message : String(error),
+        error: true,
+        ...(error instanceof ApiError ? { code: error.code } : {}),
+      }),
     [],
   );
   const attempt = useCallback((work: Promise<unknown>) => work.catch(report), [report]);
@@ -61,19 +66,30 @@ export function App({ client }: { client: Client }) {
     void attempt(
       client.api.testResource({ id: resource.id }).then((status) => {
         if (status.state === 'error') return;
-        notify(status.state === 'off' ? `${resource.name}: the edge answered and admits you. Switch it on to use it.` : `${resource.name}: the edge answered and admits you.`);
+        notify(
+          status.state === 'off'
+            ? `${resource.name}: the edge answered and admits you. Switch it on to use it.`
+            : `${resource.name}: the edge answered and admits you.`,
+        );
       }),
     );
 
-  const signIn = (edge: string) => void attempt(client.api.signIn({ edge }).then((session) => notify(`Signed in to ${hostOf(edge)}${session.email ? ` as ${session.email}` : ''}`)));
-  const cancelSignIn = (edge: string) => void attempt(client.api.cancelSignIn({ edge }).then(() => notify(`Sign-in to ${hostOf(edge)} cancelled`)));
+  const signIn = (edge: string) =>
+    void attempt(
+      client.api
+        .signIn({ edge })
+        .then((session) => notify(`Signed in to ${hostOf(edge)}${session.email ? ` as ${session.email}` : ''}`)),
+    );
+  const cancelSignIn = (edge: string) =>
+    void attempt(client.api.cancelSignIn({ edge }).then(() => notify(`Sign-in to ${hostOf(edge)} cancelled`)));
 
   // A sign-in started by a connection (not the Sign in button) also ends with a word to the user.
   const waitingFor = useRef(new Set<string>());
   useEffect(() => {
     for (const session of state.sessions) {
       if (session.signingIn) waitingFor.current.add(session.edge);
-      else if (waitingFor.current.delete(session.edge) && session.signedIn) notify(`Signed in to ${hostOf(session.edge)}${session.email ? ` as ${session.email}` : ''}`);
+      else if (waitingFor.current.delete(session.edge) && session.signedIn)
+        notify(`Signed in to ${hostOf(session.edge)}${session.email ? ` as ${session.email}` : ''}`);
     }
   }, [state.sessions, notify]);
 
@@ -99,7 +115,10 @@ export function App({ client }: { client: Client }) {
       file.text().then(async (json) => {
         const result = await client.api.importResources({ json });
         const skipped = result.skipped.map((entry) => `${entry.name} (${entry.reason})`).join('; ');
-        setToast({ message: `Imported ${result.added.length}.${skipped ? ` Skipped: ${skipped}` : ''}`, error: result.skipped.length > 0 });
+        setToast({
+          message: `Imported ${result.added.length}.${skipped ? ` Skipped: ${skipped}` : ''}`,
+          error: result.skipped.length > 0,
+        });
       }),
     );
 
@@ -117,10 +136,12 @@ export function App({ client }: { client: Client }) {
   const updateSettings = (changes: Partial<Settings>) => {
     const before = state.settings;
     state.showSettings(changes);
-    void attempt(client.api.updateSettings(changes).catch((error: unknown) => {
-      state.showSettings(before);
-      throw error;
-    }));
+    void attempt(
+      client.api.updateSettings(changes).catch((error: unknown) => {
+        state.showSettings(before);
+        throw error;
+      }),
+    );
   };
 
   const toastView = toast ? (
@@ -152,12 +173,21 @@ export function App({ client }: { client: Client }) {
         </div>
         <nav aria-label="Main">
           {(['resources', 'browse', 'settings', 'logs'] as const).map((name) => (
-            <button key={name} className={`nav${view === name ? ' active' : ''}`} aria-current={view === name ? 'page' : undefined} onClick={() => setView(name)}>
+            <button
+              key={name}
+              className={`nav${view === name ? ' active' : ''}`}
+              aria-current={view === name ? 'page' : undefined}
+              onClick={() => setView(name)}
+            >
               {name[0]!.toUpperCase() + name.slice(1)}
             </button>
           ))}
         </nav>
-        <Sessions sessions={state.sessions} onSignIn={signIn} onSignOut={(edge) => void attempt(client.api.signOut({ edge }))} />
+        <Sessions
+          sessions={state.sessions}
+          onSignIn={signIn}
+          onSignOut={(edge) => void attempt(client.api.signOut({ edge }))}
+        />
       </header>
       <SignInPrompts sessions={state.sessions} onSignIn={signIn} onCancel={cancelSignIn} notify={notify} />
       {!state.connected ? (
@@ -182,18 +212,35 @@ export function App({ client }: { client: Client }) {
             onRemove={remove}
             onImport={importFile}
             onExport={exportFile}
-            onShortcut={(resource) => void attempt(client.api.createShortcut({ id: resource.id }).then(({ path }) => notify(`Shortcut created: ${path}`)))}
+            onShortcut={(resource) =>
+              void attempt(
+                client.api.createShortcut({ id: resource.id }).then(({ path }) => notify(`Shortcut created: ${path}`)),
+              )
+            }
             notify={notify}
           />
         ) : view === 'browse' ? (
           <BrowseView client={client} sessions={state.sessions} onAdded={notify} onError={report} />
         ) : view === 'settings' ? (
-          <SettingsView settings={state.settings} resources={state.resources} desktop={desktop} about={about} onChange={updateSettings} />
+          <SettingsView
+            settings={state.settings}
+            resources={state.resources}
+            desktop={desktop}
+            about={about}
+            onChange={updateSettings}
+          />
         ) : (
           <LogsView logs={state.logs} resources={state.resources} />
         )}
       </main>
-      {form.mode !== 'closed' ? <ResourceForm editing={form.mode === 'edit' ? form.resource : undefined} resources={state.resources} onSubmit={save} onCancel={() => setForm({ mode: 'closed' })} /> : null}
+      {form.mode !== 'closed' ? (
+        <ResourceForm
+          editing={form.mode === 'edit' ? form.resource : undefined}
+          resources={state.resources}
+          onSubmit={save}
+          onCancel={() => setForm({ mode: 'closed' })}
+        />
+      ) : null}
       {toastView}
     </div>
   );

@@ -18,7 +18,10 @@ export function BrowseView({ client, sessions, onAdded, onError }: Props) {
       <section className="view">
         <div className="empty">
           <h2>Nothing to browse yet</h2>
-          <p>Sign in to your organisation’s edge and the applications it lets you reach are listed here, ready to connect.</p>
+          <p>
+            Sign in to your organisation’s edge and the applications it lets you reach are listed here, ready to
+            connect.
+          </p>
           <SignInToEdge client={client} onError={onError} />
         </div>
       </section>
@@ -27,7 +30,13 @@ export function BrowseView({ client, sessions, onAdded, onError }: Props) {
   return (
     <section className="view">
       {signedIn.map((session) => (
-        <EdgeApps key={`${session.edge}|${session.expiresAt ?? ''}`} client={client} session={session} onAdded={onAdded} onError={onError} />
+        <EdgeApps
+          key={`${session.edge}|${session.expiresAt ?? ''}`}
+          client={client}
+          session={session}
+          onAdded={onAdded}
+          onError={onError}
+        />
       ))}
     </section>
   );
@@ -41,12 +50,23 @@ function SignInToEdge({ client, onError }: { client: Client; onError: (error: un
     event.preventDefault();
     const edge = /^https:\/\//.test(address.trim()) ? address.trim() : `https://${address.trim()}`;
     setWaiting(true);
-    client.api.signIn({ edge }).catch(onError).finally(() => setWaiting(false));
+    client.api
+      .signIn({ edge })
+      .catch(onError)
+      .finally(() => setWaiting(false));
   };
   return (
     <form className="sign-in-edge" onSubmit={submit}>
       <label htmlFor="edge-address">Edge sign-in address</label>
-      <input id="edge-address" type="text" inputMode="url" placeholder="https://auth.example.com" value={address} onChange={(event) => setAddress(event.target.value)} required />
+      <input
+        id="edge-address"
+        type="text"
+        inputMode="url"
+        placeholder="https://auth.example.com"
+        value={address}
+        onChange={(event) => setAddress(event.target.value)}
+        required
+      />
       <button className="button primary" type="submit" disabled={waiting || !address.trim()}>
         {waiting ? 'Waiting for the browser…' : 'Sign in'}
       </button>
@@ -54,7 +74,12 @@ function SignInToEdge({ client, onError }: { client: Client; onError: (error: un
   );
 }
 
-function EdgeApps({ client, session, onAdded, onError }: { client: Client; session: EdgeSession } & Pick<Props, 'onAdded' | 'onError'>) {
+function EdgeApps({
+  client,
+  session,
+  onAdded,
+  onError,
+}: { client: Client; session: EdgeSession } & Pick<Props, 'onAdded' | 'onError'>) {
   const [discovery, setDiscovery] = useState<Discovery | undefined>();
   const [problem, setProblem] = useState<string | undefined>();
   const [query, setQuery] = useState('');
@@ -71,7 +96,9 @@ function EdgeApps({ client, session, onAdded, onError }: { client: Client; sessi
 
   const visible = useMemo(() => {
     const words = query.trim().toLowerCase();
-    return (discovery?.apps ?? []).filter((app) => !words || `${app.hostname} ${app.name ?? ''} ${app.kind ?? ''}`.toLowerCase().includes(words));
+    return (discovery?.apps ?? []).filter(
+      (app) => !words || `${app.hostname} ${app.name ?? ''} ${app.kind ?? ''}`.toLowerCase().includes(words),
+    );
   }, [discovery, query]);
 
   const add = async (app: Discovery['apps'][number], connect: boolean) => {
@@ -89,14 +116,26 @@ function EdgeApps({ client, session, onAdded, onError }: { client: Client; sessi
       <div className="toolbar">
         <h2 className="browse-title">{host}</h2>
         <div className="search">
-          <input type="search" placeholder="Search applications" aria-label={`Search applications on ${host}`} value={query} onChange={(event) => setQuery(event.target.value)} />
+          <input
+            type="search"
+            placeholder="Search applications"
+            aria-label={`Search applications on ${host}`}
+            value={query}
+            onChange={(event) => setQuery(event.target.value)}
+          />
         </div>
         <button className="button" onClick={load}>
           Refresh
         </button>
       </div>
-      {problem ? <p className="no-match" role="alert">{problem}</p> : null}
-      {discovery && discovery.apps.length === 0 ? <p className="no-match">This edge lets you reach no application.</p> : null}
+      {problem ? (
+        <p className="no-match" role="alert">
+          {problem}
+        </p>
+      ) : null}
+      {discovery && discovery.apps.length === 0 ? (
+        <p className="no-match">This edge lets you reach no application.</p>
+      ) : null}
       <ul className="resources" aria-label={`Applications on ${host}`}>
         {visible.map((app) => (
           <li key={app.hostname} className="resource browse-app">
@@ -115,7 +154,11 @@ function EdgeApps({ client, session, onAdded, onError }: { client: Client; sessi
                 <span className="muted">Saved · 127.0.0.1:{app.port}</span>
               ) : (
                 <>
-                  <button className="button primary" onClick={() => void add(app, true)} aria-label={`Connect ${app.hostname}`}>
+                  <button
+                    className="button primary"
+                    onClick={() => void add(app, true)}
+                    aria-label={`Connect ${app.hostname}`}
+                  >
                     Connect
                   </button>
                   <button className="button" onClick={() => void add(app, false)} aria-label={`Save ${app.hostname}`}>

@@ -18,11 +18,21 @@ interface Props {
 export function CompactView({ client, state, notify, report }: Props) {
   const sorted = [...state.resources].sort((a, b) => a.name.localeCompare(b.name));
   const attempt = (work: Promise<unknown>) => void work.catch(report);
-  const toggle = (resource: Resource) => attempt(isOn(state.statuses.get(resource.id)) ? client.api.disconnect({ id: resource.id }) : client.api.connect({ id: resource.id }));
+  const toggle = (resource: Resource) =>
+    attempt(
+      isOn(state.statuses.get(resource.id))
+        ? client.api.disconnect({ id: resource.id })
+        : client.api.connect({ id: resource.id }),
+    );
 
   return (
     <div className="compact">
-      <SignInPrompts sessions={state.sessions} onSignIn={(edge) => attempt(client.api.signIn({ edge }))} onCancel={(edge) => attempt(client.api.cancelSignIn({ edge }))} notify={notify} />
+      <SignInPrompts
+        sessions={state.sessions}
+        onSignIn={(edge) => attempt(client.api.signIn({ edge }))}
+        onCancel={(edge) => attempt(client.api.cancelSignIn({ edge }))}
+        notify={notify}
+      />
       {sorted.length === 0 ? <p className="compact-empty">No resources yet. Open Airlock to add one.</p> : null}
       <ul className="compact-list" aria-label="Resources">
         {sorted.map((resource) => {
@@ -50,7 +60,9 @@ export function CompactView({ client, state, notify, report }: Props) {
                 </div>
                 <div className="compact-sub">
                   {status?.localAddress ?? `${resource.localHost}:${resource.localPort}`}
-                  {status && status.activeConnections > 0 ? ` · ${status.activeConnections} open · ↑ ${formatBytes(status.bytesUp)} · ↓ ${formatBytes(status.bytesDown)}` : ''}
+                  {status && status.activeConnections > 0
+                    ? ` · ${status.activeConnections} open · ↑ ${formatBytes(status.bytesUp)} · ↓ ${formatBytes(status.bytesDown)}`
+                    : ''}
                 </div>
                 {status?.lastError ? (
                   <div className="compact-error" role="alert">

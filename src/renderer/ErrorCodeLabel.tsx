@@ -4,7 +4,11 @@ import { describeErrorCode } from '../shared/contract/error-catalogue.js';
 export function ErrorCodeLabel({ code }: { code: string }) {
   const entry = describeErrorCode(code);
   return (
-    <code className="error-code" data-testid="error-code" title={entry ? `${entry.meaning} ${entry.action}` : undefined}>
+    <code
+      className="error-code"
+      data-testid="error-code"
+      title={entry ? `${entry.meaning} ${entry.action}` : undefined}
+    >
       {code}
     </code>
   );

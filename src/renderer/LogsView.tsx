@@ -8,7 +8,12 @@ export function LogsView({ logs, resources }: { logs: LogEntry[]; resources: Res
   const shown = useMemo(() => {
     const minimum = LOG_LEVELS.indexOf(level);
     const lower = text.toLowerCase();
-    return logs.filter((entry) => LOG_LEVELS.indexOf(entry.level) >= minimum && (!lower || entry.message.toLowerCase().includes(lower))).reverse();
+    return logs
+      .filter(
+        (entry) =>
+          LOG_LEVELS.indexOf(entry.level) >= minimum && (!lower || entry.message.toLowerCase().includes(lower)),
+      )
+      .reverse();
   }, [logs, level, text]);
 
   return (
@@ -22,7 +27,13 @@ export function LogsView({ logs, resources }: { logs: LogEntry[]; resources: Res
             </option>
           ))}
         </select>
-        <input type="search" placeholder="Filter" aria-label="Filter logs" value={text} onChange={(event) => setText(event.target.value)} />
+        <input
+          type="search"
+          placeholder="Filter"
+          aria-label="Filter logs"
+          value={text}
+          onChange={(event) => setText(event.target.value)}
+        />
       </div>
       {shown.length === 0 ? <p className="no-match">Nothing logged at this level yet.</p> : null}
       <ol className="log-list">
@@ -30,7 +41,9 @@ export function LogsView({ logs, resources }: { logs: LogEntry[]; resources: Res
           <li key={entry.seq} className={`log log-${entry.level}`}>
             <time dateTime={entry.time}>{new Date(entry.time).toLocaleTimeString()}</time>
             <span className="level">{entry.level}</span>
-            {entry.resourceId && names.has(entry.resourceId) ? <span className="tag">{names.get(entry.resourceId)}</span> : null}
+            {entry.resourceId && names.has(entry.resourceId) ? (
+              <span className="tag">{names.get(entry.resourceId)}</span>
+            ) : null}
             <span className="message">{entry.message}</span>
           </li>
         ))}

@@ -1,8 +1,19 @@
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { ApiError, RESOURCE_KINDS, type Resource, type ResourceFields } from '../shared/contract/api.js';
-import { checkResourceForm, emptyFormValues, formValuesFrom, type ResourceFormValues } from '../shared/contract/resource-form.js';
+import {
+  checkResourceForm,
+  emptyFormValues,
+  formValuesFrom,
+  type ResourceFormValues,
+} from '../shared/contract/resource-form.js';
 
-const KIND_LABELS: Record<ResourceFields['kind'], string> = { ssh: 'SSH', postgres: 'PostgreSQL', redis: 'Redis', rdp: 'Remote Desktop', other: 'Other TCP' };
+const KIND_LABELS: Record<ResourceFields['kind'], string> = {
+  ssh: 'SSH',
+  postgres: 'PostgreSQL',
+  redis: 'Redis',
+  rdp: 'Remote Desktop',
+  other: 'Other TCP',
+};
 
 interface Props {
   editing?: Resource;
@@ -23,7 +34,8 @@ export function ResourceForm({ editing, resources, onSubmit, onCancel }: Props) 
   useEffect(() => firstField.current?.focus(), []);
 
   const check = checkResourceForm(values, resources, editing?.id);
-  const errorFor = (field: keyof ResourceFormValues) => serverErrors[field] ?? (touched[field] || submitted ? check.errors[field] : undefined);
+  const errorFor = (field: keyof ResourceFormValues) =>
+    serverErrors[field] ?? (touched[field] || submitted ? check.errors[field] : undefined);
 
   const set = <K extends keyof ResourceFormValues>(field: K, value: ResourceFormValues[K]) => {
     setValues((previous) => ({ ...previous, [field]: value }));
@@ -80,19 +92,47 @@ export function ResourceForm({ editing, resources, onSubmit, onCancel }: Props) 
 
   return (
     <div className="overlay" onMouseDown={(event) => event.target === event.currentTarget && onCancel()}>
-      <form className="dialog" onSubmit={submit} noValidate aria-labelledby="form-title" onKeyDown={(event) => event.key === 'Escape' && onCancel()}>
+      <form
+        className="dialog"
+        onSubmit={submit}
+        noValidate
+        aria-labelledby="form-title"
+        onKeyDown={(event) => event.key === 'Escape' && onCancel()}
+      >
         <h2 id="form-title">{editing ? `Edit ${editing.name}` : 'Add a resource'}</h2>
-        <p className="dialog-intro">A resource is one private service your organisation publishes through Airlock. Connecting opens it on a local port of this computer.</p>
-        {field('name', 'Name', <input {...inputProps('name')} ref={firstField} placeholder="prod-db" />, 'Shown in the list, the tray and airlock://connect/NAME links.')}
-        {field('hostname', 'Hostname', <input {...inputProps('hostname')} placeholder="db.example.com" />, 'The application hostname your administrator gave you.')}
+        <p className="dialog-intro">
+          A resource is one private service your organisation publishes through Airlock. Connecting opens it on a local
+          port of this computer.
+        </p>
+        {field(
+          'name',
+          'Name',
+          <input {...inputProps('name')} ref={firstField} placeholder="prod-db" />,
+          'Shown in the list, the tray and airlock://connect/NAME links.',
+        )}
+        {field(
+          'hostname',
+          'Hostname',
+          <input {...inputProps('hostname')} placeholder="db.example.com" />,
+          'The application hostname your administrator gave you.',
+        )}
         <div className="field-row">
-          {field('localPort', 'Local port', <input {...inputProps('localPort')} inputMode="numeric" placeholder="5433" />, '1024–65535 recommended.')}
+          {field(
+            'localPort',
+            'Local port',
+            <input {...inputProps('localPort')} inputMode="numeric" placeholder="5433" />,
+            '1024–65535 recommended.',
+          )}
           {field('localHost', 'Local address', <input {...inputProps('localHost')} />)}
         </div>
         {field(
           'kind',
           'Service type',
-          <select id="field-kind" value={values.kind} onChange={(event) => set('kind', event.target.value as ResourceFormValues['kind'])}>
+          <select
+            id="field-kind"
+            value={values.kind}
+            onChange={(event) => set('kind', event.target.value as ResourceFormValues['kind'])}
+          >
             {RESOURCE_KINDS.map((kind) => (
               <option key={kind} value={kind}>
                 {KIND_LABELS[kind]}
@@ -101,10 +141,24 @@ export function ResourceForm({ editing, resources, onSubmit, onCancel }: Props) 
           </select>,
           'Used for “Copy command”.',
         )}
-        {field('edge', 'Edge URL (optional)', <input {...inputProps('edge')} placeholder="https://edge.example.com" />, 'Leave empty to reach the hostname itself on port 443.')}
-        {field('tags', 'Tags', <input {...inputProps('tags')} placeholder="prod, databases" />, 'Separated by commas or spaces.')}
+        {field(
+          'edge',
+          'Edge URL (optional)',
+          <input {...inputProps('edge')} placeholder="https://edge.example.com" />,
+          'Leave empty to reach the hostname itself on port 443.',
+        )}
+        {field(
+          'tags',
+          'Tags',
+          <input {...inputProps('tags')} placeholder="prod, databases" />,
+          'Separated by commas or spaces.',
+        )}
         <label className="checkbox">
-          <input type="checkbox" checked={values.autoConnect} onChange={(event) => set('autoConnect', event.target.checked)} />
+          <input
+            type="checkbox"
+            checked={values.autoConnect}
+            onChange={(event) => set('autoConnect', event.target.checked)}
+          />
           Connect automatically when Airlock starts
         </label>
         {formError ? (

@@ -22,7 +22,22 @@ interface Props {
 }
 
 /** One saved resource: its switch, where it listens, its state and what to do about an error. */
-export function ResourceRow({ resource, status, session, selected, desktop, rowRef, onSelect, onToggle, onTest, onSignIn, onEdit, onRemove, onShortcut, onCopy }: Props) {
+export function ResourceRow({
+  resource,
+  status,
+  session,
+  selected,
+  desktop,
+  rowRef,
+  onSelect,
+  onToggle,
+  onTest,
+  onSignIn,
+  onEdit,
+  onRemove,
+  onShortcut,
+  onCopy,
+}: Props) {
   const on = isOn(status);
   const state = status?.state ?? 'off';
   return (
@@ -62,7 +77,10 @@ export function ResourceRow({ resource, status, session, selected, desktop, rowR
           {resource.hostname} → {resource.localHost}:{resource.localPort}
           {resource.edge ? <span className="muted"> via {resource.edge}</span> : null}
           {status?.offered === false ? (
-            <span className="tag not-offered" title="Its edge no longer lists this application for you; the resource is kept">
+            <span
+              className="tag not-offered"
+              title="Its edge no longer lists this application for you; the resource is kept"
+            >
               no longer offered
             </span>
           ) : null}
@@ -84,7 +102,11 @@ export function ResourceRow({ resource, status, session, selected, desktop, rowR
           ) : null}
         </div>
         <div className="resource-meta" data-testid="resource-meta">
-          {session?.signedIn ? <span title={session.edge}>Signed in to {hostOf(session.edge)} as {session.email ?? 'you'}</span> : null}
+          {session?.signedIn ? (
+            <span title={session.edge}>
+              Signed in to {hostOf(session.edge)} as {session.email ?? 'you'}
+            </span>
+          ) : null}
           {status?.lastUsedAt ? <span>Last used {relativeTime(status.lastUsedAt)}</span> : null}
           {status?.checkedAt ? <span>Checked {relativeTime(status.checkedAt)}</span> : null}
         </div>
@@ -110,7 +132,11 @@ export function ResourceRow({ resource, status, session, selected, desktop, rowR
         ) : null}
       </div>
       <div className="resource-actions">
-        <button className="button small" onClick={() => onTest(resource)} title="Ask the edge now whether it answers and admits you">
+        <button
+          className="button small"
+          onClick={() => onTest(resource)}
+          title="Ask the edge now whether it answers and admits you"
+        >
           Test
         </button>
         <button className="button small" onClick={() => onCopy(resource)} title={connectCommand(resource)}>

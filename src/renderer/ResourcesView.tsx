@@ -20,7 +20,22 @@ interface Props {
   notify: (message: string) => void;
 }
 
-export function ResourcesView({ resources, statuses, sessions, desktop, onToggle, onTest, onSignIn, onAdd, onEdit, onRemove, onImport, onExport, onShortcut, notify }: Props) {
+export function ResourcesView({
+  resources,
+  statuses,
+  sessions,
+  desktop,
+  onToggle,
+  onTest,
+  onSignIn,
+  onAdd,
+  onEdit,
+  onRemove,
+  onImport,
+  onExport,
+  onShortcut,
+  notify,
+}: Props) {
   const [query, setQuery] = useState('');
   const [tag, setTag] = useState<string | undefined>();
   const [selected, setSelected] = useState(0);
@@ -34,7 +49,13 @@ export function ResourcesView({ resources, statuses, sessions, desktop, onToggle
     return [...resources]
       .sort((a, b) => a.name.localeCompare(b.name))
       .filter((resource) => !tag || resource.tags.includes(tag))
-      .filter((resource) => words.every((word) => `${resource.name} ${resource.hostname} ${resource.tags.join(' ')} ${resource.kind} ${resource.localPort}`.toLowerCase().includes(word)));
+      .filter((resource) =>
+        words.every((word) =>
+          `${resource.name} ${resource.hostname} ${resource.tags.join(' ')} ${resource.kind} ${resource.localPort}`
+            .toLowerCase()
+            .includes(word),
+        ),
+      );
   }, [resources, query, tag]);
 
   useEffect(() => {
@@ -89,7 +110,15 @@ export function ResourcesView({ resources, statuses, sessions, desktop, onToggle
   const toolbar = (
     <div className="toolbar">
       <div className="search">
-        <input ref={search} type="search" placeholder="Search resources" aria-label="Search resources" value={query} onChange={(event) => setQuery(event.target.value)} onKeyDown={onSearchKey} />
+        <input
+          ref={search}
+          type="search"
+          placeholder="Search resources"
+          aria-label="Search resources"
+          value={query}
+          onChange={(event) => setQuery(event.target.value)}
+          onKeyDown={onSearchKey}
+        />
         <kbd aria-hidden="true">/</kbd>
       </div>
       <button className="button primary" onClick={onAdd}>
@@ -122,9 +151,15 @@ export function ResourcesView({ resources, statuses, sessions, desktop, onToggle
         {toolbar}
         <div className="empty">
           <h2>No resources yet</h2>
-          <p>Airlock opens a private service — SSH, a database, Redis, remote desktop — on a port of this computer, after you sign in with your organisation’s account.</p>
+          <p>
+            Airlock opens a private service — SSH, a database, Redis, remote desktop — on a port of this computer, after
+            you sign in with your organisation’s account.
+          </p>
           <ol>
-            <li>Add a resource: the hostname your administrator gave you (for example db.example.com) and a free local port.</li>
+            <li>
+              Add a resource: the hostname your administrator gave you (for example db.example.com) and a free local
+              port.
+            </li>
             <li>Switch it on. Airlock listens on 127.0.0.1 at that port.</li>
             <li>Use “Copy command” to paste the ssh, psql or redis-cli line.</li>
           </ol>
@@ -150,7 +185,12 @@ export function ResourcesView({ resources, statuses, sessions, desktop, onToggle
             All
           </button>
           {tags.map((name) => (
-            <button key={name} className={`chip${tag === name ? ' active' : ''}`} aria-pressed={tag === name} onClick={() => setTag(tag === name ? undefined : name)}>
+            <button
+              key={name}
+              className={`chip${tag === name ? ' active' : ''}`}
+              aria-pressed={tag === name}
+              onClick={() => setTag(tag === name ? undefined : name)}
+            >
               {name}
             </button>
           ))}

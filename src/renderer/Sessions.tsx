@@ -20,7 +20,10 @@ export function Sessions({ sessions, onSignIn, onSignOut }: Props) {
   if (sessions.every((session) => !session.signInAvailable)) {
     return (
       <div className="sessions" aria-label="Sign-in state">
-        <div className="session" title={`${sessions[0]!.message ?? ''}\n${sessions.map((session) => session.edge).join('\n')}`}>
+        <div
+          className="session"
+          title={`${sessions[0]!.message ?? ''}\n${sessions.map((session) => session.edge).join('\n')}`}
+        >
           <span className="muted">Sign-in not available in this build</span>
         </div>
       </div>
@@ -29,7 +32,11 @@ export function Sessions({ sessions, onSignIn, onSignOut }: Props) {
   return (
     <div className="sessions" aria-label="Sign-in state">
       {sessions.map((session) => (
-        <div key={session.edge} className={`session${session.signedIn ? ' signed-in' : ''}`} title={session.message ?? session.edge}>
+        <div
+          key={session.edge}
+          className={`session${session.signedIn ? ' signed-in' : ''}`}
+          title={session.message ?? session.edge}
+        >
           <span className="session-edge">{new URL(session.edge).host}</span>
           {session.signedIn ? (
             <>

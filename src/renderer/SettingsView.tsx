@@ -18,7 +18,13 @@ export function SettingsView({ settings, resources, desktop, about, onChange }: 
         <legend>Theme</legend>
         {THEMES.map((theme) => (
           <label key={theme} className="radio">
-            <input type="radio" name="theme" value={theme} checked={settings.theme === theme} onChange={() => onChange({ theme })} />
+            <input
+              type="radio"
+              name="theme"
+              value={theme}
+              checked={settings.theme === theme}
+              onChange={() => onChange({ theme })}
+            />
             {THEME_LABELS[theme]}
           </label>
         ))}
@@ -37,7 +43,8 @@ export function SettingsView({ settings, resources, desktop, about, onChange }: 
         </label>
         {!desktop ? (
           <p id="start-at-login-hint" className="field-hint">
-            Only the desktop app can start at login, so this is set there. This window runs while <code>airlock ui</code> does.
+            Only the desktop app can start at login, so this is set there. This window runs while{' '}
+            <code>airlock ui</code> does.
           </p>
         ) : null}
       </fieldset>
@@ -50,7 +57,11 @@ export function SettingsView({ settings, resources, desktop, about, onChange }: 
               type="checkbox"
               checked={settings.autoConnect.includes(resource.id)}
               onChange={(event) =>
-                onChange({ autoConnect: event.target.checked ? [...settings.autoConnect, resource.id] : settings.autoConnect.filter((id) => id !== resource.id) })
+                onChange({
+                  autoConnect: event.target.checked
+                    ? [...settings.autoConnect, resource.id]
+                    : settings.autoConnect.filter((id) => id !== resource.id),
+                })
               }
             />
             {resource.name} <span className="muted">{resource.hostname}</span>
@@ -61,7 +72,9 @@ export function SettingsView({ settings, resources, desktop, about, onChange }: 
         <legend>Sign-in tokens</legend>
         <p className="field-hint" data-testid="token-store">
           {about?.tokenStore ? <>Kept in {about.tokenStore.detail}.</> : 'This build keeps no sign-in tokens.'}
-          {about?.tokenStore?.kind === 'file' ? ' No keychain is available here, so only your file permissions protect them.' : ''}
+          {about?.tokenStore?.kind === 'file'
+            ? ' No keychain is available here, so only your file permissions protect them.'
+            : ''}
         </p>
       </fieldset>
     </section>

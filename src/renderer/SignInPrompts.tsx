@@ -17,7 +17,13 @@ interface Props {
 export function SignInPrompts({ sessions, onSignIn, onCancel, notify }: Props) {
   const [dismissed, setDismissed] = useState<Set<string>>(new Set());
   const waiting = sessions.filter((session) => session.signingIn);
-  const failed = sessions.filter((session) => !session.signingIn && !session.signedIn && session.signInError && !dismissed.has(`${session.edge}|${session.signInError.at}`));
+  const failed = sessions.filter(
+    (session) =>
+      !session.signingIn &&
+      !session.signedIn &&
+      session.signInError &&
+      !dismissed.has(`${session.edge}|${session.signInError.at}`),
+  );
   if (waiting.length === 0 && failed.length === 0) return null;
 
   const copy = async (url: string) => {
@@ -32,15 +38,28 @@ export function SignInPrompts({ sessions, onSignIn, onCancel, notify }: Props) {
   return (
     <div className="sign-in-prompts" aria-label="Sign-in">
       {waiting.map((session) => (
-        <div key={session.edge} className="sign-in-prompt" role="status" data-testid="sign-in-prompt" data-edge={session.edge}>
+        <div
+          key={session.edge}
+          className="sign-in-prompt"
+          role="status"
+          data-testid="sign-in-prompt"
+          data-edge={session.edge}
+        >
           <span className="what">
             <strong>Sign in to {hostOf(session.edge)}</strong>{' '}
-            {session.signingIn!.url ? 'in the browser window that opened. Waiting for you to finish…' : 'Opening the sign-in page…'}
+            {session.signingIn!.url
+              ? 'in the browser window that opened. Waiting for you to finish…'
+              : 'Opening the sign-in page…'}
           </span>
           <span className="actions">
             {session.signingIn!.url ? (
               <>
-                <a className="button small primary" href={session.signingIn!.url} target="_blank" rel="noopener noreferrer">
+                <a
+                  className="button small primary"
+                  href={session.signingIn!.url}
+                  target="_blank"
+                  rel="noopener noreferrer"
+                >
                   Open sign-in page
                 </a>
                 <button className="button small" onClick={() => void copy(session.signingIn!.url!)}>
@@ -57,13 +76,17 @@ export function SignInPrompts({ sessions, onSignIn, onCancel, notify }: Props) {
       {failed.map((session) => (
         <div key={session.edge} className="sign-in-prompt failed" role="alert" data-testid="sign-in-failed">
           <span className="what">
-            <strong>Not signed in to {hostOf(session.edge)}:</strong> <ErrorCodeLabel code={session.signInError!.code} /> {session.signInError!.message}
+            <strong>Not signed in to {hostOf(session.edge)}:</strong>{' '}
+            <ErrorCodeLabel code={session.signInError!.code} /> {session.signInError!.message}
           </span>
           <span className="actions">
             <button className="button small primary" onClick={() => onSignIn(session.edge)}>
               Sign in
             </button>
-            <button className="button small" onClick={() => setDismissed(new Set([...dismissed, `${session.edge}|${session.signInError!.at}`]))}>
+            <button
+              className="button small"
+              onClick={() => setDismissed(new Set([...dismissed, `${session.edge}|${session.signInError!.at}`]))}
+            >
               Dismiss
             </button>
           </span>

@@ -1,6 +1,14 @@
 // The renderer's one way to the core: Electron's preload (window.airlock) when present, else the
 // browser-mode WebSocket. Both are an ApiTransport; the UI never knows which it has.
-import { UI_SOCKET_PATH, createApiClient, type AirlockApi, type ApiEvent, type ApiResult, type ApiTransport, type SocketMessage } from '../shared/contract/api.js';
+import {
+  UI_SOCKET_PATH,
+  createApiClient,
+  type AirlockApi,
+  type ApiEvent,
+  type ApiResult,
+  type ApiTransport,
+  type SocketMessage,
+} from '../shared/contract/api.js';
 
 declare global {
   interface Window {
@@ -30,7 +38,10 @@ export class SocketTransport implements ApiTransport {
           this.pending.set(id, resolve);
           socket.send(JSON.stringify({ id, method, params }));
         }),
-      () => ({ ok: false, error: { code: 'DISCONNECTED', message: 'lost the connection to Airlock; is `airlock ui` still running?' } }),
+      () => ({
+        ok: false,
+        error: { code: 'DISCONNECTED', message: 'lost the connection to Airlock; is `airlock ui` still running?' },
+      }),
     );
   }
 
@@ -92,6 +103,12 @@ export interface Client {
 
 export function connectClient(): Client {
   if (window.airlock) return { api: createApiClient(window.airlock), mode: 'desktop', onConnection: () => () => {} };
-  const transport = new SocketTransport(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${UI_SOCKET_PATH}`);
-  return { api: createApiClient(transport), mode: 'browser', onConnection: (listener) => transport.onConnection(listener) };
+  const transport = new SocketTransport(
+    `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${UI_SOCKET_PATH}`,
+  );
+  return {
+    api: createApiClient(transport),
+    mode: 'browser',
+    onConnection: (listener) => transport.onConnection(listener),
+  };
 }

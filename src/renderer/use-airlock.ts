@@ -15,7 +15,9 @@ export interface AirlockState {
 
 const LOG_KEEP = 500;
 
-export function useAirlock(client: Client): AirlockState & { reload: () => Promise<void>; showSettings: (changes: Partial<Settings>) => void } {
+export function useAirlock(
+  client: Client,
+): AirlockState & { reload: () => Promise<void>; showSettings: (changes: Partial<Settings>) => void } {
   const [state, setState] = useState<AirlockState>({
     loaded: false,
     connected: true,
@@ -27,7 +29,12 @@ export function useAirlock(client: Client): AirlockState & { reload: () => Promi
   });
 
   const reload = useCallback(async () => {
-    const [resources, status, settings, logs] = await Promise.all([client.api.listResources(), client.api.getStatus(), client.api.getSettings(), client.api.getLogs({ limit: LOG_KEEP })]);
+    const [resources, status, settings, logs] = await Promise.all([
+      client.api.listResources(),
+      client.api.getStatus(),
+      client.api.getSettings(),
+      client.api.getLogs({ limit: LOG_KEEP }),
+    ]);
     setState((previous) => ({
       ...previous,
       loaded: true,
@@ -44,7 +51,11 @@ export function useAirlock(client: Client): AirlockState & { reload: () => Promi
       setState((previous) => {
         switch (event.type) {
           case 'status':
-            return { ...previous, statuses: new Map(event.data.resources.map((entry) => [entry.id, entry])), sessions: event.data.sessions };
+            return {
+              ...previous,
+              statuses: new Map(event.data.resources.map((entry) => [entry.id, entry])),
+              sessions: event.data.sessions,
+            };
           case 'resources':
             return { ...previous, resources: event.data };
           case 'settings':
@@ -66,7 +77,11 @@ export function useAirlock(client: Client): AirlockState & { reload: () => Promi
   }, [client, reload]);
 
   /** Shows a settings change at once (controls stay responsive); the 'settings' event then confirms or corrects it. */
-  const showSettings = useCallback((changes: Partial<Settings>) => setState((previous) => ({ ...previous, settings: { ...previous.settings, ...changes } })), []);
+  const showSettings = useCallback(
+    (changes: Partial<Settings>) =>
+      setState((previous) => ({ ...previous, settings: { ...previous.settings, ...changes } })),
+    [],
+  );
 
   return { ...state, reload, showSettings };
 }

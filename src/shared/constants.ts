@@ -77,7 +77,13 @@ export const DEFAULTS = {
 } as const;
 
 /** WebSocket close codes (RFC 6455 §7.4.1). */
-export const CLOSE = { normal: 1000, noStatus: 1005, abnormal: 1006, unsupportedData: 1003, originFailed: 1011 } as const;
+export const CLOSE = {
+  normal: 1000,
+  noStatus: 1005,
+  abnormal: 1006,
+  unsupportedData: 1003,
+  originFailed: 1011,
+} as const;
 
 /** Single sign-on (docs/architecture.md "Sign-in in brief"). */
 export const SSO = {

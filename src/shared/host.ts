@@ -14,7 +14,8 @@ export function hostnameFromHostHeader(host: string | undefined): string | undef
 }
 
 /** A lower-case DNS hostname (RFC 1123 labels, at most 253 characters): one definition for every check. */
-export const DNS_HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+export const DNS_HOSTNAME =
+  /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
 export interface HostPort {
   host: string;

@@ -15,7 +15,8 @@ export class JwsError extends Error {
   constructor(
     message: string,
     /** ERR_JWT_INVALID: the signature holds but the payload is not a JSON object. */
-    readonly code: 'ERR_JWS_INVALID' | 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' | 'ERR_JWKS_NO_MATCHING_KEY' | 'ERR_JWT_INVALID',
+    readonly code:
+      'ERR_JWS_INVALID' | 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' | 'ERR_JWKS_NO_MATCHING_KEY' | 'ERR_JWT_INVALID',
   ) {
     super(message);
   }
@@ -40,7 +41,11 @@ export function keyObjectFor(key: CryptoKey): KeyObject {
   return found;
 }
 
-export function signJwsEs256(header: { kid: string; typ?: string }, payload: Record<string, unknown>, key: KeyObject): string {
+export function signJwsEs256(
+  header: { kid: string; typ?: string },
+  payload: Record<string, unknown>,
+  key: KeyObject,
+): string {
   const input = `${encode({ alg: 'ES256', ...header })}.${encode(payload)}`;
   const signature = sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
   return `${input}.${signature.toString('base64url')}`;
@@ -52,38 +57,57 @@ export function verifyJwsEs256(
   keyFor: (kid: string) => KeyObject | undefined,
 ): { header: JwsHeader; payload: Record<string, unknown>; encodedPayload: string } {
   const parts = token.split('.');
-  if (parts.length !== 3 || !parts.every((part) => SEGMENT.test(part))) throw new JwsError('not a compact JWS', 'ERR_JWS_INVALID');
+  if (parts.length !== 3 || !parts.every((part) => SEGMENT.test(part)))
+    throw new JwsError('not a compact JWS', 'ERR_JWS_INVALID');
   const [encodedHeader, encodedPayload, encodedSignature] = parts as [string, string, string];
   const header = decodeObject(encodedHeader, 'header');
   for (const field of Object.keys(header)) {
-    if (!ALLOWED_HEADER_FIELDS.has(field)) throw new JwsError(`unsupported JWS header field "${field}"`, 'ERR_JWS_INVALID');
+    if (!ALLOWED_HEADER_FIELDS.has(field))
+      throw new JwsError(`unsupported JWS header field "${field}"`, 'ERR_JWS_INVALID');
   }
-  if (header.alg !== 'ES256') throw new JwsError(`algorithm ${JSON.stringify(header.alg)} is not allowed (ES256 only)`, 'ERR_JWS_INVALID');
+  if (header.alg !== 'ES256')
+    throw new JwsError(`algorithm ${JSON.stringify(header.alg)} is not allowed (ES256 only)`, 'ERR_JWS_INVALID');
   // Checked before it is used or quoted in a message: the kid is the sender's text.
-  if (typeof header.kid !== 'string' || !KID.test(header.kid)) throw new JwsError('the JWS names no key, or a malformed one (kid)', 'ERR_JWS_INVALID');
-  if (header.typ !== undefined && typeof header.typ !== 'string') throw new JwsError('malformed typ', 'ERR_JWS_INVALID');
+  if (typeof header.kid !== 'string' || !KID.test(header.kid))
+    throw new JwsError('the JWS names no key, or a malformed one (kid)', 'ERR_JWS_INVALID');
+  if (header.typ !== undefined && typeof header.typ !== 'string')
+    throw new JwsError('malformed typ', 'ERR_JWS_INVALID');
   const key = keyFor(header.kid);
   if (!key) throw new JwsError(`no published key has kid ${header.kid}`, 'ERR_JWKS_NO_MATCHING_KEY');
   const signature = Buffer.from(encodedSignature, 'base64url');
   if (signature.length !== 64 || signature.toString('base64url') !== encodedSignature) {
     throw new JwsError('signature verification failed', 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
   }
-  const valid = verify('sha256', Buffer.from(`${encodedHeader}.${encodedPayload}`), { key, dsaEncoding: 'ieee-p1363' }, signature);
+  const valid = verify(
+    'sha256',
+    Buffer.from(`${encodedHeader}.${encodedPayload}`),
+    { key, dsaEncoding: 'ieee-p1363' },
+    signature,
+  );
   if (!valid) throw new JwsError('signature verification failed', 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
-  return { header: header as unknown as JwsHeader, payload: decodeObject(encodedPayload, 'payload', 'ERR_JWT_INVALID'), encodedPayload };
+  return {
+    header: header as unknown as JwsHeader,
+    payload: decodeObject(encodedPayload, 'payload', 'ERR_JWT_INVALID'),
+    encodedPayload,
+  };
 }
 
 function encode(value: object): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
-function decodeObject(segment: string, what: string, code: JwsError['code'] = 'ERR_JWS_INVALID'): Record<string, unknown> {
+function decodeObject(
+  segment: string,
+  what: string,
+  code: JwsError['code'] = 'ERR_JWS_INVALID',
+): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
   } catch {
     throw new JwsError(`the JWS ${what} is not JSON`, code);
   }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new JwsError(`the JWS ${what} is not an object`, code);
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw new JwsError(`the JWS ${what} is not an object`, code);
   return value as Record<string, unknown>;
 }

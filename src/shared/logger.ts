@@ -25,11 +25,15 @@ export interface LoggerOptions {
 export function createLogger(name: string, options: LoggerOptions = {}): Logger {
   const level = options.level ?? process.env.AIRLOCK_LOG_LEVEL ?? 'info';
   const stderr = pino.destination({ fd: 2, sync: true });
-  const terminal: DestinationStream = options.format === 'text' ? { write: (line: string) => stderr.write(`${formatLogLine(line)}\n`) } : stderr;
+  const terminal: DestinationStream =
+    options.format === 'text' ? { write: (line: string) => stderr.write(`${formatLogLine(line)}\n`) } : stderr;
   const destination = options.file
     ? pino.multistream([
         { level: level as pino.Level, stream: terminal },
-        { level: level as pino.Level, stream: pino.destination({ dest: options.file, append: true, mkdir: true, mode: 0o600, sync: true }) },
+        {
+          level: level as pino.Level,
+          stream: pino.destination({ dest: options.file, append: true, mkdir: true, mode: 0o600, sync: true }),
+        },
       ])
     : terminal;
   return pino(
@@ -38,7 +42,17 @@ export function createLogger(name: string, options: LoggerOptions = {}): Logger 
       level,
       base: { pid: process.pid },
       redact: {
-        paths: ['token', 'secret', 'password', '*.token', '*.secret', '*.password', 'headers.authorization', 'headers["cf-access-token"]', 'headers["cf-access-client-secret"]'],
+        paths: [
+          'token',
+          'secret',
+          'password',
+          '*.token',
+          '*.secret',
+          '*.password',
+          'headers.authorization',
+          'headers["cf-access-token"]',
+          'headers["cf-access-client-secret"]',
+        ],
         censor: '[redacted]',
       },
     },

@@ -15,7 +15,9 @@ export interface SecretSource {
 
 export function readSecret(source: SecretSource, warn: (message: string) => void): string | undefined {
   if (source.flagValue !== undefined) {
-    warn(`airlock: ${source.flag} puts the secret on the command line, where every user of this machine can read it (ps); use ${source.env}=… or ${source.flag}-file FILE (mode 0600) instead.`);
+    warn(
+      `airlock: ${source.flag} puts the secret on the command line, where every user of this machine can read it (ps); use ${source.env}=… or ${source.flag}-file FILE (mode 0600) instead.`,
+    );
     return source.flagValue;
   }
   if (source.fileValue !== undefined) return readSecretFile(source.fileValue, `${source.flag}-file`);
@@ -34,7 +36,10 @@ export function readSecretFile(file: string, flag: string): string {
     throw new AirlockError('BAD_ARGUMENT', `cannot read ${flag} ${file}: ${(error as Error).message}`);
   }
   if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
-    throw new AirlockError('BAD_ARGUMENT', `${flag} ${file} can be read by other users (mode ${(mode & 0o777).toString(8)}); run chmod 600 ${file}`);
+    throw new AirlockError(
+      'BAD_ARGUMENT',
+      `${flag} ${file} can be read by other users (mode ${(mode & 0o777).toString(8)}); run chmod 600 ${file}`,
+    );
   }
   const secret = text.split(/\r?\n/)[0]!.trim();
   if (!secret) throw new AirlockError('BAD_ARGUMENT', `${flag} ${file} is empty`);

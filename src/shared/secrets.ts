@@ -16,7 +16,22 @@ export function hashSecret(secret: string): string {
  * random its secret was, so this refuses only what is certainly guessable; real secrets come from
  * newSecret() (256 random bits), which is why plain SHA-256 is enough to store them.
  */
-const WEAK_SECRETS = ['', 'password', 'secret', 'changeme', 'change-me', 'admin', 'test', 'token', 'airlock', '123456', '12345678', 'letmein', 'default', 'example'];
+const WEAK_SECRETS = [
+  '',
+  'password',
+  'secret',
+  'changeme',
+  'change-me',
+  'admin',
+  'test',
+  'token',
+  'airlock',
+  '123456',
+  '12345678',
+  'letmein',
+  'default',
+  'example',
+];
 const WEAK_HASHES = new Set(WEAK_SECRETS.flatMap((secret) => [secret, secret.toUpperCase()]).map(hashSecret));
 
 export function isWeakSecretHash(storedHash: string): boolean {

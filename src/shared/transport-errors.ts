@@ -3,7 +3,14 @@
 import { AirlockError, egressHint } from './errors.js';
 
 const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE',
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
 ]);
 
 /** `where` names the edge for the message; `port` is the TCP port actually dialled. */
@@ -11,7 +18,11 @@ export function transportError(error: Error & { code?: string }, where: string, 
   const code = error.code ?? '';
   const hint = egressHint(port);
   if (UNREACHABLE_CODES.has(code) || /timed out|timeout/i.test(error.message)) {
-    return new AirlockError('EDGE_UNREACHABLE', `cannot reach the edge at ${where} (${code || error.message}); ${hint}`, { cause: code });
+    return new AirlockError(
+      'EDGE_UNREACHABLE',
+      `cannot reach the edge at ${where} (${code || error.message}); ${hint}`,
+      { cause: code },
+    );
   }
   if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO|ERR_TLS|HOSTNAME_MISMATCH|altnames/i.test(`${code} ${error.message}`)) {
     return new AirlockError(
@@ -21,5 +32,9 @@ export function transportError(error: Error & { code?: string }, where: string, 
       { cause: code },
     );
   }
-  return new AirlockError('EDGE_UNREACHABLE', `connection to the edge at ${where} failed (${code || error.message}); ${hint}`, { cause: code });
+  return new AirlockError(
+    'EDGE_UNREACHABLE',
+    `connection to the edge at ${where} failed (${code || error.message}); ${hint}`,
+    { cause: code },
+  );
 }

@@ -1,9 +1,18 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { resolve } from 'node:path';
-import { deepLinkFor, deepLinkFromArgv, parseDeepLink, protocolClientArguments } from '../../src/app/service/deep-link.js';
+import {
+  deepLinkFor,
+  deepLinkFromArgv,
+  parseDeepLink,
+  protocolClientArguments,
+} from '../../src/app/service/deep-link.js';
 
-const refused = (link: string, pattern: RegExp) => assert.throws(() => parseDeepLink(link), (error: Error & { code?: string }) => error.code === 'BAD_ARGUMENT' && pattern.test(error.message));
+const refused = (link: string, pattern: RegExp) =>
+  assert.throws(
+    () => parseDeepLink(link),
+    (error: Error & { code?: string }) => error.code === 'BAD_ARGUMENT' && pattern.test(error.message),
+  );
 
 test('parses airlock://connect/NAME', () => {
   assert.deepEqual(parseDeepLink('airlock://connect/prod-db'), { action: 'connect', name: 'prod-db' });
@@ -19,10 +28,14 @@ test('parses disconnect and open', () => {
 });
 
 test('round-trips deepLinkFor', () => {
-  assert.deepEqual(parseDeepLink(deepLinkFor('connect', 'web 1.internal')), { action: 'connect', name: 'web 1.internal' });
+  assert.deepEqual(parseDeepLink(deepLinkFor('connect', 'web 1.internal')), {
+    action: 'connect',
+    name: 'web 1.internal',
+  });
 });
 
-test('rejects path traversal with ../', () => refused('airlock://connect/../../etc/passwd', /exactly one resource name|path/));
+test('rejects path traversal with ../', () =>
+  refused('airlock://connect/../../etc/passwd', /exactly one resource name|path/));
 test('rejects percent-encoded path traversal', () => refused('airlock://connect/..%2F..%2Fetc%2Fpasswd', /path/));
 test('rejects a lone ..', () => refused('airlock://connect/..', /path/));
 test('rejects an encoded backslash', () => refused('airlock://connect/a%5Cb', /path/));
@@ -41,21 +54,37 @@ test('rejects query strings and fragments', () => {
 });
 test('rejects a missing name', () => refused('airlock://connect/', /exactly one resource name/));
 test('rejects extra path segments', () => refused('airlock://connect/db/extra', /exactly one resource name/));
-test('rejects shell metacharacters in the name', () => refused('airlock://connect/db%3Brm%20-rf', /characters a resource name cannot have/));
-test('rejects a name starting with a dot', () => refused('airlock://connect/.hidden', /characters a resource name cannot have/));
+test('rejects shell metacharacters in the name', () =>
+  refused('airlock://connect/db%3Brm%20-rf', /characters a resource name cannot have/));
+test('rejects a name starting with a dot', () =>
+  refused('airlock://connect/.hidden', /characters a resource name cannot have/));
 
 test('finds the link in a second instance argv', () => {
   assert.equal(deepLinkFromArgv(['/opt/Airlock/airlock', '--flag', 'airlock://connect/db']), 'airlock://connect/db');
   assert.equal(deepLinkFromArgv(['/opt/Airlock/airlock']), undefined);
 });
 
-test('run from source (npm start): the airlock:// handler is Electron with the app\'s absolute path', () => {
-  const launched = { defaultApp: true, execPath: '/opt/electron/electron', argv: ['/opt/electron/electron', '.', '--hidden'] };
+test("run from source (npm start): the airlock:// handler is Electron with the app's absolute path", () => {
+  const launched = {
+    defaultApp: true,
+    execPath: '/opt/electron/electron',
+    argv: ['/opt/electron/electron', '.', '--hidden'],
+  };
   assert.deepEqual(protocolClientArguments(launched), ['airlock', '/opt/electron/electron', [resolve('.')]]);
-  assert.deepEqual(protocolClientArguments({ ...launched, argv: ['/opt/electron/electron', '/src/airlock'] }), ['airlock', '/opt/electron/electron', [resolve('/src/airlock')]]);
+  assert.deepEqual(protocolClientArguments({ ...launched, argv: ['/opt/electron/electron', '/src/airlock'] }), [
+    'airlock',
+    '/opt/electron/electron',
+    [resolve('/src/airlock')],
+  ]);
 });
 
 test('a packaged app registers itself: the protocol alone', () => {
-  assert.deepEqual(protocolClientArguments({ execPath: '/opt/Airlock/airlock', argv: ['/opt/Airlock/airlock', '--hidden'] }), ['airlock']);
-  assert.deepEqual(protocolClientArguments({ defaultApp: false, execPath: '/opt/Airlock/airlock', argv: ['/opt/Airlock/airlock'] }), ['airlock']);
+  assert.deepEqual(
+    protocolClientArguments({ execPath: '/opt/Airlock/airlock', argv: ['/opt/Airlock/airlock', '--hidden'] }),
+    ['airlock'],
+  );
+  assert.deepEqual(
+    protocolClientArguments({ defaultApp: false, execPath: '/opt/Airlock/airlock', argv: ['/opt/Airlock/airlock'] }),
+    ['airlock'],
+  );
 });

@@ -3,7 +3,14 @@ import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { linuxDesktopEntry, macWebloc, safeFileName, shortcutPath, windowsShortcut, writeShortcut } from '../../src/app/service/desktop-shortcut.js';
+import {
+  linuxDesktopEntry,
+  macWebloc,
+  safeFileName,
+  shortcutPath,
+  windowsShortcut,
+  writeShortcut,
+} from '../../src/app/service/desktop-shortcut.js';
 
 const request = { name: 'prod db', executable: '/opt/Airlock/airlock' };
 
@@ -30,7 +37,11 @@ test('a macOS .webloc is a plist with the link', () => {
 test('Windows shortcut details for shell.writeShortcutLink', () => {
   assert.deepEqual(windowsShortcut({ ...request, executable: 'C:\\Airlock\\Airlock.exe' }), {
     fileName: 'Airlock - prod db.lnk',
-    options: { target: 'C:\\Airlock\\Airlock.exe', args: 'airlock://connect/prod%20db', description: 'Connect prod db through Airlock' },
+    options: {
+      target: 'C:\\Airlock\\Airlock.exe',
+      args: 'airlock://connect/prod%20db',
+      description: 'Connect prod db through Airlock',
+    },
   });
 });
 

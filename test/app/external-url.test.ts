@@ -11,5 +11,6 @@ test('refuses other schemes that launch programs', () => {
   assert.equal(isSafeExternalUrl('airlock://connect/db'), false);
 });
 test('refuses embedded credentials', () => assert.equal(isSafeExternalUrl('https://user:pass@example.com'), false));
-test('refuses whitespace and control characters', () => assert.equal(isSafeExternalUrl('https://example.com/\nx'), false));
+test('refuses whitespace and control characters', () =>
+  assert.equal(isSafeExternalUrl('https://example.com/\nx'), false));
 test('refuses non-URLs', () => assert.equal(isSafeExternalUrl('not a url'), false));

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { errorAction, mergeOutcome, resourceState, shouldRecheck, type CheckOutcome } from '../../src/app/service/resource-state.js';
+import {
+  errorAction,
+  mergeOutcome,
+  resourceState,
+  shouldRecheck,
+  type CheckOutcome,
+} from '../../src/app/service/resource-state.js';
 import { isGreen, isSwitchedOn } from '../../src/shared/contract/status.js';
 
 const ok: CheckOutcome = { ok: true, at: 't1' };
@@ -9,17 +15,31 @@ const offline: CheckOutcome = { ok: false, code: 'NO_CONNECTOR', message: 'the s
 
 test('off, listening, signing in, ready, in use, error: each from its facts', () => {
   assert.equal(resourceState({ on: false, activeConnections: 0, signingIn: false }), 'off');
-  assert.equal(resourceState({ on: false, startFailure: { code: 'PORT_IN_USE' }, activeConnections: 0, signingIn: false }), 'error');
-  assert.equal(resourceState({ on: true, activeConnections: 0, signingIn: false }), 'listening', 'open, the edge not asked yet');
+  assert.equal(
+    resourceState({ on: false, startFailure: { code: 'PORT_IN_USE' }, activeConnections: 0, signingIn: false }),
+    'error',
+  );
+  assert.equal(
+    resourceState({ on: true, activeConnections: 0, signingIn: false }),
+    'listening',
+    'open, the edge not asked yet',
+  );
   assert.equal(resourceState({ on: true, activeConnections: 0, signingIn: true }), 'signing-in');
-  assert.equal(resourceState({ on: true, activeConnections: 2, check: ok, signingIn: true }), 'signing-in', 'the user must act, even with connections open');
+  assert.equal(
+    resourceState({ on: true, activeConnections: 2, check: ok, signingIn: true }),
+    'signing-in',
+    'the user must act, even with connections open',
+  );
   assert.equal(resourceState({ on: true, activeConnections: 0, check: ok, signingIn: false }), 'ready');
   assert.equal(resourceState({ on: true, activeConnections: 1, check: ok, signingIn: false }), 'in-use');
   assert.equal(resourceState({ on: true, activeConnections: 1, check: down, signingIn: false }), 'error');
 });
 
 test('green means ready or in use, nothing else; the switch is on while the listener is open', () => {
-  assert.deepEqual((['off', 'listening', 'signing-in', 'ready', 'in-use', 'error'] as const).filter(isGreen), ['ready', 'in-use']);
+  assert.deepEqual((['off', 'listening', 'signing-in', 'ready', 'in-use', 'error'] as const).filter(isGreen), [
+    'ready',
+    'in-use',
+  ]);
   assert.equal(isSwitchedOn({ state: 'error' }), false, 'a listener that never opened');
   assert.equal(isSwitchedOn({ state: 'error', localAddress: '127.0.0.1:1' }), true, 'open, the edge failing');
   assert.equal(isSwitchedOn({ state: 'signing-in', localAddress: '127.0.0.1:1' }), true);
@@ -27,7 +47,11 @@ test('green means ready or in use, nothing else; the switch is on while the list
 
 test('an automatic re-check clears what the preflight can see, never what only a tunnel shows', () => {
   assert.deepEqual(mergeOutcome(down, ok, 'recheck'), ok);
-  assert.deepEqual(mergeOutcome(offline, ok, 'recheck'), offline, 'a passing preflight says nothing about the connector');
+  assert.deepEqual(
+    mergeOutcome(offline, ok, 'recheck'),
+    offline,
+    'a passing preflight says nothing about the connector',
+  );
   assert.deepEqual(mergeOutcome(offline, ok, 'tunnel'), ok, 'a tunnel that opened does');
   assert.deepEqual(mergeOutcome(offline, ok, 'user'), ok);
   assert.deepEqual(mergeOutcome(ok, down, 'recheck'), down, 'a failure always counts');

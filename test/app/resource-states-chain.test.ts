@@ -54,21 +54,51 @@ before(async () => {
   if (skip) return;
   origin = await startEchoServer();
   const edgePort = await freePort();
-  idp = await startIdp({ users: [ADA, EVE], clients: [{ clientId: 'edge', clientSecret: 'states-idp-secret', redirectUris: [`https://127.0.0.1:${edgePort}${PATH.callback}`] }] });
-  chain = await startChain([{ hostname: 'db.airlock.test', service: `tcp://127.0.0.1:${origin.port}`, policy: '      include: [{ group: eng }]' }], {
-    listenPort: edgePort,
-    extraYaml: `idp: { issuer: "${idp.issuer}", clientId: edge, clientSecret: states-idp-secret }\n`,
+  idp = await startIdp({
+    users: [ADA, EVE],
+    clients: [
+      {
+        clientId: 'edge',
+        clientSecret: 'states-idp-secret',
+        redirectUris: [`https://127.0.0.1:${edgePort}${PATH.callback}`],
+      },
+    ],
   });
+  chain = await startChain(
+    [
+      {
+        hostname: 'db.airlock.test',
+        service: `tcp://127.0.0.1:${origin.port}`,
+        policy: '      include: [{ group: eng }]',
+      },
+    ],
+    {
+      listenPort: edgePort,
+      extraYaml: `idp: { issuer: "${idp.issuer}", clientId: edge, clientSecret: states-idp-secret }\n`,
+    },
+  );
   browser = await launchChromium();
   const auth = new SsoAuth({
     tokens: new MemoryTokens(),
     caFile: chain.pki.ca,
     // The system browser is the test's Chromium: it opens nothing by itself, the test signs in when it chooses.
-    login: (options) => loginWithBrowser({ ...options, openBrowser: async (url) => (opened.push(url), true), print: () => {} }),
+    login: (options) =>
+      loginWithBrowser({ ...options, openBrowser: async (url) => (opened.push(url), true), print: () => {} }),
   });
   manager = new ResourceManager({ storage: new MemoryStorage(), auth, caFile: chain.pki.ca, recheckMs: 200 });
   port = await freePort();
-  id = (await manager.addResource({ name: 'db', hostname: 'db.airlock.test', edge: chain.edgeUrl, localPort: port, localHost: '127.0.0.1', tags: [], autoConnect: false, kind: 'postgres' })).id;
+  id = (
+    await manager.addResource({
+      name: 'db',
+      hostname: 'db.airlock.test',
+      edge: chain.edgeUrl,
+      localPort: port,
+      localHost: '127.0.0.1',
+      tags: [],
+      autoConnect: false,
+      kind: 'postgres',
+    })
+  ).id;
 });
 
 after(async () => {
@@ -90,7 +120,8 @@ async function waitFor(state: ResourceStatus['state'], timeoutMs = 10_000): Prom
   for (;;) {
     const now = await status();
     if (now.state === state) return now;
-    if (Date.now() > until) assert.fail(`still ${now.state} (${now.lastError?.message ?? 'no error'}), expected ${state}`);
+    if (Date.now() > until)
+      assert.fail(`still ${now.state} (${now.lastError?.message ?? 'no error'}), expected ${state}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
@@ -110,39 +141,47 @@ async function openConnection(): Promise<net.Socket> {
   return socket;
 }
 
-test('sign-in needed: switched on, the row waits for the browser with the link; cancelling is an error that offers sign-in', { skip }, async () => {
-  const first = await manager.connect({ id });
-  assert.equal(first.state, 'listening', 'open is not ready');
-  const waiting = await waitFor('signing-in');
-  assert.equal(waiting.edge, chain.edgeUrl);
-  const pending = (await session()).signingIn;
-  assert.ok(pending?.url, 'the sign-in page is in the status, not only in a terminal');
-  assert.equal(pending.url, opened.at(-1));
-  assert.ok((await manager.getLogs({})).some((entry) => /waiting for you to sign in/.test(entry.message)));
+test(
+  'sign-in needed: switched on, the row waits for the browser with the link; cancelling is an error that offers sign-in',
+  { skip },
+  async () => {
+    const first = await manager.connect({ id });
+    assert.equal(first.state, 'listening', 'open is not ready');
+    const waiting = await waitFor('signing-in');
+    assert.equal(waiting.edge, chain.edgeUrl);
+    const pending = (await session()).signingIn;
+    assert.ok(pending?.url, 'the sign-in page is in the status, not only in a terminal');
+    assert.equal(pending.url, opened.at(-1));
+    assert.ok((await manager.getLogs({})).some((entry) => /waiting for you to sign in/.test(entry.message)));
 
-  await manager.cancelSignIn({ edge: chain.edgeUrl });
-  const cancelled = await waitFor('error');
-  assert.equal(cancelled.lastError?.code, 'LOGIN_CANCELLED');
-  assert.equal(cancelled.lastError?.action, 'sign-in');
-  assert.equal((await session()).signInError?.code, 'LOGIN_CANCELLED');
-  assert.equal((await session()).signingIn, undefined);
-});
+    await manager.cancelSignIn({ edge: chain.edgeUrl });
+    const cancelled = await waitFor('error');
+    assert.equal(cancelled.lastError?.code, 'LOGIN_CANCELLED');
+    assert.equal(cancelled.lastError?.action, 'sign-in');
+    assert.equal((await session()).signInError?.code, 'LOGIN_CANCELLED');
+    assert.equal((await session()).signingIn, undefined);
+  },
+);
 
-test('ready: after the sign-in in the browser, the edge admits the user; who is signed in is shown', { skip }, async () => {
-  const testing = manager.testResource({ id });
-  await waitFor('signing-in');
-  const url = (await session()).signingIn?.url;
-  assert.ok(url);
-  assert.match(await signInInBrowser(browser, url, ADA.email, ADA.password), /Signed in/);
-  const ready = await testing;
-  assert.equal(ready.state, 'ready');
-  assert.ok(ready.checkedAt, 'when the edge last answered');
-  assert.equal(ready.lastError, undefined);
-  const signedIn = await session();
-  assert.equal(signedIn.signedIn, true);
-  assert.equal(signedIn.email, ADA.email);
-  assert.equal(signedIn.signInError, undefined);
-});
+test(
+  'ready: after the sign-in in the browser, the edge admits the user; who is signed in is shown',
+  { skip },
+  async () => {
+    const testing = manager.testResource({ id });
+    await waitFor('signing-in');
+    const url = (await session()).signingIn?.url;
+    assert.ok(url);
+    assert.match(await signInInBrowser(browser, url, ADA.email, ADA.password), /Signed in/);
+    const ready = await testing;
+    assert.equal(ready.state, 'ready');
+    assert.ok(ready.checkedAt, 'when the edge last answered');
+    assert.equal(ready.lastError, undefined);
+    const signedIn = await session();
+    assert.equal(signedIn.signedIn, true);
+    assert.equal(signedIn.email, ADA.email);
+    assert.equal(signedIn.signInError, undefined);
+  },
+);
 
 test('in use while a connection is open, ready again when it closes; last used is kept', { skip }, async () => {
   const socket = await openConnection();
@@ -153,22 +192,26 @@ test('in use while a connection is open, ready again when it closes; last used i
   await waitFor('ready');
 });
 
-test('edge lost mid-session: the open connection ends, the row turns to an error naming the edge, and back to ready when it returns', { skip }, async () => {
-  const socket = await openConnection();
-  await waitFor('in-use');
-  const closed = new Promise((resolve) => socket.once('close', resolve));
-  await chain.edge.close(200);
-  await closed;
-  const lost = await waitFor('error');
-  assert.equal(lost.lastError?.code, 'EDGE_UNREACHABLE', lost.lastError?.message);
-  assert.match(lost.lastError!.message, /cannot reach the edge|connection to the edge/);
-  assert.ok(lost.localAddress, 'the listener stays open');
-  restartedEdge = await startEdge({ config: chain.config });
-  await chain.connector.waitConnected(1);
-  await waitFor('ready', 15_000);
-  const socketAgain = await openConnection();
-  socketAgain.destroy();
-});
+test(
+  'edge lost mid-session: the open connection ends, the row turns to an error naming the edge, and back to ready when it returns',
+  { skip },
+  async () => {
+    const socket = await openConnection();
+    await waitFor('in-use');
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    await chain.edge.close(200);
+    await closed;
+    const lost = await waitFor('error');
+    assert.equal(lost.lastError?.code, 'EDGE_UNREACHABLE', lost.lastError?.message);
+    assert.match(lost.lastError!.message, /cannot reach the edge|connection to the edge/);
+    assert.ok(lost.localAddress, 'the listener stays open');
+    restartedEdge = await startEdge({ config: chain.config });
+    await chain.connector.waitConnected(1);
+    await waitFor('ready', 15_000);
+    const socketAgain = await openConnection();
+    socketAgain.destroy();
+  },
+);
 
 test('denied: signed in as a user the policy does not admit, the row is an error that says so', { skip }, async () => {
   await manager.signOut({ edge: chain.edgeUrl });

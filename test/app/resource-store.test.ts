@@ -3,19 +3,43 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { JsonFileStorage, MemoryStorage, ResourceStore, STORE_VERSION, emptyDocument, migrate } from '../../src/app/service/resource-store.js';
+import {
+  JsonFileStorage,
+  MemoryStorage,
+  ResourceStore,
+  STORE_VERSION,
+  emptyDocument,
+  migrate,
+} from '../../src/app/service/resource-store.js';
 
 test('nothing saved yet gives an empty current document', () => {
   assert.deepEqual(migrate(undefined), emptyDocument());
 });
 
 test('migrates version 0 (url "host:port") through 1 to the current version', () => {
-  const document = migrate({ resources: [{ name: 'prod ssh', hostname: 'ssh.example.com', url: '127.0.0.1:2222', autoConnect: true }, { name: 'cache', hostname: 'redis.example.com', url: 'localhost:6379' }] });
+  const document = migrate({
+    resources: [
+      { name: 'prod ssh', hostname: 'ssh.example.com', url: '127.0.0.1:2222', autoConnect: true },
+      { name: 'cache', hostname: 'redis.example.com', url: 'localhost:6379' },
+    ],
+  });
   assert.equal(document.version, STORE_VERSION);
   assert.equal(document.resources.length, 2);
   const [ssh, cache] = document.resources;
   assert.match(ssh!.id, /^[0-9a-f-]{36}$/);
-  assert.deepEqual({ ...ssh, id: 'x' }, { id: 'x', name: 'prod ssh', hostname: 'ssh.example.com', localHost: '127.0.0.1', localPort: 2222, tags: [], autoConnect: true, kind: 'ssh' });
+  assert.deepEqual(
+    { ...ssh, id: 'x' },
+    {
+      id: 'x',
+      name: 'prod ssh',
+      hostname: 'ssh.example.com',
+      localHost: '127.0.0.1',
+      localPort: 2222,
+      tags: [],
+      autoConnect: true,
+      kind: 'ssh',
+    },
+  );
   assert.equal(cache!.localHost, 'localhost');
   assert.equal(cache!.kind, 'redis');
   assert.deepEqual(document.settings, { startAtLogin: false, theme: 'system' });
@@ -24,7 +48,17 @@ test('migrates version 0 (url "host:port") through 1 to the current version', ()
 test('migrates version 1 to 2, guessing the kind from the port', () => {
   const document = migrate({
     version: 1,
-    resources: [{ id: 'a1', name: 'warehouse', hostname: 'pg.example.com', localHost: '127.0.0.1', localPort: 5432, tags: ['prod'], autoConnect: false }],
+    resources: [
+      {
+        id: 'a1',
+        name: 'warehouse',
+        hostname: 'pg.example.com',
+        localHost: '127.0.0.1',
+        localPort: 5432,
+        tags: ['prod'],
+        autoConnect: false,
+      },
+    ],
     settings: { startAtLogin: true, theme: 'dark' },
   });
   assert.equal(document.resources[0]!.kind, 'postgres');
@@ -37,7 +71,26 @@ test('refuses a document from a newer app', () => {
 });
 
 test('refuses an invalid document naming where it is wrong', () => {
-  assert.throws(() => migrate({ version: 2, resources: [{ id: 'a', name: 'x', hostname: 'bad host', localPort: 1, localHost: '127.0.0.1', tags: [], autoConnect: false, kind: 'other' }], settings: { startAtLogin: false, theme: 'dark' } }), /resources\.0\.hostname/);
+  assert.throws(
+    () =>
+      migrate({
+        version: 2,
+        resources: [
+          {
+            id: 'a',
+            name: 'x',
+            hostname: 'bad host',
+            localPort: 1,
+            localHost: '127.0.0.1',
+            tags: [],
+            autoConnect: false,
+            kind: 'other',
+          },
+        ],
+        settings: { startAtLogin: false, theme: 'dark' },
+      }),
+    /resources\.0\.hostname/,
+  );
   assert.throws(() => migrate([1, 2]), /not an object/);
 });
 

@@ -35,11 +35,23 @@ class MemoryTokens implements SsoTokenStore {
 /** What the edge's 302 names for db.example.com: its aud, and the edge itself as the sign-in origin. */
 const discovered = (aud: string) => async () => ({ aud, signInOrigin: 'https://edge.example.com' });
 
-
-const resource: Resource = { id: 'r1', name: 'db', hostname: 'db.example.com', edge: 'https://edge.example.com', localPort: 5433, localHost: '127.0.0.1', tags: [], autoConnect: false, kind: 'postgres' };
+const resource: Resource = {
+  id: 'r1',
+  name: 'db',
+  hostname: 'db.example.com',
+  edge: 'https://edge.example.com',
+  localPort: 5433,
+  localHost: '127.0.0.1',
+  tags: [],
+  autoConnect: false,
+  kind: 'postgres',
+};
 
 test('tokenIdentity reads email and expiry, and nothing from a non-JWT', () => {
-  assert.deepEqual(tokenIdentity(jwt({ email: 'ada@example.com', exp: 2_000_000_000 })), { email: 'ada@example.com', expiresAt: '2033-05-18T03:33:20.000Z' });
+  assert.deepEqual(tokenIdentity(jwt({ email: 'ada@example.com', exp: 2_000_000_000 })), {
+    email: 'ada@example.com',
+    expiresAt: '2033-05-18T03:33:20.000Z',
+  });
   assert.equal(tokenIdentity('not a token'), undefined);
 });
 
@@ -60,7 +72,10 @@ test('signs in once per edge however many callers ask, then hands out the token'
     },
   });
   assert.deepEqual(await auth.credentialFor(resource), { kind: 'none' });
-  await Promise.all([auth.signIn('https://edge.example.com', resource), auth.signIn('https://edge.example.com', resource)]);
+  await Promise.all([
+    auth.signIn('https://edge.example.com', resource),
+    auth.signIn('https://edge.example.com', resource),
+  ]);
   assert.equal(logins, 1);
   assert.deepEqual(await auth.credentialFor(resource), { kind: 'app-token', token });
   assert.equal((await auth.identity('https://edge.example.com'))?.email, 'ada@example.com');
@@ -71,7 +86,11 @@ test('a stored token is reused without opening the browser (after a restart)', a
   const tokens = new MemoryTokens();
   const token = jwt({ email: 'ada@example.com', exp: inAnHour() });
   await tokens.set('https://edge.example.com:443', 'aud-1', token);
-  const auth = new SsoAuth({ tokens, discoverApp: discovered('aud-1'), login: async () => assert.fail('no browser sign-in expected') });
+  const auth = new SsoAuth({
+    tokens,
+    discoverApp: discovered('aud-1'),
+    login: async () => assert.fail('no browser sign-in expected'),
+  });
   await auth.signIn('https://edge.example.com', resource);
   assert.deepEqual(await auth.credentialFor(resource), { kind: 'app-token', token });
 });
@@ -79,7 +98,11 @@ test('a stored token is reused without opening the browser (after a restart)', a
 test('sign out forgets the identity and clears that edge tokens only', async () => {
   const tokens = new MemoryTokens();
   await tokens.set('https://other.example.com:443', 'aud-9', 'keep');
-  const auth = new SsoAuth({ tokens, discoverApp: discovered('aud-1'), login: async () => ({ token: jwt({ email: 'a@b.c', exp: inAnHour() }), expiresAt: new Date() }) });
+  const auth = new SsoAuth({
+    tokens,
+    discoverApp: discovered('aud-1'),
+    login: async () => ({ token: jwt({ email: 'a@b.c', exp: inAnHour() }), expiresAt: new Date() }),
+  });
   await auth.signIn('https://edge.example.com', resource);
   await auth.signOut('https://edge.example.com');
   assert.equal(await auth.identity('https://edge.example.com'), undefined);
@@ -88,7 +111,11 @@ test('sign out forgets the identity and clears that edge tokens only', async () 
 });
 
 test('an expired identity is not shown as signed in', async () => {
-  const auth = new SsoAuth({ tokens: new MemoryTokens(), discoverApp: discovered('aud-1'), login: async () => ({ token: jwt({ email: 'a@b.c', exp: 1 }), expiresAt: new Date(1000) }) });
+  const auth = new SsoAuth({
+    tokens: new MemoryTokens(),
+    discoverApp: discovered('aud-1'),
+    login: async () => ({ token: jwt({ email: 'a@b.c', exp: 1 }), expiresAt: new Date(1000) }),
+  });
   await auth.signIn('https://edge.example.com', resource);
   assert.equal(await auth.identity('https://edge.example.com'), undefined);
 });
@@ -97,7 +124,10 @@ test('sign-in to an edge with no resource signs in to the organisation itself (B
   const tokens = new MemoryTokens();
   const session = jwt({ email: 'ada@example.com', exp: inAnHour(), iss: 'https://edge.example.com' });
   const asked: Array<{ edgeOrigin: string; aud: string }> = [];
-  const auth = new SsoAuth({ tokens, login: async ({ edgeOrigin, aud }) => (asked.push({ edgeOrigin, aud }), { token: session, expiresAt: new Date() }) });
+  const auth = new SsoAuth({
+    tokens,
+    login: async ({ edgeOrigin, aud }) => (asked.push({ edgeOrigin, aud }), { token: session, expiresAt: new Date() }),
+  });
   await auth.signIn('https://edge.example.com');
   assert.deepEqual(asked, [{ edgeOrigin: 'https://edge.example.com', aud: 'airlock-organisation' }]);
   assert.equal(await tokens.get('https://edge.example.com', 'airlock-organisation'), session);
@@ -133,7 +163,16 @@ test('end to end: the first connection hits the 302, signs in once, retries with
   const manager = new ResourceManager({ storage: new MemoryStorage(), auth, caFile: edge.caFile });
   try {
     const port = await freePort();
-    const added = await manager.addResource({ name: 'db', hostname: 'db.example.com', edge: edge.url, localPort: port, localHost: '127.0.0.1', tags: [], autoConnect: false, kind: 'postgres' });
+    const added = await manager.addResource({
+      name: 'db',
+      hostname: 'db.example.com',
+      edge: edge.url,
+      localPort: port,
+      localHost: '127.0.0.1',
+      tags: [],
+      autoConnect: false,
+      kind: 'postgres',
+    });
     await manager.connect({ id: added.id });
     const socket = net.connect(port, '127.0.0.1');
     const echoed = await new Promise<string>((resolve) => {
@@ -153,7 +192,14 @@ test('end to end: the first connection hits the 302, signs in once, retries with
 });
 
 describe('one browser sign-in per edge', () => {
-  const second: Resource = { ...resource, id: 'r2', name: 'cache', hostname: 'cache.example.com', localPort: 6380, kind: 'redis' };
+  const second: Resource = {
+    ...resource,
+    id: 'r2',
+    name: 'cache',
+    hostname: 'cache.example.com',
+    localPort: 6380,
+    kind: 'redis',
+  };
   const sessionToken = jwt({ email: 'ada@example.com', exp: inAnHour(), iss: 'https://edge.example.com' });
 
   test('the second resource of an edge is signed in with the organisation session, no browser', async () => {
@@ -165,7 +211,11 @@ describe('one browser sign-in per edge', () => {
       discoverApp: async (target) => ({ aud: `aud-${target.hostHeader}`, signInOrigin: 'https://edge.example.com' }),
       login: async () => {
         logins++;
-        return { token: jwt({ email: 'ada@example.com', exp: inAnHour() }), expiresAt: new Date(), organisation: { token: sessionToken, expiresAt: new Date() } };
+        return {
+          token: jwt({ email: 'ada@example.com', exp: inAnHour() }),
+          expiresAt: new Date(),
+          organisation: { token: sessionToken, expiresAt: new Date() },
+        };
       },
       exchange: async (target, app, session) => {
         assert.equal(session, sessionToken);
@@ -191,7 +241,11 @@ describe('one browser sign-in per edge', () => {
       login: async () => {
         logins++;
         await new Promise((resolve) => setTimeout(resolve, 50));
-        return { token: jwt({ email: 'ada@example.com', exp: inAnHour() }), expiresAt: new Date(), organisation: { token: sessionToken, expiresAt: new Date() } };
+        return {
+          token: jwt({ email: 'ada@example.com', exp: inAnHour() }),
+          expiresAt: new Date(),
+          organisation: { token: sessionToken, expiresAt: new Date() },
+        };
       },
       exchange: async () => {
         exchanges++;
@@ -225,7 +279,11 @@ describe('one browser sign-in per edge', () => {
     const auth = new SsoAuth({
       tokens: new MemoryTokens(),
       discoverApp: async (target) => ({ aud: `aud-${target.hostHeader}`, signInOrigin: 'https://edge.example.com' }),
-      login: async () => ({ token: jwt({ email: 'ada@example.com', exp: inAnHour() }), expiresAt: new Date(), organisation: { token: sessionToken, expiresAt: new Date() } }),
+      login: async () => ({
+        token: jwt({ email: 'ada@example.com', exp: inAnHour() }),
+        expiresAt: new Date(),
+        organisation: { token: sessionToken, expiresAt: new Date() },
+      }),
       exchange: async () => jwt({ email: 'ada@example.com', exp: inAnHour() }),
     });
     const manager = new ResourceManager({ storage: new MemoryStorage(), auth });
@@ -237,7 +295,10 @@ describe('one browser sign-in per edge', () => {
       const resources = await manager.listResources();
       for (const entry of resources) await auth.signIn(auth.edgeOf(entry), entry);
       const { sessions } = await manager.getStatus();
-      assert.deepEqual(sessions.map((session) => [session.edge, session.signedIn, session.email]), [['https://edge.example.com', true, 'ada@example.com']]);
+      assert.deepEqual(
+        sessions.map((session) => [session.edge, session.signedIn, session.email]),
+        [['https://edge.example.com', true, 'ada@example.com']],
+      );
     } finally {
       await manager.close();
     }

@@ -3,9 +3,27 @@ import { test } from 'node:test';
 import type { Resource, ResourceStatus } from '../../src/shared/contract/api.js';
 import { buildTrayMenu, trayTooltip, type TrayMenuItem } from '../../src/app/service/tray-menu.js';
 
-const resource = (id: string, name: string, localPort: number): Resource => ({ id, name, hostname: `${name}.example.com`, localPort, localHost: '127.0.0.1', tags: [], autoConnect: false, kind: 'other' });
-const stopped = (id: string): ResourceStatus => ({ id, state: 'off', edge: 'https://auth.example.com', activeConnections: 0, totalConnections: 0, bytesUp: 0, bytesDown: 0 });
-const items = (menu: TrayMenuItem[]) => menu.filter((item): item is Extract<TrayMenuItem, { kind: 'item' }> => item.kind === 'item');
+const resource = (id: string, name: string, localPort: number): Resource => ({
+  id,
+  name,
+  hostname: `${name}.example.com`,
+  localPort,
+  localHost: '127.0.0.1',
+  tags: [],
+  autoConnect: false,
+  kind: 'other',
+});
+const stopped = (id: string): ResourceStatus => ({
+  id,
+  state: 'off',
+  edge: 'https://auth.example.com',
+  activeConnections: 0,
+  totalConnections: 0,
+  bytesUp: 0,
+  bytesDown: 0,
+});
+const items = (menu: TrayMenuItem[]) =>
+  menu.filter((item): item is Extract<TrayMenuItem, { kind: 'item' }> => item.kind === 'item');
 const byLabel = (menu: TrayMenuItem[], label: string) => items(menu).find((item) => item.label === label)!;
 
 test('an empty menu says what to do first and disables connect/disconnect all', () => {
@@ -15,13 +33,26 @@ test('an empty menu says what to do first and disables connect/disconnect all', 
   assert.equal(byLabel(menu, 'Connect all').enabled, false);
   assert.equal(byLabel(menu, 'Disconnect all').enabled, false);
   assert.equal(byLabel(menu, 'Sign out').enabled, false);
-  assert.deepEqual(items(menu).map((item) => item.label), ['Connect all', 'Disconnect all', 'Open Airlock', 'Sign out', 'Start at login', 'Quit Airlock']);
+  assert.deepEqual(
+    items(menu).map((item) => item.label),
+    ['Connect all', 'Disconnect all', 'Open Airlock', 'Sign out', 'Start at login', 'Quit Airlock'],
+  );
 });
 
-test('each resource toggles: connect when off, disconnect when on, sorted by name; the state is the window\'s', () => {
+test("each resource toggles: connect when off, disconnect when on, sorted by name; the state is the window's", () => {
   const menu = buildTrayMenu({
     resources: [resource('b', 'redis', 6380), resource('a', 'db', 5433)],
-    statuses: [stopped('b'), { ...stopped('a'), state: 'in-use', localAddress: '127.0.0.1:5433', activeConnections: 1, bytesUp: 2048, bytesDown: 10 }],
+    statuses: [
+      stopped('b'),
+      {
+        ...stopped('a'),
+        state: 'in-use',
+        localAddress: '127.0.0.1:5433',
+        activeConnections: 1,
+        bytesUp: 2048,
+        bytesDown: 10,
+      },
+    ],
     startAtLogin: true,
     signedIn: true,
   });
@@ -39,12 +70,31 @@ test('each resource toggles: connect when off, disconnect when on, sorted by nam
 });
 
 test('an error status shows its message: connect again when the listener failed, disconnect when it is open', () => {
-  const failedToListen: ResourceStatus = { ...stopped('a'), state: 'error', lastError: { code: 'PORT_IN_USE', message: '127.0.0.1:5433 is already in use', at: '', action: 'edit' } };
-  let menu = buildTrayMenu({ resources: [resource('a', 'db', 5433)], statuses: [failedToListen], startAtLogin: false, signedIn: false });
+  const failedToListen: ResourceStatus = {
+    ...stopped('a'),
+    state: 'error',
+    lastError: { code: 'PORT_IN_USE', message: '127.0.0.1:5433 is already in use', at: '', action: 'edit' },
+  };
+  let menu = buildTrayMenu({
+    resources: [resource('a', 'db', 5433)],
+    statuses: [failedToListen],
+    startAtLogin: false,
+    signedIn: false,
+  });
   assert.deepEqual(items(menu)[0]!.command, { type: 'connect', id: 'a' });
   assert.match(items(menu)[0]!.sublabel!, /^Error: 127\.0\.0\.1:5433 is already in use/);
-  const edgeDown: ResourceStatus = { ...stopped('a'), state: 'error', localAddress: '127.0.0.1:5433', lastError: { code: 'EDGE_UNREACHABLE', message: 'cannot reach the edge', at: '', action: 'test' } };
-  menu = buildTrayMenu({ resources: [resource('a', 'db', 5433)], statuses: [edgeDown], startAtLogin: false, signedIn: false });
+  const edgeDown: ResourceStatus = {
+    ...stopped('a'),
+    state: 'error',
+    localAddress: '127.0.0.1:5433',
+    lastError: { code: 'EDGE_UNREACHABLE', message: 'cannot reach the edge', at: '', action: 'test' },
+  };
+  menu = buildTrayMenu({
+    resources: [resource('a', 'db', 5433)],
+    statuses: [edgeDown],
+    startAtLogin: false,
+    signedIn: false,
+  });
   assert.deepEqual(items(menu)[0]!.command, { type: 'disconnect', id: 'a' });
   assert.equal(items(menu)[0]!.checked, true);
 });
@@ -54,7 +104,9 @@ test('a sign-in waiting in the browser comes first: open its page again, or canc
   const menu = buildTrayMenu({
     resources: [resource('a', 'db', 5433)],
     statuses: [{ ...stopped('a'), state: 'signing-in', localAddress: '127.0.0.1:5433' }],
-    sessions: [{ edge: 'https://auth.example.com', signedIn: false, signInAvailable: true, signingIn: { startedAt: 't', url } }],
+    sessions: [
+      { edge: 'https://auth.example.com', signedIn: false, signInAvailable: true, signingIn: { startedAt: 't', url } },
+    ],
     startAtLogin: false,
     signedIn: false,
   });
@@ -67,24 +119,66 @@ test('a sign-in waiting in the browser comes first: open its page again, or canc
 
 test('a resource whose edge wants a sign-in offers it; none is offered when nothing needs it', () => {
   const session = { edge: 'https://auth.example.com', signedIn: false, signInAvailable: true };
-  const needs: ResourceStatus = { ...stopped('a'), state: 'error', localAddress: '127.0.0.1:5433', lastError: { code: 'LOGIN_CANCELLED', message: 'cancelled', at: '', action: 'sign-in' } };
-  let menu = buildTrayMenu({ resources: [resource('a', 'db', 5433)], statuses: [needs], sessions: [session], startAtLogin: false, signedIn: false });
+  const needs: ResourceStatus = {
+    ...stopped('a'),
+    state: 'error',
+    localAddress: '127.0.0.1:5433',
+    lastError: { code: 'LOGIN_CANCELLED', message: 'cancelled', at: '', action: 'sign-in' },
+  };
+  let menu = buildTrayMenu({
+    resources: [resource('a', 'db', 5433)],
+    statuses: [needs],
+    sessions: [session],
+    startAtLogin: false,
+    signedIn: false,
+  });
   assert.deepEqual(items(menu)[0]!.command, { type: 'sign-in', edge: 'https://auth.example.com' });
-  menu = buildTrayMenu({ resources: [resource('a', 'db', 5433)], statuses: [stopped('a')], sessions: [session], startAtLogin: false, signedIn: false });
+  menu = buildTrayMenu({
+    resources: [resource('a', 'db', 5433)],
+    statuses: [stopped('a')],
+    sessions: [session],
+    startAtLogin: false,
+    signedIn: false,
+  });
   assert.equal(items(menu).filter((item) => item.command.type === 'sign-in').length, 0);
 });
 
 test('long names and messages are cut', () => {
-  const menu = buildTrayMenu({ resources: [resource('a', 'x'.repeat(64), 5433)], statuses: [], startAtLogin: false, signedIn: false });
+  const menu = buildTrayMenu({
+    resources: [resource('a', 'x'.repeat(64), 5433)],
+    statuses: [],
+    startAtLogin: false,
+    signedIn: false,
+  });
   assert.equal(items(menu)[0]!.label.length, 40);
   assert.ok(items(menu)[0]!.label.endsWith('…'));
 });
 
 test('tooltip counts ready resources, and those that need the user', () => {
-  assert.equal(trayTooltip({ resources: [], statuses: [], startAtLogin: false, signedIn: false }), 'Airlock — nothing connected');
-  assert.equal(trayTooltip({ resources: [], statuses: [{ ...stopped('a'), state: 'listening' }], startAtLogin: false, signedIn: false }), 'Airlock — nothing connected', 'open but unchecked is not ready');
-  const statuses: ResourceStatus[] = [{ ...stopped('a'), state: 'ready' }, { ...stopped('b'), state: 'in-use' }, { ...stopped('c'), state: 'signing-in' }, { ...stopped('d'), state: 'error' }];
-  assert.equal(trayTooltip({ resources: [], statuses, startAtLogin: false, signedIn: false }), 'Airlock — 2 ready, 1 waiting for sign-in, 1 with errors');
+  assert.equal(
+    trayTooltip({ resources: [], statuses: [], startAtLogin: false, signedIn: false }),
+    'Airlock — nothing connected',
+  );
+  assert.equal(
+    trayTooltip({
+      resources: [],
+      statuses: [{ ...stopped('a'), state: 'listening' }],
+      startAtLogin: false,
+      signedIn: false,
+    }),
+    'Airlock — nothing connected',
+    'open but unchecked is not ready',
+  );
+  const statuses: ResourceStatus[] = [
+    { ...stopped('a'), state: 'ready' },
+    { ...stopped('b'), state: 'in-use' },
+    { ...stopped('c'), state: 'signing-in' },
+    { ...stopped('d'), state: 'error' },
+  ];
+  assert.equal(
+    trayTooltip({ resources: [], statuses, startAtLogin: false, signedIn: false }),
+    'Airlock — 2 ready, 1 waiting for sign-in, 1 with errors',
+  );
 });
 
 test('apps an edge lists and that are not saved yet appear under it, each connecting with one click', () => {
@@ -106,6 +200,14 @@ test('apps an edge lists and that are not saved yet appear under it, each connec
   assert.ok(menu.some((item) => item.kind === 'label' && item.label === 'Available on auth.example.com'));
   const connect = byLabel(menu, 'Connect Session cache');
   assert.equal(connect.sublabel, 'cache.example.com');
-  assert.deepEqual(connect.command, { type: 'connect-discovered', edge: 'https://auth.example.com', hostname: 'cache.example.com' });
-  assert.equal(items(menu).filter((item) => item.command.type === 'connect-discovered').length, 1, 'the saved one is not offered again');
+  assert.deepEqual(connect.command, {
+    type: 'connect-discovered',
+    edge: 'https://auth.example.com',
+    hostname: 'cache.example.com',
+  });
+  assert.equal(
+    items(menu).filter((item) => item.command.type === 'connect-discovered').length,
+    1,
+    'the saved one is not offered again',
+  );
 });

@@ -18,13 +18,19 @@ let manager: ResourceManager;
 let server: UiServer;
 let cookie: string;
 
-function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function get(
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
-    const request = http.get({ host: '127.0.0.1', port: server.port, path, headers: { host: `127.0.0.1:${server.port}`, ...headers } }, (response) => {
-      let body = '';
-      response.on('data', (chunk) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers, body }));
-    });
+    const request = http.get(
+      { host: '127.0.0.1', port: server.port, path, headers: { host: `127.0.0.1:${server.port}`, ...headers } },
+      (response) => {
+        let body = '';
+        response.on('data', (chunk) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers, body }));
+      },
+    );
     request.on('error', reject);
   });
 }
@@ -113,7 +119,10 @@ test('does not serve files outside the UI folder', async () => {
 test('refuses a DNS-rebinding Host header even with a valid cookie', async () => {
   const response = await get('/', { cookie, host: `attacker.example:${server.port}` });
   assert.equal(response.status, 421);
-  await assert.rejects(openSocket({ cookie, host: `attacker.example:${server.port}`, origin: `http://attacker.example:${server.port}` }), /HTTP 421/);
+  await assert.rejects(
+    openSocket({ cookie, host: `attacker.example:${server.port}`, origin: `http://attacker.example:${server.port}` }),
+    /HTTP 421/,
+  );
 });
 
 test('refuses a WebSocket from another Origin', async () => {
@@ -128,10 +137,13 @@ test('refuses a WebSocket without or with a wrong session cookie', async () => {
   await assert.rejects(openSocket({ origin, cookie: `${sessionCookieName(server.port)}=nope` }), /HTTP 401/);
 });
 
-test('refuses non-GET requests, but for the launch page\'s POST of the token to /', async () => {
+test("refuses non-GET requests, but for the launch page's POST of the token to /", async () => {
   const send = (method: string, path: string) =>
     new Promise<number>((resolve) => {
-      const request = http.request({ host: '127.0.0.1', port: server.port, method, path, headers: { cookie, host: `127.0.0.1:${server.port}` } }, (response) => resolve(response.statusCode!));
+      const request = http.request(
+        { host: '127.0.0.1', port: server.port, method, path, headers: { cookie, host: `127.0.0.1:${server.port}` } },
+        (response) => resolve(response.statusCode!),
+      );
       request.end('token=not-the-token');
     });
   assert.equal(await send('POST', '/app.js'), 405);

@@ -10,7 +10,10 @@ import { runDemo } from '../../src/cli/demo/run-demo.js';
 import { freePort } from '../helpers/chain.js';
 
 /** Runs fn with these environment variables set (undefined: unset) and stderr captured. */
-async function withEnvironment<T>(variables: Record<string, string | undefined>, fn: () => Promise<T>): Promise<{ result: PromiseSettledResult<T>; stderr: string }> {
+async function withEnvironment<T>(
+  variables: Record<string, string | undefined>,
+  fn: () => Promise<T>,
+): Promise<{ result: PromiseSettledResult<T>; stderr: string }> {
   const saved = Object.fromEntries(Object.keys(variables).map((name) => [name, process.env[name]]));
   const write = process.stderr.write;
   let stderr = '';
@@ -18,7 +21,10 @@ async function withEnvironment<T>(variables: Record<string, string | undefined>,
     if (value === undefined) delete process.env[name];
     else process.env[name] = value;
   }
-  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += chunk.toString()), true)) as typeof process.stderr.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => (
+    (stderr += chunk.toString()),
+    true
+  )) as typeof process.stderr.write;
   try {
     const [result] = await Promise.allSettled([fn()]);
     return { result: result!, stderr };
@@ -53,7 +59,9 @@ test('a sign-in that times out advises running the demo again, not `airlock acce
 
 test('started as `airlock demo`, the advice names `airlock demo` with the same options', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'airlock demo '));
-  const { result } = await withEnvironment({ AIRLOCK_NO_BROWSER: '1', npm_lifecycle_event: undefined }, () => runDemo(['--dir', dir], { loginTimeoutMs: 1000 }));
+  const { result } = await withEnvironment({ AIRLOCK_NO_BROWSER: '1', npm_lifecycle_event: undefined }, () =>
+    runDemo(['--dir', dir], { loginTimeoutMs: 1000 }),
+  );
   const error = rejection(result);
   assert.equal(error.code, 'LOGIN_TIMEOUT', error.message);
   assert.ok(error.message.includes(`run \`airlock demo --dir '${dir}'\` to try again`), error.message);
@@ -65,7 +73,9 @@ test('a client port another program holds: the demo names its own --port flag, n
   t.after(() => holder.close());
   const port = (holder.address() as net.AddressInfo).port;
   const dir = mkdtempSync(join(tmpdir(), 'airlock-demo-'));
-  const { result } = await withEnvironment({ npm_lifecycle_event: 'demo' }, () => runDemo(['--port', String(port), '--dir', dir, '--service-token']));
+  const { result } = await withEnvironment({ npm_lifecycle_event: 'demo' }, () =>
+    runDemo(['--port', String(port), '--dir', dir, '--service-token']),
+  );
   const error = rejection(result);
   assert.equal(error.code, 'PORT_IN_USE', error.message);
   assert.match(error.message, new RegExp(`127\\.0\\.0\\.1:${port} \\(the demo's client listener\\) is already in use`));

@@ -14,9 +14,25 @@ test('a bad argument is printed with its code, and exits 2', async () => {
 test('an unreachable edge is printed with its code, and exits 1', async () => {
   const dead = await freePort();
   const port = await freePort();
-  const run = airlock(['access', 'tcp', '--hostname', 'db.example.test', '--url', `127.0.0.1:${port}`, '--edge', `https://127.0.0.1:${dead}`, '--service-token-id', 'a', '--service-token-secret', 'b']);
+  const run = airlock([
+    'access',
+    'tcp',
+    '--hostname',
+    'db.example.test',
+    '--url',
+    `127.0.0.1:${port}`,
+    '--edge',
+    `https://127.0.0.1:${dead}`,
+    '--service-token-id',
+    'a',
+    '--service-token-secret',
+    'b',
+  ]);
   assert.equal(await run.exited(), 1, run.output());
-  assert.match(run.output(), new RegExp(`^airlock: \\[EDGE_UNREACHABLE\\] cannot reach the edge at https://127\\.0\\.0\\.1:${dead} `, 'm'));
+  assert.match(
+    run.output(),
+    new RegExp(`^airlock: \\[EDGE_UNREACHABLE\\] cannot reach the edge at https://127\\.0\\.0\\.1:${dead} `, 'm'),
+  );
 });
 
 test('an unknown command is no AirlockError: no code, the usage follows', async () => {

@@ -8,7 +8,17 @@ import { airlock } from '../helpers/processes.js';
 
 test('`airlock access token --where` names the 0600 file when no keychain is reachable, with its path', async () => {
   const home = mkdtempSync(join(tmpdir(), 'airlock-where-'));
-  const where = airlock(['access', 'token', '--where'], { XDG_CONFIG_HOME: home, DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(home, 'no-such-bus')}` });
+  const where = airlock(['access', 'token', '--where'], {
+    XDG_CONFIG_HOME: home,
+    DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(home, 'no-such-bus')}`,
+  });
   assert.equal(await where.exited(), 0, where.output());
-  assert.ok(where.output().includes(`Sign-in tokens are stored in a plain file readable only by you (mode 0600), ${join(home, 'airlock', 'tokens.json')}.`), where.output());
+  assert.ok(
+    where
+      .output()
+      .includes(
+        `Sign-in tokens are stored in a plain file readable only by you (mode 0600), ${join(home, 'airlock', 'tokens.json')}.`,
+      ),
+    where.output(),
+  );
 });

@@ -15,7 +15,11 @@ test('`tunnel create` prints the edge.yaml line with a hash and a token that mat
   const decoded = decodeTunnelToken(token);
   assert.equal(decoded?.tunnelId, 'db-tunnel');
   assert.ok(secretMatches(decoded!.secret, hash));
-  assert.doesNotMatch(output.replace(token, ''), new RegExp(decoded!.secret), 'the secret appears only inside the token');
+  assert.doesNotMatch(
+    output.replace(token, ''),
+    new RegExp(decoded!.secret),
+    'the secret appears only inside the token',
+  );
 });
 
 test('`service-token create` prints the id, the secret once, and the hashed config line', async () => {
@@ -39,15 +43,27 @@ test('`tunnel run` with a token the edge refuses exits 1 and says to check the t
     await chain.close();
     await echo.close();
   });
-  const process = airlock(['tunnel', 'run', '--edge', chain.edgeUrl, '--ca', chain.pki.ca, '--url', `tcp://127.0.0.1:${echo.port}`], {
-    AIRLOCK_TUNNEL_TOKEN: encodeTunnelToken(TUNNEL.id, 'not-the-secret'),
-  });
+  const process = airlock(
+    ['tunnel', 'run', '--edge', chain.edgeUrl, '--ca', chain.pki.ca, '--url', `tcp://127.0.0.1:${echo.port}`],
+    {
+      AIRLOCK_TUNNEL_TOKEN: encodeTunnelToken(TUNNEL.id, 'not-the-secret'),
+    },
+  );
   assert.equal(await process.exited(), 1);
   assert.match(process.output(), /the edge refused the tunnel token \(tunnel token not accepted\); check --token/);
 });
 
 test('`tunnel run` with a --url that is not tcp://host:port is refused before dialling', async () => {
-  const process = airlock(['tunnel', 'run', '--edge', 'https://127.0.0.1:1', '--token', 'x', '--url', 'http://127.0.0.1:80']);
+  const process = airlock([
+    'tunnel',
+    'run',
+    '--edge',
+    'https://127.0.0.1:1',
+    '--token',
+    'x',
+    '--url',
+    'http://127.0.0.1:80',
+  ]);
   assert.equal(await process.exited(), 2);
   assert.match(process.output(), /--url: must be tcp:\/\/host:port/);
 });
@@ -55,9 +71,12 @@ test('`tunnel run` with a --url that is not tcp://host:port is refused before di
 test('`tunnel run` against an edge with an unknown CA says so, with the --ca hint', async (t) => {
   const echo = await startEchoServer();
   const chain = await startChain([{ hostname: 'echo.airlock.test', service: `tcp://127.0.0.1:${echo.port}` }]);
-  const process = airlock(['tunnel', 'run', '--edge', chain.edgeUrl, '--url', `tcp://127.0.0.1:${echo.port}`, '--connections', '1'], {
-    AIRLOCK_TUNNEL_TOKEN: chain.tunnelToken,
-  });
+  const process = airlock(
+    ['tunnel', 'run', '--edge', chain.edgeUrl, '--url', `tcp://127.0.0.1:${echo.port}`, '--connections', '1'],
+    {
+      AIRLOCK_TUNNEL_TOKEN: chain.tunnelToken,
+    },
+  );
   t.after(async () => {
     await process.stop();
     await chain.close();

@@ -27,7 +27,14 @@ before(async () => {
       { hostname: 'sneaky.airlock.test', service: `tcp://127.0.0.1:${other.port}` },
     ],
     // The connector only lists echo: the edge routing sneaky to it must not reach `other`.
-    { connector: { rules: [{ hostname: 'echo.airlock.test', service: `tcp://127.0.0.1:${echo.port}` }, { service: 'http_status:404' }] } },
+    {
+      connector: {
+        rules: [
+          { hostname: 'echo.airlock.test', service: `tcp://127.0.0.1:${echo.port}` },
+          { service: 'http_status:404' },
+        ],
+      },
+    },
   );
 });
 after(async () => {
@@ -47,7 +54,13 @@ function connect(headers: Record<string, string>): Promise<{ status: number; ref
   });
 }
 
-const facts = () => ({ tun: 'test-tunnel', host: 'echo.airlock.test', svc: `127.0.0.1:${echo.port}`, sid: 'stream-1', who: 'test' });
+const facts = () => ({
+  tun: 'test-tunnel',
+  host: 'echo.airlock.test',
+  svc: `127.0.0.1:${echo.port}`,
+  sid: 'stream-1',
+  who: 'test',
+});
 const baseHeaders = { [HEADER.appHostname]: 'echo.airlock.test', [HEADER.streamId]: 'stream-1' };
 
 test('a stream outside the ingress rules is refused, logged, and others keep working', async () => {

@@ -30,7 +30,9 @@ async function startEdge(options: { onRequestData?: (index: number, socket: Sock
       if (options.onRequestData?.(index, socket)) socket.destroy();
     });
   });
-  server.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => ws.on('message', (data) => ws.send(data))));
+  server.on('upgrade', (req, socket, head) =>
+    wss.handleUpgrade(req, socket, head, (ws) => ws.on('message', (data) => ws.send(data))),
+  );
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as { port: number }).port;

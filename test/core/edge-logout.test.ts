@@ -10,13 +10,25 @@ before(async () => {
 });
 after(() => rig.close());
 
-const issue = () => issueAppToken({ keys: rig.keys, issuer: rig.edgeOrigin, aud: 'aud-redis', sub: 'u', email: 'ada@example.com', groups: ['eng'], sessionMs: 3_600_000 });
+const issue = () =>
+  issueAppToken({
+    keys: rig.keys,
+    issuer: rig.edgeOrigin,
+    aud: 'aud-redis',
+    sub: 'u',
+    email: 'ada@example.com',
+    groups: ['eng'],
+    sessionMs: 3_600_000,
+  });
 
 describe('revokeAtEdge', () => {
   test('revokes a live session at the edge', async () => {
     const { token } = await issue();
     assert.equal(await revokeAtEdge({ edgeOrigin: rig.edgeOrigin, token, ca: rig.ca }), true);
-    await assert.rejects(verifyAppToken(token, { issuer: rig.edgeOrigin, aud: 'aud-redis', keys: rig.keys, revoked: rig.revoked }), (error: { code: string }) => error.code === 'TOKEN_REVOKED');
+    await assert.rejects(
+      verifyAppToken(token, { issuer: rig.edgeOrigin, aud: 'aud-redis', keys: rig.keys, revoked: rig.revoked }),
+      (error: { code: string }) => error.code === 'TOKEN_REVOKED',
+    );
   });
 
   test('answers false for a session that is already revoked', async () => {
@@ -27,6 +39,9 @@ describe('revokeAtEdge', () => {
 
   test('reports an unreachable edge as EDGE_UNREACHABLE', async () => {
     const { token } = await issue();
-    await assert.rejects(revokeAtEdge({ edgeOrigin: 'https://127.0.0.1:9', token }), (error: { code: string }) => error.code === 'EDGE_UNREACHABLE');
+    await assert.rejects(
+      revokeAtEdge({ edgeOrigin: 'https://127.0.0.1:9', token }),
+      (error: { code: string }) => error.code === 'EDGE_UNREACHABLE',
+    );
   });
 });

@@ -9,7 +9,12 @@ import { edgeConnections } from '../../src/core/edge-connections.js';
 import { portOfUrl } from '../../src/shared/host.js';
 
 test('an edge URL without a port, with :443, or no --edge at all all dial port 443', () => {
-  for (const edge of ['https://edge.airlock.test', 'https://edge.airlock.test:443', 'wss://edge.airlock.test', undefined]) {
+  for (const edge of [
+    'https://edge.airlock.test',
+    'https://edge.airlock.test:443',
+    'wss://edge.airlock.test',
+    undefined,
+  ]) {
     const target = resolveEdgeTarget({ hostname: 'db.airlock.test', ...(edge ? { edge } : {}) });
     assert.equal(target.port, 443, `${edge ?? '(no --edge)'}`);
     assert.equal(target.host, edge ? 'edge.airlock.test' : 'db.airlock.test');

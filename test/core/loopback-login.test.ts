@@ -27,17 +27,29 @@ async function browseToLoopback(url: string, email = 'ada@example.com', password
 /** GET on the loopback listener the way a browser tab would (no Origin), returning status and page. */
 function visit(url: URL | string, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    http.get(url, { headers }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode!, text: Buffer.concat(chunks).toString() }));
-    }).on('error', reject);
+    http
+      .get(url, { headers }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode!, text: Buffer.concat(chunks).toString() }));
+      })
+      .on('error', reject);
   });
 }
 
 function options(overrides: Partial<LoopbackLoginOptions> = {}): LoopbackLoginOptions & { printed: string[] } {
   const printed: string[] = [];
-  return { edgeOrigin: rig.edgeOrigin, aud: 'aud-redis', hostname: 'redis.internal', ca: rig.ca, openBrowser: async () => false, print: (message) => printed.push(message), timeoutMs: 20_000, printed, ...overrides };
+  return {
+    edgeOrigin: rig.edgeOrigin,
+    aud: 'aud-redis',
+    hostname: 'redis.internal',
+    ca: rig.ca,
+    openBrowser: async () => false,
+    print: (message) => printed.push(message),
+    timeoutMs: 20_000,
+    printed,
+    ...overrides,
+  };
 }
 
 describe('loginWithBrowser', () => {
@@ -63,7 +75,10 @@ describe('loginWithBrowser', () => {
     assert.equal(shown.status, 200);
     assert.match(shown.text, /Signed in to redis\.internal — you may close this tab/);
     assert.equal(opts.printed.length, 1);
-    assert.match(opts.printed[0]!, /^Sign in to redis\.internal in the browser window that just opened \(or open this URL\):\n  https:\/\/127\.0\.0\.1:\d+\/cdn-cgi\/access\/cli\?/);
+    assert.match(
+      opts.printed[0]!,
+      /^Sign in to redis\.internal in the browser window that just opened \(or open this URL\):\n  https:\/\/127\.0\.0\.1:\d+\/cdn-cgi\/access\/cli\?/,
+    );
   });
 
   test('headless: prints the URL when the browser cannot be opened', async () => {
@@ -77,7 +92,11 @@ describe('loginWithBrowser', () => {
   });
 
   test('prints the URL when the opener throws', async () => {
-    const opts = options({ openBrowser: async () => { throw new Error('xdg-open not found'); } });
+    const opts = options({
+      openBrowser: async () => {
+        throw new Error('xdg-open not found');
+      },
+    });
     const login = loginWithBrowser(opts);
     await waitFor(() => opts.printed.length > 0);
     await visit(await browseToLoopback(/https:\/\/\S+/.exec(opts.printed[0]!)![0]));
@@ -119,7 +138,10 @@ describe('loginWithBrowser', () => {
     await assert.rejects(login, (error: unknown) => {
       assert.ok(error instanceof AirlockError);
       assert.equal(error.code, 'LOGIN_TIMEOUT');
-      assert.equal(error.message, 'sign-in timed out after 0.3 seconds; run `airlock access login redis.internal` to try again');
+      assert.equal(
+        error.message,
+        'sign-in timed out after 0.3 seconds; run `airlock access login redis.internal` to try again',
+      );
       return true;
     });
     await assert.rejects(visit(redirect), /ECONNREFUSED/);
@@ -129,14 +151,29 @@ describe('loginWithBrowser', () => {
     t.mock.timers.enable({ apis: ['setTimeout'] });
     const opts = options({ timeoutMs: undefined });
     const login = loginWithBrowser(opts);
-    await waitFor(() => opts.printed.length > 0, () => t.mock.timers.tick(0));
+    await waitFor(
+      () => opts.printed.length > 0,
+      () => t.mock.timers.tick(0),
+    );
     t.mock.timers.tick(5 * 60_000);
-    await assert.rejects(login, /^AirlockError: sign-in timed out after 5 minutes; run `airlock access login redis\.internal` to try again$/);
+    await assert.rejects(
+      login,
+      /^AirlockError: sign-in timed out after 5 minutes; run `airlock access login redis\.internal` to try again$/,
+    );
   });
 
   test('fails with TLS_FAILED when the edge certificate is not trusted', async () => {
-    const opts = options({ ca: undefined, openBrowser: async (url) => { void browseToLoopback(url).then((loopback) => visit(loopback)); return true; } });
-    await assert.rejects(loginWithBrowser(opts), (error: AirlockError) => error.code === 'TLS_FAILED' && /--ca/.test(error.message));
+    const opts = options({
+      ca: undefined,
+      openBrowser: async (url) => {
+        void browseToLoopback(url).then((loopback) => visit(loopback));
+        return true;
+      },
+    });
+    await assert.rejects(
+      loginWithBrowser(opts),
+      (error: AirlockError) => error.code === 'TLS_FAILED' && /--ca/.test(error.message),
+    );
   });
 });
 

@@ -4,7 +4,15 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { accountFor, createTokenStore, defaultTokenFile, describeTokenBackend, REMEMBER_MS, tokenExpiry, type TokenEncryption } from '../../src/core/token-store.js';
+import {
+  accountFor,
+  createTokenStore,
+  defaultTokenFile,
+  describeTokenBackend,
+  REMEMBER_MS,
+  tokenExpiry,
+  type TokenEncryption,
+} from '../../src/core/token-store.js';
 
 const EDGE = 'https://edge.test:443';
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -168,7 +176,11 @@ describe('token store: file fallback', () => {
     const warnings: string[] = [];
     try {
       const file = join(dir, 'tokens.json');
-      const store = createTokenStore({ file, service: `airlock-test-${randomUUID()}`, warn: (message) => warnings.push(message) });
+      const store = createTokenStore({
+        file,
+        service: `airlock-test-${randomUUID()}`,
+        warn: (message) => warnings.push(message),
+      });
       await store.set(EDGE, 'aud-1', jwt(Date.now() + 3_600_000));
       assert.ok(await store.get(EDGE, 'aud-1'));
       await store.delete(EDGE, 'aud-1');
@@ -189,14 +201,22 @@ describe('token store: encrypted file (the desktop app without a usable keychain
     const warnings: string[] = [];
     const token = jwt(Date.now() + 3_600_000);
     await withoutKeychain(async () => {
-      const store = createTokenStore({ file, encryption, service: `airlock-test-${randomUUID()}`, warn: (message) => warnings.push(message) });
+      const store = createTokenStore({
+        file,
+        encryption,
+        service: `airlock-test-${randomUUID()}`,
+        warn: (message) => warnings.push(message),
+      });
       await store.set(EDGE, 'aud-1', token);
       assert.equal(await store.backend(), 'encrypted-file');
     });
     const encrypted = join(dir, 'airlock', 'tokens.enc');
     assert.equal((await stat(encrypted)).mode & 0o777, 0o600);
     const onDisk = await readFile(encrypted);
-    assert.ok(!onDisk.includes(token) && !onDisk.includes(token.split('.')[1]!), 'the token is not in the file in clear');
+    assert.ok(
+      !onDisk.includes(token) && !onDisk.includes(token.split('.')[1]!),
+      'the token is not in the file in clear',
+    );
     await assert.rejects(stat(file), /ENOENT/, 'the plain file is not written');
     assert.equal(await createTokenStore({ backend: 'encrypted-file', file, encryption }).get(EDGE, 'aud-1'), token);
     assert.equal(warnings.length, 1);
@@ -205,12 +225,22 @@ describe('token store: encrypted file (the desktop app without a usable keychain
 
   test('a file encrypted with another key costs a sign-in, not a crash, and is replaced on the next sign-in', async () => {
     const encryptedFile = join(dir, 'tokens.enc');
-    await createTokenStore({ backend: 'encrypted-file', encryptedFile, encryption: testEncryption() }).set(EDGE, 'aud-1', jwt(Date.now() + 3_600_000));
+    await createTokenStore({ backend: 'encrypted-file', encryptedFile, encryption: testEncryption() }).set(
+      EDGE,
+      'aud-1',
+      jwt(Date.now() + 3_600_000),
+    );
     const store = createTokenStore({ backend: 'encrypted-file', encryptedFile, encryption: testEncryption() });
     assert.equal(await store.get(EDGE, 'aud-1'), undefined);
     const token = jwt(Date.now() + 3_600_000);
     await store.set(EDGE, 'aud-2', token);
-    assert.equal(await createTokenStore({ backend: 'encrypted-file', encryptedFile, encryption: testEncryption() }).get(EDGE, 'aud-2'), undefined);
+    assert.equal(
+      await createTokenStore({ backend: 'encrypted-file', encryptedFile, encryption: testEncryption() }).get(
+        EDGE,
+        'aud-2',
+      ),
+      undefined,
+    );
     assert.equal(await store.get(EDGE, 'aud-2'), token);
   });
 
@@ -222,32 +252,56 @@ describe('token store: encrypted file (the desktop app without a usable keychain
   });
 
   test('asking for the encrypted file without an encryption is refused', async () => {
-    await assert.rejects(createTokenStore({ backend: 'encrypted-file', file: join(dir, 'tokens.json') }).get(EDGE, 'aud-1'), (error: Error & { code?: string }) => error.code === 'BAD_ARGUMENT');
+    await assert.rejects(
+      createTokenStore({ backend: 'encrypted-file', file: join(dir, 'tokens.json') }).get(EDGE, 'aud-1'),
+      (error: Error & { code?: string }) => error.code === 'BAD_ARGUMENT',
+    );
   });
 });
 
 describe('token store: describe() says which store is in use', () => {
   test('the plain file, with its path', async () => {
     const file = join(dir, 'tokens.json');
-    assert.deepEqual(await createTokenStore({ backend: 'file', file }).describe(), { kind: 'file', detail: `a plain file readable only by you (mode 0600), ${file}` });
+    assert.deepEqual(await createTokenStore({ backend: 'file', file }).describe(), {
+      kind: 'file',
+      detail: `a plain file readable only by you (mode 0600), ${file}`,
+    });
   });
 
   test('the encrypted file, with its path and what keeps the key', async () => {
     const file = join(dir, 'tokens.json');
-    const description = await createTokenStore({ backend: 'encrypted-file', file, encryption: testEncryption() }).describe();
-    assert.deepEqual(description, { kind: 'encrypted-file', detail: `an encrypted file readable only by you, ${join(dir, 'tokens.enc')} (test key)` });
+    const description = await createTokenStore({
+      backend: 'encrypted-file',
+      file,
+      encryption: testEncryption(),
+    }).describe();
+    assert.deepEqual(description, {
+      kind: 'encrypted-file',
+      detail: `an encrypted file readable only by you, ${join(dir, 'tokens.enc')} (test key)`,
+    });
   });
 
   test('auto without a keychain describes the fallback it chose', async () => {
     const file = join(dir, 'tokens.json');
-    const description = await withoutKeychain(() => createTokenStore({ file, service: `airlock-test-${randomUUID()}` }).describe());
+    const description = await withoutKeychain(() =>
+      createTokenStore({ file, service: `airlock-test-${randomUUID()}` }).describe(),
+    );
     assert.equal(description.kind, 'file');
   });
 
   test('the keychain, named as each system calls it', () => {
-    assert.equal(describeTokenBackend('keychain', 'airlock', { platform: 'linux' }).detail, 'the OS keychain (Secret Service: GNOME Keyring, KWallet), service "airlock"');
-    assert.equal(describeTokenBackend('keychain', 'airlock', { platform: 'darwin' }).detail, 'the OS keychain (macOS Keychain), service "airlock"');
-    assert.equal(describeTokenBackend('keychain', 'airlock', { platform: 'win32' }).detail, 'the OS keychain (Windows Credential Manager), service "airlock"');
+    assert.equal(
+      describeTokenBackend('keychain', 'airlock', { platform: 'linux' }).detail,
+      'the OS keychain (Secret Service: GNOME Keyring, KWallet), service "airlock"',
+    );
+    assert.equal(
+      describeTokenBackend('keychain', 'airlock', { platform: 'darwin' }).detail,
+      'the OS keychain (macOS Keychain), service "airlock"',
+    );
+    assert.equal(
+      describeTokenBackend('keychain', 'airlock', { platform: 'win32' }).detail,
+      'the OS keychain (Windows Credential Manager), service "airlock"',
+    );
   });
 });
 
@@ -261,7 +315,11 @@ describe('token store: OS keychain (keytar + Secret Service)', () => {
     }
     // keytar is optional: it is absent where its native build failed (no libsecret headers).
     const keytarModule: string = 'keytar';
-    const keytar = await import(keytarModule).then((module: { default: { getPassword(service: string, account: string): Promise<string | null> } }) => module.default, () => undefined);
+    const keytar = await import(keytarModule).then(
+      (module: { default: { getPassword(service: string, account: string): Promise<string | null> } }) =>
+        module.default,
+      () => undefined,
+    );
     if (!keytar) {
       t.skip('keytar is not installed (its native build needs libsecret-1-dev)');
       return;
@@ -274,7 +332,11 @@ describe('token store: OS keychain (keytar + Secret Service)', () => {
     await store.set(EDGE, 'aud-1', token);
     assert.equal(await store.backend(), 'keychain');
     assert.deepEqual(await store.describe(), describeTokenBackend('keychain', service, { platform: process.platform }));
-    assert.equal(await createTokenStore({ backend: 'keychain', service }).get(EDGE, 'aud-1'), token, 'visible to the next process');
+    assert.equal(
+      await createTokenStore({ backend: 'keychain', service }).get(EDGE, 'aud-1'),
+      token,
+      'visible to the next process',
+    );
     assert.equal(await keytar.getPassword(service, `${EDGE}|aud-1`), token, 'stored under service/EDGE|AUD');
     await store.set(EDGE, 'aud-2', jwt(Date.now() + 30_000));
     assert.equal(await store.get(EDGE, 'aud-2'), undefined, 'near-expiry token not reused');

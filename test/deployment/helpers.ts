@@ -16,13 +16,16 @@ const TRANSFER_TIMEOUT_MS = 120_000;
 function within<T>(work: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not within ${TRANSFER_TIMEOUT_MS / 1000} s`)), TRANSFER_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(new Error(`${what}: not within ${TRANSFER_TIMEOUT_MS / 1000} s`)),
+      TRANSFER_TIMEOUT_MS,
+    );
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 async function writePattern(socket: net.Socket, total: number, hash: ReturnType<typeof createHash>): Promise<void> {
-  for (let sent = 0; sent < total && !socket.destroyed; ) {
+  for (let sent = 0; sent < total && !socket.destroyed;) {
     const piece = patternAt(sent, Math.min(PIECE, total - sent));
     hash.update(piece);
     sent += piece.length;
@@ -34,7 +37,10 @@ async function writePattern(socket: net.Socket, total: number, hash: ReturnType<
  * Uploads `total` bytes to the origin's 'R' mode, then half-closes (FIN) and waits for the
  * origin's answer, which it sends only after that FIN: the reply must not be cut short.
  */
-export async function uploadThenHalfClose(port: number, total: number): Promise<{ sent: string; received: string; bytes: number; replyAfterFinMs: number }> {
+export async function uploadThenHalfClose(
+  port: number,
+  total: number,
+): Promise<{ sent: string; received: string; bytes: number; replyAfterFinMs: number }> {
   const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
   socket.on('error', () => {});
   const hash = createHash('sha256');
@@ -50,14 +56,22 @@ export async function uploadThenHalfClose(port: number, total: number): Promise<
   socket.destroy();
   const reply = Buffer.concat(answer);
   if (reply.length !== 40) throw new Error(`the origin's answer was ${reply.length} bytes, not 40`);
-  return { sent: hash.digest('hex'), received: reply.subarray(0, 32).toString('hex'), bytes: Number(reply.readBigUInt64BE(32)), replyAfterFinMs };
+  return {
+    sent: hash.digest('hex'),
+    received: reply.subarray(0, 32).toString('hex'),
+    bytes: Number(reply.readBigUInt64BE(32)),
+    replyAfterFinMs,
+  };
 }
 
 /**
  * The origin's 'H' mode: it sends `total` bytes and half-closes first; this side reads them to
  * the end, then uploads `total` bytes of its own on the same connection and ends.
  */
-export async function downloadThenUpload(port: number, total: number): Promise<{ downloaded: number; intact: boolean; uploadedSha: string }> {
+export async function downloadThenUpload(
+  port: number,
+  total: number,
+): Promise<{ downloaded: number; intact: boolean; uploadedSha: string }> {
   const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
   socket.on('error', () => {});
   const header = Buffer.alloc(9);
@@ -99,7 +113,9 @@ export async function openThirdPartyTunnel(hostname: string, ca: Buffer, token: 
       tcpOf.set(ws, tcp!);
       resolve();
     });
-    ws.once('unexpected-response', (_request, response) => reject(Object.assign(new Error(`HTTP ${response.statusCode}`), { status: response.statusCode })));
+    ws.once('unexpected-response', (_request, response) =>
+      reject(Object.assign(new Error(`HTTP ${response.statusCode}`), { status: response.statusCode })),
+    );
     ws.once('error', reject);
   });
   return ws;
@@ -125,10 +141,13 @@ export type Leave = 'close-frame' | 'fin' | 'rst';
 export async function thirdPartyUpload(ws: WebSocket, total: number, leave: Leave): Promise<{ sent: string }> {
   const socket = tcpOf.get(ws)!;
   const hash = createHash('sha256');
-  const send = (data: Buffer) => new Promise<void>((resolve, reject) => ws.send(data, { binary: true }, (error) => (error ? reject(error) : resolve())));
+  const send = (data: Buffer) =>
+    new Promise<void>((resolve, reject) =>
+      ws.send(data, { binary: true }, (error) => (error ? reject(error) : resolve())),
+    );
   await send(Buffer.from('R'));
   let pending: Promise<void>[] = [];
-  for (let sent = 0; sent < total; ) {
+  for (let sent = 0; sent < total;) {
     const piece = patternAt(sent, Math.min(PIECE, total - sent));
     hash.update(piece);
     sent += piece.length;
@@ -147,7 +166,10 @@ export async function thirdPartyUpload(ws: WebSocket, total: number, leave: Leav
 }
 
 /** Asks the origin's 'S' mode for `total` bytes; the origin closes first. */
-export async function thirdPartyDownload(ws: WebSocket, total: number): Promise<{ bytes: number; intact: boolean; code: number }> {
+export async function thirdPartyDownload(
+  ws: WebSocket,
+  total: number,
+): Promise<{ bytes: number; intact: boolean; code: number }> {
   const request = Buffer.alloc(13);
   request[0] = 0x53;
   request.writeBigUInt64BE(BigInt(total), 1);

@@ -20,7 +20,16 @@ import { waitUntil } from '../helpers/airlock-processes.js';
 import { startIdp, type RunningIdp } from '../../src/idp/provider.js';
 import { createTokenStore } from '../../src/core/token-store.js';
 import { AUTH_COOKIE, HEADER, PATH, SSO } from '../../src/shared/constants.js';
-import { downloadThenUpload, openThirdPartyTunnel, patternSha, thirdPartyDownload, thirdPartyUpload, upgradeStatus, uploadThenHalfClose, type Leave } from './helpers.js';
+import {
+  downloadThenUpload,
+  openThirdPartyTunnel,
+  patternSha,
+  thirdPartyDownload,
+  thirdPartyUpload,
+  upgradeStatus,
+  uploadThenHalfClose,
+  type Leave,
+} from './helpers.js';
 
 const SIGN_IN = 'auth.airlock.test';
 const APPS = ['alpha.airlock.test', 'beta.airlock.test', 'gamma.airlock.test'] as const;
@@ -38,7 +47,9 @@ async function port443Refusal(): Promise<string | undefined> {
     server.listen(443, '127.0.0.1', () => resolve(undefined));
   });
   if (!error) await new Promise((resolve) => server.close(resolve));
-  return error ? `cannot listen on 127.0.0.1:443 here (${error.code}); run as root or with CAP_NET_BIND_SERVICE` : undefined;
+  return error
+    ? `cannot listen on 127.0.0.1:443 here (${error.code}); run as root or with CAP_NET_BIND_SERVICE`
+    : undefined;
 }
 
 const skip = chromiumMissing ?? (await port443Refusal());
@@ -58,7 +69,12 @@ const tokenStore = () => createTokenStore({ file: join(home, 'airlock', 'tokens.
 before(async () => {
   if (skip) return;
   origin = await startOrigin({ halfOpen: true });
-  idp = await startIdp({ users: [USER], clients: [{ clientId: 'edge', clientSecret: 'deployment-idp-secret', redirectUris: [`https://${SIGN_IN}${PATH.callback}`] }] });
+  idp = await startIdp({
+    users: [USER],
+    clients: [
+      { clientId: 'edge', clientSecret: 'deployment-idp-secret', redirectUris: [`https://${SIGN_IN}${PATH.callback}`] },
+    ],
+  });
   home = mkdtempSync(join(tmpdir(), 'airlock-deployment-'));
   auditFile = join(home, 'audit.log');
   chain = await startChain(
@@ -89,7 +105,10 @@ after(async () => {
 
 async function startClient(hostname: string): Promise<Running> {
   const port = await freePort();
-  const process = airlock(['access', 'tcp', '--hostname', hostname, '--url', `127.0.0.1:${port}`, '--edge', EDGE_URL, '--ca', chain.pki.ca], { XDG_CONFIG_HOME: home });
+  const process = airlock(
+    ['access', 'tcp', '--hostname', hostname, '--url', `127.0.0.1:${port}`, '--edge', EDGE_URL, '--ca', chain.pki.ca],
+    { XDG_CONFIG_HOME: home },
+  );
   clients.set(hostname, { process, port });
   return process;
 }
@@ -102,7 +121,11 @@ function streamEnds(): Array<Record<string, unknown>> {
   } catch {
     return [];
   }
-  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>).filter((record) => record.event === 'stream-end');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((record) => record.event === 'stream-end');
 }
 
 /** Runs `work`, then waits for the stream-end record it causes. */
@@ -114,7 +137,11 @@ async function audited<T>(work: () => Promise<T>): Promise<{ result: T; record: 
 }
 
 async function nextUploadRecord(previous: number) {
-  await waitUntil('the origin to record the upload', () => origin.records.filter((record) => record.kind === 'upload').length > previous, 60_000);
+  await waitUntil(
+    'the origin to record the upload',
+    () => origin.records.filter((record) => record.kind === 'upload').length > previous,
+    60_000,
+  );
   return origin.records.filter((record) => record.kind === 'upload')[previous]!;
 }
 const uploadsSoFar = () => origin.records.filter((record) => record.kind === 'upload').length;
@@ -130,9 +157,17 @@ describe('production shape: edge on 443, one sign-in domain, three app hosts by 
     for (const hostname of APPS.slice(1)) {
       const client = await startClient(hostname);
       await client.waitFor(/Listening on 127\.0\.0\.1:\d+/, 30_000);
-      assert.match(client.output(), new RegExp(`Signed in to ${hostname.replace(/\./g, '\\.')} as ada@example\\.com.*with your session at auth\\.airlock\\.test \\(no browser needed\\)`));
+      assert.match(
+        client.output(),
+        new RegExp(
+          `Signed in to ${hostname.replace(/\./g, '\\.')} as ada@example\\.com.*with your session at auth\\.airlock\\.test \\(no browser needed\\)`,
+        ),
+      );
     }
-    const browserWindows = [...clients.values()].reduce((count, client) => count + (client.process.output().match(/\/cdn-cgi\/access\/cli\?/g) ?? []).length, 0);
+    const browserWindows = [...clients.values()].reduce(
+      (count, client) => count + (client.process.output().match(/\/cdn-cgi\/access\/cli\?/g) ?? []).length,
+      0,
+    );
     assert.equal(browserWindows, 1, 'one sign-in URL for all three apps');
     for (const hostname of APPS) {
       const echoed = await echoRoundTrip(portOf(hostname), 64 * 1024);
@@ -154,12 +189,20 @@ describe('production shape: edge on 443, one sign-in domain, three app hosts by 
       page.on('framenavigated', (frame) => visited.push(frame.url()));
       await page.goto(`https://${APPS[2]}/`);
       await page.waitForURL(`https://${APPS[2]}/`);
-      assert.ok(!visited.some((url) => url.startsWith(idp.issuer)), `no IdP page for the second app: ${visited.join(' → ')}`);
+      assert.ok(
+        !visited.some((url) => url.startsWith(idp.issuer)),
+        `no IdP page for the second app: ${visited.join(' → ')}`,
+      );
       for (const hostname of APPS.slice(1)) {
-        const cookie = (await context.cookies(`https://${hostname}/`)).find((candidate) => candidate.name === AUTH_COOKIE);
+        const cookie = (await context.cookies(`https://${hostname}/`)).find(
+          (candidate) => candidate.name === AUTH_COOKIE,
+        );
         assert.equal(cookie?.domain, hostname, `${hostname} has a host-only cookie`);
       }
-      assert.ok((await context.cookies(`https://${SIGN_IN}/`)).some((candidate) => candidate.name === AUTH_COOKIE), 'the organisation session lives on the sign-in host');
+      assert.ok(
+        (await context.cookies(`https://${SIGN_IN}/`)).some((candidate) => candidate.name === AUTH_COOKIE),
+        'the organisation session lives on the sign-in host',
+      );
     } finally {
       await context.close();
     }
@@ -180,7 +223,10 @@ describe('production shape: edge on 443, one sign-in domain, three app hosts by 
     // cloudflared's exchangeOrgToken: the org token as the login path's cookie, stop after /authorized.
     const session = await tokenStore().get(`https://${SIGN_IN}`, SSO.organisationAud);
     assert.ok(session, 'the CLI keeps the organisation session for the edge');
-    const handoff = await step(new CookieJar(ca, '127.0.0.1'), login, { method: 'HEAD', headers: { cookie: `${AUTH_COOKIE}=${session}` } });
+    const handoff = await step(new CookieJar(ca, '127.0.0.1'), login, {
+      method: 'HEAD',
+      headers: { cookie: `${AUTH_COOKIE}=${session}` },
+    });
     assert.equal(new URL(handoff.location!).pathname, PATH.authorized);
     const authorized = await step(new CookieJar(ca, '127.0.0.1'), handoff.location!, { method: 'HEAD' });
     assert.equal(authorized.status, 302);
@@ -198,7 +244,9 @@ describe('production shape: no byte lost, however each side leaves (100 MB each 
     assert.equal(result.bytes, SIZE);
     assert.equal(result.received, result.sent);
     assert.equal(record.endedFirst, 'client');
-    t.diagnostic(`answer ${result.replyAfterFinMs.toFixed(0)} ms after the local FIN (no 1.5 s linger: half-close is carried)`);
+    t.diagnostic(
+      `answer ${result.replyAfterFinMs.toFixed(0)} ms after the local FIN (no 1.5 s linger: half-close is carried)`,
+    );
   });
 
   test('the origin half-closes after downloading to us; our upload on the same connection still arrives', async (t) => {
@@ -230,14 +278,23 @@ describe('production shape: no byte lost, however each side leaves (100 MB each 
       if (leave === 'rst') {
         // A RST discards what the kernels still held; every byte the edge read must arrive.
         assert.ok(received.bytes > 0);
-        assert.equal(received.bytes + 1, record.bytesUp, 'the origin got exactly what the edge read (plus the mode byte)');
+        assert.equal(
+          received.bytes + 1,
+          record.bytesUp,
+          'the origin got exactly what the edge read (plus the mode byte)',
+        );
         assert.equal(received.sha256, patternSha(received.bytes));
       } else {
         assert.equal(received.bytes, SIZE);
         assert.equal(received.sha256, result.sent);
       }
-      assert.match(String(record.outcome), leave === 'close-frame' ? /^closed$/ : /client left without a close frame \(1006\)/);
-      t.diagnostic(`${leave}: sent ${SIZE} B, the edge read ${Number(record.bytesUp) - 1} B, the origin got ${received.bytes} B; audit outcome "${String(record.outcome)}"`);
+      assert.match(
+        String(record.outcome),
+        leave === 'close-frame' ? /^closed$/ : /client left without a close frame \(1006\)/,
+      );
+      t.diagnostic(
+        `${leave}: sent ${SIZE} B, the edge read ${Number(record.bytesUp) - 1} B, the origin got ${received.bytes} B; audit outcome "${String(record.outcome)}"`,
+      );
     });
   }
 
@@ -255,16 +312,24 @@ describe('production shape: sign-out', { skip }, () => {
     const store = tokenStore();
     const tokens = await Promise.all(APPS.map((hostname) => store.get(TOKEN_EDGE, aud(hostname))));
     const session = await store.get(`https://${SIGN_IN}`, SSO.organisationAud);
-    for (const [index, hostname] of APPS.entries()) assert.equal(await upgradeStatus(hostname, ca, tokens[index]!), 101, `${hostname} before sign-out`);
-    const logout = airlock(['access', 'logout', APPS[0], '--edge', EDGE_URL, '--ca', chain.pki.ca], { XDG_CONFIG_HOME: home });
+    for (const [index, hostname] of APPS.entries())
+      assert.equal(await upgradeStatus(hostname, ca, tokens[index]!), 101, `${hostname} before sign-out`);
+    const logout = airlock(['access', 'logout', APPS[0], '--edge', EDGE_URL, '--ca', chain.pki.ca], {
+      XDG_CONFIG_HOME: home,
+    });
     assert.equal(await logout.exited(), 0, logout.output());
     assert.match(logout.output(), /Signed out of auth\.airlock\.test: the session is revoked at the edge/);
-    for (const [index, hostname] of APPS.entries()) assert.equal(await upgradeStatus(hostname, ca, tokens[index]!), 302, `${hostname} refuses its old token`);
+    for (const [index, hostname] of APPS.entries())
+      assert.equal(await upgradeStatus(hostname, ca, tokens[index]!), 302, `${hostname} refuses its old token`);
     const login = `https://${SIGN_IN}${PATH.login}${APPS[2]}?kid=${aud(APPS[2])}`;
-    const exchange = await step(new CookieJar(ca, '127.0.0.1'), login, { method: 'HEAD', headers: { cookie: `${AUTH_COOKIE}=${session}` } });
+    const exchange = await step(new CookieJar(ca, '127.0.0.1'), login, {
+      method: 'HEAD',
+      headers: { cookie: `${AUTH_COOKIE}=${session}` },
+    });
     assert.equal(new URL(exchange.location!).origin, idp.issuer, 'the ended session sends the user to the IdP again');
     const after = tokenStore();
     assert.equal(await after.get(`https://${SIGN_IN}`, SSO.organisationAud), undefined);
-    for (const hostname of APPS) assert.equal(await after.get(TOKEN_EDGE, aud(hostname)), undefined, `${hostname}'s token forgotten`);
+    for (const hostname of APPS)
+      assert.equal(await after.get(TOKEN_EDGE, aud(hostname)), undefined, `${hostname}'s token forgotten`);
   });
 });

@@ -38,11 +38,26 @@ test('ssh runs a command on a throwaway sshd through the tunnel', async (t) => {
   if (!sshd) return t.skip('sshd is not installed (Debian package openssh-server)');
   const client = await startClient(chain, 'ssh.airlock.test');
   t.after(() => client.listener.stop());
-  const result = await runToEnd('ssh', [
-    '-p', String(client.port), '-i', sshd.keyFile,
-    '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR',
-    `${sshd.user}@127.0.0.1`, 'echo hello-from-sshd; uname -s',
-  ], { timeoutMs: 30_000 });
+  const result = await runToEnd(
+    'ssh',
+    [
+      '-p',
+      String(client.port),
+      '-i',
+      sshd.keyFile,
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'LogLevel=ERROR',
+      `${sshd.user}@127.0.0.1`,
+      'echo hello-from-sshd; uname -s',
+    ],
+    { timeoutMs: 30_000 },
+  );
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /^hello-from-sshd\nLinux\n$/);
 });

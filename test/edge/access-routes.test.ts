@@ -19,12 +19,24 @@ after(() => rig.close());
 
 function cliUrl(overrides: Record<string, string> = {}) {
   const verifier = randomBytes(32).toString('base64url');
-  const params = { aud: 'aud-redis', redirect_url: LOOPBACK, state: randomBytes(16).toString('base64url'), code_challenge: s256(verifier), code_challenge_method: 'S256', ...overrides };
+  const params = {
+    aud: 'aud-redis',
+    redirect_url: LOOPBACK,
+    state: randomBytes(16).toString('base64url'),
+    code_challenge: s256(verifier),
+    code_challenge_method: 'S256',
+    ...overrides,
+  };
   return { url: `${rig.edgeOrigin}${PATH.cli}?${new URLSearchParams(params)}`, verifier, state: params.state };
 }
 
 /** Runs the native-app flow up to the redirect to the loopback listener; returns that URL. */
-async function cliLogin(jar: CookieJar, email: string, password: string, url: string): Promise<{ loopback?: URL; denied?: { status: number; text: string } }> {
+async function cliLogin(
+  jar: CookieJar,
+  email: string,
+  password: string,
+  url: string,
+): Promise<{ loopback?: URL; denied?: { status: number; text: string } }> {
   const loginPage = await follow(jar, url);
   assert.equal(loginPage.response!.status, 200, 'the IdP login page');
   const posted = await signInAtIdp(jar, loginPage, email, password);
@@ -51,12 +63,18 @@ const setCookieLine = (response: { headers: { 'set-cookie'?: string[] } }, name:
 
 /** Signs in through the browser flow for one app; the jar then holds the organisation session. */
 async function signInBrowser(jar: CookieJar, email: string, password: string, hostname: string): Promise<void> {
-  const posted = await signInAtIdp(jar, await follow(jar, `${rig.edgeOrigin}${PATH.login}${hostname}`), email, password);
+  const posted = await signInAtIdp(
+    jar,
+    await follow(jar, `${rig.edgeOrigin}${PATH.login}${hostname}`),
+    email,
+    password,
+  );
   const { response } = await follow(jar, posted.location!);
   assert.equal(response!.status, 200, response!.text);
 }
 
-const verify = (token: string, aud = 'aud-redis') => verifyAppToken(token, { issuer: rig.edgeOrigin, aud, keys: rig.keys, revoked: rig.revoked });
+const verify = (token: string, aud = 'aud-redis') =>
+  verifyAppToken(token, { issuer: rig.edgeOrigin, aud, keys: rig.keys, revoked: rig.revoked });
 
 describe('access routes: native app (cli) flow', () => {
   test('login → one-time code on the loopback redirect → token for the app', async () => {
@@ -71,7 +89,9 @@ describe('access routes: native app (cli) flow', () => {
     assert.equal(principal.email, 'ada@example.com');
     assert.deepEqual(principal.groups, ['eng']);
     assert.equal(body.expires_at, Math.floor(principal.expiresAt.getTime() / 1000));
-    assert.ok(rig.logs.some((line) => line.event === 'login' && line.email === 'ada@example.com' && line.allowed === true));
+    assert.ok(
+      rig.logs.some((line) => line.event === 'login' && line.email === 'ada@example.com' && line.allowed === true),
+    );
   });
 
   test('the token endpoint also takes a form body', async () => {
@@ -98,7 +118,10 @@ describe('access routes: native app (cli) flow', () => {
     const jar = new CookieJar(rig.ca);
     const { url } = cliUrl();
     const { loopback } = await cliLogin(jar, 'ada@example.com', 'ada-password', url);
-    const wrong = await exchange({ code: loopback!.searchParams.get('code')!, code_verifier: randomBytes(32).toString('base64url') });
+    const wrong = await exchange({
+      code: loopback!.searchParams.get('code')!,
+      code_verifier: randomBytes(32).toString('base64url'),
+    });
     assert.equal(wrong.status, 400);
     assert.match(String(wrong.body.error_description), /code_verifier does not match/);
   });
@@ -114,11 +137,24 @@ describe('access routes: native app (cli) flow', () => {
 
   test('a user denied by policy gets a 403 page naming the app, not the policy', async () => {
     const jar = new CookieJar(rig.ca);
-    const { denied } = await cliLogin(jar, 'eve@example.com', 'eve-password', `${rig.edgeOrigin}${PATH.login}redis.internal`);
+    const { denied } = await cliLogin(
+      jar,
+      'eve@example.com',
+      'eve-password',
+      `${rig.edgeOrigin}${PATH.login}redis.internal`,
+    );
     assert.equal(denied!.status, 403);
     assert.match(denied!.text, /not allowed to use <strong>redis\.internal<\/strong>/);
     assert.doesNotMatch(denied!.text, /group|eng|sales/);
-    assert.ok(rig.logs.some((line) => line.event === 'login' && line.email === 'eve@example.com' && line.allowed === false && line.reason === 'not in group eng'));
+    assert.ok(
+      rig.logs.some(
+        (line) =>
+          line.event === 'login' &&
+          line.email === 'eve@example.com' &&
+          line.allowed === false &&
+          line.reason === 'not in group eng',
+      ),
+    );
   });
 
   for (const [name, redirect] of [
@@ -182,7 +218,7 @@ describe('access routes: callback checks', () => {
 });
 
 describe('access routes: browser flow, certs, logout', () => {
-  test('login/HOSTNAME signs in on the sign-in host, then /authorized sets the app host\'s own cookie', async () => {
+  test("login/HOSTNAME signs in on the sign-in host, then /authorized sets the app host's own cookie", async () => {
     const jar = browserJar();
     const loginPage = await follow(jar, `${rig.edgeOrigin}${PATH.login}open.internal`);
     const posted = await signInAtIdp(jar, loginPage, 'eve@example.com', 'eve-password');
@@ -196,7 +232,11 @@ describe('access routes: browser flow, certs, logout', () => {
     assert.match(sessionCookie, /HttpOnly/);
     assert.match(sessionCookie, /Secure/);
     assert.doesNotMatch(sessionCookie, /Domain=/i, 'host-only');
-    const session = await verifyOrganisationToken(jar.get(rig.edgeOrigin, AUTH_COOKIE)!, { issuer: rig.edgeOrigin, keys: rig.keys, revoked: rig.revoked });
+    const session = await verifyOrganisationToken(jar.get(rig.edgeOrigin, AUTH_COOKIE)!, {
+      issuer: rig.edgeOrigin,
+      keys: rig.keys,
+      revoked: rig.revoked,
+    });
     assert.equal(session.email, 'eve@example.com');
 
     const landed = await step(jar, handoff);
@@ -215,7 +255,11 @@ describe('access routes: browser flow, certs, logout', () => {
     assert.equal(principal.email, 'eve@example.com');
     assert.equal(principal.sessionId, session.sessionId, 'the app token joins the organisation session');
     // (The dev IdP shares the 127.0.0.1 host, and so its cookies, as it would in a browser.)
-    assert.deepEqual(jar.names(rig.edgeOrigin).filter((name) => name.startsWith(SSO.loginStateCookie)), [], 'the login-state cookie was cleared');
+    assert.deepEqual(
+      jar.names(rig.edgeOrigin).filter((name) => name.startsWith(SSO.loginStateCookie)),
+      [],
+      'the login-state cookie was cleared',
+    );
     assert.ok(jar.names(rig.edgeOrigin).includes(AUTH_COOKIE));
   });
 
@@ -225,14 +269,26 @@ describe('access routes: browser flow, certs, logout', () => {
     const idpRequestsBefore = rig.logs.filter((line) => line.event === 'login' && line.flow === 'browser').length;
     const answer = await step(jar, `${rig.edgeOrigin}${PATH.login}redis.internal?kid=aud-redis`);
     assert.equal(answer.status, 302);
-    assert.equal(new URL(answer.location!).origin, appOrigin('redis.internal'), 'straight to the app host, not the IdP');
+    assert.equal(
+      new URL(answer.location!).origin,
+      appOrigin('redis.internal'),
+      'straight to the app host, not the IdP',
+    );
     assert.equal(answer.headers[HEADER.accessDomain], 'redis.internal');
     const landed = await step(jar, answer.location!);
     assert.equal(landed.status, 200);
     const principal = await verify(jar.get(appOrigin('redis.internal'), AUTH_COOKIE)!, 'aud-redis');
     assert.equal(principal.email, 'ada@example.com');
-    assert.equal(rig.logs.filter((line) => line.event === 'login' && line.flow === 'browser').length, idpRequestsBefore);
-    assert.ok(rig.logs.some((line) => line.event === 'login' && line.flow === 'session' && line.app === 'redis.internal' && line.allowed === true));
+    assert.equal(
+      rig.logs.filter((line) => line.event === 'login' && line.flow === 'browser').length,
+      idpRequestsBefore,
+    );
+    assert.ok(
+      rig.logs.some(
+        (line) =>
+          line.event === 'login' && line.flow === 'session' && line.app === 'redis.internal' && line.allowed === true,
+      ),
+    );
   });
 
   test('the organisation session is refused, with CF-Access-Aud, for an app the policy denies', async () => {
@@ -247,8 +303,10 @@ describe('access routes: browser flow, certs, logout', () => {
     assert.equal(jar.get(appOrigin('redis.internal'), AUTH_COOKIE), undefined);
   });
 
-  test('HEAD on the login path answers like GET, with CF-Access-Domain (cloudflared\'s probe)', async () => {
-    const anonymous = await step(browserJar(), `${rig.edgeOrigin}${PATH.login}open.internal?kid=aud-open`, { method: 'HEAD' });
+  test("HEAD on the login path answers like GET, with CF-Access-Domain (cloudflared's probe)", async () => {
+    const anonymous = await step(browserJar(), `${rig.edgeOrigin}${PATH.login}open.internal?kid=aud-open`, {
+      method: 'HEAD',
+    });
     assert.equal(anonymous.status, 302);
     assert.equal(new URL(anonymous.location!).origin, rig.idp.issuer);
     assert.equal(anonymous.headers[HEADER.accessDomain], 'open.internal');
@@ -264,7 +322,10 @@ describe('access routes: browser flow, certs, logout', () => {
 
   test('login and cli requests that reach an app host go to the sign-in host first', async () => {
     const jar = browserJar();
-    const login = await step(jar, `${appOrigin('open.internal')}${PATH.login}open.internal?kid=aud-open&redirect_url=x`);
+    const login = await step(
+      jar,
+      `${appOrigin('open.internal')}${PATH.login}open.internal?kid=aud-open&redirect_url=x`,
+    );
     assert.equal(login.status, 302);
     assert.equal(login.location, `${rig.edgeOrigin}${PATH.login}open.internal?kid=aud-open&redirect_url=x`);
     assert.equal(login.headers[HEADER.accessDomain], 'open.internal');
@@ -292,15 +353,25 @@ describe('access routes: browser flow, certs, logout', () => {
     const jar = browserJar();
     await signInBrowser(jar, 'ada@example.com', 'ada-password', 'open.internal');
     const sessionToken = jar.get(rig.edgeOrigin, AUTH_COOKIE)!;
-    await assert.rejects(verify(sessionToken, 'aud-open'), (error: { details: { reason: string } }) => error.details.reason === 'audience');
-    await assert.rejects(verify(sessionToken, SSO.organisationAud), (error: { details: { reason: string } }) => error.details.reason === 'type');
+    await assert.rejects(
+      verify(sessionToken, 'aud-open'),
+      (error: { details: { reason: string } }) => error.details.reason === 'audience',
+    );
+    await assert.rejects(
+      verify(sessionToken, SSO.organisationAud),
+      (error: { details: { reason: string } }) => error.details.reason === 'type',
+    );
   });
 
   test('returns to an https URL on the app hostname after login', async () => {
     const jar = browserJar();
     const start = `${rig.edgeOrigin}${PATH.login}open.internal?redirect_url=${encodeURIComponent(`${appOrigin('open.internal')}/dashboard`)}`;
     const posted = await signInAtIdp(jar, await follow(jar, start), 'eve@example.com', 'eve-password');
-    const { url } = await follow(jar, posted.location!, (next) => next.hostname === 'open.internal' && next.pathname !== PATH.authorized);
+    const { url } = await follow(
+      jar,
+      posted.location!,
+      (next) => next.hostname === 'open.internal' && next.pathname !== PATH.authorized,
+    );
     assert.equal(url.href, `${appOrigin('open.internal')}/dashboard`);
     assert.ok(jar.get(appOrigin('open.internal'), AUTH_COOKIE));
   });
@@ -330,7 +401,10 @@ describe('access routes: browser flow, certs, logout', () => {
     const response = await step(new CookieJar(rig.ca), `${rig.edgeOrigin}${PATH.certs}`);
     assert.equal(response.status, 200);
     const jwks = JSON.parse(response.text) as { keys: Array<Record<string, unknown>> };
-    assert.deepEqual(jwks.keys.map((key) => key.kid), rig.keys.kids());
+    assert.deepEqual(
+      jwks.keys.map((key) => key.kid),
+      rig.keys.kids(),
+    );
     assert.ok(jwks.keys.every((key) => !('d' in key)));
   });
 
@@ -341,7 +415,10 @@ describe('access routes: browser flow, certs, logout', () => {
     const { body } = await exchange({ code: loopback!.searchParams.get('code')!, code_verifier: verifier });
     const token = body.token as string;
     await verify(token);
-    const response = await step(new CookieJar(rig.ca), `${rig.edgeOrigin}${PATH.logout}`, { method: 'POST', headers: { [HEADER.accessToken]: token } });
+    const response = await step(new CookieJar(rig.ca), `${rig.edgeOrigin}${PATH.logout}`, {
+      method: 'POST',
+      headers: { [HEADER.accessToken]: token },
+    });
     assert.equal(response.status, 200);
     assert.deepEqual(JSON.parse(response.text), { signed_out: true });
     await assert.rejects(verify(token), (error: { code: string }) => error.code === 'TOKEN_REVOKED');
@@ -353,7 +430,10 @@ describe('access routes: browser flow, certs, logout', () => {
     await step(jar, (await step(jar, `${rig.edgeOrigin}${PATH.login}redis.internal`)).location!);
     const openToken = jar.get(appOrigin('open.internal'), AUTH_COOKIE)!;
     const redisToken = jar.get(appOrigin('redis.internal'), AUTH_COOKIE)!;
-    const response = await step(jar, `${rig.edgeOrigin}${PATH.logout}`, { method: 'POST', headers: { 'sec-fetch-site': 'same-origin' } });
+    const response = await step(jar, `${rig.edgeOrigin}${PATH.logout}`, {
+      method: 'POST',
+      headers: { 'sec-fetch-site': 'same-origin' },
+    });
     assert.equal(response.status, 200);
     assert.match(response.text, /Signed out/);
     assert.equal(jar.get(rig.edgeOrigin, AUTH_COOKIE), undefined);
@@ -368,15 +448,24 @@ describe('access routes: browser flow, certs, logout', () => {
     await signInBrowser(jar, 'ada@example.com', 'ada-password', 'open.internal');
     const appToken = jar.get(appOrigin('open.internal'), AUTH_COOKIE)!;
     const sessionToken = jar.get(rig.edgeOrigin, AUTH_COOKIE)!;
-    const response = await step(new CookieJar(rig.ca), `${rig.edgeOrigin}${PATH.logout}`, { method: 'POST', headers: { [HEADER.accessToken]: appToken } });
+    const response = await step(new CookieJar(rig.ca), `${rig.edgeOrigin}${PATH.logout}`, {
+      method: 'POST',
+      headers: { [HEADER.accessToken]: appToken },
+    });
     assert.deepEqual(JSON.parse(response.text), { signed_out: true });
-    await assert.rejects(verifyOrganisationToken(sessionToken, { issuer: rig.edgeOrigin, keys: rig.keys, revoked: rig.revoked }), (error: { code: string }) => error.code === 'TOKEN_REVOKED');
+    await assert.rejects(
+      verifyOrganisationToken(sessionToken, { issuer: rig.edgeOrigin, keys: rig.keys, revoked: rig.revoked }),
+      (error: { code: string }) => error.code === 'TOKEN_REVOKED',
+    );
   });
 
   test('logout with a forged token revokes nothing', async () => {
     const revokedBefore = rig.revoked.size;
     const forged = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"aud":["aud-redis"],"sid":"x"}').toString('base64url')}.`;
-    const response = await step(new CookieJar(rig.ca), `${rig.edgeOrigin}${PATH.logout}`, { method: 'POST', headers: { [HEADER.accessToken]: forged } });
+    const response = await step(new CookieJar(rig.ca), `${rig.edgeOrigin}${PATH.logout}`, {
+      method: 'POST',
+      headers: { [HEADER.accessToken]: forged },
+    });
     assert.deepEqual(JSON.parse(response.text), { signed_out: false });
     assert.equal(rig.revoked.size, revokedBefore);
   });

@@ -26,11 +26,24 @@ before(async () => {
 });
 after(() => rm(dir, { recursive: true, force: true }));
 
-const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+const b64 = (value: unknown) =>
+  Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 
 function validClaims(overrides: Record<string, unknown> = {}) {
   const now = Math.floor(Date.now() / 1000);
-  return { iss: ISSUER, aud: [AUD], sub: user.sub, email: user.email, groups: user.groups, iat: now, nbf: now, exp: now + 3600, type: 'app', sid: 's-1', ...overrides };
+  return {
+    iss: ISSUER,
+    aud: [AUD],
+    sub: user.sub,
+    email: user.email,
+    groups: user.groups,
+    iat: now,
+    nbf: now,
+    exp: now + 3600,
+    type: 'app',
+    sid: 's-1',
+    ...overrides,
+  };
 }
 
 /** Signs header.payload with our real private key, whatever the header says: isolates the header checks. */
@@ -47,7 +60,12 @@ async function signWithOurKey(header: Record<string, unknown>, payload: unknown)
   return new CompactSign(bytes).setProtectedHeader({ alg: 'ES256', ...header }).sign(keys.current().privateKey);
 }
 
-async function rejectsWith(token: string, reason: TokenRejection, code = 'TOKEN_INVALID', options: Partial<Parameters<typeof verifyAppToken>[1]> = {}) {
+async function rejectsWith(
+  token: string,
+  reason: TokenRejection,
+  code = 'TOKEN_INVALID',
+  options: Partial<Parameters<typeof verifyAppToken>[1]> = {},
+) {
   await assert.rejects(verifyAppToken(token, { issuer: ISSUER, aud: AUD, keys, ...options }), (error: unknown) => {
     assert.ok(error instanceof AirlockError, `expected AirlockError, got ${String(error)}`);
     assert.equal(error.code, code);
@@ -61,12 +79,26 @@ describe('issueAppToken / verifyAppToken', () => {
   test('issues a token that verifies into a typed principal', async () => {
     const issued = await issueAppToken({ keys, issuer: ISSUER, aud: AUD, ...user, sessionMs: HOUR });
     const principal = await verifyAppToken(issued.token, { issuer: ISSUER, aud: AUD, keys });
-    assert.deepEqual(principal, { kind: 'user', email: user.email, sub: user.sub, groups: user.groups, sessionId: issued.sessionId, expiresAt: issued.expiresAt });
+    assert.deepEqual(principal, {
+      kind: 'user',
+      email: user.email,
+      sub: user.sub,
+      groups: user.groups,
+      sessionId: issued.sessionId,
+      expiresAt: issued.expiresAt,
+    });
     assert.ok(Math.abs(issued.expiresAt.getTime() - Date.now() - HOUR) < 2_000);
   });
 
   test('carries the documented claims (docs/architecture.md "Client ↔ edge") and the kid header', async () => {
-    const { token } = await issueAppToken({ keys, issuer: ISSUER, aud: AUD, ...user, sessionMs: HOUR, sessionId: 'sess-42' });
+    const { token } = await issueAppToken({
+      keys,
+      issuer: ISSUER,
+      aud: AUD,
+      ...user,
+      sessionMs: HOUR,
+      sessionId: 'sess-42',
+    });
     const [headerPart, payloadPart] = token.split('.');
     const header = JSON.parse(Buffer.from(headerPart!, 'base64url').toString());
     const payload = JSON.parse(Buffer.from(payloadPart!, 'base64url').toString());
@@ -101,7 +133,10 @@ describe('issueAppToken / verifyAppToken', () => {
   });
 
   test('rejects a wrong aud', async () => {
-    await rejectsWith(await signWithOurKey({ kid: keys.current().kid }, validClaims({ aud: ['someone-else'] })), 'audience');
+    await rejectsWith(
+      await signWithOurKey({ kid: keys.current().kid }, validClaims({ aud: ['someone-else'] })),
+      'audience',
+    );
   });
 
   test('rejects a token for app A used on app B', async () => {
@@ -115,12 +150,26 @@ describe('issueAppToken / verifyAppToken', () => {
   });
 
   test('rejects an expired token', async () => {
-    const { token } = await issueAppToken({ keys, issuer: ISSUER, aud: AUD, ...user, sessionMs: 60_000, now: new Date(Date.now() - 2 * HOUR) });
+    const { token } = await issueAppToken({
+      keys,
+      issuer: ISSUER,
+      aud: AUD,
+      ...user,
+      sessionMs: 60_000,
+      now: new Date(Date.now() - 2 * HOUR),
+    });
     await rejectsWith(token, 'expired', 'TOKEN_EXPIRED');
   });
 
   test('rejects a token whose nbf is in the future', async () => {
-    const { token } = await issueAppToken({ keys, issuer: ISSUER, aud: AUD, ...user, sessionMs: HOUR, now: new Date(Date.now() + 10 * 60_000) });
+    const { token } = await issueAppToken({
+      keys,
+      issuer: ISSUER,
+      aud: AUD,
+      ...user,
+      sessionMs: HOUR,
+      now: new Date(Date.now() + 10 * 60_000),
+    });
     await rejectsWith(token, 'not-yet-valid');
   });
 
@@ -150,19 +199,28 @@ describe('issueAppToken / verifyAppToken', () => {
 
   test("rejects another edge's signature under our kid", async () => {
     const bytes = new TextEncoder().encode(JSON.stringify(validClaims()));
-    const token = await new CompactSign(bytes).setProtectedHeader({ alg: 'ES256', kid: keys.current().kid }).sign(otherEdgeKeys.current().privateKey);
+    const token = await new CompactSign(bytes)
+      .setProtectedHeader({ alg: 'ES256', kid: keys.current().kid })
+      .sign(otherEdgeKeys.current().privateKey);
     await rejectsWith(token, 'signature');
   });
 
   test('a hand-signed token with a clean header verifies (control for the header tests below)', async () => {
-    const principal = await verifyAppToken(signRaw({ alg: 'ES256', kid: keys.current().kid }, validClaims()), { issuer: ISSUER, aud: AUD, keys });
+    const principal = await verifyAppToken(signRaw({ alg: 'ES256', kid: keys.current().kid }, validClaims()), {
+      issuer: ISSUER,
+      aud: AUD,
+      keys,
+    });
     assert.equal(principal.sessionId, 's-1');
   });
 
   for (const name of ['jku', 'x5u', 'jwk'] as const) {
     test(`rejects a token with a ${name} header`, async () => {
       const value = name === 'jwk' ? await exportJWK(otherEdgeKeys.current().publicKey) : 'https://evil.test/keys';
-      await rejectsWith(signRaw({ alg: 'ES256', kid: keys.current().kid, [name]: value }, validClaims()), 'forbidden-header');
+      await rejectsWith(
+        signRaw({ alg: 'ES256', kid: keys.current().kid, [name]: value }, validClaims()),
+        'forbidden-header',
+      );
     });
   }
 
@@ -177,7 +235,14 @@ describe('issueAppToken / verifyAppToken', () => {
   test('refuses a huge token (> 8 KB) before parsing', async () => {
     // Not even valid base64: proves the size check comes before any decoding.
     await rejectsWith('!'.repeat(8 * 1024 + 1), 'too-large');
-    const { token } = await issueAppToken({ keys, issuer: ISSUER, aud: AUD, ...user, groups: Array.from({ length: 600 }, (_, i) => `group-${i}`), sessionMs: HOUR });
+    const { token } = await issueAppToken({
+      keys,
+      issuer: ISSUER,
+      aud: AUD,
+      ...user,
+      groups: Array.from({ length: 600 }, (_, i) => `group-${i}`),
+      sessionMs: HOUR,
+    });
     assert.ok(token.length > 8 * 1024);
     await rejectsWith(token, 'too-large');
   });

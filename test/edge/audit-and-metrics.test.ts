@@ -17,7 +17,9 @@ before(async () => {
   echo = await startEchoServer();
   const dir = (await import('node:fs')).mkdtempSync(join((await import('node:os')).tmpdir(), 'airlock-audit-'));
   auditFile = join(dir, 'audit.log');
-  chain = await startChain([{ hostname: 'echo.airlock.test', service: `tcp://127.0.0.1:${echo.port}` }], { extraYaml: `audit: { file: ${auditFile} }\n` });
+  chain = await startChain([{ hostname: 'echo.airlock.test', service: `tcp://127.0.0.1:${echo.port}` }], {
+    extraYaml: `audit: { file: ${auditFile} }\n`,
+  });
 });
 after(async () => {
   await chain.close();
@@ -37,7 +39,9 @@ function get(path: string): Promise<{ status: number; body: string }> {
 }
 
 /** The audit stream is written asynchronously: wait (bounded) for a record to arrive. */
-async function auditRecord(match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown> | undefined> {
+async function auditRecord(
+  match: (line: Record<string, unknown>) => boolean,
+): Promise<Record<string, unknown> | undefined> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const found = auditLines().find(match);
     if (found) return found;
@@ -47,7 +51,10 @@ async function auditRecord(match: (line: Record<string, unknown>) => boolean): P
 }
 
 function auditLines(): Array<Record<string, unknown>> {
-  return readFileSync(auditFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  return readFileSync(auditFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 test('an allowed stream is audited at start and at end with bytes each way and duration', async () => {
@@ -74,12 +81,18 @@ test('an allowed stream is audited at start and at end with bytes each way and d
 });
 
 test('a refused credential is audited with its reason and never its secret', async () => {
-  const client = await startClient(chain, 'echo.airlock.test', { kind: 'service-token', id: SERVICE_TOKEN.id, secret: 'wrong-secret-value' });
+  const client = await startClient(chain, 'echo.airlock.test', {
+    kind: 'service-token',
+    id: SERVICE_TOKEN.id,
+    secret: 'wrong-secret-value',
+  });
   const socket = net.connect(client.port, '127.0.0.1');
   socket.on('error', () => {});
   await once(socket, 'close');
   await client.listener.stop();
-  const denied = await auditRecord((line) => line.decision === 'login' && line.reason === 'service token secret does not match');
+  const denied = await auditRecord(
+    (line) => line.decision === 'login' && line.reason === 'service token secret does not match',
+  );
   assert.ok(denied);
   assert.doesNotMatch(readFileSync(auditFile, 'utf8'), /wrong-secret-value|x{43}/);
 });

@@ -40,7 +40,7 @@ async function signIn(page: Page, email: string, password: string): Promise<void
 }
 
 describe('sign-in in Chromium', () => {
-  test('browser flow: sign-in host → IdP form → the app host\'s own CF_Authorization cookie', async (t) => {
+  test("browser flow: sign-in host → IdP form → the app host's own CF_Authorization cookie", async (t) => {
     if (missing) return t.skip(missing);
     const { context, page } = await freshPage();
     try {
@@ -50,7 +50,9 @@ describe('sign-in in Chromium', () => {
       await signIn(page, 'eve@example.com', 'eve-password');
       await page.getByRole('heading', { name: 'Signed in to open.internal' }).waitFor();
       assert.equal(new URL(page.url()).origin, appOrigin('open.internal'), 'ends on the app host');
-      const cookie = (await context.cookies(appOrigin('open.internal'))).find((candidate) => candidate.name === AUTH_COOKIE);
+      const cookie = (await context.cookies(appOrigin('open.internal'))).find(
+        (candidate) => candidate.name === AUTH_COOKIE,
+      );
       assert.ok(cookie, 'CF_Authorization cookie set on the app host');
       assert.equal(cookie.httpOnly, true);
       assert.equal(cookie.secure, true);
@@ -58,7 +60,10 @@ describe('sign-in in Chromium', () => {
       const principal = await verifyAppToken(cookie.value, { issuer: rig.edgeOrigin, aud: 'aud-open', keys: rig.keys });
       assert.equal(principal.email, 'eve@example.com');
       const session = (await context.cookies(rig.edgeOrigin)).find((candidate) => candidate.name === AUTH_COOKIE);
-      assert.equal((await verifyOrganisationToken(session!.value, { issuer: rig.edgeOrigin, keys: rig.keys })).sessionId, principal.sessionId);
+      assert.equal(
+        (await verifyOrganisationToken(session!.value, { issuer: rig.edgeOrigin, keys: rig.keys })).sessionId,
+        principal.sessionId,
+      );
     } finally {
       await context.close();
     }
@@ -76,8 +81,13 @@ describe('sign-in in Chromium', () => {
       await page.goto(`${rig.edgeOrigin}${PATH.login}redis.internal`);
       await page.getByRole('heading', { name: 'Signed in to redis.internal' }).waitFor();
       assert.ok(!visited.includes(rig.idp.issuer), `never at the IdP: ${visited.join(' → ')}`);
-      const cookie = (await context.cookies(appOrigin('redis.internal'))).find((candidate) => candidate.name === AUTH_COOKIE);
-      assert.equal((await verifyAppToken(cookie!.value, { issuer: rig.edgeOrigin, aud: 'aud-redis', keys: rig.keys })).email, 'ada@example.com');
+      const cookie = (await context.cookies(appOrigin('redis.internal'))).find(
+        (candidate) => candidate.name === AUTH_COOKIE,
+      );
+      assert.equal(
+        (await verifyAppToken(cookie!.value, { issuer: rig.edgeOrigin, aud: 'aud-redis', keys: rig.keys })).email,
+        'ada@example.com',
+      );
     } finally {
       await context.close();
     }
@@ -136,12 +146,19 @@ describe('sign-in in Chromium', () => {
         },
       });
       await signedIn;
-      const principal = await verifyAppToken(result.token, { issuer: rig.edgeOrigin, aud: 'aud-redis', keys: rig.keys });
+      const principal = await verifyAppToken(result.token, {
+        issuer: rig.edgeOrigin,
+        aud: 'aud-redis',
+        keys: rig.keys,
+      });
       assert.equal(principal.email, 'ada@example.com');
       await page.getByText('Signed in to redis.internal — you may close this tab.').waitFor();
       assert.match(page.url(), /^http:\/\/127\.0\.0\.1:\d+\/callback\?code=/);
       assert.equal(printed.length, 1);
-      assert.match(printed[0]!, /^Sign in to redis\.internal in the browser window that just opened \(or open this URL\):/);
+      assert.match(
+        printed[0]!,
+        /^Sign in to redis\.internal in the browser window that just opened \(or open this URL\):/,
+      );
     } finally {
       await context.close();
     }

@@ -45,7 +45,10 @@ test('without half-close (a plain client), the origin ending its side closes the
 test('with half-close, the origin ending its side sends an empty message; the tunnel closes 1000 once both ways ended', async (t) => {
   const chain = await smallChain(t);
   const target = resolveEdgeTarget({ hostname: 'small.airlock.test', edge: chain.edgeUrl, caFile: chain.pki.ca });
-  const { ws, halfClose } = await dialTunnel({ target, headers: credentialHeaders({ kind: 'service-token', ...SERVICE_TOKEN }) });
+  const { ws, halfClose } = await dialTunnel({
+    target,
+    headers: credentialHeaders({ kind: 'service-token', ...SERVICE_TOKEN }),
+  });
   assert.equal(halfClose, true, 'the edge agreed');
   let received = 0;
   let endOfStream = false;

@@ -47,11 +47,17 @@ test('malformed YAML is reported as a syntax error', () => {
 });
 
 test('an unknown key is named with its exact path', () => {
-  assert.match(invalid(valid().replace('    tunnel: t1', '    tunnel: t1\n    servce: x')), /apps\[0\]: unknown key "servce"/);
+  assert.match(
+    invalid(valid().replace('    tunnel: t1', '    tunnel: t1\n    servce: x')),
+    /apps\[0\]: unknown key "servce"/,
+  );
 });
 
 test('an unknown policy rule names the rule path', () => {
-  assert.match(invalid(valid().replace('{ emailDomain: example.test }', '{ emial: a@b.c }')), /apps\[0\]\.policy\.include\[0\]: is not a known rule/);
+  assert.match(
+    invalid(valid().replace('{ emailDomain: example.test }', '{ emial: a@b.c }')),
+    /apps\[0\]\.policy\.include\[0\]: is not a known rule/,
+  );
 });
 
 test('duplicate hostnames are refused', () => {
@@ -66,17 +72,26 @@ test('duplicate hostnames are refused', () => {
 
 test('a wrong type names the path and the expected type', () => {
   assert.match(invalid(valid().replace('listen: 127.0.0.1:8443', 'listen: 8443')), /listen: /);
-  assert.match(invalid(valid().replace('include: [{ emailDomain: example.test }]', 'include: { emailDomain: example.test }')), /apps\[0\]\.policy\.include/);
+  assert.match(
+    invalid(valid().replace('include: [{ emailDomain: example.test }]', 'include: { emailDomain: example.test }')),
+    /apps\[0\]\.policy\.include/,
+  );
 });
 
 test('a service that is not tcp://host:port, or a port out of range, is refused', () => {
-  assert.match(invalid(valid().replace('tcp://127.0.0.1:5432', 'http://127.0.0.1:5432')), /apps\[0\]\.service: must be tcp:\/\/host:port/);
+  assert.match(
+    invalid(valid().replace('tcp://127.0.0.1:5432', 'http://127.0.0.1:5432')),
+    /apps\[0\]\.service: must be tcp:\/\/host:port/,
+  );
   assert.match(invalid(valid().replace('tcp://127.0.0.1:5432', 'tcp://127.0.0.1:0')), /apps\[0\]\.service/);
   assert.match(invalid(valid().replace('tcp://127.0.0.1:5432', 'tcp://127.0.0.1:65536')), /apps\[0\]\.service/);
 });
 
 test('an app naming a tunnel that does not exist is refused', () => {
-  assert.match(invalid(valid().replace('    tunnel: t1', '    tunnel: t2')), /apps\[0\]\.tunnel: no tunnel with id "t2"/);
+  assert.match(
+    invalid(valid().replace('    tunnel: t1', '    tunnel: t2')),
+    /apps\[0\]\.tunnel: no tunnel with id "t2"/,
+  );
 });
 
 test('a secret hash that is not sha256 is refused (secrets are never stored in the clear)', () => {
@@ -84,11 +99,15 @@ test('a secret hash that is not sha256 is refused (secrets are never stored in t
 });
 
 test('a policy without include rules is refused: nobody is let in by default', () => {
-  assert.match(invalid(valid().replace('include: [{ emailDomain: example.test }]', 'include: []')), /needs at least one rule/);
+  assert.match(
+    invalid(valid().replace('include: [{ emailDomain: example.test }]', 'include: []')),
+    /needs at least one rule/,
+  );
 });
 
 test('an idp secret from a missing environment variable is named', () => {
-  const idp = 'idp: { issuer: https://idp.example.test, clientId: edge, clientSecret: "${AIRLOCK_TEST_UNSET_SECRET}" }\n';
+  const idp =
+    'idp: { issuer: https://idp.example.test, clientId: edge, clientSecret: "${AIRLOCK_TEST_UNSET_SECRET}" }\n';
   assert.match(invalid(valid('', idp)), /idp\.clientSecret: environment variable AIRLOCK_TEST_UNSET_SECRET is not set/);
 });
 
@@ -109,7 +128,10 @@ test('`airlock edge --config` with malformed YAML exits 2', async () => {
 });
 
 test('a value of the wrong type says what was expected and what was found', () => {
-  assert.match(invalid(valid().replace('tls: { cert: edge.pem, key: edge-key.pem }', 'tls: { cert: 42, key: edge-key.pem }')), /tls\.cert: must be a string, got a number/);
+  assert.match(
+    invalid(valid().replace('tls: { cert: edge.pem, key: edge-key.pem }', 'tls: { cert: 42, key: edge-key.pem }')),
+    /tls\.cert: must be a string, got a number/,
+  );
 });
 
 test('an idp issuer over plain http is refused unless it is on loopback', () => {
@@ -126,9 +148,15 @@ test('sessionDuration sets the organisation session (24h by default) and is vali
 
 test('the sign-in domain (publicUrl) cannot also be an app hostname', () => {
   const message = invalid(valid('', 'publicUrl: https://db.example.test\n'));
-  assert.match(message, /apps\[0\]\.hostname: "db\.example\.test" is the sign-in domain \(publicUrl\); give the edge a hostname of its own, e\.g\. auth\.example\.test/);
+  assert.match(
+    message,
+    /apps\[0\]\.hostname: "db\.example\.test" is the sign-in domain \(publicUrl\); give the edge a hostname of its own, e\.g\. auth\.example\.test/,
+  );
 });
 
-test('the organisation session\'s audience is reserved', () => {
-  assert.match(invalid(valid().replace(`aud: ${AUD}`, 'aud: airlock-organisation')), /apps\[0\]\.aud: "airlock-organisation" is reserved for the organisation session/);
+test("the organisation session's audience is reserved", () => {
+  assert.match(
+    invalid(valid().replace(`aud: ${AUD}`, 'aud: airlock-organisation')),
+    /apps\[0\]\.aud: "airlock-organisation" is reserved for the organisation session/,
+  );
 });

@@ -60,15 +60,36 @@ before(async () => {
 });
 after(() => edge?.close(200));
 
-const session = async (who: typeof ADA, keys = edge.keys) => (await issueOrganisationToken({ keys, issuer, identity: who, sessionMs: 600_000 })).token;
+const session = async (who: typeof ADA, keys = edge.keys) =>
+  (await issueOrganisationToken({ keys, issuer, identity: who, sessionMs: 600_000 })).token;
 
-function list(headers: Record<string, string>, localAddress = '127.0.0.1'): Promise<{ status: number; headers: Record<string, unknown>; body: { apps?: Array<Record<string, unknown>>; message?: string } }> {
+function list(
+  headers: Record<string, string>,
+  localAddress = '127.0.0.1',
+): Promise<{
+  status: number;
+  headers: Record<string, unknown>;
+  body: { apps?: Array<Record<string, unknown>>; message?: string };
+}> {
   return new Promise((resolve, reject) => {
-    const request = https.request({ host: '127.0.0.1', port: edge.port, path: PATH.apps, localAddress, ca: readFileSync(pki.ca), headers, agent: false }, (response) => {
-      let text = '';
-      response.on('data', (chunk) => (text += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: JSON.parse(text) }));
-    });
+    const request = https.request(
+      {
+        host: '127.0.0.1',
+        port: edge.port,
+        path: PATH.apps,
+        localAddress,
+        ca: readFileSync(pki.ca),
+        headers,
+        agent: false,
+      },
+      (response) => {
+        let text = '';
+        response.on('data', (chunk) => (text += chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, body: JSON.parse(text) }),
+        );
+      },
+    );
     request.on('error', reject);
     request.end();
   });
@@ -78,11 +99,26 @@ const hostnames = (answer: Awaited<ReturnType<typeof list>>) => (answer.body.app
 test('two users with different groups see different lists, with the display hints', async () => {
   const ada = await list({ [HEADER.accessToken]: await session(ADA) });
   assert.equal(ada.status, 200);
-  assert.deepEqual(ada.body.apps, [{ hostname: 'db.airlock.test', name: 'Engineering database', description: 'Postgres for the eng team', kind: 'postgres', localPort: 15432 }]);
+  assert.deepEqual(ada.body.apps, [
+    {
+      hostname: 'db.airlock.test',
+      name: 'Engineering database',
+      description: 'Postgres for the eng team',
+      kind: 'postgres',
+      localPort: 15432,
+    },
+  ]);
   const eve = await list({ [HEADER.accessToken]: await session(EVE) });
   assert.deepEqual(hostnames(eve), ['crm.airlock.test']);
-  for (const [answer, hidden] of [[ada, 'crm'], [eve, 'db']] as const) {
-    assert.doesNotMatch(JSON.stringify(answer.body) + JSON.stringify(answer.headers), new RegExp(hidden), 'nothing names the other user\'s apps');
+  for (const [answer, hidden] of [
+    [ada, 'crm'],
+    [eve, 'db'],
+  ] as const) {
+    assert.doesNotMatch(
+      JSON.stringify(answer.body) + JSON.stringify(answer.headers),
+      new RegExp(hidden),
+      "nothing names the other user's apps",
+    );
   }
 });
 
@@ -93,7 +129,10 @@ test('an app published to no tunnel yet is left out, even for users its policy a
 test('an IP-restricted app is listed only from the allowed address', async () => {
   const token = await session(ADA);
   assert.ok(!hostnames(await list({ [HEADER.accessToken]: token })).includes('lab.airlock.test'));
-  assert.deepEqual(hostnames(await list({ [HEADER.accessToken]: token }, '127.0.0.2')), ['db.airlock.test', 'lab.airlock.test']);
+  assert.deepEqual(hostnames(await list({ [HEADER.accessToken]: token }, '127.0.0.2')), [
+    'db.airlock.test',
+    'lab.airlock.test',
+  ]);
 });
 
 test('a service token sees only its own apps', async () => {
@@ -102,10 +141,15 @@ test('a service token sees only its own apps', async () => {
   assert.equal(answer.body.apps![0]!.localPort, CI_PORT);
 });
 
-test('no session, a forged token, another edge\'s token, or an app token: 401 with the sign-in hint', async () => {
+test("no session, a forged token, another edge's token, or an app token: 401 with the sign-in hint", async () => {
   const foreign = await SigningKeys.open(join(mkdtempSync(join(pki.dir, 'foreign-')), 'keys'));
   const forged = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ aud: ['airlock-organisation'], type: 'org', sub: 'x', email: 'x@example.com', groups: ['eng'], sid: 's' })).toString('base64url')}.`;
-  const attempts: Record<string, string>[] = [{}, { [HEADER.accessToken]: forged }, { [HEADER.accessToken]: await session(ADA, foreign) }, { [HEADER.clientId]: SERVICE_TOKEN.id, [HEADER.clientSecret]: 'wrong' }];
+  const attempts: Record<string, string>[] = [
+    {},
+    { [HEADER.accessToken]: forged },
+    { [HEADER.accessToken]: await session(ADA, foreign) },
+    { [HEADER.clientId]: SERVICE_TOKEN.id, [HEADER.clientSecret]: 'wrong' },
+  ];
   for (const headers of attempts) {
     const answer = await list(headers);
     assert.equal(answer.status, 401, JSON.stringify(headers).slice(0, 60));
@@ -116,7 +160,11 @@ test('no session, a forged token, another edge\'s token, or an app token: 401 wi
 
 test('the audit records who asked and how many were listed, never which others exist', async () => {
   await list({ [HEADER.accessToken]: await session(EVE) });
-  const records = readFileSync(auditFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>).filter((record) => record.event === 'apps');
+  const records = readFileSync(auditFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((record) => record.event === 'apps');
   const eve = records.filter((record) => record.who === 'eve@example.com').at(-1)!;
   assert.deepEqual({ status: eve.status, listed: eve.listed }, { status: 200, listed: 1 });
   assert.ok(records.every((record) => !JSON.stringify(record).includes('db.airlock.test')));
@@ -124,7 +172,8 @@ test('the audit records who asked and how many were listed, never which others e
 
 test('a huge or malformed display block is refused with its path', () => {
   const dir = mkdtempSync(join(pki.dir, 'discovery-bad-'));
-  const bad = (display: string) => () => parseEdgeConfig(discoveryYaml(pki, dir, `    display: ${display}\n`), 'edge.yaml');
+  const bad = (display: string) => () =>
+    parseEdgeConfig(discoveryYaml(pki, dir, `    display: ${display}\n`), 'edge.yaml');
   assert.throws(bad(`{ description: ${'x'.repeat(300)} }`), /apps\[0\]\.display\.description/);
   assert.throws(bad('{ kind: ftp }'), /apps\[0\]\.display\.kind/);
   assert.throws(bad('{ localPort: 70000 }'), /apps\[0\]\.display\.localPort/);
@@ -136,9 +185,16 @@ test('`airlock access list` prints the table with the session of the last sign-i
   const edgeUrl = `https://127.0.0.1:${edge.port}`;
   const none = airlock(['access', 'list', '--edge', edgeUrl, '--ca', pki.ca], { XDG_CONFIG_HOME: home });
   assert.equal(await none.exited(), 1);
-  assert.match(none.output(), /not signed in to https:\/\/127\.0\.0\.1:\d+: run `airlock access login HOST` for any app of that edge first/);
+  assert.match(
+    none.output(),
+    /not signed in to https:\/\/127\.0\.0\.1:\d+: run `airlock access login HOST` for any app of that edge first/,
+  );
   // As the first sign-in leaves it: the organisation session in the same store the CLI reads.
-  await createTokenStore({ file: join(home, 'airlock', 'tokens.json') }).set(edgeUrl, SSO.organisationAud, await session(ADA));
+  await createTokenStore({ file: join(home, 'airlock', 'tokens.json') }).set(
+    edgeUrl,
+    SSO.organisationAud,
+    await session(ADA),
+  );
   const listed = airlock(['access', 'list', '--edge', edgeUrl, '--ca', pki.ca], { XDG_CONFIG_HOME: home });
   assert.equal(await listed.exited(), 0, listed.output());
   assert.match(listed.output(), /^HOSTNAME\s+NAME\s+KIND\s+PORT$/m);
@@ -146,12 +202,24 @@ test('`airlock access list` prints the table with the session of the last sign-i
   assert.doesNotMatch(listed.output(), /crm/);
   const json = airlock(['access', 'list', '--edge', edgeUrl, '--ca', pki.ca, '--json'], { XDG_CONFIG_HOME: home });
   assert.equal(await json.exited(), 0);
-  assert.deepEqual(JSON.parse(json.output().slice(json.output().indexOf('['))).map((entry: { hostname: string }) => entry.hostname), ['db.airlock.test']);
+  assert.deepEqual(
+    JSON.parse(json.output().slice(json.output().indexOf('['))).map((entry: { hostname: string }) => entry.hostname),
+    ['db.airlock.test'],
+  );
 });
 
 test('`airlock access tcp` without --url listens on the port the edge suggests, or the next free one', async () => {
   const env = { AIRLOCK_SERVICE_TOKEN_ID: SERVICE_TOKEN.id, AIRLOCK_SERVICE_TOKEN_SECRET: SERVICE_TOKEN.secret };
-  const args = ['access', 'tcp', '--hostname', 'ci.airlock.test', '--edge', `https://127.0.0.1:${edge.port}`, '--ca', pki.ca];
+  const args = [
+    'access',
+    'tcp',
+    '--hostname',
+    'ci.airlock.test',
+    '--edge',
+    `https://127.0.0.1:${edge.port}`,
+    '--ca',
+    pki.ca,
+  ];
   const first = airlock(args, env);
   try {
     await first.waitFor(new RegExp(`Listening on 127\\.0\\.0\\.1:${CI_PORT} `));
@@ -159,7 +227,10 @@ test('`airlock access tcp` without --url listens on the port the edge suggests, 
     const second = airlock(args, env);
     try {
       await second.waitFor(new RegExp(`Listening on 127\\.0\\.0\\.1:${CI_PORT + 1} `));
-      assert.match(second.output(), new RegExp(`port ${CI_PORT}, which the edge suggests for ci\\.airlock\\.test, is in use; using ${CI_PORT + 1}`));
+      assert.match(
+        second.output(),
+        new RegExp(`port ${CI_PORT}, which the edge suggests for ci\\.airlock\\.test, is in use; using ${CI_PORT + 1}`),
+      );
     } finally {
       await second.stop();
     }

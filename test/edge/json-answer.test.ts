@@ -20,14 +20,19 @@ before(async () => {
 });
 after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-function request(options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
+function request(
+  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: '/', method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text }));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, path: '/', method: options.method ?? 'GET', headers: options.headers, agent: false },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text }));
+      },
+    );
     req.on('error', reject);
     req.end(options.body);
   });
@@ -55,7 +60,8 @@ test('sendJson: the status, a JSON type, never cached, the body serialized', asy
 });
 
 test('sendJson: given headers replace the no-store default and may name another JSON type', async () => {
-  handle = (_req, res) => sendJson(res, 200, { keys: [] }, { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' });
+  handle = (_req, res) =>
+    sendJson(res, 200, { keys: [] }, { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' });
   const answer = await request();
   assert.equal(answer.headers['content-type'], 'application/json');
   assert.equal(answer.headers['cache-control'], 'public, max-age=300');
@@ -71,26 +77,37 @@ test('sendJson: a HEAD request gets the head only', async () => {
 });
 
 test('writeRawResponse: a refused upgrade gets a whole HTTP/1.1 answer, then the connection closes', async () => {
-  onUpgrade = (_req, socket) => writeRawResponse(socket, 503, { 'retry-after': '5' }, { error: 'no_connector', message: 'offline' });
+  onUpgrade = (_req, socket) =>
+    writeRawResponse(socket, 503, { 'retry-after': '5' }, { error: 'no_connector', message: 'offline' });
   const raw = await new Promise<string>((resolve) => {
-    const socket = net.connect(port, '127.0.0.1', () => socket.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n'));
+    const socket = net.connect(port, '127.0.0.1', () =>
+      socket.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n'),
+    );
     let text = '';
     socket.on('data', (chunk) => (text += chunk));
     socket.on('close', () => resolve(text));
   });
   const body = '{"error":"no_connector","message":"offline"}';
-  assert.equal(raw, `HTTP/1.1 503 Service Unavailable\r\ncontent-length: ${body.length}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\nretry-after: 5\r\n\r\n${body}`);
+  assert.equal(
+    raw,
+    `HTTP/1.1 503 Service Unavailable\r\ncontent-length: ${body.length}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\nretry-after: 5\r\n\r\n${body}`,
+  );
 });
 
 test('writeRawResponse: without a body, no content type', async () => {
   onUpgrade = (_req, socket) => writeRawResponse(socket, 302, { location: 'https://signin.example/' });
   const raw = await new Promise<string>((resolve) => {
-    const socket = net.connect(port, '127.0.0.1', () => socket.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n'));
+    const socket = net.connect(port, '127.0.0.1', () =>
+      socket.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n'),
+    );
     let text = '';
     socket.on('data', (chunk) => (text += chunk));
     socket.on('close', () => resolve(text));
   });
-  assert.equal(raw, 'HTTP/1.1 302 Found\r\ncontent-length: 0\r\nconnection: close\r\nlocation: https://signin.example/\r\n\r\n');
+  assert.equal(
+    raw,
+    'HTTP/1.1 302 Found\r\ncontent-length: 0\r\nconnection: close\r\nlocation: https://signin.example/\r\n\r\n',
+  );
 });
 
 test('an undeclared refusal code does not compile', () => {
@@ -112,16 +129,31 @@ test('readObjectBody: a JSON-only call without a body has no fields', async () =
 
 test('readObjectBody: refuses JSON that is not an object, or not JSON', async () => {
   for (const body of ['[1,2]', '"text"', 'null', '{"name":']) {
-    assert.deepEqual(await read(body, { 'content-type': 'application/json' }), { error: 'bad_request', message: 'body must be a JSON object' }, body);
+    assert.deepEqual(
+      await read(body, { 'content-type': 'application/json' }),
+      { error: 'bad_request', message: 'body must be a JSON object' },
+      body,
+    );
   }
 });
 
 test('readObjectBody with forms: an urlencoded form, or JSON when the type says so', async () => {
-  assert.deepEqual(await read('code=abc&code_verifier=xyz', { 'content-type': 'application/x-www-form-urlencoded' }, true), { read: { code: 'abc', code_verifier: 'xyz' } });
-  assert.deepEqual(await read('{"code":"abc"}', { 'content-type': 'application/json' }, true), { read: { code: 'abc' } });
-  assert.deepEqual(await read('', { 'content-type': 'application/json' }, true), { error: 'bad_request', message: 'body must be a JSON object' });
+  assert.deepEqual(
+    await read('code=abc&code_verifier=xyz', { 'content-type': 'application/x-www-form-urlencoded' }, true),
+    { read: { code: 'abc', code_verifier: 'xyz' } },
+  );
+  assert.deepEqual(await read('{"code":"abc"}', { 'content-type': 'application/json' }, true), {
+    read: { code: 'abc' },
+  });
+  assert.deepEqual(await read('', { 'content-type': 'application/json' }, true), {
+    error: 'bad_request',
+    message: 'body must be a JSON object',
+  });
 });
 
 test('readObjectBody: refuses a body over 16 KB before parsing it', async () => {
-  assert.deepEqual(await read(JSON.stringify({ pad: 'x'.repeat(17 * 1024) }), { 'content-type': 'application/json' }), { error: 'bad_request', message: 'request body too large' });
+  assert.deepEqual(await read(JSON.stringify({ pad: 'x'.repeat(17 * 1024) }), { 'content-type': 'application/json' }), {
+    error: 'bad_request',
+    message: 'request body too large',
+  });
 });

@@ -11,7 +11,12 @@ async function setup(ttlMs = 60_000) {
   const clock = { now: 1_000_000 };
   const codes = new LoginCodes({ ttlMs, now: () => clock.now });
   const codeVerifier = verifier();
-  const grant = { aud: 'aud-1', codeChallenge: s256(codeVerifier), redirectUrl: 'http://127.0.0.1:5000/callback', identity };
+  const grant = {
+    aud: 'aud-1',
+    codeChallenge: s256(codeVerifier),
+    redirectUrl: 'http://127.0.0.1:5000/callback',
+    identity,
+  };
   return { clock, codes, codeVerifier, grant, code: await codes.create(grant) };
 }
 
@@ -79,7 +84,10 @@ describe('LoginCodes', () => {
 
   test('refuses to create a code for a challenge that is not S256-shaped', async () => {
     const codes = new LoginCodes();
-    await assert.rejects(codes.create({ aud: 'a', codeChallenge: 'plain-challenge', redirectUrl: 'http://127.0.0.1/callback', identity }), /S256/);
+    await assert.rejects(
+      codes.create({ aud: 'a', codeChallenge: 'plain-challenge', redirectUrl: 'http://127.0.0.1/callback', identity }),
+      /S256/,
+    );
   });
 
   test('two exchanges racing for one code: exactly one gets the grant', async () => {

@@ -13,11 +13,18 @@ test('include admits on any matching rule', () => {
 });
 
 test('no matching include rule denies', () => {
-  assert.deepEqual(evaluatePolicy({ include: [{ group: 'finance' }], require: [], exclude: [] }, at(ada)), { allowed: false, reason: 'matches no include rule' });
+  assert.deepEqual(evaluatePolicy({ include: [{ group: 'finance' }], require: [], exclude: [] }, at(ada)), {
+    allowed: false,
+    reason: 'matches no include rule',
+  });
 });
 
 test('require needs every rule', () => {
-  const policy = { include: [{ everyone: true as const }], require: [{ group: 'eng' }, { ip: '198.51.100.0/24' }], exclude: [] };
+  const policy = {
+    include: [{ everyone: true as const }],
+    require: [{ group: 'eng' }, { ip: '198.51.100.0/24' }],
+    exclude: [],
+  };
   const decision = evaluatePolicy(policy, at(ada, '127.0.0.1'));
   assert.equal(decision.allowed, false);
   assert.match(decision.reason, /require/);
@@ -30,9 +37,18 @@ test('exclude wins over include', () => {
 });
 
 test('email and emailDomain compare case-insensitively', () => {
-  assert.equal(evaluatePolicy({ include: [{ email: 'ada@example.TEST' }], require: [], exclude: [] }, at(ada)).allowed, true);
-  assert.equal(evaluatePolicy({ include: [{ emailDomain: 'example.test' }], require: [], exclude: [] }, at(ada)).allowed, true);
-  assert.equal(evaluatePolicy({ include: [{ emailDomain: 'ample.test' }], require: [], exclude: [] }, at(ada)).allowed, false);
+  assert.equal(
+    evaluatePolicy({ include: [{ email: 'ada@example.TEST' }], require: [], exclude: [] }, at(ada)).allowed,
+    true,
+  );
+  assert.equal(
+    evaluatePolicy({ include: [{ emailDomain: 'example.test' }], require: [], exclude: [] }, at(ada)).allowed,
+    true,
+  );
+  assert.equal(
+    evaluatePolicy({ include: [{ emailDomain: 'ample.test' }], require: [], exclude: [] }, at(ada)).allowed,
+    false,
+  );
 });
 
 test('everyone means every signed-in person, not a service token', () => {
@@ -41,14 +57,29 @@ test('everyone means every signed-in person, not a service token', () => {
 });
 
 test('service tokens match by id or "*", and never identity rules', () => {
-  assert.equal(evaluatePolicy({ include: [{ serviceToken: 'ci-bot' }], require: [], exclude: [] }, at(bot)).allowed, true);
+  assert.equal(
+    evaluatePolicy({ include: [{ serviceToken: 'ci-bot' }], require: [], exclude: [] }, at(bot)).allowed,
+    true,
+  );
   assert.equal(evaluatePolicy({ include: [{ serviceToken: '*' }], require: [], exclude: [] }, at(bot)).allowed, true);
-  assert.equal(evaluatePolicy({ include: [{ serviceToken: 'other' }], require: [], exclude: [] }, at(bot)).allowed, false);
+  assert.equal(
+    evaluatePolicy({ include: [{ serviceToken: 'other' }], require: [], exclude: [] }, at(bot)).allowed,
+    false,
+  );
   assert.equal(evaluatePolicy({ include: [{ group: 'eng' }], require: [], exclude: [] }, at(bot)).allowed, false);
 });
 
 test('ip rules match IPv4-mapped IPv6 addresses and IPv6 CIDRs', () => {
-  assert.equal(evaluatePolicy({ include: [{ ip: '127.0.0.0/8' }], require: [], exclude: [] }, at(bot, '::ffff:127.0.0.5')).allowed, true);
-  assert.equal(evaluatePolicy({ include: [{ ip: '::1/128' }], require: [], exclude: [] }, at(bot, '::1')).allowed, true);
-  assert.equal(evaluatePolicy({ include: [{ ip: '127.0.0.1' }], require: [], exclude: [] }, at(bot, '127.0.0.2')).allowed, false);
+  assert.equal(
+    evaluatePolicy({ include: [{ ip: '127.0.0.0/8' }], require: [], exclude: [] }, at(bot, '::ffff:127.0.0.5')).allowed,
+    true,
+  );
+  assert.equal(
+    evaluatePolicy({ include: [{ ip: '::1/128' }], require: [], exclude: [] }, at(bot, '::1')).allowed,
+    true,
+  );
+  assert.equal(
+    evaluatePolicy({ include: [{ ip: '127.0.0.1' }], require: [], exclude: [] }, at(bot, '127.0.0.2')).allowed,
+    false,
+  );
 });

@@ -4,12 +4,15 @@ import { checkLoopbackRedirect } from '../../src/edge/redirect-url.js';
 import { AirlockError } from '../../src/shared/errors.js';
 
 function refused(text: unknown, pattern: RegExp) {
-  assert.throws(() => checkLoopbackRedirect(text), (error: unknown) => {
-    assert.ok(error instanceof AirlockError);
-    assert.equal(error.code, 'BAD_ARGUMENT');
-    assert.match(error.message, pattern);
-    return true;
-  });
+  assert.throws(
+    () => checkLoopbackRedirect(text),
+    (error: unknown) => {
+      assert.ok(error instanceof AirlockError);
+      assert.equal(error.code, 'BAD_ARGUMENT');
+      assert.match(error.message, pattern);
+      return true;
+    },
+  );
 }
 
 describe('checkLoopbackRedirect', () => {
@@ -27,15 +30,20 @@ describe('checkLoopbackRedirect', () => {
   }
 
   test('rejects a missing redirect_url', () => refused(undefined, /missing/));
-  test('rejects https (the loopback listener speaks http)', () => refused('https://127.0.0.1:5000/callback', /must use http/));
+  test('rejects https (the loopback listener speaks http)', () =>
+    refused('https://127.0.0.1:5000/callback', /must use http/));
   test('rejects another scheme', () => refused('javascript://127.0.0.1/%0aalert(1)', /must use http/));
   test('rejects another host', () => refused('http://evil.example/callback', /127\.0\.0\.1, \[::1\] or localhost/));
-  test('rejects a host that merely starts with localhost', () => refused('http://localhost.evil.example/callback', /127\.0\.0\.1/));
+  test('rejects a host that merely starts with localhost', () =>
+    refused('http://localhost.evil.example/callback', /127\.0\.0\.1/));
   test('rejects a 127.x address other than 127.0.0.1', () => refused('http://127.0.0.2:5000/callback', /127\.0\.0\.1/));
-  test('rejects the userinfo trick http://127.0.0.1@evil', () => refused('http://127.0.0.1@evil.example/callback', /not allowed/));
-  test('rejects the userinfo trick with a port', () => refused('http://127.0.0.1:5000@evil.example/callback', /not allowed/));
+  test('rejects the userinfo trick http://127.0.0.1@evil', () =>
+    refused('http://127.0.0.1@evil.example/callback', /not allowed/));
+  test('rejects the userinfo trick with a port', () =>
+    refused('http://127.0.0.1:5000@evil.example/callback', /not allowed/));
   test('rejects a fragment', () => refused('http://127.0.0.1:5000/callback#x', /not allowed/));
-  test('rejects a backslash (parsed as a slash by browsers)', () => refused('http://evil.example\\@127.0.0.1/callback', /not allowed/));
+  test('rejects a backslash (parsed as a slash by browsers)', () =>
+    refused('http://evil.example\\@127.0.0.1/callback', /not allowed/));
   test('rejects a shortened IPv4 form (127.1)', () => refused('http://127.1:5000/callback', /plain form/));
   test('rejects a hex IPv4 form', () => refused('http://0x7f.0.0.1:5000/callback', /plain form/));
   test('rejects a trailing-dot host', () => refused('http://localhost.:5000/callback', /127\.0\.0\.1|plain form/));

@@ -43,7 +43,10 @@ describe('RevocationList', () => {
   });
 
   test('expired entries are dropped when loading', async () => {
-    await writeFile(join(dir, 'old.json'), JSON.stringify({ sessions: { gone: Date.now() - 1, kept: Date.now() + 60_000 } }));
+    await writeFile(
+      join(dir, 'old.json'),
+      JSON.stringify({ sessions: { gone: Date.now() - 1, kept: Date.now() + 60_000 } }),
+    );
     const list = await RevocationList.open(join(dir, 'old.json'));
     assert.equal(list.size, 1);
     assert.equal(list.has('kept'), true);
@@ -51,6 +54,9 @@ describe('RevocationList', () => {
 
   test('refuses to start on a corrupt file rather than un-revoking sessions', async () => {
     await writeFile(join(dir, 'bad.json'), '{oops');
-    await assert.rejects(RevocationList.open(join(dir, 'bad.json')), (error: AirlockError) => error.code === 'CONFIG_UNREADABLE');
+    await assert.rejects(
+      RevocationList.open(join(dir, 'bad.json')),
+      (error: AirlockError) => error.code === 'CONFIG_UNREADABLE',
+    );
   });
 });

@@ -7,7 +7,14 @@ import { issueAppToken, verifyAppToken } from '../../src/edge/app-token.js';
 import { SigningKeys, verificationKeysFromJwks } from '../../src/edge/signing-keys.js';
 import { AirlockError } from '../../src/shared/errors.js';
 
-const claims = { issuer: 'https://edge.test', aud: 'aud-1', sub: 'u', email: 'u@example.com', groups: [], sessionMs: 3_600_000 };
+const claims = {
+  issuer: 'https://edge.test',
+  aud: 'aud-1',
+  sub: 'u',
+  email: 'u@example.com',
+  groups: [],
+  sessionMs: 3_600_000,
+};
 let dir: string;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'airlock-keys-'));
@@ -51,10 +58,14 @@ describe('SigningKeys', () => {
     const fresh = await keys.rotate();
     assert.notEqual(fresh.kid, old);
     assert.equal(keys.current().kid, fresh.kid);
-    assert.deepEqual(keys.jwks().keys.map((key) => key.kid), [fresh.kid, old]);
+    assert.deepEqual(
+      keys.jwks().keys.map((key) => key.kid),
+      [fresh.kid, old],
+    );
     const afterRotation = await issueAppToken({ keys, ...claims });
     assert.equal(JSON.parse(Buffer.from(afterRotation.token.split('.')[0]!, 'base64url').toString()).kid, fresh.kid);
-    for (const { token } of [before, afterRotation]) await verifyAppToken(token, { issuer: claims.issuer, aud: claims.aud, keys });
+    for (const { token } of [before, afterRotation])
+      await verifyAppToken(token, { issuer: claims.issuer, aud: claims.aud, keys });
     const reopened = await SigningKeys.open(dir);
     assert.equal(reopened.current().kid, fresh.kid, 'the newest key stays current after a restart');
     assert.equal(reopened.kids().length, 2);
@@ -68,7 +79,10 @@ describe('SigningKeys', () => {
     await keys.retire(old);
     assert.equal(keys.kids().includes(old), false);
     assert.equal((await readdir(dir)).length, 1);
-    await assert.rejects(verifyAppToken(token, { issuer: claims.issuer, aud: claims.aud, keys }), (error: AirlockError) => error.details.reason === 'unknown-kid');
+    await assert.rejects(
+      verifyAppToken(token, { issuer: claims.issuer, aud: claims.aud, keys }),
+      (error: AirlockError) => error.details.reason === 'unknown-kid',
+    );
     assert.equal((await SigningKeys.open(dir)).kids().includes(old), false);
   });
 
@@ -84,12 +98,17 @@ describe('SigningKeys', () => {
 
   test('reports a corrupt key file by path', async () => {
     await writeFile(join(dir, 'broken.jwk.json'), '{not json');
-    await assert.rejects(SigningKeys.open(dir), (error: AirlockError) => error.code === 'CONFIG_UNREADABLE' && error.message.includes('broken.jwk.json'));
+    await assert.rejects(
+      SigningKeys.open(dir),
+      (error: AirlockError) => error.code === 'CONFIG_UNREADABLE' && error.message.includes('broken.jwk.json'),
+    );
   });
 
   test('verificationKeysFromJwks ignores private and non-EC members', async () => {
     const keys = await SigningKeys.open(dir);
-    const published = await verificationKeysFromJwks({ keys: [...keys.jwks().keys, { kty: 'oct', k: 'c2VjcmV0', kid: 'hmac' }] });
+    const published = await verificationKeysFromJwks({
+      keys: [...keys.jwks().keys, { kty: 'oct', k: 'c2VjcmV0', kid: 'hmac' }],
+    });
     assert.ok(published.publicKey(keys.current().kid));
     assert.equal(published.publicKey('hmac'), undefined);
   });

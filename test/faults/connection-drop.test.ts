@@ -14,7 +14,9 @@ const MB = 1024 * 1024;
 
 test('one of four connector connections dropped: new streams use the others, in-flight streams elsewhere finish intact', async (t) => {
   const origin = await startOrigin();
-  const chain = await startChain([{ hostname: 'four.airlock.test', service: `tcp://127.0.0.1:${origin.port}` }], { connector: { connections: 4 } });
+  const chain = await startChain([{ hostname: 'four.airlock.test', service: `tcp://127.0.0.1:${origin.port}` }], {
+    connector: { connections: 4 },
+  });
   const listener = new LocalListener({
     target: resolveEdgeTarget({ hostname: 'four.airlock.test', edge: chain.edgeUrl, caFile: chain.pki.ca }),
     local: { host: '127.0.0.1', port: 0 },
@@ -44,16 +46,30 @@ test('one of four connector connections dropped: new streams use the others, in-
   const finished = results.filter((r) => r.complete);
   const cut = results.filter((r) => !r.complete);
   t.diagnostic(`dropped connection carried ${lost} streams; ${finished.length} finished, ${cut.length} cut`);
-  assert.ok(results.every((r) => r.intact), 'no stream received a wrong byte');
-  assert.ok(results.every((r) => r.ended !== 'timeout'), 'no stream hung');
+  assert.ok(
+    results.every((r) => r.intact),
+    'no stream received a wrong byte',
+  );
+  assert.ok(
+    results.every((r) => r.ended !== 'timeout'),
+    'no stream hung',
+  );
   assert.ok(cut.length <= lost, `only streams on the dropped connection were cut (${cut.length} cut, ${lost} there)`);
   assert.equal(finished.length, 8 - cut.length);
-  await waitUntil('origin records', () => origin.records.filter((r) => r.kind === 'send' && r.complete).length >= finished.length, 5000);
+  await waitUntil(
+    'origin records',
+    () => origin.records.filter((r) => r.kind === 'send' && r.complete).length >= finished.length,
+    5000,
+  );
   const sent = new Set(origin.records.filter((r) => r.kind === 'send' && r.complete).map((r) => r.sha256));
   for (const result of finished) assert.ok(sent.has(result.sha256), 'sha256 at the client matches the origin');
 
   // The connector notices and redials the slot.
-  await waitUntil('the dropped slot reconnected', () => chain.edge.registry.count() === 4 && chain.connector.connectedCount === 4, 5000);
+  await waitUntil(
+    'the dropped slot reconnected',
+    () => chain.edge.registry.count() === 4 && chain.connector.connectedCount === 4,
+    5000,
+  );
   const after = await echoRoundTrip(port);
   assert.equal(after.received, after.sent);
 });

@@ -18,7 +18,6 @@ const MB = 1024 * 1024;
 
 // kill -9 of the connector in the middle of a 100 MB download (faults).
 
-
 test('kill -9 of the connector mid 100 MB transfer: clean close, listener stays up, service back within 2 s of restart', async (t) => {
   const origin = await startOrigin();
   const chain = await processChain([{ hostname: 'bulk.airlock.test', service: `tcp://127.0.0.1:${origin.port}` }]);
@@ -87,24 +86,39 @@ test('kill -9 of the connector mid 100 MB transfer: clean close, listener stays 
   const full = await download(access.port, 100 * MB, { timeoutMs: 60_000 });
   assert.equal(full.complete, true, `100 MB arrived (${full.bytes} bytes, ${full.ended})`);
   assert.equal(full.intact, true);
-  await waitUntil('origin record of the full transfer', () => origin.records.some((r) => r.kind === 'send' && r.bytes === 100 * MB && r.complete), 5000);
+  await waitUntil(
+    'origin record of the full transfer',
+    () => origin.records.some((r) => r.kind === 'send' && r.bytes === 100 * MB && r.complete),
+    5000,
+  );
   const sent = origin.records.find((r) => r.kind === 'send' && r.bytes === 100 * MB && r.complete)!;
   assert.equal(full.sha256, sent.sha256, 'sha256 at the origin equals sha256 at the client');
 });
 
 // Restart of the edge (faults): connectors come back on their own, clients on their next connection.
 
-
 test('edge kill -9 and restart: 4 connector connections back within 5 s, next client connection works, app tokens stay valid', async (t) => {
   const origin = await startOrigin();
   const chain = await processChain([
-    { hostname: 'db.airlock.test', service: `tcp://127.0.0.1:${origin.port}`, policy: '      include: [{ everyone: true }, { serviceToken: ci-bot }]' },
+    {
+      hostname: 'db.airlock.test',
+      service: `tcp://127.0.0.1:${origin.port}`,
+      policy: '      include: [{ everyone: true }, { serviceToken: ci-bot }]',
+    },
   ]);
   let edge = await chain.startEdge();
   // An app token signed with the key the edge persisted in its stateDir.
   const config = parseEdgeConfig(readFileSync(chain.configFile, 'utf8'), chain.configFile);
   const keys = await SigningKeys.open(join(config.stateDir, 'keys'));
-  const { token } = await issueAppToken({ keys, issuer: chain.edgeUrl, aud: config.apps.get('db.airlock.test')!.aud, sub: 'u1', email: 'ada@example.com', groups: [], sessionMs: 3_600_000 });
+  const { token } = await issueAppToken({
+    keys,
+    issuer: chain.edgeUrl,
+    aud: config.apps.get('db.airlock.test')!.aud,
+    sub: 'u1',
+    email: 'ada@example.com',
+    groups: [],
+    sessionMs: 3_600_000,
+  });
   recordSecrets(token);
   const connector = await chain.startConnector({ connections: 4 });
   t.after(async () => {
@@ -147,10 +161,14 @@ test('edge kill -9 and restart: 4 connector connections back within 5 s, next cl
   assert.equal(echo.received, echo.sent);
   const down = await download(access.port, 20 * MB);
   assert.equal(down.complete && down.intact, true, `download after restart: ${down.bytes} bytes, ${down.ended}`);
-  await waitUntil('the origin finished sending', () => origin.records.some((r) => r.kind === 'send' && r.bytes === 20 * MB), 5000);
+  await waitUntil(
+    'the origin finished sending',
+    () => origin.records.some((r) => r.kind === 'send' && r.bytes === 20 * MB),
+    5000,
+  );
   assert.equal(down.sha256, origin.records.find((r) => r.kind === 'send' && r.bytes === 20 * MB)?.sha256);
   const up = await upload(access.port, 20 * MB);
-  assert.equal(up.received, up.sent, 'sha256 of the upload at the origin equals the client\'s');
+  assert.equal(up.received, up.sent, "sha256 of the upload at the origin equals the client's");
   // The signing key was persisted: the token issued before the restart still opens the app.
   const tokenEcho = await echoRoundTrip(withToken.port);
   assert.equal(tokenEcho.received, tokenEcho.sent);
@@ -159,7 +177,6 @@ test('edge kill -9 and restart: 4 connector connections back within 5 s, next cl
 
 // The origin is down, or dies mid-stream (faults): the stream ends with a reason the
 // user can read in the client's log, and other streams carry on.
-
 
 test('origin down or dying mid-stream: the stream ends with a clear reason in the client log, others unaffected', async (t) => {
   const healthy = await startOrigin();
@@ -205,7 +222,11 @@ test('origin down or dying mid-stream: the stream ends with a clear reason in th
   assert.match(dieLine[1]!, /^failed: .*origin/i, 'the client log says the origin failed, not a plain close');
 
   const result = await longRun;
-  assert.equal(result.complete && result.intact, true, `the healthy stream finished: ${result.bytes} bytes, ${result.ended}`);
+  assert.equal(
+    result.complete && result.intact,
+    true,
+    `the healthy stream finished: ${result.bytes} bytes, ${result.ended}`,
+  );
   const echo = await echoRoundTrip(ok.port);
   assert.equal(echo.received, echo.sent);
   const up = await upload(ok.port, 8 * MB);
@@ -215,7 +236,6 @@ test('origin down or dying mid-stream: the stream ends with a clear reason in th
 });
 
 // SIGTERM drains (faults): in-flight streams finish before the process exits.
-
 
 for (const victim of ['connector', 'edge'] as const) {
   test(`SIGTERM on the ${victim}: an in-flight 8 MB download finishes intact before the process exits`, async (t) => {
@@ -252,12 +272,21 @@ for (const victim of ['connector', 'edge'] as const) {
     assert.equal(result.complete, true, `the download finished: ${result.bytes} bytes, ${result.ended}`);
     assert.equal(result.intact, true);
     await waitUntil('origin record', () => origin.records.some((r) => r.kind === 'send' && r.complete), 5000);
-    assert.equal(result.sha256, origin.records.find((r) => r.kind === 'send' && r.complete)!.sha256, 'sha256 equal at both ends');
+    assert.equal(
+      result.sha256,
+      origin.records.find((r) => r.kind === 'send' && r.complete)!.sha256,
+      'sha256 equal at both ends',
+    );
     const exited = await exit;
-    assert.deepEqual({ code: exited.code, signal: exited.signal }, { code: 0, signal: null }, `${victim} exits 0 after draining`);
+    assert.deepEqual(
+      { code: exited.code, signal: exited.signal },
+      { code: 0, signal: null },
+      `${victim} exits 0 after draining`,
+    );
     assert.ok(exited.at >= finishedAt - 200, `${victim} exited after the stream finished, not before`);
     await target.waitFor(/"msg":"draining"/, 1000);
-    t.diagnostic(`${victim}: signal after ${(2).toFixed(0)} MB, stream finished ${finishedAt - signalledAt} ms later, exit ${exited.at - signalledAt} ms after the signal`);
+    t.diagnostic(
+      `${victim}: signal after ${(2).toFixed(0)} MB, stream finished ${finishedAt - signalledAt} ms later, exit ${exited.at - signalledAt} ms after the signal`,
+    );
   });
 }
-

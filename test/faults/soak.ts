@@ -65,7 +65,9 @@ async function main(): Promise<number> {
   };
   const progress = setInterval(() => {
     const rss = processes.map((p) => `${p.name} ${rssMb(p.pid).toFixed(0)} MB`).join(', ');
-    console.log(`${Math.round((Date.now() - started) / 1000)} s: ${totals.transfers} transfers, ${(totals.bytes / MB).toFixed(0)} MB, ${totals.corrupted} corrupted, ${totals.failed} failed; RSS ${rss}`);
+    console.log(
+      `${Math.round((Date.now() - started) / 1000)} s: ${totals.transfers} transfers, ${(totals.bytes / MB).toFixed(0)} MB, ${totals.corrupted} corrupted, ${totals.failed} failed; RSS ${rss}`,
+    );
   }, 30_000);
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   clearInterval(sampler);
@@ -79,12 +81,19 @@ async function main(): Promise<number> {
     const end = median(last);
     const ok = end <= Math.max(first * 1.25, first + 40);
     flat &&= ok;
-    console.log(`RSS ${name}: ${first.toFixed(0)} MB after warm-up, ${end.toFixed(0)} MB in the last minute: ${ok ? 'flat' : 'GROWING'}`);
+    console.log(
+      `RSS ${name}: ${first.toFixed(0)} MB after warm-up, ${end.toFixed(0)} MB in the last minute: ${ok ? 'flat' : 'GROWING'}`,
+    );
   }
-  console.log(`soak ${seconds} s: ${totals.transfers} transfers, ${(totals.bytes / MB).toFixed(0)} MB, bytes corrupted: ${totals.corrupted}, failed: ${totals.failed}`);
+  console.log(
+    `soak ${seconds} s: ${totals.transfers} transfers, ${(totals.bytes / MB).toFixed(0)} MB, bytes corrupted: ${totals.corrupted}, failed: ${totals.failed}`,
+  );
   for (const proc of [access.proc, connector, edge]) await stopProcess(proc);
   await origin.close();
   return totals.corrupted === 0 && totals.failed === 0 && totals.transfers > 0 && flat ? 0 : 1;
 }
 
-main().then((code) => process.exit(code), (error: Error) => (console.error(error), process.exit(1)));
+main().then(
+  (code) => process.exit(code),
+  (error: Error) => (console.error(error), process.exit(1)),
+);

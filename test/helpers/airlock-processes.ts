@@ -20,7 +20,10 @@ export function suiteLogDir(): string {
 
 /** Records the secrets a test handed out, so the log scan can prove none of them was ever printed. */
 export function recordSecrets(...secrets: string[]): void {
-  writeFileSync(join(suiteLogDir(), `secrets-${process.pid}-${randomBytes(4).toString('hex')}.json`), JSON.stringify(secrets));
+  writeFileSync(
+    join(suiteLogDir(), `secrets-${process.pid}-${randomBytes(4).toString('hex')}.json`),
+    JSON.stringify(secrets),
+  );
 }
 
 export function logFile(name: string): string {
@@ -79,10 +82,17 @@ export function spawnAirlock(name: string, args: string[], env: Record<string, s
       return new Promise((resolve, reject) => {
         const check = () => {
           const match = pattern.exec(text);
-          if (match) return done(), resolve(match);
-          if (exitedAlready) return done(), reject(new Error(`${name} exited before printing ${pattern}:\n${text.slice(-2000)}`));
+          if (match) return (done(), resolve(match));
+          if (exitedAlready)
+            return (done(), reject(new Error(`${name} exited before printing ${pattern}:\n${text.slice(-2000)}`)));
         };
-        const timer = setTimeout(() => (done(), reject(new Error(`${name} did not print ${pattern} within ${timeoutMs} ms:\n${text.slice(-2000)}`))), timeoutMs);
+        const timer = setTimeout(
+          () => (
+            done(),
+            reject(new Error(`${name} did not print ${pattern} within ${timeoutMs} ms:\n${text.slice(-2000)}`))
+          ),
+          timeoutMs,
+        );
         const done = () => {
           clearTimeout(timer);
           waiters.delete(check);
@@ -106,24 +116,32 @@ export async function stopProcess(proc: AirlockProcess, graceMs = 3000): Promise
 /** GET /healthz on the edge: how many connector connections it holds (undefined when down). */
 export function edgeConnections(port: number, ca: Buffer): Promise<number | undefined> {
   return new Promise((resolve) => {
-    const request = https.get({ host: '127.0.0.1', port, path: '/healthz', ca, agent: false, timeout: 1000 }, (response) => {
-      let body = '';
-      response.on('data', (chunk) => (body += chunk));
-      response.on('end', () => {
-        try {
-          resolve((JSON.parse(body) as { connectorConnections: number }).connectorConnections);
-        } catch {
-          resolve(undefined);
-        }
-      });
-    });
+    const request = https.get(
+      { host: '127.0.0.1', port, path: '/healthz', ca, agent: false, timeout: 1000 },
+      (response) => {
+        let body = '';
+        response.on('data', (chunk) => (body += chunk));
+        response.on('end', () => {
+          try {
+            resolve((JSON.parse(body) as { connectorConnections: number }).connectorConnections);
+          } catch {
+            resolve(undefined);
+          }
+        });
+      },
+    );
     request.on('error', () => resolve(undefined));
     request.on('timeout', () => request.destroy());
   });
 }
 
 /** Polls until check() is true; returns the elapsed ms, or throws after timeoutMs. Bounded in time. */
-export async function waitUntil(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number, intervalMs = 50): Promise<number> {
+export async function waitUntil(
+  what: string,
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  intervalMs = 50,
+): Promise<number> {
   const started = Date.now();
   for (;;) {
     if (await check()) return Date.now() - started;

@@ -23,7 +23,10 @@ let pkiPromise: Promise<TestPki> | undefined;
 export function testPki(): Promise<TestPki> {
   pkiPromise ??= (async () => {
     const dir = mkdtempSync(join(tmpdir(), 'airlock-test-'));
-    const paths = await writeDevCertificates(join(dir, 'certs'), { dns: ['localhost', '*.airlock.test', 'edge.airlock.test'], ips: ['127.0.0.1', '::1'] });
+    const paths = await writeDevCertificates(join(dir, 'certs'), {
+      dns: ['localhost', '*.airlock.test', 'edge.airlock.test'],
+      ips: ['127.0.0.1', '::1'],
+    });
     return { dir, ...paths };
   })();
   return pkiPromise;
@@ -75,7 +78,12 @@ export interface Chain {
 
 export async function startChain(
   apps: ChainApp[],
-  options: { connector?: Partial<ConnectorOptions>; edge?: Partial<EdgeOptions>; extraYaml?: string; listenPort?: number } = {},
+  options: {
+    connector?: Partial<ConnectorOptions>;
+    edge?: Partial<EdgeOptions>;
+    extraYaml?: string;
+    listenPort?: number;
+  } = {},
 ): Promise<Chain> {
   const pki = await testPki();
   const configFile = join(mkdtempSync(join(pki.dir, 'edge-')), 'edge.yaml');
@@ -88,7 +96,9 @@ export async function startChain(
     edgeUrl,
     token: tunnelToken,
     ca: (await import('node:fs')).readFileSync(pki.ca),
-    rules: apps.map((app) => ({ hostname: app.hostname, service: app.service })).concat([{ service: 'http_status:404' } as never]),
+    rules: apps
+      .map((app) => ({ hostname: app.hostname, service: app.service }))
+      .concat([{ service: 'http_status:404' } as never]),
     connections: 2,
     backoff: { baseMs: 50, maxMs: 500 },
     ...options.connector,

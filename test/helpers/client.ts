@@ -7,7 +7,11 @@ import { resolveEdgeTarget } from '../../src/core/edge-target.js';
 import type { Credential } from '../../src/core/credentials.js';
 import { SERVICE_TOKEN, type Chain } from './chain.js';
 
-export async function startClient(chain: Chain, hostname: string, credential: Credential = { kind: 'service-token', ...SERVICE_TOKEN }) {
+export async function startClient(
+  chain: Chain,
+  hostname: string,
+  credential: Credential = { kind: 'service-token', ...SERVICE_TOKEN },
+) {
   const listener = new LocalListener({
     target: resolveEdgeTarget({ hostname, edge: chain.edgeUrl, caFile: chain.pki.ca }),
     local: { host: '127.0.0.1', port: 0 },
@@ -33,7 +37,11 @@ export async function download(port: number, timeoutMs = 120_000): Promise<{ dig
 }
 
 /** Uploads `size` random bytes; returns the digest we sent and the one the origin computed. */
-export async function upload(port: number, size: number, timeoutMs = 120_000): Promise<{ sent: string; received: string }> {
+export async function upload(
+  port: number,
+  size: number,
+  timeoutMs = 120_000,
+): Promise<{ sent: string; received: string }> {
   const socket = net.connect(port, '127.0.0.1');
   socket.setTimeout(timeoutMs, () => socket.destroy(new Error('upload timed out')));
   await once(socket, 'connect');

@@ -37,7 +37,9 @@ export class CookieJar {
   }
 
   header(url: URL): string {
-    return [...(this.cookies.get(url.hostname) ?? new Map()).entries()].map(([name, value]) => `${name}=${value}`).join('; ');
+    return [...(this.cookies.get(url.hostname) ?? new Map()).entries()]
+      .map(([name, value]) => `${name}=${value}`)
+      .join('; ');
   }
 
   get(url: URL | string, name: string): string | undefined {
@@ -49,7 +51,11 @@ export class CookieJar {
   }
 }
 
-export function step(jar: CookieJar, url: URL | string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<SimpleResponse> {
+export function step(
+  jar: CookieJar,
+  url: URL | string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<SimpleResponse> {
   const target = new URL(url);
   const headers: Record<string, string> = { ...init.headers };
   const cookie = jar.header(target);
@@ -58,19 +64,23 @@ export function step(jar: CookieJar, url: URL | string, init: { method?: string;
   const transport = target.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const lookup = jar.connectTo ? pinnedLookup(jar.connectTo) : undefined;
-    const request = transport.request(target, { method: init.method ?? 'GET', headers, ...(jar.ca ? { ca: jar.ca } : {}), ...(lookup ? { lookup } : {}) }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => {
-        jar.store(target, response.headers['set-cookie']);
-        resolve({
-          status: response.statusCode ?? 0,
-          headers: response.headers,
-          ...(response.headers.location ? { location: new URL(response.headers.location, target).href } : {}),
-          text: Buffer.concat(chunks).toString('utf8'),
+    const request = transport.request(
+      target,
+      { method: init.method ?? 'GET', headers, ...(jar.ca ? { ca: jar.ca } : {}), ...(lookup ? { lookup } : {}) },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          jar.store(target, response.headers['set-cookie']);
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            ...(response.headers.location ? { location: new URL(response.headers.location, target).href } : {}),
+            text: Buffer.concat(chunks).toString('utf8'),
+          });
         });
-      });
-    });
+      },
+    );
     request.on('error', reject);
     request.end(init.body);
   });
@@ -86,7 +96,11 @@ export function pinnedLookup(address: string) {
 }
 
 /** Follows redirects until a non-redirect answer, or until `stop(url)` says the next hop is the caller's. */
-export async function follow(jar: CookieJar, url: URL | string, stop: (url: URL) => boolean = () => false): Promise<{ response?: SimpleResponse; url: URL }> {
+export async function follow(
+  jar: CookieJar,
+  url: URL | string,
+  stop: (url: URL) => boolean = () => false,
+): Promise<{ response?: SimpleResponse; url: URL }> {
   let current = new URL(url);
   for (let hops = 0; hops < 20; hops++) {
     if (stop(current)) return { url: current };
@@ -98,7 +112,12 @@ export async function follow(jar: CookieJar, url: URL | string, stop: (url: URL)
 }
 
 /** Fills the built-in IdP's form the way a user would. */
-export async function signInAtIdp(jar: CookieJar, loginPage: { response?: SimpleResponse; url: URL }, email: string, password: string): Promise<SimpleResponse> {
+export async function signInAtIdp(
+  jar: CookieJar,
+  loginPage: { response?: SimpleResponse; url: URL },
+  email: string,
+  password: string,
+): Promise<SimpleResponse> {
   const action = new URL(/action="([^"]+)"/.exec(loginPage.response!.text)![1]!, loginPage.url);
   return step(jar, action, {
     method: 'POST',

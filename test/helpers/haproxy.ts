@@ -67,10 +67,15 @@ ${backends.map((backend, index) => `  server edge${index + 1} 127.0.0.1:${backen
       if (state === 'maint') await admin(`shutdown sessions server edges/edge${index + 1}`);
     },
     async waitAllUp(timeoutMs = 15_000) {
-      await waitUntil('HAProxy to see every edge up', async () => {
-        const rows = (await admin('show stat')).split('\n').filter((line) => line.startsWith('edges,edge'));
-        return rows.length === backends.length && rows.every((line) => line.split(',')[17] === 'UP');
-      }, timeoutMs, 100);
+      await waitUntil(
+        'HAProxy to see every edge up',
+        async () => {
+          const rows = (await admin('show stat')).split('\n').filter((line) => line.startsWith('edges,edge'));
+          return rows.length === backends.length && rows.every((line) => line.split(',')[17] === 'UP');
+        },
+        timeoutMs,
+        100,
+      );
     },
     stop: () => process.stop(),
   };

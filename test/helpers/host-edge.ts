@@ -28,7 +28,11 @@ export interface HostEdge {
   close(): Promise<void>;
 }
 
-export function hostEdgeYaml(pki: TestPki, stateDir: string, options: { idp?: string; listenPort?: number } = {}): string {
+export function hostEdgeYaml(
+  pki: TestPki,
+  stateDir: string,
+  options: { idp?: string; listenPort?: number } = {},
+): string {
   return `listen: 127.0.0.1:${options.listenPort ?? 0}
 tls: { cert: ${pki.cert}, key: ${pki.key} }
 stateDir: ${stateDir}
@@ -57,7 +61,9 @@ tunnels:
 `;
 }
 
-export async function startHostEdge(options: { idp?: string; listenPort?: number; stateDir?: string } = {}): Promise<HostEdge> {
+export async function startHostEdge(
+  options: { idp?: string; listenPort?: number; stateDir?: string } = {},
+): Promise<HostEdge> {
   const pki = await testPki();
   const dir = mkdtempSync(join(pki.dir, 'host-edge-'));
   const stateDir = options.stateDir ?? join(dir, 'state');
@@ -76,7 +82,11 @@ export async function startHostEdge(options: { idp?: string; listenPort?: number
     edgeUrl,
     ca: readFileSync(pki.ca),
     async credential(who = ADMIN, validForMs) {
-      const issued = await issueConnectorCredential({ edgeOrigin: new URL(edgeUrl).origin, keys: edge.keys }, { sub: who.email, ...who }, validForMs);
+      const issued = await issueConnectorCredential(
+        { edgeOrigin: new URL(edgeUrl).origin, keys: edge.keys },
+        { sub: who.email, ...who },
+        validForMs,
+      );
       return issued.token;
     },
     close: () => edge.close(200),

@@ -20,7 +20,11 @@ export interface RawConnection {
 }
 
 export async function rawConnect(port: number, ca: Buffer, localAddress?: string): Promise<RawConnection> {
-  const socket = tls.connect({ socket: net.connect({ host: '127.0.0.1', port, ...(localAddress ? { localAddress } : {}) }), ca, servername: 'localhost' });
+  const socket = tls.connect({
+    socket: net.connect({ host: '127.0.0.1', port, ...(localAddress ? { localAddress } : {}) }),
+    ca,
+    servername: 'localhost',
+  });
   socket.on('error', () => {});
   let data = Buffer.alloc(0);
   let isClosed = false;
@@ -55,7 +59,10 @@ export async function rawConnect(port: number, ca: Buffer, localAddress?: string
     closed: (timeoutMs = 5000) => wait(() => isClosed, timeoutMs),
     async waitFor(predicate, timeoutMs = 5000) {
       const ok = await wait(() => predicate(data), timeoutMs);
-      if (!ok) throw new Error(`expected data not received (got ${data.length} bytes: ${JSON.stringify(data.subarray(0, 200).toString('latin1'))})`);
+      if (!ok)
+        throw new Error(
+          `expected data not received (got ${data.length} bytes: ${JSON.stringify(data.subarray(0, 200).toString('latin1'))})`,
+        );
       return data;
     },
   };
@@ -76,7 +83,9 @@ export function upgradeRequest(hostname: string, headers: Record<string, string>
     ...headers,
   };
   for (const name of omit) delete all[name];
-  return `GET / HTTP/1.1\r\n${Object.entries(all).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
+  return `GET / HTTP/1.1\r\n${Object.entries(all)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('\r\n')}\r\n\r\n`;
 }
 
 export function statusOf(data: Buffer): number {
@@ -89,7 +98,11 @@ export function headEnd(data: Buffer): number {
 }
 
 /** A client frame (masked, as RFC 6455 §5.3 requires of clients). */
-export function frame(opcode: number, payload: Buffer, options: { fin?: boolean; declaredLength?: number } = {}): Buffer {
+export function frame(
+  opcode: number,
+  payload: Buffer,
+  options: { fin?: boolean; declaredLength?: number } = {},
+): Buffer {
   const fin = options.fin ?? true;
   const length = options.declaredLength ?? payload.length;
   let header: Buffer;
@@ -145,13 +158,21 @@ export function closeCode(data: Buffer): number | undefined {
 }
 
 /** A real client (src/core's dialTunnel) sends 256 KiB through the echo app and gets them back intact. */
-export async function assertStillServes(edgeUrl: string, ca: string, hostname: string, headers = credentials()): Promise<void> {
+export async function assertStillServes(
+  edgeUrl: string,
+  ca: string,
+  hostname: string,
+  headers = credentials(),
+): Promise<void> {
   const { ws } = await dialTunnel({ target: resolveEdgeTarget({ hostname, edge: edgeUrl, caFile: ca }), headers });
   const payload = randomBytes(256 * 1024);
   const chunks: Buffer[] = [];
   let received = 0;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`legitimate client: echo timed out after ${received} bytes`)), 10_000);
+    const timer = setTimeout(
+      () => reject(new Error(`legitimate client: echo timed out after ${received} bytes`)),
+      10_000,
+    );
     ws.on('message', (data: Buffer) => {
       chunks.push(data);
       received += data.length;

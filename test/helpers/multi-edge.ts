@@ -33,14 +33,18 @@ ${options.relayPort ? `relay: { listen: 127.0.0.1:${options.relayPort}, ca: ${pk
     service: ${app.service}
     policy:
       include: [{ emailDomain: example.com }, { serviceToken: ${SERVICE_TOKEN.id} }]
-${options.unpublished ? `  - hostname: ${options.unpublished.hostname}
+${
+  options.unpublished
+    ? `  - hostname: ${options.unpublished.hostname}
     aud: ${options.unpublished.aud}
     policy:
       include: [{ serviceToken: ${SERVICE_TOKEN.id} }]
 domains: [airlock.test]
 admins:
   include: [{ group: ops }]
-` : ''}tunnels:
+`
+    : ''
+}tunnels:
   - { id: ${TUNNEL.id}, secretHash: "${hashSecret(TUNNEL.secret)}" }
 serviceTokens:
   - { id: ${SERVICE_TOKEN.id}, secretHash: "${hashSecret(SERVICE_TOKEN.secret)}" }
@@ -57,7 +61,17 @@ export function writeConfig(pki: TestPki, text: string): string {
  * A started connector serving `hostname` → `service`, its connections spread over `ports` (the
  * edges on 127.0.0.1), with the test tunnel's token unless another is given. Not yet awaited.
  */
-export function edgeConnector(pki: TestPki, options: { ports: number[]; hostname: string; service: string; connections: number; token?: string; backoff?: { baseMs: number; maxMs: number } }): Connector {
+export function edgeConnector(
+  pki: TestPki,
+  options: {
+    ports: number[];
+    hostname: string;
+    service: string;
+    connections: number;
+    token?: string;
+    backoff?: { baseMs: number; maxMs: number };
+  },
+): Connector {
   const urls = options.ports.map((port) => `https://127.0.0.1:${port}`);
   const connector = new Connector({
     edgeUrl: urls[0]!,

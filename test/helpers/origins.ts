@@ -10,7 +10,18 @@ import { run, runToEnd, type Running } from './processes.js';
 
 export async function startRedis(): Promise<{ port: number; process: Running }> {
   const port = await freePort();
-  const process = run('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes']);
+  const process = run('redis-server', [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--protected-mode',
+    'yes',
+  ]);
   await process.waitFor(/Ready to accept connections/);
   return { port, process };
 }
@@ -52,7 +63,9 @@ export async function startSshd(): Promise<{ port: number; process: Running; key
  * Sends `bytes` random bytes to each connection (hashing as it goes), then closes.
  * Uploads: reads an 8-byte length, then that many bytes, and answers with their sha256 in hex.
  */
-export async function startTransferServer(bytes: number): Promise<{ port: number; sentDigests: string[]; close(): Promise<void> }> {
+export async function startTransferServer(
+  bytes: number,
+): Promise<{ port: number; sentDigests: string[]; close(): Promise<void> }> {
   const sentDigests: string[] = [];
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {

@@ -10,7 +10,10 @@ import { freePort } from './chain.js';
 const bindir = (() => {
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return undefined;
-  const version = readdirSync(root).filter((name) => existsSync(join(root, name, 'bin', 'pg_ctl'))).sort().pop();
+  const version = readdirSync(root)
+    .filter((name) => existsSync(join(root, name, 'bin', 'pg_ctl')))
+    .sort()
+    .pop();
   return version ? join(root, version, 'bin') : undefined;
 })();
 
@@ -18,7 +21,10 @@ const asRoot = process.getuid?.() === 0;
 const postgresUser = (() => {
   if (!asRoot) return undefined;
   try {
-    return { uid: Number(execFileSync('id', ['-u', 'postgres']).toString()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString()) };
+    return {
+      uid: Number(execFileSync('id', ['-u', 'postgres']).toString()),
+      gid: Number(execFileSync('id', ['-g', 'postgres']).toString()),
+    };
   } catch {
     return undefined;
   }
@@ -55,7 +61,8 @@ export async function startPostgres(): Promise<RunningPostgres> {
   pgCommand('initdb', ['-D', data, '-U', 'airlock', '-A', 'trust', '--no-sync']);
   const port = await freePort();
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
-  const start = () => pgCommand('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', '-t', '30', 'start']);
+  const start = () =>
+    pgCommand('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', '-t', '30', 'start']);
   const stop = () => pgCommand('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
   start();
   return {

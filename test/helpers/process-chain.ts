@@ -3,7 +3,14 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { edgeYaml, freePort, testPki, SERVICE_TOKEN, TUNNEL, type ChainApp, type TestPki } from './chain.js';
-import { edgeConnections, logFile, recordSecrets, spawnAirlock, waitUntil, type AirlockProcess } from './airlock-processes.js';
+import {
+  edgeConnections,
+  logFile,
+  recordSecrets,
+  spawnAirlock,
+  waitUntil,
+  type AirlockProcess,
+} from './airlock-processes.js';
 import { encodeTunnelToken } from '../../src/shared/secrets.js';
 
 export interface ProcessChain {
@@ -15,14 +22,21 @@ export interface ProcessChain {
   edgeUrl: string;
   tunnelToken: string;
   startEdge(): Promise<AirlockProcess>;
-  startConnector(options?: { connections?: number; configYaml?: string; drainTimeout?: string }): Promise<AirlockProcess>;
+  startConnector(options?: {
+    connections?: number;
+    configYaml?: string;
+    drainTimeout?: string;
+  }): Promise<AirlockProcess>;
   /** A local listener for hostname, with the service token, or with an app token when given. */
   startAccess(hostname: string, options?: { appToken?: string }): Promise<{ proc: AirlockProcess; port: number }>;
   connections(): Promise<number | undefined>;
 }
 
 /** Writes edge.yaml for `apps` on a fixed free port (so a restart comes back on it). */
-export async function processChain(apps: ChainApp[], options: { limits?: string; drainTimeout?: string } = {}): Promise<ProcessChain> {
+export async function processChain(
+  apps: ChainApp[],
+  options: { limits?: string; drainTimeout?: string } = {},
+): Promise<ProcessChain> {
   const pki = await testPki();
   const port = await freePort();
   const dir = mkdtempSync(join(pki.dir, 'proc-'));
@@ -43,7 +57,13 @@ export async function processChain(apps: ChainApp[], options: { limits?: string;
     edgeUrl,
     tunnelToken,
     async startEdge() {
-      const edge = spawnAirlock('edge', ['edge', '--config', configFile, '--drain-timeout', options.drainTimeout ?? '10s']);
+      const edge = spawnAirlock('edge', [
+        'edge',
+        '--config',
+        configFile,
+        '--drain-timeout',
+        options.drainTimeout ?? '10s',
+      ]);
       await edge.waitFor(/edge listening on/);
       return edge;
     },
@@ -51,11 +71,27 @@ export async function processChain(apps: ChainApp[], options: { limits?: string;
       let args: string[];
       if (configYaml) {
         const file = join(dir, `connector-${Date.now()}.yaml`);
-        writeFileSync(file, `edge: ${edgeUrl}\nca: ${pki.ca}\ntoken: ${tunnelToken}\nconnections: ${connections}\n${configYaml}`);
+        writeFileSync(
+          file,
+          `edge: ${edgeUrl}\nca: ${pki.ca}\ntoken: ${tunnelToken}\nconnections: ${connections}\n${configYaml}`,
+        );
         args = ['tunnel', 'run', '--config', file, '--drain-timeout', drainTimeout];
       } else {
         const origin = apps[0]!.service;
-        args = ['tunnel', 'run', '--edge', edgeUrl, '--url', origin, '--ca', pki.ca, '--connections', String(connections), '--drain-timeout', drainTimeout];
+        args = [
+          'tunnel',
+          'run',
+          '--edge',
+          edgeUrl,
+          '--url',
+          origin,
+          '--ca',
+          pki.ca,
+          '--connections',
+          String(connections),
+          '--drain-timeout',
+          drainTimeout,
+        ];
       }
       // The token travels in the environment, never on the command line (where ps would show it).
       return spawnAirlock('connector', args, { AIRLOCK_TUNNEL_TOKEN: tunnelToken });
@@ -66,7 +102,9 @@ export async function processChain(apps: ChainApp[], options: { limits?: string;
       const proc = spawnAirlock(
         'access',
         ['access', 'tcp', '--hostname', hostname, '--url', `127.0.0.1:${localPort}`, '--edge', edgeUrl, '--ca', pki.ca],
-        appToken ? { AIRLOCK_TOKEN: appToken } : { AIRLOCK_SERVICE_TOKEN_ID: SERVICE_TOKEN.id, AIRLOCK_SERVICE_TOKEN_SECRET: SERVICE_TOKEN.secret },
+        appToken
+          ? { AIRLOCK_TOKEN: appToken }
+          : { AIRLOCK_SERVICE_TOKEN_ID: SERVICE_TOKEN.id, AIRLOCK_SERVICE_TOKEN_SECRET: SERVICE_TOKEN.secret },
       );
       await proc.waitFor(/Listening on/);
       return { proc, port: localPort };

@@ -40,14 +40,19 @@ export function run(command: string, args: string[], options: SpawnOptions = {})
         };
         const timer = setTimeout(() => {
           cleanup();
-          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${pattern} in output of ${command} ${args.join(' ')}:\n${output}`));
+          reject(
+            new Error(
+              `timed out after ${timeoutMs} ms waiting for ${pattern} in output of ${command} ${args.join(' ')}:\n${output}`,
+            ),
+          );
         }, timeoutMs);
-        const onExit = () => setTimeout(() => {
-          if (!output.match(pattern)) {
-            cleanup();
-            reject(new Error(`${command} exited (${child.exitCode}) before printing ${pattern}:\n${output}`));
-          }
-        }, 50);
+        const onExit = () =>
+          setTimeout(() => {
+            if (!output.match(pattern)) {
+              cleanup();
+              reject(new Error(`${command} exited (${child.exitCode}) before printing ${pattern}:\n${output}`));
+            }
+          }, 50);
         const cleanup = () => {
           clearTimeout(timer);
           listeners.delete(check);
@@ -61,7 +66,10 @@ export function run(command: string, args: string[], options: SpawnOptions = {})
     async exited(timeoutMs = 15_000) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${command} still running after ${timeoutMs} ms:\n${output}`)), timeoutMs);
+        timer = setTimeout(
+          () => reject(new Error(`${command} still running after ${timeoutMs} ms:\n${output}`)),
+          timeoutMs,
+        );
       });
       try {
         return await Promise.race([exit, timeout]);
@@ -84,7 +92,11 @@ export function airlock(args: string[], env: NodeJS.ProcessEnv = {}): Running {
 }
 
 /** Runs a command to completion (bounded) and returns its exit code and output. */
-export async function runToEnd(command: string, args: string[], options: SpawnOptions & { timeoutMs?: number; input?: string } = {}) {
+export async function runToEnd(
+  command: string,
+  args: string[],
+  options: SpawnOptions & { timeoutMs?: number; input?: string } = {},
+) {
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], ...options });
   let stdout = '';
   let stderr = '';

@@ -37,7 +37,10 @@ export async function startRig(options: { idpIssuer?: string } = {}): Promise<Ri
   const server = https.createServer({ cert, key });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const edgeOrigin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const idp = await startIdp({ users: USERS, clients: [{ ...CLIENT, redirectUris: [`${edgeOrigin}${PATH.callback}`] }] });
+  const idp = await startIdp({
+    users: USERS,
+    clients: [{ ...CLIENT, redirectUris: [`${edgeOrigin}${PATH.callback}`] }],
+  });
   const keys = await SigningKeys.open(join(dir, 'keys'));
   const revoked = await RevocationList.open(join(dir, 'revoked.json'));
   const apps: AccessApp[] = [
@@ -45,9 +48,17 @@ export async function startRig(options: { idpIssuer?: string } = {}): Promise<Ri
       hostname: 'redis.internal',
       aud: 'aud-redis',
       sessionMs: 3_600_000,
-      evaluate: (principal) => (principal.groups.includes('eng') ? { allowed: true, reason: 'group eng' } : { allowed: false, reason: 'not in group eng' }),
+      evaluate: (principal) =>
+        principal.groups.includes('eng')
+          ? { allowed: true, reason: 'group eng' }
+          : { allowed: false, reason: 'not in group eng' },
     },
-    { hostname: 'open.internal', aud: 'aud-open', sessionMs: 600_000, evaluate: () => ({ allowed: true, reason: 'everyone' }) },
+    {
+      hostname: 'open.internal',
+      aud: 'aud-open',
+      sessionMs: 600_000,
+      evaluate: () => ({ allowed: true, reason: 'everyone' }),
+    },
   ];
   const logs: Array<Record<string, unknown>> = [];
   const issuer = options.idpIssuer ?? idp.issuer;
@@ -56,22 +67,34 @@ export async function startRig(options: { idpIssuer?: string } = {}): Promise<Ri
     findAppByAud: (aud) => apps.find((app) => app.aud === aud),
     findAppByHostname: (hostname) => apps.find((app) => app.hostname === hostname),
     tokens: { keys, revoked },
-    idp: new OidcRelyingParty({ issuer, ...CLIENT }, { redirectUri: `${edgeOrigin}${PATH.callback}`, timeoutSeconds: 3 }),
+    idp: new OidcRelyingParty(
+      { issuer, ...CLIENT },
+      { redirectUri: `${edgeOrigin}${PATH.callback}`, timeoutSeconds: 3 },
+    ),
     log: { info: (fields) => logs.push(fields), warn: (fields) => logs.push(fields) },
   });
   server.on('request', (req, res) => {
-    routes(req, res).then((handled) => {
-      if (!handled) {
-        res.writeHead(404);
-        res.end('not an access route');
-      }
-    }, (error: unknown) => {
-      res.writeHead(500);
-      res.end(String(error));
-    });
+    routes(req, res).then(
+      (handled) => {
+        if (!handled) {
+          res.writeHead(404);
+          res.end('not an access route');
+        }
+      },
+      (error: unknown) => {
+        res.writeHead(500);
+        res.end(String(error));
+      },
+    );
   });
   return {
-    idp, edgeOrigin, ca: cert, keys, revoked, apps, logs,
+    idp,
+    edgeOrigin,
+    ca: cert,
+    keys,
+    revoked,
+    apps,
+    logs,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

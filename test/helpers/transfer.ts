@@ -25,7 +25,7 @@ export function patternAt(offset: number, length: number): Buffer {
 }
 
 function chunkAt(index: number): Buffer {
-  const chunk = Buffer.from(base.subarray((index % BLOCKS) * CHUNK, (index % BLOCKS + 1) * CHUNK));
+  const chunk = Buffer.from(base.subarray((index % BLOCKS) * CHUNK, ((index % BLOCKS) + 1) * CHUNK));
   chunk.writeUInt32BE(index, 0);
   return chunk;
 }
@@ -163,7 +163,12 @@ function receiveUntilEnd(socket: net.Socket, first: Buffer, done: (bytes: number
   socket.once('end', () => done(bytes, hash.digest()));
 }
 
-async function sendPattern(socket: net.Socket, total: number, paceMs: number, dieAfter?: number): Promise<OriginRecord> {
+async function sendPattern(
+  socket: net.Socket,
+  total: number,
+  paceMs: number,
+  dieAfter?: number,
+): Promise<OriginRecord> {
   const hash = createHash('sha256');
   const step = paceMs > 0 ? 256 * 1024 : 1024 * 1024;
   let sent = 0;
@@ -242,14 +247,21 @@ export function download(
 }
 
 /** Sends `size` random bytes through the echo mode and checks the sha256 of what comes back. */
-export async function echoRoundTrip(port: number, size = 256 * 1024, timeoutMs = 10_000): Promise<{ sent: string; received: string; bytes: number }> {
+export async function echoRoundTrip(
+  port: number,
+  size = 256 * 1024,
+  timeoutMs = 10_000,
+): Promise<{ sent: string; received: string; bytes: number }> {
   const payload = randomBytes(size);
   const socket = net.connect(port, '127.0.0.1');
   socket.on('error', () => {});
   const chunks: Buffer[] = [];
   let received = 0;
   const done = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`echo of ${size} bytes timed out after ${received} bytes`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`echo of ${size} bytes timed out after ${received} bytes`)),
+      timeoutMs,
+    );
     socket.on('data', (data: Buffer) => {
       chunks.push(data);
       received += data.length;
@@ -283,7 +295,10 @@ export function upload(port: number, total: number, timeoutMs = 60_000): Promise
     header[0] = 0x55;
     header.writeBigUInt64BE(BigInt(total), 1);
     let answer = Buffer.alloc(0);
-    const timer = setTimeout(() => (socket.destroy(), reject(new Error(`upload of ${total} bytes timed out`))), timeoutMs);
+    const timer = setTimeout(
+      () => (socket.destroy(), reject(new Error(`upload of ${total} bytes timed out`))),
+      timeoutMs,
+    );
     socket.on('data', (data: Buffer) => {
       answer = Buffer.concat([answer, data]);
       if (answer.length >= 32) {
@@ -298,7 +313,7 @@ export function upload(port: number, total: number, timeoutMs = 60_000): Promise
     });
     void (async () => {
       socket.write(header);
-      for (let sent = 0; sent < total && !socket.destroyed; ) {
+      for (let sent = 0; sent < total && !socket.destroyed;) {
         const piece = patternAt(sent, Math.min(1024 * 1024, total - sent));
         hash.update(piece);
         sent += piece.length;

@@ -21,7 +21,10 @@ ${app}    policy:
 `;
 
 test('an app with neither tunnel nor service is unpublished, with its policy kept', () => {
-  const config = parseEdgeConfig(yaml('', 'domains: [example.test]\nadmins:\n  include: [{ group: ops }]\n'), 'edge.yaml');
+  const config = parseEdgeConfig(
+    yaml('', 'domains: [example.test]\nadmins:\n  include: [{ group: ops }]\n'),
+    'edge.yaml',
+  );
   assert.equal(config.apps.size, 0);
   assert.equal(config.unpublishedApps.get('db.example.test')?.aud, AUD);
   assert.deepEqual(config.domains, ['example.test']);
@@ -29,11 +32,17 @@ test('an app with neither tunnel nor service is unpublished, with its policy kep
 });
 
 test('an app with a tunnel but no service (or the reverse) is refused', () => {
-  assert.throws(() => parseEdgeConfig(yaml('    service: tcp://127.0.0.1:1\n'), 'edge.yaml'), /apps\[0\]: tunnel and service go together/);
+  assert.throws(
+    () => parseEdgeConfig(yaml('    service: tcp://127.0.0.1:1\n'), 'edge.yaml'),
+    /apps\[0\]: tunnel and service go together/,
+  );
 });
 
 test('an app may not take the aud reserved for operator sign-in', () => {
-  assert.throws(() => parseEdgeConfig(yaml('').replace(AUD, 'airlock-edge-administration'), 'edge.yaml'), /apps\[0\]\.aud: "airlock-edge-administration" is reserved/);
+  assert.throws(
+    () => parseEdgeConfig(yaml('').replace(AUD, 'airlock-edge-administration'), 'edge.yaml'),
+    /apps\[0\]\.aud: "airlock-edge-administration" is reserved/,
+  );
 });
 
 test('an admins policy needs a rule, and domains must be hostnames', () => {
@@ -55,7 +64,10 @@ function blockAfter(heading: string, language: string): string {
 test('docs/host.md: its edge.yaml is complete and valid as the edge loads it', () => {
   process.env.AIRLOCK_IDP_CLIENT_SECRET = 'from-the-environment';
   try {
-    const config = parseEdgeConfig(blockAfter('## Before: what the edge administrator puts in edge.yaml', 'yaml'), '/etc/airlock/edge.yaml');
+    const config = parseEdgeConfig(
+      blockAfter('## Before: what the edge administrator puts in edge.yaml', 'yaml'),
+      '/etc/airlock/edge.yaml',
+    );
     assert.deepEqual(config.listen, { host: '0.0.0.0', port: 443 });
     assert.deepEqual(config.tls, { cert: '/etc/airlock/tls/edge.pem', key: '/etc/airlock/tls/edge-key.pem' });
     assert.equal(config.idp?.issuer, 'https://login.example.test');
@@ -69,28 +81,45 @@ test('docs/host.md: its edge.yaml is complete and valid as the edge loads it', (
   }
 });
 
-test('docs/host.md: its openssl commands make a certificate the edge serves and clients verify, for the sign-in host and a published hostname', { skip: hasCommand('/usr/bin/openssl') ? undefined : 'openssl is not installed (Debian package openssl)' }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'airlock-host-ca-'));
-  const made = spawnSync('bash', ['-e', '-c', blockAfter('**From your own CA**', 'sh')], { cwd: dir, encoding: 'utf8' });
-  assert.equal(made.status, 0, made.stderr);
-  const config = parseEdgeConfig(`listen: 127.0.0.1:0\ntls: { cert: edge.pem, key: edge-key.pem }\nstateDir: state\n`, join(dir, 'edge.yaml'));
-  const edge = await startEdge({ config, log: silentLogger() });
-  t.after(() => edge.close(100));
-  const ca = readFileSync(join(dir, 'ca.pem'));
-  const port = Number(edge.address.split(':').pop());
-  for (const servername of ['access.example.test', 'redis.example.test']) {
-    const status = await new Promise<number>((resolve, reject) => {
-      const request = https.get({ host: '127.0.0.1', port, servername, path: '/healthz', headers: { host: servername }, ca, agent: false }, (response) => {
-        response.resume();
-        resolve(response.statusCode ?? 0);
-      });
-      request.on('error', reject);
+test(
+  'docs/host.md: its openssl commands make a certificate the edge serves and clients verify, for the sign-in host and a published hostname',
+  { skip: hasCommand('/usr/bin/openssl') ? undefined : 'openssl is not installed (Debian package openssl)' },
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'airlock-host-ca-'));
+    const made = spawnSync('bash', ['-e', '-c', blockAfter('**From your own CA**', 'sh')], {
+      cwd: dir,
+      encoding: 'utf8',
     });
-    assert.equal(status, 200, servername);
-  }
-  await assert.rejects(
-    new Promise((resolve, reject) => https.get({ host: '127.0.0.1', port, servername: 'a.b.example.test', path: '/healthz', ca, agent: false }, resolve).on('error', reject)),
-    /ERR_TLS_CERT_ALTNAME_INVALID|does not match/,
-    'the wildcard covers one label only, as the page says',
-  );
-});
+    assert.equal(made.status, 0, made.stderr);
+    const config = parseEdgeConfig(
+      `listen: 127.0.0.1:0\ntls: { cert: edge.pem, key: edge-key.pem }\nstateDir: state\n`,
+      join(dir, 'edge.yaml'),
+    );
+    const edge = await startEdge({ config, log: silentLogger() });
+    t.after(() => edge.close(100));
+    const ca = readFileSync(join(dir, 'ca.pem'));
+    const port = Number(edge.address.split(':').pop());
+    for (const servername of ['access.example.test', 'redis.example.test']) {
+      const status = await new Promise<number>((resolve, reject) => {
+        const request = https.get(
+          { host: '127.0.0.1', port, servername, path: '/healthz', headers: { host: servername }, ca, agent: false },
+          (response) => {
+            response.resume();
+            resolve(response.statusCode ?? 0);
+          },
+        );
+        request.on('error', reject);
+      });
+      assert.equal(status, 200, servername);
+    }
+    await assert.rejects(
+      new Promise((resolve, reject) =>
+        https
+          .get({ host: '127.0.0.1', port, servername: 'a.b.example.test', path: '/healthz', ca, agent: false }, resolve)
+          .on('error', reject),
+      ),
+      /ERR_TLS_CERT_ALTNAME_INVALID|does not match/,
+      'the wildcard covers one label only, as the page says',
+    );
+  },
+);

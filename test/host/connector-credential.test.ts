@@ -31,15 +31,24 @@ test('an operator credential is never accepted as an app token', async () => {
   const { token } = await issueConnectorCredential({ edgeOrigin: EDGE, keys }, WHO);
   // Neither for an app's aud nor even when the aud is forced to the edge's own URL.
   await assert.rejects(verifyAppToken(token, { issuer: EDGE, aud: AUD, keys }), { code: 'TOKEN_INVALID' });
-  await assert.rejects(verifyAppToken(token, { issuer: EDGE, aud: EDGE, keys }), (error: Error & { details: { reason: string } }) => error.details.reason === 'type');
+  await assert.rejects(
+    verifyAppToken(token, { issuer: EDGE, aud: EDGE, keys }),
+    (error: Error & { details: { reason: string } }) => error.details.reason === 'type',
+  );
 });
 
 test('an app token is never accepted as an operator credential', async () => {
   const app = await issueAppToken({ keys, issuer: EDGE, aud: AUD, ...WHO, sessionMs: 60_000 });
-  await assert.rejects(verifyConnectorCredential(app.token, { edgeOrigin: EDGE, keys }), /operator credential was refused .*airlock tunnel login --edge/);
+  await assert.rejects(
+    verifyConnectorCredential(app.token, { edgeOrigin: EDGE, keys }),
+    /operator credential was refused .*airlock tunnel login --edge/,
+  );
   // Same aud as a credential, still an app token: refused by type.
   const forged = await issueAppToken({ keys, issuer: EDGE, aud: EDGE, ...WHO, sessionMs: 60_000 });
-  await assert.rejects(verifyConnectorCredential(forged.token, { edgeOrigin: EDGE, keys }), (error: Error & { details: { reason: string } }) => error.details.reason === 'type');
+  await assert.rejects(
+    verifyConnectorCredential(forged.token, { edgeOrigin: EDGE, keys }),
+    (error: Error & { details: { reason: string } }) => error.details.reason === 'type',
+  );
 });
 
 test('an operator credential for another edge is refused', async () => {
@@ -49,15 +58,20 @@ test('an operator credential for another edge is refused', async () => {
 
 test('an expired operator credential says to log in again', async () => {
   const { token } = await issueConnectorCredential({ edgeOrigin: EDGE, keys }, WHO, 1000);
-  await assert.rejects(verifyConnectorCredential(token, { edgeOrigin: EDGE, keys, now: new Date(Date.now() + 5000) }), (error: Error & { code: string }) => {
-    assert.equal(error.code, 'TOKEN_EXPIRED');
-    assert.match(error.message, /run `airlock tunnel login --edge https:\/\/edge\.airlock\.test:8443` again/);
-    return true;
-  });
+  await assert.rejects(
+    verifyConnectorCredential(token, { edgeOrigin: EDGE, keys, now: new Date(Date.now() + 5000) }),
+    (error: Error & { code: string }) => {
+      assert.equal(error.code, 'TOKEN_EXPIRED');
+      assert.match(error.message, /run `airlock tunnel login --edge https:\/\/edge\.airlock\.test:8443` again/);
+      return true;
+    },
+  );
 });
 
 test('a revoked operator credential is refused', async () => {
   const issued = await issueConnectorCredential({ edgeOrigin: EDGE, keys }, WHO);
   await revoked.revoke(issued.sessionId, issued.expiresAt);
-  await assert.rejects(verifyConnectorCredential(issued.token, { edgeOrigin: EDGE, keys, revoked }), { code: 'TOKEN_REVOKED' });
+  await assert.rejects(verifyConnectorCredential(issued.token, { edgeOrigin: EDGE, keys, revoked }), {
+    code: 'TOKEN_REVOKED',
+  });
 });

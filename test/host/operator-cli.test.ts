@@ -19,7 +19,17 @@ async function homeWithCredential(token: string): Promise<string> {
   const home = mkdtempSync(join(tmpdir(), 'airlock-op-'));
   mkdirSync(join(home, 'airlock', 'operator'), { recursive: true });
   const origin = new URL(edge.edgeUrl).origin;
-  writeFileSync(join(home, 'airlock', 'operator', `${edgeKey(origin)}.json`), JSON.stringify({ edge: origin, token, email: ADMIN.email, expiresAt: new Date(Date.now() + 3_600_000).toISOString(), caFile: edge.pki.ca }), { mode: 0o600 });
+  writeFileSync(
+    join(home, 'airlock', 'operator', `${edgeKey(origin)}.json`),
+    JSON.stringify({
+      edge: origin,
+      token,
+      email: ADMIN.email,
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+      caFile: edge.pki.ca,
+    }),
+    { mode: 0o600 },
+  );
   return home;
 }
 
@@ -45,7 +55,9 @@ test('`airlock tunnel login` on an edge without admins: says so at once, before 
   const { startChain } = await import('../helpers/chain.js');
   const chain = await startChain([]);
   try {
-    const run = airlock(['tunnel', 'login', '--edge', chain.edgeUrl, '--ca', chain.pki.ca], { XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'airlock-op-')) });
+    const run = airlock(['tunnel', 'login', '--edge', chain.edgeUrl, '--ca', chain.pki.ca], {
+      XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'airlock-op-')),
+    });
     assert.equal(await run.exited(), 1);
     assert.match(run.output(), /this edge has no `admins:` policy in edge\.yaml/);
     assert.doesNotMatch(run.output(), /cdn-cgi\/access\/cli/);
@@ -55,7 +67,9 @@ test('`airlock tunnel login` on an edge without admins: says so at once, before 
 });
 
 test('`airlock tunnel login` refuses an --edge that is not https', async () => {
-  const run = airlock(['tunnel', 'login', '--edge', 'http://127.0.0.1:1'], { XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'airlock-op-')) });
+  const run = airlock(['tunnel', 'login', '--edge', 'http://127.0.0.1:1'], {
+    XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'airlock-op-')),
+  });
   assert.equal(await run.exited(), 2);
   assert.match(run.output(), /--edge must be an https:\/\/ URL/);
 });
@@ -70,17 +84,30 @@ test('`airlock tunnel --hostname` talks to a person: readable lines on the termi
   const home = await homeWithCredential(await edge.credential());
   const logFile = join(home, 'connector.jsonl');
   const publish = (...extra: string[]) =>
-    airlock(['tunnel', '--hostname', 'redis.airlock.test', '--url', 'tcp://127.0.0.1:6379', '--connections', '1', ...extra], { XDG_CONFIG_HOME: home, AIRLOCK_LOG_LEVEL: 'info' });
+    airlock(
+      ['tunnel', '--hostname', 'redis.airlock.test', '--url', 'tcp://127.0.0.1:6379', '--connections', '1', ...extra],
+      { XDG_CONFIG_HOME: home, AIRLOCK_LOG_LEVEL: 'info' },
+    );
 
   const human = publish('--log-file', logFile);
   t.after(() => human.stop());
   await human.waitFor(/Published redis\.airlock\.test: the connector is connected/);
   await human.stop();
   const lines = human.output().trim().split('\n');
-  assert.deepEqual(lines.filter((line) => line.trimStart().startsWith('{')), [], human.output());
+  assert.deepEqual(
+    lines.filter((line) => line.trimStart().startsWith('{')),
+    [],
+    human.output(),
+  );
   assert.match(human.output(), /^\d\d:\d\d:\d\d connected to edge \(index=0, edge=https:\/\/127\.0\.0\.1:\d+\)$/m);
-  const records = readFileSync(logFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { name: string; msg: string; index?: number });
-  assert.ok(records.some((record) => record.name === 'connector' && record.msg === 'connected to edge' && record.index === 0), JSON.stringify(records));
+  const records = readFileSync(logFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { name: string; msg: string; index?: number });
+  assert.ok(
+    records.some((record) => record.name === 'connector' && record.msg === 'connected to edge' && record.index === 0),
+    JSON.stringify(records),
+  );
   assert.equal(statSync(logFile).mode & 0o777, 0o600);
 
   const json = publish('--log-format', 'json');
@@ -91,7 +118,10 @@ test('`airlock tunnel --hostname` talks to a person: readable lines on the termi
 });
 
 test('`airlock tunnel --hostname` refuses a --log-format it does not know', async () => {
-  const run = airlock(['tunnel', '--hostname', 'redis.airlock.test', '--url', 'tcp://127.0.0.1:6379', '--log-format', 'xml'], { XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'airlock-op-')) });
+  const run = airlock(
+    ['tunnel', '--hostname', 'redis.airlock.test', '--url', 'tcp://127.0.0.1:6379', '--log-format', 'xml'],
+    { XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'airlock-op-')) },
+  );
   assert.equal(await run.exited(), 2);
   assert.match(run.output(), /--log-format must be json or text, got "xml"/);
 });

@@ -20,7 +20,13 @@ test('tunnels and routes survive reopening; the file is 0600 and holds only the 
   const file = fresh();
   const store = await RouteStore.open(file);
   const { tunnel, secret } = await store.createTunnel('redis', 'ops@example.com');
-  await store.putRoute({ hostname: 'redis.airlock.test', tunnelId: tunnel.id, service: 'tcp://127.0.0.1:6379', owner: 'ops@example.com', createdAt: new Date().toISOString() });
+  await store.putRoute({
+    hostname: 'redis.airlock.test',
+    tunnelId: tunnel.id,
+    service: 'tcp://127.0.0.1:6379',
+    owner: 'ops@example.com',
+    createdAt: new Date().toISOString(),
+  });
   assert.equal(statSync(file).mode & 0o777, 0o600);
   assert.ok(!readFileSync(file, 'utf8').includes(secret), 'the secret itself is never stored');
   const reopened = await RouteStore.open(file);
@@ -39,15 +45,27 @@ test('concurrent changes all land, each on top of the previous one', async () =>
 test('deleting a tunnel removes its routes', async () => {
   const store = await RouteStore.open(fresh());
   const { tunnel } = await store.createTunnel('redis', 'ops@example.com');
-  await store.putRoute({ hostname: 'redis.airlock.test', tunnelId: tunnel.id, service: 'tcp://127.0.0.1:6379', owner: 'ops@example.com', createdAt: 'now' });
-  assert.deepEqual((await store.deleteTunnel(tunnel.id)).map((route) => route.hostname), ['redis.airlock.test']);
+  await store.putRoute({
+    hostname: 'redis.airlock.test',
+    tunnelId: tunnel.id,
+    service: 'tcp://127.0.0.1:6379',
+    owner: 'ops@example.com',
+    createdAt: 'now',
+  });
+  assert.deepEqual(
+    (await store.deleteTunnel(tunnel.id)).map((route) => route.hostname),
+    ['redis.airlock.test'],
+  );
   assert.equal((await RouteStore.open(store.file)).routes().length, 0);
 });
 
 for (const [name, text] of [
   ['truncated JSON', '{"version":1,"tunnels":['],
   ['a wrong shape', '{"version":1,"tunnels":[{"id":"x"}],"routes":[]}'],
-  ['a route naming a missing tunnel', '{"version":1,"tunnels":[],"routes":[{"hostname":"a.test","tunnelId":"t-1","service":"tcp://127.0.0.1:1","owner":"o","createdAt":"c"}]}'],
+  [
+    'a route naming a missing tunnel',
+    '{"version":1,"tunnels":[],"routes":[{"hostname":"a.test","tunnelId":"t-1","service":"tcp://127.0.0.1:1","owner":"o","createdAt":"c"}]}',
+  ],
 ] as const) {
   test(`a route store with ${name} stops the edge, naming the file, and is not overwritten`, async () => {
     const file = fresh();
@@ -55,15 +73,12 @@ for (const [name, text] of [
     const { mkdirSync } = await import('node:fs');
     mkdirSync(stateDir, { recursive: true });
     writeFileSync(file, text, { mode: 0o600 });
-    await assert.rejects(
-      startHostEdge({ stateDir }),
-      (error: Error & { code?: string }) => {
-        assert.equal(error.code, 'CONFIG_INVALID');
-        assert.ok(error.message.includes(file), error.message);
-        assert.match(error.message, /will not overwrite it/);
-        return true;
-      },
-    );
+    await assert.rejects(startHostEdge({ stateDir }), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'CONFIG_INVALID');
+      assert.ok(error.message.includes(file), error.message);
+      assert.match(error.message, /will not overwrite it/);
+      return true;
+    });
     assert.equal(readFileSync(file, 'utf8'), text);
   });
 }

@@ -27,8 +27,26 @@ describe('airlock idp', () => {
     await writeFile(secretFile, 'sec\n', { mode: 0o600 });
     const ready = new Promise<void>((resolve) => {
       void runIdpCommand(
-        ['--users', usersFile, '--port', '0', '--client-id', 'edge', '--client-secret-file', secretFile, '--redirect-uri', 'https://edge.test/cdn-cgi/access/callback'],
-        { print: (line) => lines.push(line), stopSignal, onReady: (idp) => { running = idp; resolve(); } },
+        [
+          '--users',
+          usersFile,
+          '--port',
+          '0',
+          '--client-id',
+          'edge',
+          '--client-secret-file',
+          secretFile,
+          '--redirect-uri',
+          'https://edge.test/cdn-cgi/access/callback',
+        ],
+        {
+          print: (line) => lines.push(line),
+          stopSignal,
+          onReady: (idp) => {
+            running = idp;
+            resolve();
+          },
+        },
       ).then(() => lines.push('returned'));
     });
     await ready;
@@ -42,24 +60,39 @@ describe('airlock idp', () => {
   });
 
   test('requires --users', async () => {
-    await assert.rejects(runIdpCommand([], { print: () => {} }), (error: AirlockError) => error.code === 'BAD_ARGUMENT' && /--users FILE is required/.test(error.message));
+    await assert.rejects(
+      runIdpCommand([], { print: () => {} }),
+      (error: AirlockError) => error.code === 'BAD_ARGUMENT' && /--users FILE is required/.test(error.message),
+    );
   });
 
   test('refuses an unknown flag with the usage', async () => {
-    await assert.rejects(runIdpCommand(['--bogus'], { print: () => {} }), (error: AirlockError) => error.code === 'BAD_ARGUMENT' && /usage: airlock idp/.test(error.message));
+    await assert.rejects(
+      runIdpCommand(['--bogus'], { print: () => {} }),
+      (error: AirlockError) => error.code === 'BAD_ARGUMENT' && /usage: airlock idp/.test(error.message),
+    );
   });
 
   test('refuses a client without a redirect URI', async () => {
-    await assert.rejects(runIdpCommand(['--users', usersFile, '--client-id', 'x', '--client-secret', 'y'], { print: () => {} }), /go together/);
+    await assert.rejects(
+      runIdpCommand(['--users', usersFile, '--client-id', 'x', '--client-secret', 'y'], { print: () => {} }),
+      /go together/,
+    );
   });
 
   test('refuses to start without any client', async () => {
-    await assert.rejects(runIdpCommand(['--users', usersFile, '--port', '0'], { print: () => {}, stopSignal: Promise.resolve() }), /at least one client/);
+    await assert.rejects(
+      runIdpCommand(['--users', usersFile, '--port', '0'], { print: () => {}, stopSignal: Promise.resolve() }),
+      /at least one client/,
+    );
   });
 
   test('--hash-password prints a hash of the password on stdin', async () => {
     const lines: string[] = [];
-    await runIdpCommand(['--hash-password'], { print: (line) => lines.push(line), readStdin: async () => 'correct horse\n' });
+    await runIdpCommand(['--hash-password'], {
+      print: (line) => lines.push(line),
+      readStdin: async () => 'correct horse\n',
+    });
     assert.equal(lines.length, 1);
     assert.equal(await verifyPassword(lines[0]!, 'correct horse'), true);
   });

@@ -12,7 +12,12 @@ let idp: RunningIdp;
 before(async () => {
   idp = await startIdp({
     users: [
-      { email: 'ada@example.com', password: await hashPassword('correct horse'), groups: ['eng', 'oncall'], name: 'Ada' },
+      {
+        email: 'ada@example.com',
+        password: await hashPassword('correct horse'),
+        groups: ['eng', 'oncall'],
+        name: 'Ada',
+      },
       { email: 'bob@example.com', password: 'plain-dev-password', groups: [] },
     ],
     clients: [client],
@@ -42,7 +47,10 @@ async function submit(jar: CookieJar, action: URL, email: string, password: stri
 describe('built-in IdP (oidc-provider) with the edge relying party', () => {
   test('listens on 127.0.0.1 and serves discovery', async () => {
     assert.match(idp.issuer, /^http:\/\/127\.0\.0\.1:\d+$/);
-    const metadata = (await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    const metadata = (await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json()) as Record<
+      string,
+      unknown
+    >;
     assert.equal(metadata.issuer, idp.issuer);
     assert.deepEqual(metadata.code_challenge_methods_supported, ['S256']);
   });
@@ -119,7 +127,10 @@ describe('built-in IdP (oidc-provider) with the edge relying party', () => {
     const jar = new CookieJar();
     const posted = await submit(jar, await openLoginForm(jar, url), 'ada@example.com', 'correct horse');
     const { url: callback } = await follow(jar, posted.location!, (next) => next.href.startsWith(REDIRECT));
-    await assert.rejects(relyingParty.completeLogin(callback, { ...pending, state: 'other-state' }), (error: { code: string }) => error.code === 'LOGIN_FAILED');
+    await assert.rejects(
+      relyingParty.completeLogin(callback, { ...pending, state: 'other-state' }),
+      (error: { code: string }) => error.code === 'LOGIN_FAILED',
+    );
   });
 
   test('a callback with a wrong nonce is refused', async () => {
@@ -128,7 +139,10 @@ describe('built-in IdP (oidc-provider) with the edge relying party', () => {
     const jar = new CookieJar();
     const posted = await submit(jar, await openLoginForm(jar, url), 'ada@example.com', 'correct horse');
     const { url: callback } = await follow(jar, posted.location!, (next) => next.href.startsWith(REDIRECT));
-    await assert.rejects(relyingParty.completeLogin(callback, { ...pending, nonce: 'other-nonce' }), (error: { code: string; message: string }) => error.code === 'LOGIN_FAILED' && /nonce/.test(error.message));
+    await assert.rejects(
+      relyingParty.completeLogin(callback, { ...pending, nonce: 'other-nonce' }),
+      (error: { code: string; message: string }) => error.code === 'LOGIN_FAILED' && /nonce/.test(error.message),
+    );
   });
 
   test('an IdP error on the callback becomes LOGIN_FAILED with its description', async () => {
@@ -141,7 +155,10 @@ describe('built-in IdP (oidc-provider) with the edge relying party', () => {
   test('an unreachable IdP is IDP_UNREACHABLE with a clear message', async () => {
     const stopped = await startIdp({ users: [{ email: 'a@b.c', password: 'x', groups: [] }], clients: [client] });
     await stopped.close();
-    const relyingParty = new OidcRelyingParty({ issuer: stopped.issuer, ...client }, { redirectUri: REDIRECT, timeoutSeconds: 3 });
+    const relyingParty = new OidcRelyingParty(
+      { issuer: stopped.issuer, ...client },
+      { redirectUri: REDIRECT, timeoutSeconds: 3 },
+    );
     await assert.rejects(relyingParty.beginLogin(), (error: { code: string; message: string }) => {
       assert.equal(error.code, 'IDP_UNREACHABLE');
       assert.match(error.message, /unreachable \(ECONNREFUSED\).*idp\.issuer/);
@@ -150,7 +167,10 @@ describe('built-in IdP (oidc-provider) with the edge relying party', () => {
   });
 
   test('refuses a non-loopback http issuer', async () => {
-    const relyingParty = new OidcRelyingParty({ issuer: 'http://idp.example.com', ...client }, { redirectUri: REDIRECT });
+    const relyingParty = new OidcRelyingParty(
+      { issuer: 'http://idp.example.com', ...client },
+      { redirectUri: REDIRECT },
+    );
     await assert.rejects(relyingParty.discover(), (error: { code: string }) => error.code === 'CONFIG_INVALID');
   });
 });

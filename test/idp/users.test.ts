@@ -19,20 +19,32 @@ clients:
 describe('users.yaml', () => {
   test('parses users (emails lower-cased, groups default to []) and clients', () => {
     const { users, clients } = parseUsers(yaml);
-    assert.deepEqual(users.map((user) => [user.email, user.groups]), [['ada@example.com', ['eng']], ['bob@example.com', []]]);
+    assert.deepEqual(
+      users.map((user) => [user.email, user.groups]),
+      [
+        ['ada@example.com', ['eng']],
+        ['bob@example.com', []],
+      ],
+    );
     assert.equal(clients[0]!.clientId, 'airlock-edge');
   });
 
   test('names the exact path of an invalid entry', () => {
-    assert.throws(() => parseUsers('users:\n  - email: not-an-email\n    password: x\n', 'u.yaml'), (error: AirlockError) => {
-      assert.equal(error.code, 'CONFIG_INVALID');
-      assert.match(error.message, /^u\.yaml: users\.0\.email: must be an email address/);
-      return true;
-    });
+    assert.throws(
+      () => parseUsers('users:\n  - email: not-an-email\n    password: x\n', 'u.yaml'),
+      (error: AirlockError) => {
+        assert.equal(error.code, 'CONFIG_INVALID');
+        assert.match(error.message, /^u\.yaml: users\.0\.email: must be an email address/);
+        return true;
+      },
+    );
   });
 
   test('refuses a user listed twice', () => {
-    assert.throws(() => parseUsers('users:\n  - {email: a@b.c, password: x}\n  - {email: A@b.c, password: y}\n'), /listed twice/);
+    assert.throws(
+      () => parseUsers('users:\n  - {email: a@b.c, password: x}\n  - {email: A@b.c, password: y}\n'),
+      /listed twice/,
+    );
   });
 
   test('refuses invalid YAML', () => {

@@ -1,5 +1,6 @@
 // Module resolution hook: `electron` → the stub beside this file.
 export async function resolve(specifier, context, next) {
-  if (specifier === 'electron') return { url: new URL('./electron-stub.mjs', import.meta.url).href, shortCircuit: true };
+  if (specifier === 'electron')
+    return { url: new URL('./electron-stub.mjs', import.meta.url).href, shortCircuit: true };
   return next(specifier, context);
 }

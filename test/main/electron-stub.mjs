@@ -67,7 +67,12 @@ export class BrowserWindow extends EventEmitter {
     return false;
   }
   close() {
-    const event = { defaultPrevented: false, preventDefault() { this.defaultPrevented = true; } };
+    const event = {
+      defaultPrevented: false,
+      preventDefault() {
+        this.defaultPrevented = true;
+      },
+    };
     this.emit('close', event);
   }
 }
@@ -175,4 +180,17 @@ export const safeStorage = {
   decryptString: (data) => Buffer.from(data).reverse().toString('utf8'),
 };
 
-export default { app, ipcMain, BrowserWindow, Tray, Menu, nativeImage, Notification, shell, protocol, net, safeStorage, screen };
+export default {
+  app,
+  ipcMain,
+  BrowserWindow,
+  Tray,
+  Menu,
+  nativeImage,
+  Notification,
+  shell,
+  protocol,
+  net,
+  safeStorage,
+  screen,
+};

@@ -18,12 +18,12 @@ let stub: any;
 let invoke: (method: string, params?: unknown) => Promise<any>;
 let port: number;
 
-
 const until = async (check: () => boolean, what: string) => {
   for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
   assert.ok(check(), what);
 };
-const trayLabels = () => (globalThis as any).airlockTrayItems?.map((item: { label?: string }) => item.label).filter(Boolean) ?? [];
+const trayLabels = () =>
+  (globalThis as any).airlockTrayItems?.map((item: { label?: string }) => item.label).filter(Boolean) ?? [];
 
 before(async () => {
   await import('../../src/main/index.js');
@@ -31,7 +31,8 @@ before(async () => {
   await until(() => stub.ipcHandlers.size === 1 && stub.trays.length === 1, 'main process started');
   const window = stub.windows[0];
   const handler: Handler = stub.ipcHandlers.get('airlock:invoke');
-  invoke = (method, params) => handler({ sender: window.webContents, senderFrame: window.webContents.mainFrame }, method, params);
+  invoke = (method, params) =>
+    handler({ sender: window.webContents, senderFrame: window.webContents.mainFrame }, method, params);
   port = await freePort();
 });
 
@@ -85,24 +86,40 @@ test('IPC validates at the boundary and reaches the core', async () => {
   const bad = await invoke('addResource', { name: '../x', hostname: 'x', localPort: 0 });
   assert.equal(bad.ok, false);
   assert.equal(bad.error.code, 'INVALID_INPUT');
-  const added = await invoke('addResource', { name: 'db', hostname: 'db.example.com', localPort: port, edge: 'https://127.0.0.1:1' });
+  const added = await invoke('addResource', {
+    name: 'db',
+    hostname: 'db.example.com',
+    localPort: port,
+    edge: 'https://127.0.0.1:1',
+  });
   assert.equal(added.ok, true);
-  assert.ok(stub.sent.some((message: any) => message.channel === 'airlock:event' && message.payload.type === 'resources'));
+  assert.ok(
+    stub.sent.some((message: any) => message.channel === 'airlock:event' && message.payload.type === 'resources'),
+  );
 });
 
 test('the tray menu shows the resource and its toggle connects it', async () => {
   await until(() => trayLabels()[0] === 'db', 'tray lists db');
   const menu = stub.trays[0].menu.template;
   menu.find((item: any) => item.label === 'db').click();
-  await until(() => stub.trays[0].menu.template.find((item: any) => item.label === 'db')?.checked === true, 'db checked after connect');
+  await until(
+    () => stub.trays[0].menu.template.find((item: any) => item.label === 'db')?.checked === true,
+    'db checked after connect',
+  );
   // Its edge (127.0.0.1:1) does not answer: switched on, never green, and the notification says why.
   const status = await invoke('getStatus');
   assert.equal(status.value.resources[0].localAddress, `127.0.0.1:${port}`);
-  await until(() => stub.notifications.some((notice: any) => notice.title === 'db: edge unreachable'), 'an unreachable edge is notified');
+  await until(
+    () => stub.notifications.some((notice: any) => notice.title === 'db: edge unreachable'),
+    'an unreachable edge is notified',
+  );
   assert.equal((await invoke('getStatus')).value.resources[0].state, 'error');
   assert.match(stub.trays[0].menu.template.find((item: any) => item.label === 'db').sublabel, /^Error: /);
   stub.trays[0].menu.template.find((item: any) => item.label === 'Disconnect all').click();
-  await until(() => stub.trays[0].menu.template.find((item: any) => item.label === 'db')?.checked === false, 'db unchecked after disconnect all');
+  await until(
+    () => stub.trays[0].menu.template.find((item: any) => item.label === 'db')?.checked === false,
+    'db unchecked after disconnect all',
+  );
 });
 
 test('a second launch with airlock://connect/db connects it and shows the window', async () => {
@@ -131,7 +148,10 @@ test('the log says where sign-in tokens are stored: the keychain, or else a file
     void invoke('getLogs', { search: 'Sign-in tokens are stored in' }).then((answer) => (logs = answer.value));
     return logs.length > 0;
   }, 'the token store was described in the log');
-  assert.match(logs[0].message, /^Sign-in tokens are stored in (the OS keychain \(|an encrypted file readable only by you, .*tokens\.enc \(Electron safeStorage, key in the Secret Service \(GNOME Keyring\)\))/);
+  assert.match(
+    logs[0].message,
+    /^Sign-in tokens are stored in (the OS keychain \(|an encrypted file readable only by you, .*tokens\.enc \(Electron safeStorage, key in the Secret Service \(GNOME Keyring\)\))/,
+  );
 });
 
 test('start at login from the tray applies the login item', async () => {
@@ -150,9 +170,14 @@ test('closing the window hides it instead of quitting', () => {
 
 test('electron-store writes the same resources file browser mode reads', async () => {
   const { ResourceStore, JsonFileStorage } = await import('../../src/app/service/resource-store.js');
-  const document = new ResourceStore(new JsonFileStorage(join(process.env.AIRLOCK_CONFIG_DIR!, 'resources.json'))).get();
+  const document = new ResourceStore(
+    new JsonFileStorage(join(process.env.AIRLOCK_CONFIG_DIR!, 'resources.json')),
+  ).get();
   assert.equal(document.version, 2);
-  assert.deepEqual(document.resources.map((resource) => resource.name), ['db']);
+  assert.deepEqual(
+    document.resources.map((resource) => resource.name),
+    ['db'],
+  );
 });
 
 test('the tray icon opens the compact popover beside it; it may call the core, and "Open Airlock" shows the full window', async () => {
@@ -167,7 +192,10 @@ test('the tray icon opens the compact popover beside it; it may call the core, a
   assert.equal(popover.visible, true);
   assert.deepEqual(popover.position, { x: 1560, y: 14 }, 'beside the pointer, inside the work area');
   const handler = stub.ipcHandlers.get('airlock:invoke');
-  const answer = await handler({ sender: popover.webContents, senderFrame: popover.webContents.mainFrame }, 'listResources');
+  const answer = await handler(
+    { sender: popover.webContents, senderFrame: popover.webContents.mainFrame },
+    'listResources',
+  );
   assert.equal(answer.ok, true);
   await handler({ sender: popover.webContents, senderFrame: popover.webContents.mainFrame }, 'openWindow');
   assert.equal(stub.windows[0].visible, true);

@@ -55,8 +55,22 @@ before(async () => {
   const app = { hostname: APP, aud: AUD, service: `tcp://127.0.0.1:${origin.port}` };
   issuer = `https://auth.airlock.test:${portA}`;
   const unpublished = { hostname: PUBLISHED, aud: randomBytes(16).toString('hex') };
-  edgeA = await startEdge({ config: loadEdgeConfig(writeConfig(pki, multiEdgeYaml({ pki, port: portA, publicPort: portA, pgUrl: db.url, app, relayPort: relayA, unpublished }))) });
-  edgeB = await startEdge({ config: loadEdgeConfig(writeConfig(pki, multiEdgeYaml({ pki, port: portB, publicPort: portA, pgUrl: db.url, app, relayPort: relayPortB, unpublished }))) });
+  edgeA = await startEdge({
+    config: loadEdgeConfig(
+      writeConfig(
+        pki,
+        multiEdgeYaml({ pki, port: portA, publicPort: portA, pgUrl: db.url, app, relayPort: relayA, unpublished }),
+      ),
+    ),
+  });
+  edgeB = await startEdge({
+    config: loadEdgeConfig(
+      writeConfig(
+        pki,
+        multiEdgeYaml({ pki, port: portB, publicPort: portA, pgUrl: db.url, app, relayPort: relayPortB, unpublished }),
+      ),
+    ),
+  });
   // The connector reaches edge B only.
   connector = edgeConnector(pki, { ports: [portB], hostname: APP, service: app.service, connections: 2 });
   await connector.waitConnected(2);
@@ -84,7 +98,9 @@ after(async () => {
 
 async function metric(edge: RunningEdge, direction: 'in' | 'out'): Promise<number> {
   const text = (await step(new CookieJar(readFileSync(pki.ca)), `https://127.0.0.1:${edge.port}/metrics`)).text;
-  return Number(new RegExp(`airlock_edge_relayed_streams_total\\{direction="${direction}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+  return Number(
+    new RegExp(`airlock_edge_relayed_streams_total\\{direction="${direction}"\\} (\\d+)`).exec(text)?.[1] ?? 0,
+  );
 }
 
 describe('edge-to-edge relay', { skip }, () => {
@@ -106,32 +122,67 @@ describe('edge-to-edge relay', { skip }, () => {
     assert.equal(await relayStatus({}), 403);
   });
 
-  test('a relay request signed by another deployment\'s edge is refused', async () => {
+  test("a relay request signed by another deployment's edge is refused", async () => {
     const foreign = await SigningKeys.open(join(mkdtempSync(join(pki.dir, 'foreign-')), 'keys'));
-    const assertion = signRelayAssertion(foreign, issuer, { tun: TUNNEL.id, host: APP, svc: `127.0.0.1:${origin.port}`, sid: 'forged', principal: { kind: 'service-token', id: SERVICE_TOKEN.id } });
+    const assertion = signRelayAssertion(foreign, issuer, {
+      tun: TUNNEL.id,
+      host: APP,
+      svc: `127.0.0.1:${origin.port}`,
+      sid: 'forged',
+      principal: { kind: 'service-token', id: SERVICE_TOKEN.id },
+    });
     assert.equal(await relayStatus({ [RELAY.header]: assertion }), 403);
   });
 
   test('a relay request for a service this edge does not route the app to is refused', async () => {
-    const assertion = signRelayAssertion(edgeA.keys, issuer, { tun: TUNNEL.id, host: APP, svc: '127.0.0.1:22', sid: 'other-service', principal: { kind: 'service-token', id: SERVICE_TOKEN.id } });
+    const assertion = signRelayAssertion(edgeA.keys, issuer, {
+      tun: TUNNEL.id,
+      host: APP,
+      svc: '127.0.0.1:22',
+      sid: 'other-service',
+      principal: { kind: 'service-token', id: SERVICE_TOKEN.id },
+    });
     assert.equal(await relayStatus({ [RELAY.header]: assertion }), 403);
   });
 
   test('a route registered through one edge is used through the other', async (t) => {
-    const admin = await issueConnectorCredential({ edgeOrigin: issuer, keys: edgeA.keys }, { sub: 'ops@example.com', email: 'ops@example.com', groups: ['ops'] });
+    const admin = await issueConnectorCredential(
+      { edgeOrigin: issuer, keys: edgeA.keys },
+      { sub: 'ops@example.com', email: 'ops@example.com', groups: ['ops'] },
+    );
     const api = (edge: RunningEdge, method: string, path: string, body?: unknown) =>
-      edgeJson({ edgeUrl: `https://127.0.0.1:${edge.port}`, ca: readFileSync(pki.ca) }, method, `/cdn-cgi/admin/${path}`, { token: admin.token, ...(body ? { body } : {}) });
+      edgeJson(
+        { edgeUrl: `https://127.0.0.1:${edge.port}`, ca: readFileSync(pki.ca) },
+        method,
+        `/cdn-cgi/admin/${path}`,
+        { token: admin.token, ...(body ? { body } : {}) },
+      );
     const created = await api(edgeA, 'POST', 'tunnels', { name: 'shared' });
     assert.equal(created.status, 201, JSON.stringify(created.body));
-    const routed = await api(edgeA, 'POST', 'routes', { hostname: PUBLISHED, tunnel: 'shared', service: `tcp://127.0.0.1:${origin.port}` });
+    const routed = await api(edgeA, 'POST', 'routes', {
+      hostname: PUBLISHED,
+      tunnel: 'shared',
+      service: `tcp://127.0.0.1:${origin.port}`,
+    });
     assert.equal(routed.status, 201, JSON.stringify(routed.body));
     const started = Date.now();
-    const seenMs = await waitUntil('edge B to list the route', async () => {
-      const routes = (await api(edgeB, 'GET', 'routes')).body.routes as Array<{ hostname: string }>;
-      return routes.some((route) => route.hostname === PUBLISHED);
-    }, 1_000, 20);
+    const seenMs = await waitUntil(
+      'edge B to list the route',
+      async () => {
+        const routes = (await api(edgeB, 'GET', 'routes')).body.routes as Array<{ hostname: string }>;
+        return routes.some((route) => route.hostname === PUBLISHED);
+      },
+      1_000,
+      20,
+    );
     // A connector with the new tunnel's token, at edge B; a client of the new hostname, at edge B too.
-    const published = edgeConnector(pki, { ports: [edgeB.port], hostname: PUBLISHED, service: `tcp://127.0.0.1:${origin.port}`, connections: 1, token: String(created.body.token) });
+    const published = edgeConnector(pki, {
+      ports: [edgeB.port],
+      hostname: PUBLISHED,
+      service: `tcp://127.0.0.1:${origin.port}`,
+      connections: 1,
+      token: String(created.body.token),
+    });
     const port = await freePort();
     const client = new LocalListener({
       target: resolveEdgeTarget({ hostname: PUBLISHED, edge: `https://127.0.0.1:${edgeB.port}`, caFile: pki.ca }),
@@ -143,7 +194,9 @@ describe('edge-to-edge relay', { skip }, () => {
       await client.start();
       const result = await download(port, 1024 * 1024);
       assert.equal(result.complete && result.intact, true);
-      t.diagnostic(`registered at edge A; edge B listed it after ${seenMs} ms (${Date.now() - started} ms to a working stream)`);
+      t.diagnostic(
+        `registered at edge A; edge B listed it after ${seenMs} ms (${Date.now() - started} ms to a working stream)`,
+      );
     } finally {
       await client.stop();
       await published.stop(200);
@@ -151,7 +204,12 @@ describe('edge-to-edge relay', { skip }, () => {
   });
 
   test('a connector given several edges spreads its connections over them', async () => {
-    const spread = edgeConnector(pki, { ports: [edgeA.port, edgeB.port], hostname: APP, service: `tcp://127.0.0.1:${origin.port}`, connections: 2 });
+    const spread = edgeConnector(pki, {
+      ports: [edgeA.port, edgeB.port],
+      hostname: APP,
+      service: `tcp://127.0.0.1:${origin.port}`,
+      connections: 2,
+    });
     try {
       await spread.waitConnected(2);
       assert.equal(edgeA.registry.count(TUNNEL.id), 1);
@@ -166,11 +224,25 @@ describe('several edges count failed service-token attempts together', { skip },
   // Last in the file: it leaves 127.0.0.1 refused for service tokens for a minute.
   test('ten failures spread over two edges refuse the address at both (429)', async () => {
     const attempt = async (edge: RunningEdge, secret: string) =>
-      (await step(new CookieJar(readFileSync(pki.ca)), `https://127.0.0.1:${edge.port}/`, { headers: { host: APP, [HEADER.clientId]: SERVICE_TOKEN.id, [HEADER.clientSecret]: secret } })).status;
-    for (let index = 0; index < 10; index++) assert.equal(await attempt(index % 2 === 0 ? edgeA : edgeB, `wrong-${index}`), 302);
-    assert.equal(await attempt(edgeB, SERVICE_TOKEN.secret), 429, 'refused at edge B, which saw the tenth, right secret or not');
+      (
+        await step(new CookieJar(readFileSync(pki.ca)), `https://127.0.0.1:${edge.port}/`, {
+          headers: { host: APP, [HEADER.clientId]: SERVICE_TOKEN.id, [HEADER.clientSecret]: secret },
+        })
+      ).status;
+    for (let index = 0; index < 10; index++)
+      assert.equal(await attempt(index % 2 === 0 ? edgeA : edgeB, `wrong-${index}`), 302);
+    assert.equal(
+      await attempt(edgeB, SERVICE_TOKEN.secret),
+      429,
+      'refused at edge B, which saw the tenth, right secret or not',
+    );
     // Edge A hears of the block by NOTIFY (it checks blocks in memory, not the database, per connect).
-    await waitUntil('edge A to refuse the address too', async () => (await attempt(edgeA, SERVICE_TOKEN.secret)) === 429, 1_000, 20);
+    await waitUntil(
+      'edge A to refuse the address too',
+      async () => (await attempt(edgeA, SERVICE_TOKEN.secret)) === 429,
+      1_000,
+      20,
+    );
   });
 });
 

@@ -46,11 +46,19 @@ const edges: { edge: RunningEdge; port: number; logs: Array<Record<string, unkno
 let signInOrigin: string;
 
 const edgeYaml = (port: number, publicPort: number, pgUrl: string) =>
-  multiEdgeYaml({ pki, port, publicPort, pgUrl, app: { hostname: APP, aud: AUD, service: `tcp://127.0.0.1:${echo.port}` }, idp: { issuer: idp.issuer, clientId: 'edge', clientSecret: 'multi-edge-secret' } });
+  multiEdgeYaml({
+    pki,
+    port,
+    publicPort,
+    pgUrl,
+    app: { hostname: APP, aud: AUD, service: `tcp://127.0.0.1:${echo.port}` },
+    idp: { issuer: idp.issuer, clientId: 'edge', clientSecret: 'multi-edge-secret' },
+  });
 const configFile = (text: string) => writeConfig(pki, text);
 
 const logger = (logs: Array<Record<string, unknown>>) => {
-  const write = (fields: Record<string, unknown> | string) => void logs.push(typeof fields === 'string' ? { message: fields } : fields);
+  const write = (fields: Record<string, unknown> | string) =>
+    void logs.push(typeof fields === 'string' ? { message: fields } : fields);
   return { info: write, warn: write, error: write, debug: () => undefined, child: () => logger(logs) } as never;
 };
 
@@ -62,14 +70,27 @@ before(async () => {
   const ports = [await freePort(), await freePort(), await freePort()];
   lb = await startHaproxy(ports);
   signInOrigin = `https://${SIGN_IN}:${lb.port}`;
-  idp = await startIdp({ users: [USER], clients: [{ clientId: 'edge', clientSecret: 'multi-edge-secret', redirectUris: [`${signInOrigin}${PATH.callback}`] }] });
+  idp = await startIdp({
+    users: [USER],
+    clients: [
+      { clientId: 'edge', clientSecret: 'multi-edge-secret', redirectUris: [`${signInOrigin}${PATH.callback}`] },
+    ],
+  });
   // Three edges start at once: the migrations run once, under the advisory lock.
   await Promise.all(
     ports.map(async (port) => {
       const logs: Array<Record<string, unknown>> = [];
-      const edge = await startEdge({ config: loadEdgeConfig(configFile(edgeYaml(port, lb.port, db.url))), log: logger(logs) });
+      const edge = await startEdge({
+        config: loadEdgeConfig(configFile(edgeYaml(port, lb.port, db.url))),
+        log: logger(logs),
+      });
       // One connector per edge here; edge-to-edge relaying is not part of this suite.
-      const connector = edgeConnector(pki, { ports: [port], hostname: APP, service: `tcp://127.0.0.1:${echo.port}`, connections: 1 });
+      const connector = edgeConnector(pki, {
+        ports: [port],
+        hostname: APP,
+        service: `tcp://127.0.0.1:${echo.port}`,
+        connections: 1,
+      });
       await connector.waitConnected(1);
       edges.push({ edge, port, logs, connector });
     }),
@@ -98,7 +119,13 @@ const jarFor = (_port?: number) => new CookieJar(readFileSync(pki.ca), '127.0.0.
 /** Runs the native-app flow at `startPort` until the loopback redirect; returns the code and verifier. */
 async function cliCode(startPort: number, callbackPort: number): Promise<{ code: string; verifier: string }> {
   const verifier = randomBytes(32).toString('base64url');
-  const params = new URLSearchParams({ aud: AUD, redirect_url: LOOPBACK, state: randomBytes(16).toString('base64url'), code_challenge: s256(verifier), code_challenge_method: 'S256' });
+  const params = new URLSearchParams({
+    aud: AUD,
+    redirect_url: LOOPBACK,
+    state: randomBytes(16).toString('base64url'),
+    code_challenge: s256(verifier),
+    code_challenge_method: 'S256',
+  });
   const jar = jarFor();
   const loginPage = await follow(jar, `https://${SIGN_IN}:${startPort}${PATH.cli}?${params}`);
   const posted = await signInAtIdp(jar, loginPage, USER.email, USER.password);
@@ -126,20 +153,40 @@ async function tokenStatus(port: number, token: string): Promise<number> {
 
 describe('several edges on one PostgreSQL', { skip }, () => {
   test('the schema is migrated once, whichever edges start together', async () => {
-    const health = await Promise.all(edges.map(({ port }) => step(jarFor(port), `https://127.0.0.1:${port}${PATH.health}`)));
-    for (const answer of health) assert.deepEqual(JSON.parse(answer.text).store, { kind: 'postgres', reachable: true, schemaVersion: MIGRATIONS.length });
+    const health = await Promise.all(
+      edges.map(({ port }) => step(jarFor(port), `https://127.0.0.1:${port}${PATH.health}`)),
+    );
+    for (const answer of health)
+      assert.deepEqual(JSON.parse(answer.text).store, {
+        kind: 'postgres',
+        reachable: true,
+        schemaVersion: MIGRATIONS.length,
+      });
   });
 
   test('a sign-in started at one edge completes at another; its code is honoured once when raced at two', async () => {
     const { code, verifier } = await cliCode(edges[0]!.port, edges[1]!.port);
-    const [first, second] = await Promise.all([exchange(edges[1]!.port, code, verifier), exchange(edges[2]!.port, code, verifier)]);
+    const [first, second] = await Promise.all([
+      exchange(edges[1]!.port, code, verifier),
+      exchange(edges[2]!.port, code, verifier),
+    ]);
     assert.deepEqual([first.status, second.status].sort(), [200, 400]);
     const token = (first.status === 200 ? first : second).body.token as string;
-    for (const { port } of edges) assert.equal(await tokenStatus(port, token), 426, `the token minted at one edge verifies at ${port}`);
+    for (const { port } of edges)
+      assert.equal(await tokenStatus(port, token), 426, `the token minted at one edge verifies at ${port}`);
   });
 
   test('every edge serves the union of the signing keys (no private key shared)', async () => {
-    const sets = await Promise.all(edges.map(async ({ port }) => (JSON.parse((await step(jarFor(port), `https://127.0.0.1:${port}${PATH.certs}`)).text) as { keys: Array<Record<string, unknown>> }).keys));
+    const sets = await Promise.all(
+      edges.map(
+        async ({ port }) =>
+          (
+            JSON.parse((await step(jarFor(port), `https://127.0.0.1:${port}${PATH.certs}`)).text) as {
+              keys: Array<Record<string, unknown>>;
+            }
+          ).keys,
+      ),
+    );
     const kids = new Set(edges.map(({ edge }) => edge.keys.current().kid));
     assert.equal(kids.size, 3, 'each edge has its own key');
     for (const keys of sets) {
@@ -153,8 +200,21 @@ describe('several edges on one PostgreSQL', { skip }, () => {
     const token = (await exchange(edges[0]!.port, code, verifier)).body.token as string;
     for (const { port } of edges) assert.equal(await tokenStatus(port, token), 426);
     const started = Date.now();
-    await step(jarFor(edges[0]!.port), `https://${SIGN_IN}:${edges[0]!.port}${PATH.logout}`, { method: 'POST', headers: { [HEADER.accessToken]: token } });
-    const times = await Promise.all(edges.slice(1).map(({ port }) => waitUntil('the revocation to reach this edge', async () => (await tokenStatus(port, token)) === 302, 1_000).then(() => Date.now() - started)));
+    await step(jarFor(edges[0]!.port), `https://${SIGN_IN}:${edges[0]!.port}${PATH.logout}`, {
+      method: 'POST',
+      headers: { [HEADER.accessToken]: token },
+    });
+    const times = await Promise.all(
+      edges
+        .slice(1)
+        .map(({ port }) =>
+          waitUntil(
+            'the revocation to reach this edge',
+            async () => (await tokenStatus(port, token)) === 302,
+            1_000,
+          ).then(() => Date.now() - started),
+        ),
+    );
     t.diagnostic(`revoked at edge 1; refused at edges 2 and 3 after ${times.join(' and ')} ms`);
   });
 
@@ -166,7 +226,9 @@ describe('several edges on one PostgreSQL', { skip }, () => {
       const before = edges.map(({ logs }) => logs.length);
       await page.goto(`https://${APP}:${lb.port}/`);
       assert.equal(new URL(page.url()).origin, idp.issuer);
-      const started = edges.findIndex(({ logs }, index) => logs.slice(before[index]).some((line) => line.event === 'login-start'));
+      const started = edges.findIndex(({ logs }, index) =>
+        logs.slice(before[index]).some((line) => line.event === 'login-start'),
+      );
       assert.ok(started >= 0, 'one edge started the sign-in');
       // That edge is drained while the user is at the IdP: the callback must land elsewhere.
       drained = started;
@@ -175,8 +237,13 @@ describe('several edges on one PostgreSQL', { skip }, () => {
       await page.fill('input[name=password]', USER.password);
       await Promise.all([page.waitForURL(`https://${APP}:${lb.port}/`), page.click('button[type=submit]')]);
       assert.match((await page.textContent('body')) ?? '', /carries TCP/, 'back on the app, signed in');
-      const completed = edges.findIndex(({ logs }, index) => logs.slice(before[index]).some((line) => line.event === 'login' && line.flow === 'browser'));
-      assert.ok(completed >= 0 && completed !== started, `started at edge ${started + 1}, completed at edge ${completed + 1}`);
+      const completed = edges.findIndex(({ logs }, index) =>
+        logs.slice(before[index]).some((line) => line.event === 'login' && line.flow === 'browser'),
+      );
+      assert.ok(
+        completed >= 0 && completed !== started,
+        `started at edge ${started + 1}, completed at edge ${completed + 1}`,
+      );
     } finally {
       if (drained >= 0) await lb.setServer(drained, 'ready');
       await context.close();
@@ -189,7 +256,10 @@ describe('PostgreSQL outage', { skip }, () => {
     const { code, verifier } = await cliCode(edges[0]!.port, edges[0]!.port);
     const token = (await exchange(edges[0]!.port, code, verifier)).body.token as string;
     const target = resolveEdgeTarget({ hostname: APP, edge: `https://127.0.0.1:${edges[1]!.port}`, caFile: pki.ca });
-    const { ws, socket } = await dialTunnel({ target, headers: credentialHeaders({ kind: 'service-token', ...SERVICE_TOKEN }) });
+    const { ws, socket } = await dialTunnel({
+      target,
+      headers: credentialHeaders({ kind: 'service-token', ...SERVICE_TOKEN }),
+    });
     const tunnel = webSocketStream(ws, socket);
     let echoed = 0;
     tunnel.on('data', (chunk: Buffer) => (echoed += chunk.length));
@@ -201,7 +271,9 @@ describe('PostgreSQL outage', { skip }, () => {
         tunnel.write(randomBytes(1024));
         await waitUntil('an echo during the outage', () => echoed >= before + 1024, 2_000);
         if (second === 2) {
-          const health = JSON.parse((await step(jarFor(edges[2]!.port), `https://127.0.0.1:${edges[2]!.port}${PATH.health}`)).text);
+          const health = JSON.parse(
+            (await step(jarFor(edges[2]!.port), `https://127.0.0.1:${edges[2]!.port}${PATH.health}`)).text,
+          );
           assert.equal(health.status, 'degraded');
           assert.equal(health.store.reachable, false);
           const signIn = await step(jarFor(edges[2]!.port), `https://${SIGN_IN}:${edges[2]!.port}${PATH.login}${APP}`);
@@ -215,21 +287,36 @@ describe('PostgreSQL outage', { skip }, () => {
       db.start();
     }
     const restartedAt = Date.now();
-    const recoveryMs = await waitUntil('sign-in to work again', async () => (await step(jarFor(edges[2]!.port), `https://${SIGN_IN}:${edges[2]!.port}${PATH.login}${APP}`)).status === 302, 15_000, 200);
-    t.diagnostic(`PostgreSQL down ${((restartedAt - stoppedAt) / 1000).toFixed(1)} s; ${echoed} B echoed meanwhile; sign-in back ${recoveryMs} ms after it returned`);
+    const recoveryMs = await waitUntil(
+      'sign-in to work again',
+      async () =>
+        (await step(jarFor(edges[2]!.port), `https://${SIGN_IN}:${edges[2]!.port}${PATH.login}${APP}`)).status === 302,
+      15_000,
+      200,
+    );
+    t.diagnostic(
+      `PostgreSQL down ${((restartedAt - stoppedAt) / 1000).toFixed(1)} s; ${echoed} B echoed meanwhile; sign-in back ${recoveryMs} ms after it returned`,
+    );
     ws.close();
   });
 
   test('a malformed or unreachable database URL fails start-up with the path and the reason', async () => {
     const port = await freePort();
     const malformed = edgeYaml(port, port, 'mysql://nope').replace('mysql://nope', 'mysql://nope');
-    await assert.rejects(async () => loadEdgeConfig(configFile(malformed)), /state\.postgres\.url: must be a postgres:\/\/ URL/);
+    await assert.rejects(
+      async () => loadEdgeConfig(configFile(malformed)),
+      /state\.postgres\.url: must be a postgres:\/\/ URL/,
+    );
     const closed = await freePort();
-    const unreachable = loadEdgeConfig(configFile(edgeYaml(port, port, `postgres://airlock@127.0.0.1:${closed}/postgres`)));
-    await assert.rejects(startEdge({ config: unreachable }), /state\.postgres\.url: cannot use the database at 127\.0\.0\.1:\d+\/postgres \(ECONNREFUSED/);
+    const unreachable = loadEdgeConfig(
+      configFile(edgeYaml(port, port, `postgres://airlock@127.0.0.1:${closed}/postgres`)),
+    );
+    await assert.rejects(
+      startEdge({ config: unreachable }),
+      /state\.postgres\.url: cannot use the database at 127\.0\.0\.1:\d+\/postgres \(ECONNREFUSED/,
+    );
     const check = airlock(['edge', '--check', '--config', configFile(edgeYaml(port, port, db.url))]);
     assert.equal(await check.exited(), 0, check.output());
     assert.match(check.output(), new RegExp(`PostgreSQL schema version ${MIGRATIONS.length} \\(current\\)`));
   });
 });
-

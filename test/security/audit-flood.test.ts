@@ -15,7 +15,9 @@ const PARALLEL = 8;
 test(`${REQUESTS} anonymous requests with a 15 KB Host header write a bounded audit log`, async (t) => {
   const echo = await startEchoServer();
   const auditFile = join(mkdtempSync('/tmp/airlock-audit-flood-'), 'audit.jsonl');
-  const chain = await startChain([{ hostname: 'flood.airlock.test', service: `tcp://127.0.0.1:${echo.port}` }], { extraYaml: `audit: { file: ${auditFile} }\n` });
+  const chain = await startChain([{ hostname: 'flood.airlock.test', service: `tcp://127.0.0.1:${echo.port}` }], {
+    extraYaml: `audit: { file: ${auditFile} }\n`,
+  });
   const agent = new https.Agent({ keepAlive: true, maxSockets: PARALLEL, ca: readFileSync(chain.pki.ca) });
   const host = `${'a'.repeat(15 * 1024)}.airlock.test`;
   const statuses = new Map<number, number>();
@@ -40,13 +42,23 @@ test(`${REQUESTS} anonymous requests with a 15 KB Host header write a bounded au
   await chain.close(); // writes the pending `suppressed` count
   await echo.close();
   const bytes = statSync(auditFile).size;
-  const records = readFileSync(auditFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-  t.diagnostic(`${sent} requests in ${Date.now() - started} ms: ${JSON.stringify(Object.fromEntries(statuses))}; audit log ${bytes} bytes in ${records.length} records`);
+  const records = readFileSync(auditFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  t.diagnostic(
+    `${sent} requests in ${Date.now() - started} ms: ${JSON.stringify(Object.fromEntries(statuses))}; audit log ${bytes} bytes in ${records.length} records`,
+  );
   assert.equal(statuses.get(400), REQUESTS, 'each refused 400 before any lookup');
   assert.ok(bytes < 100_000, `audit log stays small (${bytes} bytes)`);
-  assert.ok(records.every((record) => JSON.stringify(record).length < 1_024), 'no record holds the oversized header');
+  assert.ok(
+    records.every((record) => JSON.stringify(record).length < 1_024),
+    'no record holds the oversized header',
+  );
   const refusals = records.filter((record) => record.event === 'access');
   assert.equal(refusals.length, ANONYMOUS_REFUSALS_PER_MINUTE);
-  const suppressed = records.filter((record) => record.event === 'suppressed').reduce((sum, record) => sum + Number(record.count), 0);
+  const suppressed = records
+    .filter((record) => record.event === 'suppressed')
+    .reduce((sum, record) => sum + Number(record.count), 0);
   assert.equal(suppressed, REQUESTS - ANONYMOUS_REFUSALS_PER_MINUTE, 'every request is accounted for');
 });

@@ -17,10 +17,23 @@ const APP = 'bf.airlock.test';
 function head(port: number, ca: Buffer, secret: string, localAddress = '127.0.0.1', id = SERVICE_TOKEN.id) {
   return new Promise<{ status: number; retryAfter?: string }>((resolve, reject) => {
     const request = https.request(
-      { method: 'HEAD', host: '127.0.0.1', port, path: '/', ca, servername: 'localhost', localAddress, agent: false, headers: { host: APP, [HEADER.clientId]: id, [HEADER.clientSecret]: secret } },
+      {
+        method: 'HEAD',
+        host: '127.0.0.1',
+        port,
+        path: '/',
+        ca,
+        servername: 'localhost',
+        localAddress,
+        agent: false,
+        headers: { host: APP, [HEADER.clientId]: id, [HEADER.clientSecret]: secret },
+      },
       (response) => {
         response.resume();
-        resolve({ status: response.statusCode ?? 0, ...(response.headers['retry-after'] ? { retryAfter: String(response.headers['retry-after']) } : {}) });
+        resolve({
+          status: response.statusCode ?? 0,
+          ...(response.headers['retry-after'] ? { retryAfter: String(response.headers['retry-after']) } : {}),
+        });
       },
     );
     request.on('error', reject);
@@ -31,7 +44,9 @@ function head(port: number, ca: Buffer, secret: string, localAddress = '127.0.0.
 test('answers 429 after 10 wrong service-token secrets a minute from one address, audits them, serves other addresses', async (t) => {
   const origin = await startOrigin();
   const auditFile = logFile('audit-bruteforce').replace(/\.log$/, '.jsonl');
-  const chain = await startChain([{ hostname: APP, service: `tcp://127.0.0.1:${origin.port}` }], { extraYaml: `audit: { file: ${auditFile} }\n` });
+  const chain = await startChain([{ hostname: APP, service: `tcp://127.0.0.1:${origin.port}` }], {
+    extraYaml: `audit: { file: ${auditFile} }\n`,
+  });
   t.after(async () => {
     await chain.close();
     await origin.close();
@@ -44,17 +59,37 @@ test('answers 429 after 10 wrong service-token secrets a minute from one address
   const limited = await head(chain.edge.port, ca, randomBytes(32).toString('base64url'));
   assert.equal(limited.status, 429);
   assert.ok(Number(limited.retryAfter) > 0 && Number(limited.retryAfter) <= 60, `Retry-After ${limited.retryAfter}`);
-  assert.equal((await head(chain.edge.port, ca, SERVICE_TOKEN.secret)).status, 429, 'the right secret is refused too while limited');
-  assert.equal((await head(chain.edge.port, ca, 'x', '127.0.0.1', 'another-id')).status, 429, 'switching ids does not help');
+  assert.equal(
+    (await head(chain.edge.port, ca, SERVICE_TOKEN.secret)).status,
+    429,
+    'the right secret is refused too while limited',
+  );
+  assert.equal(
+    (await head(chain.edge.port, ca, 'x', '127.0.0.1', 'another-id')).status,
+    429,
+    'switching ids does not help',
+  );
 
   // Another address is not affected, through a real client.
   assert.equal((await head(chain.edge.port, ca, SERVICE_TOKEN.secret, '127.0.0.2')).status, 200);
 
   await chain.edge.close(500).catch(() => {}); // flush the audit log
-  const records = readFileSync(auditFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { status: number; reason: string; ip: string });
-  assert.equal(records.filter((r) => r.status === 302 && /secret does not match/.test(r.reason)).length, 10, 'every wrong secret is audited');
-  assert.equal(records.filter((r) => r.status === 429 && r.ip === '127.0.0.1').length, 3, 'every refused attempt is audited');
-  for (const guess of guesses) assert.equal(readFileSync(auditFile, 'utf8').includes(guess), false, 'no guessed secret in the audit log');
+  const records = readFileSync(auditFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { status: number; reason: string; ip: string });
+  assert.equal(
+    records.filter((r) => r.status === 302 && /secret does not match/.test(r.reason)).length,
+    10,
+    'every wrong secret is audited',
+  );
+  assert.equal(
+    records.filter((r) => r.status === 429 && r.ip === '127.0.0.1').length,
+    3,
+    'every refused attempt is audited',
+  );
+  for (const guess of guesses)
+    assert.equal(readFileSync(auditFile, 'utf8').includes(guess), false, 'no guessed secret in the audit log');
 });
 
 test('the legitimate client keeps working while another address is rate-limited', async (t) => {

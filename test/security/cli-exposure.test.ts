@@ -24,7 +24,22 @@ after(async () => {
 });
 
 const accessTcp = (extra: string[], env: NodeJS.ProcessEnv = {}) =>
-  airlock(['access', 'tcp', '--hostname', 'echo.airlock.test', '--edge', chain.edgeUrl, '--ca', chain.pki.ca, '--service-token-id', SERVICE_TOKEN.id, ...extra], env);
+  airlock(
+    [
+      'access',
+      'tcp',
+      '--hostname',
+      'echo.airlock.test',
+      '--edge',
+      chain.edgeUrl,
+      '--ca',
+      chain.pki.ca,
+      '--service-token-id',
+      SERVICE_TOKEN.id,
+      ...extra,
+    ],
+    env,
+  );
 
 function secretFile(mode: number): string {
   const file = join(mkdtempSync(join(dir, 'f-')), 'secret');
@@ -42,10 +57,15 @@ test('--url on a non-loopback address is refused without --allow-remote, listeni
 
 test('--allow-remote listens there and says so', async () => {
   const port = await freePort();
-  const client = accessTcp(['--url', `0.0.0.0:${port}`, '--allow-remote'], { AIRLOCK_SERVICE_TOKEN_SECRET: SERVICE_TOKEN.secret });
+  const client = accessTcp(['--url', `0.0.0.0:${port}`, '--allow-remote'], {
+    AIRLOCK_SERVICE_TOKEN_SECRET: SERVICE_TOKEN.secret,
+  });
   try {
     await client.waitFor(/Listening on 0\.0\.0\.0:\d+/);
-    assert.match(client.output(), /warning: listening on 0\.0\.0\.0:\d+; every host that reaches it uses echo\.airlock\.test with your credential/);
+    assert.match(
+      client.output(),
+      /warning: listening on 0\.0\.0\.0:\d+; every host that reaches it uses echo\.airlock\.test with your credential/,
+    );
   } finally {
     await client.stop();
   }
@@ -56,7 +76,10 @@ test('a secret given as a flag works, with a warning that ps shows it', async ()
   const client = accessTcp(['--url', `127.0.0.1:${port}`, '--service-token-secret', SERVICE_TOKEN.secret]);
   try {
     await client.waitFor(/Listening on/);
-    assert.match(client.output(), /--service-token-secret puts the secret on the command line.*use AIRLOCK_SERVICE_TOKEN_SECRET=… or --service-token-secret-file FILE/);
+    assert.match(
+      client.output(),
+      /--service-token-secret puts the secret on the command line.*use AIRLOCK_SERVICE_TOKEN_SECRET=… or --service-token-secret-file FILE/,
+    );
   } finally {
     await client.stop();
   }
@@ -78,7 +101,18 @@ test('a secret from a 0600 file works quietly; a file others can read is refused
 });
 
 test('`airlock tunnel run --token` warns too; --token-file does not', async () => {
-  const flagged = airlock(['tunnel', 'run', '--edge', chain.edgeUrl, '--ca', chain.pki.ca, '--url', `tcp://127.0.0.1:${echo.port}`, '--token', chain.tunnelToken]);
+  const flagged = airlock([
+    'tunnel',
+    'run',
+    '--edge',
+    chain.edgeUrl,
+    '--ca',
+    chain.pki.ca,
+    '--url',
+    `tcp://127.0.0.1:${echo.port}`,
+    '--token',
+    chain.tunnelToken,
+  ]);
   try {
     await flagged.waitFor(/--token puts the secret on the command line/);
   } finally {
@@ -86,7 +120,18 @@ test('`airlock tunnel run --token` warns too; --token-file does not', async () =
   }
   const file = join(mkdtempSync(join(dir, 't-')), 'token');
   writeFileSync(file, chain.tunnelToken, { mode: 0o600 });
-  const quiet = airlock(['tunnel', 'run', '--edge', chain.edgeUrl, '--ca', chain.pki.ca, '--url', `tcp://127.0.0.1:${echo.port}`, '--token-file', file]);
+  const quiet = airlock([
+    'tunnel',
+    'run',
+    '--edge',
+    chain.edgeUrl,
+    '--ca',
+    chain.pki.ca,
+    '--url',
+    `tcp://127.0.0.1:${echo.port}`,
+    '--token-file',
+    file,
+  ]);
   try {
     await quiet.waitFor(/connected to edge/);
     assert.doesNotMatch(quiet.output(), /command line/);

@@ -20,11 +20,14 @@ const app = (hostname: string, aud = 'a'.repeat(32)) =>
 const tunnels = `tunnels:\n  - { id: t1, secretHash: "${GOOD_HASH}" }\n`;
 
 function refused(text: string, pattern: RegExp): void {
-  assert.throws(() => parseEdgeConfig(text, 'edge.yaml'), (error: Error & { code?: string }) => {
-    assert.equal(error.code, 'CONFIG_INVALID');
-    assert.match(error.message, pattern);
-    return true;
-  });
+  assert.throws(
+    () => parseEdgeConfig(text, 'edge.yaml'),
+    (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'CONFIG_INVALID');
+      assert.match(error.message, pattern);
+      return true;
+    },
+  );
 }
 
 test('control: a well-formed config loads', () => {
@@ -41,22 +44,40 @@ test('refuses a duplicated key (YAML would silently keep the last)', () => {
 
 test('refuses unknown keys at the top level and in an app, naming them', () => {
   refused(base('allowEveryone: true\n'), /\(top level\): unknown key "allowEveryone"/);
-  refused(base(`apps:\n  - { hostname: a.example.com, aud: ${'a'.repeat(32)}, tunnel: t1, service: "tcp://127.0.0.1:22", bypass: true, policy: { include: [{ everyone: true }] } }\n${tunnels}`), /apps\[0\]: unknown key "bypass"/);
+  refused(
+    base(
+      `apps:\n  - { hostname: a.example.com, aud: ${'a'.repeat(32)}, tunnel: t1, service: "tcp://127.0.0.1:22", bypass: true, policy: { include: [{ everyone: true }] } }\n${tunnels}`,
+    ),
+    /apps\[0\]: unknown key "bypass"/,
+  );
 });
 
 test('refuses duplicate hostnames (which app would win is not a question to leave open)', () => {
-  refused(base(`apps:\n${app('a.example.com')}\n${app('a.example.com', 'b'.repeat(32))}\n${tunnels}`), /apps\[1\]\.hostname: "a\.example\.com" is already used/);
+  refused(
+    base(`apps:\n${app('a.example.com')}\n${app('a.example.com', 'b'.repeat(32))}\n${tunnels}`),
+    /apps\[1\]\.hostname: "a\.example\.com" is already used/,
+  );
 });
 
 test('refuses wrong types, saying what was expected', () => {
   refused(base('limits: { maxConnectionsPerIp: "ten" }\n'), /limits\.maxConnectionsPerIp/);
   refused(base('apps: "all"\n'), /apps/);
-  refused(base(`apps:\n  - { hostname: 42, aud: ${'a'.repeat(32)}, tunnel: t1, service: "tcp://127.0.0.1:22", policy: { include: [{ everyone: true }] } }\n${tunnels}`), /apps\[0\]\.hostname/);
+  refused(
+    base(
+      `apps:\n  - { hostname: 42, aud: ${'a'.repeat(32)}, tunnel: t1, service: "tcp://127.0.0.1:22", policy: { include: [{ everyone: true }] } }\n${tunnels}`,
+    ),
+    /apps\[0\]\.hostname/,
+  );
   refused('listen: 443\ntls: { cert: c, key: k }\n', /listen/);
 });
 
 test('refuses a policy with no include rule (nobody is let in by default, not everybody)', () => {
-  refused(base(`apps:\n  - { hostname: a.example.com, aud: ${'a'.repeat(32)}, tunnel: t1, service: "tcp://127.0.0.1:22", policy: { include: [] } }\n${tunnels}`), /include: needs at least one rule/);
+  refused(
+    base(
+      `apps:\n  - { hostname: a.example.com, aud: ${'a'.repeat(32)}, tunnel: t1, service: "tcp://127.0.0.1:22", policy: { include: [] } }\n${tunnels}`,
+    ),
+    /include: needs at least one rule/,
+  );
 });
 
 for (const [what, hash] of [
@@ -73,15 +94,24 @@ for (const [what, hash] of [
 }
 
 test('refuses a secret hash that is not sha256 hex', () => {
-  refused(base(`tunnels:\n  - { id: t1, secretHash: "md5:5f4dcc3b5aa765d61d8327deb882cf99" }\n`), /tunnels\[0\]\.secretHash/);
+  refused(
+    base(`tunnels:\n  - { id: t1, secretHash: "md5:5f4dcc3b5aa765d61d8327deb882cf99" }\n`),
+    /tunnels\[0\]\.secretHash/,
+  );
 });
 
 test('refuses a connector config with unknown keys and an ingress list without a catch-all', () => {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-cfg-'));
   const file = join(dir, 'connector.yaml');
-  writeFileSync(file, 'edge: https://edge.example.com\ntoken: abc\nallowAll: true\ningress:\n  - { service: "tcp://127.0.0.1:22" }\n');
+  writeFileSync(
+    file,
+    'edge: https://edge.example.com\ntoken: abc\nallowAll: true\ningress:\n  - { service: "tcp://127.0.0.1:22" }\n',
+  );
   assert.throws(() => loadConnectorConfig(file), /unknown key "allowAll"/);
-  writeFileSync(file, 'edge: https://edge.example.com\ntoken: abc\ningress:\n  - { hostname: a.example.com, service: "tcp://127.0.0.1:22" }\n');
+  writeFileSync(
+    file,
+    'edge: https://edge.example.com\ntoken: abc\ningress:\n  - { hostname: a.example.com, service: "tcp://127.0.0.1:22" }\n',
+  );
   assert.throws(() => loadConnectorConfig(file), /last rule must be a catch-all/);
   // Several edges: a list of https URLs, each checked.
   const ingress = 'ingress:\n  - { service: "tcp://127.0.0.1:22" }\n';
@@ -101,7 +131,10 @@ test('`airlock edge --check` exits 2 on an invalid config and a running edge is 
   });
   const file = join(mkdtempSync(join(tmpdir(), 'airlock-cfg-')), 'edge.yaml');
   writeFileSync(file, `${edgeYaml(pki, [])}\nsurprise: 1\n`);
-  const result = spawnSync(process.execPath, ['bin/airlock.js', 'edge', '--config', file, '--check'], { encoding: 'utf8', timeout: 20_000 });
+  const result = spawnSync(process.execPath, ['bin/airlock.js', 'edge', '--config', file, '--check'], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   assert.equal(result.status, 2);
   assert.match(result.stderr, /unknown key "surprise"/);
   await assertStillServes(chain.edgeUrl, chain.pki.ca, 'cfg.airlock.test');

@@ -22,15 +22,29 @@ import { TUNNEL } from '../helpers/chain.js';
 const SHAPES: [string, RegExp][] = [
   ['a JWT', /eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}/],
   ['a Bearer credential', /Bearer [A-Za-z0-9._~+/-]{16,}/i],
-  ['a secret-named field with a value', /"(secret|clientSecret|password|token|authorization|cf-access-client-secret|cf-access-token)"\s*:\s*"(?!\[redacted\])[^"]{6,}"/i],
+  [
+    'a secret-named field with a value',
+    /"(secret|clientSecret|password|token|authorization|cf-access-client-secret|cf-access-token)"\s*:\s*"(?!\[redacted\])[^"]{6,}"/i,
+  ],
 ];
 
 function head(port: number, ca: Buffer, headers: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
-    const request = https.request({ method: 'HEAD', host: '127.0.0.1', port, path: '/', ca, agent: false, headers: { host: 'scan.airlock.test', ...headers } }, (response) => {
-      response.resume();
-      resolve(response.statusCode ?? 0);
-    });
+    const request = https.request(
+      {
+        method: 'HEAD',
+        host: '127.0.0.1',
+        port,
+        path: '/',
+        ca,
+        agent: false,
+        headers: { host: 'scan.airlock.test', ...headers },
+      },
+      (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      },
+    );
     request.on('error', reject);
     request.end();
   });
@@ -39,12 +53,26 @@ function head(port: number, ca: Buffer, headers: Record<string, string>): Promis
 test('no log or audit line written by the suite contains a token or a secret', async (t) => {
   // Workload: every credential path at debug level, through real processes.
   const origin = await startOrigin();
-  const chain = await processChain([{ hostname: 'scan.airlock.test', service: `tcp://127.0.0.1:${origin.port}`, policy: '      include: [{ everyone: true }, { serviceToken: ci-bot }]' }]);
+  const chain = await processChain([
+    {
+      hostname: 'scan.airlock.test',
+      service: `tcp://127.0.0.1:${origin.port}`,
+      policy: '      include: [{ everyone: true }, { serviceToken: ci-bot }]',
+    },
+  ]);
   const edge = await chain.startEdge();
   const connector = await chain.startConnector({ connections: 2 });
   const config = parseEdgeConfig(readFileSync(chain.configFile, 'utf8'), chain.configFile);
   const keys = await SigningKeys.open(join(config.stateDir, 'keys'));
-  const { token } = await issueAppToken({ keys, issuer: chain.edgeUrl, aud: config.apps.get('scan.airlock.test')!.aud, sub: 'u1', email: 'ada@example.com', groups: [], sessionMs: 3_600_000 });
+  const { token } = await issueAppToken({
+    keys,
+    issuer: chain.edgeUrl,
+    aud: config.apps.get('scan.airlock.test')!.aud,
+    sub: 'u1',
+    email: 'ada@example.com',
+    groups: [],
+    sessionMs: 3_600_000,
+  });
   const wrongSecret = randomBytes(32).toString('base64url');
   const badTunnelSecret = newSecret();
   recordSecrets(token, wrongSecret, badTunnelSecret, encodeTunnelToken(TUNNEL.id, badTunnelSecret));
@@ -55,11 +83,18 @@ test('no log or audit line written by the suite contains a token or a secret', a
     const echo = await echoRoundTrip(port);
     assert.equal(echo.received, echo.sent);
   }
-  assert.equal(await head(chain.port, chain.ca, { [HEADER.clientId]: 'ci-bot', [HEADER.clientSecret]: wrongSecret }), 302);
+  assert.equal(
+    await head(chain.port, chain.ca, { [HEADER.clientId]: 'ci-bot', [HEADER.clientSecret]: wrongSecret }),
+    302,
+  );
   assert.equal(await head(chain.port, chain.ca, { [HEADER.accessToken]: `${token}x` }), 302);
-  const rogue = spawnAirlock('connector-bad-token', ['tunnel', 'run', '--edge', chain.edgeUrl, '--url', 'tcp://127.0.0.1:1', '--ca', chain.pki.ca], {
-    AIRLOCK_TUNNEL_TOKEN: encodeTunnelToken(TUNNEL.id, badTunnelSecret),
-  });
+  const rogue = spawnAirlock(
+    'connector-bad-token',
+    ['tunnel', 'run', '--edge', chain.edgeUrl, '--url', 'tcp://127.0.0.1:1', '--ca', chain.pki.ca],
+    {
+      AIRLOCK_TUNNEL_TOKEN: encodeTunnelToken(TUNNEL.id, badTunnelSecret),
+    },
+  );
   assert.equal((await rogue.exited).code, 1);
   for (const proc of [byToken.proc, byServiceToken.proc, connector, edge]) await stopProcess(proc);
   await origin.close();
@@ -69,7 +104,8 @@ test('no log or audit line written by the suite contains a token or a secret', a
   const files = readdirSync(dir);
   const secrets = new Set<string>();
   for (const file of files.filter((name) => name.startsWith('secrets-'))) {
-    for (const secret of JSON.parse(readFileSync(join(dir, file), 'utf8')) as string[]) if (secret.length >= 8) secrets.add(secret);
+    for (const secret of JSON.parse(readFileSync(join(dir, file), 'utf8')) as string[])
+      if (secret.length >= 8) secrets.add(secret);
   }
   const logs = files.filter((name) => !name.startsWith('secrets-') && /\.(log|jsonl)$/.test(name));
   let lines = 0;
@@ -78,11 +114,15 @@ test('no log or audit line written by the suite contains a token or a secret', a
     for (const line of readFileSync(join(dir, file), 'utf8').split('\n')) {
       if (!line) continue;
       lines++;
-      for (const secret of secrets) if (line.includes(secret)) leaks.push(`${file}: a recorded secret (${secret.slice(0, 4)}…): ${line.slice(0, 200)}`);
+      for (const secret of secrets)
+        if (line.includes(secret))
+          leaks.push(`${file}: a recorded secret (${secret.slice(0, 4)}…): ${line.slice(0, 200)}`);
       for (const [what, shape] of SHAPES) if (shape.test(line)) leaks.push(`${file}: ${what}: ${line.slice(0, 200)}`);
     }
   }
-  t.diagnostic(`scanned ${lines} lines in ${logs.length} log/audit files against ${secrets.size} recorded secrets and ${SHAPES.length} shapes`);
+  t.diagnostic(
+    `scanned ${lines} lines in ${logs.length} log/audit files against ${secrets.size} recorded secrets and ${SHAPES.length} shapes`,
+  );
   assert.ok(logs.length >= 6 && lines >= 20, 'the scan had real logs to read');
   assert.deepEqual(leaks, []);
 });

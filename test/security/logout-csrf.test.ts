@@ -17,12 +17,21 @@ after(() => rig.close());
 
 async function signedInJar(): Promise<{ jar: CookieJar; session: string }> {
   const jar = new CookieJar(rig.ca, '127.0.0.1');
-  const posted = await signInAtIdp(jar, await follow(jar, `${rig.edgeOrigin}${PATH.login}open.internal`), 'ada@example.com', 'ada-password');
+  const posted = await signInAtIdp(
+    jar,
+    await follow(jar, `${rig.edgeOrigin}${PATH.login}open.internal`),
+    'ada@example.com',
+    'ada-password',
+  );
   await follow(jar, posted.location!);
   return { jar, session: jar.get(rig.edgeOrigin, AUTH_COOKIE)! };
 }
 
-const live = (session: string) => verifyOrganisationToken(session, { issuer: rig.edgeOrigin, keys: rig.keys, revoked: rig.revoked }).then(() => true, () => false);
+const live = (session: string) =>
+  verifyOrganisationToken(session, { issuer: rig.edgeOrigin, keys: rig.keys, revoked: rig.revoked }).then(
+    () => true,
+    () => false,
+  );
 
 test('a GET on the sign-out path (a link on any site) only asks for confirmation', async () => {
   const { jar, session } = await signedInJar();
@@ -36,7 +45,12 @@ test('a GET on the sign-out path (a link on any site) only asks for confirmation
 
 test('a cross-site POST with the cookie is refused', async () => {
   const { jar, session } = await signedInJar();
-  const attempts: Record<string, string>[] = [{ 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, { origin: 'https://evil.example' }, {}];
+  const attempts: Record<string, string>[] = [
+    { 'sec-fetch-site': 'cross-site' },
+    { 'sec-fetch-site': 'same-site' },
+    { origin: 'https://evil.example' },
+    {},
+  ];
   for (const headers of attempts) {
     const answer = await step(jar, `${rig.edgeOrigin}${PATH.logout}`, { method: 'POST', headers });
     assert.equal(answer.status, 403, JSON.stringify(headers));

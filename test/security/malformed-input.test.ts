@@ -16,7 +16,10 @@ test('a malformed %-escape in an admin path is a 400 with the reason, and is aud
   const answer = await edgeJson(edge, 'DELETE', '/cdn-cgi/admin/tunnels/%E0%A4%A', { token });
   assert.equal(answer.status, 400);
   assert.match(String(answer.body.message), /the tunnel name in the path has a malformed %-escape/);
-  const audit = readFileSync(edge.auditFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  const audit = readFileSync(edge.auditFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
   const record = audit.filter((line) => line.event === 'admin').at(-1);
   assert.equal(record?.status, 400);
   assert.equal(record?.action, 'DELETE tunnels/NAME');

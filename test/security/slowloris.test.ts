@@ -40,7 +40,11 @@ test('300 slow half-open connections: at most maxConnectionsPerIp held, all reap
   }
   // …and 150 that finish TLS and then send half a request, never the blank line.
   for (let i = 0; i < 150; i++) {
-    const socket = tls.connect({ socket: net.connect({ host: '127.0.0.1', port: chain.edge.port, localAddress: ATTACKER }), ca, servername: 'localhost' });
+    const socket = tls.connect({
+      socket: net.connect({ host: '127.0.0.1', port: chain.edge.port, localAddress: ATTACKER }),
+      ca,
+      servername: 'localhost',
+    });
     socket.on('error', () => {});
     socket.once('secureConnect', () => socket.write(`GET / HTTP/1.1\r\nHost: ${APP}\r\nX-Slow: `));
     sockets.push(socket);
@@ -60,8 +64,17 @@ test('300 slow half-open connections: at most maxConnectionsPerIp held, all reap
   await assertStillServes(chain.edgeUrl, chain.pki.ca, APP);
 
   // The address is not banned: once its slow connections are gone, it may connect again.
-  const again = tls.connect({ socket: net.connect({ host: '127.0.0.1', port: chain.edge.port, localAddress: ATTACKER }), ca, servername: 'localhost' });
+  const again = tls.connect({
+    socket: net.connect({ host: '127.0.0.1', port: chain.edge.port, localAddress: ATTACKER }),
+    ca,
+    servername: 'localhost',
+  });
   again.on('error', () => {});
-  await new Promise<void>((resolve, reject) => (again.once('secureConnect', resolve), again.once('close', () => reject(new Error('refused after the attack')))));
+  await new Promise<void>(
+    (resolve, reject) => (
+      again.once('secureConnect', resolve),
+      again.once('close', () => reject(new Error('refused after the attack')))
+    ),
+  );
   again.destroy();
 });

@@ -39,7 +39,9 @@ before(async () => {
     ],
     {
       extraYaml: `audit: { file: ${auditFile} }\n`,
-      connector: { rules: [{ hostname: APP, service: `tcp://127.0.0.1:${origin.port}` }, { service: 'http_status:404' }] },
+      connector: {
+        rules: [{ hostname: APP, service: `tcp://127.0.0.1:${origin.port}` }, { service: 'http_status:404' }],
+      },
     },
   );
   // A second tunnel in the config, so "claiming another tunnel" has something to claim.
@@ -55,7 +57,14 @@ const stillServes = () => assertStillServes(chain.edgeUrl, chain.pki.ca, APP);
 const audited = () => readFileSync(auditFile, 'utf8');
 
 async function connectorFails(token: string): Promise<AirlockError> {
-  const rogue = new Connector({ edgeUrl: chain.edgeUrl, token, ca, rules: [{ service: 'http_status:404' }], connections: 1, backoff: { baseMs: 50, maxMs: 100 } });
+  const rogue = new Connector({
+    edgeUrl: chain.edgeUrl,
+    token,
+    ca,
+    rules: [{ service: 'http_status:404' }],
+    connections: 1,
+    backoff: { baseMs: 50, maxMs: 100 },
+  });
   const fatal = new Promise<AirlockError>((resolve) => rogue.on('fatal', resolve));
   rogue.start();
   const error = await fatal;
@@ -91,7 +100,9 @@ test('a CONNECT to a service outside the ingress rules is refused by the connect
   const target = resolveEdgeTarget({ hostname: 'outside.airlock.test', edge: chain.edgeUrl, caFile: chain.pki.ca });
   await assert.rejects(
     dialTunnel({ target, headers: credentialHeaders({ kind: 'service-token', ...SERVICE_TOKEN }) }),
-    (error: AirlockError) => error.code === 'ORIGIN_FAILED' && /not in this connector's ingress rules|no ingress rule|ingress refuses/.test(error.message),
+    (error: AirlockError) =>
+      error.code === 'ORIGIN_FAILED' &&
+      /not in this connector's ingress rules|no ingress rule|ingress refuses/.test(error.message),
   );
   await stillServes();
 });
@@ -106,9 +117,12 @@ test('a compromised edge cannot make the connector dial anything outside its ing
   const sessions: http2.ClientHttp2Session[] = [];
   const fake = https.createServer({ cert: readFileSync(chain.pki.cert), key: readFileSync(chain.pki.key) });
   fake.on('upgrade', (_req, socket) => {
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${TUNNEL_UPGRADE}\r\n\r\n`, () => {
-      sessions.push(http2.connect('http://fake.tunnel', { createConnection: () => socket as tls.TLSSocket }));
-    });
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${TUNNEL_UPGRADE}\r\n\r\n`,
+      () => {
+        sessions.push(http2.connect('http://fake.tunnel', { createConnection: () => socket as tls.TLSSocket }));
+      },
+    );
   });
   await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
   const connector = new Connector({
@@ -156,7 +170,7 @@ function goaway(received: Buffer): number | undefined {
   const start = received.indexOf('\r\n\r\n');
   if (start < 0) return undefined;
   const frames = received.subarray(start + 4 + 24);
-  for (let offset = 0; offset + 9 <= frames.length; ) {
+  for (let offset = 0; offset + 9 <= frames.length;) {
     const length = frames.readUIntBE(offset, 3);
     if (frames[offset + 3] === 7 && offset + 9 + length <= frames.length) return frames.readUInt32BE(offset + 13);
     offset += 9 + length;

@@ -33,7 +33,10 @@ test('the launch page is private (0700 folder, 0600 file) and its file:// URL ca
     assert.equal(statSync(dirname(page.file)).mode & 0o777, 0o700);
     assert.equal(statSync(page.file).mode & 0o777, 0o600);
     assert.doesNotMatch(page.url, /secret-token-value/);
-    assert.match(readFileSync(page.file, 'utf8'), /<form method="post" action="http:\/\/127\.0\.0\.1:1\/"><input type="hidden" name="token" value="secret-token-value">/);
+    assert.match(
+      readFileSync(page.file, 'utf8'),
+      /<form method="post" action="http:\/\/127\.0\.0\.1:1\/"><input type="hidden" name="token" value="secret-token-value">/,
+    );
   } finally {
     await page.remove();
   }

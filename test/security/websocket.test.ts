@@ -4,7 +4,17 @@ import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { startChain, type Chain } from '../helpers/chain.js';
-import { assertStillServes, closeCode, frame, headEnd, OPCODE, rawConnect, serverFrames, statusOf, upgradeRequest } from '../helpers/hostile.js';
+import {
+  assertStillServes,
+  closeCode,
+  frame,
+  headEnd,
+  OPCODE,
+  rawConnect,
+  serverFrames,
+  statusOf,
+  upgradeRequest,
+} from '../helpers/hostile.js';
 import { waitUntil } from '../helpers/airlock-processes.js';
 import { startOrigin, type Origin } from '../helpers/transfer.js';
 
@@ -24,7 +34,8 @@ after(async () => {
 });
 
 const stillServes = () => assertStillServes(chain.edgeUrl, chain.pki.ca, APP);
-const noStreamsLeft = () => waitUntil('no stream left open at the connector', () => chain.connector.activeStreams === 0, 5000);
+const noStreamsLeft = () =>
+  waitUntil('no stream left open at the connector', () => chain.connector.activeStreams === 0, 5000);
 
 async function openTunnel() {
   const raw = await rawConnect(chain.edge.port, ca);
@@ -98,7 +109,11 @@ test('refuses a text frame with close 1003 and forwards none of it', async () =>
   await raw.waitFor((data) => closeCode(data) !== undefined);
   assert.equal(closeCode(raw.received()), 1003);
   const echoed = serverFrames(raw.received()).filter((f) => f.opcode === OPCODE.binary);
-  assert.equal(Buffer.concat(echoed.map((f) => f.payload)).includes('TEXT-SHOULD-NOT-PASS'), false, 'the text payload never reached the origin');
+  assert.equal(
+    Buffer.concat(echoed.map((f) => f.payload)).includes('TEXT-SHOULD-NOT-PASS'),
+    false,
+    'the text payload never reached the origin',
+  );
   await noStreamsLeft();
   await stillServes();
 });

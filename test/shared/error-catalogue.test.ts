@@ -5,7 +5,12 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiError, toErrorBody } from '../../src/shared/contract/api.js';
-import { ERROR_CATALOGUE, describeErrorCode, isErrorCode, type ErrorKind } from '../../src/shared/contract/error-catalogue.js';
+import {
+  ERROR_CATALOGUE,
+  describeErrorCode,
+  isErrorCode,
+  type ErrorKind,
+} from '../../src/shared/contract/error-catalogue.js';
 import { AirlockError } from '../../src/shared/errors.js';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -39,7 +44,9 @@ function undeclared(file: string, text: string, use: (typeof USES)[number]): str
 }
 
 function undeclaredInTree(): string[] {
-  return USES.flatMap((use) => use.folders.flatMap((folder) => sources(folder).flatMap(({ file, text }) => undeclared(file, text, use))));
+  return USES.flatMap((use) =>
+    use.folders.flatMap((folder) => sources(folder).flatMap(({ file, text }) => undeclared(file, text, use))),
+  );
 }
 
 test('every code the source raises or sends is declared in the catalogue, as its kind', () => {
@@ -47,8 +54,13 @@ test('every code the source raises or sends is declared in the catalogue, as its
 });
 
 test('the scan finds the codes it checks (it is not passing because it matches nothing)', () => {
-  const found = USES.map((use) => use.folders.flatMap((folder) => sources(folder)).reduce((count, { text }) => count + [...text.matchAll(use.pattern)].length, 0));
-  for (const [index, count] of found.entries()) assert.ok(count > 0, `pattern ${USES[index]!.pattern} matched nothing in ${USES[index]!.folders.join(', ')}`);
+  const found = USES.map((use) =>
+    use.folders
+      .flatMap((folder) => sources(folder))
+      .reduce((count, { text }) => count + [...text.matchAll(use.pattern)].length, 0),
+  );
+  for (const [index, count] of found.entries())
+    assert.ok(count > 0, `pattern ${USES[index]!.pattern} matched nothing in ${USES[index]!.folders.join(', ')}`);
 });
 
 test('an undeclared code is reported, whichever way it is written', () => {
@@ -73,12 +85,16 @@ test('an undeclared code is reported, whichever way it is written', () => {
 
 test('a code of another kind is reported too: an edge refusal is no AirlockError code', () => {
   const use = USES[0]!;
-  assert.deepEqual(undeclared('mixed.ts', "new AirlockError('access_denied', 'x')", use), ['mixed.ts: access_denied (airlock)']);
+  assert.deepEqual(undeclared('mixed.ts', "new AirlockError('access_denied', 'x')", use), [
+    'mixed.ts: access_denied (airlock)',
+  ]);
 });
 
 /** Declared codes without a table row `| \`CODE\` | meaning | what to do |` in the text. */
 function undocumented(docs: string): string[] {
-  return Object.keys(ERROR_CATALOGUE).filter((code) => !new RegExp(`^\\| \`${code}\` \\| [^|]+\\| [^|]+\\|$`, 'm').test(docs));
+  return Object.keys(ERROR_CATALOGUE).filter(
+    (code) => !new RegExp(`^\\| \`${code}\` \\| [^|]+\\| [^|]+\\|$`, 'm').test(docs),
+  );
 }
 
 test('every declared code has a row in docs/troubleshooting.md, with words beside it', () => {
@@ -87,7 +103,9 @@ test('every declared code has a row in docs/troubleshooting.md, with words besid
 
 test('a code whose row is missing from the docs is reported', () => {
   assert.deepEqual(undocumented(troubleshooting.replace(/^\| `NO_CONNECTOR` \|.*$/m, '')), ['NO_CONNECTOR']);
-  assert.deepEqual(undocumented(troubleshooting.replace(/^(\| `no_connector` \|)[^|]*\|[^|]*\|$/m, '$1')), ['no_connector']);
+  assert.deepEqual(undocumented(troubleshooting.replace(/^(\| `no_connector` \|)[^|]*\|[^|]*\|$/m, '$1')), [
+    'no_connector',
+  ]);
 });
 
 test('every entry says what happened and what to do, in one line each', () => {
@@ -114,7 +132,14 @@ test('isErrorCode takes the codes the window may show, not edge refusals or othe
 
 test('the API envelope carries declared codes only: an undeclared one travels as FAILED, with its message', () => {
   assert.deepEqual(toErrorBody(new AirlockError('PORT_IN_USE', 'taken')), { code: 'PORT_IN_USE', message: 'taken' });
-  assert.deepEqual(toErrorBody(new ApiError('CONFLICT', 'same name', { name: 'taken' })), { code: 'CONFLICT', message: 'same name', fields: { name: 'taken' } });
-  assert.deepEqual(toErrorBody(Object.assign(new Error('no such file'), { code: 'ENOENT' })), { code: 'FAILED', message: 'no such file' });
+  assert.deepEqual(toErrorBody(new ApiError('CONFLICT', 'same name', { name: 'taken' })), {
+    code: 'CONFLICT',
+    message: 'same name',
+    fields: { name: 'taken' },
+  });
+  assert.deepEqual(toErrorBody(Object.assign(new Error('no such file'), { code: 'ENOENT' })), {
+    code: 'FAILED',
+    message: 'no such file',
+  });
   assert.deepEqual(toErrorBody('plain'), { code: 'FAILED', message: 'plain' });
 });

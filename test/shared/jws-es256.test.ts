@@ -21,18 +21,32 @@ function b64(value: unknown): string {
 
 test('a token it signs verifies with jose, and a token jose signs verifies with it', async () => {
   const ours = signJwsEs256({ kid: 'k1', typ: 'JWT' }, claims, signer);
-  const { payload } = await jwtVerify(ours, createLocalJWKSet({ keys: [jwk] }), { algorithms: ['ES256'], audience: 'tunnel:t' });
+  const { payload } = await jwtVerify(ours, createLocalJWKSet({ keys: [jwk] }), {
+    algorithms: ['ES256'],
+    audience: 'tunnel:t',
+  });
   assert.equal(payload.sub, 'stream-1');
   const theirs = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'JWT' }).sign(privateKey);
   assert.deepEqual(verifyJwsEs256(theirs, keyFor).payload, claims);
 });
 
 test('an altered payload, header or signature is refused', () => {
-  const [header, payload, signature] = signJwsEs256({ kid: 'k1' }, claims, signer).split('.') as [string, string, string];
+  const [header, payload, signature] = signJwsEs256({ kid: 'k1' }, claims, signer).split('.') as [
+    string,
+    string,
+    string,
+  ];
   const refused = (token: string, code: JwsError['code']) =>
-    assert.throws(() => verifyJwsEs256(token, keyFor), (error: unknown) => error instanceof JwsError && error.code === code, token);
+    assert.throws(
+      () => verifyJwsEs256(token, keyFor),
+      (error: unknown) => error instanceof JwsError && error.code === code,
+      token,
+    );
   refused(`${header}.${b64({ ...claims, sub: 'stream-2' })}.${signature}`, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
-  refused(`${b64({ alg: 'ES256', kid: 'k1', typ: 'x' })}.${payload}.${signature}`, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+  refused(
+    `${b64({ alg: 'ES256', kid: 'k1', typ: 'x' })}.${payload}.${signature}`,
+    'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+  );
   const flipped = Buffer.from(signature, 'base64url');
   flipped[10]! ^= 1;
   refused(`${header}.${payload}.${flipped.toString('base64url')}`, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
@@ -62,7 +76,10 @@ test('alg none, HS256, a crit header or an unknown kid are refused before any si
 
 test('a signature by another P-256 key is refused', () => {
   const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
-  assert.throws(() => verifyJwsEs256(signJwsEs256({ kid: 'k1' }, claims, other), keyFor), /signature verification failed/);
+  assert.throws(
+    () => verifyJwsEs256(signJwsEs256({ kid: 'k1' }, claims, other), keyFor),
+    /signature verification failed/,
+  );
 });
 
 test('stream assertion times: expired, too old, issued in the future, not yet valid, or missing', () => {

@@ -12,7 +12,10 @@ import { AIRLOCK_BIN, airlock, runToEnd } from '../helpers/processes.js';
 test('missing flags are named in one notice; none when Node got them all', () => {
   assert.deepEqual(missingNodeFlags([]), [...NODE_FLAGS]);
   assert.deepEqual(missingNodeFlags(['--inspect', ...NODE_FLAGS]), []);
-  assert.match(nodeFlagsNotice([]) ?? '', /started without --initial-old-space-size=64: .*node --initial-old-space-size=64 \$\(command -v airlock\)/);
+  assert.match(
+    nodeFlagsNotice([]) ?? '',
+    /started without --initial-old-space-size=64: .*node --initial-old-space-size=64 \$\(command -v airlock\)/,
+  );
   assert.equal(nodeFlagsNotice([...NODE_FLAGS]), undefined);
 });
 
@@ -42,7 +45,11 @@ test('an edge or connector started without the flags says nothing about them, ex
   const dead = await freePort();
   const runs: Array<[string, string[], RegExp]> = [
     ['edge', ['edge', '--config', config], /edge listening on/],
-    ['connector', ['tunnel', 'run', '--edge', `https://127.0.0.1:${dead}`, '--url', 'tcp://127.0.0.1:1', '--connections', '1'], /connector \S+ dialling/],
+    [
+      'connector',
+      ['tunnel', 'run', '--edge', `https://127.0.0.1:${dead}`, '--url', 'tcp://127.0.0.1:1', '--connections', '1'],
+      /connector \S+ dialling/,
+    ],
   ];
   for (const [name, args, started] of runs) {
     const env = { AIRLOCK_TUNNEL_TOKEN: encodeTunnelToken('flags', 'secret') };

@@ -23,21 +23,33 @@ test('an edge on the default port: the hint names port 443', () => {
 });
 
 test('a TLS refusal carries the hint for the port dialled too', () => {
-  const error = transportError(Object.assign(new Error('self-signed certificate in certificate chain'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' }), 'https://edge.example.com:8443', 8443);
+  const error = transportError(
+    Object.assign(new Error('self-signed certificate in certificate chain'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' }),
+    'https://edge.example.com:8443',
+    8443,
+  );
   assert.equal(error.code, 'TLS_FAILED');
   assert.match(error.message, /port 8443 are allowed/);
   assert.doesNotMatch(error.message, /port 443\b/);
 });
 
 test('several edges on different ports: the hint names each port once', () => {
-  assert.equal(egressHint(443, 8443, 443), 'check that outbound connections on ports 443 and 8443 are allowed from this machine');
+  assert.equal(
+    egressHint(443, 8443, 443),
+    'check that outbound connections on ports 443 and 8443 are allowed from this machine',
+  );
 });
 
 test('an unreachable edge on another port: the client, sign-in, operator and connector hints name that port', async () => {
   const dead = await freePort();
   const edge = `https://127.0.0.1:${dead}`;
   const target = resolveEdgeTarget({ hostname: 'db.airlock.test', edge });
-  const connector = new Connector({ edgeUrl: edge, token: encodeTunnelToken('t', 'secret'), rules: [{ service: 'http_status:404' }], connections: 1 });
+  const connector = new Connector({
+    edgeUrl: edge,
+    token: encodeTunnelToken('t', 'secret'),
+    rules: [{ service: 'http_status:404' }],
+    connections: 1,
+  });
   connector.start();
   const attempts: Array<[string, Promise<unknown>]> = [
     ['access check', checkAccess({ target, headers: {} })],
@@ -49,7 +61,10 @@ test('an unreachable edge on another port: the client, sign-in, operator and con
     for (const [what, attempt] of attempts) {
       await assert.rejects(attempt, (error: Error & { code?: string }) => {
         assert.equal(error.code, 'EDGE_UNREACHABLE', `${what}: ${error.message}`);
-        assert.ok(error.message.endsWith(`check that outbound connections on port ${dead} are allowed from this machine`), `${what}: ${error.message}`);
+        assert.ok(
+          error.message.endsWith(`check that outbound connections on port ${dead} are allowed from this machine`),
+          `${what}: ${error.message}`,
+        );
         return true;
       });
     }

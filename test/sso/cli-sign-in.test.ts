@@ -17,7 +17,9 @@ const USERS = [
   { email: 'ada@example.com', password: 'ada-password', groups: ['eng'] },
   { email: 'eve@example.com', password: 'eve-password', groups: ['sales'] },
 ];
-const skip = chromiumMissing ?? (hasCommand('/usr/bin/redis-server') ? undefined : 'redis-server is not installed (Debian package redis-server)');
+const skip =
+  chromiumMissing ??
+  (hasCommand('/usr/bin/redis-server') ? undefined : 'redis-server is not installed (Debian package redis-server)');
 
 let chain: Chain;
 let idp: RunningIdp;
@@ -30,10 +32,28 @@ before(async () => {
   if (skip) return;
   redis = await startRedis();
   const edgePort = await freePort();
-  idp = await startIdp({ users: USERS, clients: [{ clientId: 'edge', clientSecret: 'test-idp-secret', redirectUris: [`https://127.0.0.1:${edgePort}${PATH.callback}`] }] });
+  idp = await startIdp({
+    users: USERS,
+    clients: [
+      {
+        clientId: 'edge',
+        clientSecret: 'test-idp-secret',
+        redirectUris: [`https://127.0.0.1:${edgePort}${PATH.callback}`],
+      },
+    ],
+  });
   chain = await startChain(
-    [{ hostname: 'redis.airlock.test', service: `tcp://127.0.0.1:${redis.port}`, policy: '      include: [{ group: eng }]' }],
-    { listenPort: edgePort, extraYaml: `idp: { issuer: "${idp.issuer}", clientId: edge, clientSecret: test-idp-secret }\n` },
+    [
+      {
+        hostname: 'redis.airlock.test',
+        service: `tcp://127.0.0.1:${redis.port}`,
+        policy: '      include: [{ group: eng }]',
+      },
+    ],
+    {
+      listenPort: edgePort,
+      extraYaml: `idp: { issuer: "${idp.issuer}", clientId: edge, clientSecret: test-idp-secret }\n`,
+    },
   );
   browser = await launchChromium();
   home = mkdtempSync(join(tmpdir(), 'airlock-home-'));
@@ -51,7 +71,18 @@ after(async () => {
 function accessTcp(port: number): Running {
   // A private config dir, and no D-Bus unless the suite runs under scripts/with-keyring.sh.
   const process = airlock(
-    ['access', 'tcp', '--hostname', 'redis.airlock.test', '--url', `127.0.0.1:${port}`, '--edge', chain.edgeUrl, '--ca', chain.pki.ca],
+    [
+      'access',
+      'tcp',
+      '--hostname',
+      'redis.airlock.test',
+      '--url',
+      `127.0.0.1:${port}`,
+      '--edge',
+      chain.edgeUrl,
+      '--ca',
+      chain.pki.ca,
+    ],
     { XDG_CONFIG_HOME: home },
   );
   started.push(process);
@@ -80,7 +111,9 @@ test('a second client within the token life does not sign in again', { skip }, a
   assert.doesNotMatch(client.output(), /cdn-cgi\/access\/cli/, 'no sign-in URL this time');
   const pingStarted = performance.now();
   assert.equal((await ping(port)).stdout.trim(), 'PONG');
-  t.diagnostic(`launch to listening with a cached token: ${firstByteMs.toFixed(0)} ms; first PING ${(performance.now() - pingStarted).toFixed(0)} ms`);
+  t.diagnostic(
+    `launch to listening with a cached token: ${firstByteMs.toFixed(0)} ms; first PING ${(performance.now() - pingStarted).toFixed(0)} ms`,
+  );
 });
 
 test('`access token` prints the stored token and `access logout` revokes it at the edge', { skip }, async () => {
@@ -95,14 +128,29 @@ test('`access token` prints the stored token and `access logout` revokes it at t
   assert.match(logout.output(), /session is revoked at the edge/);
   assert.equal(chain.edge.revoked.size, 1);
   // The revoked token no longer opens anything, even if someone kept a copy.
-  const withOldToken = airlock(['access', 'tcp', '--hostname', 'redis.airlock.test', '--url', `127.0.0.1:${await freePort()}`, ...target, '--token', token], env);
+  const withOldToken = airlock(
+    [
+      'access',
+      'tcp',
+      '--hostname',
+      'redis.airlock.test',
+      '--url',
+      `127.0.0.1:${await freePort()}`,
+      ...target,
+      '--token',
+      token,
+    ],
+    env,
+  );
   assert.equal(await withOldToken.exited(), 1);
   assert.match(withOldToken.output(), /refused the app token/);
 });
 
 test('a user the policy does not admit is told so, and the CLI stops waiting', { skip }, async () => {
   const eveHome = mkdtempSync(join(tmpdir(), 'airlock-home-'));
-  const client = airlock(['access', 'login', 'redis.airlock.test', '--edge', chain.edgeUrl, '--ca', chain.pki.ca], { XDG_CONFIG_HOME: eveHome });
+  const client = airlock(['access', 'login', 'redis.airlock.test', '--edge', chain.edgeUrl, '--ca', chain.pki.ca], {
+    XDG_CONFIG_HOME: eveHome,
+  });
   started.push(client);
   const [, url] = await client.waitFor(/\n {2}(https:\/\/127\.0\.0\.1:\d+\/cdn-cgi\/access\/cli\?\S+)/);
   const page = await signInInBrowser(browser, url!, 'eve@example.com', 'eve-password');

@@ -38,11 +38,23 @@ for (const [file, source] of refused) {
 }
 
 const allowed: Array<[string, string]> = [
-  ['src/renderer/Good.tsx', "import { createApiClient } from '../shared/contract/api.js';\nimport { useState } from 'react';"],
+  [
+    'src/renderer/Good.tsx',
+    "import { createApiClient } from '../shared/contract/api.js';\nimport { useState } from 'react';",
+  ],
   ['src/core/good.ts', "import { AirlockError } from '../shared/errors.js';\nimport net from 'node:net';"],
-  ['src/app/service/good.ts', "import { LocalListener } from '../../core/local-listener.js';\nimport type { Resource } from '../../shared/contract/api.js';"],
-  ['src/main/good.ts', "import { app } from 'electron';\nimport { ResourceManager } from '../app/service/resource-manager.js';"],
-  ['src/cli/commands/good.ts', "import { startEdge } from '../../edge/edge-server.js';\nimport { startBrowserMode } from '../../app/browser/browser-mode.js';"],
+  [
+    'src/app/service/good.ts',
+    "import { LocalListener } from '../../core/local-listener.js';\nimport type { Resource } from '../../shared/contract/api.js';",
+  ],
+  [
+    'src/main/good.ts',
+    "import { app } from 'electron';\nimport { ResourceManager } from '../app/service/resource-manager.js';",
+  ],
+  [
+    'src/cli/commands/good.ts',
+    "import { startEdge } from '../../edge/edge-server.js';\nimport { startBrowserMode } from '../../app/browser/browser-mode.js';",
+  ],
 ];
 
 for (const [file, source] of allowed) {
@@ -53,6 +65,8 @@ for (const [file, source] of allowed) {
 
 test('the tree as it is passes the layering rules', async () => {
   const results = await eslint.lintFiles(['src']);
-  const errors = results.flatMap((result) => result.messages.map((message) => `${result.filePath}:${message.line} ${message.message}`));
+  const errors = results.flatMap((result) =>
+    result.messages.map((message) => `${result.filePath}:${message.line} ${message.message}`),
+  );
   assert.deepEqual(errors, []);
 });

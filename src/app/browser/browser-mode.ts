@@ -31,7 +31,11 @@ export async function startBrowserMode(options: BrowserModeOptions = {}): Promis
     ...(options.auth ? { auth: options.auth } : {}),
     ...(options.caFile ? { caFile: options.caFile } : {}),
   });
-  const server = await startUiServer({ service: manager, staticDir: options.staticDir ?? defaultRendererDir(), ...(options.port ? { port: options.port } : {}) });
+  const server = await startUiServer({
+    service: manager,
+    staticDir: options.staticDir ?? defaultRendererDir(),
+    ...(options.port ? { port: options.port } : {}),
+  });
   await manager.connectAutomatic();
   return {
     ...server,

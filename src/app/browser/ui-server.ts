@@ -8,7 +8,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { UI_SOCKET_PATH, dispatch, type ApiEvent, type ApiService, type SocketMessage } from '../../shared/contract/api.js';
+import {
+  UI_SOCKET_PATH,
+  dispatch,
+  type ApiEvent,
+  type ApiService,
+  type SocketMessage,
+} from '../../shared/contract/api.js';
 
 /** Cookies are not isolated by port: name the cookie after it, so two `airlock ui` runs never clobber each other. */
 export function sessionCookieName(port: number): string {
@@ -18,7 +24,10 @@ const MAX_MESSAGE_BYTES = 1024 * 1024;
 
 export interface UiServerOptions {
   /** The service behind the UI (a ResourceManager), and where its events come from. */
-  service: ApiService & { on(event: 'event', listener: (event: ApiEvent) => void): unknown; off(event: 'event', listener: (event: ApiEvent) => void): unknown };
+  service: ApiService & {
+    on(event: 'event', listener: (event: ApiEvent) => void): unknown;
+    off(event: 'event', listener: (event: ApiEvent) => void): unknown;
+  };
   /** The built renderer (dist/renderer). */
   staticDir: string;
   /** 0 (default) picks a free port. */
@@ -77,7 +86,9 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       "style-src 'self'",
       "img-src 'self' data:",
       "font-src 'self'",
-      `connect-src ${allowedHosts().map((host) => `ws://${host}`).join(' ')}`,
+      `connect-src ${allowedHosts()
+        .map((host) => `ws://${host}`)
+        .join(' ')}`,
       "base-uri 'none'",
       "form-action 'none'",
       "frame-ancestors 'none'",
@@ -100,10 +111,12 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   };
 
   const server = http.createServer(async (request, response) => {
-    if (!allowedHosts().includes(request.headers.host ?? '')) return refuse(response, 421, 'wrong Host: open the address printed by `airlock ui`');
+    if (!allowedHosts().includes(request.headers.host ?? ''))
+      return refuse(response, 421, 'wrong Host: open the address printed by `airlock ui`');
     const url = new URL(request.url ?? '/', `http://${request.headers.host}`);
     const redeem = (offered: string, viaPost: boolean) => {
-      if (!oneTimeToken || !sameSecret(offered, oneTimeToken)) return refuse(response, 403, 'this link has expired or was already used: run `airlock ui` again for a new one');
+      if (!oneTimeToken || !sameSecret(offered, oneTimeToken))
+        return refuse(response, 403, 'this link has expired or was already used: run `airlock ui` again for a new one');
       oneTimeToken = undefined;
       const session = randomBytes(32).toString('base64url');
       sessions.add(session);
@@ -114,8 +127,14 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       }
       // The launch page is a local file (a cross-site POST): a Strict cookie would not ride the
       // redirect of that navigation, so this page moves on from our own origin instead.
-      response.writeHead(200, { ...securityHeaders(), 'Content-Type': 'text/html; charset=utf-8', 'Set-Cookie': cookie });
-      return response.end('<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=/"><title>Airlock</title><a href="/">Open Airlock</a>');
+      response.writeHead(200, {
+        ...securityHeaders(),
+        'Content-Type': 'text/html; charset=utf-8',
+        'Set-Cookie': cookie,
+      });
+      return response.end(
+        '<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=/"><title>Airlock</title><a href="/">Open Airlock</a>',
+      );
     };
     // The launch page posts the token (it never appears in a command line or a URL).
     if (request.method === 'POST' && url.pathname === '/') {
@@ -125,7 +144,12 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     if (request.method !== 'GET' && request.method !== 'HEAD') return refuse(response, 405, 'method not allowed');
     const offered = url.searchParams.get('token');
     if (offered !== null) return redeem(offered, false);
-    if (!hasSession(request)) return refuse(response, 401, 'not signed in to this UI: open the address printed by `airlock ui` (it carries a one-time token)');
+    if (!hasSession(request))
+      return refuse(
+        response,
+        401,
+        'not signed in to this UI: open the address printed by `airlock ui` (it carries a one-time token)',
+      );
     await serveFile(root, url.pathname, response, securityHeaders());
   });
 
@@ -166,7 +190,12 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   };
 }
 
-async function serveFile(root: string, pathname: string, response: http.ServerResponse, headers: Record<string, string>): Promise<void> {
+async function serveFile(
+  root: string,
+  pathname: string,
+  response: http.ServerResponse,
+  headers: Record<string, string>,
+): Promise<void> {
   let relative: string;
   try {
     relative = decodeURIComponent(pathname);

@@ -10,7 +10,10 @@ import type { EdgeIdentity } from './auth-provider.js';
 /** The email and expiry claims of a JWT, read without verification (the edge verifies; this is for display). */
 export function tokenIdentity(token: string): EdgeIdentity | undefined {
   try {
-    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { email?: unknown; exp?: unknown };
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+      email?: unknown;
+      exp?: unknown;
+    };
     return {
       ...(typeof payload.email === 'string' ? { email: payload.email } : {}),
       ...(typeof payload.exp === 'number' ? { expiresAt: new Date(payload.exp * 1000).toISOString() } : {}),

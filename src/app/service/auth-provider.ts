@@ -42,7 +42,8 @@ export interface PendingSignIn {
   startedAt: string;
 }
 
-export const SIGN_IN_UNAVAILABLE = 'sign-in not available in this build; resources that need no sign-in (or a service token) still connect';
+export const SIGN_IN_UNAVAILABLE =
+  'sign-in not available in this build; resources that need no sign-in (or a service token) still connect';
 
 /** Until the SSO module is wired in: no credential, and sign-in says plainly that it is not there. */
 export class NoAuth implements AuthProvider {

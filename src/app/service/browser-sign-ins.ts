@@ -19,8 +19,14 @@ export class BrowserSignIns {
    * Runs one browser sign-in to `origin`: `login` gets the abort signal and reports the page's URL.
    * A failure (cancel, timeout, refusal) is kept for the UI until the next attempt.
    */
-  async run<T>(origin: string, login: (hooks: { signal: AbortSignal; onUrl: (url: string) => void }) => Promise<T>): Promise<T> {
-    const pending: PendingSignIn & { abort: AbortController } = { startedAt: new Date().toISOString(), abort: new AbortController() };
+  async run<T>(
+    origin: string,
+    login: (hooks: { signal: AbortSignal; onUrl: (url: string) => void }) => Promise<T>,
+  ): Promise<T> {
+    const pending: PendingSignIn & { abort: AbortController } = {
+      startedAt: new Date().toISOString(),
+      abort: new AbortController(),
+    };
     this.pending.set(origin, pending);
     this.failures.delete(origin);
     this.changed();
@@ -34,7 +40,11 @@ export class BrowserSignIns {
       });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      this.failures.set(origin, { code: isAirlockError(error) ? error.code : 'LOGIN_FAILED', message, at: new Date().toISOString() });
+      this.failures.set(origin, {
+        code: isAirlockError(error) ? error.code : 'LOGIN_FAILED',
+        message,
+        at: new Date().toISOString(),
+      });
       throw error;
     } finally {
       if (this.pending.get(origin) === pending) this.pending.delete(origin);

@@ -3,7 +3,10 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 /** Per-user config folder: XDG on Linux, Application Support on macOS, %APPDATA% on Windows. */
-export function defaultConfigDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+export function defaultConfigDir(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): string {
   if (env.AIRLOCK_CONFIG_DIR) return env.AIRLOCK_CONFIG_DIR;
   if (platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'Airlock');
   if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'Airlock');

@@ -6,7 +6,8 @@ import { LIMITS } from '../../shared/contract/api.js';
 
 export const PROTOCOL = 'airlock';
 
-export type DeepLink = { action: 'connect'; name: string } | { action: 'disconnect'; name: string } | { action: 'open' };
+export type DeepLink =
+  { action: 'connect'; name: string } | { action: 'disconnect'; name: string } | { action: 'open' };
 
 /** Longest link accepted at all, before any parsing: names are short, so links are too. */
 const MAX_LINK_LENGTH = 512;
@@ -36,7 +37,8 @@ export function parseDeepLink(link: string): DeepLink {
     return refuse('the name is not valid percent-encoding');
   }
   if (/[\u0000-\u001f\u007f]/.test(name)) refuse('the name contains control characters');
-  if (name.includes('/') || name.includes('\\') || name === '.' || name === '..' || name.includes('..')) refuse('the name looks like a path');
+  if (name.includes('/') || name.includes('\\') || name === '.' || name === '..' || name.includes('..'))
+    refuse('the name looks like a path');
   if (name.length > LIMITS.nameLength) refuse(`the name is longer than ${LIMITS.nameLength} characters`);
   if (!namePattern.test(name)) refuse('the name has characters a resource name cannot have');
   return { action: lowerAction as 'connect' | 'disconnect', name };

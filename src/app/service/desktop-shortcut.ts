@@ -48,7 +48,12 @@ function desktopValue(value: string): string {
 }
 
 function xmlEscape(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+  return value
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
 }
 
 export function linuxDesktopEntry({ name, executable, icon }: ShortcutRequest): FileShortcut {
@@ -85,13 +90,19 @@ export function macWebloc({ name }: ShortcutRequest): FileShortcut {
 export function windowsShortcut({ name, executable, icon }: ShortcutRequest): WindowsShortcut {
   return {
     fileName: `Airlock - ${safeFileName(name)}.lnk`,
-    options: { target: executable, args: deepLinkFor('connect', name), description: `Connect ${name} through Airlock`, ...(icon ? { icon, iconIndex: 0 } : {}) },
+    options: {
+      target: executable,
+      args: deepLinkFor('connect', name),
+      description: `Connect ${name} through Airlock`,
+      ...(icon ? { icon, iconIndex: 0 } : {}),
+    },
   };
 }
 
 /** Where a file named `fileName` goes inside `directory`, refusing anything that would land elsewhere. */
 export function shortcutPath(directory: string, fileName: string): string {
-  if (basename(fileName) !== fileName || fileName.startsWith('.')) throw new Error(`unsafe shortcut file name "${fileName}"`);
+  if (basename(fileName) !== fileName || fileName.startsWith('.'))
+    throw new Error(`unsafe shortcut file name "${fileName}"`);
   const path = resolve(directory, fileName);
   if (resolve(path, '..') !== resolve(directory)) throw new Error(`shortcut would be written outside ${directory}`);
   return path;
@@ -119,4 +130,3 @@ export function writeShortcut(
   chmodSync(path, shortcut.mode);
   return path;
 }
-

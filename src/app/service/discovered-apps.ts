@@ -16,7 +16,11 @@ export class DiscoveredApps {
    * Records an edge's list, each app marked when saved and given a free local port (its saved one,
    * the suggested one, or the next free one, never one another resource uses).
    */
-  async record(edge: string, found: { apps: DiscoveredApp[]; edgeAddress?: string }, saved: Resource[]): Promise<Discovery> {
+  async record(
+    edge: string,
+    found: { apps: DiscoveredApp[]; edgeAddress?: string },
+    saved: Resource[],
+  ): Promise<Discovery> {
     const taken = new Set(saved.map((resource) => resource.localPort));
     const apps: Discovery['apps'] = [];
     for (const app of found.apps) {
@@ -67,6 +71,8 @@ export class DiscoveredApps {
   prefetch(edge: string, list: () => Promise<unknown>): void {
     if (this.lists.has(edge) || this.fetching.has(edge)) return;
     this.fetching.add(edge);
-    void list().catch(() => undefined).finally(() => this.fetching.delete(edge));
+    void list()
+      .catch(() => undefined)
+      .finally(() => this.fetching.delete(edge));
   }
 }

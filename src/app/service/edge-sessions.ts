@@ -1,6 +1,12 @@
 // Sign-in per edge as the UI shows it: who is signed in, a browser sign-in waiting for the user
 // (with its page) and how the last one failed; and the log lines that say so as it happens.
-import { ApiError, type DiscoveredApp, type EdgeSession, type LogLevel, type Resource } from '../../shared/contract/api.js';
+import {
+  ApiError,
+  type DiscoveredApp,
+  type EdgeSession,
+  type LogLevel,
+  type Resource,
+} from '../../shared/contract/api.js';
 import { isAirlockError } from '../../shared/errors.js';
 import type { AuthProvider } from './auth-provider.js';
 
@@ -35,7 +41,8 @@ export class EdgeSessions {
 
   /** What the edge's organisation session may reach (discovery), as the API's error shape on failure. */
   async discover(edge: string): Promise<{ apps: DiscoveredApp[]; edgeAddress?: string }> {
-    if (!this.auth.discover) throw new ApiError('AUTH_REQUIRED', this.auth.unavailableReason ?? 'discovery is not available in this build');
+    if (!this.auth.discover)
+      throw new ApiError('AUTH_REQUIRED', this.auth.unavailableReason ?? 'discovery is not available in this build');
     try {
       return await this.auth.discover(edge);
     } catch (error) {
@@ -77,7 +84,10 @@ export class EdgeSessions {
       const pending = this.auth.pendingSignIn?.(edge);
       if (pending?.url && !this.announced.has(edge)) {
         this.announced.add(edge);
-        this.log('info', `waiting for you to sign in to ${hostOf(edge)} in the browser (the sign-in prompt has the link)`);
+        this.log(
+          'info',
+          `waiting for you to sign in to ${hostOf(edge)} in the browser (the sign-in prompt has the link)`,
+        );
       } else if (!pending && this.announced.delete(edge)) {
         const failure = this.auth.signInError?.(edge);
         if (failure) this.log('warn', `sign-in to ${hostOf(edge)} did not finish: ${failure.message}`);

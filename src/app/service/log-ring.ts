@@ -8,7 +8,13 @@ export class LogRing {
   constructor(private readonly limit = 500) {}
 
   add(level: LogLevel, message: string, resourceId?: string): LogEntry {
-    const entry: LogEntry = { seq: ++this.seq, time: new Date().toISOString(), level, message, ...(resourceId ? { resourceId } : {}) };
+    const entry: LogEntry = {
+      seq: ++this.seq,
+      time: new Date().toISOString(),
+      level,
+      message,
+      ...(resourceId ? { resourceId } : {}),
+    };
     this.entries.push(entry);
     if (this.entries.length > this.limit) this.entries.shift();
     return entry;
@@ -17,7 +23,10 @@ export class LogRing {
   query(query: { level?: LogLevel; search?: string; limit?: number } = {}): LogEntry[] {
     const minimum = LOG_LEVELS.indexOf(query.level ?? 'debug');
     const search = query.search?.toLowerCase();
-    const matching = this.entries.filter((entry) => LOG_LEVELS.indexOf(entry.level) >= minimum && (!search || entry.message.toLowerCase().includes(search)));
+    const matching = this.entries.filter(
+      (entry) =>
+        LOG_LEVELS.indexOf(entry.level) >= minimum && (!search || entry.message.toLowerCase().includes(search)),
+    );
     return matching.slice(-(query.limit ?? 200));
   }
 }

@@ -14,7 +14,11 @@ export interface Notice {
 }
 
 /** Pure: compares two status snapshots and says what is worth a notification. */
-export function noticesFor(previous: Map<string, ResourceStatus>, next: ResourceStatus[], resources: Resource[]): Notice[] {
+export function noticesFor(
+  previous: Map<string, ResourceStatus>,
+  next: ResourceStatus[],
+  resources: Resource[],
+): Notice[] {
   const names = new Map(resources.map((resource) => [resource.id, resource.name]));
   const notices: Notice[] = [];
   for (const status of next) {
@@ -25,8 +29,10 @@ export function noticesFor(previous: Map<string, ResourceStatus>, next: Resource
     }
     const error = status.lastError;
     if (error && error.at !== before?.lastError?.at) {
-      if (error.code === 'AUTH_REQUIRED') notices.push({ title: `${name}: sign-in needed`, body: 'Click to sign in.', signInResourceId: status.id });
-      else if (error.code === 'EDGE_UNREACHABLE') notices.push({ title: `${name}: edge unreachable`, body: error.message }); // transport errors already end with the egress hint for the edge's port
+      if (error.code === 'AUTH_REQUIRED')
+        notices.push({ title: `${name}: sign-in needed`, body: 'Click to sign in.', signInResourceId: status.id });
+      else if (error.code === 'EDGE_UNREACHABLE')
+        notices.push({ title: `${name}: edge unreachable`, body: error.message }); // transport errors already end with the egress hint for the edge's port
       else if (error.code === 'PORT_IN_USE') notices.push({ title: `${name}: port in use`, body: error.message });
       else if (error.code === 'ACCESS_DENIED') notices.push({ title: `${name}: access denied`, body: error.message });
     }
@@ -41,7 +47,11 @@ export function signInNoticesFor(previous: EdgeSession[], next: EdgeSession[]): 
   for (const session of next) {
     const url = session.signingIn?.url;
     if (!url || before.get(session.edge)?.signingIn?.url === url) continue;
-    notices.push({ title: `Sign in to ${new URL(session.edge).host}`, body: 'Finish signing in in your browser. Click to open the sign-in page again.', openUrl: url });
+    notices.push({
+      title: `Sign in to ${new URL(session.edge).host}`,
+      body: 'Finish signing in in your browser. Click to open the sign-in page again.',
+      openUrl: url,
+    });
   }
   return notices;
 }

@@ -60,7 +60,11 @@ export class ResourceConnections {
     const current = () => this.options.find(id) ?? resource;
     let listener: LocalListener;
     try {
-      const target = resolveEdgeTarget({ hostname: resource.hostname, ...(resource.edge ? { edge: resource.edge } : {}), ...(this.options.caFile ? { caFile: this.options.caFile } : {}) });
+      const target = resolveEdgeTarget({
+        hostname: resource.hostname,
+        ...(resource.edge ? { edge: resource.edge } : {}),
+        ...(this.options.caFile ? { caFile: this.options.caFile } : {}),
+      });
       listener = new LocalListener({
         target,
         local: { host: resource.localHost, port: resource.localPort },
@@ -87,7 +91,11 @@ export class ResourceConnections {
     const outcome = await this.health.check(resource, 'user');
     if (this.listeners.has(resource.id)) return;
     if (!outcome.ok) throw new ApiError(outcome.code, outcome.message);
-    this.options.log('info', `${resource.name}: the edge answered and admits you (switch it on to use it)`, resource.id);
+    this.options.log(
+      'info',
+      `${resource.name}: the edge answered and admits you (switch it on to use it)`,
+      resource.id,
+    );
   }
 
   async disconnect(id: string): Promise<void> {
@@ -103,7 +111,11 @@ export class ResourceConnections {
   /** After a sign-in: the switched-on resources of that edge ask again, so their rows turn ready. */
   recheckEdge(edge: string, resources: Resource[]): void {
     for (const resource of resources) {
-      if (this.listeners.has(resource.id) && this.options.auth.edgeOf(resource) === edge && this.health.outcome(resource.id)?.ok !== true) {
+      if (
+        this.listeners.has(resource.id) &&
+        this.options.auth.edgeOf(resource) === edge &&
+        this.health.outcome(resource.id)?.ok !== true
+      ) {
         void this.health.check(resource, 'recheck');
       }
     }
@@ -135,7 +147,11 @@ export class ResourceConnections {
 
   /** The edge's answer for a resource with its current credential: GET / answered 426 means admitted. */
   private async preflight(resource: Resource): Promise<void> {
-    const target = resolveEdgeTarget({ hostname: resource.hostname, ...(resource.edge ? { edge: resource.edge } : {}), ...(this.options.caFile ? { caFile: this.options.caFile } : {}) });
+    const target = resolveEdgeTarget({
+      hostname: resource.hostname,
+      ...(resource.edge ? { edge: resource.edge } : {}),
+      ...(this.options.caFile ? { caFile: this.options.caFile } : {}),
+    });
     const credential = await this.options.auth.credentialFor(resource);
     await checkAccess({ target, headers: credentialHeaders(credential) });
   }

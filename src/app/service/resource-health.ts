@@ -59,7 +59,8 @@ export class ResourceHealth {
   /** Tunnels are the best evidence: one that opened proves the edge admits the user. */
   onListenerEvent(resource: Resource, event: ListenerEvent): void {
     if (event.type === 'connection-opened') this.lastUsed.set(resource.id, new Date().toISOString());
-    else if (event.type === 'tunnel-opened') this.record(resource.id, { ok: true, at: new Date().toISOString() }, 'tunnel');
+    else if (event.type === 'tunnel-opened')
+      this.record(resource.id, { ok: true, at: new Date().toISOString() }, 'tunnel');
     else if (event.type === 'connection-closed') {
       if (event.error) this.record(resource.id, { ok: false, ...event.error, at: new Date().toISOString() }, 'tunnel');
       // Did the edge go away (a restart ends tunnels cleanly too)? Ask it, soon and once however
@@ -100,7 +101,8 @@ export class ResourceHealth {
   private failure(resource: Resource, error: unknown): CheckOutcome {
     const code = isAirlockError(error) ? error.code : 'EDGE_ERROR';
     const said = error instanceof Error ? error.message : String(error);
-    const message = code === 'AUTH_REQUIRED' ? `sign in to ${hostOf(this.deps.edgeOf(resource))} to use ${resource.hostname}` : said;
+    const message =
+      code === 'AUTH_REQUIRED' ? `sign in to ${hostOf(this.deps.edgeOf(resource))} to use ${resource.hostname}` : said;
     return { ok: false, code, message, at: new Date().toISOString() };
   }
 
@@ -110,7 +112,11 @@ export class ResourceHealth {
     const kept = mergeOutcome(previous, next, source);
     this.outcomes.set(id, kept);
     const resource = this.deps.find(id);
-    if (resource && !kept.ok && (previous?.ok !== false || previous.code !== kept.code || previous.message !== kept.message)) {
+    if (
+      resource &&
+      !kept.ok &&
+      (previous?.ok !== false || previous.code !== kept.code || previous.message !== kept.message)
+    ) {
       this.deps.log('error', `${resource.name}: ${kept.message}`, id);
     } else if (resource && kept.ok && previous && !previous.ok) {
       this.deps.log('info', `${resource.name}: the edge answers again; ready`, id);

@@ -75,7 +75,11 @@ export class ResourceManager extends EventEmitter<{ event: [ApiEvent] }> impleme
 
   async addResource(input: ApiValidParams<'addResource'>): Promise<Resource> {
     const resource = this.store.add(input);
-    this.log('info', `added ${resource.name} (${resource.hostname} on ${resource.localHost}:${resource.localPort})`, resource.id);
+    this.log(
+      'info',
+      `added ${resource.name} (${resource.hostname} on ${resource.localHost}:${resource.localPort})`,
+      resource.id,
+    );
     this.emitResources();
     return resource;
   }
@@ -84,7 +88,9 @@ export class ResourceManager extends EventEmitter<{ event: [ApiEvent] }> impleme
     const { before, after } = this.store.edit(id, changes);
     this.log('info', `updated ${after.name}`, id);
     // A listener on the old address or for the old app would lie: reopen it as edited.
-    const moved = (['localPort', 'localHost', 'hostname', 'edge'] as const).some((field) => after[field] !== before[field]);
+    const moved = (['localPort', 'localHost', 'hostname', 'edge'] as const).some(
+      (field) => after[field] !== before[field],
+    );
     if (this.connections.isOn(id) && moved) {
       await this.disconnect({ id });
       await this.connect({ id });
@@ -141,12 +147,20 @@ export class ResourceManager extends EventEmitter<{ event: [ApiEvent] }> impleme
   }
 
   private async connectEach(which: (resource: Resource) => boolean): Promise<void> {
-    await Promise.all(this.store.get().resources.filter(which).map(({ id }) => this.connect({ id })));
+    await Promise.all(
+      this.store
+        .get()
+        .resources.filter(which)
+        .map(({ id }) => this.connect({ id })),
+    );
   }
 
   async getStatus(): Promise<StatusSnapshot> {
     const resources = this.store.get().resources;
-    return { resources: resources.map((resource) => this.statusOf(resource)), sessions: await this.sessions(resources) };
+    return {
+      resources: resources.map((resource) => this.statusOf(resource)),
+      sessions: await this.sessions(resources),
+    };
   }
 
   async signIn({ edge }: ApiValidParams<'signIn'>): Promise<EdgeSession> {
@@ -213,7 +227,8 @@ export class ResourceManager extends EventEmitter<{ event: [ApiEvent] }> impleme
 
   async createShortcut({ id }: ApiValidParams<'createShortcut'>): Promise<{ path: string }> {
     const resource = this.store.find(id);
-    if (!this.options.createShortcut) throw new ApiError('UNSUPPORTED', 'desktop shortcuts are created by the desktop app, not in browser mode');
+    if (!this.options.createShortcut)
+      throw new ApiError('UNSUPPORTED', 'desktop shortcuts are created by the desktop app, not in browser mode');
     const path = await this.options.createShortcut(resource);
     this.log('info', `created a desktop shortcut for ${resource.name} at ${path}`, id);
     return { path };
@@ -258,14 +273,18 @@ export class ResourceManager extends EventEmitter<{ event: [ApiEvent] }> impleme
     const sessions = await Promise.all(edges.map((edge) => this.edgeSessions.session(edge)));
     // A new sign-in lists its edge's apps in the background, so the tray menu offers them too.
     for (const session of sessions) {
-      if (session.signedIn && this.auth.discover) this.discovered.prefetch(session.edge, () => this.discover({ edge: session.edge }));
+      if (session.signedIn && this.auth.discover)
+        this.discovered.prefetch(session.edge, () => this.discover({ edge: session.edge }));
     }
     return sessions;
   }
 
   private emitStatus(): void {
     if (this.listenerCount('event') === 0) return;
-    this.getStatus().then((data) => this.emitEvent({ type: 'status', data }), () => {});
+    this.getStatus().then(
+      (data) => this.emitEvent({ type: 'status', data }),
+      () => {},
+    );
   }
 
   /** The list changed: send it, and a status snapshot (a new resource may bring a new edge). */

@@ -34,10 +34,24 @@ export function resourceState(facts: StateFacts): ResourceState {
  * Failures the preflight itself can see (the edge's reachability, TLS, the user's admission).
  * NO_CONNECTOR and ORIGIN_FAILED show only on a tunnel, so a passing preflight must not hide them.
  */
-const SEEN_BY_PREFLIGHT = new Set(['EDGE_UNREACHABLE', 'TLS_FAILED', 'EDGE_ERROR', 'AUTH_REQUIRED', 'ACCESS_DENIED', 'APP_NOT_FOUND', 'LOGIN_TIMEOUT', 'LOGIN_CANCELLED', 'LOGIN_FAILED']);
+const SEEN_BY_PREFLIGHT = new Set([
+  'EDGE_UNREACHABLE',
+  'TLS_FAILED',
+  'EDGE_ERROR',
+  'AUTH_REQUIRED',
+  'ACCESS_DENIED',
+  'APP_NOT_FOUND',
+  'LOGIN_TIMEOUT',
+  'LOGIN_CANCELLED',
+  'LOGIN_FAILED',
+]);
 
 /** The outcome to keep when a new one arrives. */
-export function mergeOutcome(previous: CheckOutcome | undefined, next: CheckOutcome, source: CheckSource): CheckOutcome {
+export function mergeOutcome(
+  previous: CheckOutcome | undefined,
+  next: CheckOutcome,
+  source: CheckSource,
+): CheckOutcome {
   if (source !== 'recheck' || !next.ok || !previous || previous.ok) return next;
   return SEEN_BY_PREFLIGHT.has(previous.code) ? next : previous;
 }
@@ -47,7 +61,11 @@ export function mergeOutcome(previous: CheckOutcome | undefined, next: CheckOutc
  * again on a timer. A refusal or a sign-in is not: that needs the user, and must not open browsers.
  */
 export function shouldRecheck(outcome: CheckOutcome | undefined): boolean {
-  return outcome !== undefined && !outcome.ok && (outcome.code === 'EDGE_UNREACHABLE' || outcome.code === 'TLS_FAILED' || outcome.code === 'EDGE_ERROR');
+  return (
+    outcome !== undefined &&
+    !outcome.ok &&
+    (outcome.code === 'EDGE_UNREACHABLE' || outcome.code === 'TLS_FAILED' || outcome.code === 'EDGE_ERROR')
+  );
 }
 
 export function errorAction(code: string): ErrorAction {
@@ -74,7 +92,13 @@ export interface ResourceFacts {
 export function resourceStatus(facts: ResourceFacts): ResourceStatus {
   const { listener, startFailure, check } = facts;
   const activeConnections = listener?.activeConnections ?? 0;
-  const state = resourceState({ on: listener !== undefined, ...(startFailure ? { startFailure } : {}), activeConnections, ...(check ? { check } : {}), signingIn: facts.signingIn });
+  const state = resourceState({
+    on: listener !== undefined,
+    ...(startFailure ? { startFailure } : {}),
+    activeConnections,
+    ...(check ? { check } : {}),
+    signingIn: facts.signingIn,
+  });
   const failure = startFailure ?? (check && !check.ok ? check : undefined);
   return {
     id: facts.id,
@@ -85,7 +109,16 @@ export function resourceStatus(facts: ResourceFacts): ResourceStatus {
     totalConnections: listener?.totalConnections ?? 0,
     bytesUp: listener?.bytesUp ?? 0,
     bytesDown: listener?.bytesDown ?? 0,
-    ...(state === 'error' && failure ? { lastError: { code: failure.code, message: failure.message, at: failure.at, action: errorAction(failure.code) } } : {}),
+    ...(state === 'error' && failure
+      ? {
+          lastError: {
+            code: failure.code,
+            message: failure.message,
+            at: failure.at,
+            action: errorAction(failure.code),
+          },
+        }
+      : {}),
     ...(check?.ok ? { checkedAt: check.at } : {}),
     ...(facts.lastUsedAt ? { lastUsedAt: facts.lastUsedAt } : {}),
     ...(facts.offered === undefined ? {} : { offered: facts.offered }),
@@ -101,7 +134,9 @@ export function listenerLogLine(name: string, event: ListenerEvent): { level: Lo
       return { level: 'debug', message: `${name}: connection ${event.id} from ${event.remote}` };
     case 'connection-closed': {
       const said = `${name}: connection ${event.id} closed after ${event.durationMs} ms (${event.bytesUp} B up, ${event.bytesDown} B down)`;
-      return event.error ? { level: 'warn', message: `${said}: ${event.error.message}` } : { level: 'debug', message: said };
+      return event.error
+        ? { level: 'warn', message: `${said}: ${event.error.message}` }
+        : { level: 'debug', message: said };
     }
     case 'error':
       return { level: 'error', message: `${name}: ${event.message}` };

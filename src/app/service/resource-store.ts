@@ -4,7 +4,19 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { ApiError, LIMITS, RESOURCE_KINDS, THEMES, resourceSchema, type Resource, type ResourceChanges, type ResourceFields, type ResourceKind, type Settings, type Theme } from '../../shared/contract/api.js';
+import {
+  ApiError,
+  LIMITS,
+  RESOURCE_KINDS,
+  THEMES,
+  resourceSchema,
+  type Resource,
+  type ResourceChanges,
+  type ResourceFields,
+  type ResourceKind,
+  type Settings,
+  type Theme,
+} from '../../shared/contract/api.js';
 import { AirlockError } from '../../shared/errors.js';
 import { parseHostPort } from '../../shared/host.js';
 import { checkConflicts } from './resource-transfer.js';
@@ -59,19 +71,27 @@ const migrations: Record<number, (document: Record<string, unknown>) => Record<s
   1: (document) => ({
     ...document,
     version: 2,
-    resources: arrayOf(document.resources).map((entry) => ({ ...entry, kind: guessKind(Number(entry.localPort), String(entry.name ?? '')) })),
+    resources: arrayOf(document.resources).map((entry) => ({
+      ...entry,
+      kind: guessKind(Number(entry.localPort), String(entry.name ?? '')),
+    })),
   }),
 };
 
 /** Brings any saved version up to the current one; refuses documents from a newer app. */
 export function migrate(raw: unknown): StoreDocument {
   if (raw === undefined || raw === null) return emptyDocument();
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new AirlockError('CONFIG_INVALID', 'saved resources are not an object; move the file aside to start afresh');
+  if (typeof raw !== 'object' || Array.isArray(raw))
+    throw new AirlockError('CONFIG_INVALID', 'saved resources are not an object; move the file aside to start afresh');
   let document = raw as Record<string, unknown>;
   let version = document.version === undefined ? 0 : Number(document.version);
-  if (!Number.isInteger(version) || version < 0) throw new AirlockError('CONFIG_INVALID', `saved resources have an unknown version "${String(document.version)}"`);
+  if (!Number.isInteger(version) || version < 0)
+    throw new AirlockError('CONFIG_INVALID', `saved resources have an unknown version "${String(document.version)}"`);
   if (version > STORE_VERSION) {
-    throw new AirlockError('CONFIG_INVALID', `saved resources were written by a newer Airlock (version ${version}); update the app`);
+    throw new AirlockError(
+      'CONFIG_INVALID',
+      `saved resources were written by a newer Airlock (version ${version}); update the app`,
+    );
   }
   while (version < STORE_VERSION) {
     document = migrations[version]!(document);
@@ -80,7 +100,10 @@ export function migrate(raw: unknown): StoreDocument {
   const parsed = documentSchema.safeParse(document);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new AirlockError('CONFIG_INVALID', `saved resources are invalid at ${issue.path.join('.') || 'top level'}: ${issue.message}`);
+    throw new AirlockError(
+      'CONFIG_INVALID',
+      `saved resources are invalid at ${issue.path.join('.') || 'top level'}: ${issue.message}`,
+    );
   }
   return parsed.data as StoreDocument;
 }
@@ -89,11 +112,16 @@ export function guessKind(port: number, name: string): ResourceKind {
   const byPort: Record<number, ResourceKind> = { 22: 'ssh', 5432: 'postgres', 6379: 'redis', 3389: 'rdp' };
   if (byPort[port]) return byPort[port];
   const lower = name.toLowerCase();
-  return RESOURCE_KINDS.find((kind) => kind !== 'other' && lower.includes(kind)) ?? (lower.includes('pg') ? 'postgres' : 'other');
+  return (
+    RESOURCE_KINDS.find((kind) => kind !== 'other' && lower.includes(kind)) ??
+    (lower.includes('pg') ? 'postgres' : 'other')
+  );
 }
 
 function arrayOf(value: unknown): Record<string, unknown>[] {
-  return Array.isArray(value) ? value.filter((entry): entry is Record<string, unknown> => typeof entry === 'object' && entry !== null) : [];
+  return Array.isArray(value)
+    ? value.filter((entry): entry is Record<string, unknown> => typeof entry === 'object' && entry !== null)
+    : [];
 }
 
 /** Loads, migrates and saves through a backend; writes back at once when a migration ran. */
@@ -159,7 +187,10 @@ export class ResourceStore {
   /** Settings as the UI sees them: autoConnect is each resource's own flag, listed by id. */
   settings(): Settings {
     const { resources, settings } = this.get();
-    return { ...settings, autoConnect: resources.filter((resource) => resource.autoConnect).map((resource) => resource.id) };
+    return {
+      ...settings,
+      autoConnect: resources.filter((resource) => resource.autoConnect).map((resource) => resource.id),
+    };
   }
 
   /** Applies a settings change; an autoConnect list naming an unknown resource changes nothing. */
@@ -168,15 +199,16 @@ export class ResourceStore {
     if (autoConnect) {
       const known = new Set(this.get().resources.map((resource) => resource.id));
       const unknown = autoConnect.find((id) => !known.has(id));
-      if (unknown) throw new ApiError('NOT_FOUND', `no resource with id ${unknown}`, { autoConnect: 'unknown resource' });
+      if (unknown)
+        throw new ApiError('NOT_FOUND', `no resource with id ${unknown}`, { autoConnect: 'unknown resource' });
     }
     this.update((document) => {
       Object.assign(document.settings, rest);
-      if (autoConnect) for (const resource of document.resources) resource.autoConnect = autoConnect.includes(resource.id);
+      if (autoConnect)
+        for (const resource of document.resources) resource.autoConnect = autoConnect.includes(resource.id);
     });
     return this.settings();
   }
-
 }
 
 /** A JSON file written atomically (temp file + rename) and readable only by the user. */

@@ -103,9 +103,9 @@ export class SsoAuth implements AuthProvider {
     this.waiting.watch(listener);
   }
 
-
   async describeStore(): Promise<{ kind: 'keychain' | 'encrypted-file' | 'file'; detail: string }> {
-    if (!this.options.tokens.describe) throw new AirlockError('KEYCHAIN_UNAVAILABLE', 'this token store does not say where it keeps tokens');
+    if (!this.options.tokens.describe)
+      throw new AirlockError('KEYCHAIN_UNAVAILABLE', 'this token store does not say where it keeps tokens');
     return this.options.tokens.describe();
   }
 
@@ -113,7 +113,9 @@ export class SsoAuth implements AuthProvider {
     const key = `${edge}|${resource?.hostname ?? ''}`;
     const running = this.signIns.get(key);
     if (running) return running;
-    const work = (resource ? this.signInOnce(resource) : this.signInToEdge(edge)).finally(() => this.signIns.delete(key));
+    const work = (resource ? this.signInOnce(resource) : this.signInToEdge(edge)).finally(() =>
+      this.signIns.delete(key),
+    );
     this.signIns.set(key, work);
     return work;
   }
@@ -126,7 +128,8 @@ export class SsoAuth implements AuthProvider {
       // End the session at the edge too, so every app token minted from it stops working.
       const session = await tokens.get(edge, ORGANISATION_ACCOUNT);
       const dial = this.dials.get(edge);
-      if (session) await revokeAtEdge({ edgeOrigin: edge, token: session, ...(dial ? { dial } : {}) }).catch(() => false);
+      if (session)
+        await revokeAtEdge({ edgeOrigin: edge, token: session, ...(dial ? { dial } : {}) }).catch(() => false);
       await tokens.delete(edge, ORGANISATION_ACCOUNT);
       for (const [key, app] of apps) await tokens.delete(originOfKey(key), app.aud);
       await tokens.clearIssuer(edge);
@@ -148,10 +151,24 @@ export class SsoAuth implements AuthProvider {
    */
   private async signInToEdge(edge: string): Promise<void> {
     const origin = new URL(edge).origin;
-    const dial = resolveEdgeTarget({ hostname: new URL(edge).hostname.replace(/^\[|\]$/g, ''), edge, ...(this.options.caFile ? { caFile: this.options.caFile } : {}) });
+    const dial = resolveEdgeTarget({
+      hostname: new URL(edge).hostname.replace(/^\[|\]$/g, ''),
+      edge,
+      ...(this.options.caFile ? { caFile: this.options.caFile } : {}),
+    });
     this.dials.set(origin, dial);
     const stored = await this.options.tokens.get(origin, ORGANISATION_ACCOUNT);
-    const token = stored ?? (await this.browserLogin({ edgeOrigin: origin, aud: ORGANISATION_ACCOUNT, hostname: new URL(edge).host, ...(dial.ca ? { ca: dial.ca } : {}), dial })).token;
+    const token =
+      stored ??
+      (
+        await this.browserLogin({
+          edgeOrigin: origin,
+          aud: ORGANISATION_ACCOUNT,
+          hostname: new URL(edge).host,
+          ...(dial.ca ? { ca: dial.ca } : {}),
+          dial,
+        })
+      ).token;
     if (!stored) await this.options.tokens.set(origin, ORGANISATION_ACCOUNT, token);
     const identity = tokenIdentity(token);
     if (identity) this.identities.set(origin, identity);
@@ -168,10 +185,22 @@ export class SsoAuth implements AuthProvider {
 
   async discover(edge: string): Promise<{ apps: DiscoveredApp[]; edgeAddress?: string }> {
     const session = await this.options.tokens.get(edge, ORGANISATION_ACCOUNT);
-    if (!session) throw new AirlockError('AUTH_REQUIRED', `sign in to ${edge} first: connect any of its resources once`);
-    const dial = this.dials.get(edge) ?? resolveEdgeTarget({ hostname: new URL(edge).hostname.replace(/^\[|\]$/g, ''), edge, ...(this.options.caFile ? { caFile: this.options.caFile } : {}) });
+    if (!session)
+      throw new AirlockError('AUTH_REQUIRED', `sign in to ${edge} first: connect any of its resources once`);
+    const dial =
+      this.dials.get(edge) ??
+      resolveEdgeTarget({
+        hostname: new URL(edge).hostname.replace(/^\[|\]$/g, ''),
+        edge,
+        ...(this.options.caFile ? { caFile: this.options.caFile } : {}),
+      });
     const apps = await (this.options.listApps ?? listApps)(dial, edge, { organisationToken: session });
-    return { apps, ...(dial.explicitEdge ? { edgeAddress: `https://${dial.host.includes(':') ? `[${dial.host}]` : dial.host}:${dial.port}` } : {}) };
+    return {
+      apps,
+      ...(dial.explicitEdge
+        ? { edgeAddress: `https://${dial.host.includes(':') ? `[${dial.host}]` : dial.host}:${dial.port}` }
+        : {}),
+    };
   }
 
   private async signInOnce(resource: Resource): Promise<void> {
@@ -193,7 +222,13 @@ export class SsoAuth implements AuthProvider {
       if (!running) break;
       await running.catch(() => undefined); // another resource of this edge is signing in: use its session
     }
-    const login = this.browserLogin({ edgeOrigin: app.signInOrigin, aud: app.aud, hostname: resource.hostname, ...(target.ca ? { ca: target.ca } : {}), dial: target });
+    const login = this.browserLogin({
+      edgeOrigin: app.signInOrigin,
+      aud: app.aud,
+      hostname: resource.hostname,
+      ...(target.ca ? { ca: target.ca } : {}),
+      dial: target,
+    });
     this.browserSignIns.set(app.signInOrigin, login);
     try {
       const result = await login;
@@ -209,7 +244,6 @@ export class SsoAuth implements AuthProvider {
   private browserLogin(request: LoginRequest): Promise<LoginResult> {
     return this.waiting.run(request.edgeOrigin, (hooks) => this.options.login({ ...request, ...hooks }));
   }
-
 
   /** This app's token from the edge's organisation session, when we hold a good one. */
   private async fromSession(target: EdgeTarget, app: AppSignIn): Promise<boolean> {
@@ -231,7 +265,11 @@ export class SsoAuth implements AuthProvider {
   }
 
   private target(resource: Resource): EdgeTarget {
-    return resolveEdgeTarget({ hostname: resource.hostname, ...(resource.edge ? { edge: resource.edge } : {}), ...(this.options.caFile ? { caFile: this.options.caFile } : {}) });
+    return resolveEdgeTarget({
+      hostname: resource.hostname,
+      ...(resource.edge ? { edge: resource.edge } : {}),
+      ...(this.options.caFile ? { caFile: this.options.caFile } : {}),
+    });
   }
 }
 
@@ -241,7 +279,8 @@ function appKey(resource: Resource): string {
 }
 
 function targetOrigin(resource: Resource): string {
-  return resolveEdgeTarget({ hostname: resource.hostname, ...(resource.edge ? { edge: resource.edge } : {}) }).edgeOrigin;
+  return resolveEdgeTarget({ hostname: resource.hostname, ...(resource.edge ? { edge: resource.edge } : {}) })
+    .edgeOrigin;
 }
 
 function originOfKey(key: string): string {

@@ -66,11 +66,28 @@ export function buildTrayMenu(state: TrayState): TrayMenuItem[] {
   for (const session of state.sessions ?? []) {
     const host = hostOf(session.edge);
     if (session.signingIn) {
-      if (session.signingIn.url) items.push({ kind: 'item', label: short(`Sign in to ${host}…`), sublabel: 'Opens the sign-in page in your browser', enabled: true, command: { type: 'open-sign-in', url: session.signingIn.url } });
+      if (session.signingIn.url)
+        items.push({
+          kind: 'item',
+          label: short(`Sign in to ${host}…`),
+          sublabel: 'Opens the sign-in page in your browser',
+          enabled: true,
+          command: { type: 'open-sign-in', url: session.signingIn.url },
+        });
       else items.push({ kind: 'label', label: short(`Signing in to ${host}…`) });
-      items.push({ kind: 'item', label: 'Cancel sign-in', enabled: true, command: { type: 'cancel-sign-in', edge: session.edge } });
+      items.push({
+        kind: 'item',
+        label: 'Cancel sign-in',
+        enabled: true,
+        command: { type: 'cancel-sign-in', edge: session.edge },
+      });
     } else if (!session.signedIn && session.signInAvailable && needsSignIn(state.statuses, session.edge)) {
-      items.push({ kind: 'item', label: short(`Sign in to ${host}…`), enabled: true, command: { type: 'sign-in', edge: session.edge } });
+      items.push({
+        kind: 'item',
+        label: short(`Sign in to ${host}…`),
+        enabled: true,
+        command: { type: 'sign-in', edge: session.edge },
+      });
     }
   }
   if (items.length > 0) items.push({ kind: 'separator' });
@@ -94,7 +111,13 @@ export function buildTrayMenu(state: TrayState): TrayMenuItem[] {
     if (unsaved.length === 0) continue;
     items.push({ kind: 'separator' }, { kind: 'label', label: short(`Available on ${hostOf(discovery.edge)}`) });
     for (const app of unsaved) {
-      items.push({ kind: 'item', label: short(`Connect ${app.name ?? app.hostname}`, 40), sublabel: short(app.hostname), enabled: true, command: { type: 'connect-discovered', edge: discovery.edge, hostname: app.hostname } });
+      items.push({
+        kind: 'item',
+        label: short(`Connect ${app.name ?? app.hostname}`, 40),
+        sublabel: short(app.hostname),
+        enabled: true,
+        command: { type: 'connect-discovered', edge: discovery.edge, hostname: app.hostname },
+      });
     }
   }
   const anyConnected = state.statuses.some((status) => isSwitchedOn(status));
@@ -109,7 +132,13 @@ export function buildTrayMenu(state: TrayState): TrayMenuItem[] {
     { kind: 'separator' },
     { kind: 'item', label: 'Open Airlock', command: { type: 'open' }, enabled: true },
     { kind: 'item', label: 'Sign out', command: { type: 'sign-out' }, enabled: state.signedIn },
-    { kind: 'item', label: 'Start at login', command: { type: 'toggle-start-at-login' }, enabled: true, checked: state.startAtLogin },
+    {
+      kind: 'item',
+      label: 'Start at login',
+      command: { type: 'toggle-start-at-login' },
+      enabled: true,
+      checked: state.startAtLogin,
+    },
     { kind: 'separator' },
     { kind: 'item', label: 'Quit Airlock', command: { type: 'quit' }, enabled: true },
   );
@@ -130,6 +159,10 @@ export function trayTooltip(state: TrayState): string {
   const ready = state.statuses.filter((status) => status.state === 'ready' || status.state === 'in-use').length;
   const failing = state.statuses.filter((status) => status.state === 'error').length;
   const waiting = state.statuses.filter((status) => status.state === 'signing-in').length;
-  const parts = [ready > 0 ? `${ready} ready` : '', waiting > 0 ? `${waiting} waiting for sign-in` : '', failing > 0 ? `${failing} with errors` : ''].filter(Boolean);
+  const parts = [
+    ready > 0 ? `${ready} ready` : '',
+    waiting > 0 ? `${waiting} waiting for sign-in` : '',
+    failing > 0 ? `${failing} with errors` : '',
+  ].filter(Boolean);
   return parts.length === 0 ? 'Airlock — nothing connected' : `Airlock — ${parts.join(', ')}`;
 }

@@ -15,7 +15,12 @@ export const POPOVER_SIZE = { width: 360, height: 480 } as const;
  * the pointer, where the click happened, stands in for it). A menu bar at the top opens the
  * popover downwards; a taskbar at the bottom opens it upwards.
  */
-export function popoverPosition(icon: Rect, pointer: { x: number; y: number }, workArea: Rect, size: { width: number; height: number } = POPOVER_SIZE): { x: number; y: number } {
+export function popoverPosition(
+  icon: Rect,
+  pointer: { x: number; y: number },
+  workArea: Rect,
+  size: { width: number; height: number } = POPOVER_SIZE,
+): { x: number; y: number } {
   const anchor = icon.width > 0 && icon.height > 0 ? icon : { x: pointer.x, y: pointer.y, width: 0, height: 0 };
   const centreX = anchor.x + anchor.width / 2;
   const below = anchor.y + anchor.height / 2 < workArea.y + workArea.height / 2;

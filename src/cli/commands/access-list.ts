@@ -15,18 +15,46 @@ the edge's sign-in address (its publicUrl). Uses the session of your last sign-i
 AIRLOCK_SERVICE_TOKEN_ID and AIRLOCK_SERVICE_TOKEN_SECRET (or --service-token-secret-file).`;
 
 export async function accessList(argv: string[]): Promise<void> {
-  const { values } = parse(argv, { edge: { type: 'string' }, ca: { type: 'string' }, json: { type: 'boolean' }, 'service-token-secret-file': { type: 'string' } }, USAGE);
+  const { values } = parse(
+    argv,
+    {
+      edge: { type: 'string' },
+      ca: { type: 'string' },
+      json: { type: 'boolean' },
+      'service-token-secret-file': { type: 'string' },
+    },
+    USAGE,
+  );
   if (values.help) return say(USAGE);
   const edge = required(values.edge, '--edge', USAGE);
-  const target = resolveEdgeTarget({ hostname: new URL(edge).hostname.replace(/^\[|\]$/g, ''), edge, ...(values.ca ? { caFile: values.ca } : {}) });
+  const target = resolveEdgeTarget({
+    hostname: new URL(edge).hostname.replace(/^\[|\]$/g, ''),
+    edge,
+    ...(values.ca ? { caFile: values.ca } : {}),
+  });
   const origin = new URL(edge).origin;
   const id = process.env.AIRLOCK_SERVICE_TOKEN_ID;
-  const secret = readSecret({ flag: '--service-token-secret', flagValue: undefined, fileValue: values['service-token-secret-file'], env: 'AIRLOCK_SERVICE_TOKEN_SECRET' }, say);
+  const secret = readSecret(
+    {
+      flag: '--service-token-secret',
+      flagValue: undefined,
+      fileValue: values['service-token-secret-file'],
+      env: 'AIRLOCK_SERVICE_TOKEN_SECRET',
+    },
+    say,
+  );
   const session = id && secret ? undefined : await cliTokenStore().get(origin, ORGANISATION_ACCOUNT);
   if (!(id && secret) && !session) {
-    throw new AirlockError('AUTH_REQUIRED', `not signed in to ${origin}: run \`airlock access login HOST\` for any app of that edge first (one browser sign-in serves them all)`);
+    throw new AirlockError(
+      'AUTH_REQUIRED',
+      `not signed in to ${origin}: run \`airlock access login HOST\` for any app of that edge first (one browser sign-in serves them all)`,
+    );
   }
-  const apps = await listApps(target, origin, id && secret ? { serviceToken: { id, secret } } : { organisationToken: session! });
+  const apps = await listApps(
+    target,
+    origin,
+    id && secret ? { serviceToken: { id, secret } } : { organisationToken: session! },
+  );
   if (values.json) return void process.stdout.write(`${JSON.stringify(apps, null, 2)}\n`);
   process.stdout.write(table(apps));
 }
@@ -34,7 +62,19 @@ export async function accessList(argv: string[]): Promise<void> {
 /** Columns sized to their contents: hostnames stay whole. */
 export function table(apps: DiscoveredApp[]): string {
   if (apps.length === 0) return 'No applications: this edge lets you reach none from here.\n';
-  const rows = [['HOSTNAME', 'NAME', 'KIND', 'PORT'], ...apps.map((app) => [app.hostname, app.name ?? '', app.kind ?? '', app.localPort ? String(app.localPort) : ''])];
+  const rows = [
+    ['HOSTNAME', 'NAME', 'KIND', 'PORT'],
+    ...apps.map((app) => [app.hostname, app.name ?? '', app.kind ?? '', app.localPort ? String(app.localPort) : '']),
+  ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map((row) =>
+        row
+          .map((cell, column) => cell.padEnd(widths[column]!))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }

@@ -10,7 +10,11 @@ const TARGET_OPTIONS = { edge: { type: 'string' }, ca: { type: 'string' } } as c
 
 function sessionFor(hostname: string | undefined, values: { edge?: string; ca?: string }, usage: string) {
   if (!hostname) throw new AirlockError('BAD_ARGUMENT', `HOST is required\n\n${usage}`);
-  const target = resolveEdgeTarget({ hostname: hostname.toLowerCase(), ...(values.edge ? { edge: values.edge } : {}), ...(values.ca ? { caFile: values.ca } : {}) });
+  const target = resolveEdgeTarget({
+    hostname: hostname.toLowerCase(),
+    ...(values.edge ? { edge: values.edge } : {}),
+    ...(values.ca ? { caFile: values.ca } : {}),
+  });
   return createAppSession({ target, store: cliTokenStore(), openBrowser: openSystemBrowser, print: say });
 }
 
@@ -36,7 +40,11 @@ Signs in first when there is no valid token.
   --where   say where tokens are stored instead: the OS keychain, or the file used without one`;
 
 export async function accessToken(argv: string[]): Promise<void> {
-  const { values } = parse(argv, { ...TARGET_OPTIONS, app: { type: 'string' }, where: { type: 'boolean' } }, TOKEN_USAGE);
+  const { values } = parse(
+    argv,
+    { ...TARGET_OPTIONS, app: { type: 'string' }, where: { type: 'boolean' } },
+    TOKEN_USAGE,
+  );
   if (values.help) return say(TOKEN_USAGE);
   if (values.where) {
     const { detail } = await cliTokenStore().describe();
@@ -63,5 +71,9 @@ export async function accessLogout(argv: string[]): Promise<void> {
   const session = sessionFor(positionals[0], values, LOGOUT_USAGE);
   const revoked = await session.signOut();
   const edge = session.signInOrigin() ? new URL(session.signInOrigin()!).host : positionals[0];
-  say(revoked ? `Signed out of ${edge}: the session is revoked at the edge, for ${positionals[0]} and every other app it signed in to.` : `Forgot the tokens for ${edge}.`);
+  say(
+    revoked
+      ? `Signed out of ${edge}: the session is revoked at the edge, for ${positionals[0]} and every other app it signed in to.`
+      : `Forgot the tokens for ${edge}.`,
+  );
 }

@@ -51,22 +51,48 @@ export const accessTcpOptions = {
 } as const;
 
 export function parseLocalAddress(text: string): { host: string; port: number } {
-  const local = /^\d+$/.test(text) ? parseHostPort(`${DEFAULTS.localHost}:${text}`) : parseHostPort(text.replace(/^tcp:\/\//, ''));
-  if (!local) throw new AirlockError('BAD_ARGUMENT', `--url "${text}" is not ADDRESS:PORT with a port from 1 to 65535 (e.g. 127.0.0.1:2222)`);
+  const local = /^\d+$/.test(text)
+    ? parseHostPort(`${DEFAULTS.localHost}:${text}`)
+    : parseHostPort(text.replace(/^tcp:\/\//, ''));
+  if (!local)
+    throw new AirlockError(
+      'BAD_ARGUMENT',
+      `--url "${text}" is not ADDRESS:PORT with a port from 1 to 65535 (e.g. 127.0.0.1:2222)`,
+    );
   return local;
 }
 
-export function credentialFromFlags(values: Record<string, unknown>, warn: (message: string) => void = say): Credential {
+export function credentialFromFlags(
+  values: Record<string, unknown>,
+  warn: (message: string) => void = say,
+): Credential {
   const id = (values['service-token-id'] as string | undefined) ?? process.env.AIRLOCK_SERVICE_TOKEN_ID;
   const secret = readSecret(
-    { flag: '--service-token-secret', flagValue: values['service-token-secret'] as string | undefined, fileValue: values['service-token-secret-file'] as string | undefined, env: 'AIRLOCK_SERVICE_TOKEN_SECRET' },
+    {
+      flag: '--service-token-secret',
+      flagValue: values['service-token-secret'] as string | undefined,
+      fileValue: values['service-token-secret-file'] as string | undefined,
+      env: 'AIRLOCK_SERVICE_TOKEN_SECRET',
+    },
     warn,
   );
   if (id || secret) {
-    if (!id || !secret) throw new AirlockError('BAD_ARGUMENT', 'a service token needs both --service-token-id and --service-token-secret');
+    if (!id || !secret)
+      throw new AirlockError(
+        'BAD_ARGUMENT',
+        'a service token needs both --service-token-id and --service-token-secret',
+      );
     return { kind: 'service-token', id, secret };
   }
-  const token = readSecret({ flag: '--token', flagValue: values.token as string | undefined, fileValue: values['token-file'] as string | undefined, env: 'AIRLOCK_TOKEN' }, warn);
+  const token = readSecret(
+    {
+      flag: '--token',
+      flagValue: values.token as string | undefined,
+      fileValue: values['token-file'] as string | undefined,
+      env: 'AIRLOCK_TOKEN',
+    },
+    warn,
+  );
   return token ? { kind: 'app-token', token } : { kind: 'none' };
 }
 
@@ -74,10 +100,16 @@ export function credentialFromFlags(values: Record<string, unknown>, warn: (mess
 export function explainRefusal(error: unknown, credential: Credential, hostname: string): AirlockError {
   if (!isAirlockError(error) || error.code !== 'AUTH_REQUIRED') return error as AirlockError;
   if (credential.kind === 'service-token') {
-    return new AirlockError('AUTH_REQUIRED', `the edge refused service token "${credential.id}" for ${hostname}: its id or secret is wrong, or it was revoked`);
+    return new AirlockError(
+      'AUTH_REQUIRED',
+      `the edge refused service token "${credential.id}" for ${hostname}: its id or secret is wrong, or it was revoked`,
+    );
   }
   if (credential.kind === 'app-token') {
-    return new AirlockError('AUTH_REQUIRED', `the edge refused the app token for ${hostname}: it is expired, revoked or for another application; sign in again`);
+    return new AirlockError(
+      'AUTH_REQUIRED',
+      `the edge refused the app token for ${hostname}: it is expired, revoked or for another application; sign in again`,
+    );
   }
   return new AirlockError('AUTH_REQUIRED', `${hostname} requires sign-in: run \`airlock access login ${hostname}\``);
 }
@@ -91,11 +123,20 @@ export async function accessTcp(argv: string[]): Promise<void> {
     const local = explicit;
     // A listener on the network is a bearer tunnel: anyone who reaches it rides this credential.
     if (!values['allow-remote']) {
-      throw new AirlockError('BAD_ARGUMENT', `--url ${formatHostPort(local)} listens beyond this machine: anyone who can reach it would use the tunnel as you. Listen on 127.0.0.1, or pass --allow-remote if that is what you want.`);
+      throw new AirlockError(
+        'BAD_ARGUMENT',
+        `--url ${formatHostPort(local)} listens beyond this machine: anyone who can reach it would use the tunnel as you. Listen on 127.0.0.1, or pass --allow-remote if that is what you want.`,
+      );
     }
-    say(`airlock: warning: listening on ${formatHostPort(local)}; every host that reaches it uses ${hostname} with your credential.`);
+    say(
+      `airlock: warning: listening on ${formatHostPort(local)}; every host that reaches it uses ${hostname} with your credential.`,
+    );
   }
-  const target = resolveEdgeTarget({ hostname, ...(values.edge ? { edge: values.edge } : {}), ...(values.ca ? { caFile: values.ca } : {}) });
+  const target = resolveEdgeTarget({
+    hostname,
+    ...(values.edge ? { edge: values.edge } : {}),
+    ...(values.ca ? { caFile: values.ca } : {}),
+  });
   const credential = credentialFromFlags(values);
   const headers = Object.fromEntries((values.header ?? []).map(parseHeaderArgument));
 
@@ -103,7 +144,13 @@ export async function accessTcp(argv: string[]): Promise<void> {
   let signInOrigin: string | undefined;
   if (credential.kind === 'none') {
     // Single sign-on: sign in now (or reuse the stored token) so the first connection is instant.
-    const session = createAppSession({ target, store: cliTokenStore(), openBrowser: openSystemBrowser, print: say, headers });
+    const session = createAppSession({
+      target,
+      store: cliTokenStore(),
+      openBrowser: openSystemBrowser,
+      print: say,
+      headers,
+    });
     const token = await session.ensureSignedIn();
     say(describeSignIn(hostname, token, session));
     signInOrigin = session.signInOrigin();
@@ -123,7 +170,9 @@ export async function accessTcp(argv: string[]): Promise<void> {
     if (event.type === 'connection-opened') say(`connection ${event.id} from ${event.remote}`);
     if (event.type === 'connection-closed') {
       const how = event.error ? `failed: ${event.error.message}` : 'closed';
-      say(`connection ${event.id} ${how} (sent ${formatBytes(event.bytesUp)}, received ${formatBytes(event.bytesDown)}, ${(event.durationMs / 1000).toFixed(1)} s)`);
+      say(
+        `connection ${event.id} ${how} (sent ${formatBytes(event.bytesUp)}, received ${formatBytes(event.bytesDown)}, ${(event.durationMs / 1000).toFixed(1)} s)`,
+      );
     }
   });
   const address = await listener.start();
@@ -138,20 +187,28 @@ export async function accessTcp(argv: string[]): Promise<void> {
  * No --url: the local port the edge suggests for this app (discovery's apps[].display.localPort),
  * or the next free one after it; any free port when the edge suggests none.
  */
-async function suggestedLocal(target: EdgeTarget, hostname: string, credential: Credential, signInOrigin: string | undefined): Promise<HostPort> {
+async function suggestedLocal(
+  target: EdgeTarget,
+  hostname: string,
+  credential: Credential,
+  signInOrigin: string | undefined,
+): Promise<HostPort> {
   let suggested: number | undefined;
   try {
     const origin = signInOrigin ?? target.edgeOrigin;
     const session = credential.kind === 'none' ? await cliTokenStore().get(origin, ORGANISATION_ACCOUNT) : undefined;
     const apps =
-      credential.kind === 'service-token' ? await listApps(target, origin, { serviceToken: credential })
-      : session ? await listApps(target, origin, { organisationToken: session })
-      : [];
+      credential.kind === 'service-token'
+        ? await listApps(target, origin, { serviceToken: credential })
+        : session
+          ? await listApps(target, origin, { organisationToken: session })
+          : [];
     suggested = apps.find((app) => app.hostname === hostname)?.localPort;
   } catch {
     // An edge without discovery (or a refusal) only means no suggestion.
   }
   const port = suggested ? await firstFreePort(suggested) : 0;
-  if (suggested && port !== suggested) say(`airlock: port ${suggested}, which the edge suggests for ${hostname}, is in use; using ${port}`);
+  if (suggested && port !== suggested)
+    say(`airlock: port ${suggested}, which the edge suggests for ${hostname}, is in use; using ${port}`);
   return { host: DEFAULTS.localHost, port };
 }

@@ -14,18 +14,27 @@ const USAGE = `usage: airlock edge --config edge.yaml [--check] [--drain-timeout
   --drain-timeout TIME   how long in-flight streams may finish after SIGTERM`;
 
 export async function edgeCommand(argv: string[]): Promise<void> {
-  const { values } = parse(argv, { config: { type: 'string', short: 'c' }, check: { type: 'boolean' }, 'drain-timeout': { type: 'string' } }, USAGE);
+  const { values } = parse(
+    argv,
+    { config: { type: 'string', short: 'c' }, check: { type: 'boolean' }, 'drain-timeout': { type: 'string' } },
+    USAGE,
+  );
   if (values.help) return say(USAGE);
   const drainMs = parseDuration(values['drain-timeout'] ?? '30s');
-  if (drainMs === undefined) throw new AirlockError('BAD_ARGUMENT', `--drain-timeout "${values['drain-timeout']}" is not a duration like 10s`);
+  if (drainMs === undefined)
+    throw new AirlockError('BAD_ARGUMENT', `--drain-timeout "${values['drain-timeout']}" is not a duration like 10s`);
   const config = loadEdgeConfig(required(values.config, '--config', USAGE));
   if (values.check) {
-    say(`${config.source}: valid (${config.apps.size} apps, ${config.unpublishedApps.size} awaiting a route, ${config.tunnels.size} tunnels, ${config.serviceTokens.size} service tokens)`);
+    say(
+      `${config.source}: valid (${config.apps.size} apps, ${config.unpublishedApps.size} awaiting a route, ${config.tunnels.size} tunnels, ${config.serviceTokens.size} service tokens)`,
+    );
     if (config.state) {
       const { MIGRATIONS, readSchemaVersion } = await import('../../edge/state/postgres.js');
       const version = await readSchemaVersion(config.state.postgres.url, `${config.source}: state.postgres.url`);
       const wanted = MIGRATIONS.length;
-      say(`shared state: PostgreSQL schema version ${version}${version === wanted ? ' (current)' : version < wanted ? ` (the edge migrates it to ${wanted} when it starts)` : ` (newer than this edge's ${wanted}: upgrade the edge)`}`);
+      say(
+        `shared state: PostgreSQL schema version ${version}${version === wanted ? ' (current)' : version < wanted ? ` (the edge migrates it to ${wanted} when it starts)` : ` (newer than this edge's ${wanted}: upgrade the edge)`}`,
+      );
     }
     return;
   }

@@ -26,9 +26,11 @@ export async function tunnelLogin(argv: string[]): Promise<void> {
   const edge = edgeOrigin(required(values.edge, '--edge', LOGIN_USAGE));
   const ca = readCa(values.ca);
   // Fails fast when the edge has no admins: the browser would otherwise land on "unknown application".
-  await adminRequest({ edgeOrigin: edge, token: '-', ...(ca ? { ca } : {}) }, 'GET', 'whoami').catch((error: unknown) => {
-    if (isAirlockError(error) && error.details.error === 'no_admins') throw error;
-  });
+  await adminRequest({ edgeOrigin: edge, token: '-', ...(ca ? { ca } : {}) }, 'GET', 'whoami').catch(
+    (error: unknown) => {
+      if (isAirlockError(error) && error.details.error === 'no_admins') throw error;
+    },
+  );
   const pasted = acceptPastedCallback(process.stdin, say);
   const result = await loginWithBrowser({
     edgeOrigin: edge,
@@ -39,13 +41,24 @@ export async function tunnelLogin(argv: string[]): Promise<void> {
     print: pasted.print,
     retryCommand: `airlock tunnel login --edge ${edge}`,
   }).finally(() => pasted.close());
-  const { email } = await adminRequest<{ email: string }>({ edgeOrigin: edge, token: result.token, ...(ca ? { ca } : {}) }, 'GET', 'whoami');
-  const file = await saveCredential({ edge, token: result.token, email, expiresAt: result.expiresAt.toISOString(), ...(values.ca ? { caFile: resolve(values.ca) } : {}) });
+  const { email } = await adminRequest<{ email: string }>(
+    { edgeOrigin: edge, token: result.token, ...(ca ? { ca } : {}) },
+    'GET',
+    'whoami',
+  );
+  const file = await saveCredential({
+    edge,
+    token: result.token,
+    email,
+    expiresAt: result.expiresAt.toISOString(),
+    ...(values.ca ? { caFile: resolve(values.ca) } : {}),
+  });
   say(`Logged in to ${edge} as ${email}, operator until ${result.expiresAt.toISOString()}.`);
   say(`Credential saved to ${file}`);
 }
 
-const LOGOUT_USAGE = 'usage: airlock tunnel logout [--edge URL] [--ca FILE]\n\nRevokes the operator credential at the edge and forgets it.';
+const LOGOUT_USAGE =
+  'usage: airlock tunnel logout [--edge URL] [--ca FILE]\n\nRevokes the operator credential at the edge and forgets it.';
 
 export async function tunnelLogout(argv: string[]): Promise<void> {
   const { values } = parse(argv, TARGET, LOGOUT_USAGE);
@@ -64,7 +77,11 @@ export async function tunnelLogout(argv: string[]): Promise<void> {
     () => false,
   );
   await forgetCredential(target.edgeOrigin);
-  say(revoked ? `Logged out of ${target.edgeOrigin}: the credential is revoked at the edge.` : `Forgot the operator credential for ${target.edgeOrigin} (the edge did not accept it any more).`);
+  say(
+    revoked
+      ? `Logged out of ${target.edgeOrigin}: the credential is revoked at the edge.`
+      : `Forgot the operator credential for ${target.edgeOrigin} (the edge did not accept it any more).`,
+  );
 }
 
 const PUBLISH_USAGE = `usage: airlock tunnel --hostname HOST --url tcp://HOST:PORT [--name NAME] [--edge URL] [--ca FILE]
@@ -79,12 +96,23 @@ under a domain the edge serves and have an app with an access policy in edge.yam
 export async function tunnelPublish(argv: string[]): Promise<void> {
   const { values, positionals } = parse(
     argv,
-    { ...TARGET, hostname: { type: 'string' }, url: { type: 'string' }, name: { type: 'string' }, connections: { type: 'string' }, 'log-format': { type: 'string' }, 'log-file': { type: 'string' } },
+    {
+      ...TARGET,
+      hostname: { type: 'string' },
+      url: { type: 'string' },
+      name: { type: 'string' },
+      connections: { type: 'string' },
+      'log-format': { type: 'string' },
+      'log-file': { type: 'string' },
+    },
     PUBLISH_USAGE,
   );
   if (values.help) return say(PUBLISH_USAGE);
   if (positionals.length > 0) {
-    throw new AirlockError('BAD_ARGUMENT', `unknown command "tunnel ${positionals[0]}" (tunnel run, create, login, logout, list, delete; or tunnel --hostname …)\n\n${PUBLISH_USAGE}`);
+    throw new AirlockError(
+      'BAD_ARGUMENT',
+      `unknown command "tunnel ${positionals[0]}" (tunnel run, create, login, logout, list, delete; or tunnel --hostname …)\n\n${PUBLISH_USAGE}`,
+    );
   }
   const hostname = required(values.hostname, '--hostname', PUBLISH_USAGE).toLowerCase();
   const url = required(values.url, '--url', PUBLISH_USAGE);
@@ -94,7 +122,8 @@ export async function tunnelPublish(argv: string[]): Promise<void> {
     throw new AirlockError('BAD_ARGUMENT', '--connections must be a whole number from 1 to 16');
   }
   const logFormat = values['log-format'] ?? 'text';
-  if (!isLogFormat(logFormat)) throw new AirlockError('BAD_ARGUMENT', `--log-format must be ${LOG_FORMATS.join(' or ')}, got "${logFormat}"`);
+  if (!isLogFormat(logFormat))
+    throw new AirlockError('BAD_ARGUMENT', `--log-format must be ${LOG_FORMATS.join(' or ')}, got "${logFormat}"`);
   const target = await operatorTarget(values);
 
   const created = await adminRequest<{ created: boolean; token?: string }>(target, 'POST', 'tunnels', { name });
@@ -102,19 +131,32 @@ export async function tunnelPublish(argv: string[]): Promise<void> {
     await adminRequest(target, 'POST', 'routes', { hostname, tunnel: name, service: url });
   } catch (error) {
     // A tunnel made just for this route is not left behind when the route is refused.
-    if (created.created) await adminRequest(target, 'DELETE', `tunnels/${encodeURIComponent(name)}`).catch(() => undefined);
+    if (created.created)
+      await adminRequest(target, 'DELETE', `tunnels/${encodeURIComponent(name)}`).catch(() => undefined);
     throw error;
   }
   let token = created.token ?? (await loadTunnel(target.edgeOrigin, name))?.token;
   if (!token) {
-    say(`Tunnel ${name} exists but this machine has no token for it: asking the edge for a new one (connectors elsewhere with the old token are refused when they reconnect).`);
+    say(
+      `Tunnel ${name} exists but this machine has no token for it: asking the edge for a new one (connectors elsewhere with the old token are refused when they reconnect).`,
+    );
     token = (await adminRequest<{ token: string }>(target, 'POST', `tunnels/${encodeURIComponent(name)}/token`)).token;
   }
-  await saveTunnel({ edge: target.edgeOrigin, name, hostname, url, token, ...(target.caFile ? { caFile: target.caFile } : {}) });
+  await saveTunnel({
+    edge: target.edgeOrigin,
+    name,
+    hostname,
+    url,
+    token,
+    ...(target.caFile ? { caFile: target.caFile } : {}),
+  });
   say(`${created.created ? 'Created' : 'Reusing'} tunnel ${name}; ${hostname} → ${url}.`);
 
   // A person runs this at a terminal: readable lines there; JSON only when asked for.
-  const log = createLogger('connector', { format: logFormat, ...(values['log-file'] ? { file: resolve(values['log-file']) } : {}) });
+  const log = createLogger('connector', {
+    format: logFormat,
+    ...(values['log-file'] ? { file: resolve(values['log-file']) } : {}),
+  });
   const notice = nodeFlagsNotice();
   if (notice) log.debug(notice);
   const connector = new Connector({
@@ -126,14 +168,18 @@ export async function tunnelPublish(argv: string[]): Promise<void> {
     ...(connections ? { connections } : {}),
   });
   connector.on('fatal', () => {
-    say(`airlock: the edge refused the tunnel token of ${name}: the tunnel was deleted or its token replaced; run \`airlock tunnel --hostname ${hostname} --url ${url}\` again to publish it`);
+    say(
+      `airlock: the edge refused the tunnel token of ${name}: the tunnel was deleted or its token replaced; run \`airlock tunnel --hostname ${hostname} --url ${url}\` again to publish it`,
+    );
     process.exit(1);
   });
   connector.start();
   onShutdown(async () => connector.stop());
   await connector.waitConnected(1);
   say(`Published ${hostname}: the connector is connected to ${target.edgeOrigin}. Users reach it with`);
-  say(`  airlock access tcp --hostname ${hostname} --url 127.0.0.1:PORT${target.edgeOrigin === `https://${hostname}` ? '' : ` --edge ${target.edgeOrigin}`}`);
+  say(
+    `  airlock access tcp --hostname ${hostname} --url 127.0.0.1:PORT${target.edgeOrigin === `https://${hostname}` ? '' : ` --edge ${target.edgeOrigin}`}`,
+  );
   say('Keep this running, or install it as a service: airlock service install');
 }
 
@@ -142,10 +188,18 @@ const LIST_USAGE = 'usage: airlock tunnel list [--edge URL] [--ca FILE]';
 export async function tunnelList(argv: string[]): Promise<void> {
   const { values } = parse(argv, TARGET, LIST_USAGE);
   if (values.help) return say(LIST_USAGE);
-  const { tunnels } = await adminRequest<{ tunnels: Array<{ name: string; owner: string; connections: number; routes: string[]; createdAt: string }> }>(await operatorTarget(values), 'GET', 'tunnels');
+  const { tunnels } = await adminRequest<{
+    tunnels: Array<{ name: string; owner: string; connections: number; routes: string[]; createdAt: string }>;
+  }>(await operatorTarget(values), 'GET', 'tunnels');
   printTable(
     ['NAME', 'OWNER', 'CONNECTIONS', 'ROUTES', 'CREATED'],
-    tunnels.map((tunnel) => [tunnel.name, tunnel.owner, String(tunnel.connections), tunnel.routes.join(',') || '-', tunnel.createdAt]),
+    tunnels.map((tunnel) => [
+      tunnel.name,
+      tunnel.owner,
+      String(tunnel.connections),
+      tunnel.routes.join(',') || '-',
+      tunnel.createdAt,
+    ]),
   );
 }
 
@@ -154,10 +208,18 @@ const ROUTES_USAGE = 'usage: airlock route list [--edge URL] [--ca FILE]';
 export async function routeList(argv: string[]): Promise<void> {
   const { values } = parse(argv, TARGET, ROUTES_USAGE);
   if (values.help) return say(ROUTES_USAGE);
-  const { routes } = await adminRequest<{ routes: Array<{ hostname: string; tunnel: string; service: string; owner: string; source: string; live?: boolean }> }>(await operatorTarget(values), 'GET', 'routes');
+  const { routes } = await adminRequest<{
+    routes: Array<{ hostname: string; tunnel: string; service: string; owner: string; source: string; live?: boolean }>;
+  }>(await operatorTarget(values), 'GET', 'routes');
   printTable(
     ['HOSTNAME', 'TUNNEL', 'SERVICE', 'OWNER', 'SOURCE'],
-    routes.map((route) => [route.hostname, route.tunnel, route.service, route.owner || '-', route.live === false ? `${route.source} (no app in edge.yaml)` : route.source]),
+    routes.map((route) => [
+      route.hostname,
+      route.tunnel,
+      route.service,
+      route.owner || '-',
+      route.live === false ? `${route.source} (no app in edge.yaml)` : route.source,
+    ]),
   );
 }
 
@@ -176,6 +238,10 @@ export async function tunnelDelete(argv: string[]): Promise<void> {
 
 function printTable(header: string[], rows: string[][]): void {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column]!))
+      .join('  ')
+      .trimEnd();
   process.stdout.write(`${[line(header), ...rows.map(line)].join('\n')}\n`);
 }

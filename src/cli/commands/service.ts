@@ -33,7 +33,14 @@ const OPTIONS = {
   wrapper: { type: 'string' },
 } as const;
 
-type Values = { name?: string; edge?: string; 'dry-run'?: boolean; platform?: string; wrapper?: string; help?: boolean };
+type Values = {
+  name?: string;
+  edge?: string;
+  'dry-run'?: boolean;
+  platform?: string;
+  wrapper?: string;
+  help?: boolean;
+};
 
 export async function serviceInstall(argv: string[]): Promise<void> {
   const { values } = parse(argv, OPTIONS, USAGE);
@@ -52,27 +59,45 @@ export async function serviceInstall(argv: string[]): Promise<void> {
   const files: Array<{ path: string; text: string; mode: number; secret?: boolean }> = [];
   const commands: string[][] = [];
   if (platform === 'linux') {
-    files.push({ path: paths.definition, text: buildSystemdUnit(spec, { secrets: paths.secrets, ...(ca ? { ca } : {}) }), mode: 0o644 });
+    files.push({
+      path: paths.definition,
+      text: buildSystemdUnit(spec, { secrets: paths.secrets, ...(ca ? { ca } : {}) }),
+      mode: 0o644,
+    });
     files.push({ path: paths.secrets, text: buildEnvironmentFile(tunnel.token), mode: 0o600, secret: true });
-    commands.push(['systemctl', 'daemon-reload'], ['systemctl', 'enable', '--now', `${serviceName(tunnel.name)}.service`]);
+    commands.push(
+      ['systemctl', 'daemon-reload'],
+      ['systemctl', 'enable', '--now', `${serviceName(tunnel.name)}.service`],
+    );
   } else {
     const config = paths.config!;
-    files.push({ path: config, text: buildConnectorYaml(spec, { secrets: paths.secrets, ...(ca ? { ca } : {}) }), mode: 0o644 });
+    files.push({
+      path: config,
+      text: buildConnectorYaml(spec, { secrets: paths.secrets, ...(ca ? { ca } : {}) }),
+      mode: 0o644,
+    });
     files.push({ path: paths.secrets, text: `${tunnel.token}\n`, mode: 0o600, secret: true });
     if (platform === 'darwin') {
       files.push({ path: paths.definition, text: buildLaunchdPlist(spec, { config }), mode: 0o644 });
       commands.push(['launchctl', 'bootstrap', 'system', paths.definition]);
     } else {
-      files.push({ path: paths.definition, text: buildWindowsCommands(spec, { config, secrets: paths.secrets }, values.wrapper), mode: 0o644 });
+      files.push({
+        path: paths.definition,
+        text: buildWindowsCommands(spec, { config, secrets: paths.secrets }, values.wrapper),
+        mode: 0o644,
+      });
     }
   }
 
   if (dryRun) {
     for (const file of files) {
-      process.stdout.write(`# ${file.path} (mode ${file.mode.toString(8)})\n${file.secret ? '<the tunnel token; written at install, never printed>\n' : file.text}\n`);
+      process.stdout.write(
+        `# ${file.path} (mode ${file.mode.toString(8)})\n${file.secret ? '<the tunnel token; written at install, never printed>\n' : file.text}\n`,
+      );
     }
     if (ca) process.stdout.write(`# ${ca}: a copy of ${tunnel.caFile}\n\n`);
-    if (commands.length > 0) process.stdout.write(`# then:\n${commands.map((command) => command.join(' ')).join('\n')}\n`);
+    if (commands.length > 0)
+      process.stdout.write(`# then:\n${commands.map((command) => command.join(' ')).join('\n')}\n`);
     return;
   }
   requireAdministrator(platform);
@@ -83,13 +108,16 @@ export async function serviceInstall(argv: string[]): Promise<void> {
   }
   if (ca && tunnel.caFile) copyFileSync(tunnel.caFile, ca);
   // launchd runs the connector as nobody, who must be able to read its token.
-  if (platform === 'darwin') chownSync(paths.secrets, Number(execFileSync('id', ['-u', 'nobody']).toString().trim()), -1);
+  if (platform === 'darwin')
+    chownSync(paths.secrets, Number(execFileSync('id', ['-u', 'nobody']).toString().trim()), -1);
   if (platform === 'win32') {
     say(`Wrote ${files.map((file) => file.path).join(', ')}. In an elevated prompt, run:\n\n  ${paths.definition}`);
     return;
   }
   for (const command of commands) run(command);
-  say(`Installed ${serviceName(tunnel.name)}: the connector for ${tunnel.hostname} now starts at boot and restarts when it stops.`);
+  say(
+    `Installed ${serviceName(tunnel.name)}: the connector for ${tunnel.hostname} now starts at boot and restarts when it stops.`,
+  );
 }
 
 export async function serviceUninstall(argv: string[]): Promise<void> {
@@ -103,43 +131,67 @@ export async function serviceUninstall(argv: string[]): Promise<void> {
       ? [['systemctl', 'disable', '--now', unit]]
       : platform === 'darwin'
         ? [['launchctl', 'bootout', `system/dev.airlock.${serviceName(tunnel.name)}`]]
-        : [['sc.exe', 'stop', serviceName(tunnel.name)], ['sc.exe', 'delete', serviceName(tunnel.name)]];
+        : [
+            ['sc.exe', 'stop', serviceName(tunnel.name)],
+            ['sc.exe', 'delete', serviceName(tunnel.name)],
+          ];
   const files = [paths.definition, paths.secrets, paths.ca, ...(paths.config ? [paths.config] : [])];
   const after = platform === 'linux' ? [['systemctl', 'daemon-reload']] : [];
   if (dryRun || platform === 'win32') {
-    process.stdout.write(`${[...commands.map((c) => c.join(' ')), ...files.map((file) => `remove ${file}`), ...after.map((c) => c.join(' '))].join('\n')}\n`);
+    process.stdout.write(
+      `${[...commands.map((c) => c.join(' ')), ...files.map((file) => `remove ${file}`), ...after.map((c) => c.join(' '))].join('\n')}\n`,
+    );
     return;
   }
   requireAdministrator(platform);
   for (const command of commands) run(command, true);
   for (const file of files) if (existsSync(file)) rmSync(file);
   for (const command of after) run(command);
-  say(`Removed ${serviceName(tunnel.name)}. The tunnel and its route stay at the edge (\`airlock tunnel delete ${tunnel.name}\` removes them).`);
+  say(
+    `Removed ${serviceName(tunnel.name)}. The tunnel and its route stay at the edge (\`airlock tunnel delete ${tunnel.name}\` removes them).`,
+  );
 }
 
 async function prepare(values: Values): Promise<{ tunnel: LocalTunnel; platform: ServicePlatform; dryRun: boolean }> {
   const platform = (values.platform ?? process.platform) as ServicePlatform;
-  if (!['linux', 'darwin', 'win32'].includes(platform)) throw new AirlockError('BAD_ARGUMENT', `--platform must be linux, darwin or win32, got "${platform}"`);
-  if (platform !== process.platform && !values['dry-run']) throw new AirlockError('BAD_ARGUMENT', `--platform ${platform} differs from this machine (${process.platform}): add --dry-run`);
-  const tunnels = (await listTunnels()).filter((tunnel) => (!values.name || tunnel.name === values.name) && (!values.edge || tunnel.edge === new URL(values.edge).origin));
+  if (!['linux', 'darwin', 'win32'].includes(platform))
+    throw new AirlockError('BAD_ARGUMENT', `--platform must be linux, darwin or win32, got "${platform}"`);
+  if (platform !== process.platform && !values['dry-run'])
+    throw new AirlockError(
+      'BAD_ARGUMENT',
+      `--platform ${platform} differs from this machine (${process.platform}): add --dry-run`,
+    );
+  const tunnels = (await listTunnels()).filter(
+    (tunnel) =>
+      (!values.name || tunnel.name === values.name) && (!values.edge || tunnel.edge === new URL(values.edge).origin),
+  );
   if (tunnels.length === 0) {
     throw new AirlockError(
       'BAD_ARGUMENT',
       `${values.name ? `no tunnel named ${values.name}` : 'no tunnel'} was published from this machine: run \`airlock tunnel --hostname HOST --url tcp://HOST:PORT\` first${sudoHint()}`,
     );
   }
-  if (tunnels.length > 1) throw new AirlockError('BAD_ARGUMENT', `several tunnels were published from this machine (${tunnels.map((t) => t.name).join(', ')}): pass --name`);
+  if (tunnels.length > 1)
+    throw new AirlockError(
+      'BAD_ARGUMENT',
+      `several tunnels were published from this machine (${tunnels.map((t) => t.name).join(', ')}): pass --name`,
+    );
   return { tunnel: tunnels[0]!, platform, dryRun: values['dry-run'] === true };
 }
 
 /** sudo usually resets HOME: the operator's files are then under their own home, not root's. */
 function sudoHint(): string {
-  return process.env.SUDO_USER && !process.env.XDG_CONFIG_HOME ? ` (under sudo, pass XDG_CONFIG_HOME=~${process.env.SUDO_USER}/.config: \`sudo XDG_CONFIG_HOME=$HOME/.config airlock service install\`)` : '';
+  return process.env.SUDO_USER && !process.env.XDG_CONFIG_HOME
+    ? ` (under sudo, pass XDG_CONFIG_HOME=~${process.env.SUDO_USER}/.config: \`sudo XDG_CONFIG_HOME=$HOME/.config airlock service install\`)`
+    : '';
 }
 
 function requireAdministrator(platform: ServicePlatform): void {
   if (platform !== 'win32' && process.getuid?.() !== 0) {
-    throw new AirlockError('ACCESS_DENIED', 'installing a system service needs root: run `sudo XDG_CONFIG_HOME=$HOME/.config airlock service install` (or add --dry-run to see the files)');
+    throw new AirlockError(
+      'ACCESS_DENIED',
+      'installing a system service needs root: run `sudo XDG_CONFIG_HOME=$HOME/.config airlock service install` (or add --dry-run to see the files)',
+    );
   }
 }
 
@@ -148,6 +200,9 @@ function run(command: string[], tolerateFailure = false): void {
     execFileSync(command[0]!, command.slice(1), { stdio: ['ignore', 'inherit', 'inherit'] });
   } catch (error) {
     if (tolerateFailure) return;
-    throw new AirlockError('SERVICE_MANAGER_FAILED', `\`${command.join(' ')}\` failed (${(error as Error).message.split('\n')[0]}); the files are written, run it by hand once the service manager is available`);
+    throw new AirlockError(
+      'SERVICE_MANAGER_FAILED',
+      `\`${command.join(' ')}\` failed (${(error as Error).message.split('\n')[0]}); the files are written, run it by hand once the service manager is available`,
+    );
   }
 }

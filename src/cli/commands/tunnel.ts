@@ -44,11 +44,17 @@ export async function tunnelRun(argv: string[]): Promise<void> {
   const fromFile = values.config ? loadConnectorConfig(values.config) : undefined;
   const edges = fromFile?.edges ?? values.edge ?? [];
   const edge = required(edges[0], '--edge', RUN_USAGE);
-  const token = fromFile?.token ?? readSecret({ flag: '--token', flagValue: values.token, fileValue: values['token-file'], env: 'AIRLOCK_TUNNEL_TOKEN' }, say);
+  const token =
+    fromFile?.token ??
+    readSecret(
+      { flag: '--token', flagValue: values.token, fileValue: values['token-file'], env: 'AIRLOCK_TUNNEL_TOKEN' },
+      say,
+    );
   if (!token) throw new AirlockError('BAD_ARGUMENT', `--token is required (or AIRLOCK_TUNNEL_TOKEN)\n\n${RUN_USAGE}`);
   const rules: IngressRule[] = fromFile?.rules ?? [{ service: required(values.url, '--url', RUN_USAGE) }];
   const problems = checkIngressRules(rules);
-  if (problems.length > 0) throw new AirlockError('BAD_ARGUMENT', problems.join('\n').replace('ingress[0].service', '--url'));
+  if (problems.length > 0)
+    throw new AirlockError('BAD_ARGUMENT', problems.join('\n').replace('ingress[0].service', '--url'));
   const caFile = fromFile?.caFile ?? values.ca;
   const connections = fromFile?.connections ?? (values.connections ? Number(values.connections) : undefined);
   if (connections !== undefined && !(Number.isInteger(connections) && connections >= 1 && connections <= 16)) {
@@ -67,7 +73,15 @@ export async function tunnelRun(argv: string[]): Promise<void> {
   const log = createLogger('connector');
   const notice = nodeFlagsNotice();
   if (notice) log.debug(notice);
-  const connector = new Connector({ edgeUrl: edge, ...(edges.length > 1 ? { edgeUrls: edges } : {}), token, rules, log, ...(ca ? { ca } : {}), ...(connections ? { connections } : {}) });
+  const connector = new Connector({
+    edgeUrl: edge,
+    ...(edges.length > 1 ? { edgeUrls: edges } : {}),
+    token,
+    rules,
+    log,
+    ...(ca ? { ca } : {}),
+    ...(connections ? { connections } : {}),
+  });
   connector.on('fatal', (error) => {
     say(`airlock: ${error.message}`);
     process.exit(1);
@@ -85,16 +99,21 @@ function createCredential(kind: 'tunnel' | 'service-token', argv: string[]): voi
   const { values, positionals } = parse(argv, {}, usage);
   if (values.help) return say(usage);
   const name = positionals[0];
-  if (!name || !ID_PATTERN.test(name)) throw new AirlockError('BAD_ARGUMENT', `NAME must be 1-128 letters, digits, ".", "_" or "-"\n\n${usage}`);
+  if (!name || !ID_PATTERN.test(name))
+    throw new AirlockError('BAD_ARGUMENT', `NAME must be 1-128 letters, digits, ".", "_" or "-"\n\n${usage}`);
   const secret = newSecret();
   const line = `  - { id: ${name}, secretHash: "${hashSecret(secret)}" }`;
   if (kind === 'tunnel') {
-    say(`Tunnel "${name}" created. Add this line under tunnels: in edge.yaml (only the hash is stored there):\n\n${line}\n`);
+    say(
+      `Tunnel "${name}" created. Add this line under tunnels: in edge.yaml (only the hash is stored there):\n\n${line}\n`,
+    );
     say('Then run the connector next to the service, with the token below (keep it secret):');
     say(`  AIRLOCK_TUNNEL_TOKEN=<token> airlock tunnel run --edge https://EDGE --url tcp://127.0.0.1:PORT\n`);
     process.stdout.write(`${encodeTunnelToken(name, secret)}\n`);
   } else {
-    say(`Service token "${name}" created. Add this line under serviceTokens: in edge.yaml, and name it in a policy ({ serviceToken: ${name} }):\n\n${line}\n`);
+    say(
+      `Service token "${name}" created. Add this line under serviceTokens: in edge.yaml, and name it in a policy ({ serviceToken: ${name} }):\n\n${line}\n`,
+    );
     say('The client sends it as Cf-Access-Client-Id / Cf-Access-Client-Secret (keep the secret secret):');
     process.stdout.write(`AIRLOCK_SERVICE_TOKEN_ID=${name}\nAIRLOCK_SERVICE_TOKEN_SECRET=${secret}\n`);
   }

@@ -18,10 +18,15 @@ The browser is opened on a private page that signs it in once (no secret in any 
   --print-link   also print a one-time link (it carries the sign-in token: keep it to yourself)`;
 
 export async function uiCommand(argv: string[]): Promise<void> {
-  const { values } = parse(argv, { port: { type: 'string' }, data: { type: 'string' }, ca: { type: 'string' }, 'print-link': { type: 'boolean' } }, USAGE);
+  const { values } = parse(
+    argv,
+    { port: { type: 'string' }, data: { type: 'string' }, ca: { type: 'string' }, 'print-link': { type: 'boolean' } },
+    USAGE,
+  );
   if (values.help) return say(USAGE);
   const port = values.port === undefined ? undefined : Number(values.port);
-  if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new AirlockError('BAD_ARGUMENT', '--port must be from 1 to 65535');
+  if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535))
+    throw new AirlockError('BAD_ARGUMENT', '--port must be from 1 to 65535');
   const auth = new SsoAuth({
     tokens: cliTokenStore(),
     ...(values.ca ? { caFile: values.ca } : {}),
@@ -36,7 +41,10 @@ export async function uiCommand(argv: string[]): Promise<void> {
   const launch = await writeLaunchPage(ui.origin, ui.token);
   const opened = await openSystemBrowser(launch.url);
   say(`Airlock UI at ${ui.origin}/${opened ? ' (opened in your browser)' : ''}. Ctrl-C stops it and every listener.`);
-  if (!opened) say(`Open ${launch.file} in a browser on this machine: it signs that browser in, once. (Or run with --print-link for a one-time link.)`);
+  if (!opened)
+    say(
+      `Open ${launch.file} in a browser on this machine: it signs that browser in, once. (Or run with --print-link for a one-time link.)`,
+    );
   if (values['print-link']) say(`One-time link (keep it to yourself): ${ui.url}`);
   onShutdown(async () => {
     await launch.remove();

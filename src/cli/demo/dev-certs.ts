@@ -18,7 +18,9 @@ export interface DevCertificates {
 }
 
 function toPem(der: ArrayBuffer, label: string): string {
-  const base64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n');
+  const base64 = Buffer.from(der)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n');
   return `-----BEGIN ${label}-----\n${base64.trimEnd()}\n-----END ${label}-----\n`;
 }
 
@@ -59,7 +61,11 @@ export async function createDevCertificates(names: { dns: string[]; ips: string[
     ],
   });
   const key = await webcrypto.subtle.exportKey('pkcs8', (serverKeys as CryptoKeyPair).privateKey);
-  return { caCertPem: ca.toString('pem') + '\n', certPem: server.toString('pem') + '\n', keyPem: toPem(key, 'PRIVATE KEY') };
+  return {
+    caCertPem: ca.toString('pem') + '\n',
+    certPem: server.toString('pem') + '\n',
+    keyPem: toPem(key, 'PRIVATE KEY'),
+  };
 }
 
 /** Writes ca.pem, edge.pem and edge-key.pem (0600) into dir; returns their paths. */
@@ -74,5 +80,7 @@ export async function writeDevCertificates(dir: string, names: { dns: string[]; 
 }
 
 function randomSerial(): string {
-  return Buffer.from(webcrypto.getRandomValues(new Uint8Array(12))).toString('hex').replace(/^[89a-f]/, '1');
+  return Buffer.from(webcrypto.getRandomValues(new Uint8Array(12)))
+    .toString('hex')
+    .replace(/^[89a-f]/, '1');
 }

@@ -44,17 +44,26 @@ export interface DemoOptions {
 }
 
 export async function runDemo(argv: string[], options: DemoOptions = {}): Promise<void> {
-  const { values } = parse(argv, { port: { type: 'string' }, dir: { type: 'string' }, 'service-token': { type: 'boolean' } }, USAGE);
+  const { values } = parse(
+    argv,
+    { port: { type: 'string' }, dir: { type: 'string' }, 'service-token': { type: 'boolean' } },
+    USAGE,
+  );
   if (values.help) return say(USAGE);
   const port = Number(values.port ?? DEFAULT_PORT);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new AirlockError('BAD_ARGUMENT', '--port must be from 1 to 65535');
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new AirlockError('BAD_ARGUMENT', '--port must be from 1 to 65535');
   // An empty XDG variable counts as unset (XDG Base Directory spec).
   const dir = values.dir ?? join(process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'airlock', 'demo');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
 
   step('1/6', `throwaway CA and edge certificate in ${dir}`);
   const certs = existsSync(join(dir, 'certs', 'edge.pem'))
-    ? { ca: join(dir, 'certs', 'ca.pem'), cert: join(dir, 'certs', 'edge.pem'), key: join(dir, 'certs', 'edge-key.pem') }
+    ? {
+        ca: join(dir, 'certs', 'ca.pem'),
+        cert: join(dir, 'certs', 'edge.pem'),
+        key: join(dir, 'certs', 'edge-key.pem'),
+      }
     : await writeDevCertificates(join(dir, 'certs'), { dns: ['localhost', HOSTNAME], ips: ['127.0.0.1'] });
 
   const service = await startDemoService();
@@ -65,7 +74,10 @@ export async function runDemo(argv: string[], options: DemoOptions = {}): Promis
   const callback = `https://127.0.0.1:${edgePort}${PATH.callback}`;
   const idpClient = { clientId: 'airlock-edge', clientSecret: newSecret() };
   const idp = await startIdp({ users: [DEMO_USER], clients: [{ ...idpClient, redirectUris: [callback] }] });
-  step('3/6', `identity provider (OIDC) on ${idp.issuer}; demo user ${DEMO_USER.email}, password ${DEMO_USER.password}`);
+  step(
+    '3/6',
+    `identity provider (OIDC) on ${idp.issuer}; demo user ${DEMO_USER.email}, password ${DEMO_USER.password}`,
+  );
 
   const tunnelSecret = newSecret();
   const serviceToken = { id: 'demo-user', secret: newSecret() };
@@ -124,7 +136,10 @@ serviceTokens:
     // The demo's tokens go to a file in its own directory: its edges are throwaway, the keychain is not.
     const store = createTokenStore({ backend: 'file', file: join(dir, 'tokens.json') });
     // The edge and the IdP stop with the demo: trying again means running the demo again.
-    const retryCommand = demoCommand({ ...(values.port !== undefined ? { port } : {}), ...(values.dir !== undefined ? { dir } : {}) });
+    const retryCommand = demoCommand({
+      ...(values.port !== undefined ? { port } : {}),
+      ...(values.dir !== undefined ? { dir } : {}),
+    });
     const session = createAppSession({
       target,
       store,
@@ -156,7 +171,8 @@ serviceTokens:
     address = await listener.start();
   } catch (error) {
     await stopServers();
-    if (isAirlockError(error) && error.code === 'PORT_IN_USE') throw demoPortError(error, port, values.dir !== undefined ? dir : undefined);
+    if (isAirlockError(error) && error.code === 'PORT_IN_USE')
+      throw demoPortError(error, port, values.dir !== undefined ? dir : undefined);
     throw error;
   }
   step('6/6', `client listening on ${address} → ${HOSTNAME}`);
@@ -186,9 +202,13 @@ serviceTokens:
 
 /** The command that runs the demo again with these options, the way it was started (npm or airlock). */
 function demoCommand(options: { port?: number; dir?: string }): string {
-  const flags = [...(options.port !== undefined ? ['--port', String(options.port)] : []), ...(options.dir !== undefined ? ['--dir', shellWord(options.dir)] : [])];
+  const flags = [
+    ...(options.port !== undefined ? ['--port', String(options.port)] : []),
+    ...(options.dir !== undefined ? ['--dir', shellWord(options.dir)] : []),
+  ];
   // npm names the running script in npm_lifecycle_event; it passes arguments on only after `--`.
-  if (process.env.npm_lifecycle_event === 'demo') return ['npm run demo', ...(flags.length > 0 ? ['--', ...flags] : [])].join(' ');
+  if (process.env.npm_lifecycle_event === 'demo')
+    return ['npm run demo', ...(flags.length > 0 ? ['--', ...flags] : [])].join(' ');
   return ['airlock demo', ...flags].join(' ');
 }
 
@@ -201,7 +221,11 @@ function demoPortError(error: AirlockError, port: number, dir: string | undefine
   const where = `127.0.0.1:${port}`;
   if (error.details.port === undefined) {
     const command = demoCommand({ port: DEFAULT_PORT, ...(dir !== undefined ? { dir } : {}) });
-    return new AirlockError('PORT_IN_USE', `not allowed to listen on ${where}: ports below 1024 need privileges; run the demo on a port above 1024: \`${command}\``, error.details);
+    return new AirlockError(
+      'PORT_IN_USE',
+      `not allowed to listen on ${where}: ports below 1024 need privileges; run the demo on a port above 1024: \`${command}\``,
+      error.details,
+    );
   }
   const command = demoCommand({ port: port === 65535 ? port - 1 : port + 1, ...(dir !== undefined ? { dir } : {}) });
   return new AirlockError(

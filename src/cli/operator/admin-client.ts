@@ -12,7 +12,12 @@ export interface AdminTarget {
   ca?: Buffer;
 }
 
-export function adminRequest<T = Record<string, unknown>>(target: AdminTarget, method: string, path: string, body?: unknown): Promise<T> {
+export function adminRequest<T = Record<string, unknown>>(
+  target: AdminTarget,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
   const url = new URL(`${PATH.adminPrefix}${path}`, target.edgeOrigin);
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
@@ -39,12 +44,24 @@ export function adminRequest<T = Record<string, unknown>>(target: AdminTarget, m
           try {
             answer = JSON.parse(text) as Record<string, unknown>;
           } catch {
-            return reject(new AirlockError('EDGE_ERROR', `the edge answered ${method} ${url.pathname} with HTTP ${response.statusCode} and no JSON`));
+            return reject(
+              new AirlockError(
+                'EDGE_ERROR',
+                `the edge answered ${method} ${url.pathname} with HTTP ${response.statusCode} and no JSON`,
+              ),
+            );
           }
           const status = response.statusCode ?? 0;
           if (status >= 200 && status < 300) return resolve(answer as T);
           const message = typeof answer.message === 'string' ? answer.message : `HTTP ${status}`;
-          const code = status === 401 ? 'AUTH_REQUIRED' : status === 403 ? 'ACCESS_DENIED' : status === 400 ? 'BAD_ARGUMENT' : 'EDGE_ERROR';
+          const code =
+            status === 401
+              ? 'AUTH_REQUIRED'
+              : status === 403
+                ? 'ACCESS_DENIED'
+                : status === 400
+                  ? 'BAD_ARGUMENT'
+                  : 'EDGE_ERROR';
           reject(new AirlockError(code, message, { status, error: answer.error }));
         });
       },

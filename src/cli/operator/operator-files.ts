@@ -38,7 +38,8 @@ export function edgeKey(edgeOrigin: string): string {
 }
 
 const credentialFile = (edgeOrigin: string) => join(airlockConfigDir(), 'operator', `${edgeKey(edgeOrigin)}.json`);
-const tunnelFile = (edgeOrigin: string, name: string) => join(airlockConfigDir(), 'tunnels', edgeKey(edgeOrigin), `${name}.json`);
+const tunnelFile = (edgeOrigin: string, name: string) =>
+  join(airlockConfigDir(), 'tunnels', edgeKey(edgeOrigin), `${name}.json`);
 
 export async function saveCredential(credential: OperatorCredential): Promise<string> {
   const file = credentialFile(credential.edge);
@@ -54,7 +55,9 @@ export async function loadCredential(edgeOrigin: string): Promise<OperatorCreden
 export async function listCredentials(): Promise<OperatorCredential[]> {
   const dir = join(airlockConfigDir(), 'operator');
   const names = await readdir(dir).catch(() => [] as string[]);
-  const found = await Promise.all(names.filter((name) => name.endsWith('.json')).map((name) => readJson<OperatorCredential>(join(dir, name))));
+  const found = await Promise.all(
+    names.filter((name) => name.endsWith('.json')).map((name) => readJson<OperatorCredential>(join(dir, name))),
+  );
   return found.filter((credential): credential is OperatorCredential => credential !== undefined);
 }
 
@@ -83,22 +86,43 @@ export function checkedTunnel(value: unknown, file: string): LocalTunnel | undef
   if (value === undefined) return undefined;
   const tunnel = value as Partial<LocalTunnel>;
   const problem =
-    typeof tunnel.name !== 'string' || !TUNNEL_NAME.test(tunnel.name) ? 'name is not a tunnel name (letters, digits, ".", "_", "-")'
-    : typeof tunnel.hostname !== 'string' || !DNS_HOSTNAME.test(tunnel.hostname) ? 'hostname is not a DNS name'
-    : typeof tunnel.edge !== 'string' || !URL.canParse(tunnel.edge) || new URL(tunnel.edge).protocol !== 'https:' ? 'edge is not an https:// URL'
-    : typeof tunnel.url !== 'string' || parseServiceUrl(tunnel.url) === undefined ? 'url is not tcp://HOST:PORT'
-    : typeof tunnel.token !== 'string' || !/^[\x21-\x7e]+$/.test(tunnel.token) ? 'token is missing or malformed'
-    : tunnel.caFile !== undefined && (typeof tunnel.caFile !== 'string' || /[\x00-\x1f\x7f]/.test(tunnel.caFile)) ? 'caFile is not a path'
-    : undefined;
-  if (problem) throw new AirlockError('CONFIG_INVALID', `${file}: ${problem}; fix the file or remove it and run \`airlock tunnel --hostname …\` again`);
+    typeof tunnel.name !== 'string' || !TUNNEL_NAME.test(tunnel.name)
+      ? 'name is not a tunnel name (letters, digits, ".", "_", "-")'
+      : typeof tunnel.hostname !== 'string' || !DNS_HOSTNAME.test(tunnel.hostname)
+        ? 'hostname is not a DNS name'
+        : typeof tunnel.edge !== 'string' || !URL.canParse(tunnel.edge) || new URL(tunnel.edge).protocol !== 'https:'
+          ? 'edge is not an https:// URL'
+          : typeof tunnel.url !== 'string' || parseServiceUrl(tunnel.url) === undefined
+            ? 'url is not tcp://HOST:PORT'
+            : typeof tunnel.token !== 'string' || !/^[\x21-\x7e]+$/.test(tunnel.token)
+              ? 'token is missing or malformed'
+              : tunnel.caFile !== undefined &&
+                  (typeof tunnel.caFile !== 'string' || /[\x00-\x1f\x7f]/.test(tunnel.caFile))
+                ? 'caFile is not a path'
+                : undefined;
+  if (problem)
+    throw new AirlockError(
+      'CONFIG_INVALID',
+      `${file}: ${problem}; fix the file or remove it and run \`airlock tunnel --hostname …\` again`,
+    );
   return tunnel as LocalTunnel;
 }
 
 export async function listTunnels(): Promise<LocalTunnel[]> {
   const root = join(airlockConfigDir(), 'tunnels');
   const edges = await readdir(root).catch(() => [] as string[]);
-  const files = (await Promise.all(edges.map(async (edge) => (await readdir(join(root, edge)).catch(() => [] as string[])).map((name) => join(root, edge, name))))).flat();
-  const found = await Promise.all(files.filter((file) => file.endsWith('.json')).map(async (file) => checkedTunnel(await readJson<unknown>(file), file)));
+  const files = (
+    await Promise.all(
+      edges.map(async (edge) =>
+        (await readdir(join(root, edge)).catch(() => [] as string[])).map((name) => join(root, edge, name)),
+      ),
+    )
+  ).flat();
+  const found = await Promise.all(
+    files
+      .filter((file) => file.endsWith('.json'))
+      .map(async (file) => checkedTunnel(await readJson<unknown>(file), file)),
+  );
   return found.filter((tunnel): tunnel is LocalTunnel => tunnel !== undefined);
 }
 

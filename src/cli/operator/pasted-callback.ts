@@ -21,11 +21,23 @@ export function acceptPastedCallback(input: Readable, print: (message: string) =
   lines.on('line', (line) => {
     const url = URL.canParse(line.trim()) ? new URL(line.trim()) : undefined;
     // Only our own listener: never a request to anywhere a pasted line points.
-    if (!url || url.protocol !== 'http:' || url.hostname !== '127.0.0.1' || Number(url.port) !== port || url.pathname !== SSO.loopbackCallbackPath) {
-      if (line.trim()) print(`That is not the address of this sign-in (http://127.0.0.1:${port ?? 'PORT'}${SSO.loopbackCallbackPath}?code=…); paste the whole address from the browser's address bar.`);
+    if (
+      !url ||
+      url.protocol !== 'http:' ||
+      url.hostname !== '127.0.0.1' ||
+      Number(url.port) !== port ||
+      url.pathname !== SSO.loopbackCallbackPath
+    ) {
+      if (line.trim())
+        print(
+          `That is not the address of this sign-in (http://127.0.0.1:${port ?? 'PORT'}${SSO.loopbackCallbackPath}?code=…); paste the whole address from the browser's address bar.`,
+        );
       return;
     }
-    const request = http.get({ host: '127.0.0.1', port, path: `${url.pathname}${url.search}`, timeout: 30_000 }, (response) => response.resume());
+    const request = http.get(
+      { host: '127.0.0.1', port, path: `${url.pathname}${url.search}`, timeout: 30_000 },
+      (response) => response.resume(),
+    );
     request.on('timeout', () => request.destroy());
     request.on('error', () => {});
   });

@@ -39,7 +39,10 @@ export class PostgresOneTimeStore<T> implements LoginStateStore<T> {
   }
 
   async has(key: string): Promise<boolean> {
-    const { rows } = await this.query('SELECT 1 FROM airlock_one_time WHERE kind = $1 AND key = $2 AND expires_at > now()', [this.kind, key]);
+    const { rows } = await this.query(
+      'SELECT 1 FROM airlock_one_time WHERE kind = $1 AND key = $2 AND expires_at > now()',
+      [this.kind, key],
+    );
     return rows.length > 0;
   }
 
@@ -114,11 +117,15 @@ export class PostgresRevocations implements Revocations {
         'SELECT session_id, extract(epoch FROM until) * 1000 AS until_ms FROM airlock_revocations WHERE until > now()',
       );
       // Merged, not replaced: a revocation this edge just made stays even if the read raced it.
-      for (const row of rows) this.entries.set(row.session_id, Math.max(Number(row.until_ms), this.entries.get(row.session_id) ?? 0));
+      for (const row of rows)
+        this.entries.set(row.session_id, Math.max(Number(row.until_ms), this.entries.get(row.session_id) ?? 0));
       for (const [sessionId, until] of this.entries) if (until <= Date.now()) this.entries.delete(sessionId);
     } catch (error) {
       if (strict) throw storeUnavailable(error);
-      this.log.warn({ error: (error as Error).message }, 'could not reload revocations from PostgreSQL; keeping the ones known');
+      this.log.warn(
+        { error: (error as Error).message },
+        'could not reload revocations from PostgreSQL; keeping the ones known',
+      );
     }
   }
 }
@@ -127,7 +134,12 @@ export class PostgresRevocations implements Revocations {
  * Publishes this edge's public keys and keeps the other edges' in `keys` (SigningKeys.setPeerKeys),
  * so a token minted by any edge verifies at every edge and the JWKS served is the union.
  */
-export async function shareSigningKeys(state: PostgresState, keys: SigningKeys, edgeId: string, log: Logger): Promise<() => void> {
+export async function shareSigningKeys(
+  state: PostgresState,
+  keys: SigningKeys,
+  edgeId: string,
+  log: Logger,
+): Promise<() => void> {
   const publish = async () => {
     for (const jwk of keys.ownJwks()) {
       await state.pool.query(
@@ -143,7 +155,10 @@ export async function shareSigningKeys(state: PostgresState, keys: SigningKeys, 
       const { rows } = await state.pool.query<{ jwk: JWK }>('SELECT jwk FROM airlock_signing_keys');
       await keys.setPeerKeys(rows.map((row) => row.jwk));
     } catch (error) {
-      log.warn({ error: (error as Error).message }, 'could not reload signing keys from PostgreSQL; keeping the ones known');
+      log.warn(
+        { error: (error as Error).message },
+        'could not reload signing keys from PostgreSQL; keeping the ones known',
+      );
     }
   };
   try {
@@ -152,7 +167,11 @@ export async function shareSigningKeys(state: PostgresState, keys: SigningKeys, 
     throw storeUnavailable(error);
   }
   await reload();
-  state.listen(CHANNEL.keys, () => void reload(), () => void reload());
+  state.listen(
+    CHANNEL.keys,
+    () => void reload(),
+    () => void reload(),
+  );
   const timer = setInterval(() => void publish().then(reload, reload), RELOAD_INTERVAL_MS);
   timer.unref();
   return () => clearInterval(timer);
@@ -191,7 +210,11 @@ export class SharedFailureThrottle implements FailureLimiter {
     const reachedHere = this.local.fail(address);
     try {
       await this.state.pool.query('INSERT INTO airlock_failures (address) VALUES ($1)', [address]);
-      if (Math.random() < 0.01) await this.state.pool.query(`DELETE FROM airlock_failures WHERE at < clock_timestamp() - $1 * interval '1 millisecond'`, [this.options.windowMs]);
+      if (Math.random() < 0.01)
+        await this.state.pool.query(
+          `DELETE FROM airlock_failures WHERE at < clock_timestamp() - $1 * interval '1 millisecond'`,
+          [this.options.windowMs],
+        );
       const { rows } = await this.state.pool.query<{ count: string; until_ms: string | null }>(
         `SELECT count(*) AS count, extract(epoch FROM min(at) + $3 * interval '1 millisecond') * 1000 AS until_ms
          FROM (SELECT at FROM airlock_failures WHERE address = $1 AND at > clock_timestamp() - $3 * interval '1 millisecond' ORDER BY at DESC LIMIT $2) recent`,
@@ -221,5 +244,8 @@ function reviveDates<T>(value: T): T {
 
 export function storeUnavailable(error: unknown): AirlockError {
   if (error instanceof AirlockError) return error;
-  return new AirlockError('STORE_UNAVAILABLE', `the shared state store (PostgreSQL) is unreachable: ${(error as Error).message}`);
+  return new AirlockError(
+    'STORE_UNAVAILABLE',
+    `the shared state store (PostgreSQL) is unreachable: ${(error as Error).message}`,
+  );
 }

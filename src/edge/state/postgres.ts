@@ -39,7 +39,12 @@ export const MIGRATIONS: readonly string[] = [
 ];
 
 /** NOTIFY channels: what changed, so every edge reloads it. */
-export const CHANNEL = { revocations: 'airlock_revocations', keys: 'airlock_keys', routes: 'airlock_routes', failures: 'airlock_failures' } as const;
+export const CHANNEL = {
+  revocations: 'airlock_revocations',
+  keys: 'airlock_keys',
+  routes: 'airlock_routes',
+  failures: 'airlock_failures',
+} as const;
 
 /** Any 64-bit number the deployment does not use elsewhere: the migrations' advisory lock. */
 const MIGRATION_LOCK = 7_145_003_913_337;
@@ -66,7 +71,12 @@ export async function openPostgresState(url: string, options: { source: string; 
   if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
     throw new AirlockError('CONFIG_INVALID', `${where}: must be a postgres:// URL, got ${parsed.protocol}//`);
   }
-  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+  });
   // A pool client that errors while idle (the database restarted) must not crash the edge.
   pool.on('error', (error) => options.log.warn({ error: error.message }, 'PostgreSQL connection lost'));
   let schemaVersion: number;
@@ -75,7 +85,10 @@ export async function openPostgresState(url: string, options: { source: string; 
   } catch (error) {
     await pool.end().catch(() => undefined);
     const detail = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new AirlockError('CONFIG_INVALID', `${where}: cannot use the database at ${parsed.host}${parsed.pathname} (${detail}: ${(error as Error).message})`);
+    throw new AirlockError(
+      'CONFIG_INVALID',
+      `${where}: cannot use the database at ${parsed.host}${parsed.pathname} (${detail}: ${(error as Error).message})`,
+    );
   }
   const listeners: { channel: string; handler: (payload: string) => void; onReconnect?: () => void }[] = [];
   let listener: pg.Client | undefined;
@@ -147,7 +160,10 @@ export async function readSchemaVersion(url: string, source: string): Promise<nu
     );
     return rows[0]?.version ?? 0;
   } catch (error) {
-    throw new AirlockError('CONFIG_INVALID', `${source}: cannot reach the database (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new AirlockError(
+      'CONFIG_INVALID',
+      `${source}: cannot reach the database (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -158,8 +174,12 @@ export async function migrate(pool: pg.Pool): Promise<number> {
   const client = await pool.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-    await client.query('CREATE TABLE IF NOT EXISTS airlock_schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
-    const { rows } = await client.query<{ version: number | null }>('SELECT max(version) AS version FROM airlock_schema_migrations');
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS airlock_schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
+    const { rows } = await client.query<{ version: number | null }>(
+      'SELECT max(version) AS version FROM airlock_schema_migrations',
+    );
     let version = rows[0]?.version ?? 0;
     for (let next = version + 1; next <= MIGRATIONS.length; next++) {
       await client.query('BEGIN');

@@ -21,7 +21,11 @@ export class ApiError extends Error {
     super(message);
   }
   toBody(): ApiErrorBody {
-    return { code: this.code, message: this.message, ...(Object.keys(this.fields).length ? { fields: this.fields } : {}) };
+    return {
+      code: this.code,
+      message: this.message,
+      ...(Object.keys(this.fields).length ? { fields: this.fields } : {}),
+    };
   }
 }
 

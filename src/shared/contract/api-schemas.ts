@@ -12,7 +12,14 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Ports below this need privileges on most systems; the UI recommends a port at or above it. */
 export const RECOMMENDED_MIN_PORT = 1024;
-export const LIMITS = { nameLength: 64, hostnameLength: 253, tags: 16, tagLength: 32, resources: 500, importBytes: 512 * 1024 } as const;
+export const LIMITS = {
+  nameLength: 64,
+  hostnameLength: 253,
+  tags: 16,
+  tagLength: 32,
+  resources: 500,
+  importBytes: 512 * 1024,
+} as const;
 
 // Names end up in deep links (airlock://connect/NAME), file names and menus: keep them plain.
 const namePattern = /^[A-Za-z0-9][A-Za-z0-9._ -]*$/;
@@ -37,7 +44,9 @@ const edge = z
   .refine((value) => {
     try {
       const url = new URL(value);
-      return url.protocol === 'https:' && !url.username && !url.password && (url.pathname === '/' || url.pathname === '');
+      return (
+        url.protocol === 'https:' && !url.username && !url.password && (url.pathname === '/' || url.pathname === '')
+      );
     } catch {
       return false;
     }
@@ -48,8 +57,16 @@ const localPort = z
   .int('a whole number')
   .min(1, 'between 1 and 65535')
   .max(65535, 'between 1 and 65535');
-const localHost = z.string().trim().regex(/^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|::1)$/, 'a loopback address such as 127.0.0.1');
-const tag = z.string().trim().min(1).max(LIMITS.tagLength, `tags are at most ${LIMITS.tagLength} characters`).regex(tagPattern, 'tags are letters, digits, - and _');
+const localHost = z
+  .string()
+  .trim()
+  .regex(/^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|::1)$/, 'a loopback address such as 127.0.0.1');
+const tag = z
+  .string()
+  .trim()
+  .min(1)
+  .max(LIMITS.tagLength, `tags are at most ${LIMITS.tagLength} characters`)
+  .regex(tagPattern, 'tags are letters, digits, - and _');
 const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a resource id');
 
 const tags = z.array(tag).max(LIMITS.tags, `at most ${LIMITS.tags} tags`);
@@ -113,7 +130,13 @@ export const requestSchemas = {
   addDiscovered: z.strictObject({ edge: edge, hostname, connect: z.boolean() }),
   getSettings: z.undefined(),
   updateSettings: settingsSchema.partial().strict(),
-  getLogs: z.strictObject({ level: z.enum(LOG_LEVELS).optional(), search: z.string().max(200).optional(), limit: z.number().int().min(1).max(1000).optional() }).optional(),
+  getLogs: z
+    .strictObject({
+      level: z.enum(LOG_LEVELS).optional(),
+      search: z.string().max(200).optional(),
+      limit: z.number().int().min(1).max(1000).optional(),
+    })
+    .optional(),
   createShortcut: z.strictObject({ id }),
   getAbout: z.undefined(),
   openWindow: z.undefined(),

@@ -1,7 +1,15 @@
 // What the calls answer and what the core pushes to every UI: statuses, sessions, logs,
 // discovery, and the service and client shapes both transports carry.
 import type { ResourceState } from './status.js';
-import type { ApiMethod, ApiParams, ApiValidParams, LogLevel, Resource, ResourceKind, Settings } from './api-schemas.js';
+import type {
+  ApiMethod,
+  ApiParams,
+  ApiValidParams,
+  LogLevel,
+  Resource,
+  ResourceKind,
+  Settings,
+} from './api-schemas.js';
 
 /** What the UI offers next to an error: sign in to its edge, edit the resource, or test again. */
 export type ErrorAction = 'sign-in' | 'edit' | 'test';
@@ -125,6 +133,10 @@ export type ApiEvent =
 export type ApiService = { [M in ApiMethod]: (params: ApiValidParams<M>) => Promise<ApiResults[M]> };
 
 /** What the renderer holds: typed calls plus an event subscription. */
-export type AirlockApi = { [M in ApiMethod]: undefined extends ApiParams<M> ? (params?: ApiParams<M>) => Promise<ApiResults[M]> : (params: ApiParams<M>) => Promise<ApiResults[M]> } & {
+export type AirlockApi = {
+  [M in ApiMethod]: undefined extends ApiParams<M>
+    ? (params?: ApiParams<M>) => Promise<ApiResults[M]>
+    : (params: ApiParams<M>) => Promise<ApiResults[M]>;
+} & {
   onEvent(listener: (event: ApiEvent) => void): () => void;
 };

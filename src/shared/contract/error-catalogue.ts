@@ -27,13 +27,16 @@ export const ERROR_CATALOGUE = {
   },
   CONFIG_UNREADABLE: {
     kind: 'airlock',
-    meaning: 'A file the configuration names (config, TLS certificate or key, CA, signing key, revocation list) cannot be read or is damaged.',
+    meaning:
+      'A file the configuration names (config, TLS certificate or key, CA, signing key, revocation list) cannot be read or is damaged.',
     action: 'Fix the path or its permissions, or restore the file from backup.',
   },
   EDGE_UNREACHABLE: {
     kind: 'airlock',
-    meaning: 'No connection to the edge: its name does not resolve, nothing listens there, or a firewall drops the traffic.',
-    action: "Check the edge's address and that outbound connections on its port (443 by default) are allowed; `curl https://EDGE/healthz`.",
+    meaning:
+      'No connection to the edge: its name does not resolve, nothing listens there, or a firewall drops the traffic.',
+    action:
+      "Check the edge's address and that outbound connections on its port (443 by default) are allowed; `curl https://EDGE/healthz`.",
   },
   TLS_FAILED: {
     kind: 'airlock',
@@ -78,12 +81,14 @@ export const ERROR_CATALOGUE = {
   TUNNEL_AUTH_FAILED: {
     kind: 'airlock',
     meaning: "The edge refused the connector's tunnel token.",
-    action: 'Use the token printed with the `secretHash` that is in edge.yaml, or create a new one with `airlock tunnel create`.',
+    action:
+      'Use the token printed with the `secretHash` that is in edge.yaml, or create a new one with `airlock tunnel create`.',
   },
   EDGE_ERROR: {
     kind: 'airlock',
     meaning: 'The edge, or something in front of it, gave an answer the client does not expect.',
-    action: "Check that nothing between client and edge terminates TLS or strips `Upgrade`; otherwise see the edge's log.",
+    action:
+      "Check that nothing between client and edge terminates TLS or strips `Upgrade`; otherwise see the edge's log.",
   },
   TOKEN_INVALID: {
     kind: 'airlock',
@@ -107,7 +112,8 @@ export const ERROR_CATALOGUE = {
   },
   LOGIN_FAILED: {
     kind: 'airlock',
-    meaning: 'The sign-in did not complete: the identity provider refused it, its link expired or was used, or the edge refused the one-time code.',
+    meaning:
+      'The sign-in did not complete: the identity provider refused it, its link expired or was used, or the edge refused the one-time code.',
     action: "Sign in again; if it recurs, check the clocks and the edge's log.",
   },
   LOGIN_TIMEOUT: {
@@ -127,7 +133,7 @@ export const ERROR_CATALOGUE = {
   },
   STORE_UNAVAILABLE: {
     kind: 'airlock',
-    meaning: "The shared PostgreSQL store of several edges did not answer; the edge answers 503 for what needs it.",
+    meaning: 'The shared PostgreSQL store of several edges did not answer; the edge answers 503 for what needs it.',
     action: "Check the database and the edges' `state.postgres.url`.",
   },
   SERVICE_MANAGER_FAILED: {
@@ -184,18 +190,21 @@ export const ERROR_CATALOGUE = {
   },
   access_denied: {
     kind: 'edge',
-    meaning: "The identity is valid but the policy denies it (403); also /metrics from an address outside `metrics.allow`, and a relay another edge's keys do not vouch for.",
+    meaning:
+      "The identity is valid but the policy denies it (403); also /metrics from an address outside `metrics.allow`, and a relay another edge's keys do not vouch for.",
     action: 'Ask the administrator for access; the audit log has the reason.',
   },
   auth_required: {
     kind: 'edge',
-    meaning: 'The application list (/cdn-cgi/access/apps) was asked without a valid organisation session or service token (401).',
+    meaning:
+      'The application list (/cdn-cgi/access/apps) was asked without a valid organisation session or service token (401).',
     action: 'Sign in to the edge first (`airlock access login HOST`), or pass a service token.',
   },
   no_connector: {
     kind: 'edge',
     meaning: "No connector of the application's tunnel is connected, or no route publishes the app yet (503).",
-    action: 'Start the connector (`airlock tunnel run`), or publish the hostname with `airlock tunnel --hostname HOST --url tcp://HOST:PORT`.',
+    action:
+      'Start the connector (`airlock tunnel run`), or publish the hostname with `airlock tunnel --hostname HOST --url tcp://HOST:PORT`.',
   },
   origin_failed: {
     kind: 'edge',
@@ -204,12 +213,14 @@ export const ERROR_CATALOGUE = {
   },
   bad_request: {
     kind: 'edge',
-    meaning: 'A malformed request (400): a Host that is no hostname, no WebSocket upgrade or a bad one, or a malformed admin call.',
+    meaning:
+      'A malformed request (400): a Host that is no hostname, no WebSocket upgrade or a bad one, or a malformed admin call.',
     action: 'Use an Airlock or cloudflared client, and check that nothing in between strips `Upgrade`.',
   },
   upgrade_required: {
     kind: 'edge',
-    meaning: 'An allowed GET on an application hostname without a WebSocket upgrade (426); the CLI uses it to check credentials.',
+    meaning:
+      'An allowed GET on an application hostname without a WebSocket upgrade (426); the CLI uses it to check credentials.',
     action: 'Connect with `airlock access tcp --hostname HOST --url 127.0.0.1:PORT`.',
   },
   rate_limited: {
@@ -234,7 +245,8 @@ export const ERROR_CATALOGUE = {
   },
   tunnel_auth_failed: {
     kind: 'edge',
-    meaning: "The edge refused a connector's upgrade: a missing, malformed or unknown tunnel token (401), or no airlock-tunnel upgrade (400).",
+    meaning:
+      "The edge refused a connector's upgrade: a missing, malformed or unknown tunnel token (401), or no airlock-tunnel upgrade (400).",
     action: 'Use the tunnel token whose `secretHash` is in edge.yaml.',
   },
   no_admins: {
@@ -319,7 +331,8 @@ export const ERROR_CATALOGUE = {
   },
   invalid_grant: {
     kind: 'edge',
-    meaning: 'Token endpoint: the one-time sign-in code expired, was used already, failed the PKCE check, or its application is gone (400).',
+    meaning:
+      'Token endpoint: the one-time sign-in code expired, was used already, failed the PKCE check, or its application is gone (400).',
     action: 'Sign in again; if it recurs, check the clocks and that every request reaches the same edge.',
   },
   temporarily_unavailable: {
@@ -330,7 +343,9 @@ export const ERROR_CATALOGUE = {
 } as const satisfies Record<string, ErrorEntry>;
 
 type Catalogue = typeof ERROR_CATALOGUE;
-type CodesOf<Kind extends ErrorKind> = { [Code in keyof Catalogue]: Catalogue[Code]['kind'] extends Kind ? Code : never }[keyof Catalogue];
+type CodesOf<Kind extends ErrorKind> = {
+  [Code in keyof Catalogue]: Catalogue[Code]['kind'] extends Kind ? Code : never;
+}[keyof Catalogue];
 
 export type AirlockErrorCode = CodesOf<'airlock'>;
 export type ApiErrorCode = CodesOf<'api'>;

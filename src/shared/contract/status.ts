@@ -22,7 +22,14 @@ export type ListenerEvent =
   | { type: 'connection-opened'; id: number; remote: string }
   /** The edge accepted this connection's tunnel: proof that it answers and admits the user. */
   | { type: 'tunnel-opened'; id: number }
-  | { type: 'connection-closed'; id: number; bytesUp: number; bytesDown: number; durationMs: number; error?: { code: AirlockErrorCode; message: string } }
+  | {
+      type: 'connection-closed';
+      id: number;
+      bytesUp: number;
+      bytesDown: number;
+      durationMs: number;
+      error?: { code: AirlockErrorCode; message: string };
+    }
   | { type: 'error'; code: AirlockErrorCode; message: string }
   | { type: 'stopped' };
 
