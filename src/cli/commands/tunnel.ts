@@ -9,7 +9,7 @@ import { parseDuration } from '../../shared/contract/duration.js';
 import { createLogger } from '../../shared/logger.js';
 import { nodeFlagsNotice } from '../../shared/node-flags.js';
 import { encodeTunnelToken, hashSecret, newSecret } from '../../shared/secrets.js';
-import { onShutdown, parse, required, say } from '../args.js';
+import { describeFailure, onShutdown, parse, required, say } from '../args.js';
 
 const RUN_USAGE = `usage: airlock tunnel run --edge URL --token TOKEN --url tcp://HOST:PORT [options]
        airlock tunnel run --config connector.yaml
@@ -83,7 +83,7 @@ export async function tunnelRun(argv: string[]): Promise<void> {
     ...(connections ? { connections } : {}),
   });
   connector.on('fatal', (error) => {
-    say(`airlock: ${error.message}`);
+    say(`airlock: ${describeFailure(error)}`);
     process.exit(1);
   });
   connector.start();
