@@ -154,7 +154,12 @@ test('edge kill -9 and restart: 4 connector connections back within 5 s, next cl
     .slice(reconnectsBefore)
     .map((line) => (JSON.parse(line) as { time: number }).time);
   t.diagnostic(`reconnect spread: ${Math.max(...times) - Math.min(...times)} ms over ${times.length} connections`);
-  assert.equal(new Set(times).size, times.length, 'no two slots reconnected in the same millisecond');
+  // Random delays can land two slots in the same millisecond by chance (one run in CI did, over a
+  // 34 ms spread); a burst without jitter lands them all there.
+  assert.ok(
+    new Set(times).size >= times.length - 1,
+    `the slots reconnected at distinct moments, not as one burst: ${times.join(', ')}`,
+  );
 
   // The client process was never restarted: its next connections go through.
   const echo = await echoRoundTrip(access.port);
