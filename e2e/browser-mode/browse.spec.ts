@@ -3,25 +3,18 @@
 // Connect saves and connects an app the user never typed; redis-cli PING answers through it.
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startChain, freePort, type Chain } from '../../test/helpers/chain.js';
-import { startRedis } from '../../test/helpers/origins.js';
-import type { Running } from '../../test/helpers/processes.js';
-import { startIdp, type RunningIdp } from '../../src/idp/provider.js';
-import { PATH } from '../../src/shared/constants.js';
+import { freePort, type Chain } from '../../test/helpers/chain.js';
 import { startUiProcess, type UiProcess } from './helpers.js';
+import { redisMissing, startSsoChain, type SsoChain } from './sso-chain.js';
 
 const run = promisify(execFile);
-const missing = existsSync('/usr/bin/redis-server')
-  ? undefined
-  : 'redis-server is not installed (Debian package redis-server)';
 
 let chain: Chain;
-let idp: RunningIdp;
-let redis: { port: number; process: Running };
+let sso: SsoChain;
 let ui: UiProcess;
 let page: Page;
 
@@ -31,39 +24,21 @@ test.describe.configure({ mode: 'serial' });
 const policy = (rule: string, display: string) => `      include: [${rule}]\n    display: ${display}`;
 
 test.beforeAll(async ({ browser }) => {
-  test.skip(missing !== undefined, missing);
-  redis = await startRedis();
-  const edgePort = await freePort();
-  idp = await startIdp({
-    users: [{ email: 'ada@example.com', password: 'ada-password', groups: ['eng'] }],
-    clients: [
-      {
-        clientId: 'edge',
-        clientSecret: 'e2e-idp-secret',
-        redirectUris: [`https://127.0.0.1:${edgePort}${PATH.callback}`],
-      },
-    ],
-  });
-  const service = `tcp://127.0.0.1:${redis.port}`;
-  chain = await startChain(
-    [
-      {
-        hostname: 'redis.airlock.test',
-        service,
-        policy: policy('{ group: eng }', '{ name: Team Redis, kind: redis }'),
-      },
-      {
-        hostname: 'cache.airlock.test',
-        service,
-        policy: policy('{ group: eng }', '{ name: Session cache, description: Redis for web sessions, kind: redis }'),
-      },
-      { hostname: 'crm.airlock.test', service, policy: policy('{ group: sales }', '{ name: CRM, kind: other }') },
-    ],
+  test.skip(redisMissing !== undefined, redisMissing);
+  sso = await startSsoChain((service) => [
     {
-      listenPort: edgePort,
-      extraYaml: `idp: { issuer: "${idp.issuer}", clientId: edge, clientSecret: e2e-idp-secret }\n`,
+      hostname: 'redis.airlock.test',
+      service,
+      policy: policy('{ group: eng }', '{ name: Team Redis, kind: redis }'),
     },
-  );
+    {
+      hostname: 'cache.airlock.test',
+      service,
+      policy: policy('{ group: eng }', '{ name: Session cache, description: Redis for web sessions, kind: redis }'),
+    },
+    { hostname: 'crm.airlock.test', service, policy: policy('{ group: sales }', '{ name: CRM, kind: other }') },
+  ]);
+  ({ chain } = sso);
   ui = await startUiProcess(join(mkdtempSync(join(tmpdir(), 'airlock-e2e-browse-')), 'resources.json'), chain.pki.ca, {
     AIRLOCK_E2E_REAL_LOGIN: '1',
   });
@@ -74,9 +49,7 @@ test.beforeAll(async ({ browser }) => {
 test.afterAll(async () => {
   await page?.close();
   await ui?.stop();
-  await chain?.close();
-  await idp?.close();
-  await redis?.process.stop();
+  await sso?.close();
 });
 
 /** Adds a resource through the form, as a user types it; `open` is the button that opens the form. */

@@ -3,25 +3,18 @@
 // through the shown port, watch the counters, disconnect, restart, find the resource saved.
 import { expect, test, type Page } from '@playwright/test';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startChain, freePort, type Chain } from '../../test/helpers/chain.js';
-import { startRedis } from '../../test/helpers/origins.js';
-import type { Running } from '../../test/helpers/processes.js';
-import { startIdp, type RunningIdp } from '../../src/idp/provider.js';
-import { PATH } from '../../src/shared/constants.js';
+import { freePort, type Chain } from '../../test/helpers/chain.js';
 import { startUiProcess, type UiProcess } from './helpers.js';
+import { redisMissing, startSsoChain, type SsoChain } from './sso-chain.js';
 
 const run = promisify(execFile);
-const missing = existsSync('/usr/bin/redis-server')
-  ? undefined
-  : 'redis-server is not installed (Debian package redis-server)';
 
 let chain: Chain;
-let idp: RunningIdp;
-let redis: { port: number; process: Running };
+let sso: SsoChain;
 let ui: UiProcess;
 let page: Page;
 let dataFile: string;
@@ -29,32 +22,11 @@ let dataFile: string;
 test.describe.configure({ mode: 'serial' });
 
 test.beforeAll(async ({ browser }) => {
-  test.skip(missing !== undefined, missing);
-  redis = await startRedis();
-  const edgePort = await freePort();
-  idp = await startIdp({
-    users: [{ email: 'ada@example.com', password: 'ada-password', groups: ['eng'] }],
-    clients: [
-      {
-        clientId: 'edge',
-        clientSecret: 'e2e-idp-secret',
-        redirectUris: [`https://127.0.0.1:${edgePort}${PATH.callback}`],
-      },
-    ],
-  });
-  chain = await startChain(
-    [
-      {
-        hostname: 'redis.airlock.test',
-        service: `tcp://127.0.0.1:${redis.port}`,
-        policy: '      include: [{ group: eng }]',
-      },
-    ],
-    {
-      listenPort: edgePort,
-      extraYaml: `idp: { issuer: "${idp.issuer}", clientId: edge, clientSecret: e2e-idp-secret }\n`,
-    },
-  );
+  test.skip(redisMissing !== undefined, redisMissing);
+  sso = await startSsoChain((service) => [
+    { hostname: 'redis.airlock.test', service, policy: '      include: [{ group: eng }]' },
+  ]);
+  ({ chain } = sso);
   dataFile = join(mkdtempSync(join(tmpdir(), 'airlock-e2e-real-')), 'resources.json');
   ui = await startUiProcess(dataFile, chain.pki.ca, { AIRLOCK_E2E_REAL_LOGIN: '1' });
   page = await browser.newPage();
@@ -64,9 +36,7 @@ test.beforeAll(async ({ browser }) => {
 test.afterAll(async () => {
   await page?.close();
   await ui?.stop();
-  await chain?.close();
-  await idp?.close();
-  await redis?.process.stop();
+  await sso?.close();
 });
 
 test('add redis, sign in on the real login page, connect with one click, PING through the tunnel', async ({

@@ -4,28 +4,22 @@
 // a user the policy does not admit. Screenshots of each: e2e/artifacts/40-*.png.
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startChain, freePort, type Chain } from '../../test/helpers/chain.js';
-import { startRedis } from '../../test/helpers/origins.js';
-import type { Running } from '../../test/helpers/processes.js';
+import { freePort, type Chain } from '../../test/helpers/chain.js';
 import { startEdge, type RunningEdge } from '../../src/edge/edge-server.js';
-import { startIdp, type RunningIdp } from '../../src/idp/provider.js';
 import { PATH } from '../../src/shared/constants.js';
 import { startUiProcess, type UiProcess } from './helpers.js';
+import { ADA, redisMissing, startSsoChain, type SsoChain } from './sso-chain.js';
 
 const run = promisify(execFile);
-const missing = existsSync('/usr/bin/redis-server')
-  ? undefined
-  : 'redis-server is not installed (Debian package redis-server)';
 const SHOTS = 'e2e/artifacts';
 
 let chain: Chain;
-let idp: RunningIdp;
-let redis: { port: number; process: Running };
+let sso: SsoChain;
 let ui: UiProcess;
 let page: Page;
 let port: number;
@@ -34,35 +28,12 @@ let restartedEdge: RunningEdge | undefined;
 test.describe.configure({ mode: 'serial' });
 
 test.beforeAll(async ({ browser }) => {
-  test.skip(missing !== undefined, missing);
-  redis = await startRedis();
-  const edgePort = await freePort();
-  idp = await startIdp({
-    users: [
-      { email: 'ada@example.com', password: 'ada-password', groups: ['eng'] },
-      { email: 'eve@example.com', password: 'eve-password', groups: ['sales'] },
-    ],
-    clients: [
-      {
-        clientId: 'edge',
-        clientSecret: 'e2e-states-secret',
-        redirectUris: [`https://127.0.0.1:${edgePort}${PATH.callback}`],
-      },
-    ],
-  });
-  chain = await startChain(
-    [
-      {
-        hostname: 'redis.airlock.test',
-        service: `tcp://127.0.0.1:${redis.port}`,
-        policy: '      include: [{ group: eng }]',
-      },
-    ],
-    {
-      listenPort: edgePort,
-      extraYaml: `idp: { issuer: "${idp.issuer}", clientId: edge, clientSecret: e2e-states-secret }\n`,
-    },
+  test.skip(redisMissing !== undefined, redisMissing);
+  sso = await startSsoChain(
+    (service) => [{ hostname: 'redis.airlock.test', service, policy: '      include: [{ group: eng }]' }],
+    [ADA, { email: 'eve@example.com', password: 'eve-password', groups: ['sales'] }],
   );
+  ({ chain } = sso);
   ui = await startUiProcess(join(mkdtempSync(join(tmpdir(), 'airlock-e2e-states-')), 'resources.json'), chain.pki.ca, {
     AIRLOCK_E2E_REAL_LOGIN: '1',
   });
@@ -80,10 +51,8 @@ test.beforeAll(async ({ browser }) => {
 test.afterAll(async () => {
   await page?.close();
   await ui?.stop();
-  await chain?.close();
-  await restartedEdge?.close(200); // chain.close() closes the edge it started, not this one
-  await idp?.close();
-  await redis?.process.stop();
+  await sso?.close();
+  await restartedEdge?.close(200); // sso.close() closes the edge it started, not this one
 });
 
 const row = () => page.locator('.resource[data-name="redis"]');
