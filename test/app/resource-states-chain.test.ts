@@ -85,7 +85,13 @@ before(async () => {
     login: (options) =>
       loginWithBrowser({ ...options, openBrowser: async (url) => (opened.push(url), true), print: () => {} }),
   });
-  manager = new ResourceManager({ storage: new MemoryStorage(), auth, caFile: chain.pki.ca, recheckMs: 200 });
+  manager = new ResourceManager({
+    storage: new MemoryStorage(),
+    auth,
+    caFile: chain.pki.ca,
+    recheckMs: 200,
+    idleRecheckMs: 300,
+  });
   port = await freePort();
   id = (
     await manager.addResource({
@@ -210,6 +216,20 @@ test(
     await waitFor('ready', 15_000);
     const socketAgain = await openConnection();
     socketAgain.destroy();
+  },
+);
+
+test(
+  'edge lost while nothing is connected: a ready row does not stay green; it turns to an error on its own',
+  { skip },
+  async () => {
+    await waitFor('ready');
+    await restartedEdge!.close(200);
+    const lost = await waitFor('error');
+    assert.equal(lost.lastError?.code, 'EDGE_UNREACHABLE', lost.lastError?.message);
+    restartedEdge = await startEdge({ config: chain.config });
+    await chain.connector.waitConnected(1);
+    await waitFor('ready', 15_000);
   },
 );
 

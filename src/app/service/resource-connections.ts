@@ -22,6 +22,7 @@ export interface ResourceConnectionsOptions {
   caFile?: string;
   tickMs?: number;
   recheckMs?: number;
+  idleRecheckMs?: number;
 }
 
 export class ResourceConnections {
@@ -42,6 +43,7 @@ export class ResourceConnections {
       onChange: () => options.onChange(),
       log: (level, message, resourceId) => options.log(level, message, resourceId),
       ...(options.recheckMs ? { recheckMs: options.recheckMs } : {}),
+      ...(options.idleRecheckMs ? { idleRecheckMs: options.idleRecheckMs } : {}),
     });
   }
 

@@ -22,12 +22,14 @@ export interface ResourceHealthDeps {
   log(level: LogLevel, message: string, resourceId?: string): void;
   /** Re-check interval while the edge is unreachable (default 15 s). */
   recheckMs?: number;
+  /** While ready and idle, how often the edge is asked whether that is still so (default 60 s). */
+  idleRecheckMs?: number;
 }
 
 export class ResourceHealth {
   private readonly outcomes = new Map<string, CheckOutcome>();
   private readonly running = new Map<string, Promise<CheckOutcome>>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
   private readonly lastUsed = new Map<string, string>();
 
   constructor(private readonly deps: ResourceHealthDeps) {}
@@ -72,12 +74,12 @@ export class ResourceHealth {
   /** Switched off or removed: what the edge said no longer applies. */
   forget(id: string): void {
     this.outcomes.delete(id);
-    clearTimeout(this.timers.get(id));
+    clearTimeout(this.timers.get(id)?.timer);
     this.timers.delete(id);
   }
 
   close(): void {
-    for (const timer of this.timers.values()) clearTimeout(timer);
+    for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
   }
 
@@ -122,18 +124,25 @@ export class ResourceHealth {
       this.deps.log('info', `${resource.name}: the edge answers again; ready`, id);
     }
     if (shouldRecheck(kept)) this.schedule(id, this.deps.recheckMs ?? 15_000);
+    // Ready stays true only while the edge says so: an edge that dies while nothing is connected
+    // would otherwise show Ready until the next connection. One GET a minute per resource.
+    else if (kept.ok) this.schedule(id, this.deps.idleRecheckMs ?? 60_000);
     this.deps.onChange();
   }
 
+  /** One timer per resource: a sooner re-check replaces a later one, a later one waits its turn. */
   private schedule(id: string, delayMs: number): void {
-    if (this.timers.has(id)) return;
+    const due = Date.now() + delayMs;
+    const pending = this.timers.get(id);
+    if (pending && pending.due <= due) return;
+    clearTimeout(pending?.timer);
     const timer = setTimeout(() => {
       this.timers.delete(id);
       const resource = this.deps.find(id);
       if (resource && this.deps.isOn(id)) void this.check(resource, 'recheck');
     }, delayMs);
     timer.unref();
-    this.timers.set(id, timer);
+    this.timers.set(id, { timer, due });
   }
 }
 

@@ -39,6 +39,8 @@ export interface ResourceManagerOptions {
   tickMs?: number;
   /** How often an unreachable edge is asked again while its resource is on (default 15 s). */
   recheckMs?: number;
+  /** How often a ready resource's edge is asked again while nothing is connected (default 60 s). */
+  idleRecheckMs?: number;
   /** Shows the full window; only the desktop app has one. */
   showWindow?: () => void;
 }
@@ -60,7 +62,7 @@ export class ResourceManager extends EventEmitter<{ event: [ApiEvent] }> impleme
     this.logs = new LogRing(options.logLimit ?? 500);
     this.edgeSessions = new EdgeSessions(this.auth, (level, message) => this.log(level, message));
     this.connections = new ResourceConnections({
-      ...options, // caFile, tickMs, recheckMs
+      ...options, // caFile, tickMs, recheckMs, idleRecheckMs
       auth: this.auth,
       find: (id) => this.store.get().resources.find((resource) => resource.id === id),
       log: (level, message, resourceId) => this.log(level, message, resourceId),
