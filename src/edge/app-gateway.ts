@@ -65,16 +65,13 @@ export function createAppGateway(deps: GatewayDeps) {
     if (!release) {
       const message = `${who} already has ${app.maxStreamsPerIdentity} connections open to ${app.hostname}, the most this edge allows; close some, or ask the edge's administrator to raise apps[].limits.maxStreamsPerIdentity`;
       deps.metrics.streamErrors.inc({ reason: 'identity_limit' });
-      deps.audit.write({
-        event: 'stream-end',
+      auditRefused(
+        deps,
         streamId,
         who,
-        app: app.hostname,
-        bytesUp: 0,
-        bytesDown: 0,
-        durationMs: 0,
-        outcome: `refused: ${app.maxStreamsPerIdentity} streams open (per-identity limit)`,
-      });
+        app.hostname,
+        `refused: ${app.maxStreamsPerIdentity} streams open (per-identity limit)`,
+      );
       return writeRawResponse(socket, 429, {}, { error: 'too_many_streams', message });
     }
     await serve(req, socket, head, app, principal, streamId, true, release);
@@ -138,16 +135,7 @@ export function createAppGateway(deps: GatewayDeps) {
       release();
       const message = isAirlockError(error) ? error.message : String(error);
       deps.metrics.streamErrors.inc({ reason: noConnector ? 'no_connector' : 'origin_failed' });
-      deps.audit.write({
-        event: 'stream-end',
-        streamId,
-        who,
-        app: app.hostname,
-        bytesUp: 0,
-        bytesDown: 0,
-        durationMs: 0,
-        outcome: message,
-      });
+      auditRefused(deps, streamId, who, app.hostname, message);
       const body: EdgeRefusal = noConnector
         ? { error: 'no_connector', message: `${app.hostname} is offline: no connector for it is connected to the edge` }
         : { error: 'origin_failed', message: `${app.hostname}: ${message}` };
@@ -207,4 +195,15 @@ function identityHeader(principal: Principal): Record<string, unknown> {
   return principal.kind === 'service-token'
     ? { kind: principal.kind, id: principal.id }
     : { kind: principal.kind, email: principal.email, sub: principal.sub, groups: principal.groups };
+}
+
+/** A stream that never started: its record says why, with nothing carried. */
+function auditRefused(
+  deps: Pick<GatewayDeps, 'audit'>,
+  streamId: string,
+  who: string,
+  app: string,
+  outcome: string,
+): void {
+  deps.audit.write({ event: 'stream-end', streamId, who, app, bytesUp: 0, bytesDown: 0, durationMs: 0, outcome });
 }
