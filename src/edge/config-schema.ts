@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { DEFAULTS, SSO } from '../shared/constants.js';
 import { parseDuration } from '../shared/contract/duration.js';
-import { DNS_HOSTNAME, isLoopbackHost, parseHostPort, parseServiceUrl } from '../shared/host.js';
+import { dialHostOfUrl, DNS_HOSTNAME, isLoopbackHost, parseHostPort, parseServiceUrl } from '../shared/host.js';
 import { isWeakSecretHash } from '../shared/secrets.js';
 import { isCidr } from './cidr.js';
 
@@ -75,7 +75,7 @@ export const idp = z.strictObject({
   issuer: z
     .url({ error: 'must be the URL of the OIDC issuer' })
     .refine(
-      (text) => new URL(text).protocol === 'https:' || isLoopbackHost(new URL(text).hostname.replace(/^\[|\]$/g, '')),
+      (text) => new URL(text).protocol === 'https:' || isLoopbackHost(dialHostOfUrl(new URL(text))),
       'must be https:// (plain http only on a loopback address)',
     ),
   clientId: fromEnv.pipe(z.string().min(1)),

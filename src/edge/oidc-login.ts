@@ -10,7 +10,7 @@
 import * as client from 'openid-client';
 import { SSO } from '../shared/constants.js';
 import { AirlockError } from '../shared/errors.js';
-import { isLoopbackHost } from '../shared/host.js';
+import { dialHostOfUrl, isLoopbackHost } from '../shared/host.js';
 import type { LoginIdentity } from './login-codes.js';
 
 /** edge.yaml `idp:` block. */
@@ -110,7 +110,7 @@ export class OidcRelyingParty {
       throw new AirlockError('CONFIG_INVALID', `idp.issuer "${this.idp.issuer}" is not a URL`);
     }
     // Plain http only for an IdP on this machine (the built-in dev IdP); anything else must be https.
-    const insecure = issuer.protocol === 'http:' && isLoopbackHost(issuer.hostname.replace(/^\[|\]$/g, ''));
+    const insecure = issuer.protocol === 'http:' && isLoopbackHost(dialHostOfUrl(issuer));
     if (issuer.protocol !== 'https:' && !insecure) {
       throw new AirlockError('CONFIG_INVALID', `idp.issuer must be an https:// URL, got "${this.idp.issuer}"`);
     }

@@ -9,6 +9,7 @@ import type { DiscoveredApp, Resource } from '../../shared/contract/api.js';
 import { listApps } from '../../core/app-list.js';
 import type { Credential } from '../../core/credentials.js';
 import { resolveEdgeTarget, type EdgeTarget } from '../../core/edge-target.js';
+import { dialHostOfUrl, formatHostPort } from '../../shared/host.js';
 import { edgeOf, type AuthProvider, type EdgeIdentity, type PendingSignIn } from './auth-provider.js';
 import { BrowserSignIns, type SignInFailure } from './browser-sign-ins.js';
 import { discoverAppByHead, tokenIdentity } from './app-identity.js';
@@ -136,7 +137,7 @@ export class SsoAuth implements AuthProvider {
       return;
     }
     // Tokens are stored per edge origin (https://host:port), whatever application they are for.
-    const origin = resolveEdgeTarget({ hostname: new URL(edge).hostname.replace(/^\[|\]$/g, ''), edge }).edgeOrigin;
+    const origin = this.edgeTarget(edge).edgeOrigin;
     await tokens.clear(origin);
   }
 
@@ -151,11 +152,7 @@ export class SsoAuth implements AuthProvider {
    */
   private async signInToEdge(edge: string): Promise<void> {
     const origin = new URL(edge).origin;
-    const dial = resolveEdgeTarget({
-      hostname: new URL(edge).hostname.replace(/^\[|\]$/g, ''),
-      edge,
-      ...(this.options.caFile ? { caFile: this.options.caFile } : {}),
-    });
+    const dial = this.edgeTarget(edge);
     this.dials.set(origin, dial);
     const stored = await this.options.tokens.get(origin, ORGANISATION_ACCOUNT);
     const token =
@@ -187,19 +184,11 @@ export class SsoAuth implements AuthProvider {
     const session = await this.options.tokens.get(edge, ORGANISATION_ACCOUNT);
     if (!session)
       throw new AirlockError('AUTH_REQUIRED', `sign in to ${edge} first: connect any of its resources once`);
-    const dial =
-      this.dials.get(edge) ??
-      resolveEdgeTarget({
-        hostname: new URL(edge).hostname.replace(/^\[|\]$/g, ''),
-        edge,
-        ...(this.options.caFile ? { caFile: this.options.caFile } : {}),
-      });
+    const dial = this.dials.get(edge) ?? this.edgeTarget(edge);
     const apps = await (this.options.listApps ?? listApps)(dial, edge, { organisationToken: session });
     return {
       apps,
-      ...(dial.explicitEdge
-        ? { edgeAddress: `https://${dial.host.includes(':') ? `[${dial.host}]` : dial.host}:${dial.port}` }
-        : {}),
+      ...(dial.explicitEdge ? { edgeAddress: `https://${formatHostPort(dial)}` } : {}),
     };
   }
 
@@ -262,6 +251,12 @@ export class SsoAuth implements AuthProvider {
   private remember(app: AppSignIn, token: string): void {
     const identity = tokenIdentity(token);
     if (identity) this.identities.set(app.signInOrigin, identity);
+  }
+
+  /** The edge itself as a dial target (its own host and port), for sign-in, sign-out and discovery. */
+  private edgeTarget(edge: string): EdgeTarget {
+    const caFile = this.options.caFile;
+    return resolveEdgeTarget({ hostname: dialHostOfUrl(new URL(edge)), edge, ...(caFile ? { caFile } : {}) });
   }
 
   private target(resource: Resource): EdgeTarget {

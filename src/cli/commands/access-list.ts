@@ -2,6 +2,7 @@
 import { listApps, type DiscoveredApp } from '../../core/app-list.js';
 import { resolveEdgeTarget } from '../../core/edge-target.js';
 import { ORGANISATION_ACCOUNT } from '../../core/organisation-session.js';
+import { dialHostOfUrl } from '../../shared/host.js';
 import { AirlockError } from '../../shared/errors.js';
 import { readSecret } from '../../shared/secret-flags.js';
 import { parse, required, say } from '../args.js';
@@ -28,7 +29,7 @@ export async function accessList(argv: string[]): Promise<void> {
   if (values.help) return say(USAGE);
   const edge = required(values.edge, '--edge', USAGE);
   const target = resolveEdgeTarget({
-    hostname: new URL(edge).hostname.replace(/^\[|\]$/g, ''),
+    hostname: dialHostOfUrl(new URL(edge)),
     edge,
     ...(values.ca ? { caFile: values.ca } : {}),
   });
