@@ -1,5 +1,12 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { ApiError, type About, type Resource, type ResourceFields, type Settings } from '../shared/contract/api.js';
+import {
+  edgeHost,
+  ApiError,
+  type About,
+  type Resource,
+  type ResourceFields,
+  type Settings,
+} from '../shared/contract/api.js';
 import type { Client } from './api-client.js';
 import { BrowseView } from './BrowseView.js';
 import { CompactView } from './CompactView.js';
@@ -9,7 +16,7 @@ import { ResourceForm } from './ResourceForm.js';
 import { ResourcesView } from './ResourcesView.js';
 import { Sessions } from './Sessions.js';
 import { SignInPrompts } from './SignInPrompts.js';
-import { hostOf, isOn } from './format.js';
+import { isOn } from './format.js';
 import { SettingsView } from './SettingsView.js';
 import { useAirlock } from './use-airlock.js';
 
@@ -78,10 +85,10 @@ export function App({ client }: { client: Client }) {
     void attempt(
       client.api
         .signIn({ edge })
-        .then((session) => notify(`Signed in to ${hostOf(edge)}${session.email ? ` as ${session.email}` : ''}`)),
+        .then((session) => notify(`Signed in to ${edgeHost(edge)}${session.email ? ` as ${session.email}` : ''}`)),
     );
   const cancelSignIn = (edge: string) =>
-    void attempt(client.api.cancelSignIn({ edge }).then(() => notify(`Sign-in to ${hostOf(edge)} cancelled`)));
+    void attempt(client.api.cancelSignIn({ edge }).then(() => notify(`Sign-in to ${edgeHost(edge)} cancelled`)));
 
   // A sign-in started by a connection (not the Sign in button) also ends with a word to the user.
   const waitingFor = useRef(new Set<string>());
@@ -89,7 +96,7 @@ export function App({ client }: { client: Client }) {
     for (const session of state.sessions) {
       if (session.signingIn) waitingFor.current.add(session.edge);
       else if (waitingFor.current.delete(session.edge) && session.signedIn)
-        notify(`Signed in to ${hostOf(session.edge)}${session.email ? ` as ${session.email}` : ''}`);
+        notify(`Signed in to ${edgeHost(session.edge)}${session.email ? ` as ${session.email}` : ''}`);
     }
   }, [state.sessions, notify]);
 

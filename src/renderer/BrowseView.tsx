@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useState, type FormEvent } from 'react';
-import type { Discovery, EdgeSession } from '../shared/contract/api.js';
+import { edgeHost, type Discovery, type EdgeSession } from '../shared/contract/api.js';
 import type { Client } from './api-client.js';
 
 interface Props {
@@ -83,7 +83,7 @@ function EdgeApps({
   const [discovery, setDiscovery] = useState<Discovery | undefined>();
   const [problem, setProblem] = useState<string | undefined>();
   const [query, setQuery] = useState('');
-  const host = new URL(session.edge).host;
+  const host = edgeHost(session.edge);
 
   // Listed again whenever the session renews (the key above changes with its expiry).
   const load = useCallback(() => {

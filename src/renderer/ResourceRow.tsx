@@ -1,7 +1,7 @@
-import type { EdgeSession, Resource, ResourceStatus } from '../shared/contract/api.js';
+import { edgeHost, type EdgeSession, type Resource, type ResourceStatus } from '../shared/contract/api.js';
 import { connectCommand } from '../shared/contract/commands.js';
 import { ErrorCodeLabel } from './ErrorCodeLabel.js';
-import { formatBytes, hostOf, isOn, relativeTime, stateLabel } from './format.js';
+import { formatBytes, isOn, relativeTime, stateLabel } from './format.js';
 
 interface Props {
   resource: Resource;
@@ -104,7 +104,7 @@ export function ResourceRow({
         <div className="resource-meta" data-testid="resource-meta">
           {session?.signedIn ? (
             <span title={session.edge}>
-              Signed in to {hostOf(session.edge)} as {session.email ?? 'you'}
+              Signed in to {edgeHost(session.edge)} as {session.email ?? 'you'}
             </span>
           ) : null}
           {status?.lastUsedAt ? <span>Last used {relativeTime(status.lastUsedAt)}</span> : null}

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { EdgeSession } from '../shared/contract/api.js';
+import { edgeHost, type EdgeSession } from '../shared/contract/api.js';
 import { relativeExpiry } from './format.js';
 
 interface Props {
@@ -37,7 +37,7 @@ export function Sessions({ sessions, onSignIn, onSignOut }: Props) {
           className={`session${session.signedIn ? ' signed-in' : ''}`}
           title={session.message ?? session.edge}
         >
-          <span className="session-edge">{new URL(session.edge).host}</span>
+          <span className="session-edge">{edgeHost(session.edge)}</span>
           {session.signedIn ? (
             <>
               <span className="session-who">{session.email ?? 'signed in'}</span>

@@ -1,7 +1,6 @@
 import { useState } from 'react';
-import type { EdgeSession } from '../shared/contract/api.js';
+import { edgeHost, type EdgeSession } from '../shared/contract/api.js';
 import { ErrorCodeLabel } from './ErrorCodeLabel.js';
-import { hostOf } from './format.js';
 
 interface Props {
   sessions: EdgeSession[];
@@ -46,7 +45,7 @@ export function SignInPrompts({ sessions, onSignIn, onCancel, notify }: Props) {
           data-edge={session.edge}
         >
           <span className="what">
-            <strong>Sign in to {hostOf(session.edge)}</strong>{' '}
+            <strong>Sign in to {edgeHost(session.edge)}</strong>{' '}
             {session.signingIn!.url
               ? 'in the browser window that opened. Waiting for you to finish…'
               : 'Opening the sign-in page…'}
@@ -76,7 +75,7 @@ export function SignInPrompts({ sessions, onSignIn, onCancel, notify }: Props) {
       {failed.map((session) => (
         <div key={session.edge} className="sign-in-prompt failed" role="alert" data-testid="sign-in-failed">
           <span className="what">
-            <strong>Not signed in to {hostOf(session.edge)}:</strong>{' '}
+            <strong>Not signed in to {edgeHost(session.edge)}:</strong>{' '}
             <ErrorCodeLabel code={session.signInError!.code} /> {session.signInError!.message}
           </span>
           <span className="actions">

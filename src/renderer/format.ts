@@ -31,7 +31,3 @@ export function relativeTime(iso: string | undefined, now = Date.now()): string 
   if (ms < 86_400_000) return `${Math.floor(ms / 3_600_000)} h ago`;
   return new Date(iso).toLocaleDateString();
 }
-
-export function hostOf(edge: string): string {
-  return URL.canParse(edge) ? new URL(edge).host : edge;
-}

@@ -1,6 +1,7 @@
 // Sign-in per edge as the UI shows it: who is signed in, a browser sign-in waiting for the user
 // (with its page) and how the last one failed; and the log lines that say so as it happens.
 import {
+  edgeHost,
   ApiError,
   type DiscoveredApp,
   type EdgeSession,
@@ -86,16 +87,12 @@ export class EdgeSessions {
         this.announced.add(edge);
         this.log(
           'info',
-          `waiting for you to sign in to ${hostOf(edge)} in the browser (the sign-in prompt has the link)`,
+          `waiting for you to sign in to ${edgeHost(edge)} in the browser (the sign-in prompt has the link)`,
         );
       } else if (!pending && this.announced.delete(edge)) {
         const failure = this.auth.signInError?.(edge);
-        if (failure) this.log('warn', `sign-in to ${hostOf(edge)} did not finish: ${failure.message}`);
+        if (failure) this.log('warn', `sign-in to ${edgeHost(edge)} did not finish: ${failure.message}`);
       }
     }
   }
-}
-
-function hostOf(edge: string): string {
-  return URL.canParse(edge) ? new URL(edge).host : edge;
 }

@@ -1,7 +1,7 @@
 // Desktop notifications for what the user must know without the window open: a resource became
 // ready, a sign-in waits in the browser (click to open it), the session expired (click to sign in
 // again), the edge is unreachable (with the egress hint).
-import type { EdgeSession, Resource, ResourceStatus } from '../../shared/contract/api.js';
+import { edgeHost, type EdgeSession, type Resource, type ResourceStatus } from '../../shared/contract/api.js';
 import { isGreen } from '../../shared/contract/status.js';
 
 export interface Notice {
@@ -48,7 +48,7 @@ export function signInNoticesFor(previous: EdgeSession[], next: EdgeSession[]): 
     const url = session.signingIn?.url;
     if (!url || before.get(session.edge)?.signingIn?.url === url) continue;
     notices.push({
-      title: `Sign in to ${new URL(session.edge).host}`,
+      title: `Sign in to ${edgeHost(session.edge)}`,
       body: 'Finish signing in in your browser. Click to open the sign-in page again.',
       openUrl: url,
     });

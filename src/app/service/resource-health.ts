@@ -1,7 +1,7 @@
 // What the edge last said for each switched-on resource: the preflight on connect and on "Test",
 // every tunnel that opened or failed, and a re-check on a timer while the edge is unreachable.
 // The state each row shows is derived from these facts by resource-state.ts.
-import type { Resource } from '../../shared/contract/api.js';
+import { edgeHost, type Resource } from '../../shared/contract/api.js';
 import { isAirlockError } from '../../shared/errors.js';
 import type { LogLevel } from '../../shared/contract/api.js';
 import type { ListenerEvent } from '../../shared/contract/status.js';
@@ -104,7 +104,9 @@ export class ResourceHealth {
     const code = isAirlockError(error) ? error.code : 'EDGE_ERROR';
     const said = error instanceof Error ? error.message : String(error);
     const message =
-      code === 'AUTH_REQUIRED' ? `sign in to ${hostOf(this.deps.edgeOf(resource))} to use ${resource.hostname}` : said;
+      code === 'AUTH_REQUIRED'
+        ? `sign in to ${edgeHost(this.deps.edgeOf(resource))} to use ${resource.hostname}`
+        : said;
     return { ok: false, code, message, at: new Date().toISOString() };
   }
 
@@ -148,8 +150,4 @@ export class ResourceHealth {
 
 function isAuthRequired(error: unknown): boolean {
   return isAirlockError(error) && error.code === 'AUTH_REQUIRED';
-}
-
-function hostOf(edge: string): string {
-  return URL.canParse(edge) ? new URL(edge).host : edge;
 }

@@ -1,7 +1,13 @@
 // The tray menu as plain data, built from state by a pure function; src/main turns it into an
 // Electron Menu and maps each item's `command` to a call on the ResourceManager.
 import { formatBytes } from '../../shared/contract/duration.js';
-import type { Discovery, EdgeSession, Resource, ResourceStatus } from '../../shared/contract/api.js';
+import {
+  edgeHost,
+  type Discovery,
+  type EdgeSession,
+  type Resource,
+  type ResourceStatus,
+} from '../../shared/contract/api.js';
 import { isSwitchedOn, stateLabel } from '../../shared/contract/status.js';
 
 export type TrayCommand =
@@ -64,7 +70,7 @@ export function buildTrayMenu(state: TrayState): TrayMenuItem[] {
   const items: TrayMenuItem[] = [];
   // What only the user can do comes first: a sign-in waiting in the browser, or one that is needed.
   for (const session of state.sessions ?? []) {
-    const host = hostOf(session.edge);
+    const host = edgeHost(session.edge);
     if (session.signingIn) {
       if (session.signingIn.url)
         items.push({
@@ -109,7 +115,7 @@ export function buildTrayMenu(state: TrayState): TrayMenuItem[] {
   for (const discovery of state.discovered ?? []) {
     const unsaved = discovery.apps.filter((app) => !app.savedAs).sort((a, b) => a.hostname.localeCompare(b.hostname));
     if (unsaved.length === 0) continue;
-    items.push({ kind: 'separator' }, { kind: 'label', label: short(`Available on ${hostOf(discovery.edge)}`) });
+    items.push({ kind: 'separator' }, { kind: 'label', label: short(`Available on ${edgeHost(discovery.edge)}`) });
     for (const app of unsaved) {
       items.push({
         kind: 'item',
@@ -148,10 +154,6 @@ export function buildTrayMenu(state: TrayState): TrayMenuItem[] {
 /** A switched-on resource of this edge waits for a sign-in (its error says so). */
 function needsSignIn(statuses: ResourceStatus[], edge: string): boolean {
   return statuses.some((status) => status.edge === edge && status.lastError?.action === 'sign-in');
-}
-
-function hostOf(edge: string): string {
-  return URL.canParse(edge) ? new URL(edge).host : edge;
 }
 
 /** The tray tooltip: a one-line summary. */

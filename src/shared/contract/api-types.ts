@@ -35,6 +35,11 @@ export interface ResourceStatus {
   offered?: boolean;
 }
 
+/** How every view names an edge: its host[:port] (an edge is an https:// origin). */
+export function edgeHost(edge: string): string {
+  return URL.canParse(edge) ? new URL(edge).host : edge;
+}
+
 export interface EdgeSession {
   /** https:// origin of the edge. */
   edge: string;
