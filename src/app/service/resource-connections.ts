@@ -5,7 +5,7 @@ import { ApiError, type LogLevel, type Resource, type ResourceStatus } from '../
 import type { ListenerEvent } from '../../shared/contract/status.js';
 import { isAirlockError } from '../../shared/errors.js';
 import { credentialHeaders } from '../../core/credentials.js';
-import { resolveEdgeTarget } from '../../core/edge-target.js';
+import { resolveEdgeTarget, type EdgeTarget } from '../../core/edge-target.js';
 import { LocalListener } from '../../core/local-listener.js';
 import { checkAccess } from '../../core/tunnel-dial.js';
 import type { AuthProvider } from './auth-provider.js';
@@ -62,11 +62,7 @@ export class ResourceConnections {
     const current = () => this.options.find(id) ?? resource;
     let listener: LocalListener;
     try {
-      const target = resolveEdgeTarget({
-        hostname: resource.hostname,
-        ...(resource.edge ? { edge: resource.edge } : {}),
-        ...(this.options.caFile ? { caFile: this.options.caFile } : {}),
-      });
+      const target = this.targetOf(resource);
       listener = new LocalListener({
         target,
         local: { host: resource.localHost, port: resource.localPort },
@@ -147,13 +143,19 @@ export class ResourceConnections {
     this.tick = undefined;
   }
 
-  /** The edge's answer for a resource with its current credential: GET / answered 426 means admitted. */
-  private async preflight(resource: Resource): Promise<void> {
-    const target = resolveEdgeTarget({
+  /** Where a resource's tunnels and checks go: its --edge address, else its own hostname. */
+  private targetOf(resource: Resource): EdgeTarget {
+    const caFile = this.options.caFile;
+    return resolveEdgeTarget({
       hostname: resource.hostname,
       ...(resource.edge ? { edge: resource.edge } : {}),
-      ...(this.options.caFile ? { caFile: this.options.caFile } : {}),
+      ...(caFile ? { caFile } : {}),
     });
+  }
+
+  /** The edge's answer for a resource with its current credential: GET / answered 426 means admitted. */
+  private async preflight(resource: Resource): Promise<void> {
+    const target = this.targetOf(resource);
     const credential = await this.options.auth.credentialFor(resource);
     await checkAccess({ target, headers: credentialHeaders(credential) });
   }
