@@ -28,7 +28,7 @@ export interface ResourceHealthDeps {
 
 export class ResourceHealth {
   private readonly outcomes = new Map<string, CheckOutcome>();
-  private readonly running = new Map<string, Promise<CheckOutcome>>();
+  private readonly running = new Map<string, { work: Promise<CheckOutcome>; source: Exclude<CheckSource, 'tunnel'> }>();
   private readonly timers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
   private readonly lastUsed = new Map<string, string>();
 
@@ -48,13 +48,15 @@ export class ResourceHealth {
    */
   check(resource: Resource, source: Exclude<CheckSource, 'tunnel'>): Promise<CheckOutcome> {
     const running = this.running.get(resource.id);
-    if (running) return running;
+    // One check at a time; but the user's own must not end as a timer's, which never signs in.
+    if (running && (running.source === 'user' || source === 'recheck')) return running.work;
+    if (running) return running.work.then(() => this.check(resource, source));
     const work = this.ask(resource, source).then((outcome) => {
       this.running.delete(resource.id);
       this.record(resource.id, outcome, source);
       return outcome;
     });
-    this.running.set(resource.id, work);
+    this.running.set(resource.id, { work, source });
     return work;
   }
 
