@@ -1,6 +1,6 @@
 import type { Resource } from '../shared/contract/api.js';
 import type { Client } from './api-client.js';
-import { formatBytes, isOn, stateLabel } from './format.js';
+import { formatBytes, isOn, stateLabel, toggleClasses } from './format.js';
 import { SignInPrompts } from './SignInPrompts.js';
 import type { AirlockState } from './use-airlock.js';
 
@@ -42,7 +42,7 @@ export function CompactView({ client, state, notify, report }: Props) {
           return (
             <li key={resource.id} className={`compact-row state-${current}`} data-name={resource.name}>
               <button
-                className={`toggle small${on ? ' on' : ''}${on && (current === 'listening' || current === 'signing-in') ? ' pending' : ''}${on && current === 'error' ? ' failing' : ''}`}
+                className={`${toggleClasses(status)} small`}
                 role="switch"
                 aria-checked={on}
                 aria-label={`${on ? 'Disconnect' : 'Connect'} ${resource.name}`}

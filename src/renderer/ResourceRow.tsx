@@ -1,7 +1,7 @@
 import { edgeHost, type EdgeSession, type Resource, type ResourceStatus } from '../shared/contract/api.js';
 import { connectCommand } from '../shared/contract/commands.js';
 import { ErrorCodeLabel } from './ErrorCodeLabel.js';
-import { formatBytes, isOn, relativeTime, stateLabel } from './format.js';
+import { formatBytes, isOn, relativeTime, stateLabel, toggleClasses } from './format.js';
 
 interface Props {
   resource: Resource;
@@ -51,7 +51,7 @@ export function ResourceRow({
       data-name={resource.name}
     >
       <button
-        className={`toggle${on ? ' on' : ''}${on && (state === 'listening' || state === 'signing-in') ? ' pending' : ''}${on && state === 'error' ? ' failing' : ''}`}
+        className={toggleClasses(status)}
         role="switch"
         aria-checked={on}
         aria-label={`${on ? 'Disconnect' : 'Connect'} ${resource.name}`}

@@ -31,3 +31,10 @@ export function relativeTime(iso: string | undefined, now = Date.now()): string 
   if (ms < 86_400_000) return `${Math.floor(ms / 3_600_000)} h ago`;
   return new Date(iso).toLocaleDateString();
 }
+
+/** The switch's classes: on, and amber while the edge has not admitted the user yet, red on an error. */
+export function toggleClasses(status: ResourceStatus | undefined): string {
+  if (!isOn(status)) return 'toggle';
+  const state = status!.state;
+  return `toggle on${state === 'listening' || state === 'signing-in' ? ' pending' : ''}${state === 'error' ? ' failing' : ''}`;
+}
