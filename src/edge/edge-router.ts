@@ -6,13 +6,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { PATH } from '../shared/constants.js';
 import type { Logger } from '../shared/logger.js';
-import { gate } from './app-gate.js';
-import type { AppGateway, GatewayDeps } from './app-gateway.js';
-import { sendJson, writeRawResponse } from './json-answer.js';
-import type { OperatorRoutes } from './operator-routes.js';
-import type { SigningKeys } from './signing-keys.js';
+import { gate } from './gateway/app-gate.js';
+import type { AppGateway, GatewayDeps } from './gateway/app-gateway.js';
+import { sendJson, writeRawResponse } from './http/json-answer.js';
+import type { OperatorRoutes } from './admin/operator-routes.js';
+import type { SigningKeys } from './tokens/signing-keys.js';
 import type { StatusEndpoints } from './status-endpoints.js';
-import { handleTunnelUpgrade } from './tunnel-endpoint.js';
+import { handleTunnelUpgrade } from './tunnels/tunnel-endpoint.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 

@@ -10,29 +10,29 @@ import { DEFAULTS } from '../shared/constants.js';
 import { AirlockError } from '../shared/errors.js';
 import { formatHostPort } from '../shared/host.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
-import { openAuditLog } from './audit-log.js';
+import { openAuditLog } from './observability/audit-log.js';
 import {
   createAccessRoutes,
   type AccessApp,
   type AccessRoutes,
   type Handoff,
   type PendingLogin,
-} from './access-routes.js';
-import { createAppDirectory } from './app-directory.js';
-import { createAppGateway, type GatewayDeps } from './app-gateway.js';
-import { verifyAppToken } from './app-token.js';
-import type { AppConfig, EdgeConfig } from './config.js';
-import { capConnectionsPerAddress } from './connection-cap.js';
-import { createRelayDialer, TunnelDirectory } from './edge-relay.js';
+} from './sign-in/access-routes.js';
+import { createAppDirectory } from './gateway/app-directory.js';
+import { createAppGateway, type GatewayDeps } from './gateway/app-gateway.js';
+import { verifyAppToken } from './tokens/app-token.js';
+import type { AppConfig, EdgeConfig } from './config/config.js';
+import { capConnectionsPerAddress } from './http/connection-cap.js';
+import { createRelayDialer, TunnelDirectory } from './relay/edge-relay.js';
 import { createEdgeRouter } from './edge-router.js';
-import { FailureThrottle } from './failure-throttle.js';
-import { LoginCodes } from './login-codes.js';
-import { createEdgeMetrics } from './metrics.js';
-import { openOperatorRoutes, type OperatorRoutes } from './operator-routes.js';
-import { evaluatePolicy } from './policy.js';
-import { startRelayListener } from './relay-listener.js';
-import { RevocationList, type Revocations } from './revocation-list.js';
-import { SigningKeys } from './signing-keys.js';
+import { FailureThrottle } from './gateway/failure-throttle.js';
+import { LoginCodes } from './sign-in/login-codes.js';
+import { createEdgeMetrics } from './observability/metrics.js';
+import { openOperatorRoutes, type OperatorRoutes } from './admin/operator-routes.js';
+import { evaluatePolicy } from './gateway/policy.js';
+import { startRelayListener } from './relay/relay-listener.js';
+import { RevocationList, type Revocations } from './tokens/revocation-list.js';
+import { SigningKeys } from './tokens/signing-keys.js';
 import { openPostgresState, type PostgresState } from './state/postgres.js';
 import { openSharedRouteStore } from './state/postgres-routes.js';
 import {
@@ -42,8 +42,8 @@ import {
   SharedFailureThrottle,
 } from './state/postgres-stores.js';
 import { createStatusEndpoints } from './status-endpoints.js';
-import { signStreamAssertion } from './stream-signer.js';
-import { TunnelRegistry } from './tunnel-registry.js';
+import { signStreamAssertion } from './tokens/stream-signer.js';
+import { TunnelRegistry } from './tunnels/tunnel-registry.js';
 
 export interface EdgeOptions {
   config: EdgeConfig;

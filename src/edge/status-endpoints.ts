@@ -1,11 +1,11 @@
 // What the edge says about itself (docs/architecture.md "Other edge paths"): /healthz to anyone,
 // /metrics only to the addresses in `metrics.allow`.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { cidrMatcher } from './cidr.js';
-import { sendJson } from './json-answer.js';
-import type { EdgeMetrics } from './metrics.js';
+import { cidrMatcher } from './config/cidr.js';
+import { sendJson } from './http/json-answer.js';
+import type { EdgeMetrics } from './observability/metrics.js';
 import type { PostgresState } from './state/postgres.js';
-import type { TunnelRegistry } from './tunnel-registry.js';
+import type { TunnelRegistry } from './tunnels/tunnel-registry.js';
 
 export interface StatusDeps {
   registry: TunnelRegistry;

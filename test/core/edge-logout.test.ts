@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { revokeAtEdge } from '../../src/core/edge-logout.js';
-import { issueAppToken, verifyAppToken } from '../../src/edge/app-token.js';
+import { issueAppToken, verifyAppToken } from '../../src/edge/tokens/app-token.js';
 import { startRig, type Rig } from '../helpers/sso-rig.js';
 
 let rig: Rig;

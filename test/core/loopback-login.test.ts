@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { loginWithBrowser, type LoopbackLoginOptions } from '../../src/core/loopback-login.js';
-import { verifyAppToken } from '../../src/edge/app-token.js';
+import { verifyAppToken } from '../../src/edge/tokens/app-token.js';
 import { AirlockError } from '../../src/shared/errors.js';
 import { CookieJar, follow, signInAtIdp } from '../helpers/cookie-fetch.js';
 import { startRig, type Rig } from '../helpers/sso-rig.js';

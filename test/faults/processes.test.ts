@@ -9,9 +9,9 @@ import { processChain, waitForConnections } from '../helpers/process-chain.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { recordSecrets, stopProcess, waitUntil } from '../helpers/airlock-processes.js';
-import { parseEdgeConfig } from '../../src/edge/config.js';
-import { issueAppToken } from '../../src/edge/app-token.js';
-import { SigningKeys } from '../../src/edge/signing-keys.js';
+import { parseEdgeConfig } from '../../src/edge/config/config.js';
+import { issueAppToken } from '../../src/edge/tokens/app-token.js';
+import { SigningKeys } from '../../src/edge/tokens/signing-keys.js';
 import { download, echoRoundTrip, startOrigin, upload } from '../helpers/transfer.js';
 
 const MB = 1024 * 1024;

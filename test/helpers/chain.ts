@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { writeDevCertificates } from '../../src/cli/demo/dev-certs.js';
-import { parseEdgeConfig, type EdgeConfig } from '../../src/edge/config.js';
+import { parseEdgeConfig, type EdgeConfig } from '../../src/edge/config/config.js';
 import { startEdge, type RunningEdge, type EdgeOptions } from '../../src/edge/edge-server.js';
 import { Connector, type ConnectorOptions } from '../../src/connector/connector.js';
 import { encodeTunnelToken, hashSecret, newSecret } from '../../src/shared/secrets.js';

@@ -4,9 +4,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import https from 'node:https';
-import { parseEdgeConfig, type EdgeConfig } from '../../src/edge/config.js';
+import { parseEdgeConfig, type EdgeConfig } from '../../src/edge/config/config.js';
 import { startEdge, type RunningEdge } from '../../src/edge/edge-server.js';
-import { issueConnectorCredential } from '../../src/edge/connector-credential.js';
+import { issueConnectorCredential } from '../../src/edge/tunnels/connector-credential.js';
 import { hashSecret, newSecret } from '../../src/shared/secrets.js';
 import { testPki, type TestPki } from './chain.js';
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ADMIN, OTHER_ADMIN, USER, edgeJson, startHostEdge, type HostEdge } from '../helpers/host-edge.js';
-import { issueAppToken } from '../../src/edge/app-token.js';
+import { issueAppToken } from '../../src/edge/tokens/app-token.js';
 
 let edge: HostEdge;
 let token: string;

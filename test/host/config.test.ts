@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseEdgeConfig } from '../../src/edge/config.js';
+import { parseEdgeConfig } from '../../src/edge/config/config.js';
 import { startEdge } from '../../src/edge/edge-server.js';
 import { silentLogger } from '../../src/shared/logger.js';
 import { hasCommand } from '../helpers/processes.js';

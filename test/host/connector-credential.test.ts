@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SigningKeys } from '../../src/edge/signing-keys.js';
-import { RevocationList } from '../../src/edge/revocation-list.js';
-import { issueAppToken, verifyAppToken } from '../../src/edge/app-token.js';
-import { issueConnectorCredential, verifyConnectorCredential } from '../../src/edge/connector-credential.js';
+import { SigningKeys } from '../../src/edge/tokens/signing-keys.js';
+import { RevocationList } from '../../src/edge/tokens/revocation-list.js';
+import { issueAppToken, verifyAppToken } from '../../src/edge/tokens/app-token.js';
+import { issueConnectorCredential, verifyConnectorCredential } from '../../src/edge/tunnels/connector-credential.js';
 
 const EDGE = 'https://edge.airlock.test:8443';
 const AUD = 'a'.repeat(32);

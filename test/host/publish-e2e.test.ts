@@ -294,7 +294,7 @@ test('an expired operator credential: commands say how to log in again and exit 
 
 test('a revoked operator credential: commands say how to log in again and exit non-zero', { skip }, async () => {
   const home = mkdtempSync(join(tmpdir(), 'airlock-revoked-'));
-  const { issueConnectorCredential } = await import('../../src/edge/connector-credential.js');
+  const { issueConnectorCredential } = await import('../../src/edge/tunnels/connector-credential.js');
   const issued = await issueConnectorCredential(
     { edgeOrigin: new URL(edge.edgeUrl).origin, keys: edge.edge.keys },
     { sub: ADMIN.email, ...ADMIN },

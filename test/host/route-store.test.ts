@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RouteStore } from '../../src/edge/route-store.js';
+import { RouteStore } from '../../src/edge/tunnels/route-store.js';
 import { secretMatches } from '../../src/shared/secrets.js';
 import { startHostEdge } from '../helpers/host-edge.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { OidcRelyingParty } from '../../src/edge/oidc-login.js';
+import { OidcRelyingParty } from '../../src/edge/sign-in/oidc-login.js';
 import { startIdp, type RunningIdp } from '../../src/idp/provider.js';
 import { hashPassword } from '../../src/idp/users.js';
 import { CookieJar, follow, step } from '../helpers/cookie-fetch.js';

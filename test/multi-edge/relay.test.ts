@@ -13,15 +13,15 @@ import { edgeConnector, multiEdgeYaml, writeConfig } from '../helpers/multi-edge
 import { waitUntil } from '../helpers/airlock-processes.js';
 import { download, startOrigin, upload, type Origin } from '../helpers/transfer.js';
 import { CookieJar, step } from '../helpers/cookie-fetch.js';
-import { loadEdgeConfig } from '../../src/edge/config.js';
+import { loadEdgeConfig } from '../../src/edge/config/config.js';
 import { startEdge, type RunningEdge } from '../../src/edge/edge-server.js';
-import { RELAY, signRelayAssertion } from '../../src/edge/edge-relay.js';
-import { SigningKeys } from '../../src/edge/signing-keys.js';
+import { RELAY, signRelayAssertion } from '../../src/edge/relay/edge-relay.js';
+import { SigningKeys } from '../../src/edge/tokens/signing-keys.js';
 import { Connector } from '../../src/connector/connector.js';
 import { LocalListener } from '../../src/core/local-listener.js';
 import { resolveEdgeTarget } from '../../src/core/edge-target.js';
 import { HEADER } from '../../src/shared/constants.js';
-import { issueConnectorCredential } from '../../src/edge/connector-credential.js';
+import { issueConnectorCredential } from '../../src/edge/tunnels/connector-credential.js';
 import { edgeJson } from '../helpers/host-edge.js';
 
 const skip = postgresMissing;

@@ -14,8 +14,8 @@ import { postgresMissing, startPostgres, type RunningPostgres } from '../helpers
 import { startEchoServer } from '../helpers/chain.js';
 import { waitUntil } from '../helpers/airlock-processes.js';
 import { airlock } from '../helpers/processes.js';
-import { s256 } from '../../src/edge/login-codes.js';
-import { loadEdgeConfig } from '../../src/edge/config.js';
+import { s256 } from '../../src/edge/sign-in/login-codes.js';
+import { loadEdgeConfig } from '../../src/edge/config/config.js';
 import { MIGRATIONS } from '../../src/edge/state/postgres.js';
 import { startEdge, type RunningEdge } from '../../src/edge/edge-server.js';
 import { Connector } from '../../src/connector/connector.js';

@@ -7,7 +7,7 @@ import https from 'node:https';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startChain, startEchoServer } from '../helpers/chain.js';
-import { ANONYMOUS_REFUSALS_PER_MINUTE } from '../../src/edge/audit-log.js';
+import { ANONYMOUS_REFUSALS_PER_MINUTE } from '../../src/edge/observability/audit-log.js';
 
 const REQUESTS = 10_000;
 const PARALLEL = 8;

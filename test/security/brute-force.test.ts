@@ -9,7 +9,7 @@ import { startChain, SERVICE_TOKEN } from '../helpers/chain.js';
 import { assertStillServes } from '../helpers/hostile.js';
 import { logFile, recordSecrets } from '../helpers/airlock-processes.js';
 import { startOrigin } from '../helpers/transfer.js';
-import { FailureThrottle } from '../../src/edge/failure-throttle.js';
+import { FailureThrottle } from '../../src/edge/gateway/failure-throttle.js';
 import { HEADER } from '../../src/shared/constants.js';
 
 const APP = 'bf.airlock.test';

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseEdgeConfig } from '../../src/edge/config.js';
+import { parseEdgeConfig } from '../../src/edge/config/config.js';
 import { loadConnectorConfig } from '../../src/connector/config.js';
 import { hashSecret, isWeakSecretHash } from '../../src/shared/secrets.js';
 import { edgeYaml, testPki, startChain } from '../helpers/chain.js';

@@ -3,7 +3,7 @@
 // tray, which present the token in a header, sign out as before.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { verifyOrganisationToken } from '../../src/edge/organisation-session.js';
+import { verifyOrganisationToken } from '../../src/edge/sign-in/organisation-session.js';
 import { AUTH_COOKIE, PATH } from '../../src/shared/constants.js';
 import { chromiumMissing, launchChromium } from '../helpers/browser.js';
 import { CookieJar, follow, signInAtIdp, step } from '../helpers/cookie-fetch.js';

@@ -1,5 +1,5 @@
 // `airlock edge --config edge.yaml`: runs the edge until SIGTERM, then drains.
-import { loadEdgeConfig } from '../../edge/config.js';
+import { loadEdgeConfig } from '../../edge/config/config.js';
 import { startEdge } from '../../edge/edge-server.js';
 import { AirlockError } from '../../shared/errors.js';
 import { parseDuration } from '../../shared/contract/duration.js';

@@ -13,7 +13,7 @@ import { startIdp } from '../../idp/provider.js';
 import { PATH } from '../../shared/constants.js';
 import { openSystemBrowser } from '../browser.js';
 import { resolveEdgeTarget } from '../../core/edge-target.js';
-import { loadEdgeConfig } from '../../edge/config.js';
+import { loadEdgeConfig } from '../../edge/config/config.js';
 import { startEdge } from '../../edge/edge-server.js';
 import { formatBytes } from '../../shared/contract/duration.js';
 import { AirlockError, isAirlockError } from '../../shared/errors.js';

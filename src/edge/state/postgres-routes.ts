@@ -2,7 +2,7 @@
 // document in PostgreSQL, changed in a transaction that locks it (so two edges never overwrite each
 // other's change) and announced with NOTIFY, so every edge routes a new hostname within a second.
 import type { Logger } from '../../shared/logger.js';
-import { RouteStore } from '../route-store.js';
+import { RouteStore } from '../tunnels/route-store.js';
 import { CHANNEL, type PostgresState } from './postgres.js';
 import { RELOAD_INTERVAL_MS, storeUnavailable } from './postgres-stores.js';
 

@@ -4,10 +4,10 @@
 import type { JWK } from 'jose';
 import { AirlockError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import type { LoginStateStore } from '../login-state-store.js';
-import type { Revocations } from '../revocation-list.js';
-import type { SigningKeys } from '../signing-keys.js';
-import { FailureThrottle, type FailureLimiter } from '../failure-throttle.js';
+import type { LoginStateStore } from '../sign-in/login-state-store.js';
+import type { Revocations } from '../tokens/revocation-list.js';
+import type { SigningKeys } from '../tokens/signing-keys.js';
+import { FailureThrottle, type FailureLimiter } from '../gateway/failure-throttle.js';
 import { CHANNEL, type PostgresState } from './postgres.js';
 
 /** How often every shared cache is read again anyway: the safety net under NOTIFY. */

@@ -1,0 +1,50 @@
+// How a relayed stream ends, shared by the connector relay (stream-relay.ts) and the edge-to-edge
+// bridge (relay-bridge.ts).
+import { CLOSE } from '../../shared/constants.js';
+import type { AuditLog } from '../observability/audit-log.js';
+import type { EdgeMetrics } from '../observability/metrics.js';
+
+/** Where a stream's figures go: the metrics and its stream-end audit record. */
+export interface StreamDeps {
+  audit: AuditLog;
+  metrics: EdgeMetrics;
+}
+
+/** What the stream-end record names, and how to give the stream's slot back. */
+export interface StreamAbout {
+  streamId: string;
+  who: string;
+  app: string;
+  release: () => void;
+}
+
+/** After the client has gone and its upload has been sent on, how long the origin may take to finish. */
+export const ORIGIN_GRACE_MS = 30_000;
+
+/** How the client's WebSocket ended, for the audit record. */
+export function closeOutcome(code: number): string {
+  if (code === CLOSE.normal || code === CLOSE.noStatus) return 'closed';
+  if (code === CLOSE.abnormal) return 'client left without a close frame (1006)';
+  return `closed (${code})`;
+}
+
+/** One stream's figures into the metrics and its stream-end audit record. */
+export function recordStreamEnd(
+  deps: StreamDeps,
+  about: { streamId: string; who: string; app: string },
+  figures: { bytesUp: number; bytesDown: number; started: number; outcome: string; endedFirst?: 'client' | 'origin' },
+): void {
+  const { bytesUp, bytesDown, started, outcome, endedFirst } = figures;
+  deps.metrics.activeStreams.dec();
+  deps.metrics.bytes.inc({ direction: 'up' }, bytesUp);
+  deps.metrics.bytes.inc({ direction: 'down' }, bytesDown);
+  deps.audit.write({
+    event: 'stream-end',
+    ...about,
+    bytesUp,
+    bytesDown,
+    durationMs: Date.now() - started,
+    outcome,
+    ...(endedFirst ? { endedFirst } : {}),
+  });
+}

@@ -1,0 +1,105 @@
+// One client WebSocket relayed to one CONNECT stream on a connector, with backpressure both ways,
+// until both ways have ended (docs/architecture.md "Client ↔ edge", closing and half-close).
+import http2 from 'node:http2';
+import type { Duplex } from 'node:stream';
+import type { WebSocket } from 'ws';
+import { CLOSE } from '../../shared/constants.js';
+import type { Logger } from '../../shared/logger.js';
+import { coalesceWrites, interceptMessages, webSocketStream } from '../../shared/websocket-stream.js';
+import { closeOutcome, ORIGIN_GRACE_MS, recordStreamEnd, type StreamAbout, type StreamDeps } from './stream-end.js';
+
+/**
+ * Relays one client WebSocket and one CONNECT stream until both ways have ended. Every byte the
+ * edge read from either side is delivered whatever way the other side leaves: a close frame, a
+ * FIN or RST without one (cloudflared ends every stream so), or a half-close.
+ */
+export function relayToConnector(
+  ws: WebSocket,
+  socket: Duplex,
+  stream: http2.ClientHttp2Stream,
+  { release, ...about }: StreamAbout,
+  halfClose: boolean,
+  deps: StreamDeps & { log: Logger },
+): void {
+  const started = Date.now();
+  let bytesUp = 0;
+  let bytesDown = 0;
+  let ended = false;
+  let endedFirst: 'client' | 'origin' | undefined;
+  let outcome = 'closed';
+  deps.metrics.activeStreams.inc();
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    release();
+    clearTimeout(originGrace);
+    recordStreamEnd(deps, about, { bytesUp, bytesDown, started, outcome, endedFirst: endedFirst ?? 'client' });
+    if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
+  };
+  let originGrace: NodeJS.Timeout | undefined;
+  const tunnel = webSocketStream(ws, socket, { halfClose });
+  tunnel.on('error', () => {}); // the WebSocket's 'close' below says how it ended
+  refuseTextFrames(ws, () => {
+    deps.log.warn({ streamId: about.streamId, app: about.app }, 'text frame refused (close 1003)');
+    outcome = 'refused: text frame';
+    end();
+  });
+  tunnel.on('data', (chunk: Buffer) => (bytesUp += chunk.length));
+  tunnel.once('end', () => (endedFirst ??= 'client'));
+  stream.on('data', (chunk: Buffer) => (bytesDown += chunk.length));
+  stream.once('end', () => (endedFirst ??= 'origin'));
+  coalesceWrites(stream, socket);
+  // pipe(), not pipeline(): when the origin fails, the bytes already relayed and then close 1011
+  // must reach the client; pipeline() would terminate the WebSocket before either is flushed.
+  // The upload's end reaches the connector as END_STREAM (a FIN to the origin) only after every
+  // byte read from the client, however the client left.
+  tunnel.pipe(stream);
+  stream.pipe(tunnel);
+  stream.once('error', (error) => {
+    outcome = `error: ${error.message}`;
+    ws.close(CLOSE.originFailed, 'origin failed');
+    end();
+  });
+  // The stream closes when both ways have ended (or the connector resets it). A reset, or a
+  // session torn down, comes without an 'error'; pipe() would then leave the WebSocket open.
+  stream.once('close', () => {
+    if (!stream.readableEnded && ws.readyState === ws.OPEN) {
+      outcome = 'error: the connector closed the stream';
+      ws.close(CLOSE.originFailed, 'origin failed');
+    }
+    end();
+  });
+  ws.once('close', (code) => {
+    if (outcome === 'closed') outcome = closeOutcome(code);
+    // The client is gone: the origin's replies have nowhere to go. Its upload still drains into
+    // the stream; once that has gone out, the origin gets ORIGIN_GRACE_MS to finish before reset.
+    stream.unpipe(tunnel);
+    stream.resume();
+    // A protocol error destroys the tunnel before its end: what it had read is already in the
+    // stream, so end that too rather than leave the origin waiting.
+    if (tunnel.destroyed && !stream.writableEnded) stream.end();
+    const grace = () => {
+      originGrace = setTimeout(end, ORIGIN_GRACE_MS);
+      originGrace.unref();
+    };
+    if (stream.writableFinished) grace();
+    else stream.once('finish', grace);
+  });
+}
+
+/**
+ * The tunnel carries raw TCP bytes in binary frames; a text frame is not ours to interpret, so it is
+ * refused with 1003 (RFC 6455 §7.4.1) and none of it is forwarded. createWebSocketStream forwards
+ * every message, so its listener is wrapped to see binary ones only.
+ */
+function refuseTextFrames(ws: WebSocket, onText: () => void): void {
+  let refused = false;
+  interceptMessages(ws, (_data, isBinary) => {
+    if (refused) return true;
+    if (isBinary) return false;
+    refused = true;
+    ws.close(CLOSE.unsupportedData, 'binary frames only');
+    onText();
+    return true;
+  });
+}

@@ -1,0 +1,214 @@
+// Several edges (docs/scale.md): a client stream that lands on an edge holding no connector of its
+// tunnel is relayed to an edge that holds one, over that edge's internal relay listener. The
+// request carries a short assertion signed with this edge's key, which every edge of the
+// deployment knows (the shared key union) and no other deployment's edge does. Which edge holds
+// which tunnel is a directory in PostgreSQL, kept fresh by heartbeats: a dead edge drops out.
+import WebSocket from 'ws';
+import { DEFAULTS, HEADER } from '../../shared/constants.js';
+import { AirlockError } from '../../shared/errors.js';
+import type { Principal } from '../gateway/identity.js';
+import { JwsError, keyObjectFor, signJwsEs256, verifyJwsEs256 } from '../../shared/jws-es256.js';
+import type { Logger } from '../../shared/logger.js';
+import type { SigningKeys } from '../tokens/signing-keys.js';
+import type { PostgresState } from '../state/postgres.js';
+import type { TunnelRegistry } from '../tunnels/tunnel-registry.js';
+
+export const RELAY = {
+  header: 'airlock-relay-assertion',
+  type: 'relay',
+  audience: 'airlock-relay',
+  lifetimeSeconds: 30,
+  /** How often an edge says which tunnels it holds, and how old a word may be before it is ignored. */
+  heartbeatMs: 2_000,
+  staleMs: 6_000,
+} as const;
+
+export interface RelayClaims {
+  tun: string;
+  host: string;
+  svc: string;
+  sid: string;
+  principal: Principal;
+}
+
+export function signRelayAssertion(keys: SigningKeys, issuer: string, claims: RelayClaims): string {
+  const key = keys.current();
+  const now = Math.floor(Date.now() / 1000);
+  const principal =
+    claims.principal.kind === 'service-token'
+      ? { kind: 'service-token', id: claims.principal.id }
+      : { kind: 'user', email: claims.principal.email, sub: claims.principal.sub, groups: claims.principal.groups };
+  const payload = {
+    ...claims,
+    principal,
+    type: RELAY.type,
+    iss: issuer,
+    aud: RELAY.audience,
+    iat: now,
+    exp: now + RELAY.lifetimeSeconds,
+  };
+  return signJwsEs256({ kid: key.kid, typ: 'JWT' }, payload, keyObjectFor(key.privateKey));
+}
+
+/** The claims of a relay assertion from an edge of this deployment; throws AirlockError otherwise. */
+export function verifyRelayAssertion(token: unknown, keys: SigningKeys, issuer: string): RelayClaims {
+  const refuse = (why: string) => new AirlockError('ACCESS_DENIED', `relay refused: ${why}`);
+  if (typeof token !== 'string' || token.length > 8192) throw refuse('no relay assertion');
+  let payload: Record<string, unknown>;
+  try {
+    ({ payload } = verifyJwsEs256(token, (kid) => {
+      const key = keys.publicKey(kid);
+      return key ? keyObjectFor(key) : undefined;
+    }));
+  } catch (error) {
+    throw refuse(error instanceof JwsError ? error.message : 'malformed assertion');
+  }
+  const now = Math.floor(Date.now() / 1000);
+  if (payload.type !== RELAY.type || payload.aud !== RELAY.audience) throw refuse('not a relay assertion');
+  if (payload.iss !== issuer) throw refuse('issued by another deployment');
+  if (typeof payload.exp !== 'number' || payload.exp < now || typeof payload.iat !== 'number' || payload.iat > now + 5)
+    throw refuse('expired');
+  const { tun, host, svc, sid, principal } = payload as Partial<RelayClaims>;
+  const validPrincipal =
+    principal &&
+    ((principal.kind === 'service-token' && typeof principal.id === 'string') ||
+      (principal.kind === 'user' &&
+        typeof principal.email === 'string' &&
+        typeof principal.sub === 'string' &&
+        Array.isArray(principal.groups)));
+  if (
+    typeof tun !== 'string' ||
+    typeof host !== 'string' ||
+    typeof svc !== 'string' ||
+    typeof sid !== 'string' ||
+    !validPrincipal
+  )
+    throw refuse('incomplete claims');
+  return { tun, host, svc, sid, principal: principal! };
+}
+
+/** Which edges hold connectors of which tunnels, in PostgreSQL. */
+export class TunnelDirectory {
+  private readonly timer: NodeJS.Timeout;
+  private announced = new Set<string>();
+
+  constructor(
+    private readonly state: PostgresState,
+    private readonly edgeId: string,
+    private readonly relayUrl: string,
+    private readonly registry: TunnelRegistry,
+    private readonly log: Logger,
+  ) {
+    this.timer = setInterval(() => void this.heartbeat(), RELAY.heartbeatMs);
+    this.timer.unref();
+    void this.heartbeat();
+  }
+
+  /** Relay URLs of the other live edges that hold a connector of `tunnel`. */
+  async peersFor(tunnel: string): Promise<string[]> {
+    const { rows } = await this.state.pool.query<{ relay_url: string }>(
+      `SELECT relay_url FROM airlock_tunnel_edges WHERE tunnel_id = $1 AND edge_id <> $2
+       AND heartbeat_at > now() - $3 * interval '1 millisecond' ORDER BY random()`,
+      [tunnel, this.edgeId, RELAY.staleMs],
+    );
+    return rows.map((row) => row.relay_url);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.state.pool
+      .query('DELETE FROM airlock_tunnel_edges WHERE edge_id = $1', [this.edgeId])
+      .catch(() => undefined);
+  }
+
+  private async heartbeat(): Promise<void> {
+    const held = new Set(
+      this.registry
+        .all()
+        .filter((connection) => !connection.draining)
+        .map((connection) => connection.tunnelId),
+    );
+    try {
+      for (const tunnel of held) {
+        await this.state.pool.query(
+          `INSERT INTO airlock_tunnel_edges (tunnel_id, edge_id, relay_url, heartbeat_at) VALUES ($1, $2, $3, now())
+           ON CONFLICT (tunnel_id, edge_id) DO UPDATE SET relay_url = EXCLUDED.relay_url, heartbeat_at = now()`,
+          [tunnel, this.edgeId, this.relayUrl],
+        );
+      }
+      const gone = [...this.announced].filter((tunnel) => !held.has(tunnel));
+      if (gone.length > 0)
+        await this.state.pool.query('DELETE FROM airlock_tunnel_edges WHERE edge_id = $1 AND tunnel_id = ANY($2)', [
+          this.edgeId,
+          gone,
+        ]);
+      this.announced = held;
+    } catch (error) {
+      this.log.debug({ error: (error as Error).message }, 'tunnel directory heartbeat failed');
+    }
+  }
+}
+
+/** Opens the relay WebSocket to a peer edge; resolves with it open, rejects with why it could not. */
+export function dialRelay(relayUrl: string, assertion: string, ca?: Buffer): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(relayUrl, {
+      headers: { [RELAY.header]: assertion, [HEADER.halfClose]: '1' },
+      ...(ca ? { ca } : {}),
+      perMessageDeflate: false,
+      handshakeTimeout: DEFAULTS.connectTimeoutMs,
+      maxPayload: DEFAULTS.maxFrameBytes,
+      skipUTF8Validation: true,
+    });
+    ws.binaryType = 'nodebuffer';
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_request, response) => {
+      ws.terminate();
+      reject(
+        new AirlockError(
+          response.statusCode === 503 ? 'NO_CONNECTOR' : 'ORIGIN_FAILED',
+          `the relay edge answered HTTP ${response.statusCode}`,
+        ),
+      );
+    });
+    ws.once('error', (error) =>
+      reject(new AirlockError('ORIGIN_FAILED', `the relay edge is unreachable: ${error.message}`)),
+    );
+  });
+}
+
+export interface RelayDialerDeps {
+  /** The relay URLs of the live edges holding the tunnel, in random order. */
+  peersFor(tunnel: string): Promise<string[]>;
+  keys: SigningKeys;
+  issuer: () => string;
+  /** edge.yaml `relay.ca`: the CA of the other edges' relay listeners, if not a public one. */
+  ca?: Buffer;
+  log: Logger;
+}
+
+/** Relays a stream to an edge that holds the app's tunnel: the first that answers, or undefined. */
+export function createRelayDialer({ peersFor, keys, issuer, ca, log }: RelayDialerDeps) {
+  return async (
+    app: { tunnel: string; hostname: string; serviceAuthority: string },
+    principal: Principal,
+    streamId: string,
+  ): Promise<WebSocket | undefined> => {
+    const peers = await peersFor(app.tunnel);
+    const assertion = signRelayAssertion(keys, issuer(), {
+      tun: app.tunnel,
+      host: app.hostname,
+      svc: app.serviceAuthority,
+      sid: streamId,
+      principal,
+    });
+    for (const peer of peers) {
+      try {
+        return await dialRelay(peer, assertion, ca);
+      } catch (error) {
+        log.warn({ peer, error: (error as Error).message }, 'relay to another edge failed; trying the next');
+      }
+    }
+    return undefined;
+  };
+}

@@ -1,0 +1,215 @@
+// Signing in through the browser (docs/sso.md): the native app's entry (cli), an app host's login
+// path, the IdP's callback, and the hand-off of an app token to its host's cookie (authorized).
+// The organisation session on the sign-in host spares the IdP page for every app after the first.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { AUTH_COOKIE, HEADER, PATH, SSO } from '../../shared/constants.js';
+import { AirlockError } from '../../shared/errors.js';
+import { hostnameFromHostHeader } from '../../shared/host.js';
+import { html, redirect } from './access-http.js';
+import { deniedPage, notFoundPage, signedInPage } from './access-pages.js';
+import { readCookie, setCookie } from '../http/http-cookies.js';
+import type { OrganisationSession } from './organisation-session.js';
+import { checkLoopbackRedirect } from './redirect-url.js';
+import { decodePathSegment } from '../http/request-body.js';
+import type { AccessApp, LoginTarget, SignInContext } from './sign-in-context.js';
+import { appOrigin } from './sign-in-urls.js';
+
+const HOSTNAME_PATTERN = /^[a-z0-9.-]{1,253}$/;
+
+export function createSignInFlows(context: SignInContext) {
+  const {
+    deps,
+    publicUrl,
+    secure,
+    rp,
+    states,
+    codes,
+    handoffs,
+    appByAud,
+    onSignInHost,
+    toSignInHost,
+    organisationSession,
+    startOrganisationSession,
+    decide,
+    issue,
+  } = context;
+
+  async function startLogin(res: ServerResponse, login: LoginTarget): Promise<void> {
+    const { url, pending } = await rp.beginLogin();
+    deps.log.info({ event: 'login-start', app: login.hostname, flow: login.kind }, 'sign-in started');
+    const binding = randomBytes(32).toString('base64url');
+    await states.put(pending.state, { ...pending, ...login, binding }, SSO.loginStateTtlMs);
+    res.setHeader(
+      'set-cookie',
+      setCookie(bindingCookieName(pending.state), binding, {
+        maxAgeSeconds: SSO.loginStateTtlMs / 1000,
+        path: PATH.callback,
+        secure,
+      }),
+    );
+    redirect(res, url.href);
+  }
+
+  async function cli(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (!onSignInHost(req)) return toSignInHost(res, url);
+    const query = url.searchParams;
+    const app = appByAud(query.get('aud') ?? '');
+    if (!app) return html(res, 404, notFoundPage(query.get('aud') ?? ''));
+    const redirectUrl = checkLoopbackRedirect(query.get('redirect_url')).href;
+    const clientState = query.get('state') ?? '';
+    if (!/^[\x21-\x7e]{8,512}$/.test(clientState))
+      throw new AirlockError('BAD_ARGUMENT', 'state is missing or malformed');
+    if (query.get('code_challenge_method') !== 'S256')
+      throw new AirlockError('BAD_ARGUMENT', 'code_challenge_method must be S256 (RFC 7636)');
+    const codeChallenge = query.get('code_challenge') ?? '';
+    if (!/^[A-Za-z0-9_-]{43}$/.test(codeChallenge))
+      throw new AirlockError('BAD_ARGUMENT', 'code_challenge must be 43 base64url characters');
+    const target = {
+      kind: 'cli',
+      aud: app.aud,
+      hostname: app.hostname,
+      redirectUrl,
+      clientState,
+      codeChallenge,
+    } as const;
+    // A browser already signed in to the organisation goes straight back to the app: no IdP page.
+    const session = await organisationSession(req);
+    if (session) return answerNativeApp(req, res, app, session, target);
+    await startLogin(res, target);
+  }
+
+  async function browserLogin(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const hostname = decodePathSegment(url.pathname.slice(PATH.login.length), 'the application hostname').toLowerCase();
+    const app = HOSTNAME_PATTERN.test(hostname) ? deps.findAppByHostname(hostname) : undefined;
+    if (!app) return html(res, 404, notFoundPage(hostname));
+    // Clients of the protocol (cloudflared's HEAD probe) learn the app's domain from this header.
+    res.setHeader(HEADER.accessDomain, app.hostname);
+    if (!onSignInHost(req)) return toSignInHost(res, url);
+    const returnTo = returnTarget(url.searchParams.get('redirect_url'), app.hostname);
+    const session = await organisationSession(req);
+    if (session) return handOff(req, res, app, session, 'session', returnTo.returnTo);
+    await startLogin(res, { kind: 'browser', aud: app.aud, hostname: app.hostname, ...returnTo });
+  }
+
+  /** Only https back to the app's own hostname or this edge: never an open redirect. */
+  function returnTarget(text: string | null, hostname: string): { returnTo?: string } {
+    if (!text || !URL.canParse(text)) return {};
+    const url = new URL(text);
+    const ours =
+      url.protocol === 'https:' &&
+      !url.username &&
+      !url.password &&
+      (url.hostname === hostname || url.host === publicUrl.host);
+    return ours ? { returnTo: url.href } : {};
+  }
+
+  /**
+   * A browser signed in to the organisation asks for an app: mint the app token (joined to the
+   * session) and send it to the app host's /authorized under a one-time code, which sets that
+   * host's cookie. The token never appears in a URL.
+   */
+  async function handOff(
+    req: IncomingMessage,
+    res: ServerResponse,
+    app: AccessApp,
+    session: OrganisationSession,
+    flow: string,
+    returnTo?: string,
+  ): Promise<void> {
+    if (!decide(req, app, session, flow).allowed) {
+      res.setHeader(HEADER.accessAud, app.aud);
+      return html(res, 403, deniedPage(app.hostname));
+    }
+    const issued = await issue(app, session, session);
+    const code = randomBytes(32).toString('base64url');
+    await handoffs.put(
+      hashCode(code),
+      {
+        hostname: app.hostname,
+        token: issued.token,
+        expiresAt: issued.expiresAt.getTime(),
+        ...(returnTo ? { returnTo } : {}),
+      },
+      SSO.handoffCodeTtlMs,
+    );
+    redirect(res, `${appOrigin(deps.publicUrl, app.hostname)}${PATH.authorized}?code=${code}`);
+  }
+
+  async function authorized(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const code = url.searchParams.get('code') ?? '';
+    const handoff = code.length > 0 && code.length <= 256 ? await handoffs.take(hashCode(code)) : undefined;
+    // A code minted for one app host sets no cookie on another.
+    if (!handoff || handoff.hostname !== hostnameFromHostHeader(req.headers.host)) {
+      throw new AirlockError(
+        'LOGIN_FAILED',
+        'this sign-in link has expired or was already used; go back to the application and sign in again',
+      );
+    }
+    const maxAgeSeconds = Math.max(0, Math.floor((handoff.expiresAt - Date.now()) / 1000));
+    res.setHeader('set-cookie', setCookie(AUTH_COOKIE, handoff.token, { maxAgeSeconds, path: '/', secure }));
+    if (handoff.returnTo) return redirect(res, handoff.returnTo);
+    html(res, 200, signedInPage(handoff.hostname));
+  }
+
+  async function callback(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const state = url.searchParams.get('state') ?? '';
+    const pending = state ? await states.take(state) : undefined;
+    const cookieName = state ? bindingCookieName(state) : '';
+    const presented = readCookie(req.headers, cookieName);
+    if (!pending || !presented || !sameSecret(presented, pending.binding)) {
+      throw new AirlockError('LOGIN_FAILED', 'this sign-in expired or was started in another browser');
+    }
+    res.setHeader('set-cookie', setCookie(cookieName, '', { maxAgeSeconds: 0, path: PATH.callback, secure }));
+    const identity = await rp.completeLogin(url, pending);
+    const app = appByAud(pending.aud);
+    if (!app) return html(res, 404, notFoundPage(pending.hostname));
+    // The user is signed in to the organisation whatever this app's policy says of them.
+    const session = await startOrganisationSession(res, identity);
+    if (pending.kind === 'cli') return answerNativeApp(req, res, app, session, pending);
+    await handOff(req, res, app, session, 'browser', pending.returnTo);
+  }
+
+  /** RFC 8252 §7.3: a one-time code (or access_denied, RFC 6749 §4.1.2.1) to the app's loopback listener. */
+  async function answerNativeApp(
+    req: IncomingMessage,
+    res: ServerResponse,
+    app: AccessApp,
+    session: OrganisationSession,
+    pending: Extract<LoginTarget, { kind: 'cli' }>,
+  ): Promise<void> {
+    const target = new URL(pending.redirectUrl);
+    if (decide(req, app, session, 'cli').allowed) {
+      const identity = { sub: session.sub, email: session.email, groups: session.groups };
+      target.searchParams.set(
+        'code',
+        await codes.create({
+          aud: app.aud,
+          codeChallenge: pending.codeChallenge,
+          redirectUrl: pending.redirectUrl,
+          identity,
+          session,
+        }),
+      );
+    } else {
+      target.searchParams.set('error', 'access_denied');
+    }
+    target.searchParams.set('state', pending.clientState);
+    redirect(res, target.href);
+  }
+
+  return { cli, browserLogin, callback, authorized };
+}
+
+/** One cookie per login, named by its state, so two sign-ins in one browser do not collide. */
+function bindingCookieName(state: string): string {
+  return `${SSO.loginStateCookie}_${createHash('sha256').update(state).digest('base64url').slice(0, 16)}`;
+}
+
+function hashCode(code: string): string {
+  return createHash('sha256').update(code).digest('base64url');
+}
+
+function sameSecret(a: string, b: string): boolean {
+  return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+}
