@@ -6,6 +6,53 @@ import tseslint from 'typescript-eslint';
 const upInto = (folders, depth = 1) => `^(\\.\\./){${depth},}(${folders.join('|')})/`;
 const ELECTRON = '^electron(/|$)';
 
+const EDGE_OUTER = [
+  [
+    upInto(['core', 'app', 'connector', 'cli', 'idp', 'main', 'preload', 'renderer']),
+    'the edge imports only src/shared',
+  ],
+  [ELECTRON, 'electron only in src/main and src/preload'],
+];
+
+// Each edge folder and the other edge folders it may import, lowest first. state/ implements the
+// stores the domain folders declare, so it imports them; only the relay and startEdge reach state/.
+const EDGE_FOLDERS = {
+  config: [],
+  observability: [],
+  tokens: [],
+  http: ['config'],
+  'sign-in': ['config', 'http', 'observability', 'tokens'],
+  tunnels: ['config', 'http', 'observability', 'tokens'],
+  gateway: ['config', 'http', 'observability', 'tokens', 'sign-in', 'tunnels'],
+  admin: ['config', 'http', 'observability', 'tokens', 'sign-in', 'gateway', 'tunnels'],
+  state: ['config', 'tokens', 'sign-in', 'gateway', 'tunnels'],
+  relay: ['config', 'http', 'observability', 'tokens', 'gateway', 'tunnels', 'state'],
+};
+const COMPOSITION = ['edge-server', 'edge-router', 'status-endpoints'];
+
+function edgeFolders() {
+  const all = Object.keys(EDGE_FOLDERS);
+  const top = layer(
+    ['src/edge/*.ts'],
+    [...EDGE_OUTER, [`^\\./edge-server\\.js$`, 'nothing imports edge-server.ts (startEdge) but the CLI']],
+  );
+  const folders = all.map((folder) => {
+    const banned = all.filter((other) => other !== folder && !EDGE_FOLDERS[folder].includes(other));
+    const rules = [
+      ...EDGE_OUTER,
+      [`^\\.\\./(${COMPOSITION.join('|')})\\.js$`, 'only startEdge composes the edge: its parts never import it'],
+    ];
+    if (banned.length > 0) {
+      rules.push([
+        `^\\.\\./(${banned.join('|')})/`,
+        `src/edge/${folder} may import only: ${EDGE_FOLDERS[folder].join(', ') || 'src/shared'}`,
+      ]);
+    }
+    return layer([`src/edge/${folder}/**`], rules);
+  });
+  return [top, ...folders];
+}
+
 /** One folder's rule: each entry a regex of import specifiers it may not use, and why. */
 function layer(files, forbidden, ignores = []) {
   return {
@@ -80,16 +127,10 @@ export default tseslint.config(
       [ELECTRON, 'electron only in src/main and src/preload: src/app runs under plain Node'],
     ],
   ),
-  layer(
-    ['src/edge/**'],
-    [
-      [
-        upInto(['core', 'app', 'connector', 'cli', 'idp', 'main', 'preload', 'renderer']),
-        'the edge imports only src/shared',
-      ],
-      [ELECTRON, 'electron only in src/main and src/preload'],
-    ],
-  ),
+  // The edge: only src/shared from outside, and inside, one folder per concept with imports pointing
+  // down (docs/architecture.md "Inside the edge"). Flat config keeps only the last matching rule, so
+  // each folder's rule repeats the outer one.
+  ...edgeFolders(),
   layer(
     ['src/connector/**'],
     [
