@@ -13,11 +13,15 @@ interface Keychain {
 
 /** A libsecret call that cannot reach a bus fails fast; a locked keyring may prompt forever. */
 const KEYCHAIN_PROBE_TIMEOUT_MS = 3_000;
+/** An account no token is stored under: the probe only asks whether the keychain answers. */
+const KEYCHAIN_PROBE_ACCOUNT = 'airlock-probe';
 
 /** The keychain's backend for `service`; throws (with why) when keytar is missing or no keychain answers. */
 export async function openKeychain(service: string): Promise<Backend> {
   const keychain = await loadKeychain();
-  await withTimeout(keychain.findCredentials(service), KEYCHAIN_PROBE_TIMEOUT_MS);
+  // One account's lookup, not findCredentials: enumerating every item races with another process
+  // deleting one, and libsecret then aborts this process (secret_value_get_text on a gone item).
+  await withTimeout(keychain.getPassword(service, KEYCHAIN_PROBE_ACCOUNT), KEYCHAIN_PROBE_TIMEOUT_MS);
   return keychainBackend(keychain, service);
 }
 
