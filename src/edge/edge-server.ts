@@ -23,6 +23,7 @@ import { createAppGateway, type GatewayDeps } from './gateway/app-gateway.js';
 import { verifyAppToken } from './tokens/app-token.js';
 import type { AppConfig, EdgeConfig } from './config/config.js';
 import { capConnectionsPerAddress } from './http/connection-cap.js';
+import { readProxyHeaders } from './http/proxy-protocol.js';
 import { createRelayDialer, TunnelDirectory } from './relay/edge-relay.js';
 import { createEdgeRouter } from './edge-router.js';
 import { FailureThrottle } from './gateway/failure-throttle.js';
@@ -137,6 +138,9 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
     connectionsCheckingInterval: Math.min(1000, config.handshakeTimeoutMs),
   });
   const sockets = capConnectionsPerAddress(server, config.maxConnectionsPerIp, log);
+  // Last of the 'connection' listeners: it runs before them all (TLS, the cap) on a balancer's connections.
+  if (config.trustedProxies.length > 0)
+    readProxyHeaders(server, { trustedProxies: config.trustedProxies, timeoutMs: config.handshakeTimeoutMs, log });
   server.on('tlsClientError', (error) => log.debug({ error: error.message }, 'TLS handshake failed'));
   server.on('request', router.request);
   server.on('upgrade', router.upgrade);

@@ -6,6 +6,7 @@ import { sendJson } from './http/json-answer.js';
 import type { EdgeMetrics } from './observability/metrics.js';
 import type { PostgresState } from './state/postgres.js';
 import type { TunnelRegistry } from './tunnels/tunnel-registry.js';
+import { clientAddress } from './http/proxy-protocol.js';
 
 export interface StatusDeps {
   registry: TunnelRegistry;
@@ -36,7 +37,7 @@ export function createStatusEndpoints({ registry, metrics, metricsAllow, shared 
       });
     },
     async metrics(req, res) {
-      if (!metricsAllowed(req.socket.remoteAddress ?? ''))
+      if (!metricsAllowed(clientAddress(req.socket)))
         return sendJson(res, 403, { error: 'access_denied', message: 'metrics are not served to this address' });
       res.writeHead(200, { 'content-type': metrics.registry.contentType });
       res.end(await metrics.registry.metrics());

@@ -61,6 +61,8 @@ export interface EdgeConfig {
   metricsAllow: string[];
   maxConnectionsPerIp: number;
   handshakeTimeoutMs: number;
+  /** CIDRs of balancers that must open each connection with a PROXY v2 header; empty: none is read. */
+  trustedProxies: string[];
   apps: Map<string, AppConfig>;
   /** Apps in the file with a policy but no tunnel/service yet: published by an operator's route. */
   unpublishedApps: Map<string, AppPolicyConfig>;
@@ -210,6 +212,7 @@ function resolveConfig(data: z.infer<typeof schema>, source: string): EdgeConfig
     metricsAllow: data.metrics?.allow ?? ['127.0.0.0/8', '::1/128'],
     maxConnectionsPerIp: data.limits?.maxConnectionsPerIp ?? 512,
     handshakeTimeoutMs: parseDuration(data.limits?.handshakeTimeout ?? '10s')!,
+    trustedProxies: data.trustedProxies ?? [],
     apps,
     unpublishedApps,
     ...(data.admins ? { admins: data.admins } : {}),
