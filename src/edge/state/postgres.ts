@@ -198,17 +198,25 @@ function parsePostgresUrl(url: string, where: string): URL {
 
 /** For `airlock edge --check`: the database's schema version, read without migrating (0: none yet). */
 export async function readSchemaVersion(url: string, source: string): Promise<number> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  const parsed = parsePostgresUrl(url, source);
+  const client = new pg.Client({ ...clientOptions(url), connectionTimeoutMillis: PG_LIMITS.connectMs });
+  client.on('error', () => undefined);
   try {
     await client.connect();
-    const { rows } = await client.query<{ version: number | null }>(
-      "SELECT CASE WHEN to_regclass('airlock_schema_migrations') IS NULL THEN 0 ELSE (SELECT coalesce(max(version), 0) FROM airlock_schema_migrations) END AS version",
+    // Two statements: a fresh database has no table to name in the second (42P01 if planned together).
+    const { rows } = await client.query<{ present: boolean }>(
+      "SELECT to_regclass('airlock_schema_migrations') IS NOT NULL AS present",
     );
-    return rows[0]?.version ?? 0;
+    if (!rows[0]?.present) return 0;
+    const versions = await client.query<{ version: number | null }>(
+      'SELECT max(version) AS version FROM airlock_schema_migrations',
+    );
+    return versions.rows[0]?.version ?? 0;
   } catch (error) {
+    const detail = (error as NodeJS.ErrnoException).code ?? 'error';
     throw new AirlockError(
       'CONFIG_INVALID',
-      `${source}: cannot reach the database (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      `${source}: cannot reach the database at ${parsed.host}${parsed.pathname} (${detail}: ${(error as Error).message})`,
     );
   } finally {
     await client.end().catch(() => undefined);
