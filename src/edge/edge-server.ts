@@ -168,7 +168,13 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
   if (config.idp) accessRoutes = createSignInRoutes(config, config.idp, { operators, keys, revoked, shared, log });
   const relayServer =
     shared && config.relay
-      ? await startRelayListener(config, tls, { config: deps.config, keys, issuer, gateway, log })
+      ? await startRelayListener(config, config.relay.tls ? readTlsFiles(config, config.relay.tls, 'relay.tls') : tls, {
+          config: deps.config,
+          keys,
+          issuer,
+          gateway,
+          log,
+        })
       : undefined;
   if (shared && relayServer) {
     const relayUrl =
@@ -262,16 +268,20 @@ function accessApp(app: AppConfig | undefined): AccessApp | undefined {
   };
 }
 
-function readTlsFiles(config: EdgeConfig): { cert: Buffer; key: Buffer } {
+function readTlsFiles(
+  config: EdgeConfig,
+  files: { cert: string; key: string } = config.tls,
+  where = 'tls',
+): { cert: Buffer; key: Buffer } {
   const read = (file: string, what: string) => {
     try {
       return readFileSync(file);
     } catch (error) {
       throw new AirlockError(
         'CONFIG_UNREADABLE',
-        `${config.source}: cannot read tls.${what} ${file}: ${(error as Error).message}`,
+        `${config.source}: cannot read ${where}.${what} ${file}: ${(error as Error).message}`,
       );
     }
   };
-  return { cert: read(config.tls.cert, 'cert'), key: read(config.tls.key, 'key') };
+  return { cert: read(files.cert, 'cert'), key: read(files.key, 'key') };
 }

@@ -112,6 +112,8 @@ export const schema = z.strictObject({
         .url({ protocol: /^https$/, error: 'must be the https:// URL other edges reach this listener at' })
         .optional(),
       ca: z.string().min(1).optional(),
+      /** Its own certificate (for relay.url's internal name); default: the public tls. */
+      tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
     })
     .optional(),
   /** Several edges: shared state in PostgreSQL (docs/scale.md). The URL may come from ${ENV}. */

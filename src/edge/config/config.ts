@@ -54,7 +54,7 @@ export interface EdgeConfig {
   /** Signing keys, revocations: survives restarts. */
   stateDir: string;
   /** Internal listener for streams relayed from other edges (several edges only). */
-  relay?: { listen: HostPort; url?: string; ca?: string };
+  relay?: { listen: HostPort; url?: string; ca?: string; tls?: { cert: string; key: string } };
   /** Shared state for several edges; without it, files in stateDir and memory (one edge). */
   state?: { postgres: { url: string } };
   auditFile?: string;
@@ -205,6 +205,9 @@ function resolveConfig(data: z.infer<typeof schema>, source: string): EdgeConfig
             listen: parseHostPort(data.relay.listen, { allowPortZero: true })!,
             ...(data.relay.url ? { url: data.relay.url } : {}),
             ...(data.relay.ca ? { ca: resolve(base, data.relay.ca) } : {}),
+            ...(data.relay.tls
+              ? { tls: { cert: resolve(base, data.relay.tls.cert), key: resolve(base, data.relay.tls.key) } }
+              : {}),
           },
         }
       : {}),
