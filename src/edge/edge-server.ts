@@ -36,6 +36,8 @@ import { RevocationList, type Revocations } from './tokens/revocation-list.js';
 import { SigningKeys } from './tokens/signing-keys.js';
 import { openPostgresState, type PostgresState } from './state/postgres.js';
 import { openSharedRouteStore } from './state/postgres-routes.js';
+import { ConfigAgreement } from './state/config-agreement.js';
+import { configFingerprint } from './config/config-fingerprint.js';
 import {
   PostgresOneTimeStore,
   PostgresRevocations,
@@ -77,6 +79,8 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
     ? await PostgresRevocations.open(shared, log)
     : await RevocationList.open(join(config.stateDir, 'revoked-sessions.json'));
   const stopKeySharing = shared ? await shareSigningKeys(shared, keys, edgeId, log) : () => undefined;
+  const configAgreement = shared ? new ConfigAgreement(shared, edgeId, configFingerprint(config), log) : undefined;
+  await configAgreement?.compare();
   const relayCa = config.relay?.ca ? readRelayCa(config) : undefined;
   const issuer = () => new URL(config.publicUrl).origin;
   const registry = new TunnelRegistry();
@@ -119,7 +123,13 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
     deps,
     gateway,
     operators,
-    status: createStatusEndpoints({ registry, metrics, metricsAllow: config.metricsAllow, shared }),
+    status: createStatusEndpoints({
+      registry,
+      metrics,
+      metricsAllow: config.metricsAllow,
+      shared,
+      ...(configAgreement ? { configAgreement } : {}),
+    }),
     listApps: createAppDirectory({ config: deps.config, issuer, keys, revoked, audit, serviceTokenFailures }),
     keys,
     accessRoutes: () => accessRoutes,
@@ -201,6 +211,7 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
       gateway.close();
       relayServer?.close();
       await directory?.close();
+      await configAgreement?.close();
       stopKeySharing();
       sharedRoutes?.close();
       if (revoked instanceof PostgresRevocations) revoked.close();

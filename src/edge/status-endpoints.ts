@@ -5,6 +5,7 @@ import { cidrMatcher } from './config/cidr.js';
 import { sendJson } from './http/json-answer.js';
 import type { EdgeMetrics } from './observability/metrics.js';
 import type { PostgresState } from './state/postgres.js';
+import type { ConfigAgreementStatus } from './state/config-agreement.js';
 import type { TunnelRegistry } from './tunnels/tunnel-registry.js';
 import { clientAddress } from './http/proxy-protocol.js';
 
@@ -15,6 +16,8 @@ export interface StatusDeps {
   metricsAllow: string[];
   /** Several edges: the shared store, whose health is the edge's. */
   shared?: PostgresState;
+  /** Several edges: whether the others run the same configuration. */
+  configAgreement?: { status(): ConfigAgreementStatus };
 }
 
 export interface StatusEndpoints {
@@ -22,7 +25,13 @@ export interface StatusEndpoints {
   metrics(req: IncomingMessage, res: ServerResponse): Promise<void>;
 }
 
-export function createStatusEndpoints({ registry, metrics, metricsAllow, shared }: StatusDeps): StatusEndpoints {
+export function createStatusEndpoints({
+  registry,
+  metrics,
+  metricsAllow,
+  shared,
+  configAgreement,
+}: StatusDeps): StatusEndpoints {
   const metricsAllowed = cidrMatcher(metricsAllow);
   return {
     async health(_req, res) {
@@ -30,10 +39,12 @@ export function createStatusEndpoints({ registry, metrics, metricsAllow, shared 
       const store = shared
         ? { kind: 'postgres', reachable: await shared.healthy(), schemaVersion: shared.schemaVersion }
         : { kind: 'local' };
+      const config = configHealth(configAgreement);
       sendJson(res, 200, {
-        status: store.reachable === false ? 'degraded' : 'ok',
+        status: store.reachable === false || config?.agrees === false ? 'degraded' : 'ok',
         connectorConnections: registry.count(),
         store,
+        ...(config ? { config } : {}),
       });
     },
     async metrics(req, res) {
@@ -43,4 +54,11 @@ export function createStatusEndpoints({ registry, metrics, metricsAllow, shared 
       res.end(await metrics.registry.metrics());
     },
   };
+}
+
+/** Several edges: this edge's config fingerprint and the live peers whose own differs. */
+function configHealth(agreement: StatusDeps['configAgreement']) {
+  if (!agreement) return undefined;
+  const { fingerprint, differingPeers } = agreement.status();
+  return { fingerprint, agrees: differingPeers.length === 0, differingPeers };
 }

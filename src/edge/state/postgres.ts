@@ -44,6 +44,7 @@ export const MIGRATIONS: readonly string[] = [
    INSERT INTO airlock_route_store (id, doc) VALUES (1, '{"version": 1, "tunnels": [], "routes": []}');`,
   `CREATE TABLE airlock_failures (address text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp());
    CREATE INDEX airlock_failures_by_address ON airlock_failures (address, at);`,
+  `CREATE TABLE airlock_edges (edge_id text PRIMARY KEY, fingerprint text NOT NULL, seen_at timestamptz NOT NULL);`,
 ];
 
 /** NOTIFY channels: what changed, so every edge reloads it. */
