@@ -3,7 +3,8 @@
 //
 // Integration (CLI): const token = await store.get(edgeOrigin, aud);
 //   if (token) await revokeAtEdge({ edgeOrigin, token, ca });   // then store.delete(edgeOrigin, aud)
-// Resolves true when the edge revoked a live session, false when it was already dead.
+// Resolves true when the edge revoked a live session, false when it was already dead; rejects with
+// STORE_UNAVAILABLE when the edge could not record it (nothing was revoked).
 import { HEADER, PATH } from '../shared/constants.js';
 import { AirlockError } from '../shared/errors.js';
 import { dialByName, edgeRequest, type EdgeDial } from './edge-http.js';
@@ -23,9 +24,13 @@ export async function revokeAtEdge({ edgeOrigin, token, ca, dial }: RevokeOption
     body: '',
   });
   try {
-    const answer = JSON.parse(response.body) as { signed_out?: unknown };
+    const answer = JSON.parse(response.body) as { signed_out?: unknown; error?: unknown; message?: unknown };
     if (response.status === 200 && typeof answer.signed_out === 'boolean') return answer.signed_out;
-  } catch {
+    // Nothing was revoked: the caller keeps the token so the sign-out can be tried again.
+    if (answer.error === 'sign_out_not_recorded')
+      throw new AirlockError('STORE_UNAVAILABLE', `the edge did not record the sign-out: ${String(answer.message)}`);
+  } catch (error) {
+    if (error instanceof AirlockError) throw error;
     // reported below
   }
   throw new AirlockError('EDGE_ERROR', `the edge answered the sign-out with HTTP ${response.status}`);

@@ -151,7 +151,11 @@ export function createAppSession(options: AppSessionOptions): AppSession {
       // Either token ends the whole session at the edge: the organisation's if we hold it.
       const token = (await store.get(signInOrigin, ORGANISATION_ACCOUNT)) ?? (await stored());
       const revoked = token
-        ? await revokeAtEdge({ edgeOrigin: signInOrigin, token, dial: target }).catch(() => false)
+        ? await revokeAtEdge({ edgeOrigin: signInOrigin, token, dial: target }).catch((error: unknown) => {
+            // An edge that could not record the sign-out: keep the tokens, so it can be tried again.
+            if (isAirlockError(error) && error.code === 'STORE_UNAVAILABLE') throw error;
+            return false;
+          })
         : false;
       await store.delete(target.edgeOrigin, app.aud);
       await store.delete(signInOrigin, ORGANISATION_ACCOUNT);

@@ -23,6 +23,7 @@ import { createAppGateway, type GatewayDeps } from './gateway/app-gateway.js';
 import { verifyAppToken } from './tokens/app-token.js';
 import type { AppConfig, EdgeConfig } from './config/config.js';
 import { capConnectionsPerAddress } from './http/connection-cap.js';
+import { readProxyHeaders } from './http/proxy-protocol.js';
 import { createRelayDialer, TunnelDirectory } from './relay/edge-relay.js';
 import { createEdgeRouter } from './edge-router.js';
 import { FailureThrottle } from './gateway/failure-throttle.js';
@@ -35,6 +36,8 @@ import { RevocationList, type Revocations } from './tokens/revocation-list.js';
 import { SigningKeys } from './tokens/signing-keys.js';
 import { openPostgresState, type PostgresState } from './state/postgres.js';
 import { openSharedRouteStore } from './state/postgres-routes.js';
+import { ConfigAgreement } from './state/config-agreement.js';
+import { configFingerprint } from './config/config-fingerprint.js';
 import {
   PostgresOneTimeStore,
   PostgresRevocations,
@@ -76,6 +79,8 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
     ? await PostgresRevocations.open(shared, log)
     : await RevocationList.open(join(config.stateDir, 'revoked-sessions.json'));
   const stopKeySharing = shared ? await shareSigningKeys(shared, keys, edgeId, log) : () => undefined;
+  const configAgreement = shared ? new ConfigAgreement(shared, edgeId, configFingerprint(config), log) : undefined;
+  await configAgreement?.compare();
   const relayCa = config.relay?.ca ? readRelayCa(config) : undefined;
   const issuer = () => new URL(config.publicUrl).origin;
   const registry = new TunnelRegistry();
@@ -118,7 +123,13 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
     deps,
     gateway,
     operators,
-    status: createStatusEndpoints({ registry, metrics, metricsAllow: config.metricsAllow, shared }),
+    status: createStatusEndpoints({
+      registry,
+      metrics,
+      metricsAllow: config.metricsAllow,
+      shared,
+      ...(configAgreement ? { configAgreement } : {}),
+    }),
     listApps: createAppDirectory({ config: deps.config, issuer, keys, revoked, audit, serviceTokenFailures }),
     keys,
     accessRoutes: () => accessRoutes,
@@ -137,6 +148,9 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
     connectionsCheckingInterval: Math.min(1000, config.handshakeTimeoutMs),
   });
   const sockets = capConnectionsPerAddress(server, config.maxConnectionsPerIp, log);
+  // Last of the 'connection' listeners: it runs before them all (TLS, the cap) on a balancer's connections.
+  if (config.trustedProxies.length > 0)
+    readProxyHeaders(server, { trustedProxies: config.trustedProxies, timeoutMs: config.handshakeTimeoutMs, log });
   server.on('tlsClientError', (error) => log.debug({ error: error.message }, 'TLS handshake failed'));
   server.on('request', router.request);
   server.on('upgrade', router.upgrade);
@@ -164,7 +178,13 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
   if (config.idp) accessRoutes = createSignInRoutes(config, config.idp, { operators, keys, revoked, shared, log });
   const relayServer =
     shared && config.relay
-      ? await startRelayListener(config, tls, { config: deps.config, keys, issuer, gateway, log })
+      ? await startRelayListener(config, config.relay.tls ? readTlsFiles(config, config.relay.tls, 'relay.tls') : tls, {
+          config: deps.config,
+          keys,
+          issuer,
+          gateway,
+          log,
+        })
       : undefined;
   if (shared && relayServer) {
     const relayUrl =
@@ -191,6 +211,7 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
       gateway.close();
       relayServer?.close();
       await directory?.close();
+      await configAgreement?.close();
       stopKeySharing();
       sharedRoutes?.close();
       if (revoked instanceof PostgresRevocations) revoked.close();
@@ -258,16 +279,20 @@ function accessApp(app: AppConfig | undefined): AccessApp | undefined {
   };
 }
 
-function readTlsFiles(config: EdgeConfig): { cert: Buffer; key: Buffer } {
+function readTlsFiles(
+  config: EdgeConfig,
+  files: { cert: string; key: string } = config.tls,
+  where = 'tls',
+): { cert: Buffer; key: Buffer } {
   const read = (file: string, what: string) => {
     try {
       return readFileSync(file);
     } catch (error) {
       throw new AirlockError(
         'CONFIG_UNREADABLE',
-        `${config.source}: cannot read tls.${what} ${file}: ${(error as Error).message}`,
+        `${config.source}: cannot read ${where}.${what} ${file}: ${(error as Error).message}`,
       );
     }
   };
-  return { cert: read(config.tls.cert, 'cert'), key: read(config.tls.key, 'key') };
+  return { cert: read(files.cert, 'cert'), key: read(files.key, 'key') };
 }

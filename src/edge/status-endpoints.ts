@@ -5,7 +5,9 @@ import { cidrMatcher } from './config/cidr.js';
 import { sendJson } from './http/json-answer.js';
 import type { EdgeMetrics } from './observability/metrics.js';
 import type { PostgresState } from './state/postgres.js';
+import type { ConfigAgreementStatus } from './state/config-agreement.js';
 import type { TunnelRegistry } from './tunnels/tunnel-registry.js';
+import { clientAddress } from './http/proxy-protocol.js';
 
 export interface StatusDeps {
   registry: TunnelRegistry;
@@ -14,6 +16,8 @@ export interface StatusDeps {
   metricsAllow: string[];
   /** Several edges: the shared store, whose health is the edge's. */
   shared?: PostgresState;
+  /** Several edges: whether the others run the same configuration. */
+  configAgreement?: { status(): ConfigAgreementStatus };
 }
 
 export interface StatusEndpoints {
@@ -21,7 +25,13 @@ export interface StatusEndpoints {
   metrics(req: IncomingMessage, res: ServerResponse): Promise<void>;
 }
 
-export function createStatusEndpoints({ registry, metrics, metricsAllow, shared }: StatusDeps): StatusEndpoints {
+export function createStatusEndpoints({
+  registry,
+  metrics,
+  metricsAllow,
+  shared,
+  configAgreement,
+}: StatusDeps): StatusEndpoints {
   const metricsAllowed = cidrMatcher(metricsAllow);
   return {
     async health(_req, res) {
@@ -29,17 +39,26 @@ export function createStatusEndpoints({ registry, metrics, metricsAllow, shared 
       const store = shared
         ? { kind: 'postgres', reachable: await shared.healthy(), schemaVersion: shared.schemaVersion }
         : { kind: 'local' };
+      const config = configHealth(configAgreement);
       sendJson(res, 200, {
-        status: store.reachable === false ? 'degraded' : 'ok',
+        status: store.reachable === false || config?.agrees === false ? 'degraded' : 'ok',
         connectorConnections: registry.count(),
         store,
+        ...(config ? { config } : {}),
       });
     },
     async metrics(req, res) {
-      if (!metricsAllowed(req.socket.remoteAddress ?? ''))
+      if (!metricsAllowed(clientAddress(req.socket)))
         return sendJson(res, 403, { error: 'access_denied', message: 'metrics are not served to this address' });
       res.writeHead(200, { 'content-type': metrics.registry.contentType });
       res.end(await metrics.registry.metrics());
     },
   };
+}
+
+/** Several edges: this edge's config fingerprint and the live peers whose own differs. */
+function configHealth(agreement: StatusDeps['configAgreement']) {
+  if (!agreement) return undefined;
+  const { fingerprint, differingPeers } = agreement.status();
+  return { fingerprint, agrees: differingPeers.length === 0, differingPeers };
 }

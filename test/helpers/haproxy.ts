@@ -21,7 +21,11 @@ export interface RunningHaproxy {
   stop(): Promise<void>;
 }
 
-export async function startHaproxy(backends: number[]): Promise<RunningHaproxy> {
+/** `sendProxyV2`: each connection to an edge opens with a PROXY v2 header naming the client (docs/scale.md). */
+export async function startHaproxy(
+  backends: number[],
+  options: { sendProxyV2?: boolean } = {},
+): Promise<RunningHaproxy> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-haproxy-'));
   const port = await freePort();
   const config = join(dir, 'haproxy.cfg');
@@ -45,7 +49,7 @@ frontend edges
 backend edges
   balance roundrobin
   option tcp-check
-${backends.map((backend, index) => `  server edge${index + 1} 127.0.0.1:${backend} check inter 500ms fall 2 rise 1`).join('\n')}
+${backends.map((backend, index) => `  server edge${index + 1} 127.0.0.1:${backend} check inter 500ms fall 2 rise 1${options.sendProxyV2 ? ' send-proxy-v2 check-send-proxy' : ''}`).join('\n')}
 `,
   );
   const process = run(HAPROXY, ['-f', config, '-db']);

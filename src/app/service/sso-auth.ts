@@ -4,7 +4,7 @@
 // edge's 302 (docs/architecture.md "Client ↔ edge"), reuse a stored token until it expires, mint
 // one from the edge's organisation session, and open the system browser only when there is none:
 // one browser sign-in per edge, however many resources use it.
-import { AirlockError } from '../../shared/errors.js';
+import { AirlockError, isAirlockError } from '../../shared/errors.js';
 import type { DiscoveredApp, Resource } from '../../shared/contract/api.js';
 import { listApps } from '../../core/app-list.js';
 import type { Credential } from '../../core/credentials.js';
@@ -130,7 +130,11 @@ export class SsoAuth implements AuthProvider {
       const session = await tokens.get(edge, ORGANISATION_ACCOUNT);
       const dial = this.dials.get(edge);
       if (session)
-        await revokeAtEdge({ edgeOrigin: edge, token: session, ...(dial ? { dial } : {}) }).catch(() => false);
+        await revokeAtEdge({ edgeOrigin: edge, token: session, ...(dial ? { dial } : {}) }).catch((error: unknown) => {
+          // The edge could not record it: keep the tokens so the sign-out can be tried again.
+          if (isAirlockError(error) && error.code === 'STORE_UNAVAILABLE') throw error;
+          return false;
+        });
       await tokens.delete(edge, ORGANISATION_ACCOUNT);
       for (const [key, app] of apps) await tokens.delete(originOfKey(key), app.aud);
       await tokens.clearIssuer(edge);

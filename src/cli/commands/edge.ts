@@ -33,7 +33,7 @@ export async function edgeCommand(argv: string[]): Promise<void> {
       const version = await readSchemaVersion(config.state.postgres.url, `${config.source}: state.postgres.url`);
       const wanted = MIGRATIONS.length;
       say(
-        `shared state: PostgreSQL schema version ${version}${version === wanted ? ' (current)' : version < wanted ? ` (the edge migrates it to ${wanted} when it starts)` : ` (newer than this edge's ${wanted}: upgrade the edge)`}`,
+        `shared state: PostgreSQL schema version ${version}${version === wanted ? ' (current)' : version === 0 ? ` (a fresh database: the first edge to start creates the tables, version ${wanted})` : version < wanted ? ` (the edge migrates it to ${wanted} when it starts)` : ` (newer than this edge's ${wanted}: upgrade the edge)`}`,
       );
     }
     return;

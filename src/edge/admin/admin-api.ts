@@ -27,6 +27,7 @@ import type { SigningKeys } from '../tokens/signing-keys.js';
 import type { TunnelRegistry } from '../tunnels/tunnel-registry.js';
 import { sendJson, type JsonAnswer } from '../http/json-answer.js';
 import { decodePathSegment, readObjectBody } from '../http/request-body.js';
+import { clientAddress } from '../http/proxy-protocol.js';
 
 export interface AdminDeps {
   /** edge.yaml as loaded, not merged with the store: file apps, apps awaiting a route, admins, domains. */
@@ -100,7 +101,7 @@ export function createAdminApi(deps: AdminDeps): (req: IncomingMessage, res: Ser
         },
       };
     }
-    const decision = evaluatePolicy(config.admins, { principal, ip: normaliseAddress(req.socket.remoteAddress ?? '') });
+    const decision = evaluatePolicy(config.admins, { principal, ip: clientAddress(req.socket) });
     if (!decision.allowed)
       return {
         status: 403,
@@ -249,7 +250,7 @@ export function createAdminApi(deps: AdminDeps): (req: IncomingMessage, res: Ser
   return async (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!.slice(PATH.adminPrefix.length);
     const action = auditField(`${req.method} ${path.replace(/^(tunnels\/)[^/]+/, '$1NAME')}`);
-    const ip = normaliseAddress(req.socket.remoteAddress ?? '');
+    const ip = clientAddress(req.socket);
     let answer: Answer;
     let who = 'anonymous';
     try {

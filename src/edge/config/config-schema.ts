@@ -112,6 +112,8 @@ export const schema = z.strictObject({
         .url({ protocol: /^https$/, error: 'must be the https:// URL other edges reach this listener at' })
         .optional(),
       ca: z.string().min(1).optional(),
+      /** Its own certificate (for relay.url's internal name); default: the public tls. */
+      tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
     })
     .optional(),
   /** Several edges: shared state in PostgreSQL (docs/scale.md). The URL may come from ${ENV}. */
@@ -139,6 +141,8 @@ export const schema = z.strictObject({
       handshakeTimeout: duration.optional(),
     })
     .optional(),
+  /** Load balancers whose PROXY protocol v2 header names the real client (docs/scale.md); nobody else's is read. */
+  trustedProxies: z.array(z.string().refine(isCidr, 'must be an IP address or CIDR such as 10.0.0.5/32')).optional(),
   apps: z.array(app).default([]),
   /** Who may sign in with `airlock tunnel login` and publish hostnames (same rule shapes as apps). */
   admins: policy.optional(),

@@ -54,13 +54,15 @@ export interface EdgeConfig {
   /** Signing keys, revocations: survives restarts. */
   stateDir: string;
   /** Internal listener for streams relayed from other edges (several edges only). */
-  relay?: { listen: HostPort; url?: string; ca?: string };
+  relay?: { listen: HostPort; url?: string; ca?: string; tls?: { cert: string; key: string } };
   /** Shared state for several edges; without it, files in stateDir and memory (one edge). */
   state?: { postgres: { url: string } };
   auditFile?: string;
   metricsAllow: string[];
   maxConnectionsPerIp: number;
   handshakeTimeoutMs: number;
+  /** CIDRs of balancers that must open each connection with a PROXY v2 header; empty: none is read. */
+  trustedProxies: string[];
   apps: Map<string, AppConfig>;
   /** Apps in the file with a policy but no tunnel/service yet: published by an operator's route. */
   unpublishedApps: Map<string, AppPolicyConfig>;
@@ -203,6 +205,9 @@ function resolveConfig(data: z.infer<typeof schema>, source: string): EdgeConfig
             listen: parseHostPort(data.relay.listen, { allowPortZero: true })!,
             ...(data.relay.url ? { url: data.relay.url } : {}),
             ...(data.relay.ca ? { ca: resolve(base, data.relay.ca) } : {}),
+            ...(data.relay.tls
+              ? { tls: { cert: resolve(base, data.relay.tls.cert), key: resolve(base, data.relay.tls.key) } }
+              : {}),
           },
         }
       : {}),
@@ -210,6 +215,7 @@ function resolveConfig(data: z.infer<typeof schema>, source: string): EdgeConfig
     metricsAllow: data.metrics?.allow ?? ['127.0.0.0/8', '::1/128'],
     maxConnectionsPerIp: data.limits?.maxConnectionsPerIp ?? 512,
     handshakeTimeoutMs: parseDuration(data.limits?.handshakeTimeout ?? '10s')!,
+    trustedProxies: data.trustedProxies ?? [],
     apps,
     unpublishedApps,
     ...(data.admins ? { admins: data.admins } : {}),

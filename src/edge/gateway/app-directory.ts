@@ -9,7 +9,6 @@ import { describePrincipal, type Principal } from './identity.js';
 import { secretMatches } from '../../shared/secrets.js';
 import type { AuditLog } from '../observability/audit-log.js';
 import type { FailureLimiter } from './failure-throttle.js';
-import { normaliseAddress } from '../config/cidr.js';
 import type { AppDisplay, EdgeConfig } from '../config/config.js';
 import { readCookie } from '../http/http-cookies.js';
 import { sendJson } from '../http/json-answer.js';
@@ -17,6 +16,7 @@ import { verifyOrganisationToken } from '../sign-in/organisation-session.js';
 import { evaluatePolicy } from './policy.js';
 import type { RevocationCheck } from '../tokens/revocation-list.js';
 import type { VerificationKeys } from '../tokens/signing-keys.js';
+import { clientAddress } from '../http/proxy-protocol.js';
 
 export interface ListedApp extends AppDisplay {
   hostname: string;
@@ -58,7 +58,7 @@ export function createAppDirectory(deps: AppDirectoryDeps) {
   }
 
   return async function listApps(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const ip = normaliseAddress(req.socket.remoteAddress ?? '');
+    const ip = clientAddress(req.socket);
     const presentsServiceToken =
       req.headers[HEADER.clientId] !== undefined || req.headers[HEADER.clientSecret] !== undefined;
     if (presentsServiceToken && (await deps.serviceTokenFailures.blockedFor(ip)) > 0) {

@@ -7,13 +7,13 @@ import { hostnameFromHostHeader } from '../../shared/host.js';
 import type { Logger } from '../../shared/logger.js';
 import { auditField, type AuditLog } from '../observability/audit-log.js';
 import { authenticate, type AppTokenVerifier } from './authenticate.js';
-import { normaliseAddress } from '../config/cidr.js';
 import type { AppConfig, EdgeConfig } from '../config/config.js';
 import type { FailureLimiter } from './failure-throttle.js';
 import { describePrincipal, type Principal } from './identity.js';
 import type { EdgeMetrics } from '../observability/metrics.js';
 import { evaluatePolicy } from './policy.js';
 import { loginUrl } from '../sign-in/sign-in-urls.js';
+import { clientAddress } from '../http/proxy-protocol.js';
 
 export interface GateDeps {
   config: () => EdgeConfig;
@@ -36,7 +36,7 @@ const HOST_NAME = /^[a-z0-9.:_-]{1,253}$/;
 export async function gate(req: IncomingMessage, deps: GateDeps, streamId: string): Promise<GateResult> {
   const config = deps.config();
   const hostname = hostnameFromHostHeader(req.headers.host);
-  const ip = normaliseAddress(req.socket.remoteAddress ?? '');
+  const ip = clientAddress(req.socket);
   const record = (decision: 'allow' | 'deny' | 'login', status: number, who: string, reason: string) => {
     deps.audit.write({ event: 'access', streamId, who, app: auditField(hostname ?? ''), ip, decision, reason, status });
     deps.metrics.decisions.inc({ decision });

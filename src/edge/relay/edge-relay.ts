@@ -2,7 +2,8 @@
 // tunnel is relayed to an edge that holds one, over that edge's internal relay listener. The
 // request carries a short assertion signed with this edge's key, which every edge of the
 // deployment knows (the shared key union) and no other deployment's edge does. Which edge holds
-// which tunnel is a directory in PostgreSQL, kept fresh by heartbeats: a dead edge drops out.
+// which tunnel is a directory in PostgreSQL, kept fresh by heartbeats (a dead edge drops out) and
+// read into memory, so relays carry on through a database outage.
 import WebSocket from 'ws';
 import { DEFAULTS, HEADER } from '../../shared/constants.js';
 import { AirlockError } from '../../shared/errors.js';
@@ -87,10 +88,17 @@ export function verifyRelayAssertion(token: unknown, keys: SigningKeys, issuer: 
   return { tun, host, svc, sid, principal: principal! };
 }
 
-/** Which edges hold connectors of which tunnels, in PostgreSQL. */
+/**
+ * Which edges hold connectors of which tunnels: announced in PostgreSQL, and read back into memory
+ * at every heartbeat, so a relay needs no query and keeps working while the database is down
+ * (the last word each edge gave stands until the database answers again).
+ */
 export class TunnelDirectory {
   private readonly timer: NodeJS.Timeout;
   private announced = new Set<string>();
+  /** tunnel → the other edges' relay URLs and when (local clock) each was last heard of. */
+  private known = new Map<string, { relayUrl: string; seenAt: number }[]>();
+  private reachable = true;
 
   constructor(
     private readonly state: PostgresState,
@@ -104,14 +112,16 @@ export class TunnelDirectory {
     void this.heartbeat();
   }
 
-  /** Relay URLs of the other live edges that hold a connector of `tunnel`. */
+  /** Relay URLs of the other live edges that hold a connector of `tunnel`, in random order. */
   async peersFor(tunnel: string): Promise<string[]> {
-    const { rows } = await this.state.pool.query<{ relay_url: string }>(
-      `SELECT relay_url FROM airlock_tunnel_edges WHERE tunnel_id = $1 AND edge_id <> $2
-       AND heartbeat_at > now() - $3 * interval '1 millisecond' ORDER BY random()`,
-      [tunnel, this.edgeId, RELAY.staleMs],
-    );
-    return rows.map((row) => row.relay_url);
+    // A tunnel not heard of yet may have attached elsewhere since the last read: ask once.
+    if (!this.known.has(tunnel) && this.reachable) await this.read().catch(() => undefined);
+    const now = Date.now();
+    const peers = (this.known.get(tunnel) ?? [])
+      // During an outage nobody's word can be renewed: a dead peer just fails its dial.
+      .filter((peer) => !this.reachable || now - peer.seenAt < RELAY.staleMs)
+      .map((peer) => peer.relayUrl);
+    return shuffle(peers);
   }
 
   async close(): Promise<void> {
@@ -143,10 +153,39 @@ export class TunnelDirectory {
           gone,
         ]);
       this.announced = held;
+      await this.read();
     } catch (error) {
-      this.log.debug({ error: (error as Error).message }, 'tunnel directory heartbeat failed');
+      if (this.reachable)
+        this.log.warn({ error: (error as Error).message }, 'tunnel directory: keeping the last known');
+      this.reachable = false;
     }
   }
+
+  /** The other edges' live entries; ages come from the database's clock, so edges' clocks need not agree. */
+  private async read(): Promise<void> {
+    const { rows } = await this.state.pool.query<{ tunnel_id: string; relay_url: string; age_ms: number }>(
+      `SELECT tunnel_id, relay_url, (extract(epoch FROM now() - heartbeat_at) * 1000)::float8 AS age_ms
+       FROM airlock_tunnel_edges WHERE edge_id <> $1 AND heartbeat_at > now() - $2 * interval '1 millisecond'`,
+      [this.edgeId, RELAY.staleMs],
+    );
+    const now = Date.now();
+    const known = new Map<string, { relayUrl: string; seenAt: number }[]>();
+    for (const row of rows)
+      known.set(row.tunnel_id, [
+        ...(known.get(row.tunnel_id) ?? []),
+        { relayUrl: row.relay_url, seenAt: now - row.age_ms },
+      ]);
+    this.known = known;
+    this.reachable = true;
+  }
+}
+
+function shuffle<T>(items: T[]): T[] {
+  for (let index = items.length - 1; index > 0; index--) {
+    const other = Math.floor(Math.random() * (index + 1));
+    [items[index], items[other]] = [items[other]!, items[index]!];
+  }
+  return items;
 }
 
 /** Opens the relay WebSocket to a peer edge; resolves with it open, rejects with why it could not. */

@@ -65,6 +65,14 @@ export function signedOutPage(): string {
   return page('Signed out', 'Signed out', '<p>Your session has ended. You may close this tab.</p>');
 }
 
+export function signOutNotRecordedPage(): string {
+  return page(
+    'Sign-out not recorded',
+    'You are still signed in',
+    '<p>This edge cannot reach its shared state store, so it could not record your sign-out: nothing was revoked.</p><p>Try again in a minute; if it persists, tell the administrator of this Airlock edge.</p>',
+  );
+}
+
 export function storeUnavailablePage(): string {
   return page(
     'Sign-in unavailable',

@@ -20,6 +20,7 @@ import {
 } from './organisation-session.js';
 import type { Revocations } from '../tokens/revocation-list.js';
 import type { SigningKeys } from '../tokens/signing-keys.js';
+import { clientAddress } from '../http/proxy-protocol.js';
 
 /** Who is asking, as policies see it at sign-in (no session yet). */
 export type LoginPrincipal = Pick<UserPrincipal, 'kind' | 'email' | 'sub' | 'groups'>;
@@ -136,7 +137,7 @@ export function createSignInContext(deps: AccessRoutesDeps) {
 
   /** The app's policy on a signed-in identity, logged once per decision. */
   function decide(req: IncomingMessage, app: AccessApp, identity: LoginIdentity, flow: string) {
-    const ip = req.socket.remoteAddress ?? '';
+    const ip = clientAddress(req.socket);
     const decision = app.evaluate(
       { kind: 'user', sub: identity.sub, email: identity.email, groups: identity.groups },
       { ip },

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AUTH_COOKIE, HEADER, SSO } from '../../shared/constants.js';
 import { isAirlockError } from '../../shared/errors.js';
 import { html, json } from './access-http.js';
-import { badRequestPage, signedOutPage, signOutConfirmPage } from './access-pages.js';
+import { badRequestPage, signedOutPage, signOutConfirmPage, signOutNotRecordedPage } from './access-pages.js';
 import { verifyAppToken } from '../tokens/app-token.js';
 import { readCookie, setCookie } from '../http/http-cookies.js';
 import { issueOrganisationToken, verifyOrganisationToken } from './organisation-session.js';
@@ -67,7 +67,14 @@ export function createTokenEndpoints(context: SignInContext) {
       // An app token shares its session's id, and the session may outlive it: revoke the id until
       // the longest a session can last, so the session and every token minted from it end here.
       const until = new Date(Math.max(session.expiresAt.getTime(), Date.now() + organisationSessionMs));
-      await revoked.revoke(session.sessionId, until);
+      try {
+        await revoked.revoke(session.sessionId, until);
+      } catch (error) {
+        if (!isAirlockError(error) || error.code !== 'STORE_UNAVAILABLE') throw error;
+        // Nothing was recorded (revoke() keeps nothing it could not store): say so, keep the cookie.
+        deps.log.warn({ event: 'logout-not-recorded', aud: session.aud, email: session.email }, error.message);
+        return notRecorded(res, wantsJson);
+      }
       deps.log.info({ event: 'logout', aud: session.aud, email: session.email }, 'session revoked');
       signedOut = true;
     }
@@ -93,6 +100,17 @@ export function createTokenEndpoints(context: SignInContext) {
   }
 
   return { token, logout };
+}
+
+function notRecorded(res: ServerResponse, wantsJson: boolean): void {
+  res.setHeader('retry-after', '5');
+  if (wantsJson)
+    return json(res, 503, {
+      error: 'sign_out_not_recorded',
+      message:
+        'the edge cannot reach its shared state store, so the sign-out was not recorded and the session still works; try again shortly',
+    });
+  html(res, 503, signOutNotRecordedPage());
 }
 
 /** Fetch metadata (or, from older browsers, Origin) says the request comes from this very origin. */

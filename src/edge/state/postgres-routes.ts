@@ -18,6 +18,8 @@ export async function openSharedRouteStore(
     const client = await state.pool.connect().catch((error: Error) => {
       throw storeUnavailable(error);
     });
+    // A connection whose ROLLBACK fails too (a database that stopped answering) leaves the pool.
+    let broken: Error | undefined;
     try {
       await client.query('BEGIN');
       const { rows } = await client.query<{ doc: Parameters<typeof update>[0] }>(
@@ -29,10 +31,10 @@ export async function openSharedRouteStore(
       await client.query('COMMIT');
       return next;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      await client.query('ROLLBACK').catch((rollback: Error) => (broken = rollback));
       throw storeUnavailable(error);
     } finally {
-      client.release();
+      client.release(broken);
     }
   });
   const reload = async () => {

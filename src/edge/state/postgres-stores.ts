@@ -91,20 +91,27 @@ export class PostgresRevocations implements Revocations {
     return this.entries.size;
   }
 
+  /**
+   * Durable before it is known: the row is written first and only then kept in memory, so a
+   * sign-out that the database did not take leaves nothing behind and can simply be tried again.
+   */
   async revoke(sessionId: string, until: Date): Promise<void> {
     if (!sessionId) throw new AirlockError('BAD_ARGUMENT', 'cannot revoke an empty session id');
     const ms = Math.max(until.getTime(), this.entries.get(sessionId) ?? 0);
-    this.entries.set(sessionId, ms);
     try {
       await this.state.pool.query(
         `INSERT INTO airlock_revocations (session_id, until) VALUES ($1, to_timestamp($2 / 1000.0))
          ON CONFLICT (session_id) DO UPDATE SET until = GREATEST(airlock_revocations.until, EXCLUDED.until)`,
         [sessionId, ms],
       );
-      await this.state.pool.query('SELECT pg_notify($1, $2)', [CHANNEL.revocations, `${sessionId} ${ms}`]);
     } catch (error) {
       throw storeUnavailable(error);
     }
+    this.entries.set(sessionId, ms);
+    // The row is durable now; a lost NOTIFY is made up by every edge's reload after its listener returns.
+    await this.state.pool
+      .query('SELECT pg_notify($1, $2)', [CHANNEL.revocations, `${sessionId} ${ms}`])
+      .catch((error: Error) => this.log.warn({ error: error.message }, 'revocation stored but not announced'));
   }
 
   close(): void {

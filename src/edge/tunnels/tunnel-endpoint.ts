@@ -14,6 +14,7 @@ import type { EdgeMetrics } from '../observability/metrics.js';
 import { watchLiveness } from '../../shared/http2-liveness.js';
 import { writeRawResponse } from '../http/json-answer.js';
 import type { ConnectorConnection, TunnelRegistry } from './tunnel-registry.js';
+import { clientAddress } from '../http/proxy-protocol.js';
 
 export interface TunnelEndpointDeps {
   config: () => EdgeConfig;
@@ -25,7 +26,7 @@ export interface TunnelEndpointDeps {
 
 export function handleTunnelUpgrade(req: IncomingMessage, socket: Duplex, deps: TunnelEndpointDeps): void {
   const { audit, log } = deps;
-  const ip = req.socket.remoteAddress ?? '';
+  const ip = clientAddress(req.socket);
   const connectorId = String(req.headers[HEADER.connectorId] ?? 'unknown').slice(0, 64);
   const index = Number(req.headers[HEADER.connectionIndex] ?? 0) || 0;
   const refuse = (status: number, reason: string, tunnel = '?') => {

@@ -340,6 +340,12 @@ export const ERROR_CATALOGUE = {
     meaning: 'Token endpoint: the shared state store of several edges did not answer (503).',
     action: "Try again; check the edges' PostgreSQL.",
   },
+  sign_out_not_recorded: {
+    kind: 'edge',
+    meaning:
+      'Sign-out (503): the edge could not store it in the shared PostgreSQL store, so nothing was revoked and the session still works.',
+    action: 'Sign out again once the database answers; the client keeps the token so you can.',
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 type Catalogue = typeof ERROR_CATALOGUE;
