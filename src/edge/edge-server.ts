@@ -80,7 +80,21 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
   const issuer = () => new URL(config.publicUrl).origin;
   const registry = new TunnelRegistry();
   const metrics = createEdgeMetrics();
-  const audit = openAuditLog(config.auditFile);
+  metrics.auditWritable.set(1);
+  const audit = openAuditLog(config.auditFile, {
+    onChange: (health) => {
+      metrics.auditWritable.set(health.writable ? 1 : 0);
+      if (health.writable) log.info({ file: config.auditFile }, 'audit log writable again');
+      else
+        log.error(
+          { file: config.auditFile, error: health.error, onFailure: config.auditOnFailure },
+          config.auditOnFailure === 'refuse'
+            ? 'audit log cannot be written: refusing new streams until it can'
+            : 'audit log cannot be written: buffering records and serving on',
+        );
+    },
+    onDrop: () => metrics.auditDroppedRecords.inc(),
+  });
   const sharedRoutes = shared ? await openSharedRouteStore(shared, log) : undefined;
   const operators = await openOperatorRoutes(config, { keys, revoked, registry, audit }, sharedRoutes?.store);
   const failureLimit = { limit: DEFAULTS.serviceTokenFailuresPerMinute, windowMs: 60_000 };
@@ -93,6 +107,7 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
     config: operators.config,
     registry,
     audit,
+    refuseUnaudited: config.auditOnFailure === 'refuse',
     metrics,
     log,
     serviceTokenFailures,
@@ -118,7 +133,7 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
     deps,
     gateway,
     operators,
-    status: createStatusEndpoints({ registry, metrics, metricsAllow: config.metricsAllow, shared }),
+    status: createStatusEndpoints({ registry, metrics, metricsAllow: config.metricsAllow, shared, audit }),
     listApps: createAppDirectory({ config: deps.config, issuer, keys, revoked, audit, serviceTokenFailures }),
     keys,
     accessRoutes: () => accessRoutes,

@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { cidrMatcher } from './config/cidr.js';
 import { sendJson } from './http/json-answer.js';
+import type { AuditLog } from './observability/audit-log.js';
 import type { EdgeMetrics } from './observability/metrics.js';
 import type { PostgresState } from './state/postgres.js';
 import type { TunnelRegistry } from './tunnels/tunnel-registry.js';
@@ -14,6 +15,7 @@ export interface StatusDeps {
   metricsAllow: string[];
   /** Several edges: the shared store, whose health is the edge's. */
   shared?: PostgresState;
+  audit?: AuditLog;
 }
 
 export interface StatusEndpoints {
@@ -21,7 +23,7 @@ export interface StatusEndpoints {
   metrics(req: IncomingMessage, res: ServerResponse): Promise<void>;
 }
 
-export function createStatusEndpoints({ registry, metrics, metricsAllow, shared }: StatusDeps): StatusEndpoints {
+export function createStatusEndpoints({ registry, metrics, metricsAllow, shared, audit }: StatusDeps): StatusEndpoints {
   const metricsAllowed = cidrMatcher(metricsAllow);
   return {
     async health(_req, res) {
@@ -29,10 +31,13 @@ export function createStatusEndpoints({ registry, metrics, metricsAllow, shared 
       const store = shared
         ? { kind: 'postgres', reachable: await shared.healthy(), schemaVersion: shared.schemaVersion }
         : { kind: 'local' };
+      // The audit log: degraded (still 200) while records cannot be written.
+      const auditing = audit?.health();
       sendJson(res, 200, {
-        status: store.reachable === false ? 'degraded' : 'ok',
+        status: store.reachable === false || auditing?.writable === false ? 'degraded' : 'ok',
         connectorConnections: registry.count(),
         store,
+        ...(auditing ? { audit: auditing } : {}),
       });
     },
     async metrics(req, res) {

@@ -126,3 +126,11 @@ export const HOST_ADMIN = {
   credentialMs: 7 * 24 * 60 * 60_000,
   routeFile: 'routes.json',
 } as const;
+
+/** The edge's audit log when its file cannot be written (src/edge/observability/audit-file.ts). */
+export const AUDIT = {
+  /** Records kept for when writing works again; past this they are counted in an `audit-gap` record. */
+  bufferRecords: 10_000,
+  /** How often the file is reopened while writing fails. */
+  retryMs: 2_000,
+} as const;

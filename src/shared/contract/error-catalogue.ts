@@ -340,6 +340,12 @@ export const ERROR_CATALOGUE = {
     meaning: 'Token endpoint: the shared state store of several edges did not answer (503).',
     action: "Try again; check the edges' PostgreSQL.",
   },
+  audit_unavailable: {
+    kind: 'edge',
+    meaning:
+      'The edge cannot write its audit log (a full disk, a lost volume) and edge.yaml sets `audit.onFailure: refuse` (503).',
+    action: "Free the audit log's disk: the edge serves again on its own within seconds (`/healthz` shows `audit`).",
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 type Catalogue = typeof ERROR_CATALOGUE;
