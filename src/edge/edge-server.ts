@@ -11,6 +11,7 @@ import { AirlockError } from '../shared/errors.js';
 import { formatHostPort } from '../shared/host.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { openAuditLog } from './observability/audit-log.js';
+import { watchClockSkew } from './observability/clock-skew.js';
 import {
   createAccessRoutes,
   type AccessApp,
@@ -96,6 +97,16 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
     onDrop: () => metrics.auditDroppedRecords.inc(),
   });
   const sharedRoutes = shared ? await openSharedRouteStore(shared, log) : undefined;
+  const clockSkew = shared
+    ? watchClockSkew(
+        async () =>
+          Number(
+            (await shared.pool.query<{ ms: string }>('SELECT extract(epoch FROM clock_timestamp()) * 1000 AS ms'))
+              .rows[0]!.ms,
+          ),
+        { log, onMeasured: (skewMs) => metrics.clockSkew.set(skewMs / 1000) },
+      )
+    : undefined;
   const operators = await openOperatorRoutes(config, { keys, revoked, registry, audit }, sharedRoutes?.store);
   const failureLimit = { limit: DEFAULTS.serviceTokenFailuresPerMinute, windowMs: 60_000 };
   const serviceTokenFailures = shared
@@ -133,7 +144,7 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
     deps,
     gateway,
     operators,
-    status: createStatusEndpoints({ registry, metrics, metricsAllow: config.metricsAllow, shared, audit }),
+    status: createStatusEndpoints({ registry, metrics, metricsAllow: config.metricsAllow, shared, audit, clockSkew }),
     listApps: createAppDirectory({ config: deps.config, issuer, keys, revoked, audit, serviceTokenFailures }),
     keys,
     accessRoutes: () => accessRoutes,
@@ -207,6 +218,7 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
       relayServer?.close();
       await directory?.close();
       stopKeySharing();
+      clockSkew?.stop();
       sharedRoutes?.close();
       if (revoked instanceof PostgresRevocations) revoked.close();
       await shared?.close();

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { cidrMatcher } from './config/cidr.js';
 import { sendJson } from './http/json-answer.js';
 import type { AuditLog } from './observability/audit-log.js';
+import type { ClockSkewWatch } from './observability/clock-skew.js';
 import type { EdgeMetrics } from './observability/metrics.js';
 import type { PostgresState } from './state/postgres.js';
 import type { TunnelRegistry } from './tunnels/tunnel-registry.js';
@@ -16,6 +17,8 @@ export interface StatusDeps {
   /** Several edges: the shared store, whose health is the edge's. */
   shared?: PostgresState;
   audit?: AuditLog;
+  /** Several edges: this edge's clock against PostgreSQL's. */
+  clockSkew?: ClockSkewWatch;
 }
 
 export interface StatusEndpoints {
@@ -23,7 +26,14 @@ export interface StatusEndpoints {
   metrics(req: IncomingMessage, res: ServerResponse): Promise<void>;
 }
 
-export function createStatusEndpoints({ registry, metrics, metricsAllow, shared, audit }: StatusDeps): StatusEndpoints {
+export function createStatusEndpoints({
+  registry,
+  metrics,
+  metricsAllow,
+  shared,
+  audit,
+  clockSkew,
+}: StatusDeps): StatusEndpoints {
   const metricsAllowed = cidrMatcher(metricsAllow);
   return {
     async health(_req, res) {
@@ -33,11 +43,14 @@ export function createStatusEndpoints({ registry, metrics, metricsAllow, shared,
         : { kind: 'local' };
       // The audit log: degraded (still 200) while records cannot be written.
       const auditing = audit?.health();
+      // Several edges: a clock far from PostgreSQL's makes other edges refuse this one's tokens.
+      const clock = clockSkew?.last();
       sendJson(res, 200, {
-        status: store.reachable === false || auditing?.writable === false ? 'degraded' : 'ok',
+        status: store.reachable === false || auditing?.writable === false || clock?.warning ? 'degraded' : 'ok',
         connectorConnections: registry.count(),
         store,
         ...(auditing ? { audit: auditing } : {}),
+        ...(clock ? { clock } : {}),
       });
     },
     async metrics(req, res) {

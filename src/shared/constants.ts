@@ -134,3 +134,13 @@ export const AUDIT = {
   /** How often the file is reopened while writing fails. */
   retryMs: 2_000,
 } as const;
+
+/** Clocks of edges, connectors and the database disagree a little (docs/scale.md "When a part fails"). */
+export const CLOCK = {
+  /** Leeway for iat, nbf and exp of app and organisation tokens, relay and stream assertions. */
+  toleranceSeconds: 30,
+  /** An edge whose clock differs from PostgreSQL's by more than this says so (log, /healthz degraded). */
+  skewWarnMs: 5_000,
+  /** How often an edge compares its clock with PostgreSQL's. */
+  skewCheckMs: 30_000,
+} as const;

@@ -45,6 +45,11 @@ export function createEdgeMetrics() {
       help: 'Audit records lost while the audit log could not be written and its buffer was full',
       registers: [registry],
     }),
+    clockSkew: new Gauge({
+      name: 'airlock_edge_clock_skew_seconds',
+      help: "This edge's clock minus PostgreSQL's (several edges)",
+      registers: [registry],
+    }),
     streamErrors: new Counter({
       name: 'airlock_edge_stream_errors_total',
       help: 'Streams that could not be opened or ended in error',
