@@ -144,3 +144,11 @@ export const CLOCK = {
   /** How often an edge compares its clock with PostgreSQL's. */
   skewCheckMs: 30_000,
 } as const;
+
+/** The edge's requests to the organisation's IdP (src/edge/sign-in/idp-requests.ts). */
+export const IDP = {
+  /** In flight at once per edge; more sign-ins wait their turn instead of all timing out together. */
+  maxConcurrentRequests: 16,
+  /** Per request once sent: long enough for a busy IdP, short of the balancer's 30 s. */
+  requestTimeoutSeconds: 20,
+} as const;
