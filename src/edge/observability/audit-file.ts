@@ -95,7 +95,7 @@ export function openAuditFile(file: string, options: AuditFileOptions = {}): Aud
       inFlight = [];
       // Records lost while this write was under way are reported by a second gap record.
       if (dropped === gap) dropped = undefined;
-      else if (gap && dropped) dropped = { ...dropped, count: dropped.count - gap.count };
+      else if (gap && dropped) dropped = { ...dropped, count: dropped.count - gap.count, from: gap.to };
       const since = failing!.since;
       failing = undefined;
       if (dropped) attempt.write(gapRecord(dropped, since));
