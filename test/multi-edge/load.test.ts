@@ -38,6 +38,8 @@ const edges: Running[] = [];
 const connectors: Running[] = [];
 let listener: LocalListener;
 let localPort: number;
+/** Why the client's streams ended in error, if any did (the test's diagnostics). */
+const refusals: string[] = [];
 
 before(
   async () => {
@@ -80,6 +82,10 @@ before(
       local: { host: '127.0.0.1', port: localPort },
       credential: async () => ({ kind: 'service-token', ...SERVICE_TOKEN }),
     });
+    listener.on('event', (event) => {
+      if (event.type === 'connection-closed' && event.error)
+        refusals.push(`${event.error.code}: ${event.error.message}`);
+    });
     await listener.start();
     // Every edge routes the app (edge 3 by relay, once the others' heartbeats have announced the tunnel).
     for (let attempt = 0; attempt < 100; attempt++) {
@@ -105,6 +111,7 @@ test(
   `${CLIENTS} concurrent ${SIZE / 1024 / 1024} MB echoes through HAProxy come back whole, and no connector exits`,
   { skip },
   async (t) => {
+    refusals.length = 0; // errors while the setup waited for every edge to route the app are not the test's
     const started = Date.now();
     const results = await Promise.all(Array.from({ length: CLIENTS }, () => echoStream(localPort, SIZE, 120_000)));
     const seconds = (Date.now() - started) / 1000;
@@ -113,7 +120,8 @@ test(
     const echoed = results.reduce((sum, result) => sum + result.bytes, 0);
     t.diagnostic(
       `${whole.length} of ${CLIENTS} echoes whole in ${seconds.toFixed(1)} s (${(echoed / 1e6 / seconds).toFixed(1)} MB/s each way); ` +
-        `cut: ${cut.map((result) => `${(result.bytes / 1e6).toFixed(1)} MB ${result.ended}`).join(', ') || 'none'}`,
+        `cut: ${cut.map((result) => `${(result.bytes / 1e6).toFixed(1)} MB ${result.ended}`).join(', ') || 'none'}` +
+        (refusals.length > 0 ? `; client errors: ${[...new Set(refusals)].join(' | ')}` : ''),
     );
     const exited = connectors.filter((connector) => connector.child.exitCode !== null || connector.child.signalCode);
     assert.deepEqual(
