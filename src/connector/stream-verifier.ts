@@ -4,13 +4,13 @@ import https from 'node:https';
 import { isIP } from 'node:net';
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { JSONWebKeySet } from 'jose';
-import { DEFAULTS, PATH, SSO } from '../shared/constants.js';
+import { CLOCK, DEFAULTS, PATH, SSO } from '../shared/constants.js';
 import { dialHostOfUrl, portOfUrl } from '../shared/host.js';
 import { STREAM_ASSERTION } from '../shared/stream-assertion.js';
 import { JwsError, verifyJwsEs256 } from '../shared/jws-es256.js';
 
 /** Seconds of clock difference between edge and connector that are tolerated. */
-const CLOCK_TOLERANCE_S = 5;
+const CLOCK_TOLERANCE_S = CLOCK.toleranceSeconds;
 
 /** Unknown kids trigger a refetch (key rotation), but never more often than this. */
 const REFRESH_INTERVAL_MS = 5_000;

@@ -11,6 +11,7 @@ import { AirlockError } from '../shared/errors.js';
 import { formatHostPort } from '../shared/host.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { openAuditLog } from './observability/audit-log.js';
+import { watchClockSkew } from './observability/clock-skew.js';
 import {
   createAccessRoutes,
   type AccessApp,
@@ -85,8 +86,32 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
   const issuer = () => new URL(config.publicUrl).origin;
   const registry = new TunnelRegistry();
   const metrics = createEdgeMetrics();
-  const audit = openAuditLog(config.auditFile);
+  metrics.auditWritable.set(1);
+  const audit = openAuditLog(config.auditFile, {
+    onChange: (health) => {
+      metrics.auditWritable.set(health.writable ? 1 : 0);
+      if (health.writable) log.info({ file: config.auditFile }, 'audit log writable again');
+      else
+        log.error(
+          { file: config.auditFile, error: health.error, onFailure: config.auditOnFailure },
+          config.auditOnFailure === 'refuse'
+            ? 'audit log cannot be written: refusing new streams until it can'
+            : 'audit log cannot be written: buffering records and serving on',
+        );
+    },
+    onDrop: () => metrics.auditDroppedRecords.inc(),
+  });
   const sharedRoutes = shared ? await openSharedRouteStore(shared, log) : undefined;
+  const clockSkew = shared
+    ? watchClockSkew(
+        async () =>
+          Number(
+            (await shared.pool.query<{ ms: string }>('SELECT extract(epoch FROM clock_timestamp()) * 1000 AS ms'))
+              .rows[0]!.ms,
+          ),
+        { log, onMeasured: (skewMs) => metrics.clockSkew.set(skewMs / 1000) },
+      )
+    : undefined;
   const operators = await openOperatorRoutes(config, { keys, revoked, registry, audit }, sharedRoutes?.store);
   const failureLimit = { limit: DEFAULTS.serviceTokenFailuresPerMinute, windowMs: 60_000 };
   const serviceTokenFailures = shared
@@ -98,6 +123,7 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
     config: operators.config,
     registry,
     audit,
+    refuseUnaudited: config.auditOnFailure === 'refuse',
     metrics,
     log,
     serviceTokenFailures,
@@ -128,6 +154,8 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
       metrics,
       metricsAllow: config.metricsAllow,
       shared,
+      audit,
+      clockSkew,
       ...(configAgreement ? { configAgreement } : {}),
     }),
     listApps: createAppDirectory({ config: deps.config, issuer, keys, revoked, audit, serviceTokenFailures }),
@@ -213,6 +241,7 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
       await directory?.close();
       await configAgreement?.close();
       stopKeySharing();
+      clockSkew?.stop();
       sharedRoutes?.close();
       if (revoked instanceof PostgresRevocations) revoked.close();
       await shared?.close();

@@ -3,6 +3,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { cidrMatcher } from './config/cidr.js';
 import { sendJson } from './http/json-answer.js';
+import type { AuditLog } from './observability/audit-log.js';
+import type { ClockSkewWatch } from './observability/clock-skew.js';
 import type { EdgeMetrics } from './observability/metrics.js';
 import type { PostgresState } from './state/postgres.js';
 import type { ConfigAgreementStatus } from './state/config-agreement.js';
@@ -18,6 +20,9 @@ export interface StatusDeps {
   shared?: PostgresState;
   /** Several edges: whether the others run the same configuration. */
   configAgreement?: { status(): ConfigAgreementStatus };
+  audit?: AuditLog;
+  /** Several edges: this edge's clock against PostgreSQL's. */
+  clockSkew?: ClockSkewWatch;
 }
 
 export interface StatusEndpoints {
@@ -31,6 +36,8 @@ export function createStatusEndpoints({
   metricsAllow,
   shared,
   configAgreement,
+  audit,
+  clockSkew,
 }: StatusDeps): StatusEndpoints {
   const metricsAllowed = cidrMatcher(metricsAllow);
   return {
@@ -40,11 +47,19 @@ export function createStatusEndpoints({
         ? { kind: 'postgres', reachable: await shared.healthy(), schemaVersion: shared.schemaVersion }
         : { kind: 'local' };
       const config = configHealth(configAgreement);
+      // The audit log: degraded (still 200) while records cannot be written.
+      const auditing = audit?.health();
+      // Several edges: a clock far from PostgreSQL's makes other edges refuse this one's tokens.
+      const clock = clockSkew?.last();
+      const degraded =
+        store.reachable === false || config?.agrees === false || auditing?.writable === false || clock?.warning;
       sendJson(res, 200, {
-        status: store.reachable === false || config?.agrees === false ? 'degraded' : 'ok',
+        status: degraded ? 'degraded' : 'ok',
         connectorConnections: registry.count(),
         store,
         ...(config ? { config } : {}),
+        ...(auditing ? { audit: auditing } : {}),
+        ...(clock ? { clock } : {}),
       });
     },
     async metrics(req, res) {

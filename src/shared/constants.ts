@@ -126,3 +126,29 @@ export const HOST_ADMIN = {
   credentialMs: 7 * 24 * 60 * 60_000,
   routeFile: 'routes.json',
 } as const;
+
+/** The edge's audit log when its file cannot be written (src/edge/observability/audit-file.ts). */
+export const AUDIT = {
+  /** Records kept for when writing works again; past this they are counted in an `audit-gap` record. */
+  bufferRecords: 10_000,
+  /** How often the file is reopened while writing fails. */
+  retryMs: 2_000,
+} as const;
+
+/** Clocks of edges, connectors and the database disagree a little (docs/scale.md "When a part fails"). */
+export const CLOCK = {
+  /** Leeway for iat, nbf and exp of app and organisation tokens, relay and stream assertions. */
+  toleranceSeconds: 30,
+  /** An edge whose clock differs from PostgreSQL's by more than this says so (log, /healthz degraded). */
+  skewWarnMs: 5_000,
+  /** How often an edge compares its clock with PostgreSQL's. */
+  skewCheckMs: 30_000,
+} as const;
+
+/** The edge's requests to the organisation's IdP (src/edge/sign-in/idp-requests.ts). */
+export const IDP = {
+  /** In flight at once per edge; more sign-ins wait their turn instead of all timing out together. */
+  maxConcurrentRequests: 16,
+  /** Per request once sent: long enough for a busy IdP, short of the balancer's 30 s. */
+  requestTimeoutSeconds: 20,
+} as const;

@@ -103,14 +103,19 @@ export function coalesceWrites(source: Readable, destination: Writable): void {
 }
 
 /**
- * Pings keep idle tunnels alive through proxies and NATs (docs/architecture.md "Client ↔ edge"); a peer that misses a whole
- * interval without a pong is gone, and the tunnel is dropped instead of hanging.
+ * Pings keep idle tunnels alive through proxies and NATs (docs/architecture.md "Client ↔ edge"); a peer that sends
+ * nothing, not even a pong, for a whole interval is gone, and the tunnel is dropped instead of hanging. A message
+ * is life as much as a pong (a busy peer's pong queues behind its data), and while the stream holds reads back
+ * (ws paused for backpressure) no pong can be read, so the check waits.
  */
 function keepAlive(ws: WebSocket, intervalMs: number = DEFAULTS.pingIntervalMs): void {
   let answered = true;
-  ws.on('pong', () => (answered = true));
+  const alive = () => (answered = true);
+  ws.on('pong', alive);
+  ws.on('message', alive);
   const timer = setInterval(() => {
     if (ws.readyState !== ws.OPEN) return;
+    if (ws.isPaused) return void (answered = true);
     if (!answered) {
       ws.terminate();
       return;

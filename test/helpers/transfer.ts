@@ -322,3 +322,49 @@ export function upload(port: number, total: number, timeoutMs = 60_000): Promise
     })();
   });
 }
+
+export interface EchoResult {
+  sent: string;
+  received: string;
+  bytes: number;
+  /** How it ended: every byte came back, the connection closed early, or it ran out of time. */
+  ended: 'complete' | 'close' | 'timeout';
+}
+
+/**
+ * Streams `size` pattern bytes through the echo mode with backpressure, hashing what goes out and
+ * what comes back as it flows (nothing is kept, so many large echoes fit in memory at once).
+ */
+export function echoStream(port: number, size: number, timeoutMs = 60_000): Promise<EchoResult> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    const sentHash = createHash('sha256');
+    const receivedHash = createHash('sha256');
+    let received = 0;
+    let ended: EchoResult['ended'] | undefined;
+    const finish = (how: EchoResult['ended']) => {
+      if (ended) return;
+      ended = how;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ sent: sentHash.digest('hex'), received: receivedHash.digest('hex'), bytes: received, ended: how });
+    };
+    const timer = setTimeout(() => finish('timeout'), timeoutMs);
+    socket.on('data', (data: Buffer) => {
+      receivedHash.update(data);
+      received += data.length;
+      if (received >= size) finish('complete');
+    });
+    socket.on('close', () => finish('close'));
+    void (async () => {
+      socket.write(Buffer.from('E'));
+      for (let sent = 0; sent < size && !socket.destroyed;) {
+        const piece = patternAt(sent, Math.min(256 * 1024, size - sent));
+        sentHash.update(piece);
+        sent += piece.length;
+        if (!socket.write(piece)) await drainOrClose(socket);
+      }
+    })();
+  });
+}

@@ -6,6 +6,7 @@ import { parseDuration } from '../../shared/contract/duration.js';
 import { createLogger } from '../../shared/logger.js';
 import { nodeFlagsNotice } from '../../shared/node-flags.js';
 import { onShutdown, parse, required, say } from '../args.js';
+import { applyTestClockOffset, TEST_CLOCK_OFFSET_ENV } from '../test-clock.js';
 
 const USAGE = `usage: airlock edge --config edge.yaml [--check] [--drain-timeout 30s]
 
@@ -39,6 +40,8 @@ export async function edgeCommand(argv: string[]): Promise<void> {
     return;
   }
   const log = createLogger('edge');
+  const clockOffsetMs = applyTestClockOffset();
+  if (clockOffsetMs) log.warn({ clockOffsetMs }, `clock shifted for a test (${TEST_CLOCK_OFFSET_ENV})`);
   const notice = nodeFlagsNotice();
   if (notice) log.debug(notice);
   const edge = await startEdge({ config, log });

@@ -131,7 +131,13 @@ export const schema = z.strictObject({
       }),
     })
     .optional(),
-  audit: z.strictObject({ file: z.string().min(1) }).optional(),
+  audit: z
+    .strictObject({
+      file: z.string().min(1),
+      /** While the file cannot be written: keep serving (buffer, count, say degraded) or refuse new streams. */
+      onFailure: z.enum(['serve', 'refuse']).optional(),
+    })
+    .optional(),
   metrics: z.strictObject({ allow: z.array(z.string().refine(isCidr, 'must be an IP address or CIDR')) }).optional(),
   limits: z
     .strictObject({

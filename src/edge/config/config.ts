@@ -58,6 +58,8 @@ export interface EdgeConfig {
   /** Shared state for several edges; without it, files in stateDir and memory (one edge). */
   state?: { postgres: { url: string } };
   auditFile?: string;
+  /** audit.onFailure: 'refuse' refuses new streams while the audit log cannot be written. */
+  auditOnFailure: 'serve' | 'refuse';
   metricsAllow: string[];
   maxConnectionsPerIp: number;
   handshakeTimeoutMs: number;
@@ -212,6 +214,7 @@ function resolveConfig(data: z.infer<typeof schema>, source: string): EdgeConfig
         }
       : {}),
     ...(data.audit ? { auditFile: data.audit.file === '-' ? '-' : resolve(base, data.audit.file) } : {}),
+    auditOnFailure: data.audit?.onFailure ?? 'serve',
     metricsAllow: data.metrics?.allow ?? ['127.0.0.0/8', '::1/128'],
     maxConnectionsPerIp: data.limits?.maxConnectionsPerIp ?? 512,
     handshakeTimeoutMs: parseDuration(data.limits?.handshakeTimeout ?? '10s')!,

@@ -20,6 +20,8 @@ import type { TunnelRegistry } from '../tunnels/tunnel-registry.js';
 
 export interface GatewayDeps extends GateDeps {
   registry: TunnelRegistry;
+  /** edge.yaml audit.onFailure: refuse: no new stream while the audit log cannot be written. */
+  refuseUnaudited?: boolean;
   signAssertion?: (claims: StreamAssertionClaims) => string;
   /** Several edges: opens a relay to an edge holding the tunnel's connector, if any does. */
   relay?: { dial(app: AppConfig, principal: Principal, streamId: string): Promise<WebSocket | undefined> };
@@ -54,7 +56,20 @@ export function createAppGateway(deps: GatewayDeps) {
     };
   }
 
+  /** Answers 503 and returns true when streams must not be served because they cannot be audited. */
+  function refusedUnaudited(socket: Duplex): boolean {
+    if (!deps.refuseUnaudited || deps.audit.health()?.writable !== false) return false;
+    deps.metrics.streamErrors.inc({ reason: 'audit_unavailable' });
+    const body: EdgeRefusal = {
+      error: 'audit_unavailable',
+      message: 'the edge cannot write its audit log and is set to refuse new connections until it can',
+    };
+    writeRawResponse(socket, 503, {}, body);
+    return true;
+  }
+
   async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    if (refusedUnaudited(socket)) return;
     const streamId = randomUUID();
     const result = await gate(req, deps, streamId);
     if (result.status !== 200) return writeRawResponse(socket, result.status, result.headers, result.body);
@@ -86,7 +101,7 @@ export function createAppGateway(deps: GatewayDeps) {
     principal: Principal,
     streamId: string,
   ): Promise<void> {
-    if (!isWebSocketUpgrade(req, socket)) return;
+    if (refusedUnaudited(socket) || !isWebSocketUpgrade(req, socket)) return;
     deps.metrics.relayedStreams.inc({ direction: 'in' });
     await serve(req, socket, head, app, principal, streamId, false, () => undefined);
   }

@@ -1,6 +1,7 @@
 // JSON-lines audit log of every access decision and of every allowed stream's end.
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { dirname } from 'node:path';
+import { openAuditFile as openResilientFile, type AuditFileOptions, type AuditHealth } from './audit-file.js';
+
+export type { AuditHealth };
 
 export type AuditRecord =
   | {
@@ -49,12 +50,14 @@ export const MAX_AUDIT_FIELD_CHARS = 256;
 
 export interface AuditLog {
   write(record: AuditRecord): void;
+  /** Whether records reach the log; undefined without one. */
+  health(): AuditHealth | undefined;
   close(): Promise<void>;
 }
 
-export function openAuditLog(file: string | undefined): AuditLog {
-  if (!file) return { write: () => {}, close: async () => {} };
-  return limitAnonymousRefusals(openAuditFile(file));
+export function openAuditLog(file: string | undefined, options: AuditFileOptions = {}): AuditLog {
+  if (!file) return { write: () => {}, health: () => undefined, close: async () => {} };
+  return limitAnonymousRefusals(openAuditFile(file, options));
 }
 
 /**
@@ -96,6 +99,7 @@ export function limitAnonymousRefusals(
       window.written++;
       audit.write(record);
     },
+    health: () => audit.health(),
     async close() {
       clearInterval(timer);
       for (const ip of [...windows.keys()]) flush(ip);
@@ -109,20 +113,31 @@ export function auditField(text: string): string {
   return text.length > MAX_AUDIT_FIELD_CHARS ? `${text.slice(0, MAX_AUDIT_FIELD_CHARS)}…` : text;
 }
 
-function openAuditFile(file: string): AuditLog {
-  let stream: WriteStream | NodeJS.WriteStream;
-  if (file === '-') stream = process.stdout;
-  else {
-    mkdirSync(dirname(file), { recursive: true });
-    stream = createWriteStream(file, { flags: 'a', mode: 0o600 });
+function openAuditFile(file: string, options: AuditFileOptions): AuditLog {
+  const line = (record: AuditRecord) => `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`;
+  if (file === '-') {
+    // stdout cannot be reopened: after an error (a closed pipe) records are counted as dropped.
+    let failed: AuditHealth | undefined;
+    process.stdout.on('error', (error) => {
+      failed ??= {
+        writable: false,
+        failingSince: new Date().toISOString(),
+        error: error.message,
+        buffered: 0,
+        dropped: 0,
+      };
+      options.onChange?.(failed);
+    });
+    return {
+      write(record) {
+        if (!failed) return void process.stdout.write(line(record));
+        failed.dropped++;
+        options.onDrop?.();
+      },
+      health: () => failed ?? { writable: true, buffered: 0, dropped: 0 },
+      close: () => Promise.resolve(),
+    };
   }
-  return {
-    write(record) {
-      stream.write(`${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
-    },
-    close() {
-      if (stream === process.stdout) return Promise.resolve();
-      return new Promise((resolve) => (stream as WriteStream).end(resolve));
-    },
-  };
+  const sink = openResilientFile(file, options);
+  return { write: (record) => sink.writeLine(line(record)), health: () => sink.health(), close: () => sink.close() };
 }

@@ -35,6 +35,21 @@ export function createEdgeMetrics() {
       labelNames: ['direction'] as const,
       registers: [registry],
     }),
+    auditWritable: new Gauge({
+      name: 'airlock_edge_audit_writable',
+      help: 'Whether the audit log can be written (1) or writing fails (0)',
+      registers: [registry],
+    }),
+    auditDroppedRecords: new Counter({
+      name: 'airlock_edge_audit_dropped_records_total',
+      help: 'Audit records lost while the audit log could not be written and its buffer was full',
+      registers: [registry],
+    }),
+    clockSkew: new Gauge({
+      name: 'airlock_edge_clock_skew_seconds',
+      help: "This edge's clock minus PostgreSQL's (several edges)",
+      registers: [registry],
+    }),
     streamErrors: new Counter({
       name: 'airlock_edge_stream_errors_total',
       help: 'Streams that could not be opened or ended in error',

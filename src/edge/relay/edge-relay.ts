@@ -5,7 +5,7 @@
 // which tunnel is a directory in PostgreSQL, kept fresh by heartbeats (a dead edge drops out) and
 // read into memory, so relays carry on through a database outage.
 import WebSocket from 'ws';
-import { DEFAULTS, HEADER } from '../../shared/constants.js';
+import { CLOCK, DEFAULTS, HEADER } from '../../shared/constants.js';
 import { AirlockError } from '../../shared/errors.js';
 import type { Principal } from '../gateway/identity.js';
 import { JwsError, keyObjectFor, signJwsEs256, verifyJwsEs256 } from '../../shared/jws-es256.js';
@@ -67,8 +67,11 @@ export function verifyRelayAssertion(token: unknown, keys: SigningKeys, issuer: 
   const now = Math.floor(Date.now() / 1000);
   if (payload.type !== RELAY.type || payload.aud !== RELAY.audience) throw refuse('not a relay assertion');
   if (payload.iss !== issuer) throw refuse('issued by another deployment');
-  if (typeof payload.exp !== 'number' || payload.exp < now || typeof payload.iat !== 'number' || payload.iat > now + 5)
-    throw refuse('expired');
+  // Edges' clocks may differ by up to the tolerance (each signs with its own).
+  const leeway = CLOCK.toleranceSeconds;
+  if (typeof payload.exp !== 'number' || typeof payload.iat !== 'number') throw refuse('expired');
+  if (payload.exp + leeway < now) throw refuse('expired');
+  if (payload.iat > now + leeway) throw refuse("issued in the future (check the edges' clocks)");
   const { tun, host, svc, sid, principal } = payload as Partial<RelayClaims>;
   const validPrincipal =
     principal &&

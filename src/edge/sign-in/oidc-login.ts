@@ -8,10 +8,11 @@
 // Errors: IDP_UNREACHABLE (discovery or token endpoint down: the edge answers 502) and
 // LOGIN_FAILED (the IdP refused, or a check failed: the user should start again).
 import * as client from 'openid-client';
-import { SSO } from '../../shared/constants.js';
+import { IDP, SSO } from '../../shared/constants.js';
 import { AirlockError } from '../../shared/errors.js';
 import { dialHostOfUrl, isLoopbackHost } from '../../shared/host.js';
 import type { LoginIdentity } from './login-codes.js';
+import { queuedFetch } from './idp-requests.js';
 
 /** edge.yaml `idp:` block. */
 export interface IdpConfig {
@@ -34,17 +35,23 @@ export interface PendingOidcLogin {
 export interface RelyingPartyOptions {
   /** The edge's PATH.callback URL, registered at the IdP. */
   redirectUri: string;
-  /** Seconds per IdP request; a hung IdP should become a 502 page, not a hung browser tab. */
+  /**
+   * Seconds per IdP request once sent (IDP.requestTimeoutSeconds); a hung IdP should become a 502
+   * page, not a hung browser tab.
+   */
   timeoutSeconds?: number;
 }
 
 export class OidcRelyingParty {
   private configuration: Promise<client.Configuration> | undefined;
+  private readonly fetch: client.CustomFetch;
 
   constructor(
     readonly idp: IdpConfig,
     private readonly options: RelyingPartyOptions,
-  ) {}
+  ) {
+    this.fetch = queuedFetch({ timeoutSeconds: options.timeoutSeconds ?? IDP.requestTimeoutSeconds });
+  }
 
   /** Discovery, cached on success; a failure is retried on the next login. */
   discover(): Promise<client.Configuration> {
@@ -114,19 +121,23 @@ export class OidcRelyingParty {
     if (issuer.protocol !== 'https:' && !insecure) {
       throw new AirlockError('CONFIG_INVALID', `idp.issuer must be an https:// URL, got "${this.idp.issuer}"`);
     }
+    const discover = () =>
+      client.discovery(issuer, this.idp.clientId, undefined, client.ClientSecretBasic(this.idp.clientSecret), {
+        [client.customFetch]: this.fetch,
+        // Waiting for a turn in the queue plus the request itself (which has its own limit).
+        timeout: 2 * (this.options.timeoutSeconds ?? IDP.requestTimeoutSeconds),
+        ...(insecure ? { execute: [client.allowInsecureRequests] } : {}),
+      });
     try {
-      return await client.discovery(
-        issuer,
-        this.idp.clientId,
-        undefined,
-        client.ClientSecretBasic(this.idp.clientSecret),
-        {
-          timeout: this.options.timeoutSeconds ?? 10,
-          ...(insecure ? { execute: [client.allowInsecureRequests] } : {}),
-        },
-      );
+      return await discover();
     } catch (error) {
-      throw unreachable(this.idp.issuer, error);
+      // Discovery is a GET: one retry rides out a blip, where the code exchange must not be repeated.
+      if (!isNetworkError(error)) throw unreachable(this.idp.issuer, error);
+      try {
+        return await discover();
+      } catch (again) {
+        throw unreachable(this.idp.issuer, again);
+      }
     }
   }
 }
@@ -155,9 +166,11 @@ export function identityFromClaims(claims: Record<string, unknown>, groupsClaim:
 }
 
 function isNetworkError(error: unknown): boolean {
-  const cause = (error as { cause?: { code?: string } }).cause;
+  const cause = (error as { cause?: { code?: string; name?: string } }).cause;
   return (
     (error instanceof TypeError && error.message === 'fetch failed') ||
+    // openid-client wraps a request that ran out of time (idp-requests.ts) in its own error.
+    cause?.name === 'TimeoutError' ||
     ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN'].includes(cause?.code ?? '') ||
     (error as Error).name === 'TimeoutError' ||
     (error as Error).name === 'AbortError'

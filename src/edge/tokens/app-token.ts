@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { decodeProtectedHeader, errors, SignJWT, UnsecuredJWT, type JWTPayload } from 'jose';
 import { JwsError, keyObjectFor, verifyJwsEs256 } from '../../shared/jws-es256.js';
-import { SSO } from '../../shared/constants.js';
+import { CLOCK, SSO } from '../../shared/constants.js';
 import { AirlockError, type AirlockErrorCode } from '../../shared/errors.js';
 import type { RevocationCheck } from './revocation-list.js';
 import type { SigningKeys, VerificationKeys } from './signing-keys.js';
@@ -137,7 +137,7 @@ export async function verifyAppToken(token: string, options: VerifyAppTokenOptio
       issuer: options.issuer,
       audience: options.aud,
       requiredClaims: ['iss', 'aud', 'sub', 'exp', 'nbf', 'iat'],
-      clockTolerance: options.clockToleranceSeconds ?? 0,
+      clockTolerance: options.clockToleranceSeconds ?? CLOCK.toleranceSeconds,
       ...(options.now ? { currentDate: options.now } : {}),
     }));
   } catch (error) {

@@ -346,6 +346,12 @@ export const ERROR_CATALOGUE = {
       'Sign-out (503): the edge could not store it in the shared PostgreSQL store, so nothing was revoked and the session still works.',
     action: 'Sign out again once the database answers; the client keeps the token so you can.',
   },
+  audit_unavailable: {
+    kind: 'edge',
+    meaning:
+      'The edge cannot write its audit log (a full disk, a lost volume) and edge.yaml sets `audit.onFailure: refuse` (503).',
+    action: "Free the audit log's disk: the edge serves again on its own within seconds (`/healthz` shows `audit`).",
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 type Catalogue = typeof ERROR_CATALOGUE;

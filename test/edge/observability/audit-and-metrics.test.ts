@@ -97,10 +97,15 @@ test('a refused credential is audited with its reason and never its secret', asy
   assert.doesNotMatch(readFileSync(auditFile, 'utf8'), /wrong-secret-value|x{43}/);
 });
 
-test('/healthz reports connector connections', async () => {
+test('/healthz reports connector connections and that the audit log is written', async () => {
   const { status, body } = await get('/healthz');
   assert.equal(status, 200);
-  assert.deepEqual(JSON.parse(body), { status: 'ok', connectorConnections: 2, store: { kind: 'local' } });
+  assert.deepEqual(JSON.parse(body), {
+    status: 'ok',
+    connectorConnections: 2,
+    store: { kind: 'local' },
+    audit: { writable: true, buffered: 0, dropped: 0 },
+  });
 });
 
 test('/metrics serves Prometheus text to loopback', async () => {
