@@ -8,7 +8,7 @@
 //   idp.issuer → 'http://127.0.0.1:PORT'; idp.startupMs; await idp.close();
 // Demo users (Lemonldap::NG::Portal::UserDB::Demo): dwho, rtyler, msmith, password = login;
 // mail LOGIN@badwolf.org; groups timelords (dwho), earthlings (rtyler, msmith), users (all).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { chown, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -48,6 +48,11 @@ export function lemonldapMissing(): string | undefined {
   for (const path of [FASTCGI_SERVER, NGINX, DEMO_CONF, join(PORTAL_ROOT, 'index.psgi')])
     if (!existsSync(path))
       return `${path} is missing (Debian packages lemonldap-ng, lemonldap-ng-fastcgi-server and nginx)`;
+  // Modules the portal loads at start that the packages only recommend (.ci/run installs them).
+  const modules = ['String::Random', 'Image::Magick', 'GD::SecurityImage', 'IO::String', 'Email::Sender::Simple'];
+  const probe = spawnSync('perl', [...modules.map((name) => `-M${name}`), '-e1'], { encoding: 'utf8' });
+  if (probe.status !== 0)
+    return `the LemonLDAP::NG portal lacks Perl modules (${modules.join(', ')}; see .ci/run): ${probe.stderr.split('\n')[0]}`;
   return undefined;
 }
 
@@ -57,7 +62,7 @@ export async function startLemonldap(options: { clients: LemonldapClient[] }): P
   const dir = await mkdtemp(join(tmpdir(), 'airlock-lemonldap-'));
   const [portalPort, fastcgiPort] = [await freePort(), await freePort()];
   const issuer = `http://127.0.0.1:${portalPort}`;
-  for (const sub of ['conf', 'sessions', 'psessions', 'cache', 'nginx', 'notifications', 'captcha'])
+  for (const sub of ['conf', 'sessions/lock', 'psessions/lock', 'cache', 'nginx', 'notifications', 'captcha'])
     await mkdir(join(dir, sub), { recursive: true });
   await writeFile(join(dir, 'lemonldap-ng.ini'), ini(dir));
   await writeFile(join(dir, 'conf', 'lmConf-1.json'), JSON.stringify(providerConfig(issuer, dir, options.clients)));
@@ -127,7 +132,11 @@ function providerConfig(issuer: string, dir: string, clients: LemonldapClient[])
     // Host-only cookies on 127.0.0.1 over plain http.
     domain: '127.0.0.1',
     securedCookie: 0,
-    globalStorageOptions: { Directory: join(dir, 'sessions'), LockDirectory: join(dir, 'sessions', 'lock') },
+    globalStorageOptions: {
+      Directory: join(dir, 'sessions'),
+      LockDirectory: join(dir, 'sessions', 'lock'),
+      generateModule: 'Lemonldap::NG::Common::Apache::Session::Generate::SHA256',
+    },
     persistentStorageOptions: { Directory: join(dir, 'psessions'), LockDirectory: join(dir, 'psessions', 'lock') },
     localSessionStorageOptions: { cache_root: join(dir, 'cache'), namespace: 'lemonldap-ng-sessions', cache_depth: 3 },
     notificationStorageOptions: { dirName: join(dir, 'notifications') },

@@ -146,11 +146,6 @@ export class OidcRelyingParty {
     });
   }
 
-  /** Whether sign-out will also end the provider's session (discovery already ran). */
-  async endsProviderSession(): Promise<boolean> {
-    return (await this.endSessionUrl()) !== undefined;
-  }
-
   private async identity(configuration: client.Configuration, idToken: Claims, accessToken: string) {
     if (!needsUserinfo(idToken, this.names)) return identityFromClaims({ idToken }, this.names);
     if (!configuration.serverMetadata().userinfo_endpoint)
