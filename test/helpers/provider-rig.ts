@@ -1,8 +1,9 @@
-// The sign-in routes of an edge in front of LemonLDAP::NG (lemonldap.ts), driven in Chromium:
-// one provider per suite file, the edge's `idp:` block swapped per test (useIdp).
+// The sign-in routes of an edge in front of a real OpenID provider, driven in Chromium: LemonLDAP::NG
+// from Debian (lemonldap.ts), or the built-in IdP set up the same way (the demo users, email and
+// groups from userinfo only). One provider per suite file, the edge's `idp:` block swapped per test.
 //
-//   const rig = lemonldapRig();        // registers before/after; rig.missing is the skip reason
-//   await rig.useIdp({ ...LEMONLDAP_CLIENTS.dashed, tokenEndpointAuthMethod: 'client_secret_post' });
+//   const rig = providerRig('lemonldap');  // registers before/after; rig.missing is the skip reason
+//   await rig.useIdp({ ...PROVIDER_CLIENTS.dashed, tokenEndpointAuthMethod: 'client_secret_post' });
 //   await rig.withPage(async (page) => assert.equal(await rig.signIn(page, 'mail.internal', 'dwho'), 'Signed in to mail.internal'));
 // Apps: mail.internal admits dwho by email; earth.internal admits the earthlings group (rtyler, msmith).
 import assert from 'node:assert/strict';
@@ -19,11 +20,12 @@ import { RevocationList } from '../../src/edge/tokens/revocation-list.js';
 import { SigningKeys } from '../../src/edge/tokens/signing-keys.js';
 import { PATH } from '../../src/shared/constants.js';
 import { chromiumMissing, launchChromium } from './browser.js';
-import { DEMO_USERS, lemonldapMissing, startLemonldap, type RunningLemonldap } from './lemonldap.js';
+import { startIdp } from '../../src/idp/provider.js';
+import { DEMO_USERS, lemonldapMissing, startLemonldap } from './lemonldap.js';
 import { selfSignedLoopbackCert } from './tls.js';
 
 /** Registered at the provider: one id with a "-" (form-encoded inside Basic), one without. */
-export const LEMONLDAP_CLIENTS = {
+export const PROVIDER_CLIENTS = {
   dashed: { clientId: 'airlock-edge', clientSecret: 'dashed-client-secret' },
   plain: { clientId: 'airlockplain', clientSecret: 'plainclientsecret' },
 };
@@ -49,9 +51,29 @@ const APPS: AccessApp[] = [
   },
 ];
 
-export function lemonldapRig() {
-  const missing = chromiumMissing ?? lemonldapMissing();
-  let provider: RunningLemonldap | undefined;
+export type ProviderKind = 'lemonldap' | 'built-in';
+
+interface RunningProvider {
+  issuer: string;
+  close(): Promise<void>;
+}
+
+/** The built-in IdP with LemonLDAP::NG's demo users (password = login) and its default claim placement. */
+async function startBuiltIn(clients: Array<{ clientId: string; clientSecret: string; redirectUris: string[] }>) {
+  return startIdp({
+    users: Object.entries(DEMO_USERS).map(([login, user]) => ({
+      email: user.email,
+      password: login,
+      groups: [...user.groups],
+    })),
+    clients: clients.map((client) => ({ ...client, tokenEndpointAuthMethod: 'client_secret_post' as const })),
+    claimsInIdToken: false,
+  });
+}
+
+export function providerRig(kind: ProviderKind) {
+  const missing = chromiumMissing ?? (kind === 'lemonldap' ? lemonldapMissing() : undefined);
+  let provider: RunningProvider | undefined;
   let browser: Browser | undefined;
   let server: https.Server | undefined;
   let edgeOrigin = '';
@@ -74,10 +96,14 @@ export function lemonldapRig() {
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
     edgeOrigin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const redirectUris = [`${edgeOrigin}${PATH.callback}`];
-    provider = await startLemonldap({
-      clients: Object.values(LEMONLDAP_CLIENTS).map((client) => ({ ...client, redirectUris })),
-    });
-    console.log(`# LemonLDAP::NG answered discovery ${provider.startupMs} ms after its start`);
+    const clients = Object.values(PROVIDER_CLIENTS).map((client) => ({ ...client, redirectUris }));
+    if (kind === 'lemonldap') {
+      const lemonldap = await startLemonldap({ clients });
+      console.log(`# LemonLDAP::NG answered discovery ${lemonldap.startupMs} ms after its start`);
+      provider = lemonldap;
+    } else {
+      provider = await startBuiltIn(clients);
+    }
     browser = await launchChromium({ mapToLoopback: ['*.internal'] });
   });
 
@@ -123,11 +149,31 @@ export function lemonldapRig() {
   /** Opens an app's sign-in, fills the provider's form, and returns the heading the edge ends on. */
   async function signIn(page: Page, hostname: string, login: keyof typeof DEMO_USERS): Promise<string> {
     await page.goto(`${edgeOrigin}${PATH.login}${hostname}`);
-    assert.equal(new URL(page.url()).origin, provider!.issuer, 'sent to LemonLDAP::NG');
-    await page.locator('input[name=user]').fill(login);
-    await page.locator('input[name=password]').fill(login); // demo users' password is their login
-    await page.locator('button[type=submit]').first().click();
+    assert.equal(new URL(page.url()).origin, provider!.issuer, 'sent to the provider');
+    // Demo users' password is their login.
+    if (kind === 'lemonldap') {
+      await page.locator('input[name=user]').fill(login);
+      await page.locator('input[name=password]').fill(login);
+      await page.locator('button[type=submit]').first().click();
+    } else {
+      await page.getByLabel('Email').fill(DEMO_USERS[login].email);
+      await page.getByLabel('Password').fill(login);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+    }
     return edgeHeading(page);
+  }
+
+  /** The provider's own sign-out page, reached from the edge's: LemonLDAP::NG skips its question for our RP. */
+  async function confirmProviderSignOut(page: Page): Promise<void> {
+    await page.waitForURL((url) => url.origin === provider!.issuer, { timeout: 30_000 });
+    if (kind === 'built-in') await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+    await page.waitForLoadState('load');
+  }
+
+  /** The provider asks for a password: its session is gone. */
+  async function providerAsksForPassword(page: Page): Promise<void> {
+    assert.equal(new URL(page.url()).origin, provider!.issuer);
+    await page.locator('input[name=password]').waitFor({ timeout: 15_000 });
   }
 
   async function edgeHeading(page: Page): Promise<string> {
@@ -148,6 +194,8 @@ export function lemonldapRig() {
     withPage,
     signIn,
     edgeHeading,
+    confirmProviderSignOut,
+    providerAsksForPassword,
     get edgeOrigin() {
       return edgeOrigin;
     },
