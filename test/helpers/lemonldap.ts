@@ -79,8 +79,10 @@ export async function startLemonldap(options: { clients: LemonldapClient[] }): P
       '--foreground',
       '--engine',
       'FCGI',
+      // One worker: the portal is never asked two things at once in these tests, and each
+      // worker compiles the whole portal at its first request (seconds of CPU).
       '--proc',
-      '2',
+      '1',
       '--listen',
       `127.0.0.1:${fastcgiPort}`,
       '--pid',

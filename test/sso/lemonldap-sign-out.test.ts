@@ -1,5 +1,6 @@
 // The edge against LemonLDAP::NG 2.16 from Debian: sign-out ending the provider's session too,
-// client_secret_post and client_secret_basic, and the client id "airlock-edge".
+// and not when turned off. (One file per scenario group: each must finish within the runner's
+// 180 s on a busy machine; each starts its own provider.)
 import { signOutScenarios } from '../helpers/provider-scenarios.js';
 
 signOutScenarios('lemonldap', 'LemonLDAP::NG from Debian');

@@ -65,10 +65,7 @@ async function providerErrorOf(error: unknown): Promise<ProviderError | undefine
       if (said) return withDescription(said, challenge.parameters.error_description);
     }
     // A bare `Basic realm=…` challenge: the JSON body, if any, says why.
-    const body = await error.response
-      .clone()
-      .json()
-      .catch(() => undefined);
+    const body = await jsonBody(error.response);
     if (body && typeof body === 'object' && typeof (body as { error?: unknown }).error === 'string') {
       const { error: said, error_description: description } = body as { error: string; error_description?: unknown };
       return withDescription(said, typeof description === 'string' ? description : undefined);
@@ -76,6 +73,14 @@ async function providerErrorOf(error: unknown): Promise<ProviderError | undefine
     return { error: error.status === 401 ? 'invalid_client' : `HTTP ${error.status}` };
   }
   return undefined;
+}
+
+async function jsonBody(response: Response): Promise<unknown> {
+  try {
+    return await response.clone().json();
+  } catch {
+    return undefined; // no body, not JSON, or already read
+  }
 }
 
 function withDescription(error: string, description: string | undefined): ProviderError {
