@@ -10,7 +10,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { exportJWK, generateKeyPair } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
 import { AirlockError } from '../shared/errors.js';
 import { escapeHtml } from '../shared/html.js';
@@ -27,6 +27,13 @@ export interface IdpOptions {
   host?: string;
   /** Logger for one line per sign-in attempt; never passwords. */
   log?: (message: string) => void;
+  /** ID token signature (default RS256): relying parties are tested against each. */
+  signingAlgorithm?: 'RS256' | 'PS256' | 'ES256' | 'EdDSA';
+  /**
+   * false: email and groups only from userinfo, as LemonLDAP::NG and Okta's org server send them
+   * by default (OIDC Core §5.4). Default true: in the ID token too.
+   */
+  claimsInIdToken?: boolean;
 }
 
 export interface RunningIdp {
@@ -63,8 +70,10 @@ export async function startIdp(options: IdpOptions): Promise<RunningIdp> {
   const issuer = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const usersByEmail = new Map(options.users.map((user) => [user.email, user]));
 
-  // Fresh keys per start: ID tokens only need to verify while this process runs.
-  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  // Fresh keys per start, named by their thumbprint: a restart is a key rotation to relying parties.
+  const algorithm = options.signingAlgorithm ?? 'RS256';
+  const { privateKey } = await generateKeyPair(algorithm, { extractable: true });
+  const signingJwk = await exportJWK(privateKey);
   const provider = new Provider(issuer, {
     clients: options.clients.map((client) => ({
       client_id: client.clientId,
@@ -72,9 +81,11 @@ export async function startIdp(options: IdpOptions): Promise<RunningIdp> {
       redirect_uris: client.redirectUris,
       grant_types: ['authorization_code'],
       response_types: ['code'],
-      token_endpoint_auth_method: 'client_secret_basic',
+      token_endpoint_auth_method: client.tokenEndpointAuthMethod ?? 'client_secret_basic',
+      id_token_signed_response_alg: algorithm,
+      ...(client.jwks ? { jwks: client.jwks } : {}),
     })),
-    jwks: { keys: [{ ...(await exportJWK(privateKey)), alg: 'RS256', use: 'sig', kid: 'dev-idp-1' }] },
+    jwks: { keys: [{ ...signingJwk, alg: algorithm, use: 'sig', kid: await calculateJwkThumbprint(signingJwk) }] },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     adapter: memoryAdapterFactory(),
     // Short lives: a development IdP only has to outlast one sign-in.
@@ -84,8 +95,8 @@ export async function startIdp(options: IdpOptions): Promise<RunningIdp> {
     interactions: { url: (_ctx: KoaContextWithOIDC, interaction) => `${INTERACTION_PATH}${interaction.uid}` },
     // Groups ride on `profile` too, so relying parties with the default scopes receive them.
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'groups'], groups: ['groups'] },
-    // Put the granted claims in the ID token itself: the edge reads identity from it, not userinfo.
-    conformIdTokenClaims: false,
+    // By default the granted claims ride in the ID token itself as well as userinfo.
+    conformIdTokenClaims: options.claimsInIdToken === false,
     findAccount: (_ctx, sub) => {
       const user = usersByEmail.get(sub);
       if (!user) return undefined;

@@ -29,6 +29,9 @@ export interface IdpClient {
   clientId: string;
   clientSecret: string;
   redirectUris: string[];
+  /** Default client_secret_basic. private_key_jwt needs `jwks`, the client's public keys. */
+  tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+  jwks?: { keys: Array<Record<string, unknown>> };
 }
 
 const userSchema = z.object({

@@ -115,6 +115,28 @@ export const SSO = {
   handoffCodeTtlMs: 60_000,
   /** Claim names in the IdP's ID token, overridable per IdP (edge.yaml idp.groupsClaim). */
   defaultGroupsClaim: 'groups',
+  /** Claim name of the user's email address, overridable per IdP (edge.yaml idp.claims.email). */
+  defaultEmailClaim: 'email',
+  /** edge.yaml idp.tokenEndpointAuthMethod: how the edge authenticates at the IdP's token endpoint. */
+  tokenEndpointAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+  /** Signatures accepted on the IdP's ID tokens (checked against its JWKS): asymmetric only. */
+  idTokenAlgorithms: [
+    'RS256',
+    'RS384',
+    'RS512',
+    'PS256',
+    'PS384',
+    'PS512',
+    'ES256',
+    'ES384',
+    'ES512',
+    'EdDSA',
+    'Ed25519',
+  ],
+  /** An ID token naming a key the edge has not seen refetches the IdP's JWKS at most this often. */
+  idpJwksCooldownMs: 30_000,
+  /** The IdP's ID token, kept on the sign-in host for sign-out only: the id_token_hint of RP-initiated logout. */
+  idTokenHintCookie: 'airlock_idp_session',
 } as const;
 
 /** Operators publishing hostnames: `airlock tunnel login`, the admin API, the route store. */

@@ -70,19 +70,41 @@ const fromEnv = z.string().transform((text, context) =>
   }),
 );
 
-export const idp = z.strictObject({
-  // OIDC needs TLS to the issuer; plain http only for a development IdP on this machine.
-  issuer: z
-    .url({ error: 'must be the URL of the OIDC issuer' })
-    .refine(
-      (text) => new URL(text).protocol === 'https:' || isLoopbackHost(dialHostOfUrl(new URL(text))),
-      'must be https:// (plain http only on a loopback address)',
-    ),
-  clientId: fromEnv.pipe(z.string().min(1)),
-  clientSecret: fromEnv.pipe(z.string().min(1)),
-  groupsClaim: z.string().min(1).optional(),
-  scopes: z.array(z.string().min(1)).optional(),
-});
+export const idp = z
+  .strictObject({
+    // OIDC needs TLS to the issuer; plain http only for a development IdP on this machine.
+    issuer: z
+      .url({ error: 'must be the URL of the OIDC issuer' })
+      .refine(
+        (text) => new URL(text).protocol === 'https:' || isLoopbackHost(dialHostOfUrl(new URL(text))),
+        'must be https:// (plain http only on a loopback address)',
+      ),
+    clientId: fromEnv.pipe(z.string().min(1)),
+    // Required unless tokenEndpointAuthMethod is private_key_jwt (checked below).
+    clientSecret: fromEnv.pipe(z.string().min(1)).optional(),
+    groupsClaim: z.string().min(1).optional(),
+    scopes: z.array(z.string().min(1)).optional(),
+    /** Claim names (docs/sso.md): read from the ID token, else from userinfo. */
+    claims: z.strictObject({ email: z.string().min(1).optional(), groups: z.string().min(1).optional() }).optional(),
+    /** Unset: chosen from the provider's discovery document. */
+    tokenEndpointAuthMethod: z.enum(SSO.tokenEndpointAuthMethods).optional(),
+    privateKeyFile: z.string().min(1).optional(),
+    privateKeyId: z.string().min(1).optional(),
+    /** Sign-out also ends the provider's session when it offers end_session_endpoint. */
+    rpInitiatedLogout: z.boolean().optional(),
+  })
+  .superRefine((value, context) => {
+    const keyed =
+      value.tokenEndpointAuthMethod === 'private_key_jwt' || (!value.tokenEndpointAuthMethod && value.privateKeyFile);
+    if (keyed && !value.privateKeyFile)
+      context.addIssue({ code: 'custom', path: ['privateKeyFile'], message: 'is required for private_key_jwt' });
+    if (!keyed && !value.clientSecret)
+      context.addIssue({
+        code: 'custom',
+        path: ['clientSecret'],
+        message: 'is required (or use private_key_jwt with privateKeyFile)',
+      });
+  });
 
 export const schema = z.strictObject({
   listen: z

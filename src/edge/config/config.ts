@@ -197,7 +197,14 @@ function resolveConfig(data: z.infer<typeof schema>, source: string): EdgeConfig
       data.publicUrl ?? `https://${isIP(publicHost) === 6 ? `[${publicHost}]` : publicHost}:${listen.port}`
     ).replace(/\/$/, ''),
     tls: { cert: resolve(base, data.tls.cert), key: resolve(base, data.tls.key) },
-    ...(data.idp ? { idp: data.idp } : {}),
+    ...(data.idp
+      ? {
+          idp: {
+            ...data.idp,
+            ...(data.idp.privateKeyFile ? { privateKeyFile: resolve(base, data.idp.privateKeyFile) } : {}),
+          },
+        }
+      : {}),
     organisationSessionMs: parseDuration(data.sessionDuration)!,
     stateDir: resolve(base, data.stateDir ?? 'edge-state'),
     ...(data.state ? { state: data.state } : {}),

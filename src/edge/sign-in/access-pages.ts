@@ -61,8 +61,14 @@ export function signOutConfirmPage(): string {
   );
 }
 
-export function signedOutPage(): string {
-  return page('Signed out', 'Signed out', '<p>Your session has ended. You may close this tab.</p>');
+/** `endSession`: the provider's sign-out page the browser is sent on to (RP-initiated logout). */
+export function signedOutPage(endSession?: URL): string {
+  if (!endSession) return page('Signed out', 'Signed out', '<p>Your session has ended. You may close this tab.</p>');
+  return page(
+    'Signed out',
+    'Signed out',
+    `<p>Your session on this edge has ended. You are now being signed out of your identity provider at <strong>${escapeHtml(endSession.host)}</strong> too, so the next sign-in asks for your password again.</p><p><a href="${escapeHtml(endSession.href)}">Continue to ${escapeHtml(endSession.host)}</a></p>`,
+  );
 }
 
 export function signOutNotRecordedPage(): string {

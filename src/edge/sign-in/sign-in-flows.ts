@@ -10,6 +10,7 @@ import { html, redirect } from './access-http.js';
 import { deniedPage, notFoundPage, signedInPage } from './access-pages.js';
 import { readCookie, setCookie } from '../http/http-cookies.js';
 import type { OrganisationSession } from './organisation-session.js';
+import { rememberIdToken } from './idp-logout.js';
 import { checkLoopbackRedirect } from './redirect-url.js';
 import { decodePathSegment } from '../http/request-body.js';
 import type { AccessApp, LoginTarget, SignInContext } from './sign-in-context.js';
@@ -30,6 +31,7 @@ export function createSignInFlows(context: SignInContext) {
     onSignInHost,
     toSignInHost,
     organisationSession,
+    organisationSessionMs,
     startOrganisationSession,
     decide,
     issue,
@@ -161,11 +163,12 @@ export function createSignInFlows(context: SignInContext) {
       throw new AirlockError('LOGIN_FAILED', 'this sign-in expired or was started in another browser');
     }
     res.setHeader('set-cookie', setCookie(cookieName, '', { maxAgeSeconds: 0, path: PATH.callback, secure }));
-    const identity = await rp.completeLogin(url, pending);
+    const { identity, idToken } = await rp.finishLogin(url, pending);
     const app = appByAud(pending.aud);
     if (!app) return html(res, 404, notFoundPage(pending.hostname));
     // The user is signed in to the organisation whatever this app's policy says of them.
     const session = await startOrganisationSession(res, identity);
+    await rememberIdToken(res, rp, idToken, { secure, maxAgeMs: organisationSessionMs });
     if (pending.kind === 'cli') return answerNativeApp(req, res, app, session, pending);
     await handOff(req, res, app, session, 'browser', pending.returnTo);
   }

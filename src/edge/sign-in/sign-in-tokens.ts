@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AUTH_COOKIE, HEADER, SSO } from '../../shared/constants.js';
 import { isAirlockError } from '../../shared/errors.js';
 import { html, json } from './access-http.js';
+import { providerSignOut } from './idp-logout.js';
 import { badRequestPage, signedOutPage, signOutConfirmPage, signOutNotRecordedPage } from './access-pages.js';
 import { verifyAppToken } from '../tokens/app-token.js';
 import { readCookie, setCookie } from '../http/http-cookies.js';
@@ -12,7 +13,7 @@ import { readObjectBody } from '../http/request-body.js';
 import type { SignInContext } from './sign-in-context.js';
 
 export function createTokenEndpoints(context: SignInContext) {
-  const { deps, issuer, secure, codes, organisationSessionMs, keys, revoked, appByAud, issue } = context;
+  const { deps, issuer, secure, rp, codes, organisationSessionMs, keys, revoked, appByAud, issue } = context;
 
   async function token(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== 'POST') return json(res, 405, { error: 'invalid_request', error_description: 'use POST' });
@@ -80,7 +81,9 @@ export function createTokenEndpoints(context: SignInContext) {
     }
     res.setHeader('set-cookie', setCookie(AUTH_COOKIE, '', { maxAgeSeconds: 0, path: '/', secure }));
     if (wantsJson) return json(res, 200, { signed_out: signedOut });
-    html(res, 200, signedOutPage());
+    const endSession = await providerSignOut(req, res, rp, { secure, log: deps.log });
+    if (endSession) res.setHeader('refresh', `1; url=${endSession.href}`);
+    html(res, 200, signedOutPage(endSession));
   }
 
   /** The live session behind a presented app or organisation token; undefined when it is dead or forged. */

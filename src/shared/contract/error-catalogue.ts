@@ -116,6 +116,28 @@ export const ERROR_CATALOGUE = {
       'The sign-in did not complete: the identity provider refused it, its link expired or was used, or the edge refused the one-time code.',
     action: "Sign in again; if it recurs, check the clocks and the edge's log.",
   },
+  IDP_REFUSED: {
+    kind: 'airlock',
+    meaning: 'The identity provider refused the sign-in; the message quotes its `error` and `error_description`.',
+    action:
+      "Read the provider's reason in the message; if it names the user (access_denied), ask the provider's administrator.",
+  },
+  IDP_CLIENT_REFUSED: {
+    kind: 'airlock',
+    meaning: "The identity provider's token endpoint refused the edge's client credentials (invalid_client).",
+    action:
+      'Check `idp.clientId`, `idp.clientSecret` and `idp.tokenEndpointAuthMethod` in edge.yaml against the client registered at the provider (docs/sso.md).',
+  },
+  IDP_CLAIM_MISSING: {
+    kind: 'airlock',
+    meaning: 'The identity provider sent no usable email address (or subject), in the ID token or from userinfo.',
+    action: 'Grant the "email" scope to the Airlock client at the provider, or set `idp.claims.email` in edge.yaml.',
+  },
+  ID_TOKEN_INVALID: {
+    kind: 'airlock',
+    meaning: "The identity provider's ID token failed its signature check against the provider's published keys.",
+    action: "Check that `idp.issuer` is the provider that signed it; the edge's log names the key set it used.",
+  },
   LOGIN_TIMEOUT: {
     kind: 'airlock',
     meaning: 'Nobody finished the browser sign-in within 5 minutes.',

@@ -140,6 +140,40 @@ test('an idp issuer over plain http is refused unless it is on loopback', () => 
   assert.ok(parseEdgeConfig(valid('', idp('http://127.0.0.1:9000')), 'edge.yaml').idp);
 });
 
+test('idp client authentication: a method from the list, a secret unless private_key_jwt, a key file for it', () => {
+  const idp = (fields: string) => `idp: { issuer: https://idp.example.test, clientId: airlock-edge, ${fields} }\n`;
+  const post = parseEdgeConfig(
+    valid('', idp('clientSecret: s, tokenEndpointAuthMethod: client_secret_post')),
+    'edge.yaml',
+  );
+  assert.equal(post.idp?.tokenEndpointAuthMethod, 'client_secret_post');
+  assert.match(
+    invalid(valid('', idp('clientSecret: s, tokenEndpointAuthMethod: tls_client_auth'))),
+    /idp\.tokenEndpointAuthMethod/,
+  );
+  assert.match(
+    invalid(valid('', idp('tokenEndpointAuthMethod: client_secret_basic'))),
+    /idp\.clientSecret: is required/,
+  );
+  assert.match(
+    invalid(valid('', idp('tokenEndpointAuthMethod: private_key_jwt'))),
+    /idp\.privateKeyFile: is required for private_key_jwt/,
+  );
+  const keyed = parseEdgeConfig(valid('', idp('privateKeyFile: keys/client.pem')), '/etc/airlock/edge.yaml');
+  assert.equal(keyed.idp?.privateKeyFile, '/etc/airlock/keys/client.pem', 'resolved beside edge.yaml');
+});
+
+test('idp claim names and the RP-initiated logout opt-out', () => {
+  const text = valid(
+    '',
+    'idp: { issuer: https://idp.example.test, clientId: e, clientSecret: s, claims: { groups: roles }, rpInitiatedLogout: false }\n',
+  );
+  const config = parseEdgeConfig(text, 'edge.yaml');
+  assert.deepEqual(config.idp?.claims, { groups: 'roles' });
+  assert.equal(config.idp?.rpInitiatedLogout, false);
+  assert.match(invalid(text.replace('groups: roles', 'group: roles')), /idp\.claims/);
+});
+
 test('sessionDuration sets the organisation session (24h by default) and is validated', () => {
   assert.equal(parseEdgeConfig(valid(), 'edge.yaml').organisationSessionMs, 24 * 3_600_000);
   assert.equal(parseEdgeConfig(valid('', 'sessionDuration: 8h\n'), 'edge.yaml').organisationSessionMs, 8 * 3_600_000);
