@@ -40,6 +40,11 @@ export function onShutdown(stop: (signal: NodeJS.Signals) => Promise<void>): voi
   process.on('SIGTERM', handler);
 }
 
+/** --help: the usage on stdout (so `airlock X --help | less` works), ending in exactly one newline. */
+export function showUsage(usage: string): void {
+  process.stdout.write(`${usage.trimEnd()}\n`);
+}
+
 export function say(line: string): void {
   process.stderr.write(`${line}\n`);
 }

@@ -2,6 +2,7 @@
 // Each command is imported only when run: the IdP alone would add a second to every start.
 import { exitCodeFor, isAirlockError } from '../shared/errors.js';
 import { describeFailure } from './args.js';
+import { airlockVersion } from './version.js';
 
 type Command = (argv: string[]) => Promise<void> | void;
 
@@ -48,7 +49,8 @@ const USAGE = `usage: airlock COMMAND [options]   (airlock COMMAND --help for de
   service-token create NAME   make a service token for scripts and CI
   ui                    the Airlock window in a browser (saved resources, one-click connect)
   idp                   run the built-in OIDC provider (development and tests only)
-  demo                  run the whole chain on this machine`;
+  demo                  run the whole chain on this machine
+  --version             the version of this airlock (compare it with the edge's)`;
 
 function findCommand(argv: string[]): [() => Promise<Command>, string[]] | undefined {
   for (const words of [2, 1]) {
@@ -60,7 +62,11 @@ function findCommand(argv: string[]): [() => Promise<Command>, string[]] | undef
 
 async function main(argv: string[]): Promise<void> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    process.stderr.write(`${USAGE}\n`);
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (argv[0] === '--version' || argv[0] === '-v' || argv[0] === 'version') {
+    process.stdout.write(`airlock ${airlockVersion()} (Node.js ${process.versions.node})\n`);
     return;
   }
   const found = findCommand(argv);

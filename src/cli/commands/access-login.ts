@@ -3,7 +3,7 @@ import { resolveEdgeTarget } from '../../core/edge-target.js';
 import { createAppSession } from '../../core/sign-in.js';
 import { AirlockError } from '../../shared/errors.js';
 import { openSystemBrowser } from '../browser.js';
-import { parse, say } from '../args.js';
+import { parse, say, showUsage } from '../args.js';
 import { cliTokenStore, describeSignIn } from '../token-output.js';
 
 const TARGET_OPTIONS = { edge: { type: 'string' }, ca: { type: 'string' } } as const;
@@ -26,7 +26,7 @@ signed in with the session that sign-in started, without a browser.`;
 
 export async function accessLogin(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, TARGET_OPTIONS, LOGIN_USAGE);
-  if (values.help) return say(LOGIN_USAGE);
+  if (values.help) return showUsage(LOGIN_USAGE);
   const session = sessionFor(positionals[0], values, LOGIN_USAGE);
   const token = await session.ensureSignedIn();
   say(describeSignIn(positionals[0]!, token, session));
@@ -45,7 +45,7 @@ export async function accessToken(argv: string[]): Promise<void> {
     { ...TARGET_OPTIONS, app: { type: 'string' }, where: { type: 'boolean' } },
     TOKEN_USAGE,
   );
-  if (values.help) return say(TOKEN_USAGE);
+  if (values.help) return showUsage(TOKEN_USAGE);
   if (values.where) {
     const { detail } = await cliTokenStore().describe();
     process.stdout.write(`Sign-in tokens are stored in ${detail}.\n`);
@@ -62,7 +62,7 @@ without HOST, forgets every stored token.`;
 
 export async function accessLogout(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, TARGET_OPTIONS, LOGOUT_USAGE);
-  if (values.help) return say(LOGOUT_USAGE);
+  if (values.help) return showUsage(LOGOUT_USAGE);
   if (!positionals[0]) {
     await cliTokenStore().clear();
     say('Forgot every stored token (sessions at the edges end when they expire).');

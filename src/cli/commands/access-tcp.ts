@@ -15,7 +15,7 @@ import { formatBytes } from '../../shared/contract/duration.js';
 import { AirlockError, isAirlockError } from '../../shared/errors.js';
 import { formatHostPort, isLoopbackHost, parseHostPort, type HostPort } from '../../shared/host.js';
 import { readSecret } from '../../shared/secret-flags.js';
-import { onShutdown, parse, required, say } from '../args.js';
+import { onShutdown, parse, required, say, showUsage } from '../args.js';
 
 const USAGE = `usage: airlock access tcp --hostname HOST [--url [127.0.0.1:]PORT] [options]
 
@@ -116,7 +116,7 @@ export function explainRefusal(error: unknown, credential: Credential, hostname:
 
 export async function accessTcp(argv: string[]): Promise<void> {
   const { values } = parse(argv, accessTcpOptions, USAGE);
-  if (values.help) return say(USAGE);
+  if (values.help) return showUsage(USAGE);
   const hostname = required(values.hostname, '--hostname', USAGE).toLowerCase();
   const explicit = values.url ? parseLocalAddress(values.url) : undefined;
   if (explicit && !isLoopbackHost(explicit.host)) {

@@ -19,7 +19,7 @@ import { formatBytes } from '../../shared/contract/duration.js';
 import { AirlockError, isAirlockError } from '../../shared/errors.js';
 import { silentLogger } from '../../shared/logger.js';
 import { encodeTunnelToken, hashSecret, newSecret } from '../../shared/secrets.js';
-import { onShutdown, parse, say } from '../args.js';
+import { onShutdown, parse, say, showUsage } from '../args.js';
 import { writeDevCertificates } from './dev-certs.js';
 import { startDemoService } from './demo-service.js';
 
@@ -49,7 +49,7 @@ export async function runDemo(argv: string[], options: DemoOptions = {}): Promis
     { port: { type: 'string' }, dir: { type: 'string' }, 'service-token': { type: 'boolean' } },
     USAGE,
   );
-  if (values.help) return say(USAGE);
+  if (values.help) return showUsage(USAGE);
   const port = Number(values.port ?? DEFAULT_PORT);
   if (!Number.isInteger(port) || port < 1 || port > 65535)
     throw new AirlockError('BAD_ARGUMENT', '--port must be from 1 to 65535');
