@@ -11,6 +11,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'access login': async () => (await import('./commands/access-login.js')).accessLogin,
   'access token': async () => (await import('./commands/access-login.js')).accessToken,
   'access logout': async () => (await import('./commands/access-login.js')).accessLogout,
+  'access ssh': async () => (await import('./commands/access-ssh.js')).accessSsh,
+  'access ssh-config': async () => (await import('./commands/access-ssh.js')).accessSshConfig,
   'access list': async () => (await import('./commands/access-list.js')).accessList,
   edge: async () => (await import('./commands/edge.js')).edgeCommand,
   'tunnel run': async () => (await import('./commands/tunnel.js')).tunnelRun,
@@ -36,6 +38,8 @@ const USAGE = `usage: airlock COMMAND [options]   (airlock COMMAND --help for de
 
   access tcp            listen locally and tunnel each connection to a hostname on the edge
   access login HOST     sign in to HOST through the browser (single sign-on)
+  access ssh --hostname HOST   one connection over stdin/stdout, for OpenSSH's ProxyCommand
+  access ssh-config --hostname PATTERN   the ~/.ssh/config block that uses it
   access list           the applications an edge lets you reach (after one sign-in)
   access token --app HOST   print the token for HOST, for scripts
   access logout [HOST]  end the session and forget the token
