@@ -7,11 +7,11 @@ import type { EdgeTarget } from '../../core/edge-target.js';
 import { credentialHeaders, parseHeaderArgument, type Credential } from '../../core/credentials.js';
 import { resolveEdgeTarget } from '../../core/edge-target.js';
 import { LocalListener, type LocalListenerOptions } from '../../core/local-listener.js';
-import { createAppSession } from '../../core/sign-in.js';
+import { createAppSession, type AppSession } from '../../core/sign-in.js';
 import { openSystemBrowser } from '../browser.js';
 import { cliTokenStore, describeSignIn } from '../token-output.js';
 import { DEFAULTS } from '../../shared/constants.js';
-import { formatBytes } from '../../shared/contract/duration.js';
+import { formatBytes, parseDuration } from '../../shared/contract/duration.js';
 import { AirlockError, isAirlockError } from '../../shared/errors.js';
 import { formatHostPort, isLoopbackHost, parseHostPort, type HostPort } from '../../shared/host.js';
 import { readSecret } from '../../shared/secret-flags.js';
@@ -32,6 +32,9 @@ const USAGE = `usage: airlock access tcp --hostname HOST [--url [127.0.0.1:]PORT
   --allow-remote                let --url listen on a non-loopback address: anyone who reaches it
                                 uses the tunnel with your credential
   --header 'Name: value'        extra request header, repeatable
+  --wait-for-sign-in DURATION   when a sign-in is needed later (e.g. after logout), hold each new
+                                connection up to DURATION while it happens; without it the
+                                connection is refused at once and the sign-in URL printed
 
 Without a service token or --token, the first connection signs in through the browser
 (single sign-on) and the token is kept in the OS keychain for the next ones.`;
@@ -48,6 +51,7 @@ export const accessTcpOptions = {
   'token-file': { type: 'string' },
   'allow-remote': { type: 'boolean' },
   header: { type: 'string', multiple: true },
+  'wait-for-sign-in': { type: 'string' },
 } as const;
 
 export function parseLocalAddress(text: string): { host: string; port: number } {
@@ -139,48 +143,95 @@ export async function accessTcp(argv: string[]): Promise<void> {
   });
   const credential = credentialFromFlags(values);
   const headers = Object.fromEntries((values.header ?? []).map(parseHeaderArgument));
+  const waitMs = values['wait-for-sign-in'] === undefined ? undefined : parseDuration(values['wait-for-sign-in']);
+  if (values['wait-for-sign-in'] !== undefined && !waitMs)
+    throw new AirlockError(
+      'BAD_ARGUMENT',
+      `--wait-for-sign-in "${values['wait-for-sign-in']}" is not a duration like 2m`,
+    );
 
-  let listenerAuth: Pick<LocalListenerOptions, 'credential' | 'onAuthRequired'>;
-  let signInOrigin: string | undefined;
-  if (credential.kind === 'none') {
-    // Single sign-on: sign in now (or reuse the stored token) so the first connection is instant.
-    const session = createAppSession({
-      target,
-      store: cliTokenStore(),
-      openBrowser: openSystemBrowser,
-      print: say,
-      headers,
+  const session =
+    credential.kind === 'none'
+      ? createAppSession({
+          target,
+          store: cliTokenStore(),
+          openBrowser: openSystemBrowser,
+          print: say,
+          headers,
+          ...(waitMs ? { loginTimeoutMs: waitMs } : {}),
+        })
+      : undefined;
+  const listenerAuth: Pick<LocalListenerOptions, 'credential' | 'onAuthRequired'> = session
+    ? {
+        credential: () => session.credential(),
+        onAuthRequired: waitMs
+          ? (error) => session.onAuthRequired(error)
+          : (error) => {
+              if (startingUp)
+                throw new AirlockError(
+                  'AUTH_REQUIRED',
+                  `the sign-in to ${hostname} is still under way (its URL is above): connect again once it is done`,
+                );
+              return refuseUntilSignedIn(session, hostname, error);
+            },
+      }
+    : { credential: async () => credential };
+  const listenerFor = (local: HostPort) => {
+    const listener = new LocalListener({ target, local, headers, ...listenerAuth });
+    listener.on('event', (event) => {
+      if (event.type === 'connection-opened') say(`connection ${event.id} from ${event.remote}`);
+      if (event.type === 'connection-closed') {
+        const how = event.error ? `failed: [${event.error.code}] ${event.error.message}` : 'closed';
+        say(
+          `connection ${event.id} ${how} (sent ${formatBytes(event.bytesUp)}, received ${formatBytes(event.bytesDown)}, ${(event.durationMs / 1000).toFixed(1)} s)`,
+        );
+      }
     });
-    const token = await session.ensureSignedIn();
-    say(describeSignIn(hostname, token, session));
-    signInOrigin = session.signInOrigin();
-    listenerAuth = { credential: () => session.credential(), onAuthRequired: (error) => session.onAuthRequired(error) };
-  } else {
-    try {
-      await checkAccess({ target, headers: { ...headers, ...credentialHeaders(credential) } });
-    } catch (error) {
-      throw explainRefusal(error, credential, hostname);
-    }
-    listenerAuth = { credential: async () => credential };
-  }
+    return listener;
+  };
 
-  const local = explicit ?? (await suggestedLocal(target, hostname, credential, signInOrigin));
-  const listener = new LocalListener({ target, local, headers, ...listenerAuth });
-  listener.on('event', (event) => {
-    if (event.type === 'connection-opened') say(`connection ${event.id} from ${event.remote}`);
-    if (event.type === 'connection-closed') {
-      const how = event.error ? `failed: ${event.error.message}` : 'closed';
-      say(
-        `connection ${event.id} ${how} (sent ${formatBytes(event.bytesUp)}, received ${formatBytes(event.bytesDown)}, ${(event.durationMs / 1000).toFixed(1)} s)`,
-      );
+  // A busy port is found before anyone is sent through the browser.
+  let startingUp = true;
+  let listener = explicit ? listenerFor(explicit) : undefined;
+  await listener?.start();
+  let signInOrigin: string | undefined;
+  try {
+    if (session) {
+      // Single sign-on now, while the user watches, so the first connection is instant.
+      const token = await session.ensureSignedIn();
+      say(describeSignIn(hostname, token, session));
+      signInOrigin = session.signInOrigin();
+    } else await checkAccess({ target, headers: { ...headers, ...credentialHeaders(credential) } });
+  } catch (error) {
+    // An offline service is reported per connection (it may come back); anything else stops here.
+    if (!isAirlockError(error) || error.code !== 'NO_CONNECTOR') {
+      await listener?.stop();
+      throw session ? error : explainRefusal(error, credential, hostname);
     }
-  });
-  const address = await listener.start();
+    say(`airlock: warning: [NO_CONNECTOR] ${error.message}; listening anyway, each connection fails until it is back`);
+  }
+  startingUp = false;
+  listener ??= listenerFor(await suggestedLocal(target, hostname, credential, signInOrigin));
+  const address = listener.address() ?? (await listener.start());
   say(`Listening on ${address} → ${hostname} via ${target.edgeOrigin}. Press Ctrl-C to stop.`);
   onShutdown(async () => {
     say('stopping');
     await listener.stop();
   });
+}
+
+/**
+ * A program's connection never waits on a sign-in no one may be watching: it is refused at once
+ * (reset) with the URL, while the sign-in runs in the background for the next connection.
+ */
+async function refuseUntilSignedIn(session: AppSession, hostname: string, error: AirlockError): Promise<void> {
+  const outcome = await session.signInWithoutWaiting(error);
+  if (outcome.signedIn) return;
+  throw new AirlockError(
+    'AUTH_REQUIRED',
+    `${hostname} needs a sign-in, so this connection was refused rather than held (--wait-for-sign-in 2m holds connections instead); sign in at ${outcome.url} and connect again`,
+    { loginUrl: outcome.url },
+  );
 }
 
 /**
