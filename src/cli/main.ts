@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'access logout': async () => (await import('./commands/access-login.js')).accessLogout,
   'access ssh': async () => (await import('./commands/access-ssh.js')).accessSsh,
   'access ssh-config': async () => (await import('./commands/access-ssh.js')).accessSshConfig,
+  'access profiles': async () => (await import('./commands/access-profiles.js')).accessProfiles,
   'access list': async () => (await import('./commands/access-list.js')).accessList,
   edge: async () => (await import('./commands/edge.js')).edgeCommand,
   'tunnel run': async () => (await import('./commands/tunnel.js')).tunnelRun,
@@ -40,6 +41,7 @@ const USAGE = `usage: airlock COMMAND [options]   (airlock COMMAND --help for de
   access login HOST     sign in to HOST through the browser (single sign-on)
   access ssh --hostname HOST   one connection over stdin/stdout, for OpenSSH's ProxyCommand
   access ssh-config --hostname PATTERN   the ~/.ssh/config block that uses it
+  access profiles       the edges remembered per host (later commands need only --hostname)
   access list           the applications an edge lets you reach (after one sign-in)
   access token --app HOST   print the token for HOST, for scripts
   access logout [HOST]  end the session and forget the token

@@ -4,7 +4,7 @@
 // anyone is sent through the browser.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,8 +68,9 @@ after(async () => {
   await redis?.process.stop();
 });
 
-function cli(args: string[]): Running {
-  const process = airlock([...args, '--edge', chain.edgeUrl, '--ca', chain.pki.ca], { XDG_CONFIG_HOME: home });
+function cli(args: string[], { remembered = false } = {}): Running {
+  const target = remembered ? [] : ['--edge', chain.edgeUrl, '--ca', chain.pki.ca];
+  const process = airlock([...args, ...target], { XDG_CONFIG_HOME: home });
   started.push(process);
   return process;
 }
@@ -104,33 +105,59 @@ test('a busy local port is refused before any sign-in', { skip }, async () => {
 });
 
 test(
-  'after logout, a connection is reset at once with the sign-in URL, and the listener keeps serving',
+  'the edge is remembered after the first success; after logout a connection is reset at once with the sign-in URL, and the listener keeps serving',
   { skip },
   async (t) => {
-    const port = await freePort();
-    const client = cli(['access', 'tcp', '--hostname', 'redis.airlock.test', '--url', `127.0.0.1:${port}`]);
-    // The port is bound before the sign-in starts.
-    const [, firstUrl] = await client.waitFor(SIGN_IN_URL);
-    assert.equal((await connectionEnd(port)).how, 'ECONNRESET', 'listening (and refusing) while the sign-in runs');
+    const firstPort = await freePort();
+    const first = cli(['access', 'tcp', '--hostname', 'redis.airlock.test', '--url', `127.0.0.1:${firstPort}`]);
+    // The port is bound before the sign-in starts: a connection meanwhile is refused, not left hanging.
+    const [, firstUrl] = await first.waitFor(SIGN_IN_URL);
+    assert.equal((await connectionEnd(firstPort)).how, 'ECONNRESET', 'listening (and refusing) while the sign-in runs');
     await signInInBrowser(browser, firstUrl!, 'ada@example.com', 'ada-password');
+    await first.waitFor(/Listening on 127\.0\.0\.1:\d+/);
+    await first.stop();
+
+    // The profile: a 0600 file beside the tokens, naming the edge and CA, listed by `access profiles`.
+    const profileFile = join(home, 'airlock', 'profiles.json');
+    assert.equal(statSync(profileFile).mode & 0o777, 0o600);
+    const listed = cli(['access', 'profiles'], { remembered: true });
+    assert.equal(await listed.exited(), 0, listed.output());
+    assert.ok(
+      listed.output().includes(`redis.airlock.test  edge ${chain.edgeUrl}  ca ${chain.pki.ca}`),
+      listed.output(),
+    );
+
+    // Second time: --hostname alone.
+    const port = await freePort();
+    const client = cli(['access', 'tcp', '--hostname', 'redis.airlock.test', '--url', `127.0.0.1:${port}`], {
+      remembered: true,
+    });
     await client.waitFor(/Listening on 127\.0\.0\.1:\d+/);
+    assert.ok(client.output().includes(`via ${chain.edgeUrl}`), client.output());
     assert.equal((await ping(port)).stdout.trim(), 'PONG');
 
-    const logout = cli(['access', 'logout', 'redis.airlock.test']);
+    const logout = cli(['access', 'logout', 'redis.airlock.test'], { remembered: true });
     assert.equal(await logout.exited(), 0, logout.output());
+    assert.match(logout.output(), /session is revoked at the edge/);
 
-    const before = client.output().length;
     const refused = await connectionEnd(port);
     t.diagnostic(`connection after logout ended by ${refused.how} after ${refused.ms.toFixed(0)} ms`);
     assert.equal(refused.how, 'ECONNRESET', 'reset, not held open and not a clean close');
-    const [line] = await client.waitFor(/connection \d+ failed: \[AUTH_REQUIRED\] [^\n]*refused rather than held[^\n]*\n/);
-    assert.ok(client.output().length > before);
+    const [line] = await client.waitFor(
+      /connection \d+ failed: \[AUTH_REQUIRED\] [^\n]*refused rather than held[^\n]*\n/,
+    );
     const url = line.match(SIGN_IN_URL)?.[1];
     assert.ok(url, `the refusal names the sign-in URL: ${line}`);
-  
+
     // The listener is still there; once someone signs in at that URL, connections go through again.
     await signInInBrowser(browser, url, 'ada@example.com', 'ada-password');
     await client.waitFor(/Signed in to redis\.airlock\.test: connect again/);
     assert.equal((await ping(port)).stdout.trim(), 'PONG');
+
+    const forgot = cli(['access', 'profiles', '--forget', 'redis.airlock.test'], { remembered: true });
+    assert.equal(await forgot.exited(), 0, forgot.output());
+    const empty = cli(['access', 'profiles'], { remembered: true });
+    assert.equal(await empty.exited(), 0, empty.output());
+    assert.match(empty.output(), /No profiles yet/);
   },
 );

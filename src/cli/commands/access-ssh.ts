@@ -9,6 +9,7 @@ import { sshConfigBlock } from '../../shared/contract/ssh-config.js';
 import { openSystemBrowser } from '../browser.js';
 import { parse, required, say, showUsage } from '../args.js';
 import { cliTokenStore, describeSignIn } from '../token-output.js';
+import { targetOptions } from '../edge-profiles.js';
 import { accessTcpOptions, credentialFromFlags, explainRefusal } from './access-tcp.js';
 
 const SSH_USAGE = `usage: airlock access ssh --hostname HOST [--edge URL] [--ca FILE] [options]
@@ -24,11 +25,7 @@ export async function accessSsh(argv: string[]): Promise<void> {
   const { values } = parse(argv, sshOptions, SSH_USAGE);
   if (values.help) return showUsage(SSH_USAGE);
   const hostname = required(values.hostname, '--hostname', SSH_USAGE).toLowerCase();
-  const target = resolveEdgeTarget({
-    hostname,
-    ...(values.edge ? { edge: values.edge } : {}),
-    ...(values.ca ? { caFile: values.ca } : {}),
-  });
+  const target = resolveEdgeTarget(await targetOptions(hostname, values));
   const headers = Object.fromEntries((values.header ?? []).map(parseHeaderArgument));
   const credential = credentialFromFlags(values);
   // stdout belongs to ssh's protocol: every word for the user goes to stderr (say).

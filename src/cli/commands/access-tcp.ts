@@ -15,6 +15,7 @@ import { formatBytes, parseDuration } from '../../shared/contract/duration.js';
 import { AirlockError, isAirlockError } from '../../shared/errors.js';
 import { formatHostPort, isLoopbackHost, parseHostPort, type HostPort } from '../../shared/host.js';
 import { readSecret } from '../../shared/secret-flags.js';
+import { rememberTarget, targetOptions } from '../edge-profiles.js';
 import { onShutdown, parse, required, say, showUsage } from '../args.js';
 
 const USAGE = `usage: airlock access tcp --hostname HOST [--url [127.0.0.1:]PORT] [options]
@@ -22,8 +23,9 @@ const USAGE = `usage: airlock access tcp --hostname HOST [--url [127.0.0.1:]PORT
   --hostname HOST               the application's hostname on the edge
   --url [ADDRESS:]PORT          where to listen locally (127.0.0.1 unless an address is given);
                                 without it, the port the edge suggests for HOST, or the next free one
-  --edge URL                    dial this edge instead of https://HOST:443 (development)
-  --ca FILE                     trust this CA for the edge (or set NODE_EXTRA_CA_CERTS)
+  --edge URL                    dial this edge instead of https://HOST:443; remembered for HOST
+                                (and its domain) once it works: later runs need only --hostname
+  --ca FILE                     trust this CA for the edge (or set NODE_EXTRA_CA_CERTS); remembered too
   --service-token-id ID         service token (or AIRLOCK_SERVICE_TOKEN_ID)
   --service-token-secret-file F its secret, from a 0600 file (or AIRLOCK_SERVICE_TOKEN_SECRET);
                                 --service-token-secret SECRET works but shows in ps
@@ -136,11 +138,7 @@ export async function accessTcp(argv: string[]): Promise<void> {
       `airlock: warning: listening on ${formatHostPort(local)}; every host that reaches it uses ${hostname} with your credential.`,
     );
   }
-  const target = resolveEdgeTarget({
-    hostname,
-    ...(values.edge ? { edge: values.edge } : {}),
-    ...(values.ca ? { caFile: values.ca } : {}),
-  });
+  const target = resolveEdgeTarget(await targetOptions(hostname, values));
   const credential = credentialFromFlags(values);
   const headers = Object.fromEntries((values.header ?? []).map(parseHeaderArgument));
   const waitMs = values['wait-for-sign-in'] === undefined ? undefined : parseDuration(values['wait-for-sign-in']);
@@ -211,6 +209,7 @@ export async function accessTcp(argv: string[]): Promise<void> {
     say(`airlock: warning: [NO_CONNECTOR] ${error.message}; listening anyway, each connection fails until it is back`);
   }
   startingUp = false;
+  await rememberTarget(hostname, values);
   listener ??= listenerFor(await suggestedLocal(target, hostname, credential, signInOrigin));
   const address = listener.address() ?? (await listener.start());
   say(`Listening on ${address} → ${hostname} via ${target.edgeOrigin}. Press Ctrl-C to stop.`);
