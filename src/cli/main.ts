@@ -1,7 +1,7 @@
 // The `airlock` command: dispatch to subcommands, print errors as `[CODE] sentence`, exit with a code.
 // Each command is imported only when run: the IdP alone would add a second to every start.
 import { exitCodeFor, isAirlockError } from '../shared/errors.js';
-import { describeFailure } from './args.js';
+import { describeFailure, nearest } from './args.js';
 import { airlockVersion } from './version.js';
 
 type Command = (argv: string[]) => Promise<void> | void;
@@ -77,7 +77,10 @@ async function main(argv: string[]): Promise<void> {
   }
   const found = findCommand(argv);
   if (!found) {
-    process.stderr.write(`airlock: unknown command "${argv.slice(0, 2).join(' ')}"\n\n${USAGE}\n`);
+    const typed = argv.slice(0, argv[1]?.startsWith('-') === false ? 2 : 1).join(' ');
+    const guess = nearest(typed, Object.keys(COMMANDS)) ?? nearest(argv[0]!, Object.keys(COMMANDS));
+    const hint = guess ? `; did you mean \`airlock ${guess}\`?` : '';
+    process.stderr.write(`airlock: [BAD_ARGUMENT] unknown command "${typed}"${hint}\n\n${USAGE}\n`);
     process.exit(2);
   }
   const [load, rest] = found;
