@@ -94,6 +94,7 @@ export async function openPostgresState(url: string, options: { source: string; 
   let listener: pg.Client | undefined;
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
+  let listening: Promise<unknown> = Promise.resolve();
   const connectListener = async (): Promise<void> => {
     const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
     client.on('error', () => undefined); // 'end' below reconnects
@@ -131,7 +132,8 @@ export async function openPostgresState(url: string, options: { source: string; 
     listen(channel, handler, onReconnect) {
       if (!/^[a-z_]+$/.test(channel)) throw new Error(`bad channel ${channel}`);
       listeners.push({ channel, handler, ...(onReconnect ? { onReconnect } : {}) });
-      void listener?.query(`LISTEN ${channel}`).catch(() => undefined);
+      // One query at a time on the listening client: pg deprecates overlapping ones.
+      listening = listening.then(() => listener?.query(`LISTEN ${channel}`)).catch(() => undefined);
     },
     async healthy() {
       try {
