@@ -161,3 +161,50 @@ test(
     assert.match(empty.output(), /No profiles yet/);
   },
 );
+
+test('the edge says why it refused a token: revoked and malformed tokens get their own codes', { skip }, async () => {
+  const tokenRun = cli(['access', 'token', '--app', 'redis.airlock.test']);
+  assert.equal(await tokenRun.exited(), 0, tokenRun.output());
+  const token = tokenRun.output().trim().split('\n').pop()!;
+  const logout = cli(['access', 'logout', 'redis.airlock.test']);
+  assert.equal(await logout.exited(), 0, logout.output());
+  const revoked = airlock(
+    [
+      'access',
+      'tcp',
+      '--hostname',
+      'redis.airlock.test',
+      '--url',
+      `127.0.0.1:${await freePort()}`,
+      '--edge',
+      chain.edgeUrl,
+      '--ca',
+      chain.pki.ca,
+    ],
+    { XDG_CONFIG_HOME: home, AIRLOCK_TOKEN: token },
+  );
+  started.push(revoked);
+  assert.equal(await revoked.exited(), 1, revoked.output());
+  assert.match(
+    revoked.output(),
+    /\[TOKEN_REVOKED\] the edge refused the app token for redis\.airlock\.test: its session was signed out/,
+  );
+  const malformed = airlock(
+    [
+      'access',
+      'tcp',
+      '--hostname',
+      'redis.airlock.test',
+      '--url',
+      `127.0.0.1:${await freePort()}`,
+      '--edge',
+      chain.edgeUrl,
+      '--ca',
+      chain.pki.ca,
+    ],
+    { XDG_CONFIG_HOME: home, AIRLOCK_TOKEN: 'eyJhbGciOiJFUzI1NiJ9.e30.AAAA' },
+  );
+  started.push(malformed);
+  assert.equal(await malformed.exited(), 1, malformed.output());
+  assert.match(malformed.output(), /\[TOKEN_INVALID\] the edge refused the app token/);
+});

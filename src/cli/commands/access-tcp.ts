@@ -12,7 +12,7 @@ import { openSystemBrowser } from '../browser.js';
 import { cliTokenStore, describeSignIn } from '../token-output.js';
 import { DEFAULTS } from '../../shared/constants.js';
 import { formatBytes, parseDuration } from '../../shared/contract/duration.js';
-import { AirlockError, isAirlockError } from '../../shared/errors.js';
+import { AirlockError, isAirlockError, type AirlockErrorCode } from '../../shared/errors.js';
 import { formatHostPort, isLoopbackHost, parseHostPort, type HostPort } from '../../shared/host.js';
 import { readSecret } from '../../shared/secret-flags.js';
 import { rememberTarget, targetOptions } from '../edge-profiles.js';
@@ -102,6 +102,13 @@ export function credentialFromFlags(
   return token ? { kind: 'app-token', token } : { kind: 'none' };
 }
 
+/** What the edge's HEADER.tokenRefused says, as the end of a sentence. */
+const TOKEN_REFUSALS: Record<string, string> = {
+  TOKEN_EXPIRED: 'it has expired',
+  TOKEN_REVOKED: 'its session was signed out (revoked at the edge)',
+  TOKEN_INVALID: 'it is malformed, forged, or for another application or edge',
+};
+
 /** Turns a refusal at start-up into the sentence a user needs. */
 export function explainRefusal(error: unknown, credential: Credential, hostname: string): AirlockError {
   if (!isAirlockError(error) || error.code !== 'AUTH_REQUIRED') return error as AirlockError;
@@ -112,9 +119,10 @@ export function explainRefusal(error: unknown, credential: Credential, hostname:
     );
   }
   if (credential.kind === 'app-token') {
+    const why = TOKEN_REFUSALS[String(error.details.tokenRefused)];
     return new AirlockError(
-      'AUTH_REQUIRED',
-      `the edge refused the app token for ${hostname}: it is expired, revoked or for another application; sign in again`,
+      why ? (error.details.tokenRefused as AirlockErrorCode) : 'AUTH_REQUIRED',
+      `the edge refused the app token for ${hostname}: ${why ?? 'it is expired, revoked or for another application'}; sign in again`,
     );
   }
   return new AirlockError('AUTH_REQUIRED', `${hostname} requires sign-in: run \`airlock access login ${hostname}\``);
