@@ -154,6 +154,9 @@ test(
     await client.waitFor(/Signed in to redis\.airlock\.test: connect again/);
     assert.equal((await ping(port)).stdout.trim(), 'PONG');
 
+    // The newcomer's transcript, for the record: what the second `access tcp` printed.
+    t.diagnostic(`second access tcp (no --edge/--ca):\n${client.output()}\nlogout:\n${logout.output()}`);
+
     const forgot = cli(['access', 'profiles', '--forget', 'redis.airlock.test'], { remembered: true });
     assert.equal(await forgot.exited(), 0, forgot.output());
     const empty = cli(['access', 'profiles'], { remembered: true });
