@@ -1,7 +1,8 @@
 // The `airlock` command: dispatch to subcommands, print errors as `[CODE] sentence`, exit with a code.
 // Each command is imported only when run: the IdP alone would add a second to every start.
 import { exitCodeFor, isAirlockError } from '../shared/errors.js';
-import { describeFailure } from './args.js';
+import { describeFailure, nearest } from './args.js';
+import { airlockVersion } from './version.js';
 
 type Command = (argv: string[]) => Promise<void> | void;
 
@@ -10,6 +11,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'access login': async () => (await import('./commands/access-login.js')).accessLogin,
   'access token': async () => (await import('./commands/access-login.js')).accessToken,
   'access logout': async () => (await import('./commands/access-login.js')).accessLogout,
+  'access ssh': async () => (await import('./commands/access-ssh.js')).accessSsh,
+  'access ssh-config': async () => (await import('./commands/access-ssh.js')).accessSshConfig,
+  'access profiles': async () => (await import('./commands/access-profiles.js')).accessProfiles,
   'access list': async () => (await import('./commands/access-list.js')).accessList,
   edge: async () => (await import('./commands/edge.js')).edgeCommand,
   'tunnel run': async () => (await import('./commands/tunnel.js')).tunnelRun,
@@ -35,6 +39,9 @@ const USAGE = `usage: airlock COMMAND [options]   (airlock COMMAND --help for de
 
   access tcp            listen locally and tunnel each connection to a hostname on the edge
   access login HOST     sign in to HOST through the browser (single sign-on)
+  access ssh --hostname HOST   one connection over stdin/stdout, for OpenSSH's ProxyCommand
+  access ssh-config --hostname PATTERN   the ~/.ssh/config block that uses it
+  access profiles       the edges remembered per host (later commands need only --hostname)
   access list           the applications an edge lets you reach (after one sign-in)
   access token --app HOST   print the token for HOST, for scripts
   access logout [HOST]  end the session and forget the token
@@ -48,7 +55,8 @@ const USAGE = `usage: airlock COMMAND [options]   (airlock COMMAND --help for de
   service-token create NAME   make a service token for scripts and CI
   ui                    the Airlock window in a browser (saved resources, one-click connect)
   idp                   run the built-in OIDC provider (development and tests only)
-  demo                  run the whole chain on this machine`;
+  demo                  run the whole chain on this machine
+  --version             the version of this airlock (compare it with the edge's)`;
 
 function findCommand(argv: string[]): [() => Promise<Command>, string[]] | undefined {
   for (const words of [2, 1]) {
@@ -60,12 +68,19 @@ function findCommand(argv: string[]): [() => Promise<Command>, string[]] | undef
 
 async function main(argv: string[]): Promise<void> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    process.stderr.write(`${USAGE}\n`);
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (argv[0] === '--version' || argv[0] === '-v' || argv[0] === 'version') {
+    process.stdout.write(`airlock ${airlockVersion()} (Node.js ${process.versions.node})\n`);
     return;
   }
   const found = findCommand(argv);
   if (!found) {
-    process.stderr.write(`airlock: unknown command "${argv.slice(0, 2).join(' ')}"\n\n${USAGE}\n`);
+    const typed = argv.slice(0, argv[1]?.startsWith('-') === false ? 2 : 1).join(' ');
+    const guess = nearest(typed, Object.keys(COMMANDS)) ?? nearest(argv[0]!, Object.keys(COMMANDS));
+    const hint = guess ? `; did you mean \`airlock ${guess}\`?` : '';
+    process.stderr.write(`airlock: [BAD_ARGUMENT] unknown command "${typed}"${hint}\n\n${USAGE}\n`);
     process.exit(2);
   }
   const [load, rest] = found;

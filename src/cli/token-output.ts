@@ -1,13 +1,35 @@
 // The CLI's token store and how it talks about tokens (never printing one unless asked to).
 import type { AppSession } from '../core/sign-in.js';
-import { createTokenStore, tokenExpiry, type TokenStore } from '../core/token-store.js';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createTokenStore, defaultTokenFile, tokenExpiry, type TokenStore } from '../core/token-store.js';
 import { say } from './args.js';
 
 let store: TokenStore | undefined;
 
 export function cliTokenStore(): TokenStore {
-  store ??= createTokenStore({ warn: (message) => say(`airlock: ${message}`) });
+  store ??= createTokenStore({ warn: sayOnce });
   return store;
+}
+
+/**
+ * The keychain fallback notice, once per machine and reason rather than on every command: the
+ * sentence last shown is kept beside the token file; `access token --where` always tells.
+ */
+function sayOnce(message: string): void {
+  const marker = join(dirname(defaultTokenFile()), 'notice-shown');
+  try {
+    if (readFileSync(marker, 'utf8') === message) return;
+  } catch {
+    // Not shown yet.
+  }
+  say(`airlock: ${message}`);
+  try {
+    mkdirSync(dirname(marker), { recursive: true, mode: 0o700 });
+    writeFileSync(marker, message, { mode: 0o600 });
+  } catch {
+    // Shown again next time: harmless.
+  }
 }
 
 /** " as ada@example.com until 14:03" — read from the token's claims, which the edge verified. */

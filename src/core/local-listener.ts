@@ -168,8 +168,11 @@ export class LocalListener extends EventEmitter {
         });
       })
       .catch((error: unknown) => {
-        finish(isAirlockError(error) ? error : new AirlockError('EDGE_ERROR', String(error)));
-        socket.destroy();
+        const failure = isAirlockError(error) ? error : new AirlockError('EDGE_ERROR', String(error));
+        finish(failure);
+        // A refusal for want of credentials is a reset, so the program fails at once and says so.
+        if (failure.code === 'AUTH_REQUIRED') socket.resetAndDestroy();
+        else socket.destroy();
       });
   }
 

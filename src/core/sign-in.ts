@@ -34,6 +34,12 @@ export interface AppSession {
   credential(): Promise<Credential>;
   /** For LocalListener: the edge said 302; sign in again. */
   onAuthRequired(error: AirlockError): Promise<void>;
+  /**
+   * For a connection that must not wait on a sign-in no one may be watching: a token from the
+   * organisation session when one is good; else the browser sign-in starts in the background (once,
+   * its URL printed) and this resolves at once with that URL.
+   */
+  signInWithoutWaiting(error: AirlockError): Promise<{ signedIn: true } | { signedIn: false; url: string }>;
   /** Makes sure a token the edge accepts is stored, signing in if needed. Returns the token. */
   ensureSignedIn(): Promise<string>;
   /** Ends the organisation session at the edge (best effort) and forgets every token it issued. */
@@ -78,29 +84,37 @@ export function createAppSession(options: AppSessionOptions): AppSession {
     return token;
   }
 
-  async function login(): Promise<string> {
+  function known(): AppSignIn {
     if (!app)
       throw new AirlockError(
         'AUTH_REQUIRED',
         `the edge did not name the application's sign-in (no CF-Access-Aud and login URL) for ${target.hostHeader}`,
       );
-    const known = app;
-    await store.delete(target.edgeOrigin, known.aud);
-    const minted = await fromOrganisationSession(known);
-    if (minted) {
-      last = 'session';
-      await store.set(target.edgeOrigin, known.aud, minted);
-      return minted;
-    }
-    if ((await signInStatus(target, known)) === 501) {
+    return app;
+  }
+
+  /** Forgets the refused token and mints one from the organisation session: no browser. */
+  async function loginSilently(): Promise<string | undefined> {
+    const current = known();
+    await store.delete(target.edgeOrigin, current.aud);
+    const minted = await fromOrganisationSession(current);
+    if (!minted) return undefined;
+    last = 'session';
+    await store.set(target.edgeOrigin, current.aud, minted);
+    return minted;
+  }
+
+  async function loginInBrowser(onUrl?: (url: string) => void): Promise<string> {
+    const current = known();
+    if ((await signInStatus(target, current)) === 501) {
       throw new AirlockError(
         'AUTH_REQUIRED',
         `${target.hostHeader} needs credentials and its edge has no single sign-on: pass a service token (--service-token-id and --service-token-secret)`,
       );
     }
     const result = await loginWithBrowser({
-      edgeOrigin: known.signInOrigin,
-      aud: known.aud,
+      edgeOrigin: current.signInOrigin,
+      aud: current.aud,
       hostname: target.hostHeader,
       ...(target.ca ? { ca: target.ca } : {}),
       dial: target,
@@ -108,12 +122,20 @@ export function createAppSession(options: AppSessionOptions): AppSession {
       print: options.print,
       ...(options.loginTimeoutMs ? { timeoutMs: options.loginTimeoutMs } : {}),
       ...(options.retryCommand ? { retryCommand: options.retryCommand } : {}),
+      ...(onUrl ? { onUrl } : {}),
     });
     last = 'browser';
-    await store.set(target.edgeOrigin, known.aud, result.token);
-    if (result.organisation) await store.set(known.signInOrigin, ORGANISATION_ACCOUNT, result.organisation.token);
+    await store.set(target.edgeOrigin, current.aud, result.token);
+    if (result.organisation) await store.set(current.signInOrigin, ORGANISATION_ACCOUNT, result.organisation.token);
     return result.token;
   }
+
+  async function login(): Promise<string> {
+    return (await loginSilently()) ?? loginInBrowser();
+  }
+
+  /** The browser sign-in started for connections that do not wait for it: its URL, and its end. */
+  let background: { url: Promise<string>; done: Promise<string> } | undefined;
 
   return {
     async credential() {
@@ -123,6 +145,23 @@ export function createAppSession(options: AppSessionOptions): AppSession {
     async onAuthRequired(error) {
       learn(error);
       await login();
+    },
+    async signInWithoutWaiting(error) {
+      learn(error);
+      if (!background) {
+        if (await loginSilently()) return { signedIn: true };
+        let announce: (url: string) => void = () => {};
+        const url = new Promise<string>((resolve) => (announce = resolve));
+        const done = loginInBrowser(announce).finally(() => (background = undefined));
+        background = { url, done };
+        done.then(
+          () => options.print(`Signed in to ${target.hostHeader}: connect again.`),
+          (failure: Error) =>
+            options.print(`airlock: ${isAirlockError(failure) ? `[${failure.code}] ` : ''}${failure.message}`),
+        );
+      }
+      const first = await Promise.race([background.url, background.done.then(() => undefined)]);
+      return first === undefined ? { signedIn: true } : { signedIn: false, url: first };
     },
     async ensureSignedIn() {
       if (!app) {

@@ -146,9 +146,12 @@ export function checkAccess({ target, headers, timeoutMs = DEFAULTS.connectTimeo
 async function readRefusal(response: IncomingMessage): Promise<AirlockError> {
   const status = response.statusCode ?? 0;
   if (status === 302) {
+    const refused = response.headers[HEADER.tokenRefused];
     return new AirlockError('AUTH_REQUIRED', 'the edge asks for a sign-in for this application', {
       loginUrl: response.headers.location,
       aud: response.headers[HEADER.accessAud],
+      // TOKEN_EXPIRED, TOKEN_REVOKED or TOKEN_INVALID: why the token sent was refused, if one was.
+      ...(typeof refused === 'string' && /^TOKEN_[A-Z]+$/.test(refused) ? { tokenRefused: refused } : {}),
     });
   }
   let body = '';
@@ -163,12 +166,19 @@ async function readRefusal(response: IncomingMessage): Promise<AirlockError> {
   } catch {
     message = body.trim().slice(0, 200);
   }
-  return edgeError(status, message);
+  const retryAfter = Number(response.headers['retry-after']);
+  return edgeError(status, message, Number.isFinite(retryAfter) ? retryAfter : undefined);
 }
 
-function edgeError(status: number, message: string): AirlockError {
+function edgeError(status: number, message: string, retryAfterSeconds?: number): AirlockError {
   const said = message ? `: ${message}` : '';
   switch (status) {
+    case 429:
+      return new AirlockError(
+        'RATE_LIMITED',
+        `the edge refuses this address for now${said}${retryAfterSeconds === undefined ? '' : ` (Retry-After: ${retryAfterSeconds} s)`}`,
+        { status, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) },
+      );
     case 403:
       return new AirlockError('ACCESS_DENIED', `the edge refused access${said}`, { status });
     case 404:

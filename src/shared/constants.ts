@@ -13,6 +13,8 @@ export const HEADER = {
    * (cloudflared) get the plain protocol.
    */
   halfClose: 'airlock-half-close',
+  /** On a 302 for a token the edge refused: why, as the client's code (TOKEN_EXPIRED, TOKEN_REVOKED, TOKEN_INVALID). */
+  tokenRefused: 'airlock-token-refused',
   accessDomain: 'cf-access-domain',
   /** Edge → connector: which application hostname a stream is for. */
   appHostname: 'airlock-app-hostname',

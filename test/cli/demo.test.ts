@@ -73,12 +73,19 @@ test('a client port another program holds: the demo names its own --port flag, n
   t.after(() => holder.close());
   const port = (holder.address() as net.AddressInfo).port;
   const dir = mkdtempSync(join(tmpdir(), 'airlock-demo-'));
-  const { result } = await withEnvironment({ npm_lifecycle_event: 'demo' }, () =>
+  const { result, stderr } = await withEnvironment({ npm_lifecycle_event: 'demo' }, () =>
     runDemo(['--port', String(port), '--dir', dir, '--service-token']),
   );
   const error = rejection(result);
   assert.equal(error.code, 'PORT_IN_USE', error.message);
   assert.match(error.message, new RegExp(`127\\.0\\.0\\.1:${port} \\(the demo's client listener\\) is already in use`));
-  assert.ok(error.message.includes(`\`npm run demo -- --port ${port + 1} --dir ${dir}\``), error.message);
+  const suggested = Number(error.message.match(/`npm run demo -- --port (\d+) --dir /)?.[1]);
+  assert.ok(error.message.includes(`\`npm run demo -- --port ${suggested} --dir ${dir}\``), error.message);
+  assert.ok(suggested > port, error.message);
   assert.doesNotMatch(error.message, /--url/);
+  // Checked before anything started, and the port it suggests is free.
+  assert.doesNotMatch(stderr, /\[1\/6\]/);
+  const probe = net.createServer();
+  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(suggested, '127.0.0.1', resolve));
+  probe.close();
 });

@@ -35,8 +35,29 @@ test('an unreachable edge is printed with its code, and exits 1', async () => {
   );
 });
 
-test('an unknown command is no AirlockError: no code, the usage follows', async () => {
-  const run = airlock(['frobnicate']);
+test('an unknown command has its code and suggests the nearest one; the usage follows', async () => {
+  const run = airlock(['acess', 'tcp']);
   assert.equal(await run.exited(), 2, run.output());
-  assert.match(run.output(), /^airlock: unknown command "frobnicate"\n\nusage: airlock COMMAND/m);
+  assert.match(
+    run.output(),
+    /^airlock: \[BAD_ARGUMENT\] unknown command "acess tcp"; did you mean `airlock access tcp`\?\n\nusage: airlock COMMAND/m,
+  );
+  const far = airlock(['frobnicate']);
+  assert.equal(await far.exited(), 2, far.output());
+  assert.match(far.output(), /^airlock: \[BAD_ARGUMENT\] unknown command "frobnicate"\n/m, 'no far-fetched guess');
+});
+
+test('a mistyped flag is named with the nearest real one, in balanced quotes', async () => {
+  const run = airlock(['access', 'tcp', '--hostnme', 'db.example.test']);
+  assert.equal(await run.exited(), 2, run.output());
+  assert.match(run.output(), /^airlock: \[BAD_ARGUMENT\] unknown option --hostnme; did you mean --hostname\?\n/m);
+  const missing = airlock(['access', 'tcp', '--hostname']);
+  assert.equal(await missing.exited(), 2, missing.output());
+  assert.match(missing.output(), /^airlock: \[BAD_ARGUMENT\] --hostname needs a value\n/m);
+});
+
+test('--version prints the package version on stdout', async () => {
+  const run = airlock(['--version']);
+  assert.equal(await run.exited(), 0, run.output());
+  assert.match(run.output(), /^airlock \d+\.\d+\.\d+\S* \(Node\.js \d+\.\d+\.\d+\)\n$/);
 });

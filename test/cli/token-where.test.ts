@@ -22,3 +22,17 @@ test('`airlock access token --where` names the 0600 file when no keychain is rea
     where.output(),
   );
 });
+
+test('the keychain fallback notice is printed once, not on every command', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'airlock-where-'));
+  const env = { XDG_CONFIG_HOME: home, DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(home, 'no-such-bus')}` };
+  const runs = [];
+  for (let index = 0; index < 2; index++) {
+    const run = airlock(['access', 'token', '--where'], env);
+    assert.equal(await run.exited(), 0, run.output());
+    runs.push(run.output());
+  }
+  assert.match(runs[0]!, /keychain is not reachable/);
+  assert.doesNotMatch(runs[1]!, /keychain is not reachable/, runs[1]);
+  assert.match(runs[1]!, /Sign-in tokens are stored in a plain file/);
+});

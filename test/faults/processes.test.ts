@@ -57,7 +57,7 @@ test('kill -9 of the connector mid 100 MB transfer: clean close, listener stays 
   probe.on('error', () => {});
   await new Promise<void>((resolve, reject) => (probe.once('connect', resolve), probe.once('error', reject)));
   await new Promise((resolve) => probe.once('close', resolve));
-  await access.proc.waitFor(/failed: the service is offline/);
+  await access.proc.waitFor(/failed: \[NO_CONNECTOR\] the service is offline/);
   assert.equal(access.proc.child.exitCode, null, 'airlock access tcp is still running');
 
   // Restart: a new connection succeeds within 2 s, and a full 100 MB transfer is intact end to end.

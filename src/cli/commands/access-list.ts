@@ -5,7 +5,7 @@ import { ORGANISATION_ACCOUNT } from '../../core/organisation-session.js';
 import { dialHostOfUrl } from '../../shared/host.js';
 import { AirlockError } from '../../shared/errors.js';
 import { readSecret } from '../../shared/secret-flags.js';
-import { parse, required, say } from '../args.js';
+import { parse, required, say, showUsage } from '../args.js';
 import { cliTokenStore } from '../token-output.js';
 
 const USAGE = `usage: airlock access list --edge URL [--ca FILE] [--json]
@@ -26,7 +26,7 @@ export async function accessList(argv: string[]): Promise<void> {
     },
     USAGE,
   );
-  if (values.help) return say(USAGE);
+  if (values.help) return showUsage(USAGE);
   const edge = required(values.edge, '--edge', USAGE);
   const target = resolveEdgeTarget({
     hostname: dialHostOfUrl(new URL(edge)),

@@ -7,23 +7,25 @@ import type { EdgeTarget } from '../../core/edge-target.js';
 import { credentialHeaders, parseHeaderArgument, type Credential } from '../../core/credentials.js';
 import { resolveEdgeTarget } from '../../core/edge-target.js';
 import { LocalListener, type LocalListenerOptions } from '../../core/local-listener.js';
-import { createAppSession } from '../../core/sign-in.js';
+import { createAppSession, type AppSession } from '../../core/sign-in.js';
 import { openSystemBrowser } from '../browser.js';
 import { cliTokenStore, describeSignIn } from '../token-output.js';
 import { DEFAULTS } from '../../shared/constants.js';
-import { formatBytes } from '../../shared/contract/duration.js';
-import { AirlockError, isAirlockError } from '../../shared/errors.js';
+import { formatBytes, parseDuration } from '../../shared/contract/duration.js';
+import { AirlockError, isAirlockError, type AirlockErrorCode } from '../../shared/errors.js';
 import { formatHostPort, isLoopbackHost, parseHostPort, type HostPort } from '../../shared/host.js';
 import { readSecret } from '../../shared/secret-flags.js';
-import { onShutdown, parse, required, say } from '../args.js';
+import { rememberTarget, targetOptions } from '../edge-profiles.js';
+import { onShutdown, parse, required, say, showUsage } from '../args.js';
 
 const USAGE = `usage: airlock access tcp --hostname HOST [--url [127.0.0.1:]PORT] [options]
 
   --hostname HOST               the application's hostname on the edge
   --url [ADDRESS:]PORT          where to listen locally (127.0.0.1 unless an address is given);
                                 without it, the port the edge suggests for HOST, or the next free one
-  --edge URL                    dial this edge instead of https://HOST:443 (development)
-  --ca FILE                     trust this CA for the edge (or set NODE_EXTRA_CA_CERTS)
+  --edge URL                    dial this edge instead of https://HOST:443; remembered for HOST
+                                (and its domain) once it works: later runs need only --hostname
+  --ca FILE                     trust this CA for the edge (or set NODE_EXTRA_CA_CERTS); remembered too
   --service-token-id ID         service token (or AIRLOCK_SERVICE_TOKEN_ID)
   --service-token-secret-file F its secret, from a 0600 file (or AIRLOCK_SERVICE_TOKEN_SECRET);
                                 --service-token-secret SECRET works but shows in ps
@@ -32,6 +34,9 @@ const USAGE = `usage: airlock access tcp --hostname HOST [--url [127.0.0.1:]PORT
   --allow-remote                let --url listen on a non-loopback address: anyone who reaches it
                                 uses the tunnel with your credential
   --header 'Name: value'        extra request header, repeatable
+  --wait-for-sign-in DURATION   when a sign-in is needed later (e.g. after logout), hold each new
+                                connection up to DURATION while it happens; without it the
+                                connection is refused at once and the sign-in URL printed
 
 Without a service token or --token, the first connection signs in through the browser
 (single sign-on) and the token is kept in the OS keychain for the next ones.`;
@@ -48,6 +53,7 @@ export const accessTcpOptions = {
   'token-file': { type: 'string' },
   'allow-remote': { type: 'boolean' },
   header: { type: 'string', multiple: true },
+  'wait-for-sign-in': { type: 'string' },
 } as const;
 
 export function parseLocalAddress(text: string): { host: string; port: number } {
@@ -96,6 +102,13 @@ export function credentialFromFlags(
   return token ? { kind: 'app-token', token } : { kind: 'none' };
 }
 
+/** What the edge's HEADER.tokenRefused says, as the end of a sentence. */
+const TOKEN_REFUSALS: Record<string, string> = {
+  TOKEN_EXPIRED: 'it has expired',
+  TOKEN_REVOKED: 'its session was signed out (revoked at the edge)',
+  TOKEN_INVALID: 'it is malformed, forged, or for another application or edge',
+};
+
 /** Turns a refusal at start-up into the sentence a user needs. */
 export function explainRefusal(error: unknown, credential: Credential, hostname: string): AirlockError {
   if (!isAirlockError(error) || error.code !== 'AUTH_REQUIRED') return error as AirlockError;
@@ -106,9 +119,10 @@ export function explainRefusal(error: unknown, credential: Credential, hostname:
     );
   }
   if (credential.kind === 'app-token') {
+    const why = TOKEN_REFUSALS[String(error.details.tokenRefused)];
     return new AirlockError(
-      'AUTH_REQUIRED',
-      `the edge refused the app token for ${hostname}: it is expired, revoked or for another application; sign in again`,
+      why ? (error.details.tokenRefused as AirlockErrorCode) : 'AUTH_REQUIRED',
+      `the edge refused the app token for ${hostname}: ${why ?? 'it is expired, revoked or for another application'}; sign in again`,
     );
   }
   return new AirlockError('AUTH_REQUIRED', `${hostname} requires sign-in: run \`airlock access login ${hostname}\``);
@@ -116,7 +130,7 @@ export function explainRefusal(error: unknown, credential: Credential, hostname:
 
 export async function accessTcp(argv: string[]): Promise<void> {
   const { values } = parse(argv, accessTcpOptions, USAGE);
-  if (values.help) return say(USAGE);
+  if (values.help) return showUsage(USAGE);
   const hostname = required(values.hostname, '--hostname', USAGE).toLowerCase();
   const explicit = values.url ? parseLocalAddress(values.url) : undefined;
   if (explicit && !isLoopbackHost(explicit.host)) {
@@ -132,55 +146,99 @@ export async function accessTcp(argv: string[]): Promise<void> {
       `airlock: warning: listening on ${formatHostPort(local)}; every host that reaches it uses ${hostname} with your credential.`,
     );
   }
-  const target = resolveEdgeTarget({
-    hostname,
-    ...(values.edge ? { edge: values.edge } : {}),
-    ...(values.ca ? { caFile: values.ca } : {}),
-  });
+  const target = resolveEdgeTarget(await targetOptions(hostname, values));
   const credential = credentialFromFlags(values);
   const headers = Object.fromEntries((values.header ?? []).map(parseHeaderArgument));
+  const waitMs = values['wait-for-sign-in'] === undefined ? undefined : parseDuration(values['wait-for-sign-in']);
+  if (values['wait-for-sign-in'] !== undefined && !waitMs)
+    throw new AirlockError(
+      'BAD_ARGUMENT',
+      `--wait-for-sign-in "${values['wait-for-sign-in']}" is not a duration like 2m`,
+    );
 
-  let listenerAuth: Pick<LocalListenerOptions, 'credential' | 'onAuthRequired'>;
-  let signInOrigin: string | undefined;
-  if (credential.kind === 'none') {
-    // Single sign-on: sign in now (or reuse the stored token) so the first connection is instant.
-    const session = createAppSession({
-      target,
-      store: cliTokenStore(),
-      openBrowser: openSystemBrowser,
-      print: say,
-      headers,
+  const session =
+    credential.kind === 'none'
+      ? createAppSession({
+          target,
+          store: cliTokenStore(),
+          openBrowser: openSystemBrowser,
+          print: say,
+          headers,
+          ...(waitMs ? { loginTimeoutMs: waitMs } : {}),
+        })
+      : undefined;
+  const listenerAuth: Pick<LocalListenerOptions, 'credential' | 'onAuthRequired'> = session
+    ? {
+        credential: () => session.credential(),
+        onAuthRequired: waitMs
+          ? (error) => session.onAuthRequired(error)
+          : (error) => {
+              if (startingUp)
+                throw new AirlockError(
+                  'AUTH_REQUIRED',
+                  `the sign-in to ${hostname} is still under way (its URL is above): connect again once it is done`,
+                );
+              return refuseUntilSignedIn(session, hostname, error);
+            },
+      }
+    : { credential: async () => credential };
+  const listenerFor = (local: HostPort) => {
+    const listener = new LocalListener({ target, local, headers, ...listenerAuth });
+    listener.on('event', (event) => {
+      if (event.type === 'connection-opened') say(`connection ${event.id} from ${event.remote}`);
+      if (event.type === 'connection-closed') {
+        const how = event.error ? `failed: [${event.error.code}] ${event.error.message}` : 'closed';
+        say(
+          `connection ${event.id} ${how} (sent ${formatBytes(event.bytesUp)}, received ${formatBytes(event.bytesDown)}, ${(event.durationMs / 1000).toFixed(1)} s)`,
+        );
+      }
     });
-    const token = await session.ensureSignedIn();
-    say(describeSignIn(hostname, token, session));
-    signInOrigin = session.signInOrigin();
-    listenerAuth = { credential: () => session.credential(), onAuthRequired: (error) => session.onAuthRequired(error) };
-  } else {
-    try {
-      await checkAccess({ target, headers: { ...headers, ...credentialHeaders(credential) } });
-    } catch (error) {
-      throw explainRefusal(error, credential, hostname);
-    }
-    listenerAuth = { credential: async () => credential };
-  }
+    return listener;
+  };
 
-  const local = explicit ?? (await suggestedLocal(target, hostname, credential, signInOrigin));
-  const listener = new LocalListener({ target, local, headers, ...listenerAuth });
-  listener.on('event', (event) => {
-    if (event.type === 'connection-opened') say(`connection ${event.id} from ${event.remote}`);
-    if (event.type === 'connection-closed') {
-      const how = event.error ? `failed: ${event.error.message}` : 'closed';
-      say(
-        `connection ${event.id} ${how} (sent ${formatBytes(event.bytesUp)}, received ${formatBytes(event.bytesDown)}, ${(event.durationMs / 1000).toFixed(1)} s)`,
-      );
+  // A busy port is found before anyone is sent through the browser.
+  let startingUp = true;
+  let listener = explicit ? listenerFor(explicit) : undefined;
+  await listener?.start();
+  let signInOrigin: string | undefined;
+  try {
+    if (session) {
+      // Single sign-on now, while the user watches, so the first connection is instant.
+      const token = await session.ensureSignedIn();
+      say(describeSignIn(hostname, token, session));
+      signInOrigin = session.signInOrigin();
+    } else await checkAccess({ target, headers: { ...headers, ...credentialHeaders(credential) } });
+  } catch (error) {
+    // An offline service is reported per connection (it may come back); anything else stops here.
+    if (!isAirlockError(error) || error.code !== 'NO_CONNECTOR') {
+      await listener?.stop();
+      throw session ? error : explainRefusal(error, credential, hostname);
     }
-  });
-  const address = await listener.start();
+    say(`airlock: warning: [NO_CONNECTOR] ${error.message}; listening anyway, each connection fails until it is back`);
+  }
+  startingUp = false;
+  await rememberTarget(hostname, values);
+  listener ??= listenerFor(await suggestedLocal(target, hostname, credential, signInOrigin));
+  const address = listener.address() ?? (await listener.start());
   say(`Listening on ${address} → ${hostname} via ${target.edgeOrigin}. Press Ctrl-C to stop.`);
   onShutdown(async () => {
     say('stopping');
     await listener.stop();
   });
+}
+
+/**
+ * A program's connection never waits on a sign-in no one may be watching: it is refused at once
+ * (reset) with the URL, while the sign-in runs in the background for the next connection.
+ */
+async function refuseUntilSignedIn(session: AppSession, hostname: string, error: AirlockError): Promise<void> {
+  const outcome = await session.signInWithoutWaiting(error);
+  if (outcome.signedIn) return;
+  throw new AirlockError(
+    'AUTH_REQUIRED',
+    `${hostname} needs a sign-in, so this connection was refused rather than held (--wait-for-sign-in 2m holds connections instead); sign in at ${outcome.url} and connect again`,
+    { loginUrl: outcome.url },
+  );
 }
 
 /**

@@ -5,8 +5,9 @@ import { AirlockError } from '../../shared/errors.js';
 import { parseDuration } from '../../shared/contract/duration.js';
 import { createLogger } from '../../shared/logger.js';
 import { nodeFlagsNotice } from '../../shared/node-flags.js';
-import { onShutdown, parse, required, say } from '../args.js';
+import { onShutdown, parse, required, say, showUsage } from '../args.js';
 import { applyTestClockOffset, TEST_CLOCK_OFFSET_ENV } from '../test-clock.js';
+import { airlockVersion } from '../version.js';
 
 const USAGE = `usage: airlock edge --config edge.yaml [--check] [--drain-timeout 30s]
 
@@ -20,14 +21,14 @@ export async function edgeCommand(argv: string[]): Promise<void> {
     { config: { type: 'string', short: 'c' }, check: { type: 'boolean' }, 'drain-timeout': { type: 'string' } },
     USAGE,
   );
-  if (values.help) return say(USAGE);
+  if (values.help) return showUsage(USAGE);
   const drainMs = parseDuration(values['drain-timeout'] ?? '30s');
   if (drainMs === undefined)
     throw new AirlockError('BAD_ARGUMENT', `--drain-timeout "${values['drain-timeout']}" is not a duration like 10s`);
   const config = loadEdgeConfig(required(values.config, '--config', USAGE));
   if (values.check) {
-    say(
-      `${config.source}: valid (${config.apps.size} apps, ${config.unpublishedApps.size} awaiting a route, ${config.tunnels.size} tunnels, ${config.serviceTokens.size} service tokens)`,
+    process.stdout.write(
+      `${config.source}: valid for airlock ${airlockVersion()} (${config.apps.size} apps, ${config.unpublishedApps.size} awaiting a route, ${config.tunnels.size} tunnels, ${config.serviceTokens.size} service tokens)\n`,
     );
     if (config.state) {
       const { MIGRATIONS, readSchemaVersion } = await import('../../edge/state/postgres.js');
@@ -45,7 +46,7 @@ export async function edgeCommand(argv: string[]): Promise<void> {
   const notice = nodeFlagsNotice();
   if (notice) log.debug(notice);
   const edge = await startEdge({ config, log });
-  say(`edge listening on ${edge.address} (${config.publicUrl}), ${config.apps.size} apps`);
+  say(`edge listening on ${edge.address} (${config.publicUrl}), ${config.apps.size} apps; airlock ${airlockVersion()}`);
   onShutdown(async (signal) => {
     log.info({ signal, drainMs }, 'draining');
     await edge.close(drainMs);

@@ -11,7 +11,7 @@ import { HOST_ADMIN } from '../../shared/constants.js';
 import { AirlockError, isAirlockError } from '../../shared/errors.js';
 import { createLogger, isLogFormat, LOG_FORMATS } from '../../shared/logger.js';
 import { nodeFlagsNotice } from '../../shared/node-flags.js';
-import { onShutdown, parse, required, say } from '../args.js';
+import { onShutdown, parse, required, say, showUsage } from '../args.js';
 import { openSystemBrowser } from '../browser.js';
 
 const LOGIN_USAGE = `usage: airlock tunnel login --edge URL [--ca FILE]
@@ -22,7 +22,7 @@ you, under $XDG_CONFIG_HOME/airlock/operator/ (default ~/.config/airlock).`;
 
 export async function tunnelLogin(argv: string[]): Promise<void> {
   const { values } = parse(argv, TARGET, LOGIN_USAGE);
-  if (values.help) return say(LOGIN_USAGE);
+  if (values.help) return showUsage(LOGIN_USAGE);
   const edge = edgeOrigin(required(values.edge, '--edge', LOGIN_USAGE));
   const ca = readCa(values.ca);
   // Fails fast when the edge has no admins: the browser would otherwise land on "unknown application".
@@ -62,7 +62,7 @@ const LOGOUT_USAGE =
 
 export async function tunnelLogout(argv: string[]): Promise<void> {
   const { values } = parse(argv, TARGET, LOGOUT_USAGE);
-  if (values.help) return say(LOGOUT_USAGE);
+  if (values.help) return showUsage(LOGOUT_USAGE);
   let target;
   try {
     target = await operatorTarget(values);
@@ -107,7 +107,7 @@ export async function tunnelPublish(argv: string[]): Promise<void> {
     },
     PUBLISH_USAGE,
   );
-  if (values.help) return say(PUBLISH_USAGE);
+  if (values.help) return showUsage(PUBLISH_USAGE);
   if (positionals.length > 0) {
     throw new AirlockError(
       'BAD_ARGUMENT',
@@ -187,7 +187,7 @@ const LIST_USAGE = 'usage: airlock tunnel list [--edge URL] [--ca FILE]';
 
 export async function tunnelList(argv: string[]): Promise<void> {
   const { values } = parse(argv, TARGET, LIST_USAGE);
-  if (values.help) return say(LIST_USAGE);
+  if (values.help) return showUsage(LIST_USAGE);
   const { tunnels } = await adminRequest<{
     tunnels: Array<{ name: string; owner: string; connections: number; routes: string[]; createdAt: string }>;
   }>(await operatorTarget(values), 'GET', 'tunnels');
@@ -207,7 +207,7 @@ const ROUTES_USAGE = 'usage: airlock route list [--edge URL] [--ca FILE]';
 
 export async function routeList(argv: string[]): Promise<void> {
   const { values } = parse(argv, TARGET, ROUTES_USAGE);
-  if (values.help) return say(ROUTES_USAGE);
+  if (values.help) return showUsage(ROUTES_USAGE);
   const { routes } = await adminRequest<{
     routes: Array<{ hostname: string; tunnel: string; service: string; owner: string; source: string; live?: boolean }>;
   }>(await operatorTarget(values), 'GET', 'routes');
@@ -227,7 +227,7 @@ const DELETE_USAGE = 'usage: airlock tunnel delete NAME [--edge URL] [--ca FILE]
 
 export async function tunnelDelete(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, TARGET, DELETE_USAGE);
-  if (values.help) return say(DELETE_USAGE);
+  if (values.help) return showUsage(DELETE_USAGE);
   const name = positionals[0];
   if (!name) throw new AirlockError('BAD_ARGUMENT', `NAME is required\n\n${DELETE_USAGE}`);
   const target = await operatorTarget(values);

@@ -16,7 +16,7 @@ import {
   type ServiceSpec,
 } from '../../connector/service-files.js';
 import { AirlockError } from '../../shared/errors.js';
-import { parse, say } from '../args.js';
+import { parse, say, showUsage } from '../args.js';
 
 const USAGE = `usage: airlock service install [--name NAME] [--edge URL] [--dry-run] [--platform linux|darwin|win32] [--wrapper EXE]
        airlock service uninstall [--name NAME] [--edge URL] [--dry-run] [--platform linux|darwin|win32]
@@ -44,7 +44,7 @@ type Values = {
 
 export async function serviceInstall(argv: string[]): Promise<void> {
   const { values } = parse(argv, OPTIONS, USAGE);
-  if (values.help) return say(USAGE);
+  if (values.help) return showUsage(USAGE);
   const { tunnel, platform, dryRun } = await prepare(values);
   const spec: ServiceSpec = {
     name: tunnel.name,
@@ -122,7 +122,7 @@ export async function serviceInstall(argv: string[]): Promise<void> {
 
 export async function serviceUninstall(argv: string[]): Promise<void> {
   const { values } = parse(argv, OPTIONS, USAGE);
-  if (values.help) return say(USAGE);
+  if (values.help) return showUsage(USAGE);
   const { tunnel, platform, dryRun } = await prepare(values);
   const paths = servicePaths(platform, tunnel.name);
   const unit = `${serviceName(tunnel.name)}.service`;

@@ -9,7 +9,8 @@ import { parseDuration } from '../../shared/contract/duration.js';
 import { createLogger } from '../../shared/logger.js';
 import { nodeFlagsNotice } from '../../shared/node-flags.js';
 import { encodeTunnelToken, hashSecret, newSecret } from '../../shared/secrets.js';
-import { describeFailure, onShutdown, parse, required, say } from '../args.js';
+import { describeFailure, onShutdown, parse, required, say, showUsage } from '../args.js';
+import { airlockVersion } from '../version.js';
 
 const RUN_USAGE = `usage: airlock tunnel run --edge URL --token TOKEN --url tcp://HOST:PORT [options]
        airlock tunnel run --config connector.yaml
@@ -40,7 +41,7 @@ export async function tunnelRun(argv: string[]): Promise<void> {
     },
     RUN_USAGE,
   );
-  if (values.help) return say(RUN_USAGE);
+  if (values.help) return showUsage(RUN_USAGE);
   const fromFile = values.config ? loadConnectorConfig(values.config) : undefined;
   const edges = fromFile?.edges ?? values.edge ?? [];
   const edge = required(edges[0], '--edge', RUN_USAGE);
@@ -87,7 +88,9 @@ export async function tunnelRun(argv: string[]): Promise<void> {
     process.exit(1);
   });
   connector.start();
-  say(`connector ${connector.connectorId} dialling ${edge}; origins: ${rules.map((rule) => rule.service).join(', ')}`);
+  say(
+    `connector ${connector.connectorId} dialling ${edge}; origins: ${rules.map((rule) => rule.service).join(', ')}; airlock ${airlockVersion()}`,
+  );
   onShutdown(async (signal) => {
     log.info({ signal, activeStreams: connector.activeStreams }, 'draining');
     await connector.stop(drainMs);
@@ -97,7 +100,7 @@ export async function tunnelRun(argv: string[]): Promise<void> {
 function createCredential(kind: 'tunnel' | 'service-token', argv: string[]): void {
   const usage = `usage: airlock ${kind === 'tunnel' ? 'tunnel' : 'service-token'} create NAME`;
   const { values, positionals } = parse(argv, {}, usage);
-  if (values.help) return say(usage);
+  if (values.help) return showUsage(usage);
   const name = positionals[0];
   if (!name || !ID_PATTERN.test(name))
     throw new AirlockError('BAD_ARGUMENT', `NAME must be 1-128 letters, digits, ".", "_" or "-"\n\n${usage}`);

@@ -5,7 +5,7 @@ import { loginWithBrowser } from '../../core/loopback-login.js';
 import { SsoAuth } from '../../app/service/sso-auth.js';
 import { AirlockError } from '../../shared/errors.js';
 import { openSystemBrowser } from '../browser.js';
-import { onShutdown, parse, say } from '../args.js';
+import { onShutdown, parse, say, showUsage } from '../args.js';
 import { cliTokenStore } from '../token-output.js';
 
 const USAGE = `usage: airlock ui [--port N] [--data FILE] [--ca FILE] [--print-link]
@@ -23,7 +23,7 @@ export async function uiCommand(argv: string[]): Promise<void> {
     { port: { type: 'string' }, data: { type: 'string' }, ca: { type: 'string' }, 'print-link': { type: 'boolean' } },
     USAGE,
   );
-  if (values.help) return say(USAGE);
+  if (values.help) return showUsage(USAGE);
   const port = values.port === undefined ? undefined : Number(values.port);
   if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535))
     throw new AirlockError('BAD_ARGUMENT', '--port must be from 1 to 65535');

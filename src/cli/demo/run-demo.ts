@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Connector } from '../../connector/connector.js';
+import { firstFreePort } from '../../core/free-port.js';
 import { LocalListener, type LocalListenerOptions } from '../../core/local-listener.js';
 import { createAppSession } from '../../core/sign-in.js';
 import { createTokenStore } from '../../core/token-store.js';
@@ -19,7 +20,7 @@ import { formatBytes } from '../../shared/contract/duration.js';
 import { AirlockError, isAirlockError } from '../../shared/errors.js';
 import { silentLogger } from '../../shared/logger.js';
 import { encodeTunnelToken, hashSecret, newSecret } from '../../shared/secrets.js';
-import { onShutdown, parse, say } from '../args.js';
+import { onShutdown, parse, say, showUsage } from '../args.js';
 import { writeDevCertificates } from './dev-certs.js';
 import { startDemoService } from './demo-service.js';
 
@@ -49,13 +50,16 @@ export async function runDemo(argv: string[], options: DemoOptions = {}): Promis
     { port: { type: 'string' }, dir: { type: 'string' }, 'service-token': { type: 'boolean' } },
     USAGE,
   );
-  if (values.help) return say(USAGE);
+  if (values.help) return showUsage(USAGE);
   const port = Number(values.port ?? DEFAULT_PORT);
   if (!Number.isInteger(port) || port < 1 || port > 65535)
     throw new AirlockError('BAD_ARGUMENT', '--port must be from 1 to 65535');
   // An empty XDG variable counts as unset (XDG Base Directory spec).
   const dir = values.dir ?? join(process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'airlock', 'demo');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // The client's port is checked before anything starts, so a busy one costs no sign-in.
+  const busy = await listenProblem(port);
+  if (busy) throw await demoPortError(busy, port, values.dir !== undefined ? dir : undefined);
 
   step('1/6', `throwaway CA and edge certificate in ${dir}`);
   const certs = existsSync(join(dir, 'certs', 'edge.pem'))
@@ -172,7 +176,7 @@ serviceTokens:
   } catch (error) {
     await stopServers();
     if (isAirlockError(error) && error.code === 'PORT_IN_USE')
-      throw demoPortError(error, port, values.dir !== undefined ? dir : undefined);
+      throw await demoPortError(error, port, values.dir !== undefined ? dir : undefined);
     throw error;
   }
   step('6/6', `client listening on ${address} → ${HOSTNAME}`);
@@ -217,7 +221,7 @@ function shellWord(text: string): string {
 }
 
 /** The listener's PORT_IN_USE names its own flag (--url); the demo's is --port. */
-function demoPortError(error: AirlockError, port: number, dir: string | undefined): AirlockError {
+async function demoPortError(error: AirlockError, port: number, dir: string | undefined): Promise<AirlockError> {
   const where = `127.0.0.1:${port}`;
   if (error.details.port === undefined) {
     const command = demoCommand({ port: DEFAULT_PORT, ...(dir !== undefined ? { dir } : {}) });
@@ -227,13 +231,31 @@ function demoPortError(error: AirlockError, port: number, dir: string | undefine
       error.details,
     );
   }
-  const command = demoCommand({ port: port === 65535 ? port - 1 : port + 1, ...(dir !== undefined ? { dir } : {}) });
+  const next = (await firstFreePort(port === 65535 ? 1025 : port + 1)) || port + 1;
+  const command = demoCommand({ port: next, ...(dir !== undefined ? { dir } : {}) });
   return new AirlockError(
     'PORT_IN_USE',
     `${where} (the demo's client listener) is already in use by another program. Run the demo on another port: \`${command}\`, ` +
       `or find the program holding it with \`lsof -i :${port}\`.`,
     error.details,
   );
+}
+
+/** Why 127.0.0.1:port cannot be listened on (in use, or privileged), or undefined when it is free. */
+async function listenProblem(port: number): Promise<AirlockError | undefined> {
+  const probe = new LocalListener({
+    target: resolveEdgeTarget({ hostname: HOSTNAME }),
+    local: { host: '127.0.0.1', port },
+    credential: async () => ({ kind: 'none' }),
+  });
+  try {
+    await probe.start();
+    await probe.stop();
+    return undefined;
+  } catch (error) {
+    if (isAirlockError(error) && error.code === 'PORT_IN_USE') return error;
+    throw error;
+  }
 }
 
 async function freePort(): Promise<number> {

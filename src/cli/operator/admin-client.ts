@@ -55,13 +55,19 @@ export function adminRequest<T = Record<string, unknown>>(
           if (status >= 200 && status < 300) return resolve(answer as T);
           const message = typeof answer.message === 'string' ? answer.message : `HTTP ${status}`;
           const code =
-            status === 401
-              ? 'AUTH_REQUIRED'
-              : status === 403
-                ? 'ACCESS_DENIED'
-                : status === 400
-                  ? 'BAD_ARGUMENT'
-                  : 'EDGE_ERROR';
+            answer.error === 'no_policy'
+              ? 'NO_POLICY'
+              : answer.error === 'route_taken'
+                ? 'ROUTE_TAKEN'
+                : status === 429
+                  ? 'RATE_LIMITED'
+                  : status === 401
+                    ? 'AUTH_REQUIRED'
+                    : status === 403
+                      ? 'ACCESS_DENIED'
+                      : status === 400
+                        ? 'BAD_ARGUMENT'
+                        : 'EDGE_ERROR';
           reject(new AirlockError(code, message, { status, error: answer.error }));
         });
       },

@@ -21,6 +21,12 @@ const secretHash = z
 const duration = z
   .string()
   .refine((text) => parseDuration(text) !== undefined, 'must be a duration like "30m", "24h" or "7d"');
+/** Clients reuse a token until this long before it expires; a shorter session would never be used. */
+const MIN_APP_SESSION_MS = SSO.tokenReuseMarginMs + 60_000;
+const appSessionDuration = duration.refine(
+  (text) => (parseDuration(text) ?? Infinity) >= MIN_APP_SESSION_MS,
+  `must be at least ${MIN_APP_SESSION_MS / 60_000}m: clients discard a token ${SSO.tokenReuseMarginMs / 1000}s before it expires, so a shorter one never connects`,
+);
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'must be 1-128 letters, digits, ".", "_" or "-"');
 
 const rule = z.union([
@@ -47,7 +53,7 @@ export const app = z.strictObject({
     .string()
     .refine((text) => parseServiceUrl(text) !== undefined, 'must be tcp://host:port with a port from 1 to 65535')
     .optional(),
-  sessionDuration: duration.default(DEFAULTS.sessionDuration),
+  sessionDuration: appSessionDuration.default(DEFAULTS.sessionDuration),
   limits: z.strictObject({ maxStreamsPerIdentity: z.number().int().min(1).max(1_000_000) }).optional(),
   /** What discovery shows users the policy admits (GET /cdn-cgi/access/apps); all optional. */
   display: z

@@ -88,6 +88,8 @@ export async function gate(req: IncomingMessage, deps: GateDeps, streamId: strin
         location: loginUrl(config.publicUrl, app).href,
         [HEADER.accessAud]: app.aud,
         [HEADER.accessDomain]: app.hostname,
+        // Why the token was refused, so the client can say so (never the token or its claims).
+        ...(auth.outcome === 'rejected' && auth.code ? { [HEADER.tokenRefused]: auth.code } : {}),
       },
     };
   }

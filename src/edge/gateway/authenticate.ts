@@ -3,14 +3,15 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { AUTH_COOKIE, HEADER } from '../../shared/constants.js';
 import type { Principal } from './identity.js';
+import { isAirlockError } from '../../shared/errors.js';
 import { secretMatches } from '../../shared/secrets.js';
 import type { AppConfig, EdgeConfig } from '../config/config.js';
 import { readCookie } from '../http/http-cookies.js';
 
 export type Authentication =
   | { outcome: 'authenticated'; principal: Principal }
-  /** Credentials were presented but are not good: the audit log records why. */
-  | { outcome: 'rejected'; reason: string; who: string }
+  /** Credentials were presented but are not good: the audit log records why; code for app tokens (TOKEN_*). */
+  | { outcome: 'rejected'; reason: string; who: string; code?: string }
   | { outcome: 'anonymous' };
 
 export type AppTokenVerifier = (token: string, app: AppConfig) => Promise<Principal>;
@@ -45,7 +46,12 @@ export async function authenticate(
   try {
     return { outcome: 'authenticated', principal: await verifyAppToken(token, app) };
   } catch (error) {
-    return { outcome: 'rejected', reason: `app token rejected: ${(error as Error).message}`, who: 'app-token' };
+    return {
+      outcome: 'rejected',
+      reason: `app token rejected: ${(error as Error).message}`,
+      who: 'app-token',
+      code: isAirlockError(error) ? error.code : 'TOKEN_INVALID',
+    };
   }
 }
 

@@ -138,12 +138,22 @@ export async function openPostgresState(url: string, options: { source: string; 
     }, PG_LIMITS.reconnectMs);
     retry.unref();
   };
+  // One query at a time on the notification connection: pg deprecates overlapping ones.
+  let listenerTurn: Promise<unknown> = Promise.resolve();
+  const onListener = <T>(query: () => Promise<T>): Promise<T> => {
+    const run = listenerTurn.then(query, query);
+    listenerTurn = run.catch(() => undefined);
+    return run;
+  };
   // A connection that is silently dead never ends on its own: the listener must be asked.
   const liveness = setInterval(() => {
     const current = listener;
     if (!current || checking) return;
     checking = true;
-    withTimeout(current.client.query('SELECT 1'), PG_LIMITS.livenessTimeoutMs)
+    withTimeout(
+      onListener(() => current.client.query('SELECT 1')),
+      PG_LIMITS.livenessTimeoutMs,
+    )
       .catch(() => {
         if (closed || listener !== current) return;
         log.warn({}, 'PostgreSQL stopped answering; dropping its connections and reconnecting');
@@ -162,7 +172,7 @@ export async function openPostgresState(url: string, options: { source: string; 
     listen(channel, handler, onReconnect) {
       if (!/^[a-z_]+$/.test(channel)) throw new Error(`bad channel ${channel}`);
       listeners.push({ channel, handler, ...(onReconnect ? { onReconnect } : {}) });
-      void listener?.client.query(`LISTEN ${channel}`).catch(() => undefined);
+      void onListener(async () => listener?.client.query(`LISTEN ${channel}`)).catch(() => undefined);
     },
     async healthy() {
       if (!listener) return false;

@@ -15,6 +15,12 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK
 import { SSO } from '../../shared/constants.js';
 import { AirlockError } from '../../shared/errors.js';
 
+/**
+ * Extractable, because tokens are signed and checked with node:crypto through KeyObject.from(),
+ * which Node 24 deprecates for non-extractable keys (DEP0204); the key is in this process either way.
+ */
+const IMPORT = { extractable: true } as const;
+
 /** What a verifier needs: the public key for a kid, or undefined when the kid is not ours. */
 export interface VerificationKeys {
   publicKey(kid: string): CryptoKey | undefined;
@@ -87,7 +93,10 @@ export class SigningKeys implements VerificationKeys {
       )
         continue;
       const existing = this.peers.get(jwk.kid);
-      peers.set(jwk.kid, existing ?? { key: (await importJWK(jwk, SSO.tokenAlgorithm)) as CryptoKey, jwk: { ...jwk } });
+      peers.set(
+        jwk.kid,
+        existing ?? { key: (await importJWK(jwk, SSO.tokenAlgorithm, IMPORT)) as CryptoKey, jwk: { ...jwk } },
+      );
     }
     this.peers = peers;
   }
@@ -135,7 +144,7 @@ export async function verificationKeysFromJwks(jwks: { keys: JWK[] }): Promise<V
   const byKid = new Map<string, CryptoKey>();
   for (const jwk of jwks.keys) {
     if (!jwk.kid || !KID_PATTERN.test(jwk.kid) || jwk.kty !== 'EC' || jwk.d) continue;
-    byKid.set(jwk.kid, (await importJWK(jwk, SSO.tokenAlgorithm)) as CryptoKey);
+    byKid.set(jwk.kid, (await importJWK(jwk, SSO.tokenAlgorithm, IMPORT)) as CryptoKey);
   }
   return { publicKey: (kid) => byKid.get(kid) };
 }
@@ -155,9 +164,9 @@ async function loadKey(path: string): Promise<SigningKey> {
 async function toSigningKey(file: KeyFile): Promise<SigningKey> {
   const { kid } = file.jwk;
   if (!kid || !KID_PATTERN.test(kid) || !file.jwk.d) throw new Error('not an EC private JWK with a kid');
-  const privateKey = (await importJWK(file.jwk, SSO.tokenAlgorithm)) as CryptoKey;
+  const privateKey = (await importJWK(file.jwk, SSO.tokenAlgorithm, IMPORT)) as CryptoKey;
   const { d: _private, ...publicJwk } = file.jwk;
-  const publicKey = (await importJWK(publicJwk, SSO.tokenAlgorithm)) as CryptoKey;
+  const publicKey = (await importJWK(publicJwk, SSO.tokenAlgorithm, IMPORT)) as CryptoKey;
   const createdAt = new Date(file.createdAt);
   if (Number.isNaN(createdAt.getTime())) throw new Error('createdAt is not a date');
   return { kid, privateKey, publicKey, publicJwk, createdAt };

@@ -163,6 +163,22 @@ export const ERROR_CATALOGUE = {
     meaning: '`airlock service install` wrote the files, but systemctl or launchctl refused or is not running.',
     action: 'Run the printed command by hand once the service manager is available.',
   },
+  RATE_LIMITED: {
+    kind: 'airlock',
+    meaning:
+      'The edge refuses this address for a while after too many failed attempts (429); the message says how long.',
+    action: "Wait as long as the message says, and fix the service token's id or secret.",
+  },
+  NO_POLICY: {
+    kind: 'airlock',
+    meaning: 'A route for a hostname edge.yaml has no access policy for; the edge publishes nothing unprotected.',
+    action: 'Add the printed snippet under `apps:` in edge.yaml, restart the edge, and publish again.',
+  },
+  ROUTE_TAKEN: {
+    kind: 'airlock',
+    meaning: 'Another tunnel, or edge.yaml itself, already serves this hostname.',
+    action: 'Choose another hostname, or delete the other tunnel first (`airlock tunnel delete NAME`).',
+  },
 
   INVALID_INPUT: {
     kind: 'api',

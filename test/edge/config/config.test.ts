@@ -194,3 +194,11 @@ test("the organisation session's audience is reserved", () => {
     /apps\[0\]\.aud: "airlock-organisation" is reserved for the organisation session/,
   );
 });
+
+test("an app's sessionDuration shorter than the client's reuse margin plus a minute is refused (it would never connect)", () => {
+  const message = invalid(valid('    sessionDuration: 20s\n'));
+  assert.match(message, /sessionDuration: must be at least 2m: clients discard a token 60s before it expires/);
+  assert.doesNotMatch(message, /must be a duration/);
+  const minimum = parseEdgeConfig(valid('    sessionDuration: 2m\n'), 'edge.yaml');
+  assert.equal([...minimum.apps.values()][0]!.sessionMs, 120_000);
+});

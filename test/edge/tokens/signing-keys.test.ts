@@ -51,6 +51,13 @@ describe('SigningKeys', () => {
     assert.equal(principal.email, claims.email);
   });
 
+  test('keys reloaded from disk are extractable, so node:crypto takes them without DEP0204 (Node 24)', async () => {
+    await SigningKeys.open(dir);
+    const reopened = await SigningKeys.open(dir);
+    assert.equal(reopened.current().privateKey.extractable, true);
+    assert.equal(reopened.current().publicKey.extractable, true);
+  });
+
   test('rotate() makes a new current key and keeps the previous one published', async () => {
     const keys = await SigningKeys.open(dir);
     const old = keys.current().kid;
