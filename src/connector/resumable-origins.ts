@@ -81,7 +81,7 @@ export class ResumableOrigins {
       tokenStreamId === streamId &&
       secret !== undefined &&
       timingSafeEqual(hash(secret), held.secretHash);
-    if (!held || !secretMatches || held.session.destroyed) return { refusal: 'no such stream to resume' };
+    if (!held || !secretMatches || held.session.destroyed) return { refusal: 'no such stream to resume (unknown, ended, or past its window)' };
     if (held.identity !== identity) return { refusal: 'the stream belongs to another identity' };
     return { session: held.session, edgeId: held.edgeId };
   }

@@ -27,7 +27,11 @@ const FINAL_REFUSALS = new Set(['RESUME_REFUSED', 'AUTH_REQUIRED', 'ACCESS_DENIE
 
 export function carryResumable({ local, tunnel, redial, onState, onEnd }: ResumableCarryOptions): ResumableStream {
   const { token, windowMs, bufferBytes } = tunnel.resume;
-  const session = new ResumableStream({ windowMs, bufferBytes, maxFrameBytes: DEFAULTS.maxFrameBytes });
+  const session = new ResumableStream({
+    windowMs: windowMs + RESUME.clientGraceMs,
+    bufferBytes,
+    maxFrameBytes: DEFAULTS.maxFrameBytes,
+  });
   // Registered before pipeline's listeners, which would close the local socket with a FIN first.
   session.once('error', () => local.resetAndDestroy());
   pipeline(local, session, local, () => {
@@ -52,7 +56,7 @@ export function carryResumable({ local, tunnel, redial, onState, onEnd }: Resuma
   session.on('detached', start);
 
   async function resume(): Promise<void> {
-    const deadline = (session.detachedAt ?? Date.now()) + windowMs;
+    const deadline = (session.detachedAt ?? Date.now()) + windowMs + RESUME.clientGraceMs;
     let delay: number = RESUME.retryBaseMs;
     while (!session.destroyed && !session.attached && Date.now() < deadline) {
       try {

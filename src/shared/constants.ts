@@ -97,6 +97,11 @@ export const RESUME = {
   /** First and longest wait between the client's attempts to resume. */
   retryBaseMs: 100,
   retryMaxMs: 2_000,
+  /**
+   * The client keeps trying this long past the window: the connector's clock decides, and a late
+   * resume is refused explicitly (and audited) rather than given up on in silence.
+   */
+  clientGraceMs: 5_000,
 } as const;
 
 /** WebSocket close codes (RFC 6455 §7.4.1). */
