@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream';
 import { DEFAULTS, HEADER, RESUME } from '../shared/constants.js';
 import { AirlockError, isAirlockError } from '../shared/errors.js';
 import { ResumableStream, StreamResetError } from '../shared/resumable-stream.js';
-import { webSocketStream } from '../shared/websocket-stream.js';
+import { interceptMessages, webSocketStream } from '../shared/websocket-stream.js';
 import type { OpenTunnel } from './tunnel-dial.js';
 
 export interface ResumableCarryOptions {
@@ -40,7 +40,7 @@ export function carryResumable({ local, tunnel, redial, onState, onEnd }: Resuma
       onEnd(new AirlockError('RESUME_REFUSED', `connection reset: ${reset.message}`));
     else onEnd(); // the local program closed or reset its end: the normal ways to leave
   });
-  session.attach(webSocketStream(tunnel.ws, tunnel.socket));
+  session.attach(transportOf(tunnel));
 
   let resuming = false;
   const start = () => {
@@ -66,7 +66,7 @@ export function carryResumable({ local, tunnel, redial, onState, onEnd }: Resuma
           next.ws.terminate();
           return;
         }
-        session.attach(webSocketStream(next.ws, next.socket));
+        session.attach(transportOf(next));
         onState?.('resumed');
         return;
       } catch (error) {
@@ -81,4 +81,21 @@ export function carryResumable({ local, tunnel, redial, onState, onEnd }: Resuma
     }
   }
   return session;
+}
+
+/**
+ * The WebSocket as the session's transport. Its end must be seen even while the session has it
+ * paused (a slow local reader): a paused stream emits no 'end', so the close destroys it.
+ */
+function transportOf({ ws, socket }: OpenTunnel) {
+  const transport = webSocketStream(ws, socket);
+  ws.once('close', () => transport.destroy());
+  // The edge half-closes (an empty message, HEADER.halfClose) when its stream to the connector
+  // ends; in a framed stream that is the transport ending, never the data's end (a FIN frame).
+  interceptMessages(ws, (data) => {
+    if (data.length > 0) return false;
+    transport.destroy();
+    return true;
+  });
+  return transport;
 }

@@ -10,8 +10,12 @@ import net from 'node:net';
 import { freePort, SERVICE_TOKEN, testPki, type TestPki } from '../helpers/chain.js';
 import { postgresMissing, startPostgres, type RunningPostgres } from '../helpers/postgres.js';
 import { haproxyMissing, startHaproxy, type RunningHaproxy } from '../helpers/haproxy.js';
-import { edgeConnector, multiEdgeYaml, writeConfig } from '../helpers/multi-edge.js';
-import { airlock, type Running } from '../helpers/processes.js';
+import { multiEdgeYaml, writeConfig } from '../helpers/multi-edge.js';
+import { airlock, hasCommand, run, type Running } from '../helpers/processes.js';
+import { startSshd } from '../helpers/origins.js';
+import { encodeTunnelToken } from '../../src/shared/secrets.js';
+import { Connector as ConnectorClass } from '../../src/connector/connector.js';
+import { TUNNEL } from '../helpers/chain.js';
 import { download, startOrigin, type Origin } from '../helpers/transfer.js';
 import type { Connector } from '../../src/connector/connector.js';
 import { LocalListener } from '../../src/core/local-listener.js';
@@ -21,6 +25,7 @@ const skip = postgresMissing ?? haproxyMissing;
 if (skip) console.log(`# resume suite skipped: ${skip}`);
 
 const APP = 'resume.airlock.test';
+const SSH_APP = 'ssh.resume.airlock.test';
 const SIZE = 128 * 1024 * 1024;
 
 let pki: TestPki;
@@ -37,6 +42,9 @@ const edges: Edge[] = [];
 let connector: Connector;
 let listener: LocalListener;
 let localPort: number;
+let sshd: Awaited<ReturnType<typeof startSshd>> | undefined;
+let sshListener: LocalListener | undefined;
+let sshPort = 0;
 
 function startEdgeProcess(edge: Omit<Edge, 'process'>): Running {
   return airlock(['edge', '--config', edge.config, '--drain-timeout', '5s']);
@@ -60,8 +68,23 @@ before(async () => {
   const ports = [await freePort(), await freePort(), await freePort()];
   lb = await startHaproxy(ports);
   const app = { hostname: APP, aud: randomBytes(16).toString('hex'), service: `tcp://127.0.0.1:${origin.port}` };
+  if (hasCommand('/usr/sbin/sshd')) sshd = await startSshd();
+  const sshApp = `  - hostname: ${SSH_APP}
+    aud: ${randomBytes(16).toString('hex')}
+    tunnel: ${TUNNEL.id}
+    service: tcp://127.0.0.1:${sshd?.port ?? 22}
+    policy:
+      include: [{ serviceToken: ${SERVICE_TOKEN.id} }]
+`;
   for (const port of ports) {
-    const yaml = multiEdgeYaml({ pki, port, publicPort: lb.port, pgUrl: db.url, app, relayPort: await freePort() });
+    const yaml = multiEdgeYaml({
+      pki,
+      port,
+      publicPort: lb.port,
+      pgUrl: db.url,
+      app,
+      relayPort: await freePort(),
+    }).replace('tunnels:\n', `${sshApp}tunnels:\n`);
     const config = writeConfig(pki, yaml);
     const audit = config.replace(/edge\.yaml$/, 'audit.jsonl');
     writeFileSync(config, `${yaml}audit: { file: ${audit} }\n`);
@@ -70,30 +93,51 @@ before(async () => {
   }
   await Promise.all(edges.map(({ process }) => process.waitFor(/edge listening/, 30_000)));
   await lb.waitAllUp();
-  connector = edgeConnector(pki, {
-    ports,
-    hostname: APP,
-    service: app.service,
+  const urls = ports.map((port) => `https://127.0.0.1:${port}`);
+  connector = new ConnectorClass({
+    edgeUrl: urls[0]!,
+    edgeUrls: urls,
+    token: encodeTunnelToken(TUNNEL.id, TUNNEL.secret),
+    ca: readFileSync(pki.ca),
+    rules: [
+      { hostname: APP, service: app.service },
+      { hostname: SSH_APP, service: `tcp://127.0.0.1:${sshd?.port ?? 22}` },
+      { service: 'http_status:404' },
+    ],
     connections: 3,
     backoff: { baseMs: 100, maxMs: 1_000 },
   });
+  connector.start();
   await connector.waitConnected(3);
   localPort = await freePort();
   listener = new LocalListener({
     target: resolveEdgeTarget({ hostname: APP, edge: `https://127.0.0.1:${lb.port}`, caFile: pki.ca }),
     local: { host: '127.0.0.1', port: localPort },
     credential: async () => ({ kind: 'service-token', ...SERVICE_TOKEN }),
+    resume: true,
   });
   listener.on('event', (event) => {
     if (event.type === 'connection-closed' && event.error)
       console.log(`# listener: ${event.error.code} ${event.error.message}`);
   });
   await listener.start();
+  if (sshd) {
+    sshPort = await freePort();
+    sshListener = new LocalListener({
+      target: resolveEdgeTarget({ hostname: SSH_APP, edge: `https://127.0.0.1:${lb.port}`, caFile: pki.ca }),
+      local: { host: '127.0.0.1', port: sshPort },
+      credential: async () => ({ kind: 'service-token', ...SERVICE_TOKEN }),
+      resume: true,
+    });
+    await sshListener.start();
+  }
 });
 
 after(async () => {
   if (skip) return;
   await listener?.stop();
+  await sshListener?.stop();
+  await sshd?.process.stop();
   await connector?.stop(200);
   await Promise.all(edges.map(({ process }) => process.stop()));
   await lb?.stop();
@@ -150,6 +194,46 @@ test(
     await connector.waitConnected(3);
   },
 );
+
+test('kill -9 of the edge carrying an interactive ssh session: it answers its next command', { skip }, async (t) => {
+  if (!sshd) return t.skip('sshd is not installed (Debian package openssh-server)');
+  const counts = edges.map((edge) => allowsOf(edge).length);
+  const ssh = run(
+    'ssh',
+    [
+      '-T',
+      '-p',
+      String(sshPort),
+      '-i',
+      sshd.keyFile,
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'LogLevel=ERROR',
+      `${sshd.user}@127.0.0.1`,
+      'sh',
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  ssh.child.stdin!.write('echo before-the-kill\n');
+  await ssh.waitFor(/before-the-kill/, 30_000);
+  const victim = await edgeCarrying(counts);
+  victim.process.child.kill('SIGKILL');
+  const killedAt = Date.now();
+  ssh.child.stdin!.write('echo after-the-kill $((6*7))\n');
+  await ssh.waitFor(/after-the-kill 42/, 30_000);
+  t.diagnostic(`the ssh session answered ${Date.now() - killedAt} ms after its edge was killed`);
+  ssh.child.stdin!.end('exit\n');
+  await ssh.stop();
+  victim.process = startEdgeProcess(victim);
+  await victim.process.waitFor(/edge listening/, 30_000);
+  await lb.waitAllUp();
+  await connector.waitConnected(3);
+});
 
 test('an echo every 100 ms across a rolling SIGTERM restart of all three edges loses none', { skip }, async (t) => {
   const socket = net.connect(localPort, '127.0.0.1');

@@ -227,6 +227,7 @@ test('cut off past the window: the local program and the origin both see a reset
     target: resolveEdgeTarget({ hostname: APP, edge: `https://127.0.0.1:${proxy.port}`, caFile: chain.pki.ca }),
     local: { host: '127.0.0.1', port: 0 },
     credential: async () => ({ kind: 'service-token', ...SERVICE_TOKEN }),
+    resume: true,
   });
   const port = Number((await listener.start()).split(':').pop());
   const endingsBefore = endings.length;
