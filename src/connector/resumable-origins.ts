@@ -2,8 +2,7 @@
 // whose client asked to resume is held with its ResumableStream, its resume secret (hashed) and the
 // identity it was opened for, so a later CONNECT carrying the token can reattach it.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { RESUME } from '../shared/constants.js';
-import { DEFAULTS } from '../shared/constants.js';
+import { DEFAULTS, RESUME } from '../shared/constants.js';
 import { ResumableStream } from '../shared/resumable-stream.js';
 
 export interface ResumeLimits {
@@ -81,7 +80,8 @@ export class ResumableOrigins {
       tokenStreamId === streamId &&
       secret !== undefined &&
       timingSafeEqual(hash(secret), held.secretHash);
-    if (!held || !secretMatches || held.session.destroyed) return { refusal: 'no such stream to resume (unknown, ended, or past its window)' };
+    if (!held || !secretMatches || held.session.destroyed)
+      return { refusal: 'no such stream to resume (unknown, ended, or past its window)' };
     if (held.identity !== identity) return { refusal: 'the stream belongs to another identity' };
     return { session: held.session, edgeId: held.edgeId };
   }

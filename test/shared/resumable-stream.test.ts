@@ -13,7 +13,8 @@ import {
   PayloadMeter,
   ResumeProtocolError,
 } from '../../src/shared/resumable-frames.js';
-import { ReplayBuffer, ResumableStream, StreamResetError } from '../../src/shared/resumable-stream.js';
+import { ReplayBuffer } from '../../src/shared/replay-buffer.js';
+import { ResumableStream, StreamResetError } from '../../src/shared/resumable-stream.js';
 
 const OPTIONS = { bufferBytes: 4 * 1024 * 1024, windowMs: 5_000, maxFrameBytes: 1024 * 1024 };
 
