@@ -17,6 +17,7 @@ import { backoffDelay } from './backoff.js';
 import type { IngressRule } from './ingress.js';
 import { serveOriginStream, type StreamCounters } from './origin-streams.js';
 import { StreamVerifier } from './stream-verifier.js';
+import { ResumableOrigins } from './resumable-origins.js';
 import { decodeTunnelToken } from '../shared/secrets.js';
 
 export interface ConnectorOptions {
@@ -48,6 +49,7 @@ export class Connector extends EventEmitter {
   private readonly wakeups = new Set<() => void>();
   private readonly log: Logger;
   private readonly verifier: StreamVerifier;
+  private readonly resumable: ResumableOrigins;
   private stopping = false;
   private running: Promise<void>[] = [];
 
@@ -58,10 +60,19 @@ export class Connector extends EventEmitter {
     this.server = http2.createServer({ settings: H2_SETTINGS, maxSessionMemory: H2_MAX_SESSION_MEMORY_MB });
     const tunnelId = decodeTunnelToken(options.token)?.tunnelId ?? '';
     this.verifier = new StreamVerifier(options.edgeUrl, tunnelId, options.ca);
+    this.resumable = new ResumableOrigins(this.connectorId);
     this.server.on(
       'stream',
       (stream, headers) =>
-        void serveOriginStream(stream, headers, this.options.rules, this.counters, this.log, this.verifier),
+        void serveOriginStream(
+          stream,
+          headers,
+          this.options.rules,
+          this.counters,
+          this.log,
+          this.verifier,
+          this.resumable,
+        ),
     );
   }
 
@@ -117,6 +128,8 @@ export class Connector extends EventEmitter {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     for (const session of sessions) session.destroy();
+    // Streams waiting to resume have nowhere to go once this connector is gone.
+    this.resumable.resetAll('the connector stopped');
     await Promise.allSettled(this.running);
   }
 

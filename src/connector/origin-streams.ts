@@ -9,6 +9,8 @@ import { STREAM_ASSERTION } from '../shared/stream-assertion.js';
 import { coalesceWrites } from '../shared/websocket-stream.js';
 import { resolveIngress, type IngressRule } from './ingress.js';
 import type { StreamVerifier } from './stream-verifier.js';
+import { carryResumable, resumeHeld } from './resumable-carry.js';
+import { parseResumeLimits, type ResumableOrigins } from './resumable-origins.js';
 
 export interface StreamCounters {
   active: number;
@@ -21,6 +23,7 @@ export async function serveOriginStream(
   counters: StreamCounters,
   log: Logger,
   verifier: StreamVerifier,
+  resumable?: ResumableOrigins,
 ): Promise<void> {
   stream.on('error', () => {}); // reported by the pipeline below or by the refusal paths
   const streamId = String(headers[HEADER.streamId] ?? '');
@@ -49,6 +52,15 @@ export async function serveOriginStream(
     return refuse(403, problem);
   }
 
+  // Resumable streams (docs/architecture.md "Resumable streams"): a resume reattaches a held origin
+  // socket; a new stream asks for one when the edge passed the client's request on.
+  const resumeToken = headers[HEADER.resumeToken];
+  if (typeof resumeToken === 'string') {
+    if (!resumable) return refuse(404, 'this connector does not resume streams');
+    return resumeHeld(stream, headers, streamId, resumeToken, resumable, log);
+  }
+  const resumeLimits = resumable ? parseResumeLimits(headers[HEADER.resume]) : undefined;
+
   counters.active++;
   const started = Date.now();
   // Half-open: the origin's FIN ends only the download; with auto-end, pipeline(stream, origin) would
@@ -67,6 +79,10 @@ export async function serveOriginStream(
     connected = true;
     origin.setTimeout(0);
     if (stream.destroyed) return origin.destroy();
+    if (resumeLimits && resumable) {
+      const fields = { streamId, hostname, origin: formatHostPort(decision.origin), started };
+      return carryResumable(stream, headers, origin, resumeLimits, resumable, { counters, log, fields });
+    }
     stream.respond({ ':status': 200 });
     coalesceWrites(stream, origin);
     let failure: Error | undefined;

@@ -11,6 +11,7 @@ import { coalesceWrites, webSocketStream } from '../shared/websocket-stream.js';
 import { credentialHeaders, type Credential } from './credentials.js';
 import type { EdgeTarget } from './edge-target.js';
 import { dialTunnel, releaseEdgeConnections } from './tunnel-dial.js';
+import { carryResumable } from './resumable-tunnel.js';
 
 export interface LocalListenerOptions {
   target: EdgeTarget;
@@ -25,6 +26,12 @@ export interface LocalListenerOptions {
    * new credential is available; the connection is then retried once (docs/architecture.md "Sign-in in brief").
    */
   onAuthRequired?: (error: AirlockError) => Promise<void>;
+  /**
+   * Ask for resumable streams (docs/architecture.md "Resumable streams"): a tunnel that breaks
+   * mid-stream is dialled again and the connection carries on. Off by default for now: under
+   * heavy concurrency a stream was seen to stall (test/faults/connection-drop.test.ts with it on).
+   */
+  resume?: boolean;
 }
 
 export declare interface LocalListener {
@@ -140,12 +147,26 @@ export class LocalListener extends EventEmitter {
     socket.once('close', () => finish());
 
     this.openTunnel()
-      .then(({ ws, socket: edgeSocket, halfClose }) => {
+      .then((opened) => {
+        const { ws, socket: edgeSocket, halfClose } = opened;
         if (socket.destroyed) {
           ws.close();
           return;
         }
         this.emitEvent({ type: 'tunnel-opened', id });
+        if (opened.resume) {
+          carryResumable({
+            local: socket,
+            tunnel: { ...opened, resume: opened.resume },
+            redial: (headers) => this.dialOnce(headers),
+            onEnd: (error) => {
+              finish(error);
+              socket.destroy();
+            },
+          });
+          socket.resume();
+          return;
+        }
         // Close 1011 ends the WebSocket stream like a clean close; keep the code so the log says why.
         let closedWith: { code: number; reason: string } | undefined;
         ws.once('close', (code, reason) => (closedWith = { code, reason: reason.toString('utf8').slice(0, 123) }));
@@ -190,11 +211,12 @@ export class LocalListener extends EventEmitter {
     }
   }
 
-  private async dialOnce() {
+  private async dialOnce(extraHeaders: Record<string, string> = {}) {
     const credential = await this.options.credential();
     return dialTunnel({
       target: this.options.target,
-      headers: { ...this.options.headers, ...credentialHeaders(credential) },
+      headers: { ...this.options.headers, ...credentialHeaders(credential), ...extraHeaders },
+      resume: this.options.resume === true,
     });
   }
 

@@ -15,6 +15,8 @@ export interface DialOptions {
   target: EdgeTarget;
   headers: Record<string, string>;
   timeoutMs?: number;
+  /** Ask the edge for a resumable stream (HEADER.resume); a resume carries HEADER.resumeToken instead. */
+  resume?: boolean;
 }
 
 /** One set of edge connections (TLS context, session, spare) per edge target. */
@@ -38,6 +40,8 @@ export interface OpenTunnel {
   socket: Socket;
   /** The edge agreed to carry half-close (HEADER.halfClose): no linger after the local program's FIN. */
   halfClose: boolean;
+  /** The edge and connector agreed to a resumable stream (docs/architecture.md "Resumable streams"). */
+  resume?: { token: string; windowMs: number; bufferBytes: number };
 }
 
 export async function dialTunnel(options: DialOptions): Promise<OpenTunnel> {
@@ -70,13 +74,18 @@ async function opened(connections: EdgeConnections, dial: Promise<OpenTunnel>): 
 
 function dialOver(
   socket: Socket,
-  { target, headers, timeoutMs = DEFAULTS.connectTimeoutMs }: DialOptions,
+  { target, headers, timeoutMs = DEFAULTS.connectTimeoutMs, resume }: DialOptions,
 ): Promise<OpenTunnel> {
   return new Promise((resolve, reject) => {
     let ws: WebSocket;
     try {
       ws = new WebSocket(target.url, {
-        headers: { ...headers, host: target.hostHeader, [HEADER.halfClose]: '1' },
+        headers: {
+          ...headers,
+          host: target.hostHeader,
+          [HEADER.halfClose]: '1',
+          ...(resume && !headers[HEADER.resumeToken] ? { [HEADER.resume]: '1' } : {}),
+        },
         // TLS is set up by edgeConnections (server name, CA, session resumption); this only uses it.
         createConnection: () => socket,
         perMessageDeflate: false, // TCP payloads are usually compressed or encrypted already
@@ -99,10 +108,14 @@ function dialOver(
       reject(error);
     };
     let halfClose = false;
-    ws.once('upgrade', (response) => (halfClose = response.headers[HEADER.halfClose] === '1'));
+    let granted: OpenTunnel['resume'];
+    ws.once('upgrade', (response) => {
+      halfClose = response.headers[HEADER.halfClose] === '1';
+      granted = resumeGrant(response);
+    });
     ws.once('open', () => {
       ws.removeAllListeners('unexpected-response');
-      resolve({ ws, socket, halfClose });
+      resolve({ ws, socket, halfClose, ...(granted ? { resume: granted } : {}) });
     });
     ws.once('unexpected-response', (_request, response) => {
       readRefusal(response).then(
@@ -112,6 +125,14 @@ function dialOver(
     });
     ws.once('error', (error) => fail(transportError(error, target.edgeOrigin, target.port)));
   });
+}
+
+/** The 101's resume grant: a token and `WINDOW_MS,BUFFER_BYTES`, or nothing (plain protocol). */
+function resumeGrant(response: IncomingMessage): OpenTunnel['resume'] {
+  const token = response.headers[HEADER.resumeToken];
+  const limits = /^(\d+),(\d+)$/.exec(String(response.headers[HEADER.resume] ?? ''));
+  if (typeof token !== 'string' || !limits) return undefined;
+  return { token, windowMs: Number(limits[1]), bufferBytes: Number(limits[2]) };
 }
 
 /**
@@ -181,6 +202,8 @@ function edgeError(status: number, message: string, retryAfterSeconds?: number):
       );
     case 403:
       return new AirlockError('ACCESS_DENIED', `the edge refused access${said}`, { status });
+    case 410:
+      return new AirlockError('RESUME_REFUSED', `the edge cannot resume this connection${said}`, { status });
     case 404:
       return new AirlockError('APP_NOT_FOUND', `the edge does not serve this hostname${said}`, { status });
     case 502:

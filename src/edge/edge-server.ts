@@ -129,6 +129,7 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
     serviceTokenFailures,
     verifyAppToken: (token, app) => verifyAppToken(token, { issuer: issuer(), aud: app.aud, keys, revoked }),
     signAssertion: (claims) => signStreamAssertion(keys, issuer(), claims),
+    edgeId,
     ...(shared && config.relay
       ? {
           relay: {
@@ -234,6 +235,7 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
     async close(drainMs = DEFAULTS.drainTimeoutMs) {
       server.close();
       server.closeIdleConnections();
+      gateway.handOff(); // resumable streams resume through another edge rather than wait
       await registry.drain(drainMs);
       for (const socket of sockets) socket.destroy();
       gateway.close();

@@ -26,6 +26,17 @@ export const HEADER = {
   refusal: 'airlock-refusal',
   connectorId: 'airlock-connector-id',
   connectionIndex: 'airlock-connection-index',
+  // Resumable streams (docs/architecture.md "Resumable streams"), negotiated like half-close.
+  /** Client → edge `1` (asks); edge → connector `WINDOW_MS,BUFFER_BYTES`; back on the 200 and the 101 as granted. */
+  resume: 'airlock-resume',
+  /** Connector → edge → client on the 101: `CONNECTOR_ID.STREAM_ID.SECRET`; client → edge → connector to resume. */
+  resumeToken: 'airlock-resume-token',
+  /** Client → edge → connector when resuming: `RECEIVED,SENT` data bytes, for the audit. */
+  resumeOffsets: 'airlock-resume-offsets',
+  /** Connector → edge on a resumed stream: JSON {gapMs, replayUp, replayDown, previousEdge}. */
+  resumeReport: 'airlock-resume-report',
+  /** Edge → connector on a resumable stream: which edge carries it (the audit's "edge before"). */
+  edgeId: 'airlock-edge-id',
 } as const;
 
 export const AUTH_COOKIE = 'CF_Authorization';
@@ -78,6 +89,23 @@ export const DEFAULTS = {
   serviceTokenFailuresPerMinute: 10,
 } as const;
 
+/** Resumable streams: defaults per app (edge.yaml apps[].limits) and the bounds a connector accepts. */
+export const RESUME = {
+  windowMs: 60_000,
+  bufferBytes: 4 * 1024 * 1024,
+  maxWindowMs: 10 * 60_000,
+  minBufferBytes: 64 * 1024,
+  maxBufferBytes: 64 * 1024 * 1024,
+  /** First and longest wait between the client's attempts to resume. */
+  retryBaseMs: 100,
+  retryMaxMs: 2_000,
+  /**
+   * The client keeps trying this long past the window: the connector's clock decides, and a late
+   * resume is refused explicitly (and audited) rather than given up on in silence.
+   */
+  clientGraceMs: 5_000,
+} as const;
+
 /** WebSocket close codes (RFC 6455 §7.4.1). */
 export const CLOSE = {
   normal: 1000,
@@ -85,6 +113,8 @@ export const CLOSE = {
   abnormal: 1006,
   unsupportedData: 1003,
   originFailed: 1011,
+  /** A stopping edge hands resumable streams off: resume through another edge (RFC 6455 registry: Service Restart). */
+  serviceRestart: 1012,
 } as const;
 
 /** Single sign-on (docs/architecture.md "Sign-in in brief"). */

@@ -1,7 +1,7 @@
 // edge.yaml's schema: every key, its type and its checks, as zod. config.ts resolves what this
 // accepts into the shape the edge runs on.
 import { z } from 'zod';
-import { DEFAULTS, SSO } from '../../shared/constants.js';
+import { DEFAULTS, RESUME, SSO } from '../../shared/constants.js';
 import { parseDuration } from '../../shared/contract/duration.js';
 import { dialHostOfUrl, DNS_HOSTNAME, isLoopbackHost, parseHostPort, parseServiceUrl } from '../../shared/host.js';
 import { isWeakSecretHash } from '../../shared/secrets.js';
@@ -54,7 +54,18 @@ export const app = z.strictObject({
     .refine((text) => parseServiceUrl(text) !== undefined, 'must be tcp://host:port with a port from 1 to 65535')
     .optional(),
   sessionDuration: appSessionDuration.default(DEFAULTS.sessionDuration),
-  limits: z.strictObject({ maxStreamsPerIdentity: z.number().int().min(1).max(1_000_000) }).optional(),
+  limits: z
+    .strictObject({
+      maxStreamsPerIdentity: z.number().int().min(1).max(1_000_000).optional(),
+      // Resumable streams (issue 23): how long a broken stream may wait for its client, and its replay buffer.
+      resumeWindow: duration
+        .refine((text) => (parseDuration(text) ?? 0) >= 1_000 && (parseDuration(text) ?? 0) <= RESUME.maxWindowMs, {
+          message: 'must be between 1s and 10m',
+        })
+        .optional(),
+      resumeBufferBytes: z.number().int().min(RESUME.minBufferBytes).max(RESUME.maxBufferBytes).optional(),
+    })
+    .optional(),
   /** What discovery shows users the policy admits (GET /cdn-cgi/access/apps); all optional. */
   display: z
     .strictObject({

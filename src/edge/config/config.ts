@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { AirlockError } from '../../shared/errors.js';
 import { parseDuration } from '../../shared/contract/duration.js';
 import { parseHostPort, parseServiceUrl, type HostPort } from '../../shared/host.js';
-import { DEFAULTS, HOST_ADMIN, SSO } from '../../shared/constants.js';
+import { DEFAULTS, HOST_ADMIN, RESUME, SSO } from '../../shared/constants.js';
 import { formatIssues } from '../../shared/config-errors.js';
 import { APP_KINDS, app, idp, schema, type Policy } from './config-schema.js';
 
@@ -38,6 +38,8 @@ export interface AppConfig {
   sessionMs: number;
   /** Streams one identity may have open to this app at once. */
   maxStreamsPerIdentity: number;
+  /** Resumable streams: how long one may wait for its client, and its replay buffer each way (RESUME defaults). */
+  resume?: { windowMs: number; bufferBytes: number };
   policy: Policy;
 }
 
@@ -161,6 +163,10 @@ function resolveConfig(data: z.infer<typeof schema>, source: string): EdgeConfig
       serviceAuthority: entry.service.slice('tcp://'.length),
       sessionMs: parseDuration(entry.sessionDuration)!,
       maxStreamsPerIdentity: streamLimit(entry),
+      resume: {
+        windowMs: entry.limits?.resumeWindow ? parseDuration(entry.limits.resumeWindow)! : RESUME.windowMs,
+        bufferBytes: entry.limits?.resumeBufferBytes ?? RESUME.bufferBytes,
+      },
       ...(entry.display ? { display: entry.display } : {}),
       policy: entry.policy,
     });

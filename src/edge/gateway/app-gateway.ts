@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { DEFAULTS, HEADER } from '../../shared/constants.js';
+import { CLOSE, DEFAULTS, HEADER } from '../../shared/constants.js';
 import type { EdgeRefusal } from '../../shared/edge-response.js';
 import { isAirlockError } from '../../shared/errors.js';
 import { STREAM_ASSERTION, type StreamAssertionClaims } from '../../shared/stream-assertion.js';
@@ -17,6 +17,15 @@ import { writeRawResponse } from '../http/json-answer.js';
 import { bridgeToEdge } from './relay-bridge.js';
 import { relayToConnector } from './stream-relay.js';
 import type { TunnelRegistry } from '../tunnels/tunnel-registry.js';
+import {
+  connectHeaders,
+  grantLines,
+  parseReport,
+  recordResume,
+  relayedHeaders,
+  resumeRequest,
+} from './stream-resume.js';
+import { normaliseAddress } from '../config/cidr.js';
 
 export interface GatewayDeps extends GateDeps {
   registry: TunnelRegistry;
@@ -24,7 +33,17 @@ export interface GatewayDeps extends GateDeps {
   refuseUnaudited?: boolean;
   signAssertion?: (claims: StreamAssertionClaims) => string;
   /** Several edges: opens a relay to an edge holding the tunnel's connector, if any does. */
-  relay?: { dial(app: AppConfig, principal: Principal, streamId: string): Promise<WebSocket | undefined> };
+  relay?: {
+    dial(
+      app: AppConfig,
+      principal: Principal,
+      streamId: string,
+      headers?: Record<string, string>,
+      onResponse?: (headers: IncomingMessage['headers']) => void,
+    ): Promise<WebSocket | undefined>;
+  };
+  /** This edge, as the audit's stream-resume records and the connector name it. */
+  edgeId?: string;
 }
 
 export function createAppGateway(deps: GatewayDeps) {
@@ -35,9 +54,15 @@ export function createAppGateway(deps: GatewayDeps) {
     skipUTF8Validation: true,
     clientTracking: false,
   });
+  /** The connector's resume grant for a request, added to its 101. */
+  const grants = new WeakMap<IncomingMessage, string[]>();
+  /** Client WebSockets of resumable streams: a stopping edge hands them off at once (handOff). */
+  const resumable = new Set<WebSocket>();
   wss.on('headers', (headers: string[], req: IncomingMessage) => {
     if (wantsHalfClose(req)) headers.push(`${HEADER.halfClose}: 1`);
+    headers.push(...(grants.get(req) ?? []));
   });
+  const edgeId = deps.edgeId ?? '';
 
   /** Open streams per app and identity, so one identity cannot exhaust an origin's connections. */
   const openStreams = new Map<string, number>();
@@ -70,9 +95,20 @@ export function createAppGateway(deps: GatewayDeps) {
 
   async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     if (refusedUnaudited(socket)) return;
-    const streamId = randomUUID();
+    const resume = resumeRequest(req);
+    if (resume === 'malformed')
+      return writeRawResponse(socket, 410, {}, { error: 'resume_refused', message: 'malformed resume token' });
+    // A resume keeps its stream's id, so the audit's records of one stream share it.
+    const streamId = resume?.kind === 'resume' ? resume.streamId : randomUUID();
     const result = await gate(req, deps, streamId);
-    if (result.status !== 200) return writeRawResponse(socket, result.status, result.headers, result.body);
+    if (result.status !== 200) {
+      if (resume?.kind === 'resume') {
+        const ip = normaliseAddress(req.socket.remoteAddress ?? '');
+        const about = { streamId, who: 'unknown', app: String(req.headers.host ?? '').slice(0, 256), ip, edgeId };
+        recordResume(deps, about, { outcome: 'refused', reason: `credentials or policy refused (${result.status})` });
+      }
+      return writeRawResponse(socket, result.status, result.headers, result.body);
+    }
     if (!isWebSocketUpgrade(req, socket)) return;
     const { app, principal } = result;
     const who = describePrincipal(principal);
@@ -119,6 +155,16 @@ export function createAppGateway(deps: GatewayDeps) {
   ): Promise<void> {
     const who = describePrincipal(principal);
     const about = { streamId, who, app: app.hostname, release };
+    const parsed = resumeRequest(req);
+    const resume = parsed === 'malformed' ? undefined : parsed;
+    const resumeAbout = {
+      streamId,
+      who,
+      app: app.hostname,
+      ip: normaliseAddress(req.socket.remoteAddress ?? ''),
+      edgeId,
+    };
+    let answer: http2.IncomingHttpHeaders = {};
     let stream: http2.ClientHttp2Stream;
     try {
       const assertion = deps.signAssertion?.({
@@ -128,18 +174,36 @@ export function createAppGateway(deps: GatewayDeps) {
         sid: streamId,
         who,
       });
-      stream = await deps.registry.openStream(app.tunnel, app.serviceAuthority, {
-        [HEADER.appHostname]: app.hostname,
-        [HEADER.identity]: JSON.stringify(identityHeader(principal)),
-        [HEADER.streamId]: streamId,
-        ...(assertion ? { [STREAM_ASSERTION.header]: assertion } : {}),
-      });
+      stream = await deps.registry.openStream(
+        app.tunnel,
+        app.serviceAuthority,
+        {
+          [HEADER.appHostname]: app.hostname,
+          [HEADER.identity]: JSON.stringify(identityHeader(principal)),
+          [HEADER.streamId]: streamId,
+          ...(assertion ? { [STREAM_ASSERTION.header]: assertion } : {}),
+          ...connectHeaders(resume, app, edgeId),
+        },
+        {
+          ...(resume?.kind === 'resume' ? { connectorId: resume.connectorId } : {}),
+          onResponse: (headers) => (answer = headers),
+        },
+      );
     } catch (error) {
       const noConnector = isAirlockError(error) && error.code === 'NO_CONNECTOR';
+      if (resume?.kind === 'resume' && !noConnector) {
+        // The connector no longer holds the stream for this identity: final, the client resets.
+        release();
+        const reason = isAirlockError(error) ? error.message : String(error);
+        recordResume(deps, resumeAbout, { outcome: 'refused', reason });
+        return writeRawResponse(socket, 410, {}, { error: 'resume_refused', message: `${app.hostname}: ${reason}` });
+      }
       // Several edges: the tunnel's connector may be attached to another edge; relay there.
       const peer =
         noConnector && mayRelay && deps.relay
-          ? await deps.relay.dial(app, principal, streamId).catch(() => undefined)
+          ? await deps.relay
+              .dial(app, principal, streamId, relayedHeaders(req), (headers) => grants.set(req, grantLines(headers)))
+              .catch(() => undefined)
           : undefined;
       if (peer) {
         deps.metrics.relayedStreams.inc({ direction: 'out' });
@@ -161,12 +225,29 @@ export function createAppGateway(deps: GatewayDeps) {
       release();
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) =>
-      relayToConnector(ws, socket, stream, about, wantsHalfClose(req), deps),
-    );
+    const grant = resume?.kind === 'new' ? grantLines(answer) : [];
+    if (grant.length > 0) grants.set(req, grant);
+    if (resume?.kind === 'resume')
+      recordResume(deps, resumeAbout, { outcome: 'resumed', report: parseReport(answer[HEADER.resumeReport]) });
+    const framed = grant.length > 0 || resume?.kind === 'resume';
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      if (framed) {
+        resumable.add(ws);
+        ws.once('close', () => resumable.delete(ws));
+      }
+      relayToConnector(ws, socket, stream, about, wantsHalfClose(req), deps, framed);
+    });
   }
 
-  return { handleUpgrade, handleRelayedUpgrade, close: () => wss.close() };
+  /**
+   * A stopping edge: resumable streams need not wait for the drain; their clients are told to go
+   * (close 1012, service restart) and resume through another edge at once.
+   */
+  function handOff(): void {
+    for (const ws of resumable) ws.close(CLOSE.serviceRestart, 'edge restarting; resume elsewhere');
+  }
+
+  return { handleUpgrade, handleRelayedUpgrade, handOff, close: () => wss.close() };
 }
 
 export type AppGateway = ReturnType<typeof createAppGateway>;

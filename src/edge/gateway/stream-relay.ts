@@ -3,7 +3,8 @@
 import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { CLOSE } from '../../shared/constants.js';
+import { CLOSE, DEFAULTS } from '../../shared/constants.js';
+import { PayloadMeter } from '../../shared/resumable-frames.js';
 import type { Logger } from '../../shared/logger.js';
 import { coalesceWrites, interceptMessages, webSocketStream } from '../../shared/websocket-stream.js';
 import { closeOutcome, ORIGIN_GRACE_MS, recordStreamEnd, type StreamAbout, type StreamDeps } from './stream-end.js';
@@ -20,6 +21,7 @@ export function relayToConnector(
   { release, ...about }: StreamAbout,
   halfClose: boolean,
   deps: StreamDeps & { log: Logger },
+  framed = false,
 ): void {
   const started = Date.now();
   let bytesUp = 0;
@@ -44,9 +46,12 @@ export function relayToConnector(
     outcome = 'refused: text frame';
     end();
   });
-  tunnel.on('data', (chunk: Buffer) => (bytesUp += chunk.length));
+  // A resumable stream (framed) is counted in payload bytes, each byte once however often replayed.
+  const count = framed ? payloadCounter() : (chunk: Buffer) => chunk.length;
+  const countDown = framed ? payloadCounter() : count;
+  tunnel.on('data', (chunk: Buffer) => (bytesUp += count(chunk)));
   tunnel.once('end', () => (endedFirst ??= 'client'));
-  stream.on('data', (chunk: Buffer) => (bytesDown += chunk.length));
+  stream.on('data', (chunk: Buffer) => (bytesDown += countDown(chunk)));
   stream.once('end', () => (endedFirst ??= 'origin'));
   coalesceWrites(stream, socket);
   // pipe(), not pipeline(): when the origin fails, the bytes already relayed and then close 1011
@@ -85,6 +90,15 @@ export function relayToConnector(
     if (stream.writableFinished) grace();
     else stream.once('finish', grace);
   });
+}
+
+function payloadCounter(): (chunk: Buffer) => number {
+  const meter = new PayloadMeter(DEFAULTS.maxFrameBytes);
+  return (chunk) => {
+    const before = meter.bytes;
+    meter.push(chunk);
+    return meter.bytes - before;
+  };
 }
 
 /**

@@ -27,6 +27,21 @@ export type AuditRecord =
       endedFirst?: 'client' | 'origin';
     }
   | { event: 'tunnel'; tunnel: string; connector: string; ip: string; decision: 'allow' | 'deny'; reason: string }
+  /** A resumable stream's client came back (docs/architecture.md "Resumable streams"), resumed or refused. */
+  | {
+      event: 'stream-resume';
+      streamId: string;
+      who: string;
+      app: string;
+      ip: string;
+      outcome: 'resumed' | 'refused';
+      reason?: string;
+      edgeBefore?: string;
+      edgeAfter: string;
+      gapMs?: number;
+      bytesReplayedUp?: number;
+      bytesReplayedDown?: number;
+    }
   /** Operators' API: every call, allowed or not. */
   | {
       event: 'admin';

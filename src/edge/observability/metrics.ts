@@ -50,6 +50,19 @@ export function createEdgeMetrics() {
       help: "This edge's clock minus PostgreSQL's (several edges)",
       registers: [registry],
     }),
+    // Resumable streams (issue 23)
+    streamResumes: new Counter({
+      name: 'airlock_edge_stream_resumes_total',
+      help: 'Resumes of broken resumable streams, by outcome (resumed, refused)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    resumeReplayedBytes: new Counter({
+      name: 'airlock_edge_resume_replayed_bytes_total',
+      help: 'Bytes the two ends sent again after a resume, by direction',
+      labelNames: ['direction'] as const,
+      registers: [registry],
+    }),
     streamErrors: new Counter({
       name: 'airlock_edge_stream_errors_total',
       help: 'Streams that could not be opened or ended in error',

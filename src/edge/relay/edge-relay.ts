@@ -4,6 +4,7 @@
 // deployment knows (the shared key union) and no other deployment's edge does. Which edge holds
 // which tunnel is a directory in PostgreSQL, kept fresh by heartbeats (a dead edge drops out) and
 // read into memory, so relays carry on through a database outage.
+import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import { CLOCK, DEFAULTS, HEADER } from '../../shared/constants.js';
 import { AirlockError } from '../../shared/errors.js';
@@ -192,10 +193,16 @@ function shuffle<T>(items: T[]): T[] {
 }
 
 /** Opens the relay WebSocket to a peer edge; resolves with it open, rejects with why it could not. */
-export function dialRelay(relayUrl: string, assertion: string, ca?: Buffer): Promise<WebSocket> {
+export function dialRelay(
+  relayUrl: string,
+  assertion: string,
+  ca?: Buffer,
+  headers: Record<string, string> = {},
+  onResponse?: (headers: IncomingMessage['headers']) => void,
+): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(relayUrl, {
-      headers: { [RELAY.header]: assertion, [HEADER.halfClose]: '1' },
+      headers: { ...headers, [RELAY.header]: assertion, [HEADER.halfClose]: '1' },
       ...(ca ? { ca } : {}),
       perMessageDeflate: false,
       handshakeTimeout: DEFAULTS.connectTimeoutMs,
@@ -203,6 +210,7 @@ export function dialRelay(relayUrl: string, assertion: string, ca?: Buffer): Pro
       skipUTF8Validation: true,
     });
     ws.binaryType = 'nodebuffer';
+    ws.once('upgrade', (response) => onResponse?.(response.headers));
     ws.once('open', () => resolve(ws));
     ws.once('unexpected-response', (_request, response) => {
       ws.terminate();
@@ -235,6 +243,8 @@ export function createRelayDialer({ peersFor, keys, issuer, ca, log }: RelayDial
     app: { tunnel: string; hostname: string; serviceAuthority: string },
     principal: Principal,
     streamId: string,
+    headers?: Record<string, string>,
+    onResponse?: (headers: IncomingMessage['headers']) => void,
   ): Promise<WebSocket | undefined> => {
     const peers = await peersFor(app.tunnel);
     const assertion = signRelayAssertion(keys, issuer(), {
@@ -246,7 +256,7 @@ export function createRelayDialer({ peersFor, keys, issuer, ca, log }: RelayDial
     });
     for (const peer of peers) {
       try {
-        return await dialRelay(peer, assertion, ca);
+        return await dialRelay(peer, assertion, ca, headers, onResponse);
       } catch (error) {
         log.warn({ peer, error: (error as Error).message }, 'relay to another edge failed; trying the next');
       }

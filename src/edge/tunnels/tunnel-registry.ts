@@ -17,6 +17,13 @@ export interface ConnectorConnection {
   draining: boolean;
 }
 
+export interface OpenStreamOptions {
+  /** Only this connector's connections (a resumed stream lives on the connector that opened it). */
+  connectorId?: string;
+  /** The connector's answer headers (a resume grant or report), whatever the status. */
+  onResponse?: (headers: http2.IncomingHttpHeaders) => void;
+}
+
 export class TunnelRegistry {
   private readonly byTunnel = new Map<string, Set<ConnectorConnection>>();
 
@@ -69,10 +76,13 @@ export class TunnelRegistry {
     tunnelId: string,
     authority: string,
     headers: Record<string, string>,
+    options: OpenStreamOptions = {},
   ): Promise<http2.ClientHttp2Stream> {
     const tried = new Set<ConnectorConnection>();
     for (;;) {
-      const connection = this.candidates(tunnelId).find((c) => !tried.has(c));
+      const connection = this.candidates(tunnelId).find(
+        (c) => !tried.has(c) && (options.connectorId === undefined || c.connectorId === options.connectorId),
+      );
       if (!connection) {
         throw new AirlockError(
           'NO_CONNECTOR',
@@ -80,7 +90,7 @@ export class TunnelRegistry {
         );
       }
       tried.add(connection);
-      const result = await this.tryOpen(connection, authority, headers);
+      const result = await this.tryOpen(connection, authority, headers, options.onResponse);
       if (result.kind === 'open') return result.stream;
       if (result.kind === 'refused') throw result.error;
     }
@@ -90,6 +100,7 @@ export class TunnelRegistry {
     connection: ConnectorConnection,
     authority: string,
     headers: Record<string, string>,
+    onResponse?: (headers: http2.IncomingHttpHeaders) => void,
   ): Promise<
     { kind: 'open'; stream: http2.ClientHttp2Stream } | { kind: 'refused'; error: AirlockError } | { kind: 'retry' }
   > {
@@ -134,6 +145,7 @@ export class TunnelRegistry {
         clearTimeout(probe);
         stream.off('error', onError);
         const status = Number(responseHeaders[':status']);
+        onResponse?.(responseHeaders);
         if (status === 200) {
           resolve({ kind: 'open', stream });
           return;

@@ -179,6 +179,13 @@ export const ERROR_CATALOGUE = {
     meaning: 'Another tunnel, or edge.yaml itself, already serves this hostname.',
     action: 'Choose another hostname, or delete the other tunnel first (`airlock tunnel delete NAME`).',
   },
+  // Resumable streams (issue 23)
+  RESUME_REFUSED: {
+    kind: 'airlock',
+    meaning:
+      'A connection broken mid-stream could not be resumed: its window passed, the connector no longer holds it, or the credential no longer admits it. Both ends were reset.',
+    action: 'Reconnect; the program sees a reset, so a cut transfer is never taken for complete. Retry it.',
+  },
 
   INVALID_INPUT: {
     kind: 'api',
@@ -270,6 +277,12 @@ export const ERROR_CATALOGUE = {
     kind: 'edge',
     meaning: 'This identity already has as many connections open to the application as the edge allows (429).',
     action: 'Close some, or ask the administrator to raise `apps[].limits.maxStreamsPerIdentity`.',
+  },
+  resume_refused: {
+    kind: 'edge',
+    meaning:
+      'A resume of a broken stream (Airlock-Resume-Token) named no stream the connector still holds for this identity (410).',
+    action: 'Open a new connection; the old one is reset at both ends. The audit log says why (`stream-resume`).',
   },
   sso_disabled: {
     kind: 'edge',

@@ -1,0 +1,101 @@
+// The client's end of a resumable stream (docs/architecture.md "Resumable streams"): the local
+// socket piped to a ResumableStream carried by the tunnel WebSocket; when the WebSocket breaks
+// before both ways have ended, the edge is dialled again (any edge behind the balancer) with the
+// resume token until the stream is reattached or its window passes. Any end that cannot be
+// resumed resets the local socket (RST), so a cut transfer never looks complete.
+import type net from 'node:net';
+import { pipeline } from 'node:stream';
+import { DEFAULTS, HEADER, RESUME } from '../shared/constants.js';
+import { AirlockError, isAirlockError } from '../shared/errors.js';
+import { ResumableStream, StreamResetError } from '../shared/resumable-stream.js';
+import { interceptMessages, webSocketStream } from '../shared/websocket-stream.js';
+import type { OpenTunnel } from './tunnel-dial.js';
+
+export interface ResumableCarryOptions {
+  local: net.Socket;
+  tunnel: OpenTunnel & { resume: NonNullable<OpenTunnel['resume']> };
+  /** Dials the edge again with these extra headers (the credential is fetched afresh). */
+  redial: (headers: Record<string, string>) => Promise<OpenTunnel>;
+  /** The stream waits for a new tunnel, or has one again. */
+  onState?: (state: 'reconnecting' | 'resumed') => void;
+  /** Called once when the stream is over; with an error when it was reset. */
+  onEnd: (error?: AirlockError) => void;
+}
+
+/** Refusals that no retry can change: the stream is gone, or the credential no longer admits it. */
+const FINAL_REFUSALS = new Set(['RESUME_REFUSED', 'AUTH_REQUIRED', 'ACCESS_DENIED', 'APP_NOT_FOUND', 'BAD_ARGUMENT']);
+
+export function carryResumable({ local, tunnel, redial, onState, onEnd }: ResumableCarryOptions): ResumableStream {
+  const { token, windowMs, bufferBytes } = tunnel.resume;
+  const session = new ResumableStream({
+    windowMs: windowMs + RESUME.clientGraceMs,
+    bufferBytes,
+    maxFrameBytes: DEFAULTS.maxFrameBytes,
+  });
+  // Registered before pipeline's listeners, which would close the local socket with a FIN first.
+  session.once('error', () => local.resetAndDestroy());
+  pipeline(local, session, local, () => {
+    const reset = session.errored;
+    if (reset instanceof StreamResetError)
+      onEnd(new AirlockError('RESUME_REFUSED', `connection reset: ${reset.message}`));
+    else onEnd(); // the local program closed or reset its end: the normal ways to leave
+  });
+  session.attach(transportOf(tunnel));
+
+  let resuming = false;
+  const start = () => {
+    if (resuming) return;
+    resuming = true;
+    onState?.('reconnecting');
+    void resume().finally(() => {
+      resuming = false;
+      // The new tunnel may have broken while this loop was finishing.
+      if (!session.destroyed && !session.attached) start();
+    });
+  };
+  session.on('detached', start);
+
+  async function resume(): Promise<void> {
+    const deadline = (session.detachedAt ?? Date.now()) + windowMs + RESUME.clientGraceMs;
+    let delay: number = RESUME.retryBaseMs;
+    while (!session.destroyed && !session.attached && Date.now() < deadline) {
+      try {
+        const { sent, received } = session.offsets;
+        const next = await redial({ [HEADER.resumeToken]: token, [HEADER.resumeOffsets]: `${received},${sent}` });
+        if (session.destroyed) {
+          next.ws.terminate();
+          return;
+        }
+        session.attach(transportOf(next));
+        onState?.('resumed');
+        return;
+      } catch (error) {
+        if (isAirlockError(error) && FINAL_REFUSALS.has(error.code)) {
+          session.abort(`resume refused: ${error.message}`);
+          return;
+        }
+        const wait = Math.min(delay, deadline - Date.now());
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        delay = Math.min(delay * 2, RESUME.retryMaxMs);
+      }
+    }
+  }
+  return session;
+}
+
+/**
+ * The WebSocket as the session's transport. Its end must be seen even while the session has it
+ * paused (a slow local reader): a paused stream emits no 'end', so the close destroys it.
+ */
+function transportOf({ ws, socket }: OpenTunnel) {
+  const transport = webSocketStream(ws, socket);
+  ws.once('close', () => transport.destroy());
+  // The edge half-closes (an empty message, HEADER.halfClose) when its stream to the connector
+  // ends; in a framed stream that is the transport ending, never the data's end (a FIN frame).
+  interceptMessages(ws, (data) => {
+    if (data.length > 0) return false;
+    transport.destroy();
+    return true;
+  });
+  return transport;
+}
