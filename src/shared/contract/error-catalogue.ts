@@ -136,6 +136,12 @@ export const ERROR_CATALOGUE = {
     meaning: 'The shared PostgreSQL store of several edges did not answer; the edge answers 503 for what needs it.',
     action: "Check the database and the edges' `state.postgres.url`.",
   },
+  SIGN_IN_BUSY: {
+    kind: 'airlock',
+    meaning:
+      'The edge refused to start a sign-in (429 with Retry-After): too many from this address or network, or too many in progress.',
+    action: 'Wait the number of seconds in Retry-After and sign in again; if it persists, someone may be flooding the edge.',
+  },
   SERVICE_MANAGER_FAILED: {
     kind: 'airlock',
     meaning: '`airlock service install` wrote the files, but systemctl or launchctl refused or is not running.',
