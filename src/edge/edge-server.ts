@@ -2,6 +2,7 @@
 // metrics and (with SSO) the /cdn-cgi/access endpoints. startEdge composes the parts; which part
 // answers a request is edge-router.ts.
 import { readFileSync } from 'node:fs';
+import { readSecretFileText } from '../shared/secret-file.js';
 import { join } from 'node:path';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -269,5 +270,9 @@ function readTlsFiles(config: EdgeConfig): { cert: Buffer; key: Buffer } {
       );
     }
   };
-  return { cert: read(config.tls.cert, 'cert'), key: read(config.tls.key, 'key') };
+  // The private key is a secret file; the certificate is public.
+  return {
+    cert: read(config.tls.cert, 'cert'),
+    key: Buffer.from(readSecretFileText(config.tls.key, `${config.source}: tls.key`)),
+  };
 }
