@@ -111,10 +111,18 @@ test('a hand-off link minted for another browser does not sign this one in (logi
     return handoff.location!;
   };
   const victim = browser();
-  const refused = await step(victim, await mint());
+  const navigation = { 'sec-fetch-mode': 'navigate', 'sec-fetch-site': 'cross-site' };
+  const refused = await step(victim, await mint(), { headers: navigation });
   assert.equal(refused.status, 400);
   assert.match(refused.text, /another browser/);
   assert.equal(victim.get(appOrigin('open.internal'), AUTH_COOKIE), undefined, 'no cookie set on the app host');
+  // A code minted without a binding (as for cloudflared's org-token exchange, which keeps no cookies)
+  // is refused to a browser too: it cannot be sent as a link either.
+  const unbound = await step(attacker, `${rig.edgeOrigin}${PATH.login}open.internal`);
+  assert.equal(new URL(unbound.location!).pathname, PATH.authorized, 'a non-browser client gets its code');
+  const refusedUnbound = await step(victim, unbound.location!, { headers: navigation });
+  assert.equal(refusedUnbound.status, 400);
+  assert.equal(victim.get(appOrigin('open.internal'), AUTH_COOKIE), undefined);
   const own = await step(attacker, await mint());
   assert.equal(own.status, 200, 'the browser that started it is signed in');
   assert.ok(attacker.get(appOrigin('open.internal'), AUTH_COOKIE));

@@ -39,6 +39,16 @@ export function holdsBinding(req: IncomingMessage, hash: string): boolean {
   return value !== undefined && value.length <= 256 && bindingHash(value) === hash;
 }
 
+/**
+ * Browsers send Fetch Metadata (Sec-Fetch-*) with every https request; clients of the protocol
+ * (cloudflared's org-token exchange, which keeps no cookies) do not. A browser always gets a bound
+ * hand-off, and an unbound code (minted for such a client) is refused to a browser, so it cannot
+ * be sent as a link. Browsers too old for Fetch Metadata are not protected by the latter.
+ */
+export function isBrowser(req: IncomingMessage): boolean {
+  return req.headers['sec-fetch-mode'] !== undefined || req.headers['sec-fetch-site'] !== undefined;
+}
+
 export function clearBinding(secure: boolean): string {
   return setCookie(SSO.handoffBindingCookie, '', { maxAgeSeconds: 0, path: PATH.authorized, secure });
 }

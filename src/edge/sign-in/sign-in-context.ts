@@ -64,15 +64,15 @@ export interface Handoff {
   hostname: string;
   token: string;
   expiresAt: number;
-  /** sha256 of the binding cookie the browser that started the sign-in holds on the app host. */
-  binding: string;
+  /** sha256 of the binding cookie the browser that started the sign-in holds on the app host; none for a non-browser client. */
+  binding?: string;
   returnTo?: string;
 }
 
 /** What a login was started for: the native app (code to its loopback listener) or the browser (cookie). */
 export type LoginTarget = { aud: string; hostname: string } & (
   | { kind: 'cli'; redirectUrl: string; clientState: string; codeChallenge: string }
-  | { kind: 'browser'; handoffBinding: string; returnTo?: string }
+  | { kind: 'browser'; handoffBinding?: string; returnTo?: string }
 );
 
 export type PendingLogin = PendingOidcLogin &

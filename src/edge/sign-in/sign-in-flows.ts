@@ -9,7 +9,7 @@ import { hostnameFromHostHeader } from '../../shared/host.js';
 import { html, redirect } from './access-http.js';
 import { badRequestPage, deniedPage, notFoundPage, signedInPage } from './access-pages.js';
 import { clearConsent, consentGiven, consentPage } from './native-app-consent.js';
-import { BINDING_PARAM, clearBinding, holdsBinding, newBinding, presentedHash } from './handoff-binding.js';
+import { BINDING_PARAM, clearBinding, holdsBinding, isBrowser, newBinding, presentedHash } from './handoff-binding.js';
 import { readCookie, setCookie } from '../http/http-cookies.js';
 import type { OrganisationSession } from './organisation-session.js';
 import { checkLoopbackRedirect } from './redirect-url.js';
@@ -135,13 +135,19 @@ export function createSignInFlows(context: SignInContext) {
     // A HEAD (cloudflared probes the login path on every connection) keeps nothing: no login state, no hand-off.
     if (head) return probeAnswer(req, res, app, session);
     const handoffBinding = presentedHash(url);
-    if (!handoffBinding) {
+    if (!handoffBinding && isBrowser(req)) {
       // Started on the sign-in host: let the app host bind this browser first.
       url.searchParams.delete(BINDING_PARAM);
       return redirect(res, `${appOrigin(deps.publicUrl, app.hostname)}${url.pathname}${url.search}`);
     }
     if (session) return handOff(req, res, app, session, 'session', handoffBinding, returnTo.returnTo);
-    await startLogin(req, res, { kind: 'browser', aud: app.aud, hostname: app.hostname, handoffBinding, ...returnTo });
+    await startLogin(req, res, {
+      kind: 'browser',
+      aud: app.aud,
+      hostname: app.hostname,
+      ...(handoffBinding ? { handoffBinding } : {}),
+      ...returnTo,
+    });
   }
 
   function probeAnswer(req: IncomingMessage, res: ServerResponse, app: AccessApp, session?: OrganisationSession): void {
@@ -176,7 +182,7 @@ export function createSignInFlows(context: SignInContext) {
     app: AccessApp,
     session: OrganisationSession,
     flow: string,
-    binding: string,
+    binding: string | undefined,
     returnTo?: string,
   ): Promise<void> {
     if (!decide(req, app, session, flow).allowed) {
@@ -191,7 +197,7 @@ export function createSignInFlows(context: SignInContext) {
         hostname: app.hostname,
         token: issued.token,
         expiresAt: issued.expiresAt.getTime(),
-        binding,
+        ...(binding ? { binding } : {}),
         ...(returnTo ? { returnTo } : {}),
       },
       SSO.handoffCodeTtlMs,
@@ -210,7 +216,7 @@ export function createSignInFlows(context: SignInContext) {
       );
     }
     // A code minted for another browser (someone else's sign-in, sent as a link) sets no cookie here.
-    if (!holdsBinding(req, handoff.binding)) {
+    if (handoff.binding ? !holdsBinding(req, handoff.binding) : isBrowser(req)) {
       throw new AirlockError('LOGIN_FAILED', 'this sign-in link was started in another browser; sign in again here');
     }
     const maxAgeSeconds = Math.max(0, Math.floor((handoff.expiresAt - Date.now()) / 1000));
