@@ -146,7 +146,8 @@ export const ERROR_CATALOGUE = {
     kind: 'airlock',
     meaning:
       'The edge refused to start a sign-in (429 with Retry-After): too many from this address or network, or too many in progress.',
-    action: 'Wait the number of seconds in Retry-After and sign in again; if it persists, someone may be flooding the edge.',
+    action:
+      'Wait the number of seconds in Retry-After and sign in again; if it persists, someone may be flooding the edge.',
   },
   SERVICE_MANAGER_FAILED: {
     kind: 'airlock',
