@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { readSecretLine } from '../shared/secret-file.js';
 import { AirlockError } from '../shared/errors.js';
 import { formatIssues } from '../shared/config-errors.js';
 import { checkIngressRules, type IngressRule } from './ingress.js';
@@ -70,11 +71,7 @@ export function loadConnectorConfig(file: string): ConnectorConfig {
   const base = dirname(resolve(file));
   let token = data.token;
   if (token === undefined) {
-    try {
-      token = readFileSync(resolve(base, data.tokenFile!), 'utf8').trim();
-    } catch (error) {
-      throw new AirlockError('CONFIG_UNREADABLE', `${file}: cannot read tokenFile: ${(error as Error).message}`);
-    }
+    token = readSecretLine(resolve(base, data.tokenFile!), `${file}: tokenFile`);
   }
   return {
     edges: Array.isArray(data.edge) ? data.edge : [data.edge],

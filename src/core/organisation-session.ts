@@ -3,6 +3,7 @@
 // exchange is the one the edge serves browsers and cloudflared alike: the login path on the
 // sign-in host with the session as its cookie, then the app host's /authorized, whose answer sets
 // the app token as that host's cookie.
+import { createHash, randomBytes } from 'node:crypto';
 import { AUTH_COOKIE, PATH, SSO } from '../shared/constants.js';
 import { AirlockError } from '../shared/errors.js';
 import { edgeRequest, responseCookie } from './edge-http.js';
@@ -42,6 +43,9 @@ export async function exchangeOrganisationToken(
 ): Promise<string | undefined> {
   const login = new URL(`${PATH.login}${target.hostHeader}`, app.signInOrigin);
   login.searchParams.set('kid', app.aud);
+  // The edge binds the hand-off to whoever started it: the hash goes in the URL, the value to /authorized.
+  const binding = randomBytes(32).toString('base64url');
+  login.searchParams.set(SSO.handoffBindingParam, createHash('sha256').update(binding).digest('base64url'));
   const answer = await edgeRequest(target, login, { headers: { cookie: `${AUTH_COOKIE}=${organisationToken}` } });
   if (answer.status === 403) {
     throw new AirlockError(
@@ -62,7 +66,9 @@ export async function exchangeOrganisationToken(
       `the edge sent the sign-in for ${target.hostHeader} to ${location.host}; refusing to follow`,
     );
   }
-  const landed = await edgeRequest(target, location);
+  const landed = await edgeRequest(target, location, {
+    headers: { cookie: `${SSO.handoffBindingCookie}=${binding}` },
+  });
   const token = responseCookie(landed, AUTH_COOKIE);
   if (!token)
     throw new AirlockError(

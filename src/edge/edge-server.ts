@@ -2,6 +2,7 @@
 // metrics and (with SSO) the /cdn-cgi/access endpoints. startEdge composes the parts; which part
 // answers a request is edge-router.ts.
 import { readFileSync } from 'node:fs';
+import { readSecretFileText } from '../shared/secret-file.js';
 import { join } from 'node:path';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -325,5 +326,9 @@ function readTlsFiles(
       );
     }
   };
-  return { cert: read(files.cert, 'cert'), key: read(files.key, 'key') };
+  // The private key is a secret file; the certificate is public.
+  return {
+    cert: read(files.cert, 'cert'),
+    key: Buffer.from(readSecretFileText(files.key, `${config.source}: ${where}.key`)),
+  };
 }

@@ -12,8 +12,8 @@
 //
 // Passwords are compared in constant time; an unknown email still costs one scrypt, so timing does
 // not reveal which accounts exist.
+import { readSecretFileText } from '../shared/secret-file.js';
 import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { AirlockError } from '../shared/errors.js';
@@ -51,13 +51,8 @@ const fileSchema = z.object({
 });
 
 export async function loadUsersFile(path: string): Promise<{ users: IdpUser[]; clients: IdpClient[] }> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new AirlockError('CONFIG_UNREADABLE', `cannot read users file ${path}: ${(error as Error).message}`);
-  }
-  return parseUsers(text, path);
+  // It holds password hashes and client secrets: the secret-file rule applies.
+  return parseUsers(readSecretFileText(path, 'users file'), path);
 }
 
 export function parseUsers(text: string, source = 'users.yaml'): { users: IdpUser[]; clients: IdpClient[] } {

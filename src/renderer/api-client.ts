@@ -28,7 +28,10 @@ export class SocketTransport implements ApiTransport {
   private opened: Promise<WebSocket> | undefined;
   private retryMs = 250;
 
-  constructor(private readonly url: string) {}
+  constructor(
+    private readonly url: string,
+    private readonly protocols: string[] = [],
+  ) {}
 
   invoke(method: string, params: unknown): Promise<ApiResult<unknown>> {
     return this.open().then(
@@ -58,7 +61,7 @@ export class SocketTransport implements ApiTransport {
 
   private open(): Promise<WebSocket> {
     this.opened ??= new Promise((resolve, reject) => {
-      const socket = new WebSocket(this.url);
+      const socket = new WebSocket(this.url, this.protocols);
       socket.onopen = () => {
         this.socket = socket;
         this.retryMs = 250;
@@ -101,10 +104,27 @@ export interface Client {
   onConnection(listener: ConnectionListener): () => void;
 }
 
+/**
+ * `airlock ui` hands this page a secret once, in the URL's fragment (never sent to a server): kept
+ * in this tab's sessionStorage, which no other origin (another local port included) can read, and
+ * offered as the socket's subprotocol, so the session cookie alone opens nothing.
+ */
+function pageSecret(): string | undefined {
+  const key = 'airlock-ui-secret';
+  const fragment = new URLSearchParams(location.hash.slice(1)).get(key);
+  if (fragment) {
+    sessionStorage.setItem(key, fragment);
+    history.replaceState(null, '', location.pathname);
+  }
+  return sessionStorage.getItem(key) ?? undefined;
+}
+
 export function connectClient(): Client {
   if (window.airlock) return { api: createApiClient(window.airlock), mode: 'desktop', onConnection: () => () => {} };
+  const secret = pageSecret();
   const transport = new SocketTransport(
     `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${UI_SOCKET_PATH}`,
+    secret ? [`airlock-ui.${secret}`] : [],
   );
   return {
     api: createApiClient(transport),

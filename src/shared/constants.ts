@@ -169,6 +169,18 @@ export const SSO = {
   idpJwksCooldownMs: 30_000,
   /** The IdP's ID token, kept on the sign-in host for sign-out only: the id_token_hint of RP-initiated logout. */
   idTokenHintCookie: 'airlock_idp_session',
+  /** App-host cookie a browser holds while its hand-off is in flight; the code carries its sha256 (login CSRF). */
+  handoffBindingCookie: 'airlock_handoff',
+  /** The login path's query parameter that carries that cookie's sha256 to the sign-in host. */
+  handoffBindingParam: 'binding',
+  /** Sign-in-host cookie (SameSite=Strict) whose value the native-app consent form must echo. */
+  consentCookie: 'airlock_consent',
+  /** Each one-time store (login states, codes, hand-offs) refuses new entries past this (429), never evicts. */
+  maxPendingEntries: 20_000,
+  /** Sign-in starts (a login state each) per client address and per /24 or /64 network, per minute. */
+  loginStartsPerAddress: 30,
+  loginStartsPerNetwork: 120,
+  loginStartWindowMs: 60_000,
 } as const;
 
 /** Operators publishing hostnames: `airlock tunnel login`, the admin API, the route store. */

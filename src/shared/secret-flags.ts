@@ -1,8 +1,7 @@
 // Secrets the CLI takes (tokens, service-token and client secrets), from where other local users
 // cannot read them: an environment variable or a 0600 file. A flag still works, with a warning:
 // every local user sees a command line in `ps`.
-import { readFileSync, statSync } from 'node:fs';
-import { AirlockError } from './errors.js';
+import { readSecretLine } from './secret-file.js';
 
 export interface SecretSource {
   /** e.g. "--token": its value if the user passed it. */
@@ -25,23 +24,7 @@ export function readSecret(source: SecretSource, warn: (message: string) => void
   return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
 }
 
-/** The first line of FILE; refused when group or others may read it (as ssh refuses a key). */
+/** The first line of FILE, under the one rule for secret files (src/shared/secret-file.ts). */
 export function readSecretFile(file: string, flag: string): string {
-  let mode: number;
-  let text: string;
-  try {
-    mode = statSync(file).mode;
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new AirlockError('BAD_ARGUMENT', `cannot read ${flag} ${file}: ${(error as Error).message}`);
-  }
-  if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
-    throw new AirlockError(
-      'BAD_ARGUMENT',
-      `${flag} ${file} can be read by other users (mode ${(mode & 0o777).toString(8)}); run chmod 600 ${file}`,
-    );
-  }
-  const secret = text.split(/\r?\n/)[0]!.trim();
-  if (!secret) throw new AirlockError('BAD_ARGUMENT', `${flag} ${file} is empty`);
-  return secret;
+  return readSecretLine(file, flag);
 }

@@ -7,7 +7,13 @@ import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
 import { MemoryStorage } from '../../src/app/service/resource-store.js';
 import { ResourceManager } from '../../src/app/service/resource-manager.js';
-import { sessionCookieName, startUiServer, type UiServer } from '../../src/app/browser/ui-server.js';
+import {
+  UI_SECRET_FRAGMENT,
+  UI_SECRET_PROTOCOL,
+  sessionCookieName,
+  startUiServer,
+  type UiServer,
+} from '../../src/app/browser/ui-server.js';
 
 const staticDir = mkdtempSync(join(tmpdir(), 'airlock-ui-'));
 writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>Airlock</title>');
@@ -17,6 +23,8 @@ const token = 'test-token-0123456789';
 let manager: ResourceManager;
 let server: UiServer;
 let cookie: string;
+/** The page's secret, from the fragment of the redemption redirect. */
+let secret = '';
 
 function get(
   path: string,
@@ -35,9 +43,12 @@ function get(
   });
 }
 
-function openSocket(headers: Record<string, string>): Promise<WebSocket> {
+function openSocket(
+  headers: Record<string, string>,
+  protocols = [`${UI_SECRET_PROTOCOL}.${secret}`],
+): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api`, { headers });
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api`, protocols, { headers });
     ws.once('open', () => resolve(ws));
     ws.once('unexpected-response', (_request, response) => reject(new Error(`HTTP ${response.statusCode}`)));
     ws.once('error', reject);
@@ -88,7 +99,10 @@ test('refuses a forged session cookie', async () => {
 test('exchanges the token once for an HttpOnly SameSite cookie', async () => {
   const response = await get(`/?token=${token}`);
   assert.equal(response.status, 303);
-  assert.equal(response.headers.location, '/');
+  const location = new URL(response.headers.location!, 'http://x');
+  assert.equal(location.pathname, '/');
+  secret = new URLSearchParams(location.hash.slice(1)).get(UI_SECRET_FRAGMENT) ?? '';
+  assert.match(secret, /^[\w-]{43}$/, 'the page secret, in the fragment only');
   const setCookie = response.headers['set-cookie']![0]!;
   assert.ok(setCookie.startsWith(`${sessionCookieName(server.port)}=`));
   assert.match(setCookie, /HttpOnly/);

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAccessRoutes, type AccessApp } from '../../src/edge/sign-in/access-routes.js';
+import { createAccessRoutes, type AccessApp, type AccessRoutesDeps } from '../../src/edge/sign-in/access-routes.js';
 import { RevocationList } from '../../src/edge/tokens/revocation-list.js';
 import { SigningKeys } from '../../src/edge/tokens/signing-keys.js';
 import { OidcRelyingParty } from '../../src/edge/sign-in/oidc-login.js';
@@ -31,7 +31,9 @@ export interface Rig {
 }
 
 /** Apps: redis.internal (group eng only) and open.internal (everyone). */
-export async function startRig(options: { idpIssuer?: string } = {}): Promise<Rig> {
+export async function startRig(
+  options: { idpIssuer?: string } & Pick<AccessRoutesDeps, 'stateStore' | 'startBudget'> = {},
+): Promise<Rig> {
   const dir = await mkdtemp(join(tmpdir(), 'airlock-rig-'));
   const { cert, key } = selfSignedLoopbackCert();
   const server = https.createServer({ cert, key });
@@ -72,6 +74,8 @@ export async function startRig(options: { idpIssuer?: string } = {}): Promise<Ri
       { redirectUri: `${edgeOrigin}${PATH.callback}`, timeoutSeconds: 3 },
     ),
     log: { info: (fields) => logs.push(fields), warn: (fields) => logs.push(fields) },
+    ...(options.stateStore ? { stateStore: options.stateStore } : {}),
+    ...(options.startBudget ? { startBudget: options.startBudget } : {}),
   });
   server.on('request', (req, res) => {
     routes(req, res).then(

@@ -13,7 +13,9 @@ let usersFile: string;
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'airlock-idp-cmd-'));
   usersFile = join(dir, 'users.yaml');
-  await writeFile(usersFile, 'users:\n  - email: ada@example.com\n    password: dev\n    groups: [eng]\n');
+  await writeFile(usersFile, 'users:\n  - email: ada@example.com\n    password: dev\n    groups: [eng]\n', {
+    mode: 0o600,
+  });
 });
 after(() => rm(dir, { recursive: true, force: true }));
 

@@ -7,7 +7,7 @@ import https from 'node:https';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startChain, startEchoServer } from '../helpers/chain.js';
-import { ANONYMOUS_REFUSALS_PER_MINUTE } from '../../src/edge/observability/audit-log.js';
+import { REFUSALS_PER_ADDRESS_PER_MINUTE as ANONYMOUS_REFUSALS_PER_MINUTE } from '../../src/edge/observability/refusal-budget.js';
 
 const REQUESTS = 10_000;
 const PARALLEL = 8;

@@ -2,6 +2,10 @@
 // WebSocket. Any web page the user visits can reach 127.0.0.1 too, so every request must carry the
 // session cookie obtained with the one-time token from the printed URL, the Host header must name
 // this loopback server (DNS rebinding) and the WebSocket's Origin must be this server (CSWSH).
+// Cookies are not isolated by port, so a listener on another local port can be sent the cookie:
+// the API socket also wants a per-session secret that only the page holds. It reaches the page
+// once, in the fragment of the redemption redirect (never sent to any server), and the page keeps
+// it in sessionStorage (isolated by origin, port included) and offers it as a WebSocket subprotocol.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import http from 'node:http';
@@ -21,6 +25,9 @@ export function sessionCookieName(port: number): string {
   return `airlock_ui_${port}`;
 }
 const MAX_MESSAGE_BYTES = 1024 * 1024;
+/** The subprotocol the page offers: `${UI_SECRET_PROTOCOL}.${secret}`; the fragment key that delivers it. */
+export const UI_SECRET_PROTOCOL = 'airlock-ui';
+export const UI_SECRET_FRAGMENT = 'airlock-ui-secret';
 
 export interface UiServerOptions {
   /** The service behind the UI (a ResourceManager), and where its events come from. */
@@ -73,7 +80,8 @@ function cookieValue(header: string | undefined, name: string): string | undefin
 
 export async function startUiServer(options: UiServerOptions): Promise<UiServer> {
   let oneTimeToken: string | undefined = options.token ?? randomBytes(24).toString('base64url');
-  const sessions = new Set<string>();
+  /** Session cookie → the page secret handed out with it. */
+  const sessions = new Map<string, string>();
   const root = resolve(options.staticDir);
   let port = 0;
 
@@ -101,10 +109,16 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     'Cross-Origin-Opener-Policy': 'same-origin',
     'Cross-Origin-Resource-Policy': 'same-origin',
   });
-  const hasSession = (request: http.IncomingMessage) => {
+  const sessionOf = (request: http.IncomingMessage) => {
     const value = cookieValue(request.headers.cookie, sessionCookieName(port));
-    return value !== undefined && [...sessions].some((session) => sameSecret(session, value));
+    return value === undefined ? undefined : [...sessions].find(([session]) => sameSecret(session, value));
   };
+  const hasSession = (request: http.IncomingMessage) => sessionOf(request) !== undefined;
+  /** The page's secret, offered as a subprotocol: what a replayed cookie alone cannot supply. */
+  const offersSecret = (request: http.IncomingMessage, secret: string) =>
+    String(request.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .some((offered) => sameSecret(offered.trim(), `${UI_SECRET_PROTOCOL}.${secret}`));
   const refuse = (response: http.ServerResponse, status: number, message: string) => {
     response.writeHead(status, { ...securityHeaders(), 'Content-Type': 'text/plain; charset=utf-8' });
     response.end(`${message}\n`);
@@ -119,21 +133,24 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
         return refuse(response, 403, 'this link has expired or was already used: run `airlock ui` again for a new one');
       oneTimeToken = undefined;
       const session = randomBytes(32).toString('base64url');
-      sessions.add(session);
+      const secret = randomBytes(32).toString('base64url');
+      sessions.set(session, secret);
       const cookie = `${sessionCookieName(port)}=${session}; HttpOnly; SameSite=Strict; Path=/`;
+      const next = `/#${UI_SECRET_FRAGMENT}=${secret}`;
       if (!viaPost) {
-        response.writeHead(303, { ...securityHeaders(), Location: '/', 'Set-Cookie': cookie });
+        response.writeHead(303, { ...securityHeaders(), Location: next, 'Set-Cookie': cookie });
         return response.end();
       }
       // The launch page is a local file (a cross-site POST): a Strict cookie would not ride the
       // redirect of that navigation, so this page moves on from our own origin instead.
+      // (To `/?launched`: a refresh to `/#…` from this POST's answer at `/` would change only the fragment.)
       response.writeHead(200, {
         ...securityHeaders(),
         'Content-Type': 'text/html; charset=utf-8',
         'Set-Cookie': cookie,
       });
       return response.end(
-        '<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=/"><title>Airlock</title><a href="/">Open Airlock</a>',
+        `<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=/?launched${next.slice(1)}"><title>Airlock</title><a href="/?launched${next.slice(1)}">Open Airlock</a>`,
       );
     };
     // The launch page posts the token (it never appears in a command line or a URL).
@@ -153,15 +170,24 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     await serveFile(root, url.pathname, response, securityHeaders());
   });
 
-  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  const sockets = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_MESSAGE_BYTES,
+    // A browser wants the offered subprotocol echoed; it names the secret already checked above.
+    handleProtocols: (protocols) => [...protocols].find((name) => name.startsWith(`${UI_SECRET_PROTOCOL}.`)) ?? false,
+  });
   server.on('upgrade', (request, socket, head) => {
     const deny = (status: number, reason: string) => {
       socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
     const path = new URL(request.url ?? '/', 'http://x').pathname;
     if (!allowedHosts().includes(request.headers.host ?? '')) return deny(421, 'Misdirected Request');
-    if (!allowedOrigins().includes(request.headers.origin ?? '')) return deny(403, 'Forbidden');
-    if (!hasSession(request)) return deny(401, 'Unauthorized');
+    // The exact origin of the page this request claims to come from: the Host it was sent to.
+    const origin = request.headers.origin ?? '';
+    if (!allowedOrigins().includes(origin) || origin !== `http://${request.headers.host}`)
+      return deny(403, 'Forbidden');
+    const session = sessionOf(request);
+    if (!session || !offersSecret(request, session[1])) return deny(401, 'Unauthorized');
     if (path !== UI_SOCKET_PATH) return deny(404, 'Not Found');
     sockets.handleUpgrade(request, socket, head, (ws) => serveSocket(ws, options.service));
   });

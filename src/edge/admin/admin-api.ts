@@ -269,16 +269,19 @@ export function createAdminApi(deps: AdminDeps): (req: IncomingMessage, res: Ser
     const decision = answer.status < 400 ? 'allow' : 'deny';
     const reason =
       'message' in answer.body && typeof answer.body.message === 'string' ? answer.body.message.split('\n')[0]! : 'ok';
-    deps.audit.write({
-      event: 'admin',
-      who,
-      ip,
-      action,
-      target: answer.target ?? '',
-      decision,
-      reason,
-      status: answer.status,
-    });
+    deps.audit.write(
+      {
+        event: 'admin',
+        who,
+        ip,
+        action,
+        target: answer.target ?? '',
+        decision,
+        reason,
+        status: answer.status,
+      },
+      { beforeIdentity: who === 'anonymous' && decision === 'deny' },
+    );
     sendJson(res, answer.status, answer.body);
   };
 }

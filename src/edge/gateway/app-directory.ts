@@ -62,7 +62,7 @@ export function createAppDirectory(deps: AppDirectoryDeps) {
     const presentsServiceToken =
       req.headers[HEADER.clientId] !== undefined || req.headers[HEADER.clientSecret] !== undefined;
     if (presentsServiceToken && (await deps.serviceTokenFailures.blockedFor(ip)) > 0) {
-      deps.audit.write({ event: 'apps', who: 'anonymous', ip, status: 429, listed: 0 });
+      deps.audit.write({ event: 'apps', who: 'anonymous', ip, status: 429, listed: 0 }, { beforeIdentity: true });
       return sendJson(res, 429, {
         error: 'rate_limited',
         message: 'too many failed service-token attempts from this address; try again in a minute',
@@ -71,7 +71,7 @@ export function createAppDirectory(deps: AppDirectoryDeps) {
     const who = await caller(req);
     if (typeof who === 'string') {
       if (presentsServiceToken) await deps.serviceTokenFailures.fail(ip);
-      deps.audit.write({ event: 'apps', who: 'anonymous', ip, status: 401, listed: 0 });
+      deps.audit.write({ event: 'apps', who: 'anonymous', ip, status: 401, listed: 0 }, { beforeIdentity: true });
       return sendJson(res, 401, {
         error: 'auth_required',
         message: `${who}: sign in to this edge first (airlock access login HOST), or pass a service token`,

@@ -38,7 +38,12 @@ export async function gate(req: IncomingMessage, deps: GateDeps, streamId: strin
   const hostname = hostnameFromHostHeader(req.headers.host);
   const ip = clientAddress(req.socket);
   const record = (decision: 'allow' | 'deny' | 'login', status: number, who: string, reason: string) => {
-    deps.audit.write({ event: 'access', streamId, who, app: auditField(hostname ?? ''), ip, decision, reason, status });
+    // Only a policy decision (allow, 403) follows an established identity; every other refusal is before it.
+    const beforeIdentity = decision !== 'allow' && status !== 403;
+    deps.audit.write(
+      { event: 'access', streamId, who, app: auditField(hostname ?? ''), ip, decision, reason, status },
+      { beforeIdentity },
+    );
     deps.metrics.decisions.inc({ decision });
   };
   // Refused before any lookup: a Host that is no hostname (e.g. 15 KB of padding) names nothing.

@@ -111,21 +111,27 @@ export function createAppGateway(deps: GatewayDeps) {
     }
     if (!isWebSocketUpgrade(req, socket)) return;
     const { app, principal } = result;
+    const release = claimOrRefuse(socket, app, principal, streamId);
+    if (!release) return;
+    await serve(req, socket, head, app, principal, streamId, true, release);
+  }
+
+  /** The identity's stream on this edge, counted toward its cap, or a 429 (audited) when it has its fill. */
+  function claimOrRefuse(socket: Duplex, app: AppConfig, principal: Principal, streamId: string) {
     const who = describePrincipal(principal);
     const release = claimStream(app, who);
-    if (!release) {
-      const message = `${who} already has ${app.maxStreamsPerIdentity} connections open to ${app.hostname}, the most this edge allows; close some, or ask the edge's administrator to raise apps[].limits.maxStreamsPerIdentity`;
-      deps.metrics.streamErrors.inc({ reason: 'identity_limit' });
-      auditRefused(
-        deps,
-        streamId,
-        who,
-        app.hostname,
-        `refused: ${app.maxStreamsPerIdentity} streams open (per-identity limit)`,
-      );
-      return writeRawResponse(socket, 429, {}, { error: 'too_many_streams', message });
-    }
-    await serve(req, socket, head, app, principal, streamId, true, release);
+    if (release) return release;
+    const message = `${who} already has ${app.maxStreamsPerIdentity} connections open to ${app.hostname}, the most this edge allows; close some, or ask the edge's administrator to raise apps[].limits.maxStreamsPerIdentity`;
+    deps.metrics.streamErrors.inc({ reason: 'identity_limit' });
+    auditRefused(
+      deps,
+      streamId,
+      who,
+      app.hostname,
+      `refused: ${app.maxStreamsPerIdentity} streams open (per-identity limit)`,
+    );
+    writeRawResponse(socket, 429, {}, { error: 'too_many_streams', message });
+    return undefined;
   }
 
   /** A stream another edge of this deployment relays here (it already applied the policy). */
@@ -138,8 +144,11 @@ export function createAppGateway(deps: GatewayDeps) {
     streamId: string,
   ): Promise<void> {
     if (refusedUnaudited(socket) || !isWebSocketUpgrade(req, socket)) return;
+    // Streams relayed in count toward the identity's cap here as well as those that arrive directly.
+    const release = claimOrRefuse(socket, app, principal, streamId);
+    if (!release) return;
     deps.metrics.relayedStreams.inc({ direction: 'in' });
-    await serve(req, socket, head, app, principal, streamId, false, () => undefined);
+    await serve(req, socket, head, app, principal, streamId, false, release);
   }
 
   /** Opens the CONNECT stream to a connector here, or (once) relays to an edge that has one. */

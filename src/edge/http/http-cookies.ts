@@ -6,6 +6,8 @@ export interface CookieOptions {
   maxAgeSeconds: number;
   path: string;
   secure: boolean;
+  /** Strict for a cookie that must never ride a cross-site request, not even a top-level one. */
+  sameSite?: 'Strict' | 'Lax';
 }
 
 /**
@@ -15,7 +17,7 @@ export interface CookieOptions {
  */
 export function setCookie(name: string, value: string, options: CookieOptions): string {
   const expires = new Date(Date.now() + options.maxAgeSeconds * 1000).toUTCString();
-  return `${name}=${value}; Path=${options.path}; Max-Age=${options.maxAgeSeconds}; Expires=${expires}; HttpOnly; SameSite=Lax${options.secure ? '; Secure' : ''}`;
+  return `${name}=${value}; Path=${options.path}; Max-Age=${options.maxAgeSeconds}; Expires=${expires}; HttpOnly; SameSite=${options.sameSite ?? 'Lax'}${options.secure ? '; Secure' : ''}`;
 }
 
 export function readCookie(headers: IncomingHttpHeaders, name: string): string | undefined {

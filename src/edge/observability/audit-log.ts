@@ -1,5 +1,6 @@
 // JSON-lines audit log of every access decision and of every allowed stream's end.
 import { openAuditFile as openResilientFile, type AuditFileOptions, type AuditHealth } from './audit-file.js';
+import { withRefusalBudget } from './refusal-budget.js';
 
 export type { AuditHealth };
 
@@ -55,16 +56,22 @@ export type AuditRecord =
     }
   /** Discovery: who asked which apps they may reach, and how many were listed (never which others exist). */
   | { event: 'apps'; who: string; ip: string; status: number; listed: number }
-  /** Anonymous refusals from one address beyond the per-minute allowance: how many were not written. */
-  | { event: 'suppressed'; ip: string; count: number; since: string };
-
-/** Anonymous refusals written per address and minute; the rest are counted in a `suppressed` record. */
-export const ANONYMOUS_REFUSALS_PER_MINUTE = 60;
+  /** Refusals before identity from one network beyond its allowance (refusal-budget.ts): not written, counted. */
+  | {
+      event: 'suppressed';
+      network: string;
+      count: number;
+      addresses: number;
+      since: string;
+      reasons: Record<string, number>;
+      hosts: Record<string, number>;
+    };
 /** Longest text of a request (a hostname, a path) copied into a record; longer ones are cut with "…". */
 export const MAX_AUDIT_FIELD_CHARS = 256;
 
 export interface AuditLog {
-  write(record: AuditRecord): void;
+  /** `beforeIdentity`: a refusal made before anyone was identified, under the refusal budget. */
+  write(record: AuditRecord, meta?: { beforeIdentity?: boolean }): void;
   /** Whether records reach the log; undefined without one. */
   health(): AuditHealth | undefined;
   close(): Promise<void>;
@@ -72,55 +79,7 @@ export interface AuditLog {
 
 export function openAuditLog(file: string | undefined, options: AuditFileOptions = {}): AuditLog {
   if (!file) return { write: () => {}, health: () => undefined, close: async () => {} };
-  return limitAnonymousRefusals(openAuditFile(file, options));
-}
-
-/**
- * Anyone can send requests that are refused, and each would be a record: past the allowance per
- * address and minute they are counted instead, and the count is written as one `suppressed`
- * record when the minute ends (or the log closes), so neither the disk fills nor the traces vanish.
- */
-export function limitAnonymousRefusals(
-  audit: AuditLog,
-  options: { perMinute?: number; now?: () => number } = {},
-): AuditLog {
-  const perMinute = options.perMinute ?? ANONYMOUS_REFUSALS_PER_MINUTE;
-  const now = options.now ?? Date.now;
-  const windows = new Map<string, { start: number; written: number; suppressed: number }>();
-  const flush = (ip: string) => {
-    const window = windows.get(ip);
-    if (window && window.suppressed > 0)
-      audit.write({ event: 'suppressed', ip, count: window.suppressed, since: new Date(window.start).toISOString() });
-    windows.delete(ip);
-  };
-  const timer = setInterval(() => {
-    for (const [ip, window] of windows) if (now() - window.start >= 60_000) flush(ip);
-  }, 10_000);
-  timer.unref();
-  return {
-    write(record) {
-      const anonymousRefusal = record.event === 'access' && record.who === 'anonymous' && record.decision !== 'allow';
-      if (!anonymousRefusal) return audit.write(record);
-      let window = windows.get(record.ip);
-      if (window && now() - window.start >= 60_000) {
-        flush(record.ip);
-        window = undefined;
-      }
-      if (!window) windows.set(record.ip, (window = { start: now(), written: 0, suppressed: 0 }));
-      if (window.written >= perMinute) {
-        window.suppressed++;
-        return;
-      }
-      window.written++;
-      audit.write(record);
-    },
-    health: () => audit.health(),
-    async close() {
-      clearInterval(timer);
-      for (const ip of [...windows.keys()]) flush(ip);
-      await audit.close();
-    },
-  };
+  return withRefusalBudget(openAuditFile(file, options));
 }
 
 /** A request's text as a record holds it: at most MAX_AUDIT_FIELD_CHARS, cut visibly. */

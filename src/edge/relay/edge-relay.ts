@@ -53,7 +53,7 @@ export function signRelayAssertion(keys: SigningKeys, issuer: string, claims: Re
 }
 
 /** The claims of a relay assertion from an edge of this deployment; throws AirlockError otherwise. */
-export function verifyRelayAssertion(token: unknown, keys: SigningKeys, issuer: string): RelayClaims {
+export function verifyRelayAssertion(token: unknown, keys: SigningKeys, issuer: string): RelayClaims & { exp: number } {
   const refuse = (why: string) => new AirlockError('ACCESS_DENIED', `relay refused: ${why}`);
   if (typeof token !== 'string' || token.length > 8192) throw refuse('no relay assertion');
   let payload: Record<string, unknown>;
@@ -89,7 +89,7 @@ export function verifyRelayAssertion(token: unknown, keys: SigningKeys, issuer: 
     !validPrincipal
   )
     throw refuse('incomplete claims');
-  return { tun, host, svc, sid, principal: principal! };
+  return { tun, host, svc, sid, principal: principal!, exp: payload.exp };
 }
 
 /**

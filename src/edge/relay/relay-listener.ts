@@ -12,6 +12,7 @@ import type { Logger } from '../../shared/logger.js';
 import type { AppGateway } from '../gateway/app-gateway.js';
 import type { EdgeConfig } from '../config/config.js';
 import { RELAY, verifyRelayAssertion } from './edge-relay.js';
+import { SeenAssertions } from './seen-assertions.js';
 import { sendJson, writeRawResponse } from '../http/json-answer.js';
 import type { SigningKeys } from '../tokens/signing-keys.js';
 
@@ -44,6 +45,7 @@ export async function startRelayListener(
     headersTimeout: config.handshakeTimeoutMs,
   });
   const sockets = new Set<Duplex>();
+  const seen = new SeenAssertions();
   server.on('request', (_req: IncomingMessage, res: ServerResponse) =>
     sendJson(res, 404, { error: 'app_not_found', message: 'this is an edge-to-edge relay listener' }),
   );
@@ -51,7 +53,7 @@ export async function startRelayListener(
     socket.on('error', () => {});
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    acceptRelayedStream(req, socket, head, deps);
+    acceptRelayedStream(req, socket, head, deps, seen);
   });
   server.on('tlsClientError', (error) => log.debug({ error: error.message }, 'relay TLS handshake failed'));
   const { listen } = config.relay!;
@@ -84,10 +86,15 @@ function acceptRelayedStream(
   socket: Duplex,
   head: Buffer,
   { config, keys, issuer, gateway, log }: RelayedStreamDeps,
+  seen: SeenAssertions,
 ): void {
   let claims;
   try {
     claims = verifyRelayAssertion(req.headers[RELAY.header], keys, issuer());
+    // Single use: the stream id is new for every relayed stream, so it names the assertion.
+    const use = seen.claim(claims.sid, claims.exp * 1000);
+    if (use === 'replayed') throw new Error('relay refused: this assertion was already used');
+    if (use === 'full') throw new Error('relay refused: too many relayed streams in the last 30 s');
   } catch (error) {
     log.warn({ ip: req.socket.remoteAddress, reason: (error as Error).message }, 'relay refused');
     return writeRawResponse(socket, 403, {}, { error: 'access_denied', message: (error as Error).message });

@@ -2,7 +2,8 @@
 // organisation's sign-in domain; every app host sends visitors there, and it sends them back.
 //   GET|HEAD login/HOSTNAME  sign-in host: with a valid organisation session, hand off an app token
 //                            to HOSTNAME's /authorized; else the IdP. Carries CF-Access-Domain.
-//   GET      cli             native-app entry (sign-in host): aud, loopback redirect_url, state, S256
+//   GET|POST cli             native-app entry (sign-in host): aud, loopback redirect_url, state, S256;
+//                            with a session, a consent page whose same-origin POST continues
 //   GET      callback        from the IdP: starts the organisation session, then hand-off or code
 //   GET|HEAD authorized      app host: one-time hand-off code → that host's CF_Authorization cookie
 //   POST     token           {code, code_verifier} → {token, expires_at, organisation_token, …}
@@ -49,7 +50,7 @@ export function createAccessRoutes(deps: AccessRoutesDeps): AccessRoutes {
     const read = req.method === 'GET' || req.method === 'HEAD';
     try {
       if (url.pathname.startsWith(PATH.login) && read) await browserLogin(req, res, url);
-      else if (url.pathname === PATH.cli && req.method === 'GET') await cli(req, res, url);
+      else if (url.pathname === PATH.cli && (req.method === 'GET' || req.method === 'POST')) await cli(req, res, url);
       else if (url.pathname === PATH.callback && req.method === 'GET') await callback(req, res, url);
       else if (url.pathname === PATH.authorized && read) await authorized(req, res, url);
       else if (url.pathname === PATH.token) await token(req, res);
@@ -62,6 +63,8 @@ export function createAccessRoutes(deps: AccessRoutesDeps): AccessRoutes {
     return true;
   };
 }
+
+const STATUS: Partial<Record<string, number>> = { EDGE_ERROR: 500, STORE_UNAVAILABLE: 503, SIGN_IN_BUSY: 429 };
 
 function respondWithError(res: ServerResponse, error: unknown, log: AccessLog, asJson: boolean): void {
   const failure = isAirlockError(error) ? error : new AirlockError('EDGE_ERROR', 'internal error');
@@ -76,15 +79,17 @@ function respondWithError(res: ServerResponse, error: unknown, log: AccessLog, a
   );
   if (res.headersSent) return void res.destroy();
   res.removeHeader('set-cookie');
+  if (failure.code === 'SIGN_IN_BUSY') res.setHeader('retry-after', String(failure.details.retryAfterSeconds ?? 60));
   if (asJson) {
-    const status = failure.code === 'EDGE_ERROR' ? 500 : failure.code === 'STORE_UNAVAILABLE' ? 503 : 400;
+    const status = STATUS[failure.code] ?? 400;
     return json(res, status, {
-      error: status === 503 ? 'temporarily_unavailable' : 'invalid_request',
+      error: status === 503 || status === 429 ? 'temporarily_unavailable' : 'invalid_request',
       error_description: failure.message,
     });
   }
   if (failure.code === 'IDP_UNREACHABLE') return html(res, 502, idpUnreachablePage());
   if (failure.code === 'STORE_UNAVAILABLE') return html(res, 503, storeUnavailablePage());
+  if (failure.code === 'SIGN_IN_BUSY') return html(res, 429, badRequestPage(failure.message));
   if (failure.code === 'EDGE_ERROR') return html(res, 500, badRequestPage('Something went wrong on the edge.'));
   html(res, 400, badRequestPage(failure.message));
 }

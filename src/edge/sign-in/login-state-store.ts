@@ -4,6 +4,7 @@
 // Integration: createAccessRoutes({ stateStore }) — default new MemoryLoginStateStore(). Several
 // edges share PostgresOneTimeStore (src/edge/state/postgres-stores.ts) instead.
 import { SSO } from '../../shared/constants.js';
+import { AirlockError } from '../../shared/errors.js';
 
 export interface LoginStateStore<T = unknown> {
   put(key: string, value: T, ttlMs: number): Promise<void>;
@@ -13,23 +14,31 @@ export interface LoginStateStore<T = unknown> {
   has(key: string): Promise<boolean>;
 }
 
-/** Bounds memory if someone scripts login starts; far above any real rate per 10 minutes. */
-const MAX_ENTRIES = 50_000;
+/**
+ * Refused when a store is full: a new entry never evicts one in flight, or anyone could break
+ * every sign-in in progress by starting enough new ones. Retry once the oldest entry would expire.
+ */
+export function storeFull(retryAfterMs: number): AirlockError {
+  return new AirlockError('SIGN_IN_BUSY', 'too many sign-ins are in progress on this edge; try again shortly', {
+    retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)),
+  });
+}
 
 export class MemoryLoginStateStore<T = unknown> implements LoginStateStore<T> {
   private readonly entries = new Map<string, { value: T; expiresAt: number }>();
   private readonly now: () => number;
+  private readonly maxEntries: number;
 
-  constructor(options: { now?: () => number } = {}) {
+  constructor(options: { now?: () => number; maxEntries?: number } = {}) {
     this.now = options.now ?? Date.now;
+    this.maxEntries = options.maxEntries ?? SSO.maxPendingEntries;
   }
 
   async put(key: string, value: T, ttlMs: number = SSO.loginStateTtlMs): Promise<void> {
     this.sweep();
-    if (this.entries.size >= MAX_ENTRIES) {
-      // Drop the oldest (Map keeps insertion order) rather than refuse every new login.
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
+    if (this.entries.size >= this.maxEntries && !this.entries.has(key)) {
+      const oldest = this.entries.values().next().value;
+      throw storeFull((oldest?.expiresAt ?? this.now()) - this.now());
     }
     this.entries.set(key, { value, expiresAt: this.now() + ttlMs });
   }
@@ -49,8 +58,12 @@ export class MemoryLoginStateStore<T = unknown> implements LoginStateStore<T> {
     return this.entries.size;
   }
 
+  /** Entries share a TTL per store, so insertion order is expiry order: stop at the first live one. */
   private sweep(): void {
     const now = this.now();
-    for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(key);
+    for (const [key, entry] of this.entries) {
+      if (entry.expiresAt > now) break;
+      this.entries.delete(key);
+    }
   }
 }

@@ -10,6 +10,7 @@ import { redirect } from './access-http.js';
 import { issueAppToken, type UserPrincipal } from '../tokens/app-token.js';
 import { readCookie, setCookie } from '../http/http-cookies.js';
 import { LoginCodes, type LoginIdentity } from './login-codes.js';
+import { AddressBudget } from '../observability/address-budget.js';
 import { MemoryLoginStateStore, type LoginStateStore } from './login-state-store.js';
 import { OidcRelyingParty, type IdpConfig, type PendingOidcLogin } from './oidc-login.js';
 import {
@@ -54,6 +55,8 @@ export interface AccessRoutesDeps {
   handoffs?: LoginStateStore<Handoff>;
   /** How long an organisation session lasts (edge.yaml sessionDuration). */
   organisationSessionMs?: number;
+  /** Sign-in starts per address and network; default SSO.loginStartsPer* a minute. */
+  startBudget?: AddressBudget;
   log: AccessLog;
 }
 
@@ -62,13 +65,15 @@ export interface Handoff {
   hostname: string;
   token: string;
   expiresAt: number;
+  /** sha256 of the binding cookie the browser that started the sign-in holds on the app host; none for a non-browser client. */
+  binding?: string;
   returnTo?: string;
 }
 
 /** What a login was started for: the native app (code to its loopback listener) or the browser (cookie). */
 export type LoginTarget = { aud: string; hostname: string } & (
   | { kind: 'cli'; redirectUrl: string; clientState: string; codeChallenge: string }
-  | { kind: 'browser'; returnTo?: string }
+  | { kind: 'browser'; handoffBinding?: string; returnTo?: string }
 );
 
 export type PendingLogin = PendingOidcLogin &
@@ -91,6 +96,13 @@ export function createSignInContext(deps: AccessRoutesDeps) {
   const states = deps.stateStore ?? new MemoryLoginStateStore<PendingLogin>();
   const codes = deps.loginCodes ?? new LoginCodes();
   const handoffs = deps.handoffs ?? new MemoryLoginStateStore<Handoff>();
+  const startBudget =
+    deps.startBudget ??
+    new AddressBudget({
+      perAddress: SSO.loginStartsPerAddress,
+      perNetwork: SSO.loginStartsPerNetwork,
+      windowMs: SSO.loginStartWindowMs,
+    });
   const organisationSessionMs = deps.organisationSessionMs ?? parseDuration(SSO.organisationSessionDuration)!;
   const { keys, revoked } = deps.tokens;
 
@@ -201,5 +213,6 @@ export function createSignInContext(deps: AccessRoutesDeps) {
     startOrganisationSession,
     decide,
     issue,
+    startBudget,
   };
 }

@@ -7,16 +7,26 @@ import { AUTH_COOKIE, HEADER, PATH, SSO } from '../../shared/constants.js';
 import { AirlockError } from '../../shared/errors.js';
 import { hostnameFromHostHeader } from '../../shared/host.js';
 import { html, redirect } from './access-http.js';
-import { deniedPage, notFoundPage, signedInPage } from './access-pages.js';
+import { badRequestPage, deniedPage, notFoundPage, signedInPage } from './access-pages.js';
+import { clearConsent, consentGiven, consentPage } from './native-app-consent.js';
+import { BINDING_PARAM, clearBinding, holdsBinding, isBrowser, newBinding, presentedHash } from './handoff-binding.js';
 import { readCookie, setCookie } from '../http/http-cookies.js';
 import type { OrganisationSession } from './organisation-session.js';
 import { rememberIdToken } from './idp-logout.js';
 import { checkLoopbackRedirect } from './redirect-url.js';
-import { decodePathSegment } from '../http/request-body.js';
+import { decodePathSegment, readObjectBody } from '../http/request-body.js';
 import type { AccessApp, LoginTarget, SignInContext } from './sign-in-context.js';
 import { appOrigin } from './sign-in-urls.js';
 
 const HOSTNAME_PATTERN = /^[a-z0-9.-]{1,253}$/;
+/** The native-app entry's parameters, carried through its consent form. */
+const CLI_FIELDS = ['aud', 'redirect_url', 'state', 'code_challenge', 'code_challenge_method'] as const;
+
+function stringFields(form: Record<string, unknown>): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const name of CLI_FIELDS) if (typeof form[name] === 'string') fields[name] = form[name] as string;
+  return fields;
+}
 
 export function createSignInFlows(context: SignInContext) {
   const {
@@ -35,9 +45,21 @@ export function createSignInFlows(context: SignInContext) {
     startOrganisationSession,
     decide,
     issue,
+    startBudget,
   } = context;
 
-  async function startLogin(res: ServerResponse, login: LoginTarget): Promise<void> {
+  async function startLogin(req: IncomingMessage, res: ServerResponse, login: LoginTarget): Promise<void> {
+    // Every start keeps a login state for 10 minutes: each address and network may start only so many.
+    const spent = startBudget.take(req.socket.remoteAddress ?? '');
+    if (!spent.allowed) {
+      throw new AirlockError(
+        'SIGN_IN_BUSY',
+        `too many sign-ins were started from this ${spent.over}; try again shortly`,
+        {
+          retryAfterSeconds: Math.max(1, Math.ceil(spent.retryAfterMs / 1000)),
+        },
+      );
+    }
     const { url, pending } = await rp.beginLogin();
     deps.log.info({ event: 'login-start', app: login.hostname, flow: login.kind }, 'sign-in started');
     const binding = randomBytes(32).toString('base64url');
@@ -55,7 +77,9 @@ export function createSignInFlows(context: SignInContext) {
 
   async function cli(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     if (!onSignInHost(req)) return toSignInHost(res, url);
-    const query = url.searchParams;
+    const consenting = req.method === 'POST';
+    const form = consenting ? await readObjectBody(req, { forms: true }) : {};
+    const query = consenting ? new URLSearchParams(stringFields(form)) : url.searchParams;
     const app = appByAud(query.get('aud') ?? '');
     if (!app) return html(res, 404, notFoundPage(query.get('aud') ?? ''));
     const redirectUrl = checkLoopbackRedirect(query.get('redirect_url')).href;
@@ -75,10 +99,22 @@ export function createSignInFlows(context: SignInContext) {
       clientState,
       codeChallenge,
     } as const;
-    // A browser already signed in to the organisation goes straight back to the app: no IdP page.
     const session = await organisationSession(req);
-    if (session) return answerNativeApp(req, res, app, session, target);
-    await startLogin(res, target);
+    if (!session) return startLogin(req, res, target);
+    // The session would complete this on its own: the user says yes on a page first (item of issue 24).
+    if (!consenting) {
+      const fields = new URLSearchParams();
+      for (const name of CLI_FIELDS) fields.set(name, query.get(name) ?? '');
+      const appName = app.aud === SSO.organisationAud ? `your organisation (${app.hostname})` : app.hostname;
+      const page = consentPage({ appName, account: session.email, redirectUrl, query: fields }, secure);
+      res.setHeader('set-cookie', page.cookie);
+      return html(res, 200, page.body);
+    }
+    if (!consentGiven(req, form)) {
+      return html(res, 403, badRequestPage('This sign-in must be confirmed on the page this edge showed you.'));
+    }
+    res.setHeader('set-cookie', clearConsent(secure));
+    return answerNativeApp(req, res, app, session, target);
   }
 
   async function browserLogin(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
@@ -87,11 +123,42 @@ export function createSignInFlows(context: SignInContext) {
     if (!app) return html(res, 404, notFoundPage(hostname));
     // Clients of the protocol (cloudflared's HEAD probe) learn the app's domain from this header.
     res.setHeader(HEADER.accessDomain, app.hostname);
-    if (!onSignInHost(req)) return toSignInHost(res, url);
+    const head = req.method === 'HEAD';
+    if (!onSignInHost(req)) {
+      if (head) return toSignInHost(res, url);
+      // The app host marks this browser before the sign-in: its hand-off must come back to it.
+      const binding = newBinding(secure);
+      res.setHeader('set-cookie', binding.cookie);
+      url.searchParams.set(BINDING_PARAM, binding.hash);
+      return toSignInHost(res, url);
+    }
     const returnTo = returnTarget(url.searchParams.get('redirect_url'), app.hostname);
     const session = await organisationSession(req);
-    if (session) return handOff(req, res, app, session, 'session', returnTo.returnTo);
-    await startLogin(res, { kind: 'browser', aud: app.aud, hostname: app.hostname, ...returnTo });
+    // A HEAD (cloudflared probes the login path on every connection) keeps nothing: no login state, no hand-off.
+    if (head) return probeAnswer(req, res, app, session);
+    const handoffBinding = presentedHash(url);
+    if (!handoffBinding && isBrowser(req)) {
+      // Started on the sign-in host: let the app host bind this browser first.
+      url.searchParams.delete(BINDING_PARAM);
+      return redirect(res, `${appOrigin(deps.publicUrl, app.hostname)}${url.pathname}${url.search}`);
+    }
+    if (session) return handOff(req, res, app, session, 'session', handoffBinding, returnTo.returnTo);
+    await startLogin(req, res, {
+      kind: 'browser',
+      aud: app.aud,
+      hostname: app.hostname,
+      ...(handoffBinding ? { handoffBinding } : {}),
+      ...returnTo,
+    });
+  }
+
+  function probeAnswer(req: IncomingMessage, res: ServerResponse, app: AccessApp, session?: OrganisationSession): void {
+    if (session && !decide(req, app, session, 'session').allowed) {
+      res.setHeader(HEADER.accessAud, app.aud);
+      return html(res, 403, deniedPage(app.hostname));
+    }
+    res.writeHead(200, { 'cache-control': 'no-store' });
+    res.end();
   }
 
   /** Only https back to the app's own hostname or this edge: never an open redirect. */
@@ -117,6 +184,7 @@ export function createSignInFlows(context: SignInContext) {
     app: AccessApp,
     session: OrganisationSession,
     flow: string,
+    binding: string | undefined,
     returnTo?: string,
   ): Promise<void> {
     if (!decide(req, app, session, flow).allowed) {
@@ -131,6 +199,7 @@ export function createSignInFlows(context: SignInContext) {
         hostname: app.hostname,
         token: issued.token,
         expiresAt: issued.expiresAt.getTime(),
+        ...(binding ? { binding } : {}),
         ...(returnTo ? { returnTo } : {}),
       },
       SSO.handoffCodeTtlMs,
@@ -148,8 +217,15 @@ export function createSignInFlows(context: SignInContext) {
         'this sign-in link has expired or was already used; go back to the application and sign in again',
       );
     }
+    // A code minted for another browser (someone else's sign-in, sent as a link) sets no cookie here.
+    if (handoff.binding ? !holdsBinding(req, handoff.binding) : isBrowser(req)) {
+      throw new AirlockError('LOGIN_FAILED', 'this sign-in link was started in another browser; sign in again here');
+    }
     const maxAgeSeconds = Math.max(0, Math.floor((handoff.expiresAt - Date.now()) / 1000));
-    res.setHeader('set-cookie', setCookie(AUTH_COOKIE, handoff.token, { maxAgeSeconds, path: '/', secure }));
+    res.setHeader('set-cookie', [
+      setCookie(AUTH_COOKIE, handoff.token, { maxAgeSeconds, path: '/', secure }),
+      clearBinding(secure),
+    ]);
     if (handoff.returnTo) return redirect(res, handoff.returnTo);
     html(res, 200, signedInPage(handoff.hostname));
   }
@@ -170,7 +246,7 @@ export function createSignInFlows(context: SignInContext) {
     const session = await startOrganisationSession(res, identity);
     await rememberIdToken(res, rp, idToken, { secure, maxAgeMs: organisationSessionMs });
     if (pending.kind === 'cli') return answerNativeApp(req, res, app, session, pending);
-    await handOff(req, res, app, session, 'browser', pending.returnTo);
+    await handOff(req, res, app, session, 'browser', pending.handoffBinding, pending.returnTo);
   }
 
   /** RFC 8252 §7.3: a one-time code (or access_denied, RFC 6749 §4.1.2.1) to the app's loopback listener. */

@@ -4,7 +4,8 @@
 import type { JWK } from 'jose';
 import { AirlockError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import type { LoginStateStore } from '../sign-in/login-state-store.js';
+import { SSO } from '../../shared/constants.js';
+import { storeFull, type LoginStateStore } from '../sign-in/login-state-store.js';
 import type { Revocations } from '../tokens/revocation-list.js';
 import type { SigningKeys } from '../tokens/signing-keys.js';
 import { FailureThrottle, type FailureLimiter } from '../gateway/failure-throttle.js';
@@ -13,19 +14,32 @@ import { CHANNEL, type PostgresState } from './postgres.js';
 /** How often every shared cache is read again anyway: the safety net under NOTIFY. */
 export const RELOAD_INTERVAL_MS = 30_000;
 
-/** One kind of one-time entry (login states, codes, hand-offs): `DELETE … RETURNING` takes it once. */
+/**
+ * One kind of one-time entry (login states, codes, hand-offs): `DELETE … RETURNING` takes it once.
+ * Each kind holds at most `maxEntries` live rows; past it a put is refused (storeFull), never evicting.
+ */
 export class PostgresOneTimeStore<T> implements LoginStateStore<T> {
   constructor(
     private readonly state: PostgresState,
     private readonly kind: string,
+    private readonly maxEntries: number = SSO.maxPendingEntries,
   ) {}
 
   async put(key: string, value: T, ttlMs: number): Promise<void> {
-    await this.query(
-      `INSERT INTO airlock_one_time (kind, key, value, expires_at) VALUES ($1, $2, $3, now() + $4 * interval '1 millisecond')
+    const { rowCount } = await this.query(
+      `INSERT INTO airlock_one_time (kind, key, value, expires_at)
+       SELECT $1::text, $2::text, $3::jsonb, now() + $4 * interval '1 millisecond'
+       WHERE (SELECT count(*) FROM airlock_one_time WHERE kind = $1::text AND expires_at > now()) < $5::bigint
        ON CONFLICT (kind, key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at`,
-      [this.kind, key, JSON.stringify(value), ttlMs],
+      [this.kind, key, JSON.stringify(value), ttlMs, this.maxEntries],
     );
+    if (rowCount === 0) {
+      const { rows } = await this.query<{ wait_ms: string | null }>(
+        `SELECT extract(epoch FROM min(expires_at) - now()) * 1000 AS wait_ms FROM airlock_one_time WHERE kind = $1 AND expires_at > now()`,
+        [this.kind],
+      );
+      throw storeFull(Number(rows[0]?.wait_ms ?? 1000));
+    }
     // Expired rows are swept now and then by whoever writes: no job to run beside the edges.
     if (Math.random() < 0.01) await this.query('DELETE FROM airlock_one_time WHERE expires_at < now()', []);
   }

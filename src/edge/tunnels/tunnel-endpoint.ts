@@ -30,7 +30,10 @@ export function handleTunnelUpgrade(req: IncomingMessage, socket: Duplex, deps: 
   const connectorId = String(req.headers[HEADER.connectorId] ?? 'unknown').slice(0, 64);
   const index = Number(req.headers[HEADER.connectionIndex] ?? 0) || 0;
   const refuse = (status: number, reason: string, tunnel = '?') => {
-    audit.write({ event: 'tunnel', tunnel, connector: connectorId, ip, decision: 'deny', reason });
+    audit.write(
+      { event: 'tunnel', tunnel: tunnel.slice(0, 64), connector: connectorId, ip, decision: 'deny', reason },
+      { beforeIdentity: true },
+    );
     log.warn({ ip, connectorId, tunnel, reason }, 'connector refused');
     writeRawResponse(socket, status, {}, { error: 'tunnel_auth_failed', message: reason });
   };

@@ -158,6 +158,19 @@ export const ERROR_CATALOGUE = {
     meaning: 'The shared PostgreSQL store of several edges did not answer; the edge answers 503 for what needs it.',
     action: "Check the database and the edges' `state.postgres.url`.",
   },
+  SECRET_FILE_UNSAFE: {
+    kind: 'airlock',
+    meaning:
+      'A file that holds a secret (token file, tokenFile, TLS key, IdP users file) is not a regular file, belongs to another user, or others may read it.',
+    action: 'Make it a regular file you (or root) own with mode 600: `chmod 600 FILE`; the message names the file.',
+  },
+  SIGN_IN_BUSY: {
+    kind: 'airlock',
+    meaning:
+      'The edge refused to start a sign-in (429 with Retry-After): too many from this address or network, or too many in progress.',
+    action:
+      'Wait the number of seconds in Retry-After and sign in again; if it persists, someone may be flooding the edge.',
+  },
   SERVICE_MANAGER_FAILED: {
     kind: 'airlock',
     meaning: '`airlock service install` wrote the files, but systemctl or launchctl refused or is not running.',

@@ -61,6 +61,16 @@ const browserJar = () => new CookieJar(rig.ca, '127.0.0.1');
 const setCookieLine = (response: { headers: { 'set-cookie'?: string[] } }, name: string) =>
   (response.headers['set-cookie'] ?? []).find((line) => line.startsWith(`${name}=`) && !line.startsWith(`${name}=;`));
 
+/**
+ * The login path on the sign-in host as a browser reaches it: through the app host first, which
+ * binds the browser to the hand-off (its cookie, the hash in the URL).
+ */
+async function signInHostLogin(jar: CookieJar, hostname: string, query = '', init: { method?: string } = {}) {
+  const bound = await step(jar, `${appOrigin(hostname)}${PATH.login}${hostname}${query}`);
+  assert.equal(bound.status, 302, bound.text);
+  return step(jar, bound.location!, init);
+}
+
 /** Signs in through the browser flow for one app; the jar then holds the organisation session. */
 async function signInBrowser(jar: CookieJar, email: string, password: string, hostname: string): Promise<void> {
   const posted = await signInAtIdp(
@@ -136,7 +146,7 @@ describe('access routes: native app (cli) flow', () => {
   });
 
   test('a user denied by policy gets a 403 page naming the app, not the policy', async () => {
-    const jar = new CookieJar(rig.ca);
+    const jar = browserJar();
     const { denied } = await cliLogin(
       jar,
       'eve@example.com',
@@ -267,7 +277,7 @@ describe('access routes: browser flow, certs, logout', () => {
     const jar = browserJar();
     await signInBrowser(jar, 'ada@example.com', 'ada-password', 'open.internal');
     const idpRequestsBefore = rig.logs.filter((line) => line.event === 'login' && line.flow === 'browser').length;
-    const answer = await step(jar, `${rig.edgeOrigin}${PATH.login}redis.internal?kid=aud-redis`);
+    const answer = await signInHostLogin(jar, 'redis.internal', '?kid=aud-redis');
     assert.equal(answer.status, 302);
     assert.equal(
       new URL(answer.location!).origin,
@@ -295,7 +305,7 @@ describe('access routes: browser flow, certs, logout', () => {
     const jar = browserJar();
     await signInBrowser(jar, 'eve@example.com', 'eve-password', 'open.internal');
     for (const method of ['GET', 'HEAD']) {
-      const answer = await step(jar, `${rig.edgeOrigin}${PATH.login}redis.internal?kid=aud-redis`, { method });
+      const answer = await signInHostLogin(jar, 'redis.internal', '?kid=aud-redis', { method });
       assert.equal(answer.status, 403, method);
       assert.equal(answer.headers[HEADER.accessAud], 'aud-redis');
       assert.equal(answer.headers[HEADER.accessDomain], 'redis.internal');
@@ -303,21 +313,19 @@ describe('access routes: browser flow, certs, logout', () => {
     assert.equal(jar.get(appOrigin('redis.internal'), AUTH_COOKIE), undefined);
   });
 
-  test("HEAD on the login path answers like GET, with CF-Access-Domain (cloudflared's probe)", async () => {
+  test("HEAD on the login path answers with CF-Access-Domain (cloudflared's probe) and keeps nothing", async () => {
     const anonymous = await step(browserJar(), `${rig.edgeOrigin}${PATH.login}open.internal?kid=aud-open`, {
       method: 'HEAD',
     });
-    assert.equal(anonymous.status, 302);
-    assert.equal(new URL(anonymous.location!).origin, rig.idp.issuer);
+    assert.equal(anonymous.status, 200, 'no login state started: no redirect to the IdP');
     assert.equal(anonymous.headers[HEADER.accessDomain], 'open.internal');
+    assert.equal(anonymous.headers['set-cookie'], undefined);
     const jar = browserJar();
     await signInBrowser(jar, 'eve@example.com', 'eve-password', 'open.internal');
     const signedIn = await step(jar, `${rig.edgeOrigin}${PATH.login}open.internal?kid=aud-open`, { method: 'HEAD' });
-    assert.equal(signedIn.status, 302);
-    assert.equal(new URL(signedIn.location!).pathname, PATH.authorized);
+    assert.equal(signedIn.status, 200, 'no hand-off minted');
+    assert.equal(signedIn.location, undefined);
     assert.equal(signedIn.headers[HEADER.accessDomain], 'open.internal');
-    const authorized = await step(jar, signedIn.location!, { method: 'HEAD' });
-    assert.ok(setCookieLine(authorized, AUTH_COOKIE), 'HEAD on /authorized sets the cookie too');
   });
 
   test('login and cli requests that reach an app host go to the sign-in host first', async () => {
@@ -327,9 +335,13 @@ describe('access routes: browser flow, certs, logout', () => {
       `${appOrigin('open.internal')}${PATH.login}open.internal?kid=aud-open&redirect_url=x`,
     );
     assert.equal(login.status, 302);
-    assert.equal(login.location, `${rig.edgeOrigin}${PATH.login}open.internal?kid=aud-open&redirect_url=x`);
+    const onSignInHost = new URL(login.location!);
+    assert.equal(onSignInHost.origin + onSignInHost.pathname, `${rig.edgeOrigin}${PATH.login}open.internal`);
+    assert.equal(onSignInHost.searchParams.get('kid'), 'aud-open');
+    assert.equal(onSignInHost.searchParams.get('redirect_url'), 'x');
+    assert.match(onSignInHost.searchParams.get(SSO.handoffBindingParam)!, /^[\w-]{43}$/, "the binding cookie's hash");
     assert.equal(login.headers[HEADER.accessDomain], 'open.internal');
-    assert.equal(jar.names(appOrigin('open.internal')).length, 0, 'no login state on the app host');
+    assert.deepEqual(jar.names(appOrigin('open.internal')), [SSO.handoffBindingCookie], 'only the binding cookie');
     const { url } = cliUrl();
     const cli = await step(jar, url.replace(rig.edgeOrigin, appOrigin('open.internal')));
     assert.equal(cli.location, url);
@@ -338,11 +350,11 @@ describe('access routes: browser flow, certs, logout', () => {
   test('a hand-off code is single use and only for its own app host', async () => {
     const jar = browserJar();
     await signInBrowser(jar, 'ada@example.com', 'ada-password', 'open.internal');
-    const first = await step(jar, `${rig.edgeOrigin}${PATH.login}redis.internal`);
+    const first = await signInHostLogin(jar, 'redis.internal');
     const wrongHost = await step(jar, first.location!.replace('redis.internal', 'open.internal'));
     assert.equal(wrongHost.status, 400);
     assert.equal(setCookieLine(wrongHost, AUTH_COOKIE), undefined);
-    const second = await step(jar, `${rig.edgeOrigin}${PATH.login}redis.internal`);
+    const second = await signInHostLogin(jar, 'redis.internal');
     assert.equal((await step(jar, second.location!)).status, 200);
     const replay = await step(jar, second.location!);
     assert.equal(replay.status, 400);
@@ -427,7 +439,7 @@ describe('access routes: browser flow, certs, logout', () => {
   test('logout on the sign-in host ends the organisation session and every app token minted from it', async () => {
     const jar = browserJar();
     await signInBrowser(jar, 'ada@example.com', 'ada-password', 'open.internal');
-    await step(jar, (await step(jar, `${rig.edgeOrigin}${PATH.login}redis.internal`)).location!);
+    await step(jar, (await signInHostLogin(jar, 'redis.internal')).location!);
     const openToken = jar.get(appOrigin('open.internal'), AUTH_COOKIE)!;
     const redisToken = jar.get(appOrigin('redis.internal'), AUTH_COOKIE)!;
     const response = await step(jar, `${rig.edgeOrigin}${PATH.logout}`, {
@@ -439,7 +451,7 @@ describe('access routes: browser flow, certs, logout', () => {
     assert.equal(jar.get(rig.edgeOrigin, AUTH_COOKIE), undefined);
     await assert.rejects(verify(openToken, 'aud-open'), (error: { code: string }) => error.code === 'TOKEN_REVOKED');
     await assert.rejects(verify(redisToken, 'aud-redis'), (error: { code: string }) => error.code === 'TOKEN_REVOKED');
-    const again = await step(jar, `${rig.edgeOrigin}${PATH.login}redis.internal`);
+    const again = await signInHostLogin(jar, 'redis.internal');
     assert.equal(new URL(again.location!).origin, rig.idp.issuer, 'the next app asks the IdP again');
   });
 
@@ -480,7 +492,8 @@ describe('access routes: IdP unreachable', () => {
   test('answers 502 with a clear page when the IdP cannot be reached', async () => {
     const down = await startRig({ idpIssuer: 'http://127.0.0.1:9' });
     try {
-      const response = await step(new CookieJar(down.ca), `${down.edgeOrigin}${PATH.login}open.internal`);
+      const bound = `${down.edgeOrigin}${PATH.login}open.internal?${SSO.handoffBindingParam}=${'b'.repeat(43)}`;
+      const response = await step(new CookieJar(down.ca), bound);
       assert.equal(response.status, 502);
       assert.match(response.text, /identity provider could not be reached/);
       assert.ok(down.logs.some((line) => line.code === 'IDP_UNREACHABLE'));
