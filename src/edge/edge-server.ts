@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { DEFAULTS } from '../shared/constants.js';
+import { DEFAULTS, STREAM_END_REASON } from '../shared/constants.js';
 import { AirlockError } from '../shared/errors.js';
 import { formatHostPort } from '../shared/host.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
@@ -30,6 +30,7 @@ import { LoginCodes } from './sign-in/login-codes.js';
 import { createEdgeMetrics } from './observability/metrics.js';
 import { openOperatorRoutes, type OperatorRoutes } from './admin/operator-routes.js';
 import { evaluatePolicy } from './gateway/policy.js';
+import { OpenStreams } from './gateway/open-streams.js';
 import { startRelayListener } from './relay/relay-listener.js';
 import { RevocationList, type Revocations } from './tokens/revocation-list.js';
 import { SigningKeys } from './tokens/signing-keys.js';
@@ -87,11 +88,22 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
   const serviceTokenFailures = shared
     ? new SharedFailureThrottle(shared, failureLimit)
     : new FailureThrottle(failureLimit);
+  // A session revoked at any edge ends its streams open here (docs/security.md "What ends when").
+  const openStreams = new OpenStreams();
+  revoked.onRevoked((sessionId) => {
+    const ended = openStreams.endSession(sessionId, STREAM_END_REASON.signedOut);
+    if (ended > 0)
+      log.info(
+        { event: 'streams-ended', reason: STREAM_END_REASON.signedOut, streams: ended },
+        'session revoked: its open streams ended',
+      );
+  });
   // Which edge holds which tunnel; known once the relay listener is bound (several edges only).
   let directory: TunnelDirectory | undefined;
   const deps: GatewayDeps = {
     config: operators.config,
     registry,
+    openStreams,
     audit,
     metrics,
     log,
@@ -189,6 +201,7 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
       await registry.drain(drainMs);
       for (const socket of sockets) socket.destroy();
       gateway.close();
+      openStreams.close();
       relayServer?.close();
       await directory?.close();
       stopKeySharing();

@@ -49,6 +49,10 @@ export const app = z.strictObject({
     .optional(),
   sessionDuration: duration.default(DEFAULTS.sessionDuration),
   limits: z.strictObject({ maxStreamsPerIdentity: z.number().int().min(1).max(1_000_000) }).optional(),
+  /** A stream with no byte either way for this long ends (off when absent). */
+  idleTimeout: duration.optional(),
+  /** Open streams end when the session behind them expires (a re-sign-in in time carries them over). */
+  disconnectOnExpiry: z.boolean().default(true),
   /** What discovery shows users the policy admits (GET /cdn-cgi/access/apps); all optional. */
   display: z
     .strictObject({

@@ -21,6 +21,10 @@ export interface AppPolicyConfig {
   aud: string;
   sessionMs: number;
   maxStreamsPerIdentity: number;
+  /** Ends a stream with no byte either way for this long; none = never. */
+  idleTimeoutMs?: number;
+  /** Ends a user's stream when the session behind it expires. */
+  disconnectOnExpiry: boolean;
   display?: AppDisplay;
   policy: Policy;
 }
@@ -38,6 +42,10 @@ export interface AppConfig {
   sessionMs: number;
   /** Streams one identity may have open to this app at once. */
   maxStreamsPerIdentity: number;
+  /** Ends a stream with no byte either way for this long; none = never. */
+  idleTimeoutMs?: number;
+  /** Ends a user's stream when the session behind it expires. */
+  disconnectOnExpiry: boolean;
   policy: Policy;
 }
 
@@ -110,6 +118,10 @@ function resolveConfig(data: z.infer<typeof schema>, source: string): EdgeConfig
 
   const streamLimit = (entry: z.infer<typeof app>) =>
     entry.limits?.maxStreamsPerIdentity ?? data.limits?.maxStreamsPerIdentity ?? DEFAULTS.maxStreamsPerIdentity;
+  const streamEnds = (entry: z.infer<typeof app>) => ({
+    disconnectOnExpiry: entry.disconnectOnExpiry,
+    ...(entry.idleTimeout ? { idleTimeoutMs: parseDuration(entry.idleTimeout)! } : {}),
+  });
   data.apps.forEach((entry, index) => {
     if (apps.has(entry.hostname) || unpublishedApps.has(entry.hostname))
       problems.push(`apps[${index}].hostname: "${entry.hostname}" is already used by another app`);
@@ -143,6 +155,7 @@ function resolveConfig(data: z.infer<typeof schema>, source: string): EdgeConfig
         aud: entry.aud,
         sessionMs: parseDuration(entry.sessionDuration)!,
         maxStreamsPerIdentity: streamLimit(entry),
+        ...streamEnds(entry),
         ...(entry.display ? { display: entry.display } : {}),
         policy: entry.policy,
       });
@@ -157,6 +170,7 @@ function resolveConfig(data: z.infer<typeof schema>, source: string): EdgeConfig
       serviceAuthority: entry.service.slice('tcp://'.length),
       sessionMs: parseDuration(entry.sessionDuration)!,
       maxStreamsPerIdentity: streamLimit(entry),
+      ...streamEnds(entry),
       ...(entry.display ? { display: entry.display } : {}),
       policy: entry.policy,
     });

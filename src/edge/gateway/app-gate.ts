@@ -13,6 +13,7 @@ import type { FailureLimiter } from './failure-throttle.js';
 import { describePrincipal, type Principal } from './identity.js';
 import type { EdgeMetrics } from '../observability/metrics.js';
 import { evaluatePolicy } from './policy.js';
+import type { OpenStreams } from './open-streams.js';
 import { loginUrl } from '../sign-in/sign-in-urls.js';
 
 export interface GateDeps {
@@ -23,6 +24,8 @@ export interface GateDeps {
   verifyAppToken?: AppTokenVerifier;
   /** Failed service-token attempts per address (brute-force limit); none = unlimited. */
   serviceTokenFailures?: FailureLimiter;
+  /** Open streams here: a newer session admitted carries its identity's streams to the app over. */
+  openStreams?: OpenStreams;
 }
 
 export type GateResult =
@@ -98,7 +101,10 @@ export async function gate(req: IncomingMessage, deps: GateDeps, streamId: strin
     return refusal(403, { error: 'access_denied', message: `${who} is not allowed to reach ${app.hostname}` });
   }
   record('allow', 200, who, decision.reason);
-  return { status: 200, app, principal: auth.principal };
+  const { principal } = auth;
+  if (principal.kind === 'user' && principal.sessionId && principal.expiresAt)
+    deps.openStreams?.renew(who, app.hostname, principal.sessionId, principal.expiresAt.getTime());
+  return { status: 200, app, principal };
 }
 
 function refusal(status: 403 | 404, body: EdgeRefusal): GateResult {

@@ -16,10 +16,14 @@ import { describePrincipal, type Principal } from './identity.js';
 import { writeRawResponse } from '../http/json-answer.js';
 import { bridgeToEdge } from './relay-bridge.js';
 import { relayToConnector } from './stream-relay.js';
+import type { StreamHandle } from './stream-end.js';
+import type { OpenStreams } from './open-streams.js';
 import type { TunnelRegistry } from '../tunnels/tunnel-registry.js';
 
 export interface GatewayDeps extends GateDeps {
   registry: TunnelRegistry;
+  /** Every stream open here, so a sign-out, lock, expiry or idle time ends it. */
+  openStreams: OpenStreams;
   signAssertion?: (claims: StreamAssertionClaims) => string;
   /** Several edges: opens a relay to an edge holding the tunnel's connector, if any does. */
   relay?: { dial(app: AppConfig, principal: Principal, streamId: string): Promise<WebSocket | undefined> };
@@ -104,6 +108,23 @@ export function createAppGateway(deps: GatewayDeps) {
   ): Promise<void> {
     const who = describePrincipal(principal);
     const about = { streamId, who, app: app.hostname, release };
+    /** Registers the stream `start` runs, so it can be ended; forgotten when it ends by itself. */
+    const tracked = (start: (release: () => void) => StreamHandle) => {
+      let handle: StreamHandle | undefined;
+      const forget = deps.openStreams.add({
+        streamId,
+        app: app.hostname,
+        who,
+        ...(principal.kind === 'user' && principal.sessionId ? { sessionId: principal.sessionId } : {}),
+        ...(principal.kind === 'user' && principal.expiresAt
+          ? { expiresAt: principal.expiresAt.getTime(), endsAtExpiry: app.disconnectOnExpiry }
+          : {}),
+        ...(app.idleTimeoutMs ? { idleTimeoutMs: app.idleTimeoutMs } : {}),
+        lastActive: () => handle?.lastActive() ?? Date.now(),
+        end: (reason) => handle?.end(reason),
+      });
+      handle = start(() => (forget(), release()));
+    };
     let stream: http2.ClientHttp2Stream;
     try {
       const assertion = deps.signAssertion?.({
@@ -129,7 +150,9 @@ export function createAppGateway(deps: GatewayDeps) {
       if (peer) {
         deps.metrics.relayedStreams.inc({ direction: 'out' });
         if (socket.destroyed) return void (peer.terminate(), release());
-        wss.handleUpgrade(req, socket, head, (ws) => bridgeToEdge(ws, socket, peer, about, wantsHalfClose(req), deps));
+        wss.handleUpgrade(req, socket, head, (ws) =>
+          tracked((release) => bridgeToEdge(ws, socket, peer, { ...about, release }, wantsHalfClose(req), deps)),
+        );
         return;
       }
       release();
@@ -147,7 +170,7 @@ export function createAppGateway(deps: GatewayDeps) {
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) =>
-      relayToConnector(ws, socket, stream, about, wantsHalfClose(req), deps),
+      tracked((release) => relayToConnector(ws, socket, stream, { ...about, release }, wantsHalfClose(req), deps)),
     );
   }
 

@@ -141,6 +141,13 @@ export const ERROR_CATALOGUE = {
     meaning: '`airlock service install` wrote the files, but systemctl or launchctl refused or is not running.',
     action: 'Run the printed command by hand once the service manager is available.',
   },
+  // Issue 27: the edge ended an open stream on purpose.
+  ACCESS_ENDED: {
+    kind: 'airlock',
+    meaning:
+      'The edge ended an open connection: signed out, revoked by an administrator, session expired, or idle timeout (the message says which).',
+    action: 'Sign in again (`airlock access login HOST`) and reconnect; a lock is lifted only by an administrator.',
+  },
 
   INVALID_INPUT: {
     kind: 'api',
