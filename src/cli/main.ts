@@ -22,6 +22,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   tunnel: async () => (await import('./commands/host.js')).tunnelPublish,
   'service install': async () => (await import('./commands/service.js')).serviceInstall,
   'service uninstall': async () => (await import('./commands/service.js')).serviceUninstall,
+  'admin lock': async () => (await import('./commands/admin.js')).adminLock,
+  'admin unlock': async () => (await import('./commands/admin.js')).adminUnlock,
+  'admin locks': async () => (await import('./commands/admin.js')).adminLocks,
   'service-token create': async () => (await import('./commands/tunnel.js')).serviceTokenCreate,
   idp: async () => {
     const { runIdpCommand } = await import('../idp/command.js');
@@ -46,6 +49,7 @@ const USAGE = `usage: airlock COMMAND [options]   (airlock COMMAND --help for de
   tunnel list | route list | tunnel delete NAME   the tunnels and routes operators made
   service install|uninstall [--dry-run]   run the connector at boot (systemd, launchd, Windows)
   service-token create NAME   make a service token for scripts and CI
+  admin lock|unlock|locks   lock a user or service token out at every edge (ends its connections)
   ui                    the Airlock window in a browser (saved resources, one-click connect)
   idp                   run the built-in OIDC provider (development and tests only)
   demo                  run the whole chain on this machine`;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { DEFAULTS, STREAM_END_REASON } from '../shared/constants.js';
+import { DEFAULTS } from '../shared/constants.js';
 import { AirlockError } from '../shared/errors.js';
 import { formatHostPort } from '../shared/host.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
@@ -31,8 +31,11 @@ import { createEdgeMetrics } from './observability/metrics.js';
 import { openOperatorRoutes, type OperatorRoutes } from './admin/operator-routes.js';
 import { evaluatePolicy } from './gateway/policy.js';
 import { OpenStreams } from './gateway/open-streams.js';
+import { endStreamsWhenAccessEnds } from './gateway/access-ends.js';
 import { startRelayListener } from './relay/relay-listener.js';
 import { RevocationList, type Revocations } from './tokens/revocation-list.js';
+import { LockList, type Locks } from './tokens/lock-list.js';
+import { PostgresLocks } from './state/postgres-locks.js';
 import { SigningKeys } from './tokens/signing-keys.js';
 import { openPostgresState, type PostgresState } from './state/postgres.js';
 import { openSharedRouteStore } from './state/postgres-routes.js';
@@ -76,6 +79,9 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
   const revoked: Revocations = shared
     ? await PostgresRevocations.open(shared, log)
     : await RevocationList.open(join(config.stateDir, 'revoked-sessions.json'));
+  const locks: Locks = shared
+    ? await PostgresLocks.open(shared, log)
+    : await LockList.open(join(config.stateDir, 'locked-identities.json'));
   const stopKeySharing = shared ? await shareSigningKeys(shared, keys, edgeId, log) : () => undefined;
   const relayCa = config.relay?.ca ? readRelayCa(config) : undefined;
   const issuer = () => new URL(config.publicUrl).origin;
@@ -83,27 +89,21 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
   const metrics = createEdgeMetrics();
   const audit = openAuditLog(config.auditFile);
   const sharedRoutes = shared ? await openSharedRouteStore(shared, log) : undefined;
-  const operators = await openOperatorRoutes(config, { keys, revoked, registry, audit }, sharedRoutes?.store);
+  const operators = await openOperatorRoutes(config, { keys, revoked, locks, registry, audit }, sharedRoutes?.store);
   const failureLimit = { limit: DEFAULTS.serviceTokenFailuresPerMinute, windowMs: 60_000 };
   const serviceTokenFailures = shared
     ? new SharedFailureThrottle(shared, failureLimit)
     : new FailureThrottle(failureLimit);
-  // A session revoked at any edge ends its streams open here (docs/security.md "What ends when").
+  // A session revoked or an identity locked at any edge ends its streams open here.
   const openStreams = new OpenStreams();
-  revoked.onRevoked((sessionId) => {
-    const ended = openStreams.endSession(sessionId, STREAM_END_REASON.signedOut);
-    if (ended > 0)
-      log.info(
-        { event: 'streams-ended', reason: STREAM_END_REASON.signedOut, streams: ended },
-        'session revoked: its open streams ended',
-      );
-  });
+  endStreamsWhenAccessEnds(openStreams, { revoked, locks, log });
   // Which edge holds which tunnel; known once the relay listener is bound (several edges only).
   let directory: TunnelDirectory | undefined;
   const deps: GatewayDeps = {
     config: operators.config,
     registry,
     openStreams,
+    locks,
     audit,
     metrics,
     log,
@@ -173,7 +173,8 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
     config.publicUrl = url.origin;
   }
   // Made once the public URL is final: it may name the port just bound.
-  if (config.idp) accessRoutes = createSignInRoutes(config, config.idp, { operators, keys, revoked, shared, log });
+  if (config.idp)
+    accessRoutes = createSignInRoutes(config, config.idp, { operators, keys, revoked, locks, shared }, log);
   const relayServer =
     shared && config.relay
       ? await startRelayListener(config, tls, { config: deps.config, keys, issuer, gateway, log })
@@ -207,6 +208,7 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
       stopKeySharing();
       sharedRoutes?.close();
       if (revoked instanceof PostgresRevocations) revoked.close();
+      if (locks instanceof PostgresLocks) locks.close();
       await shared?.close();
       await audit.close();
     },
@@ -228,19 +230,16 @@ function readRelayCa(config: EdgeConfig): Buffer {
 function createSignInRoutes(
   config: EdgeConfig,
   idp: NonNullable<EdgeConfig['idp']>,
-  {
-    operators,
-    keys,
-    revoked,
-    shared,
-    log,
-  }: { operators: OperatorRoutes; keys: SigningKeys; revoked: Revocations; shared?: PostgresState; log: Logger },
+  parts: { operators: OperatorRoutes; keys: SigningKeys; revoked: Revocations; locks: Locks; shared?: PostgresState },
+  log: Logger,
 ): AccessRoutes {
+  const { operators, keys, revoked, locks, shared } = parts;
+  const appOf = (pick: (app: AppConfig) => boolean) =>
+    accessApp([...operators.config().apps.values()].find(pick), locks);
   return createAccessRoutes({
     publicUrl: config.publicUrl,
-    findAppByAud: (aud) =>
-      operators.loginApp(aud) ?? accessApp([...operators.config().apps.values()].find((app) => app.aud === aud)),
-    findAppByHostname: (hostname) => accessApp(operators.config().apps.get(hostname)),
+    findAppByAud: (aud) => operators.loginApp(aud) ?? appOf((app) => app.aud === aud),
+    findAppByHostname: (hostname) => accessApp(operators.config().apps.get(hostname), locks),
     tokens: { keys, revoked },
     idp,
     organisationSessionMs: config.organisationSessionMs,
@@ -261,13 +260,17 @@ function sharedSignInStores(shared: PostgresState) {
   };
 }
 
-function accessApp(app: AppConfig | undefined): AccessApp | undefined {
+/** An app as sign-in sees it: a locked identity is refused before its policy is asked. */
+function accessApp(app: AppConfig | undefined, locks: Locks): AccessApp | undefined {
   if (!app) return undefined;
   return {
     hostname: app.hostname,
     aud: app.aud,
     sessionMs: app.sessionMs,
-    evaluate: (principal, { ip }) => evaluatePolicy(app.policy, { principal, ip }),
+    evaluate: (principal, { ip }) =>
+      locks.lockedFor(principal.email)
+        ? { allowed: false, reason: 'locked by an administrator' }
+        : evaluatePolicy(app.policy, { principal, ip }),
   };
 }
 

@@ -1,13 +1,17 @@
 // Access that ends ends open streams at every edge (two edges on one PostgreSQL, HAProxy in front,
 // the connector on edge A only, so a stream that lands on edge B is relayed): a sign-out made at
-// edge A ends, within 1 s, a stream whose client WebSocket edge B holds.
+// edge A ends, within 1 s, a stream whose client WebSocket edge B holds; a lock made at edge A ends
+// a service token's streams at both edges and refuses its next connection until it is unlocked.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type { WebSocket } from 'ws';
-import { freePort, startEchoServer, testPki, type TestPki } from '../helpers/chain.js';
+import { freePort, SERVICE_TOKEN, startEchoServer, testPki, type TestPki } from '../helpers/chain.js';
+import { edgeJson } from '../helpers/host-edge.js';
+import { issueConnectorCredential } from '../../src/edge/tunnels/connector-credential.js';
+import { isAirlockError } from '../../src/shared/errors.js';
 import { CookieJar, step } from '../helpers/cookie-fetch.js';
 import { haproxyMissing, startHaproxy, type RunningHaproxy } from '../helpers/haproxy.js';
 import { postgresMissing, startPostgres, type RunningPostgres } from '../helpers/postgres.js';
@@ -61,6 +65,8 @@ before(async () => {
       pgUrl: db.url,
       app,
       relayPort: await freePort(),
+      // Gives the edges an `admins:` policy (group ops), for the admin API's locks.
+      unpublished: { hostname: 'later.airlock.test', aud: randomBytes(16).toString('hex') },
       idp: { issuer: idp.issuer, clientId: 'edge', clientSecret: 'stream-ends-secret' },
     });
     edges.push({ edge: await startEdge({ config: loadEdgeConfig(writeConfig(pki, yaml)) }), port });
@@ -165,5 +171,65 @@ describe('open streams end at every edge', { skip }, () => {
       assert.ok(closed.at - signedOutAt < 1_000, `ended ${closed.at - signedOutAt} ms after the sign-out`);
     }
     t.diagnostic(`ended ${ended.map((closed) => closed.at - signedOutAt).join(', ')} ms after the sign-out`);
+  });
+});
+
+describe('a lock made at one edge', { skip }, () => {
+  const service: Credential = { kind: 'service-token', ...SERVICE_TOKEN };
+  const admin = async (port: number, method: string, path: string, body?: unknown) => {
+    const credential = await issueConnectorCredential(
+      { edgeOrigin: issuer, keys: edges[0]!.edge.keys },
+      { sub: 'ops@example.com', email: 'ops@example.com', groups: ['ops'] },
+    );
+    return edgeJson(
+      { edgeUrl: `https://127.0.0.1:${port}`, ca: readFileSync(pki.ca) },
+      method,
+      `/cdn-cgi/admin/${path}`,
+      {
+        token: credential.token,
+        ...(body ? { body } : {}),
+      },
+    );
+  };
+
+  test("ends a service token's streams at both edges within 1 s and refuses its next connection until unlocked", async (t) => {
+    const atA = await openStream(edges[0]!.port, service);
+    const atB = await openStream(edges[1]!.port, service);
+    const lockedAt = Date.now();
+    const locked = await admin(edges[0]!.port, 'POST', 'locks', { identity: SERVICE_TOKEN.id, reason: 'leaked in CI' });
+    assert.equal(locked.status, 201, JSON.stringify(locked.body));
+    const ended = await Promise.all([atA.closed, atB.closed]);
+    for (const closed of ended) {
+      assert.equal(closed.code, CLOSE.accessEnded);
+      assert.equal(closed.reason, STREAM_END_REASON.locked);
+      assert.ok(closed.at - lockedAt < 1_000, `ended ${closed.at - lockedAt} ms after the lock`);
+    }
+    t.diagnostic(
+      `ended at edges A and B ${ended.map((closed) => closed.at - lockedAt).join(' and ')} ms after the lock`,
+    );
+    for (const { port } of edges) {
+      const refused = await openStream(port, service).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      assert.ok(isAirlockError(refused) && refused.code === 'ACCESS_DENIED', `refused at ${port}: ${String(refused)}`);
+      assert.match(refused.message, /locked by an administrator \(leaked in CI\)/);
+    }
+    const listed = await admin(edges[1]!.port, 'GET', 'locks');
+    assert.deepEqual(
+      (listed.body as { locks: Array<{ identity: string }> }).locks.map((lock) => lock.identity),
+      [`service-token:${SERVICE_TOKEN.id}`],
+    );
+    const unlocked = await admin(edges[1]!.port, 'DELETE', `locks/${SERVICE_TOKEN.id}`);
+    assert.equal(unlocked.status, 200, JSON.stringify(unlocked.body));
+    await waitUntil(
+      'the unlock to reach edge A',
+      () =>
+        openStream(edges[0]!.port, service).then(
+          (stream) => (stream.ws.close(), true),
+          () => false,
+        ),
+      2_000,
+    );
   });
 });

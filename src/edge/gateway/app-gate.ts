@@ -14,6 +14,7 @@ import { describePrincipal, type Principal } from './identity.js';
 import type { EdgeMetrics } from '../observability/metrics.js';
 import { evaluatePolicy } from './policy.js';
 import type { OpenStreams } from './open-streams.js';
+import type { Locks } from '../tokens/lock-list.js';
 import { loginUrl } from '../sign-in/sign-in-urls.js';
 
 export interface GateDeps {
@@ -26,6 +27,8 @@ export interface GateDeps {
   serviceTokenFailures?: FailureLimiter;
   /** Open streams here: a newer session admitted carries its identity's streams to the app over. */
   openStreams?: OpenStreams;
+  /** Locked identities: refused before their policy is asked. */
+  locks?: Pick<Locks, 'lockedFor'>;
 }
 
 export type GateResult =
@@ -95,6 +98,14 @@ export async function gate(req: IncomingMessage, deps: GateDeps, streamId: strin
     };
   }
   const who = describePrincipal(auth.principal);
+  const lock = deps.locks?.lockedFor(who);
+  if (lock) {
+    record('deny', 403, who, 'locked by an administrator');
+    return refusal(403, {
+      error: 'access_denied',
+      message: `${who} is locked by an administrator${lock.reason ? ` (${lock.reason})` : ''}`,
+    });
+  }
   const decision = evaluatePolicy(app.policy, { principal: auth.principal, ip });
   if (!decision.allowed) {
     record('deny', 403, who, decision.reason);
