@@ -9,7 +9,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'access tcp': async () => (await import('./commands/access-tcp.js')).accessTcp,
   'access login': async () => (await import('./commands/access-login.js')).accessLogin,
   'access token': async () => (await import('./commands/access-login.js')).accessToken,
-  'access logout': async () => (await import('./commands/access-login.js')).accessLogout,
+  'access logout': async () => (await import('./commands/access-logout-all.js')).accessLogoutCommand,
   'access list': async () => (await import('./commands/access-list.js')).accessList,
   edge: async () => (await import('./commands/edge.js')).edgeCommand,
   'tunnel run': async () => (await import('./commands/tunnel.js')).tunnelRun,
@@ -40,7 +40,7 @@ const USAGE = `usage: airlock COMMAND [options]   (airlock COMMAND --help for de
   access login HOST     sign in to HOST through the browser (single sign-on)
   access list           the applications an edge lets you reach (after one sign-in)
   access token --app HOST   print the token for HOST, for scripts
-  access logout [HOST]  end the session and forget the token
+  access logout [HOST]  end the session and forget the token (--all: every edge)
   edge                  run the edge (policy, sign-in, routing)
   tunnel run            run a connector next to a private service
   tunnel create NAME    make a tunnel token and the edge.yaml line for it
