@@ -7,11 +7,7 @@ import { checkIngressRules, type IngressRule } from '../../connector/ingress.js'
 import { AirlockError } from '../../shared/errors.js';
 import { parseDuration } from '../../shared/contract/duration.js';
 import { createLogger, type Logger } from '../../shared/logger.js';
-import {
-  createConnectorMetrics,
-  serveConnectorMetrics,
-  type ConnectorMetrics,
-} from '../../connector/connector-metrics.js';
+import type { ConnectorMetrics } from '../../connector/connector-metrics.js';
 import { formatHostPort, parseHostPort } from '../../shared/host.js';
 import { nodeFlagsNotice } from '../../shared/node-flags.js';
 import { encodeTunnelToken, hashSecret, newSecret } from '../../shared/secrets.js';
@@ -86,8 +82,10 @@ export async function tunnelRun(argv: string[]): Promise<void> {
   const notice = nodeFlagsNotice();
   if (notice) log.debug(notice);
   const metricsAddress = values.metrics ?? `127.0.0.1:${CONNECTOR_METRICS_PORT}`;
-  const metrics = metricsAddress === 'off' ? undefined : createConnectorMetrics();
-  if (metrics) await serveMetrics(metrics, metricsAddress, log);
+  // Loaded only here: prom-client would slow every other `tunnel` command's start.
+  const metricsModule = metricsAddress === 'off' ? undefined : await import('../../connector/connector-metrics.js');
+  const metrics = metricsModule?.createConnectorMetrics();
+  if (metrics && metricsModule) await serveMetrics(metricsModule.serveConnectorMetrics, metrics, metricsAddress, log);
   const connector = new Connector({
     edgeUrl: edge,
     ...(edges.length > 1 ? { edgeUrls: edges } : {}),
@@ -111,7 +109,12 @@ export async function tunnelRun(argv: string[]): Promise<void> {
 }
 
 /** A busy port is no reason not to run the connector: it runs, and says where metrics are not. */
-async function serveMetrics(metrics: ConnectorMetrics, address: string, log: Logger): Promise<void> {
+async function serveMetrics(
+  serveConnectorMetrics: typeof import('../../connector/connector-metrics.js').serveConnectorMetrics,
+  metrics: ConnectorMetrics,
+  address: string,
+  log: Logger,
+): Promise<void> {
   const listen = parseHostPort(address, { allowPortZero: true });
   if (!listen) throw new AirlockError('BAD_ARGUMENT', `--metrics "${address}" is not HOST:PORT (or "off")`);
   try {
