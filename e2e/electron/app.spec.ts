@@ -74,7 +74,15 @@ test('tray menu lists the resource, connect/disconnect all, start at login and q
           .filter(Boolean),
       ),
     )
-    .toEqual(['db', 'Connect all', 'Disconnect all', 'Open Airlock', 'Sign out', 'Start at login', 'Quit Airlock']);
+    .toEqual([
+      'db',
+      'Connect all',
+      'Disconnect all',
+      'Open Airlock',
+      'Sign out everywhere',
+      'Start at login',
+      'Quit Airlock',
+    ]);
 });
 
 test('closing the window hides it to the tray', async () => {

@@ -10,7 +10,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'access tcp': async () => (await import('./commands/access-tcp.js')).accessTcp,
   'access login': async () => (await import('./commands/access-login.js')).accessLogin,
   'access token': async () => (await import('./commands/access-login.js')).accessToken,
-  'access logout': async () => (await import('./commands/access-login.js')).accessLogout,
+  'access logout': async () => (await import('./commands/access-logout-all.js')).accessLogoutCommand,
   'access ssh': async () => (await import('./commands/access-ssh.js')).accessSsh,
   'access ssh-config': async () => (await import('./commands/access-ssh.js')).accessSshConfig,
   'access profiles': async () => (await import('./commands/access-profiles.js')).accessProfiles,
@@ -26,6 +26,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   tunnel: async () => (await import('./commands/host.js')).tunnelPublish,
   'service install': async () => (await import('./commands/service.js')).serviceInstall,
   'service uninstall': async () => (await import('./commands/service.js')).serviceUninstall,
+  'admin lock': async () => (await import('./commands/admin.js')).adminLock,
+  'admin unlock': async () => (await import('./commands/admin.js')).adminUnlock,
+  'admin locks': async () => (await import('./commands/admin.js')).adminLocks,
   'service-token create': async () => (await import('./commands/tunnel.js')).serviceTokenCreate,
   idp: async () => {
     const { runIdpCommand } = await import('../idp/command.js');
@@ -44,7 +47,7 @@ const USAGE = `usage: airlock COMMAND [options]   (airlock COMMAND --help for de
   access profiles       the edges remembered per host (later commands need only --hostname)
   access list           the applications an edge lets you reach (after one sign-in)
   access token --app HOST   print the token for HOST, for scripts
-  access logout [HOST]  end the session and forget the token
+  access logout [HOST]  end the session and forget the token (--all: every edge)
   edge                  run the edge (policy, sign-in, routing)
   tunnel run            run a connector next to a private service
   tunnel create NAME    make a tunnel token and the edge.yaml line for it
@@ -53,6 +56,7 @@ const USAGE = `usage: airlock COMMAND [options]   (airlock COMMAND --help for de
   tunnel list | route list | tunnel delete NAME   the tunnels and routes operators made
   service install|uninstall [--dry-run]   run the connector at boot (systemd, launchd, Windows)
   service-token create NAME   make a service token for scripts and CI
+  admin lock|unlock|locks   lock a user or service token out at every edge (ends its connections)
   ui                    the Airlock window in a browser (saved resources, one-click connect)
   idp                   run the built-in OIDC provider (development and tests only)
   demo                  run the whole chain on this machine

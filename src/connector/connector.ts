@@ -15,6 +15,7 @@ import { transportError } from '../shared/transport-errors.js';
 import { watchLiveness } from '../shared/http2-liveness.js';
 import { backoffDelay } from './backoff.js';
 import type { IngressRule } from './ingress.js';
+import type { ConnectorMetrics } from './connector-metrics.js';
 import { serveOriginStream, type StreamCounters } from './origin-streams.js';
 import { StreamVerifier } from './stream-verifier.js';
 import { ResumableOrigins } from './resumable-origins.js';
@@ -34,6 +35,8 @@ export interface ConnectorOptions {
   connectorId?: string;
   log?: Logger;
   backoff?: { baseMs: number; maxMs: number };
+  /** Prometheus metrics to keep (connector-metrics.ts); none = not counted. */
+  metrics?: ConnectorMetrics;
 }
 
 export declare interface Connector {
@@ -45,7 +48,7 @@ export class Connector extends EventEmitter {
   readonly connectorId: string;
   private readonly server: http2.Http2Server;
   private readonly sessions = new Map<number, http2.ServerHttp2Session>();
-  private readonly counters: StreamCounters = { active: 0 };
+  private readonly counters: StreamCounters;
   private readonly wakeups = new Set<() => void>();
   private readonly log: Logger;
   private readonly verifier: StreamVerifier;
@@ -57,6 +60,7 @@ export class Connector extends EventEmitter {
     super();
     this.connectorId = options.connectorId ?? randomUUID();
     this.log = options.log ?? silentLogger();
+    this.counters = { active: 0, ...(options.metrics ? { metrics: options.metrics } : {}) };
     this.server = http2.createServer({ settings: H2_SETTINGS, maxSessionMemory: H2_MAX_SESSION_MEMORY_MB });
     const tunnelId = decodeTunnelToken(options.token)?.tunnelId ?? '';
     this.verifier = new StreamVerifier(options.edgeUrl, tunnelId, options.ca);
@@ -140,10 +144,12 @@ export class Connector extends EventEmitter {
         const session = await this.connectOnce(index);
         attempt = 0;
         this.sessions.set(index, session);
+        this.options.metrics?.edgeConnections.set(this.sessions.size);
         this.log.info({ index, edge: this.edgeFor(index) }, 'connected to edge');
         this.emit('connected', index);
         await new Promise<void>((resolve) => session.once('close', resolve));
         this.sessions.delete(index);
+        this.options.metrics?.edgeConnections.set(this.sessions.size);
         this.emit('disconnected', index);
         if (!this.stopping) this.log.warn({ index }, 'edge connection lost; reconnecting');
       } catch (error) {

@@ -11,9 +11,11 @@ import { resolveIngress, type IngressRule } from './ingress.js';
 import type { StreamVerifier } from './stream-verifier.js';
 import { carryResumable, resumeHeld } from './resumable-carry.js';
 import { parseResumeLimits, type ResumableOrigins } from './resumable-origins.js';
+import type { ConnectorMetrics } from './connector-metrics.js';
 
 export interface StreamCounters {
   active: number;
+  metrics?: ConnectorMetrics;
 }
 
 export async function serveOriginStream(
@@ -31,6 +33,7 @@ export async function serveOriginStream(
   const authority = String(headers[':authority'] ?? '');
   const refuse = (status: number, reason: string) => {
     if (stream.destroyed || stream.headersSent) return;
+    counters.metrics?.streamsEnded.inc({ reason: status === 502 ? 'dial_failed' : 'refused' });
     stream.respond({ ':status': status, [HEADER.refusal]: reason }, { endStream: true });
   };
   if (headers[':method'] !== 'CONNECT') return refuse(400, 'only CONNECT streams are served');
@@ -77,6 +80,9 @@ export async function serveOriginStream(
   let connected = false;
   origin.once('connect', () => {
     connected = true;
+    counters.metrics?.dialSeconds.observe((Date.now() - started) / 1000);
+    counters.metrics?.streamsOpened.inc();
+    counters.metrics?.streamsOpen.inc();
     origin.setTimeout(0);
     if (stream.destroyed) return origin.destroy();
     if (resumeLimits && resumable) {
@@ -101,6 +107,7 @@ export async function serveOriginStream(
     stream.once('close', () => {
       counters.active--;
       origin.destroy();
+      recordEnd(counters.metrics, origin, failure);
       const fields = {
         streamId,
         hostname,
@@ -117,8 +124,18 @@ export async function serveOriginStream(
   origin.once('error', (error: NodeJS.ErrnoException) => {
     if (connected) return; // the pipeline reports it
     counters.active--;
+    counters.metrics?.dialErrors.inc({ code: error.code ?? 'error' });
     const reason = `origin ${formatHostPort(decision.origin)} is unreachable (${error.code ?? error.message})`;
     log.warn({ streamId, hostname, reason }, 'origin dial failed');
     refuse(502, reason);
   });
+}
+
+function recordEnd(metrics: ConnectorMetrics | undefined, origin: net.Socket, failure: Error | undefined): void {
+  if (!metrics) return;
+  metrics.streamsOpen.dec();
+  metrics.bytes.inc({ direction: 'up' }, origin.bytesWritten);
+  metrics.bytes.inc({ direction: 'down' }, origin.bytesRead);
+  const clean = !failure || (failure as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE';
+  metrics.streamsEnded.inc({ reason: clean ? 'closed' : 'origin_error' });
 }

@@ -177,6 +177,10 @@ export class LocalListener extends EventEmitter {
         pipeline(socket, tunnel, socket, (error) => {
           if (error && !isBenignClose(error)) {
             finish(new AirlockError('ORIGIN_FAILED', `tunnel closed: ${describeClose(error)}`));
+          } else if (closedWith?.code === CLOSE.accessEnded) {
+            finish(
+              new AirlockError('ACCESS_ENDED', `the edge ended the connection: ${closedWith.reason || 'access ended'}`),
+            );
           } else if (closedWith?.code === CLOSE.originFailed) {
             finish(
               new AirlockError(

@@ -56,6 +56,8 @@ export interface TokenStore {
    * session and each app token minted from it, whichever app host it is stored under.
    */
   clearIssuer(issuer: string): Promise<void>;
+  /** Every stored token, expired or not (sign out everywhere revokes the sessions behind them). */
+  tokens(): Promise<string[]>;
   /** Which backend is in use, once known (after the first call). */
   backend(): Promise<TokenBackend>;
   /** Which store is in use, in words a user can act on (choosing it first if need be). */
@@ -154,6 +156,15 @@ export function createTokenStore(options: TokenStoreOptions = {}): TokenStore {
         const token = await store.read(account);
         if (token !== undefined && tokenIssuer(token) === issuer) await store.remove(account);
       }
+    },
+    async tokens() {
+      const store = await backend();
+      const tokens: string[] = [];
+      for (const account of await store.accounts()) {
+        const token = await store.read(account);
+        if (token !== undefined) tokens.push(token);
+      }
+      return tokens;
     },
     async backend() {
       return (await backend()).kind;

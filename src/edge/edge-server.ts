@@ -33,8 +33,12 @@ import { LoginCodes } from './sign-in/login-codes.js';
 import { createEdgeMetrics } from './observability/metrics.js';
 import { openOperatorRoutes, type OperatorRoutes } from './admin/operator-routes.js';
 import { evaluatePolicy } from './gateway/policy.js';
+import { OpenStreams } from './gateway/open-streams.js';
+import { endStreamsWhenAccessEnds } from './gateway/access-ends.js';
 import { startRelayListener } from './relay/relay-listener.js';
 import { RevocationList, type Revocations } from './tokens/revocation-list.js';
+import { LockList, type Locks } from './tokens/lock-list.js';
+import { PostgresLocks } from './state/postgres-locks.js';
 import { SigningKeys } from './tokens/signing-keys.js';
 import { openPostgresState, type PostgresState } from './state/postgres.js';
 import { openSharedRouteStore } from './state/postgres-routes.js';
@@ -80,6 +84,9 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
   const revoked: Revocations = shared
     ? await PostgresRevocations.open(shared, log)
     : await RevocationList.open(join(config.stateDir, 'revoked-sessions.json'));
+  const locks: Locks = shared
+    ? await PostgresLocks.open(shared, log)
+    : await LockList.open(join(config.stateDir, 'locked-identities.json'));
   const stopKeySharing = shared ? await shareSigningKeys(shared, keys, edgeId, log) : () => undefined;
   const configAgreement = shared ? new ConfigAgreement(shared, edgeId, configFingerprint(config), log) : undefined;
   await configAgreement?.compare();
@@ -113,16 +120,21 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
         { log, onMeasured: (skewMs) => metrics.clockSkew.set(skewMs / 1000) },
       )
     : undefined;
-  const operators = await openOperatorRoutes(config, { keys, revoked, registry, audit }, sharedRoutes?.store);
+  const operators = await openOperatorRoutes(config, { keys, revoked, locks, registry, audit }, sharedRoutes?.store);
   const failureLimit = { limit: DEFAULTS.serviceTokenFailuresPerMinute, windowMs: 60_000 };
   const serviceTokenFailures = shared
     ? new SharedFailureThrottle(shared, failureLimit)
     : new FailureThrottle(failureLimit);
+  // A session revoked or an identity locked at any edge ends its streams open here.
+  const openStreams = new OpenStreams();
+  endStreamsWhenAccessEnds(openStreams, { revoked, locks, log });
   // Which edge holds which tunnel; known once the relay listener is bound (several edges only).
   let directory: TunnelDirectory | undefined;
   const deps: GatewayDeps = {
     config: operators.config,
     registry,
+    openStreams,
+    locks,
     audit,
     refuseUnaudited: config.auditOnFailure === 'refuse',
     metrics,
@@ -205,7 +217,8 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
     config.publicUrl = url.origin;
   }
   // Made once the public URL is final: it may name the port just bound.
-  if (config.idp) accessRoutes = createSignInRoutes(config, config.idp, { operators, keys, revoked, shared, log });
+  if (config.idp)
+    accessRoutes = createSignInRoutes(config, config.idp, { operators, keys, revoked, locks, shared }, log);
   const relayServer =
     shared && config.relay
       ? await startRelayListener(config, config.relay.tls ? readTlsFiles(config, config.relay.tls, 'relay.tls') : tls, {
@@ -240,6 +253,7 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
       await registry.drain(drainMs);
       for (const socket of sockets) socket.destroy();
       gateway.close();
+      openStreams.close();
       relayServer?.close();
       await directory?.close();
       await configAgreement?.close();
@@ -247,6 +261,7 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
       clockSkew?.stop();
       sharedRoutes?.close();
       if (revoked instanceof PostgresRevocations) revoked.close();
+      if (locks instanceof PostgresLocks) locks.close();
       await shared?.close();
       await audit.close();
     },
@@ -268,19 +283,16 @@ function readRelayCa(config: EdgeConfig): Buffer {
 function createSignInRoutes(
   config: EdgeConfig,
   idp: NonNullable<EdgeConfig['idp']>,
-  {
-    operators,
-    keys,
-    revoked,
-    shared,
-    log,
-  }: { operators: OperatorRoutes; keys: SigningKeys; revoked: Revocations; shared?: PostgresState; log: Logger },
+  parts: { operators: OperatorRoutes; keys: SigningKeys; revoked: Revocations; locks: Locks; shared?: PostgresState },
+  log: Logger,
 ): AccessRoutes {
+  const { operators, keys, revoked, locks, shared } = parts;
+  const appOf = (pick: (app: AppConfig) => boolean) =>
+    accessApp([...operators.config().apps.values()].find(pick), locks);
   return createAccessRoutes({
     publicUrl: config.publicUrl,
-    findAppByAud: (aud) =>
-      operators.loginApp(aud) ?? accessApp([...operators.config().apps.values()].find((app) => app.aud === aud)),
-    findAppByHostname: (hostname) => accessApp(operators.config().apps.get(hostname)),
+    findAppByAud: (aud) => operators.loginApp(aud) ?? appOf((app) => app.aud === aud),
+    findAppByHostname: (hostname) => accessApp(operators.config().apps.get(hostname), locks),
     tokens: { keys, revoked },
     idp,
     organisationSessionMs: config.organisationSessionMs,
@@ -301,13 +313,17 @@ function sharedSignInStores(shared: PostgresState) {
   };
 }
 
-function accessApp(app: AppConfig | undefined): AccessApp | undefined {
+/** An app as sign-in sees it: a locked identity is refused before its policy is asked. */
+function accessApp(app: AppConfig | undefined, locks: Locks): AccessApp | undefined {
   if (!app) return undefined;
   return {
     hostname: app.hostname,
     aud: app.aud,
     sessionMs: app.sessionMs,
-    evaluate: (principal, { ip }) => evaluatePolicy(app.policy, { principal, ip }),
+    evaluate: (principal, { ip }) =>
+      locks.lockedFor(principal.email)
+        ? { allowed: false, reason: 'locked by an administrator' }
+        : evaluatePolicy(app.policy, { principal, ip }),
   };
 }
 

@@ -115,7 +115,21 @@ export const CLOSE = {
   originFailed: 1011,
   /** A stopping edge hands resumable streams off: resume through another edge (RFC 6455 registry: Service Restart). */
   serviceRestart: 1012,
+  /** The edge ended an open stream on purpose (sign-out, lock, expiry, idle): the reason says which. */
+  accessEnded: 1008,
 } as const;
+
+/**
+ * Why the edge ended an open stream: the close reason the client shows and the audit record's
+ * outcome (docs/security.md "What ends when"). Each fits a close frame's 123 bytes.
+ */
+export const STREAM_END_REASON = {
+  signedOut: 'signed out',
+  locked: 'revoked by an administrator',
+  expired: 'session expired',
+  idle: 'idle timeout',
+} as const;
+export type StreamEndReason = (typeof STREAM_END_REASON)[keyof typeof STREAM_END_REASON];
 
 /** Single sign-on (docs/architecture.md "Sign-in in brief"). */
 export const SSO = {

@@ -397,3 +397,42 @@ test('bytes flow through a connected resource and the counters move', async () =
     await edge.close();
   }
 });
+
+test('sign out everywhere signs out of every edge, saved or signed in from Browse, and every session row says so', async () => {
+  const signedIn = new Set(['https://edge.example.com', 'https://other.example.com']);
+  const signedOut: string[] = [];
+  const auth: AuthProvider = {
+    edgeOf,
+    credentialFor: async () => ({ kind: 'app-token', token: 't' }),
+    signIn: async (edge) => void signedIn.add(edge),
+    signOut: async (edge) => {
+      signedOut.push(edge);
+      signedIn.delete(edge);
+    },
+    // other.example.com has no saved resource: it was signed in to from Browse.
+    edges: () => ['https://other.example.com'],
+    identity: async (edge) =>
+      signedIn.has(edge) ? { email: 'ada@example.com', expiresAt: '2030-01-01T00:00:00.000Z' } : undefined,
+  };
+  const manager = new ResourceManager({ storage: new MemoryStorage(), auth });
+  await manager.addResource({
+    name: 'db',
+    hostname: 'db.example.com',
+    edge: 'https://edge.example.com',
+    localPort: 5434,
+    localHost: '127.0.0.1',
+    tags: [],
+    autoConnect: false,
+    kind: 'postgres',
+  });
+  assert.deepEqual(
+    (await manager.getStatus()).sessions.map((session) => session.signedIn),
+    [true, true],
+  );
+  await manager.signOutAll();
+  assert.deepEqual(signedOut.sort(), ['https://edge.example.com', 'https://other.example.com']);
+  assert.deepEqual(
+    (await manager.getStatus()).sessions.map((session) => session.signedIn),
+    [false, false],
+  );
+});

@@ -32,10 +32,10 @@ test('an empty menu says what to do first and disables connect/disconnect all', 
   assert.match((menu[0] as { label: string }).label, /open Airlock to add one/);
   assert.equal(byLabel(menu, 'Connect all').enabled, false);
   assert.equal(byLabel(menu, 'Disconnect all').enabled, false);
-  assert.equal(byLabel(menu, 'Sign out').enabled, false);
+  assert.equal(byLabel(menu, 'Sign out everywhere').enabled, false);
   assert.deepEqual(
     items(menu).map((item) => item.label),
-    ['Connect all', 'Disconnect all', 'Open Airlock', 'Sign out', 'Start at login', 'Quit Airlock'],
+    ['Connect all', 'Disconnect all', 'Open Airlock', 'Sign out everywhere', 'Start at login', 'Quit Airlock'],
   );
 });
 
@@ -66,7 +66,7 @@ test("each resource toggles: connect when off, disconnect when on, sorted by nam
   assert.equal(byLabel(menu, 'Connect all').enabled, true);
   assert.equal(byLabel(menu, 'Disconnect all').enabled, true);
   assert.equal(byLabel(menu, 'Start at login').checked, true);
-  assert.equal(byLabel(menu, 'Sign out').enabled, true);
+  assert.equal(byLabel(menu, 'Sign out everywhere').enabled, true);
 });
 
 test('an error status shows its message: connect again when the listener failed, disconnect when it is open', () => {

@@ -36,6 +36,8 @@ export interface ChainApp {
   hostname: string;
   service: string;
   policy?: string;
+  /** More keys of the app, each line indented as `    key: value`. */
+  extra?: string;
 }
 
 export const SERVICE_TOKEN = { id: 'ci-bot', secret: 'x'.repeat(43) };
@@ -49,7 +51,7 @@ export function edgeYaml(pki: TestPki, apps: ChainApp[], extra = '', listenPort 
     aud: ${randomBytes(16).toString('hex')}
     tunnel: ${TUNNEL.id}
     service: ${app.service}
-    policy:
+${app.extra ? `${app.extra}\n` : ''}    policy:
 ${app.policy ?? `      include: [{ serviceToken: ${SERVICE_TOKEN.id} }]`}`,
     )
     .join('\n');

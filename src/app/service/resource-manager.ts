@@ -206,10 +206,14 @@ export class ResourceManager extends EventEmitter<{ event: [ApiEvent] }> impleme
     return this.discovered.all();
   }
 
-  /** Signs out of every edge a saved resource uses (the tray's "Sign out"). */
+  /**
+   * Sign out everywhere (the tray's "Sign out everywhere", the window's signOutAll): every edge a
+   * saved resource uses or Browse signed in to, at once; each edge ends the streams of the session.
+   */
   async signOutAll(): Promise<void> {
-    const edges = new Set(this.store.get().resources.map((resource) => this.auth.edgeOf(resource)));
-    for (const edge of edges) await this.signOut({ edge });
+    const edges = this.edgeSessions.edges(this.store.get().resources.map((resource) => this.auth.edgeOf(resource)));
+    await Promise.all(edges.map((edge) => this.edgeSessions.signOut(edge)));
+    this.emitStatus();
   }
 
   async getSettings(): Promise<Settings> {

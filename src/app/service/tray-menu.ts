@@ -137,7 +137,7 @@ export function buildTrayMenu(state: TrayState): TrayMenuItem[] {
     { kind: 'item', label: 'Disconnect all', command: { type: 'disconnect-all' }, enabled: anyConnected },
     { kind: 'separator' },
     { kind: 'item', label: 'Open Airlock', command: { type: 'open' }, enabled: true },
-    { kind: 'item', label: 'Sign out', command: { type: 'sign-out' }, enabled: state.signedIn },
+    { kind: 'item', label: 'Sign out everywhere', command: { type: 'sign-out' }, enabled: state.signedIn },
     {
       kind: 'item',
       label: 'Start at login',

@@ -58,7 +58,7 @@ export async function accessToken(argv: string[]): Promise<void> {
 const LOGOUT_USAGE = `usage: airlock access logout [HOST] [--edge URL] [--ca FILE]
 
 Ends your session at HOST's edge (every app of that edge signs in again) and forgets its tokens;
-without HOST, forgets every stored token.`;
+without HOST, forgets every stored token. \`--all\` also signs out at every edge first.`;
 
 export async function accessLogout(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, TARGET_OPTIONS, LOGOUT_USAGE);

@@ -6,11 +6,16 @@ import { readSecret } from '../../shared/secret-flags.js';
 import { checkIngressRules, type IngressRule } from '../../connector/ingress.js';
 import { AirlockError } from '../../shared/errors.js';
 import { parseDuration } from '../../shared/contract/duration.js';
-import { createLogger } from '../../shared/logger.js';
+import { createLogger, type Logger } from '../../shared/logger.js';
+import type { ConnectorMetrics } from '../../connector/connector-metrics.js';
+import { formatHostPort, parseHostPort } from '../../shared/host.js';
 import { nodeFlagsNotice } from '../../shared/node-flags.js';
 import { encodeTunnelToken, hashSecret, newSecret } from '../../shared/secrets.js';
 import { describeFailure, onShutdown, parse, required, say, showUsage } from '../args.js';
 import { airlockVersion } from '../version.js';
+
+/** The connector's default metrics port, on loopback (cloudflared's is 20241 too). */
+const CONNECTOR_METRICS_PORT = 20241;
 
 const RUN_USAGE = `usage: airlock tunnel run --edge URL --token TOKEN --url tcp://HOST:PORT [options]
        airlock tunnel run --config connector.yaml
@@ -22,7 +27,9 @@ const RUN_USAGE = `usage: airlock tunnel run --edge URL --token TOKEN --url tcp:
   --url tcp://HOST:PORT  the one origin this connector may reach
   --ca FILE              trust this CA for the edge
   --connections N        connections to keep open (default 4)
-  --drain-timeout TIME   how long in-flight streams may finish after SIGTERM (default 30s)`;
+  --drain-timeout TIME   how long in-flight streams may finish after SIGTERM (default 30s)
+  --metrics HOST:PORT    Prometheus metrics at http://HOST:PORT/metrics (default
+                         127.0.0.1:${CONNECTOR_METRICS_PORT}; "off" for none)`;
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -38,6 +45,7 @@ export async function tunnelRun(argv: string[]): Promise<void> {
       connections: { type: 'string' },
       config: { type: 'string', short: 'c' },
       'drain-timeout': { type: 'string' },
+      metrics: { type: 'string' },
     },
     RUN_USAGE,
   );
@@ -74,12 +82,18 @@ export async function tunnelRun(argv: string[]): Promise<void> {
   const log = createLogger('connector');
   const notice = nodeFlagsNotice();
   if (notice) log.debug(notice);
+  const metricsAddress = values.metrics ?? `127.0.0.1:${CONNECTOR_METRICS_PORT}`;
+  // Loaded only here: prom-client would slow every other `tunnel` command's start.
+  const metricsModule = metricsAddress === 'off' ? undefined : await import('../../connector/connector-metrics.js');
+  const metrics = metricsModule?.createConnectorMetrics();
+  if (metrics && metricsModule) await serveMetrics(metricsModule.serveConnectorMetrics, metrics, metricsAddress, log);
   const connector = new Connector({
     edgeUrl: edge,
     ...(edges.length > 1 ? { edgeUrls: edges } : {}),
     token,
     rules,
     log,
+    ...(metrics ? { metrics } : {}),
     ...(ca ? { ca } : {}),
     ...(connections ? { connections } : {}),
   });
@@ -95,6 +109,23 @@ export async function tunnelRun(argv: string[]): Promise<void> {
     log.info({ signal, activeStreams: connector.activeStreams }, 'draining');
     await connector.stop(drainMs);
   });
+}
+
+/** A busy port is no reason not to run the connector: it runs, and says where metrics are not. */
+async function serveMetrics(
+  serveConnectorMetrics: typeof import('../../connector/connector-metrics.js').serveConnectorMetrics,
+  metrics: ConnectorMetrics,
+  address: string,
+  log: Logger,
+): Promise<void> {
+  const listen = parseHostPort(address, { allowPortZero: true });
+  if (!listen) throw new AirlockError('BAD_ARGUMENT', `--metrics "${address}" is not HOST:PORT (or "off")`);
+  try {
+    const server = await serveConnectorMetrics(metrics, listen);
+    log.info({ metrics: `http://${formatHostPort({ host: server.address, port: server.port })}/metrics` }, 'metrics');
+  } catch (error) {
+    log.warn({ metrics: address, error: (error as Error).message }, 'metrics not served: the address is not free');
+  }
 }
 
 function createCredential(kind: 'tunnel' | 'service-token', argv: string[]): void {

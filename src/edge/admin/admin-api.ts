@@ -7,6 +7,7 @@
 //   DELETE tunnels/NAME            → { deleted, routes } (and drops its connector connections)
 //   GET    routes                  → { routes: [{ hostname, tunnel, service, owner, source }] }
 //   POST   routes {hostname, tunnel, service} → 201 | 200 { route }, or a refusal (route-checks.ts)
+//   GET|POST locks, DELETE locks/IDENTITY       → lock-routes.ts
 // Each call re-checks the `admins` policy, so removing someone from edge.yaml takes effect at once
 // (after a restart) whatever credential they hold. Every call is audited.
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -21,6 +22,8 @@ import type { EdgeConfig } from '../config/config.js';
 import { issueConnectorCredential, verifyConnectorCredential } from '../tunnels/connector-credential.js';
 import { evaluatePolicy } from '../gateway/policy.js';
 import type { Revocations } from '../tokens/revocation-list.js';
+import type { Locks } from '../tokens/lock-list.js';
+import { lockRoutes } from './lock-routes.js';
 import { checkRoute } from '../tunnels/route-checks.js';
 import type { RouteStore, StoredTunnel } from '../tunnels/route-store.js';
 import type { SigningKeys } from '../tokens/signing-keys.js';
@@ -35,6 +38,8 @@ export interface AdminDeps {
   store: RouteStore;
   keys: SigningKeys;
   revoked: Revocations;
+  /** Locked identities; absent, the locks endpoints answer 404. */
+  locks?: Locks;
   registry: TunnelRegistry;
   audit: AuditLog;
 }
@@ -151,6 +156,8 @@ export function createAdminApi(deps: AdminDeps): (req: IncomingMessage, res: Ser
   async function dispatch(req: IncomingMessage, path: string, principal: UserPrincipal): Promise<Answer> {
     const method = req.method ?? 'GET';
     if (path === 'whoami' && method === 'GET') return { status: 200, body: { email: principal.email } };
+    const locked = deps.locks && (await lockRoutes(deps.locks, req, path, principal.email));
+    if (locked) return locked;
     if (path === 'logout' && method === 'POST') {
       await deps.revoked.revoke(principal.sessionId, principal.expiresAt);
       return { status: 200, body: { signed_out: true } };
@@ -249,7 +256,7 @@ export function createAdminApi(deps: AdminDeps): (req: IncomingMessage, res: Ser
 
   return async (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!.slice(PATH.adminPrefix.length);
-    const action = auditField(`${req.method} ${path.replace(/^(tunnels\/)[^/]+/, '$1NAME')}`);
+    const action = auditField(`${req.method} ${path.replace(/^(tunnels\/|locks\/)[^/]+/, '$1NAME')}`);
     const ip = clientAddress(req.socket);
     let answer: Answer;
     let who = 'anonymous';

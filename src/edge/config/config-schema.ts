@@ -66,6 +66,10 @@ export const app = z.strictObject({
       resumeBufferBytes: z.number().int().min(RESUME.minBufferBytes).max(RESUME.maxBufferBytes).optional(),
     })
     .optional(),
+  /** A stream with no byte either way for this long ends (off when absent). */
+  idleTimeout: duration.optional(),
+  /** Open streams end when the session behind them expires (a re-sign-in in time carries them over). */
+  disconnectOnExpiry: z.boolean().default(true),
   /** What discovery shows users the policy admits (GET /cdn-cgi/access/apps); all optional. */
   display: z
     .strictObject({

@@ -21,6 +21,10 @@ export interface AppPolicyConfig {
   aud: string;
   sessionMs: number;
   maxStreamsPerIdentity: number;
+  /** Ends a stream with no byte either way for this long; none = never. */
+  idleTimeoutMs?: number;
+  /** Ends a user's stream when the session behind it expires. */
+  disconnectOnExpiry: boolean;
   display?: AppDisplay;
   policy: Policy;
 }
@@ -40,6 +44,10 @@ export interface AppConfig {
   maxStreamsPerIdentity: number;
   /** Resumable streams: how long one may wait for its client, and its replay buffer each way (RESUME defaults). */
   resume?: { windowMs: number; bufferBytes: number };
+  /** Ends a stream with no byte either way for this long; none = never. */
+  idleTimeoutMs?: number;
+  /** Ends a user's stream when the session behind it expires. */
+  disconnectOnExpiry: boolean;
   policy: Policy;
 }
 
@@ -116,6 +124,10 @@ function resolveConfig(data: z.infer<typeof schema>, source: string): EdgeConfig
 
   const streamLimit = (entry: z.infer<typeof app>) =>
     entry.limits?.maxStreamsPerIdentity ?? data.limits?.maxStreamsPerIdentity ?? DEFAULTS.maxStreamsPerIdentity;
+  const streamEnds = (entry: z.infer<typeof app>) => ({
+    disconnectOnExpiry: entry.disconnectOnExpiry,
+    ...(entry.idleTimeout ? { idleTimeoutMs: parseDuration(entry.idleTimeout)! } : {}),
+  });
   data.apps.forEach((entry, index) => {
     if (apps.has(entry.hostname) || unpublishedApps.has(entry.hostname))
       problems.push(`apps[${index}].hostname: "${entry.hostname}" is already used by another app`);
@@ -149,6 +161,7 @@ function resolveConfig(data: z.infer<typeof schema>, source: string): EdgeConfig
         aud: entry.aud,
         sessionMs: parseDuration(entry.sessionDuration)!,
         maxStreamsPerIdentity: streamLimit(entry),
+        ...streamEnds(entry),
         ...(entry.display ? { display: entry.display } : {}),
         policy: entry.policy,
       });
@@ -167,6 +180,7 @@ function resolveConfig(data: z.infer<typeof schema>, source: string): EdgeConfig
         windowMs: entry.limits?.resumeWindow ? parseDuration(entry.limits.resumeWindow)! : RESUME.windowMs,
         bufferBytes: entry.limits?.resumeBufferBytes ?? RESUME.bufferBytes,
       },
+      ...streamEnds(entry),
       ...(entry.display ? { display: entry.display } : {}),
       policy: entry.policy,
     });

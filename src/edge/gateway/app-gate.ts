@@ -12,6 +12,8 @@ import type { FailureLimiter } from './failure-throttle.js';
 import { describePrincipal, type Principal } from './identity.js';
 import type { EdgeMetrics } from '../observability/metrics.js';
 import { evaluatePolicy } from './policy.js';
+import type { OpenStreams } from './open-streams.js';
+import type { Locks } from '../tokens/lock-list.js';
 import { loginUrl } from '../sign-in/sign-in-urls.js';
 import { clientAddress } from '../http/proxy-protocol.js';
 
@@ -23,6 +25,10 @@ export interface GateDeps {
   verifyAppToken?: AppTokenVerifier;
   /** Failed service-token attempts per address (brute-force limit); none = unlimited. */
   serviceTokenFailures?: FailureLimiter;
+  /** Open streams here: a newer session admitted carries its identity's streams to the app over. */
+  openStreams?: OpenStreams;
+  /** Locked identities: refused before their policy is asked. */
+  locks?: Pick<Locks, 'lockedFor'>;
 }
 
 export type GateResult =
@@ -99,13 +105,24 @@ export async function gate(req: IncomingMessage, deps: GateDeps, streamId: strin
     };
   }
   const who = describePrincipal(auth.principal);
+  const lock = deps.locks?.lockedFor(who);
+  if (lock) {
+    record('deny', 403, who, 'locked by an administrator');
+    return refusal(403, {
+      error: 'access_denied',
+      message: `${who} is locked by an administrator${lock.reason ? ` (${lock.reason})` : ''}`,
+    });
+  }
   const decision = evaluatePolicy(app.policy, { principal: auth.principal, ip });
   if (!decision.allowed) {
     record('deny', 403, who, decision.reason);
     return refusal(403, { error: 'access_denied', message: `${who} is not allowed to reach ${app.hostname}` });
   }
   record('allow', 200, who, decision.reason);
-  return { status: 200, app, principal: auth.principal };
+  const { principal } = auth;
+  if (principal.kind === 'user' && principal.sessionId && principal.expiresAt)
+    deps.openStreams?.renew(who, app.hostname, principal.sessionId, principal.expiresAt.getTime());
+  return { status: 200, app, principal };
 }
 
 function refusal(status: 403 | 404, body: EdgeRefusal): GateResult {

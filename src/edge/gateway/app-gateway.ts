@@ -16,6 +16,8 @@ import { describePrincipal, type Principal } from './identity.js';
 import { writeRawResponse } from '../http/json-answer.js';
 import { bridgeToEdge } from './relay-bridge.js';
 import { relayToConnector } from './stream-relay.js';
+import type { StreamHandle } from './stream-end.js';
+import type { OpenStreams } from './open-streams.js';
 import type { TunnelRegistry } from '../tunnels/tunnel-registry.js';
 import {
   connectHeaders,
@@ -31,6 +33,8 @@ export interface GatewayDeps extends GateDeps {
   registry: TunnelRegistry;
   /** edge.yaml audit.onFailure: refuse: no new stream while the audit log cannot be written. */
   refuseUnaudited?: boolean;
+  /** Every stream open here, so a sign-out, lock, expiry or idle time ends it. */
+  openStreams: OpenStreams;
   signAssertion?: (claims: StreamAssertionClaims) => string;
   /** Several edges: opens a relay to an edge holding the tunnel's connector, if any does. */
   relay?: {
@@ -174,6 +178,23 @@ export function createAppGateway(deps: GatewayDeps) {
       edgeId,
     };
     let answer: http2.IncomingHttpHeaders = {};
+    /** Registers the stream `start` runs, so it can be ended; forgotten when it ends by itself. */
+    const tracked = (start: (release: () => void) => StreamHandle) => {
+      let handle: StreamHandle | undefined;
+      const forget = deps.openStreams.add({
+        streamId,
+        app: app.hostname,
+        who,
+        ...(principal.kind === 'user' && principal.sessionId ? { sessionId: principal.sessionId } : {}),
+        ...(principal.kind === 'user' && principal.expiresAt
+          ? { expiresAt: principal.expiresAt.getTime(), endsAtExpiry: app.disconnectOnExpiry }
+          : {}),
+        ...(app.idleTimeoutMs ? { idleTimeoutMs: app.idleTimeoutMs } : {}),
+        lastActive: () => handle?.lastActive() ?? Date.now(),
+        end: (reason) => handle?.end(reason),
+      });
+      handle = start(() => (forget(), release()));
+    };
     let stream: http2.ClientHttp2Stream;
     try {
       const assertion = deps.signAssertion?.({
@@ -217,7 +238,9 @@ export function createAppGateway(deps: GatewayDeps) {
       if (peer) {
         deps.metrics.relayedStreams.inc({ direction: 'out' });
         if (socket.destroyed) return void (peer.terminate(), release());
-        wss.handleUpgrade(req, socket, head, (ws) => bridgeToEdge(ws, socket, peer, about, wantsHalfClose(req), deps));
+        wss.handleUpgrade(req, socket, head, (ws) =>
+          tracked((release) => bridgeToEdge(ws, socket, peer, { ...about, release }, wantsHalfClose(req), deps)),
+        );
         return;
       }
       release();
@@ -244,7 +267,9 @@ export function createAppGateway(deps: GatewayDeps) {
         resumable.add(ws);
         ws.once('close', () => resumable.delete(ws));
       }
-      relayToConnector(ws, socket, stream, about, wantsHalfClose(req), deps, framed);
+      tracked((release) =>
+        relayToConnector(ws, socket, stream, { ...about, release }, wantsHalfClose(req), deps, framed),
+      );
     });
   }
 

@@ -6,7 +6,14 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { CLOSE } from '../../shared/constants.js';
 import { coalesceWrites, webSocketStream } from '../../shared/websocket-stream.js';
-import { closeOutcome, ORIGIN_GRACE_MS, recordStreamEnd, type StreamAbout, type StreamDeps } from './stream-end.js';
+import {
+  closeOutcome,
+  ORIGIN_GRACE_MS,
+  recordStreamEnd,
+  type StreamAbout,
+  type StreamDeps,
+  type StreamHandle,
+} from './stream-end.js';
 
 export function bridgeToEdge(
   ws: WebSocket,
@@ -15,8 +22,9 @@ export function bridgeToEdge(
   { release, ...about }: StreamAbout,
   halfClose: boolean,
   deps: StreamDeps,
-): void {
+): StreamHandle {
   const started = Date.now();
+  let lastActive = started;
   let bytesUp = 0;
   let bytesDown = 0;
   let outcome = 'closed';
@@ -27,8 +35,8 @@ export function bridgeToEdge(
   const upstream = webSocketStream(peer, (peer as unknown as { _socket: Socket })._socket, { halfClose: true });
   client.on('error', () => {});
   upstream.on('error', () => {});
-  client.on('data', (chunk: Buffer) => (bytesUp += chunk.length));
-  upstream.on('data', (chunk: Buffer) => (bytesDown += chunk.length));
+  client.on('data', (chunk: Buffer) => ((bytesUp += chunk.length), (lastActive = Date.now())));
+  upstream.on('data', (chunk: Buffer) => ((bytesDown += chunk.length), (lastActive = Date.now())));
   coalesceWrites(upstream, socket);
   client.pipe(upstream);
   upstream.pipe(client);
@@ -40,8 +48,8 @@ export function bridgeToEdge(
     recordStreamEnd(deps, about, { bytesUp, bytesDown, started, outcome: `${outcome} (relayed to another edge)` });
     if (peer.readyState === peer.OPEN) peer.close(CLOSE.normal);
   };
-  ws.once('close', (code) => {
-    outcome = closeOutcome(code);
+  ws.once('close', (code, reason) => {
+    if (outcome === 'closed') outcome = closeOutcome(code, reason.toString('utf8'));
     upstream.unpipe(client);
     upstream.resume();
     // The client's upload drains to the far edge, which ends it there; that edge finishes the origin.
@@ -52,13 +60,29 @@ export function bridgeToEdge(
     if (upstream.writableFinished) wait();
     else upstream.once('finish', wait);
   });
-  peer.once('close', (code) => {
+  peer.once('close', (code, reason) => {
     if (code === CLOSE.originFailed) outcome = 'error: origin failed (at the relay edge)';
-    if (ws.readyState === ws.OPEN)
-      ws.close(
-        code === CLOSE.originFailed ? CLOSE.originFailed : CLOSE.normal,
-        code === CLOSE.originFailed ? 'origin failed' : undefined,
-      );
+    // The relay edge ended it on purpose (a lock it saw first): the client hears why.
+    if (code === CLOSE.accessEnded && outcome === 'closed') outcome = closeOutcome(code, reason.toString('utf8'));
+    if (ws.readyState === ws.OPEN) {
+      if (code === CLOSE.accessEnded) ws.close(code, reason.toString('utf8'));
+      else
+        ws.close(
+          code === CLOSE.originFailed ? CLOSE.originFailed : CLOSE.normal,
+          code === CLOSE.originFailed ? 'origin failed' : undefined,
+        );
+    }
     end();
   });
+  return {
+    lastActive: () => lastActive,
+    end(reason) {
+      if (ended) return;
+      outcome = `ended: ${reason}`;
+      if (ws.readyState === ws.OPEN) ws.close(CLOSE.accessEnded, reason);
+      // The far edge cancels its origin stream on this code rather than waiting for the origin.
+      if (peer.readyState === peer.OPEN) peer.close(CLOSE.accessEnded, reason);
+      end();
+    },
+  };
 }

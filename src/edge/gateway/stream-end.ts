@@ -18,11 +18,20 @@ export interface StreamAbout {
   release: () => void;
 }
 
+/** What the gateway keeps of a running stream, to end it when access ends (open-streams.ts). */
+export interface StreamHandle {
+  /** Epoch ms of the last byte either way. */
+  lastActive(): number;
+  /** Closes the client's WebSocket with CLOSE.accessEnded and `reason`, cancels the far side, audits. */
+  end(reason: string): void;
+}
+
 /** After the client has gone and its upload has been sent on, how long the origin may take to finish. */
 export const ORIGIN_GRACE_MS = 30_000;
 
 /** How the client's WebSocket ended, for the audit record. */
-export function closeOutcome(code: number): string {
+export function closeOutcome(code: number, reason = ''): string {
+  if (code === CLOSE.accessEnded) return `ended: ${reason || 'access ended'}`;
   if (code === CLOSE.normal || code === CLOSE.noStatus) return 'closed';
   if (code === CLOSE.abnormal) return 'client left without a close frame (1006)';
   return `closed (${code})`;

@@ -7,7 +7,14 @@ import { CLOSE, DEFAULTS } from '../../shared/constants.js';
 import { PayloadMeter } from '../../shared/resumable-frames.js';
 import type { Logger } from '../../shared/logger.js';
 import { coalesceWrites, interceptMessages, webSocketStream } from '../../shared/websocket-stream.js';
-import { closeOutcome, ORIGIN_GRACE_MS, recordStreamEnd, type StreamAbout, type StreamDeps } from './stream-end.js';
+import {
+  closeOutcome,
+  ORIGIN_GRACE_MS,
+  recordStreamEnd,
+  type StreamAbout,
+  type StreamDeps,
+  type StreamHandle,
+} from './stream-end.js';
 
 /**
  * Relays one client WebSocket and one CONNECT stream until both ways have ended. Every byte the
@@ -22,8 +29,9 @@ export function relayToConnector(
   halfClose: boolean,
   deps: StreamDeps & { log: Logger },
   framed = false,
-): void {
+): StreamHandle {
   const started = Date.now();
+  let lastActive = started;
   let bytesUp = 0;
   let bytesDown = 0;
   let ended = false;
@@ -49,9 +57,9 @@ export function relayToConnector(
   // A resumable stream (framed) is counted in payload bytes, each byte once however often replayed.
   const count = framed ? payloadCounter() : (chunk: Buffer) => chunk.length;
   const countDown = framed ? payloadCounter() : count;
-  tunnel.on('data', (chunk: Buffer) => (bytesUp += count(chunk)));
+  tunnel.on('data', (chunk: Buffer) => ((bytesUp += count(chunk)), (lastActive = Date.now())));
   tunnel.once('end', () => (endedFirst ??= 'client'));
-  stream.on('data', (chunk: Buffer) => (bytesDown += countDown(chunk)));
+  stream.on('data', (chunk: Buffer) => ((bytesDown += countDown(chunk)), (lastActive = Date.now())));
   stream.once('end', () => (endedFirst ??= 'origin'));
   coalesceWrites(stream, socket);
   // pipe(), not pipeline(): when the origin fails, the bytes already relayed and then close 1011
@@ -74,8 +82,10 @@ export function relayToConnector(
     }
     end();
   });
-  ws.once('close', (code) => {
-    if (outcome === 'closed') outcome = closeOutcome(code);
+  ws.once('close', (code, reason) => {
+    if (outcome === 'closed') outcome = closeOutcome(code, reason.toString('utf8'));
+    // Access ended at the relaying edge (several edges): the origin is cancelled here too, at once.
+    if (code === CLOSE.accessEnded) return end();
     // The client is gone: the origin's replies have nowhere to go. Its upload still drains into
     // the stream; once that has gone out, the origin gets ORIGIN_GRACE_MS to finish before reset.
     stream.unpipe(tunnel);
@@ -90,6 +100,15 @@ export function relayToConnector(
     if (stream.writableFinished) grace();
     else stream.once('finish', grace);
   });
+  return {
+    lastActive: () => lastActive,
+    end(reason) {
+      if (ended) return;
+      outcome = `ended: ${reason}`;
+      if (ws.readyState === ws.OPEN) ws.close(CLOSE.accessEnded, reason);
+      end();
+    },
+  };
 }
 
 function payloadCounter(): (chunk: Buffer) => number {

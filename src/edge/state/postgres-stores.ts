@@ -72,6 +72,7 @@ export class PostgresOneTimeStore<T> implements LoginStateStore<T> {
 /** Revoked session ids: written to PostgreSQL, announced with NOTIFY, kept in memory for has(). */
 export class PostgresRevocations implements Revocations {
   private readonly entries = new Map<string, number>();
+  private readonly listeners: Array<(sessionId: string) => void> = [];
   private readonly timer: NodeJS.Timeout;
 
   private constructor(
@@ -82,7 +83,7 @@ export class PostgresRevocations implements Revocations {
       CHANNEL.revocations,
       (payload) => {
         const [sessionId, until] = payload.split(' ');
-        if (sessionId && Number(until) > Date.now()) this.entries.set(sessionId, Number(until));
+        if (sessionId && Number(until) > Date.now()) this.add(sessionId, Number(until));
       },
       () => void this.reload(),
     );
@@ -105,6 +106,10 @@ export class PostgresRevocations implements Revocations {
     return this.entries.size;
   }
 
+  onRevoked(listener: (sessionId: string) => void): void {
+    this.listeners.push(listener);
+  }
+
   /**
    * Durable before it is known: the row is written first and only then kept in memory, so a
    * sign-out that the database did not take leaves nothing behind and can simply be tried again.
@@ -121,7 +126,7 @@ export class PostgresRevocations implements Revocations {
     } catch (error) {
       throw storeUnavailable(error);
     }
-    this.entries.set(sessionId, ms);
+    this.add(sessionId, ms);
     // The row is durable now; a lost NOTIFY is made up by every edge's reload after its listener returns.
     await this.state.pool
       .query('SELECT pg_notify($1, $2)', [CHANNEL.revocations, `${sessionId} ${ms}`])
@@ -132,14 +137,20 @@ export class PostgresRevocations implements Revocations {
     clearInterval(this.timer);
   }
 
+  /** Merged, never shortened; a session new to this edge (NOTIFY, or a reload after one was missed) is announced. */
+  private add(sessionId: string, until: number): void {
+    const known = this.entries.get(sessionId);
+    this.entries.set(sessionId, Math.max(until, known ?? 0));
+    if (known === undefined) for (const listener of this.listeners) listener(sessionId);
+  }
+
   private async reload(strict = false): Promise<void> {
     try {
       const { rows } = await this.state.pool.query<{ session_id: string; until_ms: string }>(
         'SELECT session_id, extract(epoch FROM until) * 1000 AS until_ms FROM airlock_revocations WHERE until > now()',
       );
       // Merged, not replaced: a revocation this edge just made stays even if the read raced it.
-      for (const row of rows)
-        this.entries.set(row.session_id, Math.max(Number(row.until_ms), this.entries.get(row.session_id) ?? 0));
+      for (const row of rows) this.add(row.session_id, Number(row.until_ms));
       for (const [sessionId, until] of this.entries) if (until <= Date.now()) this.entries.delete(sessionId);
     } catch (error) {
       if (strict) throw storeUnavailable(error);

@@ -45,6 +45,8 @@ export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE airlock_failures (address text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp());
    CREATE INDEX airlock_failures_by_address ON airlock_failures (address, at);`,
   `CREATE TABLE airlock_edges (edge_id text PRIMARY KEY, fingerprint text NOT NULL, seen_at timestamptz NOT NULL);`,
+  // Issue 27: locked identities (state/postgres-locks.ts).
+  `CREATE TABLE airlock_locks (identity text PRIMARY KEY, lock jsonb NOT NULL, until timestamptz);`,
 ];
 
 /** NOTIFY channels: what changed, so every edge reloads it. */
@@ -53,6 +55,7 @@ export const CHANNEL = {
   keys: 'airlock_keys',
   routes: 'airlock_routes',
   failures: 'airlock_failures',
+  locks: 'airlock_locks',
 } as const;
 
 /** Any 64-bit number the deployment does not use elsewhere: the migrations' advisory lock. */

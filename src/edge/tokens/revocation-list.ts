@@ -20,6 +20,8 @@ export interface RevocationCheck {
 export interface Revocations extends RevocationCheck {
   revoke(sessionId: string, until: Date): Promise<void>;
   readonly size: number;
+  /** Called for each session revoked from now on, here or (shared) at any edge: its open streams end. */
+  onRevoked(listener: (sessionId: string) => void): void;
 }
 
 interface RevocationFile {
@@ -28,6 +30,8 @@ interface RevocationFile {
 }
 
 export class RevocationList implements Revocations {
+  private readonly listeners: Array<(sessionId: string) => void> = [];
+
   private constructor(
     private readonly file: string,
     private readonly entries: Map<string, number>,
@@ -66,10 +70,15 @@ export class RevocationList implements Revocations {
     return this.entries.size;
   }
 
+  onRevoked(listener: (sessionId: string) => void): void {
+    this.listeners.push(listener);
+  }
+
   /** Revokes a session until `until` (the token's exp; afterwards the token is dead anyway). */
   async revoke(sessionId: string, until: Date): Promise<void> {
     if (!sessionId) throw new AirlockError('BAD_ARGUMENT', 'cannot revoke an empty session id');
     this.entries.set(sessionId, Math.max(until.getTime(), this.entries.get(sessionId) ?? 0));
+    for (const listener of this.listeners) listener(sessionId);
     await this.save();
   }
 

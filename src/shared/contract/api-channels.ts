@@ -16,6 +16,7 @@ export const API_METHOD_NAMES = [
   'getStatus',
   'signIn',
   'signOut',
+  'signOutAll',
   'cancelSignIn',
   'discover',
   'addDiscovered',

@@ -125,6 +125,7 @@ export const requestSchemas = {
   getStatus: z.undefined(),
   signIn: z.strictObject({ edge: edge }),
   signOut: z.strictObject({ edge: edge }),
+  signOutAll: z.undefined(),
   cancelSignIn: z.strictObject({ edge: edge }),
   discover: z.strictObject({ edge: edge }),
   addDiscovered: z.strictObject({ edge: edge, hostname, connect: z.boolean() }),

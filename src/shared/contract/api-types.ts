@@ -90,6 +90,8 @@ export interface ApiResults {
   getStatus: StatusSnapshot;
   signIn: EdgeSession;
   signOut: EdgeSession;
+  /** Sign out everywhere: every edge's session revoked there, every token forgotten. */
+  signOutAll: void;
   cancelSignIn: EdgeSession;
   discover: Discovery;
   /** The resource saved from the edge's list (and switched on when `connect`). */

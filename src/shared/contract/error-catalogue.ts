@@ -199,6 +199,13 @@ export const ERROR_CATALOGUE = {
       'A connection broken mid-stream could not be resumed: its window passed, the connector no longer holds it, or the credential no longer admits it. Both ends were reset.',
     action: 'Reconnect; the program sees a reset, so a cut transfer is never taken for complete. Retry it.',
   },
+  // Issue 27: the edge ended an open stream on purpose.
+  ACCESS_ENDED: {
+    kind: 'airlock',
+    meaning:
+      'The edge ended an open connection: signed out, revoked by an administrator, session expired, or idle timeout (the message says which).',
+    action: 'Sign in again (`airlock access login HOST`) and reconnect; a lock is lifted only by an administrator.',
+  },
 
   INVALID_INPUT: {
     kind: 'api',
