@@ -178,6 +178,8 @@ export class ResourceManager extends EventEmitter<{ event: [ApiEvent] }> impleme
   }
 
   async signOut({ edge }: ApiValidParams<'signOut'>): Promise<EdgeSession> {
+    // Refuse first, then revoke: a program connecting meanwhile must not start a browser sign-in.
+    this.connections.signOut(edge, this.store.get().resources);
     await this.edgeSessions.signOut(edge);
     this.emitStatus();
     return this.edgeSessions.session(edge);
