@@ -58,6 +58,11 @@ export class BrowserSignIns {
   }
 
   /** Stops a waiting sign-in (it fails with LOGIN_CANCELLED); false when none was waiting. */
+  /** Every origin a browser sign-in is waiting for (a first sign-in from Browse has no resource yet). */
+  origins(): string[] {
+    return [...this.pending.keys()];
+  }
+
   cancel(origin: string): boolean {
     const pending = this.pending.get(origin);
     pending?.abort.abort();
