@@ -277,6 +277,14 @@ export function App({ client }: { client: Client }) {
               : {})}
             onCopyCommand={(resource) => void copyText(connectCommand(resource), 'the command')}
             onCopyAddress={(address) => void copyText(address, 'the address')}
+            onUsePort={(resource, port) =>
+              void attempt(
+                client.api
+                  .updateResource({ id: resource.id, changes: { localPort: port } })
+                  .then(() => client.api.connect({ id: resource.id }))
+                  .then(() => notify(`${resource.name} now uses port ${port}`)),
+              )
+            }
           />
         ) : view === 'browse' ? (
           <BrowseView

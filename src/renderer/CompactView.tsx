@@ -167,6 +167,20 @@ export function CompactView({ client, state, notify, report }: Props) {
                           >
                             {problem.fixLabel}
                           </button>
+                        ) : problem.fix === 'use-port' ? (
+                          <button
+                            className="button small"
+                            onClick={() =>
+                              attempt(
+                                client.api
+                                  .updateResource({ id: resource.id, changes: { localPort: problem.port! } })
+                                  .then(() => client.api.connect({ id: resource.id })),
+                              )
+                            }
+                            aria-label={`${problem.fixLabel}: ${resource.name}`}
+                          >
+                            {problem.fixLabel}
+                          </button>
                         ) : problem.fix === 'try-again' ? (
                           <button
                             className="button small"

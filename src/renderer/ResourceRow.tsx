@@ -17,6 +17,8 @@ export interface RowActions {
   onShortcut?: (resource: Resource) => void;
   onCopyCommand: (resource: Resource) => void;
   onCopyAddress: (address: string) => void;
+  /** Moves the resource to a free port and switches it on: the busy-port fix. */
+  onUsePort: (resource: Resource, port: number) => void;
 }
 
 interface Props extends RowActions {
@@ -43,6 +45,7 @@ export function ResourceRow({ resource, status, canSignIn, ...actions }: Props) 
     if (!problem || !status) return;
     if (problem.fix === 'sign-in') return actions.onSignIn(status.edge);
     if (problem.fix === 'edit') return actions.onEdit(resource);
+    if (problem.fix === 'use-port') return actions.onUsePort(resource, problem.port!);
     setTrying(true);
     void actions.onTest(resource).finally(() => setTrying(false));
   };
@@ -83,7 +86,7 @@ export function ResourceRow({ resource, status, canSignIn, ...actions }: Props) 
           </span>
         </span>
         <span className="address-cell">
-          <span className="address" data-testid="local-address">
+          <span className="address" data-testid={status?.localAddress ? 'local-address' : 'configured-address'}>
             {address}
           </span>
           <button
@@ -129,9 +132,9 @@ export function ResourceRow({ resource, status, canSignIn, ...actions }: Props) 
           No longer offered by its edge
         </div>
       ) : null}
-      {state === 'in-use' || (status?.lastUsedAt && on) ? (
+      {on && (status!.totalConnections > 0 || status!.lastUsedAt) ? (
         <div className="resource-meta" data-testid="resource-meta">
-          {state === 'in-use' ? (
+          {status!.totalConnections > 0 ? (
             <span className="counters" data-testid="counters">
               {status!.activeConnections} open · ↑ {formatBytes(status!.bytesUp)} · ↓ {formatBytes(status!.bytesDown)}
             </span>

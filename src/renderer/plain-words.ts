@@ -3,12 +3,14 @@
 import { edgeHost, type ResourceStatus } from '../shared/contract/api.js';
 import type { ResourceState } from '../shared/contract/status.js';
 
-export type Fix = 'sign-in' | 'try-again' | 'edit';
+export type Fix = 'sign-in' | 'try-again' | 'edit' | 'use-port';
 
 export interface PlainError {
   sentence: string;
   fix: Fix;
   fixLabel: string;
+  /** For `use-port`: the free port to move to. */
+  port?: number;
 }
 
 /** How often the service asks an unreachable edge again (src/app/service/resource-health.ts). */
@@ -53,8 +55,13 @@ export function plainError(status: ResourceStatus, port: number): PlainError | u
       };
     case 'APP_NOT_FOUND':
       return { sentence: `${edge} does not offer this address.`, fix: 'edit', fixLabel: 'Edit' };
-    case 'PORT_IN_USE':
-      return { sentence: `Another program is using port ${port} on this computer.`, fix: 'edit', fixLabel: 'Edit' };
+    case 'PORT_IN_USE': {
+      const sentence = `Another program is using port ${port} on this computer.`;
+      const free = error.suggestedPort;
+      return free
+        ? { sentence, fix: 'use-port', fixLabel: `Use port ${free}`, port: free }
+        : { sentence, fix: 'edit', fixLabel: 'Edit' };
+    }
     case 'NO_CONNECTOR':
     case 'ORIGIN_FAILED':
       return {

@@ -6,6 +6,7 @@ import type { ListenerEvent } from '../../shared/contract/status.js';
 import { AirlockError, isAirlockError } from '../../shared/errors.js';
 import { credentialHeaders } from '../../core/credentials.js';
 import { resolveEdgeTarget, type EdgeTarget } from '../../core/edge-target.js';
+import { firstFreePort } from '../../core/free-port.js';
 import { LocalListener } from '../../core/local-listener.js';
 import { checkAccess } from '../../core/tunnel-dial.js';
 import type { AuthProvider } from './auth-provider.js';
@@ -19,6 +20,8 @@ export interface ResourceConnectionsOptions {
   log(level: LogLevel, message: string, resourceId?: string): void;
   /** Something a status snapshot shows changed. */
   onChange(): void;
+  /** Every saved resource's local port, so a suggested port is not one of theirs. */
+  ports?(): number[];
   caFile?: string;
   tickMs?: number;
   recheckMs?: number;
@@ -28,7 +31,7 @@ export interface ResourceConnectionsOptions {
 export class ResourceConnections {
   private readonly listeners = new Map<string, LocalListener>();
   /** Failures to open a listener, kept until the next connect or disconnect. */
-  private readonly failures = new Map<string, { code: string; message: string; at: string }>();
+  private readonly failures = new Map<string, { code: string; message: string; at: string; suggestedPort?: number }>();
   private readonly health: ResourceHealth;
   /** Edges the user signed out of: their programs are refused at once, never sent to a hidden browser. */
   private readonly signedOut = new Set<string>();
@@ -199,9 +202,21 @@ export class ResourceConnections {
   private fail(resource: Resource, error: unknown): void {
     const code = isAirlockError(error) ? error.code : 'FAILED';
     const message = error instanceof Error ? error.message : String(error);
-    this.failures.set(resource.id, { code, message, at: new Date().toISOString() });
+    const failure: { code: string; message: string; at: string; suggestedPort?: number } = {
+      code,
+      message,
+      at: new Date().toISOString(),
+    };
+    this.failures.set(resource.id, failure);
     this.options.log('error', `${resource.name}: ${message}`, resource.id);
     this.options.onChange();
+    // A busy port: find the next free one, so the window can offer it in one click.
+    if (code === 'PORT_IN_USE')
+      void firstFreePort(resource.localPort + 1, new Set(this.options.ports?.() ?? [])).then((port) => {
+        if (port === 0 || this.failures.get(resource.id) !== failure) return;
+        failure.suggestedPort = port;
+        this.options.onChange();
+      });
   }
 
   private onListenerEvent(resource: Resource, event: ListenerEvent): void {

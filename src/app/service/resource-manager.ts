@@ -67,6 +67,7 @@ export class ResourceManager extends EventEmitter<{ event: [ApiEvent] }> impleme
       find: (id) => this.store.get().resources.find((resource) => resource.id === id),
       log: (level, message, resourceId) => this.log(level, message, resourceId),
       onChange: () => this.emitStatus(),
+      ports: () => this.store.get().resources.map((resource) => resource.localPort),
     });
     this.auth.watch?.(() => this.onSignInChange());
   }

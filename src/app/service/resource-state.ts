@@ -83,7 +83,7 @@ export interface ResourceFacts {
   /** The open listener's counters; undefined when switched off. */
   listener: ListenerStatus | undefined;
   signingIn: boolean;
-  startFailure?: { code: string; message: string; at: string };
+  startFailure?: { code: string; message: string; at: string; suggestedPort?: number };
   check?: CheckOutcome;
   lastUsedAt?: string;
   /** False once its edge's discovery list no longer has it. */
@@ -118,6 +118,9 @@ export function resourceStatus(facts: ResourceFacts): ResourceStatus {
             message: failure.message,
             at: failure.at,
             action: errorAction(failure.code),
+            ...(failure === startFailure && startFailure.suggestedPort
+              ? { suggestedPort: startFailure.suggestedPort }
+              : {}),
           },
         }
       : {}),

@@ -26,7 +26,14 @@ export interface ResourceStatus {
   bytesUp: number;
   bytesDown: number;
   /** Set in state `error`: what failed, in words that say what to do. */
-  lastError?: { code: string; message: string; at: string; action: ErrorAction };
+  lastError?: {
+    code: string;
+    message: string;
+    at: string;
+    action: ErrorAction;
+    /** PORT_IN_USE: a free local port the window offers with one click ("Use port N"). */
+    suggestedPort?: number;
+  };
   /** When the edge last answered for this resource (preflight or tunnel), ISO time. */
   checkedAt?: string;
   /** When a local program last opened a connection to it (since the app started), ISO time. */
