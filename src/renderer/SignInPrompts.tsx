@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { edgeHost, type EdgeSession } from '../shared/contract/api.js';
 import { ErrorCodeLabel } from './ErrorCodeLabel.js';
 import { plainError } from './plain-words.js';
@@ -17,6 +17,13 @@ interface Props {
 export function SignInPrompts({ sessions, onSignIn, onCancel, notify }: Props) {
   const [dismissed, setDismissed] = useState<Set<string>>(new Set());
   const waiting = sessions.filter((session) => session.signingIn);
+  // The countdown to the sign-in's time limit moves every second while one waits.
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (waiting.length === 0) return;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [waiting.length]);
   const failed = sessions.filter(
     (session) =>
       !session.signingIn &&
@@ -50,7 +57,12 @@ export function SignInPrompts({ sessions, onSignIn, onCancel, notify }: Props) {
           >
             <span className="what">
               <strong>Sign in to {host}</strong>{' '}
-              <span className="muted prompt-detail">{url ? 'in your browser…' : 'opening the page…'}</span>
+              <span className="muted prompt-detail">{url ? 'in your browser…' : 'opening the page…'}</span>{' '}
+              {session.signingIn!.expiresAt ? (
+                <span className="muted countdown" data-testid="sign-in-countdown">
+                  {countdown(new Date(session.signingIn!.expiresAt).getTime() - now)}
+                </span>
+              ) : null}
             </span>
             <span className="actions">
               {url ? (
@@ -125,4 +137,10 @@ export function SignInPrompts({ sessions, onSignIn, onCancel, notify }: Props) {
       })}
     </div>
   );
+}
+
+/** "4:59 left": how long the browser sign-in still waits. */
+function countdown(ms: number): string {
+  const seconds = Math.max(0, Math.ceil(ms / 1000));
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')} left`;
 }

@@ -58,7 +58,8 @@ export interface EdgeSession {
   signInAvailable: boolean;
   message?: string;
   /** A browser sign-in is waiting for the user: the page to open (once known) and since when. */
-  signingIn?: { url?: string; startedAt: string };
+  /** expiresAt: when the browser sign-in gives up (LOGIN_TIMEOUT), for the prompt's countdown. */
+  signingIn?: { url?: string; startedAt: string; expiresAt?: string };
   /** How the last sign-in attempt failed (cancelled, timed out, denied), until the next one. */
   signInError?: { code: string; message: string; at: string };
 }
