@@ -120,7 +120,7 @@ export function CompactView({ client, state, notify, report }: Props) {
         {groups.map((group) => (
           <section key={group.edge} className="compact-section" aria-label={edgeHost(group.edge)}>
             <h2 className="compact-edge">{edgeHost(group.edge)}</h2>
-            <ul className="compact-list">
+            <div className="compact-list">
               {group.resources.map((resource) => {
                 const status = state.statuses.get(resource.id);
                 const on = isOn(status);
@@ -128,7 +128,7 @@ export function CompactView({ client, state, notify, report }: Props) {
                 const problem = status ? plainError(status, resource.localPort) : undefined;
                 const session = state.sessions.find((entry) => entry.edge === group.edge);
                 return (
-                  <li
+                  <div
                     key={resource.id}
                     className={`compact-row state-${current}`}
                     role="group"
@@ -192,10 +192,10 @@ export function CompactView({ client, state, notify, report }: Props) {
                         ) : null}
                       </span>
                     ) : null}
-                  </li>
+                  </div>
                 );
               })}
-            </ul>
+            </div>
           </section>
         ))}
       </main>

@@ -60,7 +60,7 @@ export function ResourceRow({ resource, status, canSignIn, ...actions }: Props) 
   ];
 
   return (
-    <li className={`resource state-${state}`} role="group" aria-label={resource.name} data-name={resource.name}>
+    <div className={`resource state-${state}`} role="group" aria-label={resource.name} data-name={resource.name}>
       <div className="resource-line">
         <button
           className={toggleClasses(status)}
@@ -142,6 +142,6 @@ export function ResourceRow({ resource, status, canSignIn, ...actions }: Props) 
           {status?.lastUsedAt ? <span className="last-used">Last used {relativeTime(status.lastUsedAt)}</span> : null}
         </div>
       ) : null}
-    </li>
+    </div>
   );
 }

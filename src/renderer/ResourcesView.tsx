@@ -206,7 +206,7 @@ export function ResourcesView({
             onSignIn={rowActions.onSignIn}
             onSignOut={onSignOut}
           >
-            <ul className="resources">
+            <div className="resources">
               {group.resources.map((resource) => {
                 const session = sessions.find((entry) => entry.edge === group.edge);
                 return (
@@ -219,7 +219,7 @@ export function ResourcesView({
                   />
                 );
               })}
-            </ul>
+            </div>
           </EdgeSection>
         ))}
       </div>

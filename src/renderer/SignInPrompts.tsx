@@ -67,14 +67,8 @@ export function SignInPrompts({ sessions, onSignIn, onCancel, notify }: Props) {
             <span className="actions">
               {url ? (
                 <>
-                  <a
-                    className="button small primary"
-                    href={url}
-                    target="_blank"
-                    rel="noopener noreferrer"
-                    aria-label="Open sign-in page"
-                  >
-                    Open page
+                  <a className="button small primary" href={url} target="_blank" rel="noopener noreferrer">
+                    Open sign-in page
                   </a>
                   <button className="button small" onClick={() => void copy(url)}>
                     Copy link
