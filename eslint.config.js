@@ -71,7 +71,8 @@ export default tseslint.config(
     languageOptions: { parser: tseslint.parser, ecmaVersion: 2022, sourceType: 'module' },
     linterOptions: { reportUnusedDisableDirectives: 'error' },
   },
-  // The renderer runs in a sandboxed page: the browser-safe contract, React and zod, nothing else.
+  // The renderer runs in a sandboxed page: the browser-safe contract, React, zod and lucide-react's
+  // icons (plain inline SVG, nothing the CSP blocks), nothing else.
   layer(
     ['src/renderer/**'],
     [
@@ -79,7 +80,10 @@ export default tseslint.config(
         '^\\.\\./(?!shared/contract/)',
         'the renderer imports only src/shared/contract (the one API contract), never engine or Node code',
       ],
-      ['^(?!react(-dom)?(/|$)|zod$|\\.\\.?/)', 'the renderer uses only react, react-dom and zod from npm'],
+      [
+        '^(?!react(-dom)?(/|$)|zod$|lucide-react$|\\.\\.?/)',
+        'the renderer uses only react, react-dom, zod and lucide-react from npm',
+      ],
     ],
   ),
   layer(

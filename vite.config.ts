@@ -17,6 +17,8 @@ export default defineConfig({
       // zod ships /*#__PURE__*/ comments in places Rollup ignores; harmless, and not ours to fix.
       onwarn(warning, warn) {
         if (warning.code === 'INVALID_ANNOTATION' && warning.id?.includes('node_modules')) return;
+        // lucide-react marks its modules "use client" for React Server Components; meaningless here.
+        if (warning.code === 'MODULE_LEVEL_DIRECTIVE' && warning.id?.includes('node_modules')) return;
         warn(warning);
       },
     },

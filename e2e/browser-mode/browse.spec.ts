@@ -76,8 +76,8 @@ test('after one sign-in, Browse lists what the user may reach, and one click con
   browser,
 }) => {
   // The one resource typed by hand, to have an edge to sign in to.
-  await typeResource('Add your first resource', 'redis', 'redis.airlock.test');
-  const sessions = page.getByLabel('Sign-in state');
+  await typeResource('Add a resource by hand', 'redis', 'redis.airlock.test');
+  const sessions = page.locator('.edge-account').first();
   await sessions.getByRole('button', { name: 'Sign in' }).click();
   const login = await signInAtIdp(browser, await ui.nextLoginUrl());
   await expect(login.locator('body')).toContainText('Signed in to redis.airlock.test');
@@ -92,7 +92,7 @@ test('after one sign-in, Browse lists what the user may reach, and one click con
   await expect(list).toContainText('Session cache');
   await expect(list).toContainText('Redis for web sessions');
   await expect(list).not.toContainText('CRM');
-  await expect(list.locator('.browse-app', { hasText: 'Team Redis' })).toContainText('Saved · 127.0.0.1:');
+  await expect(list.locator('.browse-app', { hasText: 'Team Redis' })).toContainText('127.0.0.1:');
   for (const [width, height] of [
     [1280, 800],
     [360, 640],
@@ -109,7 +109,11 @@ test('after one sign-in, Browse lists what the user may reach, and one click con
   const port = Number(/127\.0\.0\.1:(\d+)/.exec((await toast.textContent()) ?? '')![1]);
   const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'PING'], { timeout: 20_000 });
   expect(stdout.trim()).toBe('PONG');
-  await expect(list.locator('.browse-app', { hasText: 'Session cache' })).toContainText(`Saved · 127.0.0.1:${port}`);
+  // Connected from Browse, the app's entry is the live resource: its state, address and switch.
+  const saved = list.locator('.browse-app', { hasText: 'Session cache' }).getByTestId('saved-app');
+  await expect(saved.getByTestId('local-address')).toHaveText(`127.0.0.1:${port}`);
+  await expect(saved.getByTestId('state')).toHaveText(/Ready|In use|Checking…/);
+  await expect(saved.getByRole('switch')).toHaveAttribute('aria-checked', 'true');
   expect(clicks, 'sign in, then one click').toBe(1);
   test.info().annotations.push({ type: 'clicks after sign-in', description: String(clicks) });
 });
@@ -127,8 +131,8 @@ test('a saved resource the edge no longer offers is marked, not deleted', async 
   await page.getByRole('button', { name: 'Browse' }).click();
   await expect(page.locator('.browse-app')).toHaveCount(2);
   await page.getByRole('button', { name: 'Resources' }).click();
-  await expect(page.locator('.resource[data-name="gone"]')).toContainText('no longer offered');
-  await expect(page.locator('.resource[data-name="redis"]')).not.toContainText('no longer offered');
+  await expect(page.locator('.resource[data-name="gone"]')).toContainText('No longer offered');
+  await expect(page.locator('.resource[data-name="redis"]')).not.toContainText('No longer offered');
 });
 
 test('from a fresh install: the edge address, sign in, then one click to a working connection', async ({ browser }) => {

@@ -1,3 +1,4 @@
+import type { Locator } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
@@ -63,4 +64,10 @@ export function poke(port: number): Promise<void> {
     socket.on('close', () => resolve());
     socket.setTimeout(15_000, () => socket.destroy());
   });
+}
+
+/** Chooses an action from a resource row's "⋯" menu (Test, Copy command, Edit, Shortcut, Remove). */
+export async function rowAction(row: Locator, action: string): Promise<void> {
+  await row.getByRole('button', { name: /^More actions for / }).click();
+  await row.getByRole('menuitem', { name: action, exact: true }).click();
 }

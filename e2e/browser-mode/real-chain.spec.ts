@@ -43,14 +43,14 @@ test('add redis, sign in on the real login page, connect with one click, PING th
   browser,
 }) => {
   const port = await freePort();
-  await page.getByRole('button', { name: 'Add your first resource' }).click();
+  await page.getByRole('button', { name: 'Add a resource by hand' }).click();
   await page.locator('#field-name').fill('redis');
   await page.locator('#field-hostname').fill('redis.airlock.test');
   await page.locator('#field-localPort').fill(String(port));
   await page.locator('#field-edge').fill(chain.edgeUrl);
   await page.getByRole('button', { name: 'Add resource', exact: true }).last().click();
 
-  const sessions = page.getByLabel('Sign-in state');
+  const sessions = page.locator('.edge-account').first();
   await sessions.getByRole('button', { name: 'Sign in' }).click();
   const loginUrl = await ui.nextLoginUrl();
   const login = await browser.newPage({ ignoreHTTPSErrors: true });

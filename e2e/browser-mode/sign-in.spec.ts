@@ -33,14 +33,14 @@ test.afterAll(async () => {
 
 test('an edge that needs sign-in: connect, sign in once, bytes flow, identity shown, sign out', async () => {
   const port = await freePort();
-  await page.getByRole('button', { name: 'Add your first resource' }).click();
+  await page.getByRole('button', { name: 'Add a resource by hand' }).click();
   await page.locator('#field-name').fill('echo');
   await page.locator('#field-hostname').fill('echo.example.com');
   await page.locator('#field-localPort').fill(String(port));
   await page.locator('#field-edge').fill(edge.url);
   await page.getByRole('button', { name: 'Add resource', exact: true }).last().click();
 
-  const sessions = page.getByLabel('Sign-in state');
+  const sessions = page.locator('.edge-account').first();
   await expect(sessions.getByRole('button', { name: 'Sign in' })).toBeVisible();
   const row = page.locator('.resource[data-name="echo"]');
   await row.getByRole('switch').click();

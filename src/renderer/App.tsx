@@ -7,6 +7,8 @@ import {
   type ResourceFields,
   type Settings,
 } from '../shared/contract/api.js';
+import { Keyboard } from 'lucide-react';
+import { connectCommand } from '../shared/contract/commands.js';
 import type { Client } from './api-client.js';
 import { BrowseView } from './BrowseView.js';
 import { CompactView } from './CompactView.js';
@@ -14,18 +16,22 @@ import { ErrorCodeLabel } from './ErrorCodeLabel.js';
 import { LogsView } from './LogsView.js';
 import { ResourceForm } from './ResourceForm.js';
 import { ResourcesView } from './ResourcesView.js';
-import { Sessions } from './Sessions.js';
+import { ShortcutSheet } from './ShortcutSheet.js';
 import { SignInPrompts } from './SignInPrompts.js';
-import { isOn } from './format.js';
+import { isOn, stateLabel } from './format.js';
+import { plainError } from './plain-words.js';
 import { SettingsView } from './SettingsView.js';
 import { useAirlock } from './use-airlock.js';
 
-type View = 'resources' | 'browse' | 'settings' | 'logs';
+const VIEWS = ['resources', 'browse', 'settings', 'logs'] as const;
+type View = (typeof VIEWS)[number];
+const viewOfHash = (): View | undefined => VIEWS.find((name) => window.location.hash === `#${name}`);
 type FormState = { mode: 'closed' } | { mode: 'add' } | { mode: 'edit'; resource: Resource };
 
 export function App({ client }: { client: Client }) {
   const state = useAirlock(client);
-  const [view, setView] = useState<View>('resources');
+  const [view, setView] = useState<View>(() => viewOfHash() ?? 'resources');
+  const [sheet, setSheet] = useState(false);
   const [form, setForm] = useState<FormState>({ mode: 'closed' });
   const [toast, setToast] = useState<{ message: string; error: boolean; code?: string } | undefined>();
   const [about, setAbout] = useState<About | undefined>();
@@ -33,7 +39,11 @@ export function App({ client }: { client: Client }) {
   // The tray popover loads the same page with #tray: the compact list, nothing to edit.
   const [compact, setCompact] = useState(() => window.location.hash === '#tray');
   useEffect(() => {
-    const onHash = () => setCompact(window.location.hash === '#tray');
+    const onHash = () => {
+      setCompact(window.location.hash === '#tray');
+      const named = viewOfHash();
+      if (named) setView(named);
+    };
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
@@ -69,17 +79,44 @@ export function App({ client }: { client: Client }) {
     void attempt(on ? client.api.disconnect({ id: resource.id }) : client.api.connect({ id: resource.id }));
   };
 
+  // Says what happened either way, so "Try again" is never a click into silence.
   const test = (resource: Resource) =>
-    void attempt(
+    attempt(
       client.api.testResource({ id: resource.id }).then((status) => {
-        if (status.state === 'error') return;
+        const problem = plainError(status, resource.localPort);
+        if (status.state === 'error' && problem)
+          return setToast({ message: `${resource.name}: ${problem.sentence}`, error: true });
         notify(
           status.state === 'off'
             ? `${resource.name}: the edge answered and admits you. Switch it on to use it.`
-            : `${resource.name}: the edge answered and admits you.`,
+            : `${resource.name}: ${stateLabel(status)}. The edge answered and admits you.`,
         );
       }),
     );
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      const typing = event.target instanceof HTMLElement && /^(INPUT|TEXTAREA|SELECT)$/.test(event.target.tagName);
+      if (typing || event.ctrlKey || event.metaKey || event.altKey || document.querySelector('dialog[open]')) return;
+      if (event.key === '?') setSheet(true);
+      else if (event.key === 'n' && !compact) {
+        setView('resources');
+        setForm({ mode: 'add' });
+      } else return;
+      event.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [compact]);
+
+  const copyText = async (text: string, said: string) => {
+    try {
+      await navigator.clipboard.writeText(text);
+      notify(`Copied ${said}: ${text}`);
+    } catch {
+      notify(`Copy this: ${text}`);
+    }
+  };
 
   const signIn = (edge: string) =>
     void attempt(
@@ -153,12 +190,13 @@ export function App({ client }: { client: Client }) {
 
   const toastView = toast ? (
     <div className={`toast${toast.error ? ' error' : ''}`} role="status">
+      {toast.message}
       {toast.code ? (
         <>
-          <ErrorCodeLabel code={toast.code} />{' '}
+          {' '}
+          <ErrorCodeLabel code={toast.code} />
         </>
       ) : null}
-      {toast.message}
     </div>
   ) : null;
 
@@ -166,6 +204,7 @@ export function App({ client }: { client: Client }) {
     return (
       <>
         <CompactView client={client} state={state} notify={notify} report={report} />
+        {sheet ? <ShortcutSheet onClose={() => setSheet(false)} /> : null}
         {toastView}
       </>
     );
@@ -179,7 +218,7 @@ export function App({ client }: { client: Client }) {
           <span className="brand-name">Airlock</span>
         </div>
         <nav aria-label="Main">
-          {(['resources', 'browse', 'settings', 'logs'] as const).map((name) => (
+          {VIEWS.map((name) => (
             <button
               key={name}
               className={`nav${view === name ? ' active' : ''}`}
@@ -190,11 +229,15 @@ export function App({ client }: { client: Client }) {
             </button>
           ))}
         </nav>
-        <Sessions
-          sessions={state.sessions}
-          onSignIn={signIn}
-          onSignOut={(edge) => void attempt(client.api.signOut({ edge }))}
-        />
+        <button
+          className="icon-button shortcuts-button"
+          onClick={() => setSheet(true)}
+          aria-label="Keyboard shortcuts"
+          aria-keyshortcuts="?"
+          title="Keyboard shortcuts (?)"
+        >
+          <Keyboard size={18} aria-hidden="true" />
+        </button>
       </header>
       <SignInPrompts sessions={state.sessions} onSignIn={signIn} onCancel={cancelSignIn} notify={notify} />
       {!state.connected ? (
@@ -210,24 +253,50 @@ export function App({ client }: { client: Client }) {
             resources={state.resources}
             statuses={state.statuses}
             sessions={state.sessions}
-            desktop={desktop}
             onToggle={toggle}
             onTest={test}
             onSignIn={signIn}
+            onSignOut={(edge) =>
+              void attempt(client.api.signOut({ edge }).then(() => notify(`Signed out of ${edgeHost(edge)}`)))
+            }
             onAdd={() => setForm({ mode: 'add' })}
             onEdit={(resource) => setForm({ mode: 'edit', resource })}
             onRemove={remove}
             onImport={importFile}
             onExport={exportFile}
-            onShortcut={(resource) =>
+            onBrowse={() => setView('browse')}
+            {...(desktop
+              ? {
+                  onShortcut: (resource: Resource) =>
+                    void attempt(
+                      client.api
+                        .createShortcut({ id: resource.id })
+                        .then(({ path }) => notify(`Shortcut created: ${path}`)),
+                    ),
+                }
+              : {})}
+            onCopyCommand={(resource) => void copyText(connectCommand(resource), 'the command')}
+            onCopyAddress={(address) => void copyText(address, 'the address')}
+            onUsePort={(resource, port) =>
               void attempt(
-                client.api.createShortcut({ id: resource.id }).then(({ path }) => notify(`Shortcut created: ${path}`)),
+                client.api
+                  .updateResource({ id: resource.id, changes: { localPort: port } })
+                  .then(() => client.api.connect({ id: resource.id }))
+                  .then(() => notify(`${resource.name} now uses port ${port}`)),
               )
             }
-            notify={notify}
           />
         ) : view === 'browse' ? (
-          <BrowseView client={client} sessions={state.sessions} onAdded={notify} onError={report} />
+          <BrowseView
+            client={client}
+            sessions={state.sessions}
+            resources={state.resources}
+            statuses={state.statuses}
+            onToggle={toggle}
+            onAdded={notify}
+            onError={report}
+            notify={notify}
+          />
         ) : view === 'settings' ? (
           <SettingsView
             settings={state.settings}
@@ -248,6 +317,7 @@ export function App({ client }: { client: Client }) {
           onCancel={() => setForm({ mode: 'closed' })}
         />
       ) : null}
+      {sheet ? <ShortcutSheet onClose={() => setSheet(false)} /> : null}
       {toastView}
     </div>
   );

@@ -1,39 +1,60 @@
 import { useCallback, useEffect, useMemo, useState, type FormEvent } from 'react';
-import { edgeHost, type Discovery, type EdgeSession } from '../shared/contract/api.js';
+import {
+  edgeHost,
+  type Discovery,
+  type EdgeSession,
+  type Resource,
+  type ResourceStatus,
+} from '../shared/contract/api.js';
 import type { Client } from './api-client.js';
+import { isOn, stateLabel, toggleClasses } from './format.js';
 
 interface Props {
   client: Client;
   /** Signed-in edges: one list each. */
   sessions: EdgeSession[];
+  resources: Resource[];
+  statuses: Map<string, ResourceStatus>;
+  onToggle: (resource: Resource) => void;
   onAdded: (message: string) => void;
   onError: (error: unknown) => void;
+  notify: (message: string) => void;
 }
 
 /** What the edges the user is signed in to let them reach: connect or save with one click. */
-export function BrowseView({ client, sessions, onAdded, onError }: Props) {
+export function BrowseView({ client, sessions, resources, statuses, onToggle, onAdded, onError }: Props) {
   const signedIn = sessions.filter((session) => session.signedIn);
+  const title = (
+    <h1 id="view-title" className="view-title">
+      Browse
+    </h1>
+  );
   if (signedIn.length === 0) {
     return (
-      <section className="view">
+      <section className="view" aria-labelledby="view-title">
+        {title}
         <div className="empty">
           <h2>Nothing to browse yet</h2>
           <p>
             Sign in to your organisation’s edge and the applications it lets you reach are listed here, ready to
             connect.
           </p>
-          <SignInToEdge client={client} onError={onError} />
+          <SignInToEdge client={client} onError={onError} waiting={sessions.some((session) => session.signingIn)} />
         </div>
       </section>
     );
   }
   return (
-    <section className="view">
+    <section className="view" aria-labelledby="view-title">
+      {title}
       {signedIn.map((session) => (
         <EdgeApps
           key={`${session.edge}|${session.expiresAt ?? ''}`}
           client={client}
           session={session}
+          resources={resources}
+          statuses={statuses}
+          onToggle={onToggle}
           onAdded={onAdded}
           onError={onError}
         />
@@ -43,17 +64,26 @@ export function BrowseView({ client, sessions, onAdded, onError }: Props) {
 }
 
 /** The edge's sign-in address (what an administrator hands out), then the system browser. */
-function SignInToEdge({ client, onError }: { client: Client; onError: (error: unknown) => void }) {
+function SignInToEdge({
+  client,
+  onError,
+  waiting: browserWaiting,
+}: {
+  client: Client;
+  onError: (error: unknown) => void;
+  waiting: boolean;
+}) {
   const [address, setAddress] = useState('');
-  const [waiting, setWaiting] = useState(false);
+  const [started, setStarted] = useState(false);
+  const waiting = started || browserWaiting;
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const edge = /^https:\/\//.test(address.trim()) ? address.trim() : `https://${address.trim()}`;
-    setWaiting(true);
+    setStarted(true);
     client.api
       .signIn({ edge })
       .catch(onError)
-      .finally(() => setWaiting(false));
+      .finally(() => setStarted(false));
   };
   return (
     <form className="sign-in-edge" onSubmit={submit}>
@@ -70,6 +100,11 @@ function SignInToEdge({ client, onError }: { client: Client; onError: (error: un
       <button className="button primary" type="submit" disabled={waiting || !address.trim()}>
         {waiting ? 'Waiting for the browser…' : 'Sign in'}
       </button>
+      {waiting ? (
+        <p className="field-hint full">
+          Finish signing in in your browser. The bar above can open the page again, copy its link or cancel.
+        </p>
+      ) : null}
     </form>
   );
 }
@@ -77,9 +112,15 @@ function SignInToEdge({ client, onError }: { client: Client; onError: (error: un
 function EdgeApps({
   client,
   session,
+  resources,
+  statuses,
+  onToggle,
   onAdded,
   onError,
-}: { client: Client; session: EdgeSession } & Pick<Props, 'onAdded' | 'onError'>) {
+}: { client: Client; session: EdgeSession } & Pick<
+  Props,
+  'onAdded' | 'onError' | 'resources' | 'statuses' | 'onToggle'
+>) {
   const [discovery, setDiscovery] = useState<Discovery | undefined>();
   const [problem, setProblem] = useState<string | undefined>();
   const [query, setQuery] = useState('');
@@ -150,7 +191,13 @@ function EdgeApps({
               </div>
             </div>
             <div className="resource-actions">
-              {app.savedAs ? (
+              {app.savedAs && resources.some((resource) => resource.id === app.savedAs) ? (
+                <SavedApp
+                  resource={resources.find((resource) => resource.id === app.savedAs)!}
+                  status={statuses.get(app.savedAs)}
+                  onToggle={onToggle}
+                />
+              ) : app.savedAs ? (
                 <span className="muted">Saved · 127.0.0.1:{app.port}</span>
               ) : (
                 <>
@@ -171,5 +218,39 @@ function EdgeApps({
         ))}
       </ul>
     </div>
+  );
+}
+
+/** An app already saved: its live state and switch, as on the Resources view. */
+function SavedApp({
+  resource,
+  status,
+  onToggle,
+}: {
+  resource: Resource;
+  status: ResourceStatus | undefined;
+  onToggle: (resource: Resource) => void;
+}) {
+  const on = isOn(status);
+  const state = status?.state ?? 'off';
+  return (
+    <span className={`saved-app state-${state}`} data-testid="saved-app">
+      <span className={`dot dot-${state}`} aria-hidden="true" />
+      <span className="state" data-testid="state">
+        {stateLabel(status)}
+      </span>
+      <span className="address" data-testid="local-address">
+        {status?.localAddress ?? `${resource.localHost}:${resource.localPort}`}
+      </span>
+      <button
+        className={toggleClasses(status)}
+        role="switch"
+        aria-checked={on}
+        aria-label={`${on ? 'Disconnect' : 'Connect'} ${resource.name}`}
+        onClick={() => onToggle(resource)}
+      >
+        <span className="knob" />
+      </button>
+    </span>
   );
 }

@@ -1,6 +1,10 @@
-import type { Resource } from '../shared/contract/api.js';
+import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { AppWindow, Compass, Settings } from 'lucide-react';
+import { edgeHost, type Resource } from '../shared/contract/api.js';
 import type { Client } from './api-client.js';
-import { formatBytes, isOn, stateLabel, toggleClasses } from './format.js';
+import { isOn, stateLabel, toggleClasses } from './format.js';
+import { groupByEdge } from './grouping.js';
+import { needsYou, plainError } from './plain-words.js';
 import { SignInPrompts } from './SignInPrompts.js';
 import type { AirlockState } from './use-airlock.js';
 
@@ -11,12 +15,30 @@ interface Props {
   report: (error: unknown) => void;
 }
 
+/** "3 ready · 1 in use · 1 needs you": the tray panel's one-line summary. */
+export function summarise(states: string[]): string {
+  const count = (test: (state: string) => boolean) => states.filter(test).length;
+  const parts = [
+    [count((state) => state === 'ready'), 'ready'],
+    [count((state) => state === 'in-use'), 'in use'],
+    [count((state) => needsYou(state as never)), 'need you'],
+  ] as const;
+  const said = parts
+    .filter(([n]) => n > 0)
+    .map(([n, what]) => `${n} ${n === 1 && what === 'need you' ? 'needs you' : what}`);
+  return said.length > 0 ? said.join(' · ') : states.length > 0 ? 'All off' : 'No resources yet';
+}
+
 /**
- * The tray popover: every resource with its switch and state, the sign-in the user must finish,
- * and a way to the full window. Nothing to edit here: that is the window's job.
+ * The tray panel: a fixed header (summary, account, search), the resources by edge in a list that
+ * scrolls inside the panel, one-line errors with their one fix, and a pinned footer. ↑↓ move
+ * between switches, Enter switches, Esc clears the search.
  */
 export function CompactView({ client, state, notify, report }: Props) {
-  const sorted = [...state.resources].sort((a, b) => a.name.localeCompare(b.name));
+  const [query, setQuery] = useState('');
+  const search = useRef<HTMLInputElement>(null);
+  const list = useRef<HTMLDivElement>(null);
+  const desktop = client.mode === 'desktop';
   const attempt = (work: Promise<unknown>) => void work.catch(report);
   const toggle = (resource: Resource) =>
     attempt(
@@ -25,65 +47,174 @@ export function CompactView({ client, state, notify, report }: Props) {
         : client.api.connect({ id: resource.id }),
     );
 
+  // Search is where typing goes when the panel opens (and each time it is shown again).
+  useEffect(() => {
+    search.current?.focus();
+    const onFocus = () => search.current?.focus();
+    window.addEventListener('focus', onFocus);
+    return () => window.removeEventListener('focus', onFocus);
+  }, []);
+
+  const visible = useMemo(() => {
+    const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+    return state.resources.filter((resource) =>
+      words.every((word) => `${resource.name} ${resource.hostname}`.toLowerCase().includes(word)),
+    );
+  }, [state.resources, query]);
+  const groups = useMemo(() => groupByEdge(visible, state.statuses), [visible, state.statuses]);
+  const summary = summarise(state.resources.map((resource) => state.statuses.get(resource.id)?.state ?? 'off'));
+  const accounts = [
+    ...new Set(state.sessions.filter((session) => session.signedIn).map((s) => s.email ?? 'signed in')),
+  ];
+
+  const switches = () => Array.from(list.current?.querySelectorAll<HTMLElement>('[role=switch]') ?? []);
+  const onKey = (event: KeyboardEvent) => {
+    const all = switches();
+    const at = all.indexOf(document.activeElement as HTMLElement);
+    if (event.key === 'ArrowDown') (at < 0 ? all[0] : all[Math.min(at + 1, all.length - 1)])?.focus();
+    else if (event.key === 'ArrowUp') (at <= 0 ? search.current : all[at - 1])?.focus();
+    else if (event.key === 'Escape') {
+      setQuery('');
+      search.current?.focus();
+    } else return;
+    event.preventDefault();
+  };
+
+  const go = (view: 'resources' | 'browse' | 'settings') =>
+    desktop ? attempt(client.api.openWindow()) : (window.location.hash = view);
+
   return (
-    <div className="compact">
+    <div className="compact" onKeyDown={onKey}>
+      <header className="compact-header">
+        <div className="compact-heading">
+          <h1 className="compact-title">Airlock</h1>
+          <span className="compact-summary" data-testid="tray-summary">
+            {summary}
+          </span>
+        </div>
+        {accounts.length > 0 ? (
+          <div className="compact-account muted" data-testid="tray-account">
+            {accounts.join(', ')}
+          </div>
+        ) : null}
+        <input
+          ref={search}
+          type="search"
+          className="compact-search"
+          placeholder="Search"
+          aria-label="Search resources"
+          value={query}
+          onChange={(event) => setQuery(event.target.value)}
+        />
+      </header>
       <SignInPrompts
         sessions={state.sessions}
         onSignIn={(edge) => attempt(client.api.signIn({ edge }))}
         onCancel={(edge) => attempt(client.api.cancelSignIn({ edge }))}
         notify={notify}
       />
-      {sorted.length === 0 ? <p className="compact-empty">No resources yet. Open Airlock to add one.</p> : null}
-      <ul className="compact-list" aria-label="Resources">
-        {sorted.map((resource) => {
-          const status = state.statuses.get(resource.id);
-          const on = isOn(status);
-          const current = status?.state ?? 'off';
-          return (
-            <li key={resource.id} className={`compact-row state-${current}`} data-name={resource.name}>
-              <button
-                className={`${toggleClasses(status)} small`}
-                role="switch"
-                aria-checked={on}
-                aria-label={`${on ? 'Disconnect' : 'Connect'} ${resource.name}`}
-                onClick={() => toggle(resource)}
-              >
-                <span className="knob" />
-              </button>
-              <div className="compact-main">
-                <div className="compact-title">
-                  <span className="resource-name">{resource.name}</span>
-                  <span className={`dot dot-${current}`} />
-                  <span className="state" data-testid="state">
-                    {stateLabel(status)}
-                  </span>
-                </div>
-                <div className="compact-sub">
-                  {status?.localAddress ?? `${resource.localHost}:${resource.localPort}`}
-                  {status && status.activeConnections > 0
-                    ? ` · ${status.activeConnections} open · ↑ ${formatBytes(status.bytesUp)} · ↓ ${formatBytes(status.bytesDown)}`
-                    : ''}
-                </div>
-                {status?.lastError ? (
-                  <div className="compact-error" role="alert">
-                    {status.lastError.message}
+      <main className="compact-main-area" ref={list}>
+        {state.resources.length === 0 ? (
+          <p className="compact-empty">No resources yet. Browse what your organisation offers to add one.</p>
+        ) : null}
+        {groups.map((group) => (
+          <section key={group.edge} className="compact-section" aria-label={edgeHost(group.edge)}>
+            <h2 className="compact-edge">{edgeHost(group.edge)}</h2>
+            <div className="compact-list">
+              {group.resources.map((resource) => {
+                const status = state.statuses.get(resource.id);
+                const on = isOn(status);
+                const current = status?.state ?? 'off';
+                const problem = status ? plainError(status, resource.localPort) : undefined;
+                const session = state.sessions.find((entry) => entry.edge === group.edge);
+                return (
+                  <div
+                    key={resource.id}
+                    className={`compact-row state-${current}`}
+                    role="group"
+                    aria-label={resource.name}
+                    data-name={resource.name}
+                  >
+                    <button
+                      className={`${toggleClasses(status)} small`}
+                      role="switch"
+                      aria-checked={on}
+                      aria-label={`${on ? 'Disconnect' : 'Connect'} ${resource.name}`}
+                      onClick={() => toggle(resource)}
+                    >
+                      <span className="knob" />
+                    </button>
+                    <span className="resource-name">{resource.name}</span>
+                    <span className="compact-state">
+                      <span className={`dot dot-${current}`} aria-hidden="true" />
+                      <span className="state" data-testid="state">
+                        {stateLabel(status)}
+                      </span>
+                    </span>
+                    <span className="compact-address">
+                      {status?.localAddress ?? `${resource.localHost}:${resource.localPort}`}
+                    </span>
+                    {problem ? (
+                      <span className="compact-error" data-testid="tray-error">
+                        <span className="message" title={status!.lastError!.message}>
+                          {problem.sentence}
+                        </span>
+                        {problem.fix === 'sign-in' && session?.signInAvailable && !session.signingIn ? (
+                          <button
+                            className="button small"
+                            onClick={() => attempt(client.api.signIn({ edge: group.edge }))}
+                            aria-label={`${problem.fixLabel}: ${resource.name}`}
+                          >
+                            {problem.fixLabel}
+                          </button>
+                        ) : problem.fix === 'use-port' ? (
+                          <button
+                            className="button small"
+                            onClick={() =>
+                              attempt(
+                                client.api
+                                  .updateResource({ id: resource.id, changes: { localPort: problem.port! } })
+                                  .then(() => client.api.connect({ id: resource.id })),
+                              )
+                            }
+                            aria-label={`${problem.fixLabel}: ${resource.name}`}
+                          >
+                            {problem.fixLabel}
+                          </button>
+                        ) : problem.fix === 'try-again' ? (
+                          <button
+                            className="button small"
+                            onClick={() => attempt(client.api.testResource({ id: resource.id }))}
+                            aria-label={`${problem.fixLabel}: ${resource.name}`}
+                          >
+                            {problem.fixLabel}
+                          </button>
+                        ) : null}
+                      </span>
+                    ) : null}
                   </div>
-                ) : null}
-              </div>
-            </li>
-          );
-        })}
-      </ul>
+                );
+              })}
+            </div>
+          </section>
+        ))}
+      </main>
       <footer className="compact-footer">
-        {client.mode === 'desktop' ? (
-          <button className="button small" onClick={() => attempt(client.api.openWindow())}>
-            Open Airlock
+        {desktop ? (
+          <button className="button small primary" onClick={() => attempt(client.api.openWindow())}>
+            <AppWindow size={14} aria-hidden="true" /> Open Airlock
           </button>
         ) : (
-          <a className="button small" href="#">
-            Open Airlock
+          <a className="button small primary" href="#resources">
+            <AppWindow size={14} aria-hidden="true" /> Open Airlock
           </a>
         )}
+        <button className="button small" onClick={() => go('browse')}>
+          <Compass size={14} aria-hidden="true" /> Browse
+        </button>
+        <button className="button small" onClick={() => go('settings')}>
+          <Settings size={14} aria-hidden="true" /> Settings
+        </button>
       </footer>
     </div>
   );

@@ -17,9 +17,11 @@ export function LogsView({ logs, resources }: { logs: LogEntry[]; resources: Res
   }, [logs, level, text]);
 
   return (
-    <section className="view logs">
+    <section className="view logs" aria-labelledby="view-title">
       <div className="toolbar">
-        <h2>Logs</h2>
+        <h1 id="view-title" className="view-title">
+          Logs
+        </h1>
         <select aria-label="Minimum level" value={level} onChange={(event) => setLevel(event.target.value as LogLevel)}>
           {LOG_LEVELS.map((name) => (
             <option key={name} value={name}>

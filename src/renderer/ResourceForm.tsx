@@ -6,14 +6,8 @@ import {
   formValuesFrom,
   type ResourceFormValues,
 } from '../shared/contract/resource-form.js';
-
-const KIND_LABELS: Record<ResourceFields['kind'], string> = {
-  ssh: 'SSH',
-  postgres: 'PostgreSQL',
-  redis: 'Redis',
-  rdp: 'Remote Desktop',
-  other: 'Other TCP',
-};
+import { KIND_NAMES } from './icons.js';
+import { Modal } from './Modal.js';
 
 interface Props {
   editing?: Resource;
@@ -91,14 +85,8 @@ export function ResourceForm({ editing, resources, onSubmit, onCancel }: Props) 
   });
 
   return (
-    <div className="overlay" onMouseDown={(event) => event.target === event.currentTarget && onCancel()}>
-      <form
-        className="dialog"
-        onSubmit={submit}
-        noValidate
-        aria-labelledby="form-title"
-        onKeyDown={(event) => event.key === 'Escape' && onCancel()}
-      >
+    <Modal labelledBy="form-title" onClose={onCancel}>
+      <form className="dialog" onSubmit={submit} noValidate aria-labelledby="form-title">
         <h2 id="form-title">{editing ? `Edit ${editing.name}` : 'Add a resource'}</h2>
         <p className="dialog-intro">
           A resource is one private service your organisation publishes through Airlock. Connecting opens it on a local
@@ -135,7 +123,7 @@ export function ResourceForm({ editing, resources, onSubmit, onCancel }: Props) 
           >
             {RESOURCE_KINDS.map((kind) => (
               <option key={kind} value={kind}>
-                {KIND_LABELS[kind]}
+                {KIND_NAMES[kind]}
               </option>
             ))}
           </select>,
@@ -175,6 +163,6 @@ export function ResourceForm({ editing, resources, onSubmit, onCancel }: Props) 
           </button>
         </div>
       </form>
-    </div>
+    </Modal>
   );
 }

@@ -1,159 +1,147 @@
-import { edgeHost, type EdgeSession, type Resource, type ResourceStatus } from '../shared/contract/api.js';
-import { connectCommand } from '../shared/contract/commands.js';
+import { useState } from 'react';
+import { Copy, Ellipsis } from 'lucide-react';
+import type { Resource, ResourceStatus } from '../shared/contract/api.js';
+import { ActionMenu, type MenuAction } from './ActionMenu.js';
 import { ErrorCodeLabel } from './ErrorCodeLabel.js';
 import { formatBytes, isOn, relativeTime, stateLabel, toggleClasses } from './format.js';
+import { KindIcon } from './icons.js';
+import { plainError } from './plain-words.js';
 
-interface Props {
-  resource: Resource;
-  status: ResourceStatus | undefined;
-  /** Sign-in for the resource's edge, for "signed in as" and the error's Sign in button. */
-  session: EdgeSession | undefined;
-  selected: boolean;
-  desktop: boolean;
-  rowRef: (element: HTMLLIElement | null) => void;
-  onSelect: () => void;
+export interface RowActions {
   onToggle: (resource: Resource) => void;
-  onTest: (resource: Resource) => void;
+  /** Resolves when the edge has answered, so "Try again" can say it is trying. */
+  onTest: (resource: Resource) => Promise<unknown>;
   onSignIn: (edge: string) => void;
   onEdit: (resource: Resource) => void;
   onRemove: (resource: Resource) => void;
-  onShortcut: (resource: Resource) => void;
-  onCopy: (resource: Resource) => void;
+  onShortcut?: (resource: Resource) => void;
+  onCopyCommand: (resource: Resource) => void;
+  onCopyAddress: (address: string) => void;
+  /** Moves the resource to a free port and switches it on: the busy-port fix. */
+  onUsePort: (resource: Resource, port: number) => void;
 }
 
-/** One saved resource: its switch, where it listens, its state and what to do about an error. */
-export function ResourceRow({
-  resource,
-  status,
-  session,
-  selected,
-  desktop,
-  rowRef,
-  onSelect,
-  onToggle,
-  onTest,
-  onSignIn,
-  onEdit,
-  onRemove,
-  onShortcut,
-  onCopy,
-}: Props) {
+interface Props extends RowActions {
+  resource: Resource;
+  status: ResourceStatus | undefined;
+  /** A sign-in for its edge can be started from here (none is waiting, and this build signs in). */
+  canSignIn: boolean;
+}
+
+/**
+ * One saved resource on one line at rest: its kind, name, state, local address (with a copy
+ * button), switch and a menu for the rest. A second line only when there is something to say: an
+ * error and its one fix, or the counters while in use. A group, not a listbox option: the
+ * controls inside are each reachable and named for the resource.
+ */
+export function ResourceRow({ resource, status, canSignIn, ...actions }: Props) {
   const on = isOn(status);
   const state = status?.state ?? 'off';
+  const address = status?.localAddress ?? `${resource.localHost}:${resource.localPort}`;
+  const problem = status ? plainError(status, resource.localPort) : undefined;
+  const [trying, setTrying] = useState(false);
+
+  const fix = () => {
+    if (!problem || !status) return;
+    if (problem.fix === 'sign-in') return actions.onSignIn(status.edge);
+    if (problem.fix === 'edit') return actions.onEdit(resource);
+    if (problem.fix === 'use-port') return actions.onUsePort(resource, problem.port!);
+    setTrying(true);
+    void actions.onTest(resource).finally(() => setTrying(false));
+  };
+  const fixAvailable = problem && (problem.fix !== 'sign-in' || canSignIn);
+
+  const menu: MenuAction[] = [
+    { label: 'Test', onSelect: () => void actions.onTest(resource) },
+    { label: 'Copy command', onSelect: () => actions.onCopyCommand(resource) },
+    { label: 'Edit', onSelect: () => actions.onEdit(resource) },
+    ...(actions.onShortcut ? [{ label: 'Shortcut', onSelect: () => actions.onShortcut!(resource) }] : []),
+    { label: 'Remove', onSelect: () => actions.onRemove(resource), danger: true },
+  ];
+
   return (
-    <li
-      ref={rowRef}
-      className={`resource state-${state}${selected ? ' selected' : ''}`}
-      role="option"
-      aria-selected={selected}
-      tabIndex={selected ? 0 : -1}
-      onClick={onSelect}
-      data-name={resource.name}
-    >
-      <button
-        className={toggleClasses(status)}
-        role="switch"
-        aria-checked={on}
-        aria-label={`${on ? 'Disconnect' : 'Connect'} ${resource.name}`}
-        onClick={(event) => {
-          event.stopPropagation();
-          onSelect();
-          onToggle(resource);
-        }}
-      >
-        <span className="knob" />
-      </button>
-      <div className="resource-main">
-        <div className="resource-title">
+    <div className={`resource state-${state}`} role="group" aria-label={resource.name} data-name={resource.name}>
+      <div className="resource-line">
+        <button
+          className={toggleClasses(status)}
+          role="switch"
+          aria-checked={on}
+          aria-label={`${on ? 'Disconnect' : 'Connect'} ${resource.name}`}
+          data-row-focus
+          onClick={() => actions.onToggle(resource)}
+        >
+          <span className="knob" />
+        </button>
+        <KindIcon kind={resource.kind} />
+        <div className="resource-main">
           <span className="resource-name">{resource.name}</span>
-          <span className={`badge kind-${resource.kind}`}>{resource.kind}</span>
-          {resource.tags.map((name) => (
-            <span key={name} className="tag">
-              {name}
-            </span>
-          ))}
-        </div>
-        <div className="resource-sub">
-          {resource.hostname} → {resource.localHost}:{resource.localPort}
-          {resource.edge ? <span className="muted"> via {resource.edge}</span> : null}
-          {status?.offered === false ? (
-            <span
-              className="tag not-offered"
-              title="Its edge no longer lists this application for you; the resource is kept"
-            >
-              no longer offered
-            </span>
-          ) : null}
-        </div>
-        <div className="resource-status" aria-live="polite">
-          <span className={`dot dot-${state}`} />
-          <span className="state" data-testid="state" data-state={state}>
-            {stateLabel(status)}
+          <span className="resource-host" title={resource.edge ? `via ${resource.edge}` : undefined}>
+            {resource.hostname}
           </span>
-          {status?.localAddress ? (
-            <span className="address" data-testid="local-address">
-              {status.localAddress}
-            </span>
+        </div>
+        <span className="resource-status" aria-live="polite">
+          <span className={`dot dot-${state}`} aria-hidden="true" />
+          <span className="state" data-testid="state" data-state={state}>
+            {trying ? 'Trying…' : stateLabel(status)}
+          </span>
+        </span>
+        <span className="address-cell">
+          <span className="address" data-testid={status?.localAddress ? 'local-address' : 'configured-address'}>
+            {address}
+          </span>
+          <button
+            className="icon-button"
+            aria-label={`Copy address of ${resource.name}`}
+            title="Copy address"
+            onClick={() => actions.onCopyAddress(address)}
+          >
+            <Copy size={14} aria-hidden="true" />
+          </button>
+        </span>
+        <ActionMenu
+          label={`More actions for ${resource.name}`}
+          icon={<Ellipsis size={16} aria-hidden="true" />}
+          actions={menu}
+        />
+      </div>
+      {problem ? (
+        <div
+          className={`resource-error${state === 'signed-out' ? ' quiet' : ''}`}
+          role={state === 'error' ? 'alert' : undefined}
+          data-testid="resource-error"
+        >
+          <span className="message">{problem.sentence}</span>
+          {fixAvailable ? (
+            <button
+              className="button small"
+              onClick={fix}
+              disabled={trying}
+              aria-label={`${problem.fixLabel}: ${resource.name}`}
+            >
+              {trying ? 'Trying…' : problem.fixLabel}
+            </button>
           ) : null}
-          {on ? (
+          <details className="error-details">
+            <summary>Details</summary>
+            <ErrorCodeLabel code={status!.lastError!.code} /> {status!.lastError!.message}
+          </details>
+        </div>
+      ) : null}
+      {status?.offered === false ? (
+        <div className="resource-note" title="Its edge no longer lists this application for you; the resource is kept">
+          No longer offered by its edge
+        </div>
+      ) : null}
+      {on && (status!.totalConnections > 0 || status!.lastUsedAt) ? (
+        <div className="resource-meta" data-testid="resource-meta">
+          {status!.totalConnections > 0 ? (
             <span className="counters" data-testid="counters">
               {status!.activeConnections} open · ↑ {formatBytes(status!.bytesUp)} · ↓ {formatBytes(status!.bytesDown)}
             </span>
           ) : null}
+          {status?.lastUsedAt ? <span className="last-used">Last used {relativeTime(status.lastUsedAt)}</span> : null}
         </div>
-        <div className="resource-meta" data-testid="resource-meta">
-          {session?.signedIn ? (
-            <span title={session.edge}>
-              Signed in to {edgeHost(session.edge)} as {session.email ?? 'you'}
-            </span>
-          ) : null}
-          {status?.lastUsedAt ? <span>Last used {relativeTime(status.lastUsedAt)}</span> : null}
-          {status?.checkedAt ? <span>Checked {relativeTime(status.checkedAt)}</span> : null}
-        </div>
-        {status?.lastError ? (
-          <div className="resource-error" role="alert" data-testid="resource-error">
-            <span className="message">
-              <ErrorCodeLabel code={status.lastError.code} /> {status.lastError.message}
-            </span>
-            {status.lastError.action === 'sign-in' && session?.signInAvailable && !session.signingIn ? (
-              <button className="button small" onClick={() => onSignIn(status.edge)}>
-                Sign in
-              </button>
-            ) : status.lastError.action === 'edit' ? (
-              <button className="button small" onClick={() => onEdit(resource)}>
-                Edit
-              </button>
-            ) : (
-              <button className="button small" onClick={() => onTest(resource)}>
-                Try again
-              </button>
-            )}
-          </div>
-        ) : null}
-      </div>
-      <div className="resource-actions">
-        <button
-          className="button small"
-          onClick={() => onTest(resource)}
-          title="Ask the edge now whether it answers and admits you"
-        >
-          Test
-        </button>
-        <button className="button small" onClick={() => onCopy(resource)} title={connectCommand(resource)}>
-          Copy command
-        </button>
-        <button className="button small" onClick={() => onEdit(resource)}>
-          Edit
-        </button>
-        {desktop ? (
-          <button className="button small" onClick={() => onShortcut(resource)}>
-            Shortcut
-          </button>
-        ) : null}
-        <button className="button small danger" onClick={() => onRemove(resource)}>
-          Remove
-        </button>
-      </div>
-    </li>
+      ) : null}
+    </div>
   );
 }

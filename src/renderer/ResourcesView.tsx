@@ -1,53 +1,43 @@
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { Download, Plus, Upload } from 'lucide-react';
 import type { EdgeSession, Resource, ResourceStatus } from '../shared/contract/api.js';
-import { connectCommand } from '../shared/contract/commands.js';
-import { ResourceRow } from './ResourceRow.js';
+import { EdgeSection } from './EdgeSection.js';
+import { groupByEdge } from './grouping.js';
+import { ResourceRow, type RowActions } from './ResourceRow.js';
 
-interface Props {
+interface Props extends RowActions {
   resources: Resource[];
   statuses: Map<string, ResourceStatus>;
   sessions: EdgeSession[];
-  desktop: boolean;
-  onToggle: (resource: Resource) => void;
-  onTest: (resource: Resource) => void;
-  onSignIn: (edge: string) => void;
   onAdd: () => void;
-  onEdit: (resource: Resource) => void;
-  onRemove: (resource: Resource) => void;
   onImport: (file: File) => void;
   onExport: () => void;
-  onShortcut: (resource: Resource) => void;
-  notify: (message: string) => void;
+  onSignOut: (edge: string) => void;
+  /** First run: go to Browse, where one sign-in lists what the organisation offers. */
+  onBrowse: () => void;
 }
 
 export function ResourcesView({
   resources,
   statuses,
   sessions,
-  desktop,
-  onToggle,
-  onTest,
-  onSignIn,
   onAdd,
-  onEdit,
-  onRemove,
   onImport,
   onExport,
-  onShortcut,
-  notify,
+  onSignOut,
+  onBrowse,
+  ...rowActions
 }: Props) {
   const [query, setQuery] = useState('');
   const [tag, setTag] = useState<string | undefined>();
-  const [selected, setSelected] = useState(0);
   const search = useRef<HTMLInputElement>(null);
   const importInput = useRef<HTMLInputElement>(null);
-  const rows = useRef<(HTMLLIElement | null)[]>([]);
+  const list = useRef<HTMLDivElement>(null);
 
   const tags = useMemo(() => [...new Set(resources.flatMap((resource) => resource.tags))].sort(), [resources]);
   const visible = useMemo(() => {
     const words = query.toLowerCase().split(/\s+/).filter(Boolean);
-    return [...resources]
-      .sort((a, b) => a.name.localeCompare(b.name))
+    return resources
       .filter((resource) => !tag || resource.tags.includes(tag))
       .filter((resource) =>
         words.every((word) =>
@@ -57,11 +47,13 @@ export function ResourcesView({
         ),
       );
   }, [resources, query, tag]);
+  const groups = useMemo(() => groupByEdge(visible, statuses), [visible, statuses]);
 
   useEffect(() => {
     const onKey = (event: globalThis.KeyboardEvent) => {
       const typing = event.target instanceof HTMLElement && /^(INPUT|TEXTAREA|SELECT)$/.test(event.target.tagName);
-      if (event.key === '/' && !typing) {
+      if (typing || event.ctrlKey || event.metaKey || event.altKey || document.querySelector('dialog[open]')) return;
+      if (event.key === '/') {
         event.preventDefault();
         search.current?.focus();
       }
@@ -70,124 +62,131 @@ export function ResourcesView({
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
-  useEffect(() => setSelected((current) => Math.min(current, Math.max(visible.length - 1, 0))), [visible.length]);
-
-  const move = (to: number) => {
-    const next = Math.max(0, Math.min(visible.length - 1, to));
-    setSelected(next);
-    rows.current[next]?.focus();
+  /** The rows' switches in the order shown: ↑↓ move between them. */
+  const rowFocus = () => Array.from(list.current?.querySelectorAll<HTMLElement>('[data-row-focus]') ?? []);
+  const move = (by: number) => {
+    const all = rowFocus();
+    const current = all.findIndex((element) => element.closest('.resource')?.contains(document.activeElement));
+    all[Math.max(0, Math.min(all.length - 1, current < 0 ? 0 : current + by))]?.focus();
   };
 
   const onListKey = (event: KeyboardEvent) => {
-    if (event.target instanceof HTMLElement && event.target.tagName === 'BUTTON' && event.key === 'Enter') return;
-    const resource = visible[selected];
-    if (event.key === 'ArrowDown' || event.key === 'j') move(selected + 1);
-    else if (event.key === 'ArrowUp' || event.key === 'k') move(selected - 1);
-    else if (event.key === 'Enter' && resource) onToggle(resource);
-    else if (event.key === 'e' && resource) onEdit(resource);
+    if (event.target instanceof HTMLElement && event.target.closest('[role=menu], details')) return;
+    const focused = (event.target as HTMLElement).closest<HTMLElement>('.resource')?.dataset.name;
+    const resource = resources.find((entry) => entry.name === focused);
+    if (event.key === 'ArrowDown' || event.key === 'j') move(1);
+    else if (event.key === 'ArrowUp' || event.key === 'k') move(-1);
+    else if (event.key === 'e' && resource) rowActions.onEdit(resource);
     else return;
     event.preventDefault();
   };
 
   const onSearchKey = (event: KeyboardEvent<HTMLInputElement>) => {
-    if (event.key === 'Enter' && visible[selected]) onToggle(visible[selected]!);
-    else if (event.key === 'ArrowDown') move(0);
+    const first = groups[0]?.resources[0];
+    if (event.key === 'Enter' && first) rowActions.onToggle(first);
+    else if (event.key === 'ArrowDown') rowFocus()[0]?.focus();
     else if (event.key === 'Escape') setQuery('');
     else return;
     event.preventDefault();
   };
 
-  const copy = async (resource: Resource) => {
-    const command = connectCommand(resource);
-    try {
-      await navigator.clipboard.writeText(command);
-      notify(`Copied: ${command}`);
-    } catch {
-      notify(`Copy this: ${command}`);
-    }
-  };
-
-  const toolbar = (
-    <div className="toolbar">
-      <div className="search">
-        <input
-          ref={search}
-          type="search"
-          placeholder="Search resources"
-          aria-label="Search resources"
-          value={query}
-          onChange={(event) => setQuery(event.target.value)}
-          onKeyDown={onSearchKey}
-        />
-        <kbd aria-hidden="true">/</kbd>
-      </div>
-      <button className="button primary" onClick={onAdd}>
-        Add resource
-      </button>
-      <button className="button" onClick={() => importInput.current?.click()}>
-        Import
-      </button>
-      <button className="button" onClick={onExport} disabled={resources.length === 0}>
-        Export
-      </button>
-      <input
-        ref={importInput}
-        type="file"
-        accept="application/json,.json"
-        hidden
-        data-testid="import-file"
-        onChange={(event) => {
-          const file = event.target.files?.[0];
-          if (file) onImport(file);
-          event.target.value = '';
-        }}
-      />
-    </div>
+  const importPicker = (
+    <input
+      ref={importInput}
+      type="file"
+      accept="application/json,.json"
+      hidden
+      data-testid="import-file"
+      onChange={(event) => {
+        const file = event.target.files?.[0];
+        if (file) onImport(file);
+        event.target.value = '';
+      }}
+    />
   );
 
   if (resources.length === 0) {
     return (
-      <section className="view">
-        {toolbar}
+      <section className="view" aria-labelledby="view-title">
+        <h1 id="view-title" className="view-title">
+          Resources
+        </h1>
         <div className="empty">
           <h2>No resources yet</h2>
           <p>
-            Airlock opens a private service — SSH, a database, Redis, remote desktop — on a port of this computer, after
-            you sign in with your organisation’s account.
+            Airlock opens your organisation’s private services — SSH, databases, Redis, remote desktop — on this
+            computer, after you sign in with your work account.
           </p>
-          <ol>
-            <li>
-              Add a resource: the hostname your administrator gave you (for example db.example.com) and a free local
-              port.
-            </li>
-            <li>Switch it on. Airlock listens on 127.0.0.1 at that port.</li>
-            <li>Use “Copy command” to paste the ssh, psql or redis-cli line.</li>
-          </ol>
           <div className="empty-actions">
-            <button className="button primary" onClick={onAdd}>
-              Add your first resource
-            </button>
-            <button className="button" onClick={() => importInput.current?.click()}>
-              Import a JSON file
+            <button className="button primary" onClick={onBrowse}>
+              Sign in to your organisation
             </button>
           </div>
+          <p className="empty-secondary">
+            Have a hostname from your administrator?{' '}
+            <button className="link-button" onClick={onAdd}>
+              Add a resource by hand
+            </button>{' '}
+            or{' '}
+            <button className="link-button" onClick={() => importInput.current?.click()}>
+              import a JSON file
+            </button>
+            .
+          </p>
+          {importPicker}
         </div>
       </section>
     );
   }
 
   return (
-    <section className="view">
-      {toolbar}
+    <section className="view" aria-labelledby="view-title">
+      <div className="toolbar">
+        <h1 id="view-title" className="view-title">
+          Resources
+        </h1>
+        <div className="search">
+          <input
+            ref={search}
+            type="search"
+            placeholder="Search resources"
+            aria-label="Search resources"
+            value={query}
+            onChange={(event) => setQuery(event.target.value)}
+            onKeyDown={onSearchKey}
+          />
+          <kbd aria-hidden="true">/</kbd>
+        </div>
+        <button className="button primary add-button" onClick={onAdd} aria-keyshortcuts="n" title="Add resource (n)">
+          <Plus size={16} aria-hidden="true" /> <span className="add-label">Add resource</span>
+        </button>
+        <button
+          className="icon-button bordered"
+          onClick={() => importInput.current?.click()}
+          aria-label="Import"
+          title="Import resources from a JSON file"
+        >
+          <Upload size={16} aria-hidden="true" />
+        </button>
+        <button
+          className="icon-button bordered"
+          onClick={onExport}
+          aria-label="Export"
+          title="Export resources to a JSON file"
+        >
+          <Download size={16} aria-hidden="true" />
+        </button>
+        {importPicker}
+      </div>
       {tags.length > 0 ? (
         <div className="tags" role="group" aria-label="Filter by tag">
-          <button className={`chip${tag === undefined ? ' active' : ''}`} onClick={() => setTag(undefined)}>
+          <button className="chip" aria-pressed={tag === undefined} onClick={() => setTag(undefined)}>
             All
           </button>
           {tags.map((name) => (
             <button
               key={name}
-              className={`chip${tag === name ? ' active' : ''}`}
+              className="chip"
               aria-pressed={tag === name}
               onClick={() => setTag(tag === name ? undefined : name)}
             >
@@ -197,36 +196,33 @@ export function ResourcesView({
         </div>
       ) : null}
       {visible.length === 0 ? <p className="no-match">No resource matches “{query}”.</p> : null}
-      <ul className="resources" role="listbox" aria-label="Resources" onKeyDown={onListKey}>
-        {visible.map((resource, index) => {
-          const status = statuses.get(resource.id);
-          return (
-            <ResourceRow
-              key={resource.id}
-              resource={resource}
-              status={status}
-              session={sessions.find((entry) => entry.edge === status?.edge)}
-              selected={index === selected}
-              desktop={desktop}
-              rowRef={(element) => {
-                rows.current[index] = element;
-              }}
-              onSelect={() => setSelected(index)}
-              onToggle={onToggle}
-              onTest={onTest}
-              onSignIn={onSignIn}
-              onEdit={onEdit}
-              onRemove={onRemove}
-              onShortcut={onShortcut}
-              onCopy={copy}
-            />
-          );
-        })}
-      </ul>
-      <p className="hint">
-        <kbd>/</kbd> search · <kbd>↑</kbd>
-        <kbd>↓</kbd> select · <kbd>Enter</kbd> connect or disconnect · <kbd>e</kbd> edit
-      </p>
+      <div ref={list} className="sections" onKeyDown={onListKey}>
+        {groups.map((group) => (
+          <EdgeSection
+            key={group.edge}
+            edge={group.edge}
+            session={sessions.find((session) => session.edge === group.edge)}
+            count={group.resources.length}
+            onSignIn={rowActions.onSignIn}
+            onSignOut={onSignOut}
+          >
+            <div className="resources">
+              {group.resources.map((resource) => {
+                const session = sessions.find((entry) => entry.edge === group.edge);
+                return (
+                  <ResourceRow
+                    key={resource.id}
+                    resource={resource}
+                    status={statuses.get(resource.id)}
+                    canSignIn={Boolean(session?.signInAvailable && !session.signingIn)}
+                    {...rowActions}
+                  />
+                );
+              })}
+            </div>
+          </EdgeSection>
+        ))}
+      </div>
     </section>
   );
 }

@@ -12,8 +12,10 @@ const THEME_LABELS: Record<Theme, string> = { light: 'Light', dark: 'Dark', syst
 
 export function SettingsView({ settings, resources, desktop, about, onChange }: Props) {
   return (
-    <section className="view settings">
-      <h2>Settings</h2>
+    <section className="view settings" aria-labelledby="view-title">
+      <h1 id="view-title" className="view-title">
+        Settings
+      </h1>
       <fieldset>
         <legend>Theme</legend>
         {THEMES.map((theme) => (

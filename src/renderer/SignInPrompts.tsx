@@ -1,6 +1,7 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { edgeHost, type EdgeSession } from '../shared/contract/api.js';
 import { ErrorCodeLabel } from './ErrorCodeLabel.js';
+import { plainError } from './plain-words.js';
 
 interface Props {
   sessions: EdgeSession[];
@@ -10,12 +11,19 @@ interface Props {
 }
 
 /**
- * The one step only the user can take, where they are looking: a sign-in waiting in the browser
- * (open the page again, copy its link, cancel) and how the last one failed (try again).
+ * The one step only the user can take, where they are looking, on one line each: a sign-in waiting
+ * in the browser (open the page again, copy its link, cancel) and how the last one failed.
  */
 export function SignInPrompts({ sessions, onSignIn, onCancel, notify }: Props) {
   const [dismissed, setDismissed] = useState<Set<string>>(new Set());
   const waiting = sessions.filter((session) => session.signingIn);
+  // The countdown to the sign-in's time limit moves every second while one waits.
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (waiting.length === 0) return;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [waiting.length]);
   const failed = sessions.filter(
     (session) =>
       !session.signingIn &&
@@ -35,62 +43,98 @@ export function SignInPrompts({ sessions, onSignIn, onCancel, notify }: Props) {
   };
 
   return (
-    <div className="sign-in-prompts" aria-label="Sign-in">
-      {waiting.map((session) => (
-        <div
-          key={session.edge}
-          className="sign-in-prompt"
-          role="status"
-          data-testid="sign-in-prompt"
-          data-edge={session.edge}
-        >
-          <span className="what">
-            <strong>Sign in to {edgeHost(session.edge)}</strong>{' '}
-            {session.signingIn!.url
-              ? 'in the browser window that opened. Waiting for you to finish…'
-              : 'Opening the sign-in page…'}
-          </span>
-          <span className="actions">
-            {session.signingIn!.url ? (
-              <>
-                <a
-                  className="button small primary"
-                  href={session.signingIn!.url}
-                  target="_blank"
-                  rel="noopener noreferrer"
-                >
-                  Open sign-in page
-                </a>
-                <button className="button small" onClick={() => void copy(session.signingIn!.url!)}>
-                  Copy link
-                </button>
-              </>
-            ) : null}
-            <button className="button small" onClick={() => onCancel(session.edge)}>
-              Cancel
-            </button>
-          </span>
-        </div>
-      ))}
-      {failed.map((session) => (
-        <div key={session.edge} className="sign-in-prompt failed" role="alert" data-testid="sign-in-failed">
-          <span className="what">
-            <strong>Not signed in to {edgeHost(session.edge)}:</strong>{' '}
-            <ErrorCodeLabel code={session.signInError!.code} /> {session.signInError!.message}
-          </span>
-          <span className="actions">
-            <button className="button small primary" onClick={() => onSignIn(session.edge)}>
-              Sign in
-            </button>
-            <button
-              className="button small"
-              onClick={() => setDismissed(new Set([...dismissed, `${session.edge}|${session.signInError!.at}`]))}
-            >
-              Dismiss
-            </button>
-          </span>
-        </div>
-      ))}
+    <div className="sign-in-prompts" role="region" aria-label="Sign-in">
+      {waiting.map((session) => {
+        const host = edgeHost(session.edge);
+        const url = session.signingIn!.url;
+        return (
+          <div
+            key={session.edge}
+            className="sign-in-prompt"
+            role="status"
+            data-testid="sign-in-prompt"
+            data-edge={session.edge}
+          >
+            <span className="what">
+              <strong>Sign in to {host}</strong>{' '}
+              <span className="muted prompt-detail">{url ? 'in your browser…' : 'opening the page…'}</span>{' '}
+              {session.signingIn!.expiresAt ? (
+                <span className="muted countdown" data-testid="sign-in-countdown">
+                  {countdown(new Date(session.signingIn!.expiresAt).getTime() - now)}
+                </span>
+              ) : null}
+            </span>
+            <span className="actions">
+              {url ? (
+                <>
+                  <a className="button small primary" href={url} target="_blank" rel="noopener noreferrer">
+                    Open sign-in page
+                  </a>
+                  <button className="button small" onClick={() => void copy(url)}>
+                    Copy link
+                  </button>
+                </>
+              ) : null}
+              <button
+                className="button small"
+                onClick={() => onCancel(session.edge)}
+                aria-label={`Cancel sign-in to ${host}`}
+              >
+                Cancel
+              </button>
+            </span>
+          </div>
+        );
+      })}
+      {failed.map((session) => {
+        const host = edgeHost(session.edge);
+        const failure = session.signInError!;
+        const plain = plainError(
+          {
+            id: '',
+            state: 'error',
+            edge: session.edge,
+            activeConnections: 0,
+            totalConnections: 0,
+            bytesUp: 0,
+            bytesDown: 0,
+            lastError: { ...failure, action: 'sign-in' },
+          },
+          0,
+        );
+        return (
+          <div key={session.edge} className="sign-in-prompt failed" role="alert" data-testid="sign-in-failed">
+            <span className="what">
+              <strong>Not signed in to {host}:</strong> {plain?.sentence}{' '}
+              <details className="error-details">
+                <summary>Details</summary>
+                <ErrorCodeLabel code={failure.code} /> {failure.message}
+              </details>
+            </span>
+            <span className="actions">
+              <button
+                className="button small primary"
+                onClick={() => onSignIn(session.edge)}
+                aria-label={`Sign in to ${host} again`}
+              >
+                Sign in again
+              </button>
+              <button
+                className="button small"
+                onClick={() => setDismissed(new Set([...dismissed, `${session.edge}|${failure.at}`]))}
+              >
+                Dismiss
+              </button>
+            </span>
+          </div>
+        );
+      })}
     </div>
   );
+}
+
+/** "4:59 left": how long the browser sign-in still waits. */
+function countdown(ms: number): string {
+  const seconds = Math.max(0, Math.ceil(ms / 1000));
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')} left`;
 }

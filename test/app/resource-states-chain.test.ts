@@ -233,6 +233,50 @@ test(
   },
 );
 
+test(
+  'signed out: the row says "Signed out" at once, a program is refused within 1 s without a browser, Sign in brings it back',
+  { skip },
+  async () => {
+    await waitFor('ready');
+    const browsersBefore = opened.length;
+    const started = Date.now();
+    await manager.signOut({ edge: chain.edgeUrl });
+    const signedOut = await status();
+    assert.equal(signedOut.state, 'signed-out', 'at once, with no check of the edge to wait for');
+    assert.equal(signedOut.lastError?.code, 'SIGNED_OUT');
+    assert.equal(signedOut.lastError?.action, 'sign-in');
+    assert.ok(signedOut.localAddress, 'the port stays open, refusing');
+
+    // A program connecting now is turned away at once, not held while a hidden browser waits.
+    const refusedAt = Date.now();
+    const socket = net.connect(port, '127.0.0.1');
+    const closed = await new Promise<number>((resolve) => {
+      socket.on('error', () => {});
+      socket.once('close', () => resolve(Date.now() - refusedAt));
+      socket.setTimeout(10_000, () => socket.destroy());
+    });
+    console.log(`sign-out → status ${Date.now() - started} ms; a program's connection refused after ${closed} ms`);
+    assert.ok(closed < 5_000, `the connection was held ${closed} ms`);
+    assert.equal(opened.length, browsersBefore, 'no browser sign-in was started');
+    assert.equal((await session()).signingIn, undefined);
+    assert.equal((await status()).state, 'signed-out');
+    assert.ok((await manager.getLogs({})).some((entry) => /you signed out of/.test(entry.message)));
+
+    const signingIn = manager.signIn({ edge: chain.edgeUrl });
+    const url = await (async () => {
+      for (let tries = 0; tries < 400; tries++) {
+        const pending = (await session()).signingIn?.url;
+        if (pending) return pending;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      return assert.fail('no sign-in page');
+    })();
+    await signInInBrowser(browser, url, ADA.email, ADA.password);
+    await signingIn;
+    await waitFor('ready');
+  },
+);
+
 test('denied: signed in as a user the policy does not admit, the row is an error that says so', { skip }, async () => {
   await manager.signOut({ edge: chain.edgeUrl });
   const testing = manager.testResource({ id });

@@ -40,6 +40,7 @@ export interface AuthProvider {
 export interface PendingSignIn {
   url?: string;
   startedAt: string;
+  expiresAt?: string;
 }
 
 export const SIGN_IN_UNAVAILABLE =

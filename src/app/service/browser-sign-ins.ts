@@ -1,6 +1,7 @@
 // The browser sign-ins waiting for the user, per sign-in origin: the page to open (once known),
 // since when, a way to cancel, and how the last one failed. Watchers hear each step, so every UI
 // can show the one thing only the user can do.
+import { SSO } from '../../shared/constants.js';
 import { isAirlockError } from '../../shared/errors.js';
 import type { PendingSignIn } from './auth-provider.js';
 
@@ -23,8 +24,11 @@ export class BrowserSignIns {
     origin: string,
     login: (hooks: { signal: AbortSignal; onUrl: (url: string) => void }) => Promise<T>,
   ): Promise<T> {
+    const now = Date.now();
     const pending: PendingSignIn & { abort: AbortController } = {
-      startedAt: new Date().toISOString(),
+      startedAt: new Date(now).toISOString(),
+      // loginWithBrowser's own limit (src/core/loopback-login.ts), for the prompt's countdown.
+      expiresAt: new Date(now + SSO.loopbackTimeoutMs).toISOString(),
       abort: new AbortController(),
     };
     this.pending.set(origin, pending);
@@ -54,10 +58,17 @@ export class BrowserSignIns {
 
   waiting(origin: string): PendingSignIn | undefined {
     const pending = this.pending.get(origin);
-    return pending ? { startedAt: pending.startedAt, ...(pending.url ? { url: pending.url } : {}) } : undefined;
+    if (!pending) return undefined;
+    const { startedAt, expiresAt, url } = pending;
+    return { startedAt, ...(expiresAt ? { expiresAt } : {}), ...(url ? { url } : {}) };
   }
 
   /** Stops a waiting sign-in (it fails with LOGIN_CANCELLED); false when none was waiting. */
+  /** Every origin a browser sign-in is waiting for (a first sign-in from Browse has no resource yet). */
+  origins(): string[] {
+    return [...this.pending.keys()];
+  }
+
   cancel(origin: string): boolean {
     const pending = this.pending.get(origin);
     pending?.abort.abort();

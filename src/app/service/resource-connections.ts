@@ -1,11 +1,12 @@
 // The switched-on side of the saved resources: one LocalListener per connected resource, what its
 // edge last said (ResourceHealth), why a listener failed to open, and the status tick that moves
 // the byte counters. The ResourceManager hands connect, disconnect and Test here.
-import { ApiError, type LogLevel, type Resource, type ResourceStatus } from '../../shared/contract/api.js';
+import { ApiError, edgeHost, type LogLevel, type Resource, type ResourceStatus } from '../../shared/contract/api.js';
 import type { ListenerEvent } from '../../shared/contract/status.js';
-import { isAirlockError } from '../../shared/errors.js';
+import { AirlockError, isAirlockError } from '../../shared/errors.js';
 import { credentialHeaders } from '../../core/credentials.js';
 import { resolveEdgeTarget, type EdgeTarget } from '../../core/edge-target.js';
+import { firstFreePort } from '../../core/free-port.js';
 import { LocalListener } from '../../core/local-listener.js';
 import { checkAccess } from '../../core/tunnel-dial.js';
 import type { AuthProvider } from './auth-provider.js';
@@ -19,6 +20,8 @@ export interface ResourceConnectionsOptions {
   log(level: LogLevel, message: string, resourceId?: string): void;
   /** Something a status snapshot shows changed. */
   onChange(): void;
+  /** Every saved resource's local port, so a suggested port is not one of theirs. */
+  ports?(): number[];
   caFile?: string;
   tickMs?: number;
   recheckMs?: number;
@@ -28,8 +31,10 @@ export interface ResourceConnectionsOptions {
 export class ResourceConnections {
   private readonly listeners = new Map<string, LocalListener>();
   /** Failures to open a listener, kept until the next connect or disconnect. */
-  private readonly failures = new Map<string, { code: string; message: string; at: string }>();
+  private readonly failures = new Map<string, { code: string; message: string; at: string; suggestedPort?: number }>();
   private readonly health: ResourceHealth;
+  /** Edges the user signed out of: their programs are refused at once, never sent to a hidden browser. */
+  private readonly signedOut = new Set<string>();
   private tick: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ResourceConnectionsOptions) {
@@ -57,6 +62,7 @@ export class ResourceConnections {
 
   async connect(resource: Resource): Promise<void> {
     const { id } = resource;
+    this.signedOut.delete(this.options.auth.edgeOf(resource)); // the user's own click may sign in
     if (this.listeners.has(id)) return;
     this.failures.delete(id);
     const current = () => this.options.find(id) ?? resource;
@@ -67,7 +73,7 @@ export class ResourceConnections {
         target,
         local: { host: resource.localHost, port: resource.localPort },
         credential: () => this.options.auth.credentialFor(current()),
-        onAuthRequired: () => this.options.auth.signIn(this.options.auth.edgeOf(current()), current()),
+        onAuthRequired: () => this.signInFor(current()),
       });
     } catch (error) {
       return this.fail(resource, error);
@@ -86,6 +92,7 @@ export class ResourceConnections {
 
   /** "Test": asks the edge now; for a switched-off resource the answer is the reply. */
   async test(resource: Resource): Promise<void> {
+    this.signedOut.delete(this.options.auth.edgeOf(resource));
     const outcome = await this.health.check(resource, 'user');
     if (this.listeners.has(resource.id)) return;
     if (!outcome.ok) throw new ApiError(outcome.code, outcome.message);
@@ -106,8 +113,22 @@ export class ResourceConnections {
     this.options.onChange();
   }
 
+  /**
+   * The user signed out of `edge`: its switched-on rows say so at once, and until the user signs in
+   * again (or connects or tests one of them) a program's connection is refused with SIGNED_OUT.
+   */
+  signOut(edge: string, resources: Resource[]): void {
+    this.signedOut.add(edge);
+    for (const resource of resources) {
+      if (!this.listeners.has(resource.id) || this.options.auth.edgeOf(resource) !== edge) continue;
+      const { code, message } = this.signedOutError(resource);
+      this.health.set(resource.id, { ok: false, code, message, at: new Date().toISOString() });
+    }
+  }
+
   /** After a sign-in: the switched-on resources of that edge ask again, so their rows turn ready. */
   recheckEdge(edge: string, resources: Resource[]): void {
+    this.signedOut.delete(edge);
     for (const resource of resources) {
       if (
         this.listeners.has(resource.id) &&
@@ -157,15 +178,45 @@ export class ResourceConnections {
   private async preflight(resource: Resource): Promise<void> {
     const target = this.targetOf(resource);
     const credential = await this.options.auth.credentialFor(resource);
-    await checkAccess({ target, headers: credentialHeaders(credential) });
+    try {
+      await checkAccess({ target, headers: credentialHeaders(credential) });
+    } catch (error) {
+      const signedOut = this.signedOut.has(this.options.auth.edgeOf(resource));
+      if (signedOut && isAirlockError(error) && error.code === 'AUTH_REQUIRED') throw this.signedOutError(resource);
+      throw error;
+    }
+  }
+
+  /** A program's connection asked for a sign-in: the browser opens, unless the user signed out. */
+  private signInFor(resource: Resource): Promise<void> {
+    const edge = this.options.auth.edgeOf(resource);
+    if (this.signedOut.has(edge)) return Promise.reject(this.signedOutError(resource));
+    return this.options.auth.signIn(edge, resource);
+  }
+
+  private signedOutError(resource: Resource): AirlockError {
+    const host = edgeHost(this.options.auth.edgeOf(resource));
+    return new AirlockError('SIGNED_OUT', `you signed out of ${host}; sign in again to use ${resource.name}`);
   }
 
   private fail(resource: Resource, error: unknown): void {
     const code = isAirlockError(error) ? error.code : 'FAILED';
     const message = error instanceof Error ? error.message : String(error);
-    this.failures.set(resource.id, { code, message, at: new Date().toISOString() });
+    const failure: { code: string; message: string; at: string; suggestedPort?: number } = {
+      code,
+      message,
+      at: new Date().toISOString(),
+    };
+    this.failures.set(resource.id, failure);
     this.options.log('error', `${resource.name}: ${message}`, resource.id);
     this.options.onChange();
+    // A busy port: find the next free one, so the window can offer it in one click.
+    if (code === 'PORT_IN_USE')
+      void firstFreePort(resource.localPort + 1, new Set(this.options.ports?.() ?? [])).then((port) => {
+        if (port === 0 || this.failures.get(resource.id) !== failure) return;
+        failure.suggestedPort = port;
+        this.options.onChange();
+      });
   }
 
   private onListenerEvent(resource: Resource, event: ListenerEvent): void {

@@ -73,6 +73,11 @@ export class ResourceHealth {
     }
   }
 
+  /** A fact learnt without asking the edge (the user signed out of it): shown at once. */
+  set(id: string, outcome: CheckOutcome): void {
+    this.record(id, outcome, 'user');
+  }
+
   /** Switched off or removed: what the edge said no longer applies. */
   forget(id: string): void {
     this.outcomes.delete(id);

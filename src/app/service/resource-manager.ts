@@ -67,6 +67,7 @@ export class ResourceManager extends EventEmitter<{ event: [ApiEvent] }> impleme
       find: (id) => this.store.get().resources.find((resource) => resource.id === id),
       log: (level, message, resourceId) => this.log(level, message, resourceId),
       onChange: () => this.emitStatus(),
+      ports: () => this.store.get().resources.map((resource) => resource.localPort),
     });
     this.auth.watch?.(() => this.onSignInChange());
   }
@@ -178,6 +179,8 @@ export class ResourceManager extends EventEmitter<{ event: [ApiEvent] }> impleme
   }
 
   async signOut({ edge }: ApiValidParams<'signOut'>): Promise<EdgeSession> {
+    // Refuse first, then revoke: a program connecting meanwhile must not start a browser sign-in.
+    this.connections.signOut(edge, this.store.get().resources);
     await this.edgeSessions.signOut(edge);
     this.emitStatus();
     return this.edgeSessions.session(edge);

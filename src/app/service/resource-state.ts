@@ -26,7 +26,7 @@ export function resourceState(facts: StateFacts): ResourceState {
   // The one step only the user can take comes first, even over open connections (their token expired).
   if (facts.signingIn) return 'signing-in';
   if (!facts.check) return 'listening';
-  if (!facts.check.ok) return 'error';
+  if (!facts.check.ok) return facts.check.code === 'SIGNED_OUT' ? 'signed-out' : 'error';
   return facts.activeConnections > 0 ? 'in-use' : 'ready';
 }
 
@@ -44,6 +44,7 @@ const SEEN_BY_PREFLIGHT = new Set([
   'LOGIN_TIMEOUT',
   'LOGIN_CANCELLED',
   'LOGIN_FAILED',
+  'SIGNED_OUT',
 ]);
 
 /** The outcome to keep when a new one arrives. */
@@ -69,7 +70,8 @@ export function shouldRecheck(outcome: CheckOutcome | undefined): boolean {
 }
 
 export function errorAction(code: string): ErrorAction {
-  if (code === 'AUTH_REQUIRED' || code.startsWith('LOGIN_') || code.startsWith('TOKEN_')) return 'sign-in';
+  if (code === 'AUTH_REQUIRED' || code === 'SIGNED_OUT' || code.startsWith('LOGIN_') || code.startsWith('TOKEN_'))
+    return 'sign-in';
   if (code === 'PORT_IN_USE' || code === 'BAD_ARGUMENT' || code === 'APP_NOT_FOUND') return 'edit';
   return 'test';
 }
@@ -81,14 +83,14 @@ export interface ResourceFacts {
   /** The open listener's counters; undefined when switched off. */
   listener: ListenerStatus | undefined;
   signingIn: boolean;
-  startFailure?: { code: string; message: string; at: string };
+  startFailure?: { code: string; message: string; at: string; suggestedPort?: number };
   check?: CheckOutcome;
   lastUsedAt?: string;
   /** False once its edge's discovery list no longer has it. */
   offered?: boolean;
 }
 
-/** The row every UI shows: the state, and the error only when the state is `error`. */
+/** The row every UI shows: the state, and the error only when the state is `error` (or why it is `signed-out`). */
 export function resourceStatus(facts: ResourceFacts): ResourceStatus {
   const { listener, startFailure, check } = facts;
   const activeConnections = listener?.activeConnections ?? 0;
@@ -109,13 +111,16 @@ export function resourceStatus(facts: ResourceFacts): ResourceStatus {
     totalConnections: listener?.totalConnections ?? 0,
     bytesUp: listener?.bytesUp ?? 0,
     bytesDown: listener?.bytesDown ?? 0,
-    ...(state === 'error' && failure
+    ...((state === 'error' || state === 'signed-out') && failure
       ? {
           lastError: {
             code: failure.code,
             message: failure.message,
             at: failure.at,
             action: errorAction(failure.code),
+            ...(failure === startFailure && startFailure.suggestedPort
+              ? { suggestedPort: startFailure.suggestedPort }
+              : {}),
           },
         }
       : {}),

@@ -145,9 +145,9 @@ export class SsoAuth implements AuthProvider {
     await tokens.clear(origin);
   }
 
-  /** Edges signed in to without a saved resource (from Browse): listed as sessions too. */
+  /** Edges signed in to, or signing in to, without a saved resource (from Browse): listed as sessions too. */
   edges(): string[] {
-    return [...this.identities.keys()];
+    return [...new Set([...this.identities.keys(), ...this.waiting.origins()])];
   }
 
   /**

@@ -56,6 +56,7 @@ export function describeStatus(status: ResourceStatus | undefined): string {
     case 'error':
       return `${stateLabel(status.state)}: ${status.lastError?.message ?? 'unknown'}`;
     case 'off':
+    case 'signed-out':
       return stateLabel(status.state);
   }
 }

@@ -26,7 +26,14 @@ export interface ResourceStatus {
   bytesUp: number;
   bytesDown: number;
   /** Set in state `error`: what failed, in words that say what to do. */
-  lastError?: { code: string; message: string; at: string; action: ErrorAction };
+  lastError?: {
+    code: string;
+    message: string;
+    at: string;
+    action: ErrorAction;
+    /** PORT_IN_USE: a free local port the window offers with one click ("Use port N"). */
+    suggestedPort?: number;
+  };
   /** When the edge last answered for this resource (preflight or tunnel), ISO time. */
   checkedAt?: string;
   /** When a local program last opened a connection to it (since the app started), ISO time. */
@@ -51,7 +58,8 @@ export interface EdgeSession {
   signInAvailable: boolean;
   message?: string;
   /** A browser sign-in is waiting for the user: the page to open (once known) and since when. */
-  signingIn?: { url?: string; startedAt: string };
+  /** expiresAt: when the browser sign-in gives up (LOGIN_TIMEOUT), for the prompt's countdown. */
+  signingIn?: { url?: string; startedAt: string; expiresAt?: string };
   /** How the last sign-in attempt failed (cancelled, timed out, denied), until the next one. */
   signInError?: { code: string; message: string; at: string };
 }

@@ -148,6 +148,12 @@ export const ERROR_CATALOGUE = {
     meaning: 'The sign-in was cancelled in the app before it finished.',
     action: 'Sign in again when ready.',
   },
+  SIGNED_OUT: {
+    kind: 'airlock',
+    meaning:
+      'You signed out of this edge in the app, so its resources refuse connections instead of opening a browser.',
+    action: 'Sign in again (the row or the section offers it) when you want to use them.',
+  },
   KEYCHAIN_UNAVAILABLE: {
     kind: 'airlock',
     meaning: 'The OS keychain cannot store sign-in tokens here, and no fallback was allowed.',

@@ -41,9 +41,11 @@ export type ListenerEvent =
  * - signing-in: waiting for the user to finish signing in to its edge in the browser;
  * - ready: the edge answered and admits the user (the preflight or a tunnel passed);
  * - in-use: ready, with connections open;
- * - error: the listener or the edge failed; the message says what to do.
+ * - error: the listener or the edge failed; the message says what to do;
+ * - signed-out: the user signed out of its edge; the port stays open but refuses programs at once
+ *   (no hidden browser sign-in) until the user signs in again.
  */
-export const RESOURCE_STATES = ['off', 'listening', 'signing-in', 'ready', 'in-use', 'error'] as const;
+export const RESOURCE_STATES = ['off', 'listening', 'signing-in', 'ready', 'in-use', 'error', 'signed-out'] as const;
 export type ResourceState = (typeof RESOURCE_STATES)[number];
 
 /** The words a row shows for a state (the tray menu and the window say the same). */
@@ -61,6 +63,8 @@ export function stateLabel(state: ResourceState): string {
       return 'In use';
     case 'error':
       return 'Error';
+    case 'signed-out':
+      return 'Signed out';
   }
 }
 
