@@ -134,8 +134,10 @@ export function createSignInFlows(context: SignInContext) {
     }
     const returnTo = returnTarget(url.searchParams.get('redirect_url'), app.hostname);
     const session = await organisationSession(req);
-    // A HEAD (cloudflared probes the login path on every connection) keeps nothing: no login state, no hand-off.
-    if (head) return probeAnswer(req, res, app, session);
+    // A HEAD (cloudflared probes the login path on every connection) starts nothing: no login state.
+    // With an organisation session it is cloudflared's token exchange, which needs the hand-off.
+    if (head && !session) return probeAnswer(req, res, app, session);
+    if (head) return handOff(req, res, app, session!, 'session', undefined, returnTo.returnTo);
     const handoffBinding = presentedHash(url);
     if (!handoffBinding && isBrowser(req)) {
       // Started on the sign-in host: let the app host bind this browser first.
