@@ -24,7 +24,8 @@ export interface HostEdge {
   edge: RunningEdge;
   edgeUrl: string;
   ca: Buffer;
-  credential(who?: { email: string; groups: string[] }, validForMs?: number): Promise<string>;
+  /** `issuedAgoMs`: issued that long ago (an expired one must be older than the clock tolerance). */
+  credential(who?: { email: string; groups: string[] }, validForMs?: number, issuedAgoMs?: number): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -81,11 +82,12 @@ export async function startHostEdge(
     edge,
     edgeUrl,
     ca: readFileSync(pki.ca),
-    async credential(who = ADMIN, validForMs) {
+    async credential(who = ADMIN, validForMs, issuedAgoMs) {
       const issued = await issueConnectorCredential(
         { edgeOrigin: new URL(edgeUrl).origin, keys: edge.keys },
         { sub: who.email, ...who },
         validForMs,
+        issuedAgoMs ? new Date(Date.now() - issuedAgoMs) : undefined,
       );
       return issued.token;
     },

@@ -1,10 +1,14 @@
 // The operators' API on a real edge: credentials, tunnels, routes and every refusal.
+import { CLOCK } from '../../src/shared/constants.js';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ADMIN, OTHER_ADMIN, USER, edgeJson, startHostEdge, type HostEdge } from '../helpers/host-edge.js';
 import { issueAppToken } from '../../src/edge/tokens/app-token.js';
+
+/** Issued long enough ago that it expired beyond the clock tolerance the edge allows. */
+const EXPIRED_LONG_AGO_MS = (CLOCK.toleranceSeconds + 5) * 1000;
 
 let edge: HostEdge;
 let token: string;
@@ -46,7 +50,7 @@ test('an app token does not open the admin API', async () => {
 });
 
 test('an expired credential: 401 credential_expired, saying how to log in again', async () => {
-  const short = await edge.credential(ADMIN, 1000);
+  const short = await edge.credential(ADMIN, 1000, EXPIRED_LONG_AGO_MS);
   await new Promise((resolve) => setTimeout(resolve, 2100));
   const answer = await api('GET', 'whoami', undefined, short);
   assert.equal(answer.status, 401);

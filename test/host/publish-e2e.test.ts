@@ -1,6 +1,7 @@
 // The operator's three steps end to end: the real IdP, a real edge, Chromium through
 // `airlock tunnel login`, `airlock tunnel --hostname … --url tcp://…` in front of a real
 // redis-server, then redis-cli PING through `airlock access tcp` as a signed-in user.
+import { CLOCK } from '../../src/shared/constants.js';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,9 @@ import { ADMIN, USER, edgeJson, startHostEdge, type HostEdge } from '../helpers/
 import { startIdp, type RunningIdp } from '../../src/idp/provider.js';
 import { PATH } from '../../src/shared/constants.js';
 import { edgeKey } from '../../src/cli/operator/operator-files.js';
+
+/** Issued long enough ago that it expired beyond the clock tolerance the edge allows. */
+const EXPIRED_LONG_AGO_MS = (CLOCK.toleranceSeconds + 5) * 1000;
 
 const EVE = { email: 'eve@example.com', password: 'eve-password', groups: ['sales'] };
 const skip =
@@ -254,7 +258,7 @@ for (const [name, hostname, url, message] of [
 
 test('an expired operator credential: commands say how to log in again and exit non-zero', { skip }, async () => {
   const home = mkdtempSync(join(tmpdir(), 'airlock-expired-'));
-  const expired = await edge.credential(ADMIN, 1000);
+  const expired = await edge.credential(ADMIN, 1000, EXPIRED_LONG_AGO_MS);
   const { mkdirSync } = await import('node:fs');
   mkdirSync(join(home, 'airlock', 'operator'), { recursive: true });
   // As the edge sees it (the local copy thinks it is still valid): the edge's refusal is what is shown.

@@ -19,8 +19,10 @@ export function issueConnectorCredential(
   context: CredentialContext,
   identity: { sub: string; email: string; groups: string[] },
   validForMs: number = HOST_ADMIN.credentialMs,
+  now?: Date,
 ) {
   return issueAppToken({
+    ...(now ? { now } : {}),
     keys: context.keys,
     issuer: context.edgeOrigin,
     aud: context.edgeOrigin,
