@@ -181,18 +181,22 @@ async function readRefusal(response: IncomingMessage): Promise<AirlockError> {
     if (body.length > 4096) break; // a refusal is a sentence, not a download
   }
   let message = '';
+  let refusal: string | undefined;
   try {
     const parsed: unknown = JSON.parse(body);
-    if (isEdgeRefusal(parsed)) message = parsed.message;
+    if (isEdgeRefusal(parsed)) ({ message, error: refusal } = parsed);
   } catch {
     message = body.trim().slice(0, 200);
   }
   const retryAfter = Number(response.headers['retry-after']);
-  return edgeError(status, message, Number.isFinite(retryAfter) ? retryAfter : undefined);
+  return edgeError(status, message, Number.isFinite(retryAfter) ? retryAfter : undefined, refusal);
 }
 
-function edgeError(status: number, message: string, retryAfterSeconds?: number): AirlockError {
+function edgeError(status: number, message: string, retryAfterSeconds?: number, refusal?: string): AirlockError {
   const said = message ? `: ${message}` : '';
+  // A 429 for too many open streams of one identity is a limit on connections, not on this address.
+  if (status === 429 && refusal === 'too_many_streams')
+    return new AirlockError('EDGE_ERROR', `the edge answered HTTP ${status}${said}`, { status });
   switch (status) {
     case 429:
       return new AirlockError(
