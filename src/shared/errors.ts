@@ -32,6 +32,8 @@ export function isAirlockError(value: unknown): value is AirlockError {
 
 /** Exit codes of the CLI: 2 is reserved for bad configuration or arguments, as in most Unix tools. */
 export function exitCodeFor(error: unknown): number {
-  if (isAirlockError(error) && (error.code === 'CONFIG_INVALID' || error.code === 'BAD_ARGUMENT')) return 2;
+  // A secret file others may read is a bad argument too: the user fixes the file, not the network.
+  const usage: string[] = ['CONFIG_INVALID', 'BAD_ARGUMENT', 'SECRET_FILE_UNSAFE'];
+  if (isAirlockError(error) && usage.includes(error.code)) return 2;
   return 1;
 }
