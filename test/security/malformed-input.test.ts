@@ -3,6 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { waitUntil } from '../helpers/airlock-processes.js';
 import { edgeJson, startHostEdge, type HostEdge } from '../helpers/host-edge.js';
 
 let edge: HostEdge;
@@ -16,11 +17,16 @@ test('a malformed %-escape in an admin path is a 400 with the reason, and is aud
   const answer = await edgeJson(edge, 'DELETE', '/cdn-cgi/admin/tunnels/%E0%A4%A', { token });
   assert.equal(answer.status, 400);
   assert.match(String(answer.body.message), /the tunnel name in the path has a malformed %-escape/);
-  const audit = readFileSync(edge.auditFile, 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-  const record = audit.filter((line) => line.event === 'admin').at(-1);
+  // The audit file is written asynchronously: wait for the record rather than read too soon.
+  const adminRecord = () =>
+    readFileSync(edge.auditFile, 'utf8')
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.event === 'admin')
+      .at(-1);
+  await waitUntil('the admin record in the audit log', async () => adminRecord() !== undefined, 5_000, 50);
+  const record = adminRecord();
   assert.equal(record?.status, 400);
   assert.equal(record?.action, 'DELETE tunnels/NAME');
   assert.match(String(record?.reason), /malformed %-escape/);

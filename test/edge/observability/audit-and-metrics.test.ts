@@ -87,8 +87,10 @@ test('a refused credential is audited with its reason and never its secret', asy
     secret: 'wrong-secret-value',
   });
   const socket = net.connect(client.port, '127.0.0.1');
+  // The listener resets a connection the edge refused (a reset, not a clean end): wait for the close either way.
+  const closed = new Promise((resolve) => socket.once('close', resolve));
   socket.on('error', () => {});
-  await once(socket, 'close');
+  await closed;
   await client.listener.stop();
   const denied = await auditRecord(
     (line) => line.decision === 'login' && line.reason === 'service token secret does not match',
