@@ -12,7 +12,8 @@ export interface Running {
   output(): string;
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   exited(timeoutMs?: number): Promise<number | null>;
-  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Sends `signal`, then SIGKILL if the process is still there after `graceMs`. */
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<void>;
 }
 
 export function run(command: string, args: string[], options: SpawnOptions = {}): Running {
@@ -77,10 +78,10 @@ export function run(command: string, args: string[], options: SpawnOptions = {})
         clearTimeout(timer);
       }
     },
-    async stop(signal = 'SIGTERM') {
+    async stop(signal = 'SIGTERM', graceMs = 5_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
       await exit;
       clearTimeout(timer);
     },
