@@ -1,7 +1,30 @@
 // A modal dialog on the platform's own <dialog>: showModal() makes the rest of the page inert (focus
 // stays inside, screen readers see only the dialog) and Esc cancels. Focus goes back to whatever had
-// it before, as WAI-ARIA APG "Dialog (Modal)" asks.
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+// it before, as WAI-ARIA APG "Dialog (Modal)" asks. Tab wraps inside it: a modal <dialog> alone lets
+// Tab leave for the browser's own controls after its last element.
+import { useEffect, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
+
+const FOCUSABLE =
+  'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+/** Keeps Tab and Shift+Tab on the dialog's own controls, wrapping at either end. */
+function trapTab(event: KeyboardEvent<HTMLDialogElement>): void {
+  if (event.key !== 'Tab') return;
+  const focusable = [...event.currentTarget.querySelectorAll<HTMLElement>(FOCUSABLE)].filter(
+    (element) => element.offsetParent !== null,
+  );
+  const first = focusable[0];
+  const last = focusable.at(-1);
+  if (!first || !last) return;
+  const active = document.activeElement;
+  if (event.shiftKey && (active === first || !event.currentTarget.contains(active))) {
+    event.preventDefault();
+    last.focus();
+  } else if (!event.shiftKey && (active === last || !event.currentTarget.contains(active))) {
+    event.preventDefault();
+    first.focus();
+  }
+}
 
 interface Props {
   /** id of the dialog's heading. */
@@ -41,6 +64,7 @@ export function Modal({ labelledBy, onClose, className, children }: Props) {
       aria-modal="true"
       // A click on the backdrop lands on the <dialog> itself: it closes, as a click outside would.
       onMouseDown={(event) => event.target === event.currentTarget && onClose()}
+      onKeyDown={trapTab}
     >
       {children}
     </dialog>
