@@ -10,14 +10,14 @@ function header(command: number, family: number, addresses: number[], extra: num
   return Buffer.from([...SIGNATURE, 0x20 | command, family, body.length >> 8, body.length & 0xff, ...body]);
 }
 
-const ipv4 = [10, 1, 2, 3, 10, 0, 0, 1, 0x9c, 0x40, 0x01, 0xbb];
+const ipv4 = [192, 0, 2, 3, 198, 51, 100, 1, 0x9c, 0x40, 0x01, 0xbb];
 
 test('reads the client of a TCP/IPv4 PROXY header, and where the connection goes on', () => {
   const data = Buffer.concat([header(1, 0x11, ipv4), Buffer.from('TLS')]);
   assert.deepEqual(parseProxyHeader(data), {
     kind: 'header',
     length: 28,
-    source: { address: '10.1.2.3', port: 40_000 },
+    source: { address: '192.0.2.3', port: 40_000 },
   });
 });
 
@@ -36,7 +36,7 @@ test('reads a TCP/IPv6 client, IPv4-mapped ones as IPv4', () => {
 
 test('skips TLVs after the addresses', () => {
   const parsed = parseProxyHeader(header(1, 0x11, ipv4, [0x01, 0x00, 0x02, 0x68, 0x32]));
-  assert.deepEqual(parsed, { kind: 'header', length: 33, source: { address: '10.1.2.3', port: 40_000 } });
+  assert.deepEqual(parsed, { kind: 'header', length: 33, source: { address: '192.0.2.3', port: 40_000 } });
 });
 
 test("a LOCAL header (the balancer's health check) names no client", () => {
@@ -51,7 +51,7 @@ test('waits for the rest of a header split over reads', () => {
 
 test('refuses bytes that are not a PROXY v2 header (a TLS ClientHello, a v1 text header)', () => {
   assert.equal(parseProxyHeader(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00])).kind, 'invalid');
-  assert.equal(parseProxyHeader(Buffer.from('PROXY TCP4 10.1.2.3 10.0.0.1 40000 443\r\n')).kind, 'invalid');
+  assert.equal(parseProxyHeader(Buffer.from('PROXY TCP4 192.0.2.3 198.51.100.1 40000 443\r\n')).kind, 'invalid');
 });
 
 test('refuses another version, an unknown command, a datagram, a short address block, a huge length', () => {
