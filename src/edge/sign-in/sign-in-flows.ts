@@ -135,9 +135,11 @@ export function createSignInFlows(context: SignInContext) {
     const returnTo = returnTarget(url.searchParams.get('redirect_url'), app.hostname);
     const session = await organisationSession(req);
     // A HEAD (cloudflared probes the login path on every connection) starts nothing: no login state.
-    // With an organisation session it is cloudflared's token exchange, which needs the hand-off.
-    if (head && !session) return probeAnswer(req, res, app, session);
-    if (head) return handOff(req, res, app, session!, 'session', undefined, returnTo.returnTo);
+    // From a program (no Fetch Metadata) with an organisation session it is cloudflared's token
+    // exchange, which needs the (unbound) hand-off; a browser's HEAD never mints one.
+    if (head && session && !isBrowser(req))
+      return handOff(req, res, app, session, 'session', undefined, returnTo.returnTo);
+    if (head) return probeAnswer(req, res, app, session);
     const handoffBinding = presentedHash(url);
     if (!handoffBinding && isBrowser(req)) {
       // Started on the sign-in host: let the app host bind this browser first.

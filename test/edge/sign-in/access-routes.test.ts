@@ -322,10 +322,18 @@ describe('access routes: browser flow, certs, logout', () => {
     assert.equal(anonymous.headers['set-cookie'], undefined);
     const jar = browserJar();
     await signInBrowser(jar, 'eve@example.com', 'eve-password', 'open.internal');
-    const signedIn = await step(jar, `${rig.edgeOrigin}${PATH.login}open.internal?kid=aud-open`, { method: 'HEAD' });
+    // A browser's HEAD (Fetch Metadata) mints no hand-off, signed in or not.
+    const signedIn = await step(jar, `${rig.edgeOrigin}${PATH.login}open.internal?kid=aud-open`, {
+      method: 'HEAD',
+      headers: { 'sec-fetch-site': 'none', 'sec-fetch-mode': 'navigate' },
+    });
     assert.equal(signedIn.status, 200, 'no hand-off minted');
     assert.equal(signedIn.location, undefined);
     assert.equal(signedIn.headers[HEADER.accessDomain], 'open.internal');
+    // A program's HEAD with the organisation session is cloudflared's token exchange: it is handed off.
+    const exchange = await step(jar, `${rig.edgeOrigin}${PATH.login}open.internal?kid=aud-open`, { method: 'HEAD' });
+    assert.equal(exchange.status, 302);
+    assert.equal(new URL(exchange.location!).pathname, PATH.authorized);
   });
 
   test('login and cli requests that reach an app host go to the sign-in host first', async () => {
