@@ -71,7 +71,7 @@ function load(block: Block): string {
       loadConnectorConfig(file);
     } catch (error) {
       // The file it names is on the reader's machine, not here: everything before it was valid.
-      if (!/cannot read tokenFile/.test((error as Error).message)) throw error;
+      if (!/cannot read tokenFile|tokenFile \S+: ENOENT/.test((error as Error).message)) throw error;
     }
     return 'connector.yaml';
   }
