@@ -191,7 +191,7 @@ export const schema = z.strictObject({
     })
     .optional(),
   /** Load balancers whose PROXY protocol v2 header names the real client (docs/scale.md); nobody else's is read. */
-  trustedProxies: z.array(z.string().refine(isCidr, 'must be an IP address or CIDR such as 10.0.0.5/32')).optional(),
+  trustedProxies: z.array(z.string().refine(isCidr, 'must be an IP address or CIDR such as 127.0.0.1/32')).optional(),
   apps: z.array(app).default([]),
   /** Who may sign in with `airlock tunnel login` and publish hostnames (same rule shapes as apps). */
   admins: policy.optional(),
