@@ -16,7 +16,7 @@ import { AirlockError } from '../shared/errors.js';
 import { escapeHtml } from '../shared/html.js';
 import { loginPage, page } from './login-page.js';
 import { memoryAdapterFactory } from './memory-adapter.js';
-import { authenticate, type IdpClient, type IdpUser } from './users.js';
+import { authenticate, withHashedPasswords, type IdpClient, type IdpUser } from './users.js';
 
 export interface IdpOptions {
   users: IdpUser[];
@@ -69,6 +69,7 @@ export async function startIdp(options: IdpOptions): Promise<RunningIdp> {
   const { port } = server.address() as AddressInfo;
   const issuer = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const usersByEmail = new Map(options.users.map((user) => [user.email, user]));
+  const users = await withHashedPasswords(options.users);
 
   // Fresh keys per start, named by their thumbprint: a restart is a key rotation to relying parties.
   const algorithm = options.signingAlgorithm ?? 'RS256';
@@ -136,7 +137,7 @@ export async function startIdp(options: IdpOptions): Promise<RunningIdp> {
       oidc(req, res);
       return;
     }
-    handleInteraction(provider, options.users, req, res, log).catch((error: unknown) => {
+    handleInteraction(provider, users, req, res, log).catch((error: unknown) => {
       log(`idp interaction failed: ${(error as Error).message}`);
       if (res.headersSent) return res.destroy();
       // An expired or foreign interaction cookie lands here: start over from the application.

@@ -11,7 +11,8 @@
 //       redirectUris: [https://edge.example.com/cdn-cgi/access/callback]
 //
 // Passwords are compared in constant time; an unknown email still costs one scrypt, so timing does
-// not reveal which accounts exist.
+// not reveal which accounts exist. Plain-text passwords are hashed once when the IdP starts
+// (withHashedPasswords), so every sign-in costs exactly one scrypt.
 import { readSecretFileText } from '../shared/secret-file.js';
 import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { parse } from 'yaml';
@@ -83,12 +84,30 @@ export function parseUsers(text: string, source = 'users.yaml'): { users: IdpUse
 const SCRYPT = { N: 16384, r: 8, p: 1, keyLength: 32 } as const;
 const HASH_PREFIX = 'scrypt$';
 
-function scrypt(password: string, salt: Buffer, keyLength: number, options: ScryptOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    scryptCallback(password, salt, keyLength, { ...options, maxmem: 64 * 1024 * 1024 }, (error, key) =>
-      error ? reject(error) : resolve(key),
-    ),
-  );
+/**
+ * Hashes at once: one fewer than libuv's thread pool (4 threads), where the IdP also signs its ID
+ * tokens (jose's crypto.sign). Unbounded, 200 sign-ins at once queued their hashes ahead of the
+ * token endpoint's signatures, which then took up to 20 s; the rest wait here, in order.
+ */
+const MAX_CONCURRENT_HASHES = 3;
+let hashing = 0;
+const waitingToHash: (() => void)[] = [];
+
+async function scrypt(password: string, salt: Buffer, keyLength: number, options: ScryptOptions): Promise<Buffer> {
+  if (hashing < MAX_CONCURRENT_HASHES) hashing++;
+  else await new Promise<void>((resolve) => waitingToHash.push(resolve));
+  try {
+    return await new Promise<Buffer>((resolve, reject) =>
+      scryptCallback(password, salt, keyLength, { ...options, maxmem: 64 * 1024 * 1024 }, (error, key) =>
+        error ? reject(error) : resolve(key),
+      ),
+    );
+  } finally {
+    // The turn passes straight to the next in line, so the count stays right.
+    const next = waitingToHash.shift();
+    if (next) next();
+    else hashing--;
+  }
 }
 
 /** `scrypt$N$r$p$salt$hash` (base64url), the format users.yaml accepts. */
@@ -113,6 +132,15 @@ export async function verifyPassword(stored: string, attempt: string): Promise<b
     p: Number(p),
   });
   return timingSafeEqual(actual, expected);
+}
+
+/** The users with every plain-text password replaced by its scrypt hash: one hash per sign-in, not two. */
+export async function withHashedPasswords(users: IdpUser[]): Promise<IdpUser[]> {
+  return Promise.all(
+    users.map(async (user) =>
+      user.password.startsWith(HASH_PREFIX) ? user : { ...user, password: await hashPassword(user.password) },
+    ),
+  );
 }
 
 /** Finds the user and checks the password; the same work is done when the email is unknown. */

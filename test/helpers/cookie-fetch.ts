@@ -3,6 +3,18 @@
 // (trusting the test CA given to the jar).
 import http from 'node:http';
 import https from 'node:https';
+import tls from 'node:tls';
+
+/**
+ * One TLS context per trusted CA, as a browser has one trust store: building it per connection
+ * (what passing `ca` does) costs milliseconds of the test process's CPU each time.
+ */
+const contexts = new WeakMap<Buffer, tls.SecureContext>();
+function trusting(ca: Buffer): tls.SecureContext {
+  let context = contexts.get(ca);
+  if (!context) contexts.set(ca, (context = tls.createSecureContext({ ca })));
+  return context;
+}
 
 export interface SimpleResponse {
   status: number;
@@ -21,6 +33,8 @@ export class CookieJar {
   constructor(
     readonly ca?: Buffer,
     readonly connectTo?: string,
+    /** The address this browser's connections come from (e.g. 127.0.3.7: one user among many). */
+    readonly localAddress?: string,
   ) {}
 
   store(url: URL, setCookie: string[] | undefined): void {
@@ -66,7 +80,14 @@ export function step(
     const lookup = jar.connectTo ? pinnedLookup(jar.connectTo) : undefined;
     const request = transport.request(
       target,
-      { method: init.method ?? 'GET', headers, ...(jar.ca ? { ca: jar.ca } : {}), ...(lookup ? { lookup } : {}) },
+      {
+        method: init.method ?? 'GET',
+        headers,
+        // `ca` still names the agent's pool of kept-alive connections; the context is built once.
+        ...(jar.ca ? { ca: jar.ca, secureContext: trusting(jar.ca) } : {}),
+        ...(lookup ? { lookup } : {}),
+        ...(jar.localAddress ? { localAddress: jar.localAddress } : {}),
+      },
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { authenticate, hashPassword, parseUsers, verifyPassword } from '../../src/idp/users.js';
+import { authenticate, hashPassword, parseUsers, verifyPassword, withHashedPasswords } from '../../src/idp/users.js';
 import { AirlockError } from '../../src/shared/errors.js';
 
 const yaml = `
@@ -64,6 +64,25 @@ describe('passwords', () => {
   test('plain dev passwords compare exactly', async () => {
     assert.equal(await verifyPassword('dev', 'dev'), true);
     assert.equal(await verifyPassword('dev', 'dev '), false);
+  });
+
+  test('plain dev passwords are hashed once at start and still verify; hashes are kept as they are', async () => {
+    const hashed = await hashPassword('other');
+    const { users } = parseUsers(yaml);
+    const prepared = await withHashedPasswords([users[0]!, { ...users[1]!, password: hashed }]);
+    assert.match(prepared[0]!.password, /^scrypt\$/);
+    assert.notEqual(prepared[0]!.password, 'dev');
+    assert.equal(prepared[1]!.password, hashed);
+    assert.equal((await authenticate(prepared, 'ada@example.com', 'dev'))?.email, 'ada@example.com');
+    assert.equal(await authenticate(prepared, 'ada@example.com', 'dev '), undefined);
+    assert.equal((await authenticate(prepared, 'bob@example.com', 'other'))?.email, 'bob@example.com');
+  });
+
+  test('many hashes at once all finish, each right', async () => {
+    // They queue for the two hash turns; a lost turn would leave some waiting for ever.
+    const hash = await hashPassword('pw');
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => verifyPassword(hash, i % 2 ? 'pw' : 'no')));
+    assert.deepEqual(answers, [false, true, false, true, false, true, false, true]);
   });
 
   test('a malformed hash never verifies', async () => {

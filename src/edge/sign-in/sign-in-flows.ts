@@ -17,6 +17,7 @@ import { checkLoopbackRedirect } from './redirect-url.js';
 import { decodePathSegment, readObjectBody } from '../http/request-body.js';
 import type { AccessApp, LoginTarget, SignInContext } from './sign-in-context.js';
 import { appOrigin } from './sign-in-urls.js';
+import { clientAddress } from '../http/proxy-protocol.js';
 
 const HOSTNAME_PATTERN = /^[a-z0-9.-]{1,253}$/;
 /** The native-app entry's parameters, carried through its consent form. */
@@ -50,7 +51,8 @@ export function createSignInFlows(context: SignInContext) {
 
   async function startLogin(req: IncomingMessage, res: ServerResponse, login: LoginTarget): Promise<void> {
     // Every start keeps a login state for 10 minutes: each address and network may start only so many.
-    const spent = startBudget.take(req.socket.remoteAddress ?? '');
+    // The client's address, not a trusted balancer's (PROXY v2), or its users share one budget.
+    const spent = startBudget.take(clientAddress(req.socket));
     if (!spent.allowed) {
       throw new AirlockError(
         'SIGN_IN_BUSY',
