@@ -1,7 +1,7 @@
 // Serves the CONNECT streams the edge opens: check ingress, dial the origin, pipe both ways.
 import http2 from 'node:http2';
 import net from 'node:net';
-import { pipeline } from 'node:stream';
+import { PassThrough, pipeline } from 'node:stream';
 import { DEFAULTS, HEADER } from '../shared/constants.js';
 import type { Logger } from '../shared/logger.js';
 import { formatHostPort } from '../shared/host.js';
@@ -103,7 +103,8 @@ export async function serveOriginStream(
     // when the origin's side ends, and the RST_STREAM discards DATA still waiting for flow-control
     // window (the tail of a download). The stream closes when both sides are done or the edge resets it.
     pipeline(stream, origin, fail);
-    pipeline(origin, stream, fail);
+    // The download ends the stream only once the origin's end is known to be a FIN, not a reset.
+    pipeline(origin, unlessReset(origin), stream, fail);
     stream.once('close', () => {
       counters.active--;
       origin.destroy();
@@ -129,6 +130,22 @@ export async function serveOriginStream(
     log.warn({ streamId, hostname, reason }, 'origin dial failed');
     refuse(502, reason);
   });
+}
+
+/**
+ * In the download's pipeline: ends it with an error when the origin's end was a reset. libuv reports a reset that arrives
+ * while unread data waits as a plain EOF (POLLHUP after a partial read), so an origin dying under
+ * load looked like a clean close and the client logged one (test/faults/processes.test.ts). A
+ * zero-length write tells them apart: after a FIN our side is still open and it succeeds; after a
+ * reset it fails with ECONNRESET. Once our side has ended there is nothing left to probe.
+ */
+function unlessReset(origin: net.Socket): PassThrough {
+  const check = new PassThrough();
+  check._flush = (done) => {
+    if (origin.destroyed || origin.writableEnded) return done();
+    origin.write(Buffer.alloc(0), (error) => done(error ?? undefined));
+  };
+  return check;
 }
 
 function recordEnd(metrics: ConnectorMetrics | undefined, origin: net.Socket, failure: Error | undefined): void {

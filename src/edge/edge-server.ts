@@ -34,6 +34,7 @@ import { createEdgeMetrics } from './observability/metrics.js';
 import { openOperatorRoutes, type OperatorRoutes } from './admin/operator-routes.js';
 import { evaluatePolicy } from './gateway/policy.js';
 import { OpenStreams } from './gateway/open-streams.js';
+import { SessionRenewals } from './gateway/session-renewals.js';
 import { endStreamsWhenAccessEnds } from './gateway/access-ends.js';
 import { startRelayListener } from './relay/relay-listener.js';
 import { RevocationList, type Revocations } from './tokens/revocation-list.js';
@@ -47,6 +48,7 @@ import { configFingerprint } from './config/config-fingerprint.js';
 import {
   PostgresOneTimeStore,
   PostgresRevocations,
+  shareSessionRenewals,
   shareSigningKeys,
   SharedFailureThrottle,
 } from './state/postgres-stores.js';
@@ -128,12 +130,19 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
   // A session revoked or an identity locked at any edge ends its streams open here.
   const openStreams = new OpenStreams();
   endStreamsWhenAccessEnds(openStreams, { revoked, locks, log });
+  // A re-sign-in at any edge carries the identity's streams over at every edge.
+  const renewals: SessionRenewals = new SessionRenewals(
+    openStreams,
+    shared ? shareSessionRenewals(shared, (renewal) => renewals.apply(renewal)) : undefined,
+    log,
+  );
   // Which edge holds which tunnel; known once the relay listener is bound (several edges only).
   let directory: TunnelDirectory | undefined;
   const deps: GatewayDeps = {
     config: operators.config,
     registry,
     openStreams,
+    renewals,
     locks,
     audit,
     refuseUnaudited: config.auditOnFailure === 'refuse',
@@ -218,7 +227,7 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
   }
   // Made once the public URL is final: it may name the port just bound.
   if (config.idp)
-    accessRoutes = createSignInRoutes(config, config.idp, { operators, keys, revoked, locks, shared }, log);
+    accessRoutes = createSignInRoutes(config, config.idp, { operators, keys, revoked, locks, renewals, shared }, log);
   const relayServer =
     shared && config.relay
       ? await startRelayListener(config, config.relay.tls ? readTlsFiles(config, config.relay.tls, 'relay.tls') : tls, {
@@ -283,10 +292,17 @@ function readRelayCa(config: EdgeConfig): Buffer {
 function createSignInRoutes(
   config: EdgeConfig,
   idp: NonNullable<EdgeConfig['idp']>,
-  parts: { operators: OperatorRoutes; keys: SigningKeys; revoked: Revocations; locks: Locks; shared?: PostgresState },
+  parts: {
+    operators: OperatorRoutes;
+    keys: SigningKeys;
+    revoked: Revocations;
+    locks: Locks;
+    renewals: SessionRenewals;
+    shared?: PostgresState;
+  },
   log: Logger,
 ): AccessRoutes {
-  const { operators, keys, revoked, locks, shared } = parts;
+  const { operators, keys, revoked, locks, renewals, shared } = parts;
   const appOf = (pick: (app: AppConfig) => boolean) =>
     accessApp([...operators.config().apps.values()].find(pick), locks);
   return createAccessRoutes({
@@ -296,6 +312,9 @@ function createSignInRoutes(
     tokens: { keys, revoked },
     idp,
     organisationSessionMs: config.organisationSessionMs,
+    // A sign-in in time carries the user's open streams to the app over (a later expiry).
+    onAppTokenIssued: ({ hostname, email, sessionId, expiresAt }) =>
+      renewals.seen({ who: email, app: hostname, sessionId, expiresAt: expiresAt.getTime() }),
     ...(shared ? sharedSignInStores(shared) : {}),
     log,
   });

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { edgeHost, type EdgeSession } from '../shared/contract/api.js';
 import { ErrorCodeLabel } from './ErrorCodeLabel.js';
 import { plainError } from './plain-words.js';
+import { SessionEndWarnings } from './SessionEndWarnings.js';
 
 interface Props {
   sessions: EdgeSession[];
@@ -31,7 +32,8 @@ export function SignInPrompts({ sessions, onSignIn, onCancel, notify }: Props) {
       session.signInError &&
       !dismissed.has(`${session.edge}|${session.signInError.at}`),
   );
-  if (waiting.length === 0 && failed.length === 0) return null;
+  const ending = sessions.some((session) => session.expiryWarning && !session.signingIn);
+  if (waiting.length === 0 && failed.length === 0 && !ending) return null;
 
   const copy = async (url: string) => {
     try {
@@ -44,6 +46,7 @@ export function SignInPrompts({ sessions, onSignIn, onCancel, notify }: Props) {
 
   return (
     <div className="sign-in-prompts" role="region" aria-label="Sign-in">
+      <SessionEndWarnings sessions={sessions} onSignIn={onSignIn} />
       {waiting.map((session) => {
         const host = edgeHost(session.edge);
         const url = session.signingIn!.url;

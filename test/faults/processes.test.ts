@@ -299,10 +299,6 @@ for (const victim of ['connector', 'edge'] as const) {
   });
 }
 
-test(
-  'origin dying mid-stream: the client log says the origin failed, not a plain close',
-  { todo: 'since open streams are tracked (issue 27) the client logs a plain close here; not yet understood' },
-  () => {
-    assert.match(dyingOriginLine ?? '', /^failed: .*origin/i);
-  },
-);
+test('origin dying mid-stream: the client log says the origin failed, not a plain close', () => {
+  assert.match(dyingOriginLine ?? '', /^failed: \[ORIGIN_FAILED\] .*origin/i);
+});

@@ -1,7 +1,8 @@
 // Access that ends ends open streams at every edge (two edges on one PostgreSQL, HAProxy in front,
 // the connector on edge A only, so a stream that lands on edge B is relayed): a sign-out made at
 // edge A ends, within 1 s, a stream whose client WebSocket edge B holds; a lock made at edge A ends
-// a service token's streams at both edges and refuses its next connection until it is unlocked.
+// a service token's streams at both edges and refuses its next connection until it is unlocked; a
+// session's expiry ends a stream edge B holds unless its user signed in again in time at edge A.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -12,7 +13,8 @@ import { freePort, SERVICE_TOKEN, startEchoServer, testPki, type TestPki } from 
 import { edgeJson } from '../helpers/host-edge.js';
 import { issueConnectorCredential } from '../../src/edge/tunnels/connector-credential.js';
 import { isAirlockError } from '../../src/shared/errors.js';
-import { CookieJar, step } from '../helpers/cookie-fetch.js';
+import { CookieJar, follow, signInAtIdp, step } from '../helpers/cookie-fetch.js';
+import { s256 } from '../../src/edge/sign-in/login-codes.js';
 import { haproxyMissing, startHaproxy, type RunningHaproxy } from '../helpers/haproxy.js';
 import { postgresMissing, startPostgres, type RunningPostgres } from '../helpers/postgres.js';
 import { edgeConnector, multiEdgeYaml, writeConfig } from '../helpers/multi-edge.js';
@@ -99,16 +101,16 @@ after(async () => {
   db?.destroy();
 });
 
-/** An app token for ada, minted with edge A's key as its sign-in would (every edge verifies it). */
-function signIn() {
+/** An app token, minted with edge A's key as its sign-in would (every edge verifies it). */
+function signIn({ user = 'ada', sessionMs = 3_600_000 } = {}) {
   return issueAppToken({
     keys: edges[0]!.edge.keys,
     issuer,
     aud: AUD,
-    sub: 'ada',
-    email: 'ada@example.com',
+    sub: user,
+    email: `${user}@example.com`,
     groups: ['eng'],
-    sessionMs: 3_600_000,
+    sessionMs,
   });
 }
 
@@ -120,14 +122,19 @@ async function openStream(port: number, credential: Credential) {
   tunnel.on('error', () => undefined);
   let echoed = 0;
   tunnel.on('data', (chunk: Buffer) => (echoed += chunk.length));
-  tunnel.write('ping');
-  await waitUntil('the echo', async () => echoed >= 4, 5_000);
+  /** Writes `text` and waits (bounded) for it to come back. */
+  const roundTrip = async (text: string) => {
+    const before = echoed;
+    tunnel.write(text);
+    await waitUntil('the echo', async () => echoed >= before + text.length, 5_000);
+  };
+  await roundTrip('ping');
   const closed = once(ws as WebSocket, 'close').then(([code, reason]) => ({
     code: code as number,
     reason: String(reason),
     at: Date.now(),
   }));
-  return { ws, closed };
+  return { ws, closed, roundTrip };
 }
 
 /** The sign-out a client makes (`airlock access logout`), at one edge. */
@@ -231,5 +238,58 @@ describe('a lock made at one edge', { skip }, () => {
         ),
       2_000,
     );
+  });
+});
+
+/**
+ * `airlock access login` at one edge, as the native app runs it: the IdP's form, the loopback code,
+ * and the token exchange at `port`, the edge that issues the new app token.
+ */
+async function signInAgainAt(port: number): Promise<{ token: string; expiresAt: number }> {
+  const verifier = randomBytes(32).toString('base64url');
+  const params = new URLSearchParams({
+    aud: AUD,
+    redirect_url: 'http://127.0.0.1:45679/callback',
+    state: randomBytes(16).toString('base64url'),
+    code_challenge: s256(verifier),
+    code_challenge_method: 'S256',
+  });
+  const jar = new CookieJar(readFileSync(pki.ca), '127.0.0.1');
+  const loginPage = await follow(jar, `https://${SIGN_IN}:${port}${PATH.cli}?${params}`);
+  const posted = await signInAtIdp(jar, loginPage, 'ada@example.com', 'ada-password');
+  const { url: callback } = await follow(jar, posted.location!, (next) => next.pathname === PATH.callback);
+  const landed = await step(jar, callback);
+  const code = new URL(landed.location!).searchParams.get('code')!;
+  const answer = await step(jar, `https://${SIGN_IN}:${port}${PATH.token}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code, code_verifier: verifier }),
+  });
+  const body = JSON.parse(answer.text) as { token: string; expires_at: number };
+  return { token: body.token, expiresAt: body.expires_at * 1000 };
+}
+
+describe("a session's expiry", { skip }, () => {
+  test("ends a stream edge B holds at expiry; a sign-in again at edge A before it keeps its user's open", async (t) => {
+    // Sessions as short as the test can afford: long enough for both sign-ins to finish before expiry.
+    const first = await signIn({ sessionMs: 8_000 });
+    const other = await signIn({ user: 'bob', sessionMs: 8_000 });
+    const kept = await openStream(edges[1]!.port, { kind: 'app-token', token: first.token });
+    const ending = await openStream(edges[1]!.port, { kind: 'app-token', token: other.token });
+    const again = await signInAgainAt(edges[0]!.port);
+    assert.ok(Date.now() < first.expiresAt.getTime(), 'the sign-in again finished before the first session expired');
+    assert.ok(again.expiresAt > first.expiresAt.getTime(), 'the new session lasts longer');
+    t.diagnostic(`signed in again ${first.expiresAt.getTime() - Date.now()} ms before the first session expired`);
+
+    const ended = await ending.closed;
+    assert.equal(ended.code, CLOSE.accessEnded);
+    assert.equal(ended.reason, STREAM_END_REASON.expired);
+    assert.ok(ended.at >= other.expiresAt.getTime() - 50, 'not before the session expired');
+    t.diagnostic(`bob's stream at edge B ended ${ended.at - other.expiresAt.getTime()} ms after his session expired`);
+    // Past the sweep that ended bob's: ada's stream is still open at edge B and carries bytes.
+    await waitUntil('a second past the expiry', async () => Date.now() > first.expiresAt.getTime() + 1_000, 5_000);
+    assert.equal(kept.ws.readyState, kept.ws.OPEN, "ada's stream outlived her first session");
+    await kept.roundTrip('carried over');
+    kept.ws.close();
   });
 });

@@ -33,6 +33,13 @@ export interface AuthProvider {
   signInError?(edge: string): { code: string; message: string; at: string } | undefined;
   /** Called whenever a sign-in starts, learns its URL, or ends: the UI shows each step. */
   watch?(listener: () => void): void;
+  /** When the token a resource's new connections would use expires (ISO), if it holds one. */
+  tokenExpiry?(resource: Resource): Promise<string | undefined>;
+  /**
+   * Forgets the edge's tokens that expire before `before` (epoch ms), so the next sign-in gets new
+   * ones: a sign-in again before the session ends, which the edge then carries open streams over to.
+   */
+  forgetExpiring?(edge: string, before: number): Promise<void>;
   /** Where tokens are kept, for Settings. */
   describeStore?(): Promise<{ kind: 'keychain' | 'encrypted-file' | 'file'; detail: string }>;
 }

@@ -7,6 +7,8 @@ import {
   type EdgeSession,
   type LogLevel,
   type Resource,
+  EXPIRY_WARNING_MS,
+  expiryWarning,
 } from '../../shared/contract/api.js';
 import { isAirlockError } from '../../shared/errors.js';
 import type { AuthProvider } from './auth-provider.js';
@@ -57,8 +59,13 @@ export class EdgeSessions {
     return new ApiError(isAirlockError(error) ? error.code : 'FAILED', message);
   }
 
-  async session(edge: string): Promise<EdgeSession> {
+  /**
+   * The edge's session as the UI shows it. `streams`: the connections open through it and when the
+   * earliest token behind them expires, for the warning before the edge ends them.
+   */
+  async session(edge: string, streams?: { open: number; expiresAt?: string }): Promise<EdgeSession> {
     const identity = await this.auth.identity(edge).catch(() => undefined);
+    const warning = identity ? expiryWarning(streams?.expiresAt ?? identity.expiresAt, streams?.open ?? 0) : undefined;
     const reason = this.auth.unavailableReason;
     const signingIn = this.auth.pendingSignIn?.(edge);
     const signInError = this.auth.signInError?.(edge);
@@ -71,7 +78,23 @@ export class EdgeSessions {
       ...(reason ? { message: reason } : {}),
       ...(signingIn ? { signingIn } : {}),
       ...(signInError ? { signInError } : {}),
+      ...(warning ? { expiryWarning: warning } : {}),
     };
+  }
+
+  /**
+   * Signs in to the edge again before its session ends, for each resource with connections open
+   * (each app has its own token): the tokens that end within the warning are forgotten first, so
+   * new ones are issued, and the edge carries the open streams over to them.
+   */
+  async renew(edge: string, open: Resource[]): Promise<void> {
+    await this.auth.forgetExpiring?.(edge, Date.now() + EXPIRY_WARNING_MS);
+    try {
+      for (const resource of open) await this.auth.signIn(edge, resource);
+      this.log('info', `signed in to ${edge} again: its open connections carry on`);
+    } catch (error) {
+      throw this.failed(`sign-in to ${edge} again failed`, error);
+    }
   }
 
   /** Every edge a saved resource uses, plus those signed in to from Browse. */

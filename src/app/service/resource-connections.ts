@@ -140,6 +140,11 @@ export class ResourceConnections {
     }
   }
 
+  /** Asks the edge now with each resource's current token (after a sign-in again: the edge sees the new one). */
+  recheck(resources: Resource[]): void {
+    for (const resource of resources) if (this.listeners.has(resource.id)) void this.health.check(resource, 'recheck');
+  }
+
   statusOf(resource: Resource, offered: boolean | undefined): ResourceStatus {
     const edge = this.options.auth.edgeOf(resource);
     const startFailure = this.failures.get(resource.id);

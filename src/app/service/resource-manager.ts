@@ -167,7 +167,14 @@ export class ResourceManager extends EventEmitter<{ event: [ApiEvent] }> impleme
   }
 
   async signIn({ edge }: ApiValidParams<'signIn'>): Promise<EdgeSession> {
-    await this.edgeSessions.signIn(edge, this.store.get().resources);
+    const resources = this.store.get().resources;
+    const open = this.openThrough(edge, resources);
+    // Signed in, but the session behind open connections ends soon: "Sign in again" renews it.
+    if ((await this.edgeSessions.session(edge, await this.streamsThrough(open))).expiryWarning) {
+      await this.edgeSessions.renew(edge, open);
+      // The edge that issued the new tokens carries the streams over; showing them covers any other.
+      this.connections.recheck(open);
+    } else await this.edgeSessions.signIn(edge, resources);
     this.connections.recheckEdge(edge, this.store.get().resources);
     this.emitStatus();
     return this.edgeSessions.session(edge);
@@ -279,13 +286,34 @@ export class ResourceManager extends EventEmitter<{ event: [ApiEvent] }> impleme
 
   private async sessions(resources: Resource[]): Promise<EdgeSession[]> {
     const edges = this.edgeSessions.edges(resources.map((resource) => this.auth.edgeOf(resource)));
-    const sessions = await Promise.all(edges.map((edge) => this.edgeSessions.session(edge)));
+    const sessions = await Promise.all(
+      edges.map(async (edge) =>
+        this.edgeSessions.session(edge, await this.streamsThrough(this.openThrough(edge, resources))),
+      ),
+    );
     // A new sign-in lists its edge's apps in the background, so the tray menu offers them too.
     for (const session of sessions) {
       if (session.signedIn && this.auth.discover)
         this.discovered.prefetch(session.edge, () => this.discover({ edge: session.edge }));
     }
     return sessions;
+  }
+
+  /** The resources of `edge` with connections open now. */
+  private openThrough(edge: string, resources: Resource[]): Resource[] {
+    return resources.filter(
+      (resource) => this.auth.edgeOf(resource) === edge && this.statusOf(resource).activeConnections > 0,
+    );
+  }
+
+  /** How many connections are open through these resources, and when the earliest token behind them expires. */
+  private async streamsThrough(open: Resource[]): Promise<{ open: number; expiresAt?: string }> {
+    const count = open.reduce((sum, resource) => sum + this.statusOf(resource).activeConnections, 0);
+    const expiries = await Promise.all(
+      open.map((resource) => this.auth.tokenExpiry?.(resource).catch(() => undefined)),
+    );
+    const earliest = expiries.filter((at): at is string => at !== undefined).sort()[0];
+    return { open: count, ...(earliest ? { expiresAt: earliest } : {}) };
   }
 
   private emitStatus(): void {

@@ -145,6 +145,24 @@ export class SsoAuth implements AuthProvider {
     await tokens.clear(origin);
   }
 
+  async tokenExpiry(resource: Resource): Promise<string | undefined> {
+    const app = this.apps.get(appKey(resource));
+    const token = app ? await this.options.tokens.get(this.target(resource).edgeOrigin, app.aud) : undefined;
+    return token ? tokenIdentity(token)?.expiresAt : undefined;
+  }
+
+  async forgetExpiring(edge: string, before: number): Promise<void> {
+    const { tokens } = this.options;
+    const forgetIfEnding = async (origin: string, aud: string) => {
+      const token = await tokens.get(origin, aud);
+      const expiresAt = token ? tokenIdentity(token)?.expiresAt : undefined;
+      if (token && (!expiresAt || new Date(expiresAt).getTime() <= before)) await tokens.delete(origin, aud);
+    };
+    // The organisation session too when it ends as soon: a token minted from it could last no longer.
+    await forgetIfEnding(edge, ORGANISATION_ACCOUNT);
+    for (const [key, app] of this.apps) if (app.signInOrigin === edge) await forgetIfEnding(originOfKey(key), app.aud);
+  }
+
   /** Edges signed in to, or signing in to, without a saved resource (from Browse): listed as sessions too. */
   edges(): string[] {
     return [...new Set([...this.identities.keys(), ...this.waiting.origins()])];

@@ -12,7 +12,7 @@ import type { FailureLimiter } from './failure-throttle.js';
 import { describePrincipal, type Principal } from './identity.js';
 import type { EdgeMetrics } from '../observability/metrics.js';
 import { evaluatePolicy } from './policy.js';
-import type { OpenStreams } from './open-streams.js';
+import type { SessionRenewals } from './session-renewals.js';
 import type { Locks } from '../tokens/lock-list.js';
 import { loginUrl } from '../sign-in/sign-in-urls.js';
 import { clientAddress } from '../http/proxy-protocol.js';
@@ -25,8 +25,8 @@ export interface GateDeps {
   verifyAppToken?: AppTokenVerifier;
   /** Failed service-token attempts per address (brute-force limit); none = unlimited. */
   serviceTokenFailures?: FailureLimiter;
-  /** Open streams here: a newer session admitted carries its identity's streams to the app over. */
-  openStreams?: OpenStreams;
+  /** A newer session admitted carries its identity's open streams to the app over, at every edge. */
+  renewals?: Pick<SessionRenewals, 'seen'>;
   /** Locked identities: refused before their policy is asked. */
   locks?: Pick<Locks, 'lockedFor'>;
 }
@@ -121,7 +121,12 @@ export async function gate(req: IncomingMessage, deps: GateDeps, streamId: strin
   record('allow', 200, who, decision.reason);
   const { principal } = auth;
   if (principal.kind === 'user' && principal.sessionId && principal.expiresAt)
-    deps.openStreams?.renew(who, app.hostname, principal.sessionId, principal.expiresAt.getTime());
+    deps.renewals?.seen({
+      who,
+      app: app.hostname,
+      sessionId: principal.sessionId,
+      expiresAt: principal.expiresAt.getTime(),
+    });
   return { status: 200, app, principal };
 }
 

@@ -70,13 +70,14 @@ export class OpenStreams {
 
   /**
    * A session of `who` for `app` that lasts longer than the one a stream opened under carries the
-   * stream over: it now ends with the newer session (its sign-out, its expiry).
+   * stream over: it now ends with the newer session (its sign-out, its expiry). The same session
+   * with a later expiry counts too: a sign-in within an organisation session keeps its id.
    */
   renew(who: string, app: string, sessionId: string, expiresAt: number): number {
     let carried = 0;
     for (const stream of this.streams.values()) {
       if (stream.who !== who || stream.app !== app || stream.sessionId === undefined) continue;
-      if (stream.sessionId === sessionId || (stream.expiresAt ?? Infinity) >= expiresAt) continue;
+      if ((stream.expiresAt ?? Infinity) >= expiresAt) continue;
       stream.sessionId = sessionId;
       stream.expiresAt = expiresAt;
       carried++;

@@ -55,6 +55,8 @@ export interface AccessRoutesDeps {
   handoffs?: LoginStateStore<Handoff>;
   /** How long an organisation session lasts (edge.yaml sessionDuration). */
   organisationSessionMs?: number;
+  /** An app token was issued to a signed-in user: a newer session carries their open streams over. */
+  onAppTokenIssued?(issued: { hostname: string; email: string; sessionId: string; expiresAt: Date }): void;
   /** Sign-in starts per address and network; default SSO.loginStartsPer* a minute. */
   startBudget?: AddressBudget;
   log: AccessLog;
@@ -184,7 +186,7 @@ export function createSignInContext(deps: AccessRoutesDeps) {
         sessionMs: organisationSessionMs,
         ...(session ? { session } : {}),
       });
-    return issueAppToken({
+    const issued = await issueAppToken({
       keys,
       issuer,
       aud: app.aud,
@@ -192,6 +194,13 @@ export function createSignInContext(deps: AccessRoutesDeps) {
       sessionMs: session ? appSessionMs(app.sessionMs, session) : app.sessionMs,
       ...(session ? { sessionId: session.sessionId } : {}),
     });
+    deps.onAppTokenIssued?.({
+      hostname: app.hostname,
+      email: identity.email,
+      sessionId: issued.sessionId,
+      expiresAt: issued.expiresAt,
+    });
+    return issued;
   }
 
   return {

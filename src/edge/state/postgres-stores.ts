@@ -9,6 +9,7 @@ import { storeFull, type LoginStateStore } from '../sign-in/login-state-store.js
 import type { Revocations } from '../tokens/revocation-list.js';
 import type { SigningKeys } from '../tokens/signing-keys.js';
 import { FailureThrottle, type FailureLimiter } from '../gateway/failure-throttle.js';
+import { parseRenewal, type SessionRenewal } from '../gateway/session-renewals.js';
 import { CHANNEL, type PostgresState } from './postgres.js';
 
 /** How often every shared cache is read again anyway: the safety net under NOTIFY. */
@@ -160,6 +161,24 @@ export class PostgresRevocations implements Revocations {
       );
     }
   }
+}
+
+/**
+ * Session renewals between edges: each edge applies the others' to its open streams, and gets back
+ * the function that announces its own. Nothing is stored: a renewal missed during an outage ends
+ * a stream at its first session's expiry, as if it had not been renewed.
+ */
+export function shareSessionRenewals(
+  state: PostgresState,
+  apply: (renewal: SessionRenewal) => void,
+): (renewal: SessionRenewal) => Promise<void> {
+  state.listen(CHANNEL.renewals, (payload) => {
+    const renewal = parseRenewal(payload);
+    if (renewal) apply(renewal);
+  });
+  return async (renewal) => {
+    await state.pool.query('SELECT pg_notify($1, $2)', [CHANNEL.renewals, JSON.stringify(renewal)]);
+  };
 }
 
 /**

@@ -56,6 +56,8 @@ export const CHANNEL = {
   routes: 'airlock_routes',
   failures: 'airlock_failures',
   locks: 'airlock_locks',
+  /** A newer session for an identity's open streams (gateway/session-renewals.ts): NOTIFY only, nothing stored. */
+  renewals: 'airlock_renewals',
 } as const;
 
 /** Any 64-bit number the deployment does not use elsewhere: the migrations' advisory lock. */

@@ -1,6 +1,7 @@
 // What the calls answer and what the core pushes to every UI: statuses, sessions, logs,
 // discovery, and the service and client shapes both transports carry.
 import type { ResourceState } from './status.js';
+import type { ExpiryWarning } from './session-expiry.js';
 import type {
   ApiMethod,
   ApiParams,
@@ -62,6 +63,8 @@ export interface EdgeSession {
   signingIn?: { url?: string; startedAt: string; expiresAt?: string };
   /** How the last sign-in attempt failed (cancelled, timed out, denied), until the next one. */
   signInError?: { code: string; message: string; at: string };
+  /** Open streams end with this session soon (session-expiry.ts); signIn on this edge renews it. */
+  expiryWarning?: ExpiryWarning;
 }
 
 export interface StatusSnapshot {

@@ -7,3 +7,4 @@ export * from './api-schemas.js';
 export * from './api-types.js';
 export * from './api-errors.js';
 export * from './api-transport.js';
+export * from './session-expiry.js';
