@@ -68,6 +68,7 @@ export class ResourceManager extends EventEmitter<{ event: [ApiEvent] }> impleme
       log: (level, message, resourceId) => this.log(level, message, resourceId),
       onChange: () => this.emitStatus(),
       ports: () => this.store.get().resources.map((resource) => resource.localPort),
+      resources: () => this.store.get().resources,
     });
     this.auth.watch?.(() => this.onSignInChange());
   }
