@@ -91,6 +91,8 @@ async function start(): Promise<void> {
     storage: new ElectronStoreStorage(defaultConfigDir()),
     auth,
     showWindow,
+    // Esc in the tray panel hides it.
+    hideTray: () => popover?.hide(),
     createShortcut: async (resource) =>
       writeShortcut(
         process.platform as ShortcutPlatform,

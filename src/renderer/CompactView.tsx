@@ -32,7 +32,7 @@ export function summarise(states: string[]): string {
 /**
  * The tray panel: a fixed header (summary, account, search), the resources by edge in a list that
  * scrolls inside the panel, one-line errors with their one fix, and a pinned footer. ↑↓ move
- * between switches, Enter switches, Esc clears the search.
+ * between switches, Enter switches, Esc clears the search and, when it is empty, closes the panel.
  */
 export function CompactView({ client, state, notify, report }: Props) {
   const [query, setQuery] = useState('');
@@ -74,6 +74,10 @@ export function CompactView({ client, state, notify, report }: Props) {
     if (event.key === 'ArrowDown') (at < 0 ? all[0] : all[Math.min(at + 1, all.length - 1)])?.focus();
     else if (event.key === 'ArrowUp') (at <= 0 ? search.current : all[at - 1])?.focus();
     else if (event.key === 'Escape') {
+      if (event.defaultPrevented) return; // a menu inside closed itself
+      // The first Esc clears the search; with nothing to clear, the panel goes away (the desktop
+      // app hides it; browser mode, where the panel is a page, shows the window's view instead).
+      if (query === '') return void (desktop ? attempt(client.api.hideTray()) : (window.location.hash = 'resources'));
       setQuery('');
       search.current?.focus();
     } else return;

@@ -204,3 +204,13 @@ test('the tray icon opens the compact popover beside it; it may call the core, a
   popover.emit('blur');
   assert.equal(popover.visible, false, 'gone when it loses focus');
 });
+
+test('Esc in the tray panel hides it: the panel asks the shell through the contract (hideTray)', async () => {
+  stub.trays[0].click();
+  const popover = stub.windows[1];
+  assert.equal(popover.visible, true);
+  const handler = stub.ipcHandlers.get('airlock:invoke');
+  const answer = await handler({ sender: popover.webContents, senderFrame: popover.webContents.mainFrame }, 'hideTray');
+  assert.equal(answer.ok, true);
+  assert.equal(popover.visible, false);
+});

@@ -43,6 +43,8 @@ export interface ResourceManagerOptions {
   idleRecheckMs?: number;
   /** Shows the full window; only the desktop app has one. */
   showWindow?: () => void;
+  /** Hides the tray panel; only the desktop app has one. */
+  hideTray?: () => void;
 }
 
 /** Emits 'event' (ApiEvent) for every UI. */
@@ -253,6 +255,12 @@ export class ResourceManager extends EventEmitter<{ event: [ApiEvent] }> impleme
     if (!this.options.showWindow) throw new ApiError('UNSUPPORTED', 'there is no desktop window in browser mode');
     this.options.showWindow();
   }
+
+  async hideTray(): Promise<void> {
+    if (!this.options.hideTray) throw new ApiError('UNSUPPORTED', 'there is no tray panel in browser mode');
+    this.options.hideTray();
+  }
+
 
   /** Finds a resource by its name, as deep links and the tray name them. */
   findByName(name: string): Resource | undefined {

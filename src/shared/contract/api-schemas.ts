@@ -141,6 +141,7 @@ export const requestSchemas = {
   createShortcut: z.strictObject({ id }),
   getAbout: z.undefined(),
   openWindow: z.undefined(),
+  hideTray: z.undefined(),
 } as const;
 
 export type ApiMethod = keyof typeof requestSchemas;

@@ -112,6 +112,8 @@ export interface ApiResults {
   getAbout: About;
   /** Shows the full window (the desktop app's tray popover asks for it). */
   openWindow: void;
+  /** Hides the tray panel (Esc in it); only the desktop app has one. */
+  hideTray: void;
 }
 
 /** Facts about this install the Settings view shows. */
