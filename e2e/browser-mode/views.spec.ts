@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../../test/helpers/chain.js';
-import { startUiProcess, type UiProcess } from './helpers.js';
+import { rowAction, startUiProcess, type UiProcess } from './helpers.js';
 import { ADA, redisMissing, startSsoChain, type SsoChain } from './sso-chain.js';
 
 const run = promisify(execFile);
@@ -88,9 +88,10 @@ test.beforeAll(async ({ browser }) => {
     tags: [],
   });
   const resources = [
-    ...['warehouse', 'cache', 'reports', 'archive', 'metrics', 'search', 'notebook'].map((name) =>
+    ...['warehouse', 'cache', 'reports', 'metrics', 'search', 'notebook'].map((name) =>
       on(primary.chain.edgeUrl, name),
     ),
+    on(primary.chain.edgeUrl, 'archive', 'ssh'),
     on(secondary.chain.edgeUrl, 'billing', 'postgres'),
     { ...on(deadEdge, 'staging-db', 'postgres'), hostname: 'db.staging.test' },
   ];
@@ -372,6 +373,33 @@ test('the tray panel: summary and account in a fixed header, search focused, ↑
   await show('tray');
   await page.getByRole('link', { name: 'Open Airlock' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Resources' })).toBeVisible();
+});
+
+test('Copy SSH config, in the tray’s ⋯ menu and the window’s: the ssh_config block for an SSH row, on the clipboard and shown', async () => {
+  await page.setViewportSize({ width: 360, height: 640 });
+  await show('tray');
+  const clipboard = () => page.evaluate(() => navigator.clipboard.readText());
+  const expected = async () => {
+    await expect.poll(clipboard).toContain('Host redis.airlock.test\n  ProxyCommand ');
+    expect(await clipboard()).toContain(`access ssh --hostname %h --edge ${primary.chain.edgeUrl}`);
+  };
+  const trayRow = page.locator('.compact-row[data-name="archive"]');
+  await trayRow.getByRole('button', { name: 'More actions for archive' }).click();
+  await trayRow.getByRole('menuitem', { name: 'Copy SSH config' }).click();
+  await expect(page.locator('.toast')).toContainText('Copied the SSH config for archive: Host redis.airlock.test');
+  await expected();
+  // Not offered where it means nothing: a Redis row's menu has no SSH config.
+  await page.locator('.compact-row[data-name="cache"]').getByRole('button', { name: 'More actions for cache' }).click();
+  await expect(page.getByRole('menuitem', { name: 'Copy command' })).toBeVisible();
+  await expect(page.getByRole('menuitem', { name: 'Copy SSH config' })).toHaveCount(0);
+  await page.keyboard.press('Escape');
+
+  await page.evaluate(() => navigator.clipboard.writeText(''));
+  await show('resources');
+  await rowAction(row('archive'), 'Copy SSH config');
+  await expect(page.locator('.toast')).toContainText('Copied the SSH config for archive');
+  await expected();
+  await page.screenshot({ path: `${SHOTS}/51-copied-ssh-config-360x640.png` });
 });
 
 test('a busy port is fixed in one click: "Use port N" moves the resource and connects it', async () => {

@@ -12,6 +12,7 @@ import { connectCommand } from '../shared/contract/commands.js';
 import type { Client } from './api-client.js';
 import { BrowseView } from './BrowseView.js';
 import { CompactView } from './CompactView.js';
+import { copyText } from './copy-text.js';
 import { ErrorCodeLabel } from './ErrorCodeLabel.js';
 import { LogsView } from './LogsView.js';
 import { ResourceForm } from './ResourceForm.js';
@@ -109,14 +110,11 @@ export function App({ client }: { client: Client }) {
     return () => window.removeEventListener('keydown', onKey);
   }, [compact]);
 
-  const copyText = async (text: string, said: string) => {
-    try {
-      await navigator.clipboard.writeText(text);
-      notify(`Copied ${said}: ${text}`);
-    } catch {
-      notify(`Copy this: ${text}`);
-    }
-  };
+  const copy = (text: string, said: string) => copyText(text, said, notify);
+  const copySshConfig = (resource: Resource) =>
+    void attempt(
+      client.api.sshConfig({ id: resource.id }).then(({ text }) => copy(text, `the SSH config for ${resource.name}`)),
+    );
 
   const signIn = (edge: string) =>
     void attempt(
@@ -203,7 +201,13 @@ export function App({ client }: { client: Client }) {
   if (compact) {
     return (
       <>
-        <CompactView client={client} state={state} notify={notify} report={report} />
+        <CompactView
+          client={client}
+          state={state}
+          notify={notify}
+          report={report}
+          onCopySshConfig={copySshConfig}
+        />
         {sheet ? <ShortcutSheet onClose={() => setSheet(false)} /> : null}
         {toastView}
       </>
@@ -275,8 +279,9 @@ export function App({ client }: { client: Client }) {
                     ),
                 }
               : {})}
-            onCopyCommand={(resource) => void copyText(connectCommand(resource), 'the command')}
-            onCopyAddress={(address) => void copyText(address, 'the address')}
+            onCopyCommand={(resource) => void copy(connectCommand(resource), 'the command')}
+            onCopySshConfig={copySshConfig}
+            onCopyAddress={(address) => void copy(address, 'the address')}
             onUsePort={(resource, port) =>
               void attempt(
                 client.api

@@ -25,11 +25,17 @@ export function defaultRendererDir(): string {
   return fileURLToPath(new URL('../../../dist/renderer', import.meta.url));
 }
 
+/** bin/airlock.js of this package, run by this Node: what ssh's ProxyCommand starts (it has no PATH of ours). */
+export function airlockCommand(): string[] {
+  return [process.execPath, fileURLToPath(new URL('../../../bin/airlock.js', import.meta.url))];
+}
+
 export async function startBrowserMode(options: BrowserModeOptions = {}): Promise<BrowserMode> {
   const manager = new ResourceManager({
     storage: new JsonFileStorage(options.dataFile ?? defaultDataFile()),
     ...(options.auth ? { auth: options.auth } : {}),
     ...(options.caFile ? { caFile: options.caFile } : {}),
+    airlockCommand: airlockCommand(),
   });
   const server = await startUiServer({
     service: manager,

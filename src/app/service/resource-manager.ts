@@ -18,6 +18,7 @@ import {
   type Settings,
   type StatusSnapshot,
 } from '../../shared/contract/api.js';
+import { sshConfigBlock } from '../../shared/contract/ssh-config.js';
 import { NoAuth, type AuthProvider } from './auth-provider.js';
 import { DiscoveredApps } from './discovered-apps.js';
 import { EdgeSessions } from './edge-sessions.js';
@@ -45,6 +46,8 @@ export interface ResourceManagerOptions {
   showWindow?: () => void;
   /** Hides the tray panel; only the desktop app has one. */
   hideTray?: () => void;
+  /** How ssh's ProxyCommand runs the airlock CLI, one word each (default: `airlock` on the PATH). */
+  airlockCommand?: readonly string[];
 }
 
 /** Emits 'event' (ApiEvent) for every UI. */
@@ -261,6 +264,24 @@ export class ResourceManager extends EventEmitter<{ event: [ApiEvent] }> impleme
     this.options.hideTray();
   }
 
+
+  /** For an SSH resource: the ssh_config block that reaches its host through `airlock access ssh`. */
+  async sshConfig({ id }: ApiValidParams<'sshConfig'>): Promise<{ text: string }> {
+    const resource = this.store.find(id);
+    if (resource.kind !== 'ssh')
+      throw new ApiError('INVALID_INPUT', `${resource.name} is not an SSH resource; its kind is ${resource.kind}`);
+    const extraArguments = [
+      ...(resource.edge ? ['--edge', resource.edge] : []),
+      ...(this.options.caFile ? ['--ca', this.options.caFile] : []),
+    ];
+    return {
+      text: sshConfigBlock({
+        hostPattern: resource.hostname,
+        command: this.options.airlockCommand ?? ['airlock'],
+        extraArguments,
+      }),
+    };
+  }
 
   /** Finds a resource by its name, as deep links and the tray name them. */
   findByName(name: string): Resource | undefined {

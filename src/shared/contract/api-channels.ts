@@ -27,6 +27,7 @@ export const API_METHOD_NAMES = [
   'getAbout',
   'openWindow',
   'hideTray',
+  'sshConfig',
 ] as const;
 
 export type ApiMethodName = (typeof API_METHOD_NAMES)[number];

@@ -142,6 +142,7 @@ export const requestSchemas = {
   getAbout: z.undefined(),
   openWindow: z.undefined(),
   hideTray: z.undefined(),
+  sshConfig: z.strictObject({ id }),
 } as const;
 
 export type ApiMethod = keyof typeof requestSchemas;

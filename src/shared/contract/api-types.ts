@@ -114,6 +114,8 @@ export interface ApiResults {
   openWindow: void;
   /** Hides the tray panel (Esc in it); only the desktop app has one. */
   hideTray: void;
+  /** The ~/.ssh/config block that reaches an SSH resource's host through Airlock (ProxyCommand). */
+  sshConfig: { text: string };
 }
 
 /** Facts about this install the Settings view shows. */
