@@ -416,7 +416,7 @@ test('a busy port is fixed in one click: "Use port N" moves the resource and con
   expect(stdout.trim()).toBe('PONG');
 });
 
-test('sign out: the edge’s rows say "Signed out" within 1 s, and a program is refused within 1 s, no browser', async () => {
+test('sign out: the edge’s rows say "Signed out" within 1 s, and a program is refused within 1 s, no browser; one row’s Sign in brings them all back', async ({ browser }) => {
   await page.setViewportSize({ width: 1280, height: 800 });
   await show('resources');
   held?.destroy();
@@ -442,4 +442,13 @@ test('sign out: the edge’s rows say "Signed out" within 1 s, and a program is 
   expect(programAfter).toBeLessThan(10_000); // it used to hang on a browser sign-in for minutes
   await expect(page.getByTestId('sign-in-prompt')).toHaveCount(1); // only the secondary edge's
   await page.screenshot({ path: `${SHOTS}/52-signed-out-1280x800.png` });
+
+  // Signing in again through one row (switching it off and on, which signs in) brings back every
+  // row of the edge: sign-in is per edge. (The others used to stay "Signed out".)
+  const onRows = ['warehouse', 'cache', 'notebook', 'reports'];
+  for (const name of onRows) await expect(row(name).getByTestId('state')).toHaveText('Signed out');
+  await row('cache').getByRole('switch', { name: 'Disconnect cache' }).click();
+  await row('cache').getByRole('switch', { name: 'Connect cache' }).click();
+  await signIn(browser, primary);
+  for (const name of onRows) await expect(row(name).getByTestId('state')).toHaveText('Ready');
 });
