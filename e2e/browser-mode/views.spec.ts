@@ -2,7 +2,8 @@
 // (one signed in, one waiting for its sign-in), a third that is down (switched on after the row
 // count, which asks for one error and one prompt), a busy port, rows ready, in use and off. axe-core
 // checks every view at 360, 420, 768 and 1280 px, light and dark (0 violations); the row counts,
-// the dialog, menu, tray panel and shortcut sheet are driven by keyboard; sign-out is measured. One page and one chain for all of it. Screenshots: 50-*.png.
+// the dialog, menu, tray panel and shortcut sheet are driven by keyboard; sign-out, sign-in again
+// and Quit are checked last. One page and one chain for all of it. Screenshots: 50-*.png.
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -451,4 +452,20 @@ test('sign out: the edge’s rows say "Signed out" within 1 s, and a program is 
   await row('cache').getByRole('switch', { name: 'Connect cache' }).click();
   await signIn(browser, primary);
   for (const name of onRows) await expect(row(name).getByTestId('state')).toHaveText('Ready');
+});
+
+test('Quit in the tray panel: the server and every listener stop, the process exits, the page says so', async () => {
+  await page.setViewportSize({ width: 360, height: 480 });
+  await show('tray');
+  await expect(page.locator('.compact-row[data-name="cache"]').getByTestId('state')).toHaveText('Ready');
+  await page.getByRole('button', { name: 'Quit', exact: true }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Airlock has quit' })).toBeVisible();
+  expect(await Promise.race([ui.exited, new Promise((resolve) => setTimeout(() => resolve('running'), 10_000))])).toBe(0);
+  // Its listeners are closed: a program is refused by the OS, not held.
+  const refused = await new Promise<string>((resolve) => {
+    const socket = net.connect(ports.cache!, '127.0.0.1', () => (socket.destroy(), resolve('connected')));
+    socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+  });
+  expect(refused).toBe('ECONNREFUSED');
+  await page.screenshot({ path: `${SHOTS}/52-quit-360x480.png` });
 });

@@ -75,6 +75,14 @@ export function App({ client }: { client: Client }) {
   );
   const attempt = useCallback((work: Promise<unknown>) => work.catch(report), [report]);
 
+  // Quit: the desktop app ends; browser mode stops its server, so a lost connection is the answer too.
+  const [quitted, setQuitted] = useState(false);
+  const quit = () =>
+    void client.api.quit().then(
+      () => setQuitted(true),
+      (error: unknown) => (error instanceof ApiError && error.code === 'DISCONNECTED' ? setQuitted(true) : report(error)),
+    );
+
   const toggle = (resource: Resource) => {
     const on = isOn(state.statuses.get(resource.id));
     void attempt(on ? client.api.disconnect({ id: resource.id }) : client.api.connect({ id: resource.id }));
@@ -198,6 +206,17 @@ export function App({ client }: { client: Client }) {
     </div>
   ) : null;
 
+  if (quitted) {
+    // Browser mode after Quit: the server and every listener are gone; say so instead of "retrying".
+    return (
+      <main className="quitted">
+        <h1>Airlock has quit</h1>
+        <p>Its local ports are closed and programs can no longer connect through it.</p>
+        <p className="muted">Start Airlock again to use your resources. You can close this page.</p>
+      </main>
+    );
+  }
+
   if (compact) {
     return (
       <>
@@ -207,6 +226,7 @@ export function App({ client }: { client: Client }) {
           notify={notify}
           report={report}
           onCopySshConfig={copySshConfig}
+          onQuit={quit}
         />
         {sheet ? <ShortcutSheet onClose={() => setSheet(false)} /> : null}
         {toastView}

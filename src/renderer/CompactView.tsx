@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import { AppWindow, Compass, Ellipsis, Settings } from 'lucide-react';
+import { AppWindow, Compass, Ellipsis, Power, Settings } from 'lucide-react';
 import { edgeHost, type Resource } from '../shared/contract/api.js';
 import { connectCommand } from '../shared/contract/commands.js';
 import { ActionMenu, type MenuAction } from './ActionMenu.js';
@@ -17,6 +17,7 @@ interface Props {
   notify: (message: string) => void;
   report: (error: unknown) => void;
   onCopySshConfig: (resource: Resource) => void;
+  onQuit: () => void;
 }
 
 /** "3 ready · 1 in use · 1 needs you": the tray panel's one-line summary. */
@@ -38,7 +39,7 @@ export function summarise(states: string[]): string {
  * scrolls inside the panel, one-line errors with their one fix, and a pinned footer. ↑↓ move
  * between switches, Enter switches, Esc clears the search and, when it is empty, closes the panel.
  */
-export function CompactView({ client, state, notify, report, onCopySshConfig }: Props) {
+export function CompactView({ client, state, notify, report, onCopySshConfig, onQuit }: Props) {
   const [query, setQuery] = useState('');
   const search = useRef<HTMLInputElement>(null);
   const list = useRef<HTMLDivElement>(null);
@@ -237,6 +238,9 @@ export function CompactView({ client, state, notify, report, onCopySshConfig }: 
         </button>
         <button className="button small" onClick={() => go('settings')}>
           <Settings size={14} aria-hidden="true" /> Settings
+        </button>
+        <button className="button small compact-quit" onClick={onQuit}>
+          <Power size={14} aria-hidden="true" /> Quit
         </button>
       </footer>
     </div>

@@ -14,6 +14,11 @@ export interface BrowserModeOptions {
   port?: number;
   auth?: AuthProvider;
   caFile?: string;
+  /**
+   * After Quit in the UI has stopped the server and every listener (`airlock ui` exits here).
+   * Without it, Quit still stops them and the process decides what to do next.
+   */
+  onQuit?: () => void;
 }
 
 export interface BrowserMode extends UiServer {
@@ -31,11 +36,19 @@ export function airlockCommand(): string[] {
 }
 
 export async function startBrowserMode(options: BrowserModeOptions = {}): Promise<BrowserMode> {
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await server.close();
+      await manager.close();
+    })());
   const manager = new ResourceManager({
     storage: new JsonFileStorage(options.dataFile ?? defaultDataFile()),
     ...(options.auth ? { auth: options.auth } : {}),
     ...(options.caFile ? { caFile: options.caFile } : {}),
     airlockCommand: airlockCommand(),
+    // Quit in the page: the same as Ctrl-C in the terminal. The page says Airlock has quit.
+    quit: () => void close().then(() => options.onQuit?.()),
   });
   const server = await startUiServer({
     service: manager,
@@ -46,9 +59,6 @@ export async function startBrowserMode(options: BrowserModeOptions = {}): Promis
   return {
     ...server,
     manager,
-    close: async () => {
-      await server.close();
-      await manager.close();
-    },
+    close,
   };
 }

@@ -46,6 +46,11 @@ export interface ResourceManagerOptions {
   showWindow?: () => void;
   /** Hides the tray panel; only the desktop app has one. */
   hideTray?: () => void;
+  /**
+   * Ends the app: called once the answer to `quit` is on its way (the desktop app's app.quit(),
+   * browser mode's stop of its server and listeners). Without it, `quit` is refused.
+   */
+  quit?: () => void;
   /** How ssh's ProxyCommand runs the airlock CLI, one word each (default: `airlock` on the PATH). */
   airlockCommand?: readonly string[];
 }
@@ -264,6 +269,13 @@ export class ResourceManager extends EventEmitter<{ event: [ApiEvent] }> impleme
     this.options.hideTray();
   }
 
+  async quit(): Promise<void> {
+    const quit = this.options.quit;
+    if (!quit) throw new ApiError('UNSUPPORTED', 'this Airlock cannot be quit from its window');
+    this.log('info', 'quitting: every listener stops');
+    // After this call's answer has left: the shell may close the very connection that carries it.
+    setImmediate(quit);
+  }
 
   /** For an SSH resource: the ssh_config block that reaches its host through `airlock access ssh`. */
   async sshConfig({ id }: ApiValidParams<'sshConfig'>): Promise<{ text: string }> {

@@ -27,6 +27,7 @@ export const API_METHOD_NAMES = [
   'getAbout',
   'openWindow',
   'hideTray',
+  'quit',
   'sshConfig',
 ] as const;
 

@@ -142,6 +142,7 @@ export const requestSchemas = {
   getAbout: z.undefined(),
   openWindow: z.undefined(),
   hideTray: z.undefined(),
+  quit: z.undefined(),
   sshConfig: z.strictObject({ id }),
 } as const;
 

@@ -114,6 +114,8 @@ export interface ApiResults {
   openWindow: void;
   /** Hides the tray panel (Esc in it); only the desktop app has one. */
   hideTray: void;
+  /** Stops every listener and ends the app (desktop) or the `airlock ui` process (browser mode). */
+  quit: void;
   /** The ~/.ssh/config block that reaches an SSH resource's host through Airlock (ProxyCommand). */
   sshConfig: { text: string };
 }
