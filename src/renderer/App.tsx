@@ -80,7 +80,8 @@ export function App({ client }: { client: Client }) {
   const quit = () =>
     void client.api.quit().then(
       () => setQuitted(true),
-      (error: unknown) => (error instanceof ApiError && error.code === 'DISCONNECTED' ? setQuitted(true) : report(error)),
+      (error: unknown) =>
+        error instanceof ApiError && error.code === 'DISCONNECTED' ? setQuitted(true) : report(error),
     );
 
   const toggle = (resource: Resource) => {
@@ -121,7 +122,16 @@ export function App({ client }: { client: Client }) {
   const copy = (text: string, said: string) => copyText(text, said, notify);
   const copySshConfig = (resource: Resource) =>
     void attempt(
-      client.api.sshConfig({ id: resource.id }).then(({ text }) => copy(text, `the SSH config for ${resource.name}`)),
+      client.api
+        .sshConfig({ id: resource.id })
+        .then(({ text }) =>
+          copyText(
+            text,
+            `the SSH config for ${resource.name}`,
+            notify,
+            'Paste it into ~/.ssh/config, then ssh to its host.',
+          ),
+        ),
     );
 
   const signIn = (edge: string) =>
