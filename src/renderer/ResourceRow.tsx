@@ -56,7 +56,9 @@ export function ResourceRow({ resource, status, canSignIn, ...actions }: Props) 
   const menu: MenuAction[] = [
     { label: 'Test', onSelect: () => void actions.onTest(resource) },
     { label: 'Copy command', onSelect: () => actions.onCopyCommand(resource) },
-    ...(resource.kind === 'ssh' ? [{ label: 'Copy SSH config', onSelect: () => actions.onCopySshConfig(resource) }] : []),
+    ...(resource.kind === 'ssh'
+      ? [{ label: 'Copy SSH config', onSelect: () => actions.onCopySshConfig(resource) }]
+      : []),
     { label: 'Edit', onSelect: () => actions.onEdit(resource) },
     ...(actions.onShortcut ? [{ label: 'Shortcut', onSelect: () => actions.onShortcut!(resource) }] : []),
     { label: 'Remove', onSelect: () => actions.onRemove(resource), danger: true },

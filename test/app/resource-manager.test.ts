@@ -456,10 +456,25 @@ test('Copy SSH config: an SSH resource gets the ssh_config block that reaches it
     text,
     "Host bastion.example.com\n  ProxyCommand /usr/bin/node '/opt/air lock/bin/airlock.js' access ssh --hostname %h --edge https://edge.example.com\n",
   );
-  const db = await manager.addResource({ ...input, name: 'db', hostname: 'db.example.com', localPort: 5433, kind: 'postgres' });
+  const db = await manager.addResource({
+    ...input,
+    name: 'db',
+    hostname: 'db.example.com',
+    localPort: 5433,
+    kind: 'postgres',
+  });
   await assert.rejects(manager.sshConfig({ id: db.id }), { code: 'INVALID_INPUT' });
   // Without a command from its shell, the CLI on the PATH.
   const plain = new ResourceManager({ storage: new MemoryStorage() });
-  const lone = await plain.addResource({ ...input, name: 'box', hostname: 'box.example.com', localPort: 2200, kind: 'ssh' });
-  assert.match((await plain.sshConfig({ id: lone.id })).text, /^Host box\.example\.com\n {2}ProxyCommand airlock access ssh --hostname %h\n$/);
+  const lone = await plain.addResource({
+    ...input,
+    name: 'box',
+    hostname: 'box.example.com',
+    localPort: 2200,
+    kind: 'ssh',
+  });
+  assert.match(
+    (await plain.sshConfig({ id: lone.id })).text,
+    /^Host box\.example\.com\n {2}ProxyCommand airlock access ssh --hostname %h\n$/,
+  );
 });
