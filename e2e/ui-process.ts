@@ -48,7 +48,13 @@ const auth = loginToken
           }),
       })
     : undefined;
-const ui = await startBrowserMode({ dataFile, ...(caFile ? { caFile } : {}), ...(auth ? { auth } : {}) });
+const ui = await startBrowserMode({
+  dataFile,
+  ...(caFile ? { caFile } : {}),
+  ...(auth ? { auth } : {}),
+  // Quit in the page stops the server and every listener; the process then exits, as `airlock ui` does.
+  onQuit: () => process.exit(0),
+});
 console.log(JSON.stringify({ url: ui.url, port: ui.port }));
 const stop = () => void ui.close().then(() => process.exit(0));
 process.on('SIGTERM', stop);

@@ -8,6 +8,8 @@ export interface UiProcess {
   port: number;
   /** The next sign-in URL the process "opened in the browser" (AIRLOCK_E2E_REAL_LOGIN=1). */
   nextLoginUrl(): Promise<string>;
+  /** Resolves with the exit code once the process has ended (e.g. after Quit in the page). */
+  exited: Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -27,6 +29,10 @@ export async function startUiProcess(
     child.once('exit', (code) => reject(new Error(`ui process exited with ${code} before printing its URL`)));
   });
   const { url, port } = JSON.parse(line) as { url: string; port: number };
+  const exited = new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
   const loginUrls: string[] = [];
   const waiting: Array<(url: string) => void> = [];
   lines.on('line', (text) => {
@@ -39,6 +45,7 @@ export async function startUiProcess(
   return {
     url,
     port,
+    exited,
     nextLoginUrl: () => {
       const ready = loginUrls.shift();
       return ready ? Promise.resolve(ready) : new Promise((resolve) => waiting.push(resolve));

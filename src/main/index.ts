@@ -91,6 +91,9 @@ async function start(): Promise<void> {
     storage: new ElectronStoreStorage(defaultConfigDir()),
     auth,
     showWindow,
+    // Esc in the tray panel; and Quit in its footer, the same as the tray menu's Quit.
+    hideTray: () => popover?.hide(),
+    quit,
     createShortcut: async (resource) =>
       writeShortcut(
         process.platform as ShortcutPlatform,

@@ -12,6 +12,7 @@ import { connectCommand } from '../shared/contract/commands.js';
 import type { Client } from './api-client.js';
 import { BrowseView } from './BrowseView.js';
 import { CompactView } from './CompactView.js';
+import { copyText } from './copy-text.js';
 import { ErrorCodeLabel } from './ErrorCodeLabel.js';
 import { LogsView } from './LogsView.js';
 import { ResourceForm } from './ResourceForm.js';
@@ -74,6 +75,15 @@ export function App({ client }: { client: Client }) {
   );
   const attempt = useCallback((work: Promise<unknown>) => work.catch(report), [report]);
 
+  // Quit: the desktop app ends; browser mode stops its server, so a lost connection is the answer too.
+  const [quitted, setQuitted] = useState(false);
+  const quit = () =>
+    void client.api.quit().then(
+      () => setQuitted(true),
+      (error: unknown) =>
+        error instanceof ApiError && error.code === 'DISCONNECTED' ? setQuitted(true) : report(error),
+    );
+
   const toggle = (resource: Resource) => {
     const on = isOn(state.statuses.get(resource.id));
     void attempt(on ? client.api.disconnect({ id: resource.id }) : client.api.connect({ id: resource.id }));
@@ -109,14 +119,20 @@ export function App({ client }: { client: Client }) {
     return () => window.removeEventListener('keydown', onKey);
   }, [compact]);
 
-  const copyText = async (text: string, said: string) => {
-    try {
-      await navigator.clipboard.writeText(text);
-      notify(`Copied ${said}: ${text}`);
-    } catch {
-      notify(`Copy this: ${text}`);
-    }
-  };
+  const copy = (text: string, said: string) => copyText(text, said, notify);
+  const copySshConfig = (resource: Resource) =>
+    void attempt(
+      client.api
+        .sshConfig({ id: resource.id })
+        .then(({ text }) =>
+          copyText(
+            text,
+            `the SSH config for ${resource.name}`,
+            notify,
+            'Paste it into ~/.ssh/config, then ssh to its host.',
+          ),
+        ),
+    );
 
   const signIn = (edge: string) =>
     void attempt(
@@ -200,10 +216,28 @@ export function App({ client }: { client: Client }) {
     </div>
   ) : null;
 
+  if (quitted) {
+    // Browser mode after Quit: the server and every listener are gone; say so instead of "retrying".
+    return (
+      <main className="quitted">
+        <h1>Airlock has quit</h1>
+        <p>Its local ports are closed and programs can no longer connect through it.</p>
+        <p className="muted">Start Airlock again to use your resources. You can close this page.</p>
+      </main>
+    );
+  }
+
   if (compact) {
     return (
       <>
-        <CompactView client={client} state={state} notify={notify} report={report} />
+        <CompactView
+          client={client}
+          state={state}
+          notify={notify}
+          report={report}
+          onCopySshConfig={copySshConfig}
+          onQuit={quit}
+        />
         {sheet ? <ShortcutSheet onClose={() => setSheet(false)} /> : null}
         {toastView}
       </>
@@ -275,8 +309,9 @@ export function App({ client }: { client: Client }) {
                     ),
                 }
               : {})}
-            onCopyCommand={(resource) => void copyText(connectCommand(resource), 'the command')}
-            onCopyAddress={(address) => void copyText(address, 'the address')}
+            onCopyCommand={(resource) => void copy(connectCommand(resource), 'the command')}
+            onCopySshConfig={copySshConfig}
+            onCopyAddress={(address) => void copy(address, 'the address')}
             onUsePort={(resource, port) =>
               void attempt(
                 client.api

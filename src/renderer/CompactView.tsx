@@ -1,7 +1,10 @@
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import { AppWindow, Compass, Settings } from 'lucide-react';
+import { AppWindow, Compass, Ellipsis, Power, Settings } from 'lucide-react';
 import { edgeHost, type Resource } from '../shared/contract/api.js';
+import { connectCommand } from '../shared/contract/commands.js';
+import { ActionMenu, type MenuAction } from './ActionMenu.js';
 import type { Client } from './api-client.js';
+import { copyText } from './copy-text.js';
 import { isOn, stateLabel, toggleClasses } from './format.js';
 import { groupByEdge } from './grouping.js';
 import { needsYou, plainError } from './plain-words.js';
@@ -13,6 +16,8 @@ interface Props {
   state: AirlockState;
   notify: (message: string) => void;
   report: (error: unknown) => void;
+  onCopySshConfig: (resource: Resource) => void;
+  onQuit: () => void;
 }
 
 /** "3 ready · 1 in use · 1 needs you": the tray panel's one-line summary. */
@@ -32,9 +37,9 @@ export function summarise(states: string[]): string {
 /**
  * The tray panel: a fixed header (summary, account, search), the resources by edge in a list that
  * scrolls inside the panel, one-line errors with their one fix, and a pinned footer. ↑↓ move
- * between switches, Enter switches, Esc clears the search.
+ * between switches, Enter switches, Esc clears the search and, when it is empty, closes the panel.
  */
-export function CompactView({ client, state, notify, report }: Props) {
+export function CompactView({ client, state, notify, report, onCopySshConfig, onQuit }: Props) {
   const [query, setQuery] = useState('');
   const search = useRef<HTMLInputElement>(null);
   const list = useRef<HTMLDivElement>(null);
@@ -74,6 +79,10 @@ export function CompactView({ client, state, notify, report }: Props) {
     if (event.key === 'ArrowDown') (at < 0 ? all[0] : all[Math.min(at + 1, all.length - 1)])?.focus();
     else if (event.key === 'ArrowUp') (at <= 0 ? search.current : all[at - 1])?.focus();
     else if (event.key === 'Escape') {
+      if (event.defaultPrevented) return; // a menu inside closed itself
+      // The first Esc clears the search; with nothing to clear, the panel goes away (the desktop
+      // app hides it; browser mode, where the panel is a page, shows the window's view instead).
+      if (query === '') return void (desktop ? attempt(client.api.hideTray()) : (window.location.hash = 'resources'));
       setQuery('');
       search.current?.focus();
     } else return;
@@ -127,6 +136,16 @@ export function CompactView({ client, state, notify, report }: Props) {
                 const current = status?.state ?? 'off';
                 const problem = status ? plainError(status, resource.localPort) : undefined;
                 const session = state.sessions.find((entry) => entry.edge === group.edge);
+                const menu: MenuAction[] = [
+                  {
+                    label: 'Copy command',
+                    onSelect: () => void copyText(connectCommand(resource), 'the command', notify),
+                  },
+                  ...(resource.kind === 'ssh'
+                    ? [{ label: 'Copy SSH config', onSelect: () => onCopySshConfig(resource) }]
+                    : []),
+                  { label: 'Test', onSelect: () => attempt(client.api.testResource({ id: resource.id })) },
+                ];
                 return (
                   <div
                     key={resource.id}
@@ -154,6 +173,11 @@ export function CompactView({ client, state, notify, report }: Props) {
                     <span className="compact-address">
                       {status?.localAddress ?? `${resource.localHost}:${resource.localPort}`}
                     </span>
+                    <ActionMenu
+                      label={`More actions for ${resource.name}`}
+                      icon={<Ellipsis size={16} aria-hidden="true" />}
+                      actions={menu}
+                    />
                     {problem ? (
                       <span className="compact-error" data-testid="tray-error">
                         <span className="message" title={status!.lastError!.message}>
@@ -214,6 +238,9 @@ export function CompactView({ client, state, notify, report }: Props) {
         </button>
         <button className="button small" onClick={() => go('settings')}>
           <Settings size={14} aria-hidden="true" /> Settings
+        </button>
+        <button className="button small compact-quit" onClick={onQuit}>
+          <Power size={14} aria-hidden="true" /> Quit
         </button>
       </footer>
     </div>

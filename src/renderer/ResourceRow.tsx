@@ -16,6 +16,8 @@ export interface RowActions {
   onRemove: (resource: Resource) => void;
   onShortcut?: (resource: Resource) => void;
   onCopyCommand: (resource: Resource) => void;
+  /** SSH resources: the ~/.ssh/config block (ProxyCommand through `airlock access ssh`). */
+  onCopySshConfig: (resource: Resource) => void;
   onCopyAddress: (address: string) => void;
   /** Moves the resource to a free port and switches it on: the busy-port fix. */
   onUsePort: (resource: Resource, port: number) => void;
@@ -54,6 +56,9 @@ export function ResourceRow({ resource, status, canSignIn, ...actions }: Props) 
   const menu: MenuAction[] = [
     { label: 'Test', onSelect: () => void actions.onTest(resource) },
     { label: 'Copy command', onSelect: () => actions.onCopyCommand(resource) },
+    ...(resource.kind === 'ssh'
+      ? [{ label: 'Copy SSH config', onSelect: () => actions.onCopySshConfig(resource) }]
+      : []),
     { label: 'Edit', onSelect: () => actions.onEdit(resource) },
     ...(actions.onShortcut ? [{ label: 'Shortcut', onSelect: () => actions.onShortcut!(resource) }] : []),
     { label: 'Remove', onSelect: () => actions.onRemove(resource), danger: true },

@@ -118,7 +118,7 @@ export function SignInPrompts({ sessions, onSignIn, onCancel, notify }: Props) {
               <button
                 className="button small primary"
                 onClick={() => onSignIn(session.edge)}
-                aria-label={`Sign in to ${host} again`}
+                aria-label={`Sign in again to ${host}`}
               >
                 Sign in again
               </button>

@@ -436,3 +436,45 @@ test('sign out everywhere signs out of every edge, saved or signed in from Brows
     [false, false],
   );
 });
+
+test('Copy SSH config: an SSH resource gets the ssh_config block that reaches its host through airlock; others are refused', async () => {
+  const manager = new ResourceManager({
+    storage: new MemoryStorage(),
+    airlockCommand: ['/usr/bin/node', '/opt/air lock/bin/airlock.js'],
+  });
+  const input = { localHost: '127.0.0.1', tags: [], autoConnect: false };
+  const bastion = await manager.addResource({
+    ...input,
+    name: 'bastion',
+    hostname: 'bastion.example.com',
+    localPort: 2222,
+    kind: 'ssh',
+    edge: 'https://edge.example.com',
+  });
+  const { text } = await manager.sshConfig({ id: bastion.id });
+  assert.equal(
+    text,
+    "Host bastion.example.com\n  ProxyCommand /usr/bin/node '/opt/air lock/bin/airlock.js' access ssh --hostname %h --edge https://edge.example.com\n",
+  );
+  const db = await manager.addResource({
+    ...input,
+    name: 'db',
+    hostname: 'db.example.com',
+    localPort: 5433,
+    kind: 'postgres',
+  });
+  await assert.rejects(manager.sshConfig({ id: db.id }), { code: 'INVALID_INPUT' });
+  // Without a command from its shell, the CLI on the PATH.
+  const plain = new ResourceManager({ storage: new MemoryStorage() });
+  const lone = await plain.addResource({
+    ...input,
+    name: 'box',
+    hostname: 'box.example.com',
+    localPort: 2200,
+    kind: 'ssh',
+  });
+  assert.match(
+    (await plain.sshConfig({ id: lone.id })).text,
+    /^Host box\.example\.com\n {2}ProxyCommand airlock access ssh --hostname %h\n$/,
+  );
+});

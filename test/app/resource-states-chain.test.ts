@@ -71,6 +71,12 @@ before(async () => {
         service: `tcp://127.0.0.1:${origin.port}`,
         policy: '      include: [{ group: eng }]',
       },
+      // A second app on the same edge: sign-in is per edge, so its row follows the first's.
+      {
+        hostname: 'cache.airlock.test',
+        service: `tcp://127.0.0.1:${origin.port}`,
+        policy: '      include: [{ group: eng }]',
+      },
     ],
     {
       listenPort: edgePort,
@@ -274,6 +280,64 @@ test(
     await signInInBrowser(browser, url, ADA.email, ADA.password);
     await signingIn;
     await waitFor('ready');
+  },
+);
+
+async function statusOf(resourceId: string): Promise<ResourceStatus> {
+  return (await manager.getStatus()).resources.find((entry) => entry.id === resourceId)!;
+}
+
+async function pendingSignInUrl(): Promise<string> {
+  for (let tries = 0; tries < 400; tries++) {
+    const pending = (await session()).signingIn?.url;
+    if (pending) return pending;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return assert.fail('no sign-in page');
+}
+
+test(
+  'sign-in is per edge: after signing in again from one "Signed out" row (Sign in, then Test), every row of that edge is ready',
+  { skip },
+  async () => {
+    await waitFor('ready');
+    const other = (
+      await manager.addResource({
+        name: 'cache',
+        hostname: 'cache.airlock.test',
+        edge: chain.edgeUrl,
+        localPort: await freePort(),
+        localHost: '127.0.0.1',
+        tags: [],
+        autoConnect: false,
+        kind: 'redis',
+      })
+    ).id;
+    try {
+      await manager.connect({ id: other });
+      const bothReady = async () => {
+        const until = Date.now() + 10_000;
+        for (;;) {
+          const states = [(await statusOf(id)).state, (await statusOf(other)).state];
+          if (states.every((state) => state === 'ready')) return;
+          if (Date.now() > until) assert.fail(`rows are ${states.join(' and ')}, expected both ready`);
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+      };
+      await bothReady(); // the second app's token came from the edge's session: no browser
+      for (const how of ['sign in', 'test'] as const) {
+        await manager.signOut({ edge: chain.edgeUrl });
+        assert.equal((await statusOf(id)).state, 'signed-out');
+        assert.equal((await statusOf(other)).state, 'signed-out');
+        // The row's "Sign in" (the edge), or its ⋯ Test, which signs in when the edge asks.
+        const signingIn = how === 'sign in' ? manager.signIn({ edge: chain.edgeUrl }) : manager.testResource({ id });
+        await signInInBrowser(browser, await pendingSignInUrl(), ADA.email, ADA.password);
+        await signingIn;
+        await bothReady();
+      }
+    } finally {
+      await manager.removeResource({ id: other });
+    }
   },
 );
 

@@ -12,6 +12,7 @@ export const recorded = {
   defaultProtocolClient: undefined,
   openedExternally: [],
   sent: [],
+  quits: 0,
 };
 globalThis.electronStub = recorded;
 
@@ -108,6 +109,7 @@ class App extends EventEmitter {
     recorded.loginItem = settings;
   }
   quit() {
+    recorded.quits++;
     this.emit('before-quit', { preventDefault() {} });
   }
   exit() {}
@@ -139,7 +141,9 @@ export class Tray {
   setContextMenu(menu) {
     this.menu = menu;
   }
-  destroy() {}
+  destroy() {
+    this.destroyed = true;
+  }
 }
 
 export const Menu = { buildFromTemplate: (template) => ({ template }) };

@@ -204,3 +204,24 @@ test('the tray icon opens the compact popover beside it; it may call the core, a
   popover.emit('blur');
   assert.equal(popover.visible, false, 'gone when it loses focus');
 });
+
+test('Esc in the tray panel hides it: the panel asks the shell through the contract (hideTray)', async () => {
+  stub.trays[0].click();
+  const popover = stub.windows[1];
+  assert.equal(popover.visible, true);
+  const handler = stub.ipcHandlers.get('airlock:invoke');
+  const answer = await handler({ sender: popover.webContents, senderFrame: popover.webContents.mainFrame }, 'hideTray');
+  assert.equal(answer.ok, true);
+  assert.equal(popover.visible, false);
+});
+
+test('Quit in the tray panel quits the app: app.quit(), and the listeners close first', async () => {
+  stub.trays[0].click();
+  const popover = stub.windows[1];
+  const handler = stub.ipcHandlers.get('airlock:invoke');
+  const quitsBefore = stub.quits;
+  const answer = await handler({ sender: popover.webContents, senderFrame: popover.webContents.mainFrame }, 'quit');
+  assert.equal(answer.ok, true, 'answered before the app goes');
+  await until(() => stub.quits > quitsBefore, 'app.quit() called');
+  await until(() => stub.trays[0].destroyed === true, 'the tray icon is removed on the way out');
+});

@@ -14,6 +14,11 @@ export interface BrowserModeOptions {
   port?: number;
   auth?: AuthProvider;
   caFile?: string;
+  /**
+   * After Quit in the UI has stopped the server and every listener (`airlock ui` exits here).
+   * Without it, Quit still stops them and the process decides what to do next.
+   */
+  onQuit?: () => void;
 }
 
 export interface BrowserMode extends UiServer {
@@ -25,11 +30,25 @@ export function defaultRendererDir(): string {
   return fileURLToPath(new URL('../../../dist/renderer', import.meta.url));
 }
 
+/** bin/airlock.js of this package, run by this Node: what ssh's ProxyCommand starts (it has no PATH of ours). */
+export function airlockCommand(): string[] {
+  return [process.execPath, fileURLToPath(new URL('../../../bin/airlock.js', import.meta.url))];
+}
+
 export async function startBrowserMode(options: BrowserModeOptions = {}): Promise<BrowserMode> {
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await server.close();
+      await manager.close();
+    })());
   const manager = new ResourceManager({
     storage: new JsonFileStorage(options.dataFile ?? defaultDataFile()),
     ...(options.auth ? { auth: options.auth } : {}),
     ...(options.caFile ? { caFile: options.caFile } : {}),
+    airlockCommand: airlockCommand(),
+    // Quit in the page: the same as Ctrl-C in the terminal. The page says Airlock has quit.
+    quit: () => void close().then(() => options.onQuit?.()),
   });
   const server = await startUiServer({
     service: manager,
@@ -40,9 +59,6 @@ export async function startBrowserMode(options: BrowserModeOptions = {}): Promis
   return {
     ...server,
     manager,
-    close: async () => {
-      await server.close();
-      await manager.close();
-    },
+    close,
   };
 }

@@ -18,6 +18,11 @@ export interface AuthProvider {
   /** Signs in to an edge (opens the system browser); resolves when a credential is stored. */
   signIn(edge: string, resource?: Resource): Promise<void>;
   signOut(edge: string): Promise<void>;
+  /**
+   * A credential for this resource without a browser: a stored token, or one minted from its edge's
+   * session (sign-in is per edge, tokens per app). False when only a browser sign-in would do.
+   */
+  renew?(resource: Resource): Promise<boolean>;
   identity(edge: string): Promise<EdgeIdentity | undefined>;
   /** Edges signed in to that no saved resource names (sign-in from Browse). */
   edges?(): string[];

@@ -22,6 +22,8 @@ export interface ResourceConnectionsOptions {
   onChange(): void;
   /** Every saved resource's local port, so a suggested port is not one of theirs. */
   ports?(): number[];
+  /** Every saved resource, so a sign-in through one row brings the edge's other rows back too. */
+  resources?(): Resource[];
   caFile?: string;
   tickMs?: number;
   recheckMs?: number;
@@ -41,7 +43,13 @@ export class ResourceConnections {
     const { auth } = options;
     this.health = new ResourceHealth({
       preflight: (resource) => this.preflight(resource),
-      signIn: (resource) => auth.signIn(auth.edgeOf(resource), resource),
+      signIn: async (resource) => {
+        const edge = auth.edgeOf(resource);
+        await auth.signIn(edge, resource);
+        // Sign-in is per edge: the other rows of this edge (e.g. all "Signed out") ask again now.
+        this.recheckEdge(edge, options.resources?.() ?? []);
+      },
+      ...(auth.renew ? { renew: (resource: Resource) => auth.renew!(resource) } : {}),
       isOn: (id) => this.listeners.has(id),
       find: (id) => options.find(id),
       edgeOf: (resource) => auth.edgeOf(resource),
@@ -183,13 +191,16 @@ export class ResourceConnections {
   private async preflight(resource: Resource): Promise<void> {
     const target = this.targetOf(resource);
     const credential = await this.options.auth.credentialFor(resource);
+    const signedOut = () => this.signedOut.has(this.options.auth.edgeOf(resource));
     try {
       await checkAccess({ target, headers: credentialHeaders(credential) });
     } catch (error) {
-      const signedOut = this.signedOut.has(this.options.auth.edgeOf(resource));
-      if (signedOut && isAirlockError(error) && error.code === 'AUTH_REQUIRED') throw this.signedOutError(resource);
+      if (signedOut() && isAirlockError(error) && error.code === 'AUTH_REQUIRED') throw this.signedOutError(resource);
       throw error;
     }
+    // A check that was under way when the user signed out (its token not yet revoked) must not
+    // turn the row green again.
+    if (signedOut()) throw this.signedOutError(resource);
   }
 
   /** A program's connection asked for a sign-in: the browser opens, unless the user signed out. */

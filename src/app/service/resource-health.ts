@@ -12,6 +12,8 @@ export interface ResourceHealthDeps {
   preflight(resource: Resource): Promise<void>;
   /** Signs in to the resource's edge (the browser); resolves once a credential is stored. */
   signIn(resource: Resource): Promise<void>;
+  /** A credential without a browser (the edge's session mints this app's token); false when none. */
+  renew?(resource: Resource): Promise<boolean>;
   /** Whether the resource is still switched on (a late answer for a switched-off one is dropped). */
   isOn(id: string): boolean;
   /** The resource as saved now, or undefined once removed. */
@@ -96,7 +98,17 @@ export class ResourceHealth {
       return { ok: true, at: new Date().toISOString() };
     } catch (error) {
       if (!isAuthRequired(error)) return this.failure(resource, error);
-      if (source === 'recheck') return this.failure(resource, error);
+      if (source === 'recheck') {
+        // Signed in to the edge (from another row, Browse or the tray) but no token for this app
+        // yet: the edge's session mints one without a browser; a timer never opens one.
+        if (!(await this.deps.renew?.(resource).catch(() => false))) return this.failure(resource, error);
+        try {
+          await this.deps.preflight(resource);
+          return { ok: true, at: new Date().toISOString() };
+        } catch (renewedError) {
+          return this.failure(resource, renewedError);
+        }
+      }
       try {
         await this.deps.signIn(resource);
         await this.deps.preflight(resource);

@@ -18,6 +18,7 @@ import {
   type Settings,
   type StatusSnapshot,
 } from '../../shared/contract/api.js';
+import { sshConfigBlock } from '../../shared/contract/ssh-config.js';
 import { NoAuth, type AuthProvider } from './auth-provider.js';
 import { DiscoveredApps } from './discovered-apps.js';
 import { EdgeSessions } from './edge-sessions.js';
@@ -43,6 +44,15 @@ export interface ResourceManagerOptions {
   idleRecheckMs?: number;
   /** Shows the full window; only the desktop app has one. */
   showWindow?: () => void;
+  /** Hides the tray panel; only the desktop app has one. */
+  hideTray?: () => void;
+  /**
+   * Ends the app: called once the answer to `quit` is on its way (the desktop app's app.quit(),
+   * browser mode's stop of its server and listeners). Without it, `quit` is refused.
+   */
+  quit?: () => void;
+  /** How ssh's ProxyCommand runs the airlock CLI, one word each (default: `airlock` on the PATH). */
+  airlockCommand?: readonly string[];
 }
 
 /** Emits 'event' (ApiEvent) for every UI. */
@@ -68,6 +78,7 @@ export class ResourceManager extends EventEmitter<{ event: [ApiEvent] }> impleme
       log: (level, message, resourceId) => this.log(level, message, resourceId),
       onChange: () => this.emitStatus(),
       ports: () => this.store.get().resources.map((resource) => resource.localPort),
+      resources: () => this.store.get().resources,
     });
     this.auth.watch?.(() => this.onSignInChange());
   }
@@ -258,6 +269,37 @@ export class ResourceManager extends EventEmitter<{ event: [ApiEvent] }> impleme
   async openWindow(): Promise<void> {
     if (!this.options.showWindow) throw new ApiError('UNSUPPORTED', 'there is no desktop window in browser mode');
     this.options.showWindow();
+  }
+
+  async hideTray(): Promise<void> {
+    if (!this.options.hideTray) throw new ApiError('UNSUPPORTED', 'there is no tray panel in browser mode');
+    this.options.hideTray();
+  }
+
+  async quit(): Promise<void> {
+    const quit = this.options.quit;
+    if (!quit) throw new ApiError('UNSUPPORTED', 'this Airlock cannot be quit from its window');
+    this.log('info', 'quitting: every listener stops');
+    // After this call's answer has left: the shell may close the very connection that carries it.
+    setImmediate(quit);
+  }
+
+  /** For an SSH resource: the ssh_config block that reaches its host through `airlock access ssh`. */
+  async sshConfig({ id }: ApiValidParams<'sshConfig'>): Promise<{ text: string }> {
+    const resource = this.store.find(id);
+    if (resource.kind !== 'ssh')
+      throw new ApiError('INVALID_INPUT', `${resource.name} is not an SSH resource; its kind is ${resource.kind}`);
+    const extraArguments = [
+      ...(resource.edge ? ['--edge', resource.edge] : []),
+      ...(this.options.caFile ? ['--ca', this.options.caFile] : []),
+    ];
+    return {
+      text: sshConfigBlock({
+        hostPattern: resource.hostname,
+        command: this.options.airlockCommand ?? ['airlock'],
+        extraArguments,
+      }),
+    };
   }
 
   /** Finds a resource by its name, as deep links and the tray name them. */

@@ -121,6 +121,18 @@ export class SsoAuth implements AuthProvider {
     return work;
   }
 
+  async renew(resource: Resource): Promise<boolean> {
+    const app = this.apps.get(appKey(resource));
+    if (!app) return false;
+    const target = this.target(resource);
+    const stored = await this.options.tokens.get(target.edgeOrigin, app.aud);
+    if (stored) {
+      this.remember(app, stored);
+      return true;
+    }
+    return this.fromSession(target, app);
+  }
+
   async signOut(edge: string): Promise<void> {
     this.identities.delete(edge);
     const { tokens } = this.options;

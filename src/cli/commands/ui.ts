@@ -32,13 +32,16 @@ export async function uiCommand(argv: string[]): Promise<void> {
     ...(values.ca ? { caFile: values.ca } : {}),
     login: (options) => loginWithBrowser({ ...options, openBrowser: openSystemBrowser, print: say }),
   });
+  let launch: Awaited<ReturnType<typeof writeLaunchPage>> | undefined;
   const ui = await startBrowserMode({
     auth,
+    // Quit in the page: every listener is closed by now; the launch page goes, then the process.
+    onQuit: () => void (launch?.remove() ?? Promise.resolve()).finally(() => process.exit(0)),
     ...(port ? { port } : {}),
     ...(values.data ? { dataFile: values.data } : {}),
     ...(values.ca ? { caFile: values.ca } : {}),
   });
-  const launch = await writeLaunchPage(ui.origin, ui.token);
+  launch = await writeLaunchPage(ui.origin, ui.token);
   const opened = await openSystemBrowser(launch.url);
   say(`Airlock UI at ${ui.origin}/${opened ? ' (opened in your browser)' : ''}. Ctrl-C stops it and every listener.`);
   if (!opened)
@@ -47,7 +50,7 @@ export async function uiCommand(argv: string[]): Promise<void> {
     );
   if (values['print-link']) say(`One-time link (keep it to yourself): ${ui.url}`);
   onShutdown(async () => {
-    await launch.remove();
+    await launch?.remove();
     await ui.close();
   });
 }

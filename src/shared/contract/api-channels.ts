@@ -26,6 +26,9 @@ export const API_METHOD_NAMES = [
   'createShortcut',
   'getAbout',
   'openWindow',
+  'hideTray',
+  'quit',
+  'sshConfig',
 ] as const;
 
 export type ApiMethodName = (typeof API_METHOD_NAMES)[number];

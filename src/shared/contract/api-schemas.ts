@@ -141,6 +141,9 @@ export const requestSchemas = {
   createShortcut: z.strictObject({ id }),
   getAbout: z.undefined(),
   openWindow: z.undefined(),
+  hideTray: z.undefined(),
+  quit: z.undefined(),
+  sshConfig: z.strictObject({ id }),
 } as const;
 
 export type ApiMethod = keyof typeof requestSchemas;

@@ -115,6 +115,12 @@ export interface ApiResults {
   getAbout: About;
   /** Shows the full window (the desktop app's tray popover asks for it). */
   openWindow: void;
+  /** Hides the tray panel (Esc in it); only the desktop app has one. */
+  hideTray: void;
+  /** Stops every listener and ends the app (desktop) or the `airlock ui` process (browser mode). */
+  quit: void;
+  /** The ~/.ssh/config block that reaches an SSH resource's host through Airlock (ProxyCommand). */
+  sshConfig: { text: string };
 }
 
 /** Facts about this install the Settings view shows. */
