@@ -182,6 +182,13 @@ export const ERROR_CATALOGUE = {
     meaning: '`airlock service install` wrote the files, but systemctl or launchctl refused or is not running.',
     action: 'Run the printed command by hand once the service manager is available.',
   },
+  SERVICE_WOULD_NOT_START: {
+    kind: 'airlock',
+    meaning:
+      "`airlock service install` found files the service could not use: under /tmp, which PrivateTmp=yes hides, or out of reach of the service's unprivileged user (a 0700 or 0750 home, /root).",
+    action:
+      'Install node and airlock where every user can read them (`npm pack` + `sudo npm install -g` puts airlock under /usr/local), then install the service from there.',
+  },
   RATE_LIMITED: {
     kind: 'airlock',
     meaning:
