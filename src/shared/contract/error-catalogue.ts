@@ -156,7 +156,8 @@ export const ERROR_CATALOGUE = {
   },
   KEYCHAIN_UNAVAILABLE: {
     kind: 'airlock',
-    meaning: 'The OS keychain cannot store sign-in tokens here, and no fallback was allowed.',
+    meaning:
+      'The OS keychain cannot store sign-in tokens here: a warning when tokens go to the 0600 file instead, an error when no fallback is allowed.',
     action: 'Run inside a desktop session with an unlocked keyring, or let Airlock use its token file.',
   },
   STORE_UNAVAILABLE: {
@@ -176,6 +177,22 @@ export const ERROR_CATALOGUE = {
       'The edge refused to start a sign-in (429 with Retry-After): too many from this address or network, or too many in progress.',
     action:
       'Wait the number of seconds in Retry-After and sign in again; if it persists, someone may be flooding the edge.',
+  },
+  LISTENER_EXPOSED: {
+    kind: 'airlock',
+    meaning:
+      'A warning: `access tcp` listens on an address other hosts can reach, and each of them uses your credential.',
+    action: 'Listen on 127.0.0.1 (the default) unless others must share the tunnel on purpose.',
+  },
+  UNEXPECTED: {
+    kind: 'airlock',
+    meaning: 'A failure the CLI has no code for: a bug, printed with its stack.',
+    action: 'Report it with the whole message and `airlock --version`.',
+  },
+  NOT_BUILT: {
+    kind: 'airlock',
+    meaning: "This checkout's dist/ is missing: `airlock` runs the compiled CLI, which was not built.",
+    action: 'Run `npm run build` (`npm ci` does it), or install the packed tarball.',
   },
   SERVICE_MANAGER_FAILED: {
     kind: 'airlock',
