@@ -1,6 +1,6 @@
 // Argument parsing on node:util parseArgs, with errors that say which flag is wrong.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { AirlockError, isAirlockError } from '../shared/errors.js';
+import { AirlockError, describeFailure } from '../shared/errors.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -85,10 +85,4 @@ export function say(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-/**
- * A failure as the CLI prints it after `airlock: `: an AirlockError with its code in brackets, so
- * the user can look it up (docs/troubleshooting.md "Error codes"); anything else by its message.
- */
-export function describeFailure(error: Error): string {
-  return isAirlockError(error) ? `[${error.code}] ${error.message}` : error.message;
-}
+export { describeFailure } from '../shared/errors.js';

@@ -95,6 +95,6 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   if (isAirlockError(error)) process.stderr.write(`airlock: ${describeFailure(error)}\n`);
-  else process.stderr.write(`airlock: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
+  else process.stderr.write(`airlock: [UNEXPECTED] ${(error as Error)?.stack ?? String(error)}\n`);
   process.exit(exitCodeFor(error));
 });

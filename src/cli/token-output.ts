@@ -23,7 +23,7 @@ function sayOnce(message: string): void {
   } catch {
     // Not shown yet.
   }
-  say(`airlock: ${message}`);
+  say(`airlock: warning: [KEYCHAIN_UNAVAILABLE] ${message}`);
   try {
     mkdirSync(dirname(marker), { recursive: true, mode: 0o700 });
     writeFileSync(marker, message, { mode: 0o600 });

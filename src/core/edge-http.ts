@@ -53,6 +53,7 @@ export function edgeRequest(target: EdgeDial, url: URL, init: EdgeRequestInit = 
       timeout: init.timeoutMs ?? DEFAULTS.connectTimeoutMs,
       agent: false,
     });
+    // uncoded: ETIMEDOUT becomes a coded transport error in the 'error' handler.
     request.on('timeout', () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
     request.on('error', (error: NodeJS.ErrnoException) => reject(transportError(error, url.origin, port)));
     request.on('response', (response) => {

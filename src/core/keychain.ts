@@ -32,6 +32,7 @@ async function loadKeychain(): Promise<Keychain> {
   // A specifier held in a variable: the build type-checks whether or not keytar is installed.
   const module = (await import(KEYTAR)) as { default?: Keychain } & Partial<Keychain>;
   const keychain = module.default ?? (module as Keychain);
+  // uncoded: the caller falls back to the 0600 file and says so (KEYCHAIN_UNAVAILABLE).
   if (typeof keychain.getPassword !== 'function') throw new Error('keytar did not load');
   return keychain;
 }
@@ -52,6 +53,7 @@ function keychainBackend(keychain: Keychain, service: string): Backend {
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
+    // uncoded: callers report a silent keychain with their own code (KEYCHAIN_UNAVAILABLE).
     timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
     timer.unref();
   });

@@ -46,6 +46,22 @@ export function remember(file: ProfileFile, hostname: string, profile: Profile):
   };
 }
 
+/**
+ * The distinct edges remembered (with the CA remembered with each), for commands that talk to an
+ * edge rather than to one app (`access list`). Profiles without an edge (the app's own
+ * https://HOST:443) name no sign-in address, so they are left out. Pure.
+ */
+export function rememberedEdges(file: ProfileFile): Array<Profile & { edge: string }> {
+  const byEdge = new Map<string, Profile & { edge: string }>();
+  for (const profile of [...Object.values(file.apps), ...Object.values(file.domains)]) {
+    if (!profile.edge) continue;
+    const origin = new URL(profile.edge).origin;
+    if (!byEdge.has(origin) || (!byEdge.get(origin)!.ca && profile.ca))
+      byEdge.set(origin, { ...profile, edge: profile.edge });
+  }
+  return [...byEdge.values()];
+}
+
 /** file without hostname, or without everything when hostname is undefined. Pure. */
 export function forget(file: ProfileFile, hostname?: string): ProfileFile {
   if (hostname === undefined) return { apps: {}, domains: {} };

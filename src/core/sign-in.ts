@@ -2,7 +2,7 @@
 // stored app token; else let the edge's organisation session (one per edge, kept beside the app
 // tokens) mint one with no browser; else run the browser login (src/core/loopback-login.ts) at the
 // edge's sign-in origin, which also hands over the organisation session for the next apps.
-import { AirlockError, isAirlockError } from '../shared/errors.js';
+import { AirlockError, describeFailure, isAirlockError } from '../shared/errors.js';
 import { PATH } from '../shared/constants.js';
 import { credentialHeaders, type Credential } from './credentials.js';
 import { edgeRequest } from './edge-http.js';
@@ -156,8 +156,7 @@ export function createAppSession(options: AppSessionOptions): AppSession {
         background = { url, done };
         done.then(
           () => options.print(`Signed in to ${target.hostHeader}: connect again.`),
-          (failure: Error) =>
-            options.print(`airlock: ${isAirlockError(failure) ? `[${failure.code}] ` : ''}${failure.message}`),
+          (failure: Error) => options.print(`airlock: ${describeFailure(failure)}`),
         );
       }
       const first = await Promise.race([background.url, background.done.then(() => undefined)]);

@@ -270,7 +270,8 @@ async function chooseBackend(
   try {
     return await openKeychain(service);
   } catch (error) {
-    reason = (error as Error).message;
+    // One line: a module that failed to load appends its require stack.
+    reason = (error as Error).message.split('\n')[0]!;
   }
   if (wanted === 'keychain')
     throw new AirlockError('KEYCHAIN_UNAVAILABLE', `the OS keychain is not reachable: ${reason}`);

@@ -152,6 +152,7 @@ export function checkAccess({ target, headers, timeoutMs = DEFAULTS.connectTimeo
       timeout: timeoutMs,
       agent: false,
     });
+    // uncoded: ETIMEDOUT becomes a coded transport error in the 'error' handler.
     request.on('timeout', () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
     request.on('error', (error) => reject(transportError(error, target.edgeOrigin, target.port)));
     request.on('response', (response) => {

@@ -30,10 +30,19 @@ export function isAirlockError(value: unknown): value is AirlockError {
   return value instanceof AirlockError;
 }
 
+/**
+ * A failure as the CLI prints it after `airlock: `: its code in brackets, so the user can look it
+ * up (docs/troubleshooting.md "Error codes"); a failure without one is a bug, [UNEXPECTED].
+ */
+export function describeFailure(error: Error): string {
+  return isAirlockError(error) ? `[${error.code}] ${error.message}` : `[UNEXPECTED] ${error?.message ?? String(error)}`;
+}
+
 /** Exit codes of the CLI: 2 is reserved for bad configuration or arguments, as in most Unix tools. */
 export function exitCodeFor(error: unknown): number {
-  // A secret file others may read is a bad argument too: the user fixes the file, not the network.
-  const usage: string[] = ['CONFIG_INVALID', 'BAD_ARGUMENT', 'SECRET_FILE_UNSAFE'];
+  // A secret file others may read is a bad argument too: the user fixes the file, not the network;
+  // so is a service whose files its user cannot reach.
+  const usage: string[] = ['CONFIG_INVALID', 'BAD_ARGUMENT', 'SECRET_FILE_UNSAFE', 'SERVICE_WOULD_NOT_START'];
   if (isAirlockError(error) && usage.includes(error.code)) return 2;
   return 1;
 }

@@ -12,7 +12,12 @@ import { hasCommand, run, runToEnd } from '../helpers/processes.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
-const npm = join(dirname(process.execPath), 'npm');
+// npm beside node (an official install), else the one on PATH: Node from the npm registry
+// (.ci/node-24.sh) ships node alone, and PATH's npm then runs under it.
+const npm =
+  [join(dirname(process.execPath), 'npm'), ...(process.env.PATH ?? '').split(':').map((dir) => join(dir, 'npm'))].find(
+    (candidate) => existsSync(candidate),
+  ) ?? 'npm';
 
 /** The environment without npm's own lifecycle variables (npm test sets npm_config_prefix and friends). */
 function cleanEnvironment(): NodeJS.ProcessEnv {

@@ -2,7 +2,7 @@
 // while another app of it is remembered.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { domainOf, forget, profileFor, remember, type ProfileFile } from '../../src/core/profiles.js';
+import { domainOf, forget, profileFor, remember, rememberedEdges, type ProfileFile } from '../../src/core/profiles.js';
 
 const empty: ProfileFile = { apps: {}, domains: {} };
 const edge = { edge: 'https://auth.example.com', ca: '/etc/airlock/ca.pem' };
@@ -26,4 +26,16 @@ test('forgetting one app keeps its domain while another app of it is remembered'
   assert.deepEqual(profileFor(one, 'ssh.example.com'), edge);
   assert.equal(profileFor(forget(one, 'redis.example.com'), 'ssh.example.com'), undefined);
   assert.deepEqual(forget(both), empty);
+});
+
+test('rememberedEdges: each edge once, with a CA when any profile of it has one; app-own edges are left out', () => {
+  let file = remember(empty, 'db.example.com', { edge: 'https://auth.example.com' });
+  file = remember(file, 'redis.example.com', edge);
+  file = remember(file, 'ssh.example.org', {});
+  assert.deepEqual(rememberedEdges(file), [edge]);
+  file = remember(file, 'web.example.net', { edge: 'https://auth.example.net:8443/' });
+  assert.deepEqual(
+    rememberedEdges(file).map((known) => known.edge),
+    ['https://auth.example.com', 'https://auth.example.net:8443/'],
+  );
 });

@@ -64,7 +64,7 @@ test('--allow-remote listens there and says so', async () => {
     await client.waitFor(/Listening on 0\.0\.0\.0:\d+/);
     assert.match(
       client.output(),
-      /warning: listening on 0\.0\.0\.0:\d+; every host that reaches it uses echo\.airlock\.test with your credential/,
+      /warning: \[LISTENER_EXPOSED\] listening on 0\.0\.0\.0:\d+; every host that reaches it uses echo\.airlock\.test with your credential/,
     );
   } finally {
     await client.stop();

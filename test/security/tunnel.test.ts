@@ -211,10 +211,11 @@ test('a connector that sends DATA on a stream the edge never opened is refused w
   rogueSocket = socket;
 });
 
-// nghttp2 shut that session down without Node reporting it: the edge finds out when a stream routed
-// there goes unanswered (a ping on the session gets no pong) and sends the stream elsewhere.
+// Node 20's nghttp2 shut that session down without Node reporting it: the edge finds out when a
+// stream routed there goes unanswered (a ping gets no pong) and sends the stream elsewhere. Node 24
+// reports the closed session, so the edge may have dropped it already: 3 or 2 here, 2 after.
 test('a connector connection that broke the protocol is dropped, and a stream routed to it goes elsewhere', async () => {
-  assert.equal(chain.edge.registry.count(TUNNEL.id), 3, 'the rogue connection is still registered');
+  assert.ok([2, 3].includes(chain.edge.registry.count(TUNNEL.id)), 'the rogue connection is registered or dropped');
   // Streams go to the least loaded connection: with three at once, the rogue one (none) gets one.
   await Promise.all([stillServes(), stillServes(), stillServes()]);
   await waitUntil('the edge dropped the rogue connection', () => chain.edge.registry.count(TUNNEL.id) === 2, 8000, 100);

@@ -5,15 +5,19 @@ import { ORGANISATION_ACCOUNT } from '../../core/organisation-session.js';
 import { dialHostOfUrl } from '../../shared/host.js';
 import { AirlockError } from '../../shared/errors.js';
 import { readSecret } from '../../shared/secret-flags.js';
-import { parse, required, say, showUsage } from '../args.js';
+import { parse, say, showUsage } from '../args.js';
+import { edgeOptions, rememberApps } from '../edge-profiles.js';
 import { cliTokenStore } from '../token-output.js';
 
-const USAGE = `usage: airlock access list --edge URL [--ca FILE] [--json]
+const USAGE = `usage: airlock access list [--edge URL] [--ca FILE] [--hostname HOST] [--json]
 
 Lists the applications the edge lets you reach, with their kind and suggested local port. URL is
 the edge's sign-in address (its publicUrl). Uses the session of your last sign-in to that edge
 (\`airlock access login HOST\` for any of its apps), or a service token from
-AIRLOCK_SERVICE_TOKEN_ID and AIRLOCK_SERVICE_TOKEN_SECRET (or --service-token-secret-file).`;
+AIRLOCK_SERVICE_TOKEN_ID and AIRLOCK_SERVICE_TOKEN_SECRET (or --service-token-secret-file).
+Without --edge: the edge remembered for --hostname HOST, or the only edge remembered (see
+\`airlock access profiles\`). The apps listed are remembered with that edge and CA, so
+\`airlock access tcp --hostname APP\` needs no --edge afterwards.`;
 
 export async function accessList(argv: string[]): Promise<void> {
   const { values } = parse(
@@ -21,17 +25,19 @@ export async function accessList(argv: string[]): Promise<void> {
     {
       edge: { type: 'string' },
       ca: { type: 'string' },
+      hostname: { type: 'string' },
       json: { type: 'boolean' },
       'service-token-secret-file': { type: 'string' },
     },
     USAGE,
   );
   if (values.help) return showUsage(USAGE);
-  const edge = required(values.edge, '--edge', USAGE);
+  const profile = await edgeOptions(values);
+  const edge = profile.edge;
   const target = resolveEdgeTarget({
     hostname: dialHostOfUrl(new URL(edge)),
     edge,
-    ...(values.ca ? { caFile: values.ca } : {}),
+    ...(profile.ca ? { caFile: profile.ca } : {}),
   });
   const origin = new URL(edge).origin;
   const id = process.env.AIRLOCK_SERVICE_TOKEN_ID;
@@ -55,6 +61,10 @@ export async function accessList(argv: string[]): Promise<void> {
     target,
     origin,
     id && secret ? { serviceToken: { id, secret } } : { organisationToken: session! },
+  );
+  await rememberApps(
+    apps.map((app) => app.hostname),
+    profile,
   );
   if (values.json) return void process.stdout.write(`${JSON.stringify(apps, null, 2)}\n`);
   process.stdout.write(table(apps));

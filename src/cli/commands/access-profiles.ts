@@ -6,8 +6,9 @@ import { parse, say, showUsage } from '../args.js';
 const USAGE = `usage: airlock access profiles [--forget HOST | --forget-all]
 
 Lists the edge URL and CA remembered for each application (and its domain) after a successful
-\`access login\`, \`access tcp\` or \`access ssh\` with --edge or --ca; later commands for that
-host (or another app of its domain) need only the hostname. Tokens are not listed.
+\`access login\`, \`access tcp\` or \`access ssh\` with --edge or --ca, and for every app an
+\`access list\` showed; later commands for that host (or another app of its domain) need only
+the hostname. Tokens are not listed.
   --forget HOST   forget HOST (its domain too, unless another app of it is remembered)
   --forget-all    forget every profile`;
 

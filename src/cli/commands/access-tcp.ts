@@ -143,7 +143,7 @@ export async function accessTcp(argv: string[]): Promise<void> {
       );
     }
     say(
-      `airlock: warning: listening on ${formatHostPort(local)}; every host that reaches it uses ${hostname} with your credential.`,
+      `airlock: warning: [LISTENER_EXPOSED] listening on ${formatHostPort(local)}; every host that reaches it uses ${hostname} with your credential.`,
     );
   }
   const target = resolveEdgeTarget(await targetOptions(hostname, values));
@@ -267,6 +267,8 @@ async function suggestedLocal(
   }
   const port = suggested ? await firstFreePort(suggested) : 0;
   if (suggested && port !== suggested)
-    say(`airlock: port ${suggested}, which the edge suggests for ${hostname}, is in use; using ${port}`);
+    say(
+      `airlock: warning: [PORT_IN_USE] port ${suggested}, which the edge suggests for ${hostname}, is in use; using ${port}`,
+    );
   return { host: DEFAULTS.localHost, port };
 }

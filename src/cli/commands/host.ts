@@ -169,7 +169,7 @@ export async function tunnelPublish(argv: string[]): Promise<void> {
   });
   connector.on('fatal', () => {
     say(
-      `airlock: the edge refused the tunnel token of ${name}: the tunnel was deleted or its token replaced; run \`airlock tunnel --hostname ${hostname} --url ${url}\` again to publish it`,
+      `airlock: [TUNNEL_AUTH_FAILED] the edge refused the tunnel token of ${name}: the tunnel was deleted or its token replaced; run \`airlock tunnel --hostname ${hostname} --url ${url}\` again to publish it`,
     );
     process.exit(1);
   });

@@ -15,8 +15,16 @@ import {
   type ServicePlatform,
   type ServiceSpec,
 } from '../../connector/service-files.js';
+import {
+  modeOnDisk,
+  packageFilesOf,
+  realPath,
+  serviceStartProblems,
+  type ServiceFile,
+} from '../../connector/service-readiness.js';
 import { AirlockError } from '../../shared/errors.js';
 import { parse, say, showUsage } from '../args.js';
+import { airlockVersion } from '../version.js';
 
 const USAGE = `usage: airlock service install [--name NAME] [--edge URL] [--dry-run] [--platform linux|darwin|win32] [--wrapper EXE]
        airlock service uninstall [--name NAME] [--edge URL] [--dry-run] [--platform linux|darwin|win32]
@@ -89,6 +97,15 @@ export async function serviceInstall(argv: string[]): Promise<void> {
     }
   }
 
+  // Checked before anything is written; a dry run prints the files, then the same refusal.
+  const problems = startProblems(platform, spec);
+  const refusal =
+    problems.length > 0
+      ? new AirlockError('SERVICE_WOULD_NOT_START', `the service would not start:\n  - ${problems.join('\n  - ')}`, {
+          problems,
+        })
+      : undefined;
+
   if (dryRun) {
     for (const file of files) {
       process.stdout.write(
@@ -98,15 +115,21 @@ export async function serviceInstall(argv: string[]): Promise<void> {
     if (ca) process.stdout.write(`# ${ca}: a copy of ${tunnel.caFile}\n\n`);
     if (commands.length > 0)
       process.stdout.write(`# then:\n${commands.map((command) => command.join(' ')).join('\n')}\n`);
+    if (refusal) throw refusal;
     return;
   }
+  if (refusal) throw refusal;
   requireAdministrator(platform);
   mkdirSync(paths.dir, { recursive: true, mode: 0o755 });
   for (const file of files) {
     writeFileSync(file.path, file.text, { mode: file.mode });
     chmodSync(file.path, file.mode);
   }
-  if (ca && tunnel.caFile) copyFileSync(tunnel.caFile, ca);
+  // The CA is public, and the service's unprivileged user reads it: a 0600 original stays 0600 in a copy.
+  if (ca && tunnel.caFile) {
+    copyFileSync(tunnel.caFile, ca);
+    chmodSync(ca, 0o644);
+  }
   // launchd runs the connector as nobody, who must be able to read its token.
   if (platform === 'darwin')
     chownSync(paths.secrets, Number(execFileSync('id', ['-u', 'nobody']).toString().trim()), -1);
@@ -150,6 +173,26 @@ export async function serviceUninstall(argv: string[]): Promise<void> {
   say(
     `Removed ${serviceName(tunnel.name)}. The tunnel and its route stay at the edge (\`airlock tunnel delete ${tunnel.name}\` removes them).`,
   );
+}
+
+/**
+ * Why the unit (systemd: DynamicUser, PrivateTmp) or daemon (launchd: nobody) could not start with
+ * this machine's node and airlock. Checked only for this machine's own platform: another
+ * platform's dry run shows paths it will not use. The token and CA are copied to the service's
+ * own directory, so only the programs can be out of the service user's reach.
+ */
+function startProblems(platform: ServicePlatform, spec: ServiceSpec): string[] {
+  if (platform !== process.platform || platform === 'win32') return [];
+  const reinstall = `install airlock where every user can read it, e.g. \`npm pack --ignore-scripts && sudo npm install -g ./airlock-${airlockVersion()}.tgz\` (under /usr/local), and run \`sudo XDG_CONFIG_HOME=$HOME/.config airlock service install\` again with that airlock`;
+  const files: ServiceFile[] = [
+    {
+      path: realPath(spec.nodePath),
+      use: 'execute',
+      fix: "use a Node.js every user can run (the distribution's package, or one under /usr/local), first on PATH for `sudo`",
+    },
+    ...packageFilesOf(realPath(spec.airlockBin)).map((path) => ({ path, use: 'read' as const, fix: reinstall })),
+  ];
+  return serviceStartProblems(files, { privateTmp: platform === 'linux', modeOf: modeOnDisk });
 }
 
 async function prepare(values: Values): Promise<{ tunnel: LocalTunnel; platform: ServicePlatform; dryRun: boolean }> {

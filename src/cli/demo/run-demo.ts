@@ -275,7 +275,9 @@ function roundTrip(port: number, text: string): Promise<string> {
     const socket = net.connect(port, '127.0.0.1');
     let received = '';
     socket.setEncoding('utf8');
-    socket.setTimeout(10_000, () => socket.destroy(new Error('no answer through the tunnel within 10 s')));
+    socket.setTimeout(10_000, () =>
+      socket.destroy(new AirlockError('ORIGIN_FAILED', 'no answer through the tunnel within 10 s')),
+    );
     socket.on('connect', () => socket.write(`${text}\n`));
     socket.on('data', (chunk: string) => {
       received += chunk;

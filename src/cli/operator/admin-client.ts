@@ -72,7 +72,8 @@ export function adminRequest<T = Record<string, unknown>>(
         });
       },
     );
-    request.on('timeout', () => request.destroy(new Error('timed out')));
+    // uncoded: the 'error' handler below turns it into a coded transport error.
+    request.on('timeout', () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
     request.on('error', (error: NodeJS.ErrnoException) => reject(transportError(error, url.origin, portOfUrl(url))));
     request.end(payload);
   });

@@ -156,7 +156,8 @@ export const ERROR_CATALOGUE = {
   },
   KEYCHAIN_UNAVAILABLE: {
     kind: 'airlock',
-    meaning: 'The OS keychain cannot store sign-in tokens here, and no fallback was allowed.',
+    meaning:
+      'The OS keychain cannot store sign-in tokens here: a warning when tokens go to the 0600 file instead, an error when no fallback is allowed.',
     action: 'Run inside a desktop session with an unlocked keyring, or let Airlock use its token file.',
   },
   STORE_UNAVAILABLE: {
@@ -177,10 +178,33 @@ export const ERROR_CATALOGUE = {
     action:
       'Wait the number of seconds in Retry-After and sign in again; if it persists, someone may be flooding the edge.',
   },
+  LISTENER_EXPOSED: {
+    kind: 'airlock',
+    meaning:
+      'A warning: `access tcp` listens on an address other hosts can reach, and each of them uses your credential.',
+    action: 'Listen on 127.0.0.1 (the default) unless others must share the tunnel on purpose.',
+  },
+  UNEXPECTED: {
+    kind: 'airlock',
+    meaning: 'A failure the CLI has no code for: a bug, printed with its stack.',
+    action: 'Report it with the whole message and `airlock --version`.',
+  },
+  NOT_BUILT: {
+    kind: 'airlock',
+    meaning: "This checkout's dist/ is missing: `airlock` runs the compiled CLI, which was not built.",
+    action: 'Run `npm run build` (`npm ci` does it), or install the packed tarball.',
+  },
   SERVICE_MANAGER_FAILED: {
     kind: 'airlock',
     meaning: '`airlock service install` wrote the files, but systemctl or launchctl refused or is not running.',
     action: 'Run the printed command by hand once the service manager is available.',
+  },
+  SERVICE_WOULD_NOT_START: {
+    kind: 'airlock',
+    meaning:
+      "`airlock service install` found files the service could not use: under /tmp, which PrivateTmp=yes hides, or out of reach of the service's unprivileged user (a 0700 or 0750 home, /root).",
+    action:
+      'Install node and airlock where every user can read them (`npm pack` + `sudo npm install -g` puts airlock under /usr/local), then install the service from there.',
   },
   RATE_LIMITED: {
     kind: 'airlock',

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { SERVICE_TOKEN, testPki, type TestPki } from '../../helpers/chain.js';
 import { parseEdgeConfig } from '../../../src/edge/config/config.js';
@@ -206,6 +207,64 @@ test('`airlock access list` prints the table with the session of the last sign-i
     JSON.parse(json.output().slice(json.output().indexOf('['))).map((entry: { hostname: string }) => entry.hostname),
     ['db.airlock.test'],
   );
+});
+
+test('`airlock access list` remembers its edge and CA: the next list and `access tcp --hostname APP` need neither flag', async () => {
+  const home = mkdtempSync(join(pki.dir, 'discovery-profiles-'));
+  const edgeUrl = `https://127.0.0.1:${edge.port}`;
+  const bare = airlock(['access', 'list'], { XDG_CONFIG_HOME: home });
+  assert.equal(await bare.exited(), 2, bare.output());
+  assert.match(bare.output(), /^airlock: \[BAD_ARGUMENT\] no edge is remembered yet: pass --edge URL/m);
+
+  await createTokenStore({ file: join(home, 'airlock', 'tokens.json') }).set(
+    edgeUrl,
+    SSO.organisationAud,
+    await session(ADA),
+  );
+  const first = airlock(['access', 'list', '--edge', edgeUrl, '--ca', pki.ca], { XDG_CONFIG_HOME: home });
+  assert.equal(await first.exited(), 0, first.output());
+  const remembered = JSON.parse(readFileSync(join(home, 'airlock', 'profiles.json'), 'utf8')) as {
+    apps: Record<string, { edge?: string; ca?: string }>;
+  };
+  assert.deepEqual(remembered.apps['db.airlock.test'], { edge: edgeUrl, ca: pki.ca });
+  assert.equal(remembered.apps['crm.airlock.test'], undefined, 'only the apps it listed');
+
+  // No --edge, no --ca: the edge and its CA (a private one: without it TLS would fail) come from the profile.
+  const again = airlock(['access', 'list'], { XDG_CONFIG_HOME: home });
+  assert.equal(await again.exited(), 0, again.output());
+  assert.match(again.output(), /^db\.airlock\.test\s+Engineering database\s+postgres\s+15432$/m);
+  const byHost = airlock(['access', 'list', '--hostname', 'db.airlock.test', '--json'], { XDG_CONFIG_HOME: home });
+  assert.equal(await byHost.exited(), 0, byHost.output());
+  const unknown = airlock(['access', 'list', '--hostname', 'db.elsewhere.test'], { XDG_CONFIG_HOME: home });
+  assert.equal(await unknown.exited(), 2);
+  assert.match(unknown.output(), /\[BAD_ARGUMENT\] no edge is remembered for db\.elsewhere\.test: pass --edge URL/);
+
+  // --edge alone: the CA remembered with that edge is used.
+  const edgeOnly = airlock(['access', 'list', '--edge', edgeUrl], { XDG_CONFIG_HOME: home });
+  assert.equal(await edgeOnly.exited(), 0, edgeOnly.output());
+
+  // The service token lists ci.airlock.test, which is then remembered too; `access tcp --hostname`
+  // alone reaches the edge through the remembered CA: the edge answers that no connector serves
+  // it (no connector runs in this file), not ENOTFOUND for ci.airlock.test:443 or a TLS failure.
+  const token = { AIRLOCK_SERVICE_TOKEN_ID: SERVICE_TOKEN.id, AIRLOCK_SERVICE_TOKEN_SECRET: SERVICE_TOKEN.secret };
+  const service = airlock(['access', 'list'], { XDG_CONFIG_HOME: home, ...token });
+  assert.equal(await service.exited(), 0, service.output());
+  assert.match(service.output(), /^ci\.airlock\.test\s/m);
+  const port = CI_PORT + 7;
+  const tcp = airlock(['access', 'tcp', '--hostname', 'ci.airlock.test', '--url', `127.0.0.1:${port}`], {
+    XDG_CONFIG_HOME: home,
+    ...token,
+  });
+  try {
+    await tcp.waitFor(new RegExp(`Listening on 127\\.0\\.0\\.1:${port} `));
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    await tcp.waitFor(/connection 1 failed: .*offline/);
+    socket.destroy();
+  } finally {
+    await tcp.stop();
+  }
+  assert.doesNotMatch(tcp.output(), /ENOTFOUND|EDGE_UNREACHABLE|TLS_FAILED/);
 });
 
 test('`airlock access tcp` without --url listens on the port the edge suggests, or the next free one', async () => {
