@@ -10,31 +10,13 @@ import type { ApiEvent, EdgeSession } from '../../src/shared/contract/api.js';
 import { EXPIRY_WARNING_MS, expiryWarningText } from '../../src/shared/contract/api.js';
 import { ResourceManager } from '../../src/app/service/resource-manager.js';
 import { MemoryStorage } from '../../src/app/service/resource-store.js';
-import { SsoAuth, type SsoTokenStore } from '../../src/app/service/sso-auth.js';
+import { SsoAuth } from '../../src/app/service/sso-auth.js';
 import { issueAppToken } from '../../src/edge/tokens/app-token.js';
 import { freePort, startChain, startEchoServer, type Chain } from '../helpers/chain.js';
 import { waitUntil } from '../helpers/airlock-processes.js';
+import { MemoryTokens } from '../helpers/memory-tokens.js';
 
 const APP = 'db.airlock.test';
-
-class MemoryTokens implements SsoTokenStore {
-  readonly saved = new Map<string, string>();
-  async get(edge: string, aud: string) {
-    return this.saved.get(`${edge}|${aud}`);
-  }
-  async set(edge: string, aud: string, token: string) {
-    this.saved.set(`${edge}|${aud}`, token);
-  }
-  async delete(edge: string, aud: string) {
-    this.saved.delete(`${edge}|${aud}`);
-  }
-  async clear() {
-    this.saved.clear();
-  }
-  async clearIssuer() {
-    this.saved.clear();
-  }
-}
 
 let origin: Awaited<ReturnType<typeof startEchoServer>>;
 let chain: Chain;

@@ -11,34 +11,16 @@ import { PATH } from '../../src/shared/constants.js';
 import { loginWithBrowser } from '../../src/core/loopback-login.js';
 import { ResourceManager } from '../../src/app/service/resource-manager.js';
 import { MemoryStorage } from '../../src/app/service/resource-store.js';
-import { SsoAuth, type SsoTokenStore } from '../../src/app/service/sso-auth.js';
+import { SsoAuth } from '../../src/app/service/sso-auth.js';
 import { startEdge, type RunningEdge } from '../../src/edge/edge-server.js';
 import { startIdp, type RunningIdp } from '../../src/idp/provider.js';
 import { chromiumMissing, launchChromium, signInInBrowser } from '../helpers/browser.js';
 import { freePort, startChain, startEchoServer, type Chain } from '../helpers/chain.js';
+import { MemoryTokens } from '../helpers/memory-tokens.js';
 
 const ADA = { email: 'ada@example.com', password: 'ada-password', groups: ['eng'] };
 const EVE = { email: 'eve@example.com', password: 'eve-password', groups: ['sales'] };
 const skip = chromiumMissing;
-
-class MemoryTokens implements SsoTokenStore {
-  readonly saved = new Map<string, string>();
-  async get(edge: string, aud: string) {
-    return this.saved.get(`${edge}|${aud}`);
-  }
-  async set(edge: string, aud: string, token: string) {
-    this.saved.set(`${edge}|${aud}`, token);
-  }
-  async delete(edge: string, aud: string) {
-    this.saved.delete(`${edge}|${aud}`);
-  }
-  async clear() {
-    this.saved.clear();
-  }
-  async clearIssuer() {
-    this.saved.clear();
-  }
-}
 
 let origin: Awaited<ReturnType<typeof startEchoServer>>;
 let idp: RunningIdp;

@@ -4,33 +4,14 @@ import { describe, test } from 'node:test';
 import type { Resource } from '../../src/shared/contract/api.js';
 import { MemoryStorage } from '../../src/app/service/resource-store.js';
 import { ResourceManager } from '../../src/app/service/resource-manager.js';
-import { SsoAuth, discoverAppByHead, tokenIdentity, type SsoTokenStore } from '../../src/app/service/sso-auth.js';
-import { tokenIssuer } from '../../src/core/token-store.js';
+import { SsoAuth, discoverAppByHead, tokenIdentity } from '../../src/app/service/sso-auth.js';
 import { resolveEdgeTarget } from '../../src/core/edge-target.js';
 import { startFakeEdge } from '../fixtures/fake-edge.js';
 import { freePort } from '../helpers/chain.js';
+import { MemoryTokens } from '../helpers/memory-tokens.js';
 
 const jwt = (claims: Record<string, unknown>) => `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
 const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
-
-class MemoryTokens implements SsoTokenStore {
-  readonly saved = new Map<string, string>();
-  async get(edge: string, aud: string) {
-    return this.saved.get(`${edge}|${aud}`);
-  }
-  async set(edge: string, aud: string, token: string) {
-    this.saved.set(`${edge}|${aud}`, token);
-  }
-  async delete(edge: string, aud: string) {
-    this.saved.delete(`${edge}|${aud}`);
-  }
-  async clear(edge?: string) {
-    for (const key of [...this.saved.keys()]) if (!edge || key.startsWith(`${edge}|`)) this.saved.delete(key);
-  }
-  async clearIssuer(issuer: string) {
-    for (const [key, token] of [...this.saved]) if (tokenIssuer(token) === issuer) this.saved.delete(key);
-  }
-}
 
 /** What the edge's 302 names for db.example.com: its aud, and the edge itself as the sign-in origin. */
 const discovered = (aud: string) => async () => ({ aud, signInOrigin: 'https://edge.example.com' });
