@@ -132,7 +132,9 @@ async function signIn(index: number, origin: number): Promise<Outcome> {
   try {
     const loginPage = await follow(jar, `https://${SIGN_IN}:${lb.port}${PATH.cli}?${params}`);
     if (!loginPage.response?.text.includes('action='))
-      return end({ failure: `no login form: ${loginPage.response?.status} ${pageText(loginPage.response?.text ?? '')}` });
+      return end({
+        failure: `no login form: ${loginPage.response?.status} ${pageText(loginPage.response?.text ?? '')}`,
+      });
     next('the IdP form');
     const posted = await signInAtIdp(jar, loginPage, USER.email, USER.password);
     next('back to the edge');
@@ -190,8 +192,7 @@ test(`${SIGN_INS} concurrent sign-ins through HAProxy all succeed`, { skip }, as
   // stalled this process (not the edges) for seconds on the loaded machine.
   const runs = Array.from(
     { length: SIGN_INS },
-    (_, index) =>
-      new Promise<Outcome>((resolve) => setTimeout(() => resolve(bounded(index)), index * ARRIVAL_GAP_MS)),
+    (_, index) => new Promise<Outcome>((resolve) => setTimeout(() => resolve(bounded(index)), index * ARRIVAL_GAP_MS)),
   );
   const outcomes = await Promise.all(runs);
   const launched = Math.max(...outcomes.map((outcome) => outcome.startedAt));
@@ -207,7 +208,18 @@ test(`${SIGN_INS} concurrent sign-ins through HAProxy all succeed`, { skip }, as
   );
   const steps = Object.keys(succeeded[0]?.steps ?? {});
   t.diagnostic(
-    `per step p50/p95 s: ${steps.map((name) => `${name} ${quantile(succeeded.map((o) => o.steps[name]!), 0.5)}/${quantile(succeeded.map((o) => o.steps[name]!), 0.95)}`).join(', ')}`,
+    `per step p50/p95 s: ${steps
+      .map(
+        (name) =>
+          `${name} ${quantile(
+            succeeded.map((o) => o.steps[name]!),
+            0.5,
+          )}/${quantile(
+            succeeded.map((o) => o.steps[name]!),
+            0.95,
+          )}`,
+      )
+      .join(', ')}`,
   );
   assert.deepEqual(failures, []);
   // The tokens are real: each opens the app at the balancer (426: accepted, a GET on a TCP app),
