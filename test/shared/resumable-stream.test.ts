@@ -142,12 +142,25 @@ test('a transport broken three times mid-transfer is replaced and no byte is los
   let replayed = 0;
   a.on('attached', (bytes) => (replayed += bytes));
   b.on('attached', (bytes) => (replayed += bytes));
-  for (let cut = 0; cut < 3; cut++) {
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    pair[0].resetAndDestroy();
-    await once(a, 'detached');
-    pair = await attachPair(a, b);
-  }
+  // Cut at a quarter, a half and three quarters of the upload as b receives it, not after a
+  // delay: on a fast machine the whole transfer can finish before a timed cut.
+  let receivedAtB = 0;
+  const cutAt = [up.length / 4, up.length / 2, (3 * up.length) / 4];
+  let cutsDone = 0;
+  const allCut = new Promise<void>((resolve) => {
+    b.on('data', (chunk: Buffer) => {
+      receivedAtB += chunk.length;
+      if (cutsDone < cutAt.length && receivedAtB >= cutAt[cutsDone]! && a.attached) {
+        cutsDone++;
+        pair[0].resetAndDestroy();
+        void once(a, 'detached').then(async () => {
+          pair = await attachPair(a, b);
+          if (cutsDone === cutAt.length) resolve();
+        });
+      }
+    });
+  });
+  await allCut;
   const [atB, atA] = await results;
   assert.equal(atB.bytes, up.length);
   assert.equal(atB.sha256, sha256(up));
