@@ -89,6 +89,7 @@ test('the CLI run into failures prints each as `airlock: [CODE] …`, a code wit
     ['access', 'list'],
     ['access', 'token', '--app', 'db.example.test'],
     ['access', 'profiles', '--forget', 'db.example.test'],
+    ['access', 'logout', 'db.example.test', '--hostname', 'other.example.test'],
     ['access', 'ssh-config'],
     ['service', 'install', '--dry-run'],
     ['service', 'install', '--platform', 'beos'],

@@ -169,7 +169,8 @@ test('the edge says why it refused a token: revoked and malformed tokens get the
   const tokenRun = cli(['access', 'token', '--app', 'redis.airlock.test']);
   assert.equal(await tokenRun.exited(), 0, tokenRun.output());
   const token = tokenRun.output().trim().split('\n').pop()!;
-  const logout = cli(['access', 'logout', 'redis.airlock.test']);
+  // --hostname, as access tcp takes it (the other logout here passes HOST as the argument).
+  const logout = cli(['access', 'logout', '--hostname', 'redis.airlock.test']);
   assert.equal(await logout.exited(), 0, logout.output());
   const revoked = airlock(
     [

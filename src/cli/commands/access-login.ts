@@ -8,6 +8,20 @@ import { cliTokenStore, describeSignIn } from '../token-output.js';
 import { rememberTarget, targetOptions } from '../edge-profiles.js';
 
 const TARGET_OPTIONS = { edge: { type: 'string' }, ca: { type: 'string' } } as const;
+// `access tcp` and `access ssh` name the app with --hostname; login and logout accept it too, so a
+// user need not remember which command takes it as an argument.
+const HOST_OPTIONS = { ...TARGET_OPTIONS, hostname: { type: 'string' } } as const;
+
+/** HOST from the argument or --hostname; both given must agree. */
+function hostArgument(positionals: string[], values: { hostname?: string }, usage: string): string | undefined {
+  const [positional] = positionals;
+  if (positional && values.hostname && positional.toLowerCase() !== values.hostname.toLowerCase())
+    throw new AirlockError(
+      'BAD_ARGUMENT',
+      `two hosts given (${positional} and --hostname ${values.hostname})\n\n${usage}`,
+    );
+  return positional ?? values.hostname;
+}
 
 async function sessionFor(hostname: string | undefined, values: { edge?: string; ca?: string }, usage: string) {
   if (!hostname) throw new AirlockError('BAD_ARGUMENT', `HOST is required\n\n${usage}`);
@@ -16,6 +30,7 @@ async function sessionFor(hostname: string | undefined, values: { edge?: string;
 }
 
 const LOGIN_USAGE = `usage: airlock access login HOST [--edge URL] [--ca FILE]
+       (--hostname HOST works in place of HOST)
 
 With --edge or --ca, a successful sign-in remembers them for HOST (\`airlock access profiles\`).
 
@@ -24,12 +39,13 @@ system browser (or prints the URL when there is none); every other app of the sa
 signed in with the session that sign-in started, without a browser.`;
 
 export async function accessLogin(argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv, TARGET_OPTIONS, LOGIN_USAGE);
+  const { values, positionals } = parse(argv, HOST_OPTIONS, LOGIN_USAGE);
   if (values.help) return showUsage(LOGIN_USAGE);
-  const session = await sessionFor(positionals[0], values, LOGIN_USAGE);
+  const host = hostArgument(positionals, values, LOGIN_USAGE);
+  const session = await sessionFor(host, values, LOGIN_USAGE);
   const token = await session.ensureSignedIn();
-  await rememberTarget(positionals[0]!.toLowerCase(), values);
-  say(describeSignIn(positionals[0]!, token, session));
+  await rememberTarget(host!.toLowerCase(), values);
+  say(describeSignIn(host!, token, session));
 }
 
 const TOKEN_USAGE = `usage: airlock access token --app HOST [--edge URL] [--ca FILE]
@@ -56,24 +72,26 @@ export async function accessToken(argv: string[]): Promise<void> {
 }
 
 const LOGOUT_USAGE = `usage: airlock access logout [HOST] [--edge URL] [--ca FILE]
+       (--hostname HOST works in place of HOST)
 
 Ends your session at HOST's edge (every app of that edge signs in again) and forgets its tokens;
 without HOST, forgets every stored token. \`--all\` also signs out at every edge first.`;
 
 export async function accessLogout(argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv, TARGET_OPTIONS, LOGOUT_USAGE);
+  const { values, positionals } = parse(argv, HOST_OPTIONS, LOGOUT_USAGE);
   if (values.help) return showUsage(LOGOUT_USAGE);
-  if (!positionals[0]) {
+  const host = hostArgument(positionals, values, LOGOUT_USAGE);
+  if (!host) {
     await cliTokenStore().clear();
     say('Forgot every stored token (sessions at the edges end when they expire).');
     return;
   }
-  const session = await sessionFor(positionals[0], values, LOGOUT_USAGE);
+  const session = await sessionFor(host, values, LOGOUT_USAGE);
   const revoked = await session.signOut();
-  const edge = session.signInOrigin() ? new URL(session.signInOrigin()!).host : positionals[0];
+  const edge = session.signInOrigin() ? new URL(session.signInOrigin()!).host : host;
   say(
     revoked
-      ? `Signed out of ${edge}: the session is revoked at the edge, for ${positionals[0]} and every other app it signed in to.`
+      ? `Signed out of ${edge}: the session is revoked at the edge, for ${host} and every other app it signed in to.`
       : `Forgot the tokens for ${edge}.`,
   );
 }
