@@ -12,6 +12,7 @@ const DATA_HEADER_BYTES = 13;
 /** Offsets travel as 64-bit integers but must stay exact in a JavaScript number. */
 const MAX_OFFSET = Number.MAX_SAFE_INTEGER;
 
+/** A data frame's payload may come as several frames, each a piece with its own offset. */
 export type Frame =
   | { type: typeof FRAME.data; offset: number; payload: Buffer }
   | { type: typeof FRAME.ack | typeof FRAME.fin | typeof FRAME.reset; offset: number };
@@ -49,12 +50,17 @@ export function controlFrame(type: typeof FRAME.ack | typeof FRAME.fin | typeof 
 
 /**
  * Splits a byte stream into frames, whatever the chunking (a WebSocket message or an HTTP/2 DATA
- * frame may hold part of a frame or several). Throws ResumeProtocolError on an unknown type or a
- * payload larger than `maxPayload`, before buffering it.
+ * frame may hold part of a frame or several). A data frame's payload is handed on in pieces as it
+ * arrives, each with its own offset, never copied: the payloads that straddle chunks would
+ * otherwise be copied at both ends and at the edge. Throws ResumeProtocolError on an unknown type
+ * or a payload larger than `maxPayload`, from the header, before any of the payload is taken.
  */
 export class FrameParser {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** Payload bytes still to come of the data frame being read, and the offset of the next one. */
+  private payloadLeft = 0;
+  private payloadOffset = 0;
 
   constructor(private readonly maxPayload: number) {}
 
@@ -64,19 +70,29 @@ export class FrameParser {
     this.pendingBytes += chunk.length;
     const frames: Frame[] = [];
     for (;;) {
-      const frame = this.next();
+      if (this.payloadLeft > 0) {
+        if (this.pendingBytes === 0) return frames;
+        const piece = this.take(Math.min(this.payloadLeft, this.pending[0]!.length));
+        frames.push({ type: FRAME.data, offset: this.payloadOffset, payload: piece });
+        this.payloadOffset += piece.length;
+        this.payloadLeft -= piece.length;
+        continue;
+      }
+      const frame = this.header();
       if (!frame) return frames;
+      if (frame.type === FRAME.data && this.payloadLeft > 0) continue; // its payload follows in pieces
       frames.push(frame);
     }
   }
 
-  private next(): Frame | undefined {
+  /** The next frame's header; a data frame with a payload only starts `payloadLeft`. */
+  private header(): Frame | undefined {
     if (this.pendingBytes < HEADER_BYTES) return undefined;
     const head = this.peek(DATA_HEADER_BYTES);
     const type = head[0];
     if (type === FRAME.ack || type === FRAME.fin || type === FRAME.reset) {
       const offset = readOffset(head, 0);
-      this.consume(HEADER_BYTES);
+      this.take(HEADER_BYTES);
       return { type, offset };
     }
     if (type !== FRAME.data) throw new ResumeProtocolError(`unknown frame type ${type}`);
@@ -85,19 +101,21 @@ export class FrameParser {
     if (length > this.maxPayload)
       throw new ResumeProtocolError(`data frame of ${length} bytes exceeds ${this.maxPayload}`);
     const offset = readOffset(head, 0);
-    if (this.pendingBytes < DATA_HEADER_BYTES + length) return undefined;
-    this.consume(DATA_HEADER_BYTES);
-    return { type, offset, payload: this.consume(length) };
+    this.take(DATA_HEADER_BYTES);
+    this.payloadLeft = length;
+    this.payloadOffset = offset;
+    return { type, offset, payload: EMPTY };
   }
 
-  /** The first `count` bytes (fewer if not yet there), without consuming them. */
+  /** The first `count` bytes (fewer if not yet there), without taking them; headers only. */
   private peek(count: number): Buffer {
     const first = this.pending[0]!;
     if (first.length >= count || this.pending.length === 1) return first.subarray(0, count);
     return Buffer.concat(this.pending, Math.min(count, this.pendingBytes)).subarray(0, count);
   }
 
-  private consume(count: number): Buffer {
+  /** Takes `count` bytes: a view when they lie in the first chunk (payload pieces always do). */
+  private take(count: number): Buffer {
     this.pendingBytes -= count;
     const first = this.pending[0]!;
     if (first.length === count) return this.pending.shift()!;
@@ -109,15 +127,17 @@ export class FrameParser {
     let copied = 0;
     while (copied < count) {
       const head = this.pending[0]!;
-      const take = Math.min(head.length, count - copied);
-      head.copy(out, copied, 0, take);
-      copied += take;
-      if (take === head.length) this.pending.shift();
-      else this.pending[0] = head.subarray(take);
+      const piece = Math.min(head.length, count - copied);
+      head.copy(out, copied, 0, piece);
+      copied += piece;
+      if (piece === head.length) this.pending.shift();
+      else this.pending[0] = head.subarray(piece);
     }
     return out;
   }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /**
  * Counts the payload bytes new to this direction (a replay is not counted twice) on a framed

@@ -62,7 +62,7 @@ async function writeAll(stream: ResumableStream, data: Buffer, piece = 100_000):
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
-test('frames survive any chunking: split into single bytes they parse to the same frames', () => {
+test('frames survive any chunking: split into single bytes they give the same bytes at the same offsets', () => {
   const payload = randomBytes(300);
   const wire = Buffer.concat([
     dataHeader(2 ** 40 + 7, payload.length),
@@ -72,10 +72,24 @@ test('frames survive any chunking: split into single bytes they parse to the sam
   ]);
   const parser = new FrameParser(1024);
   const frames = [...wire].flatMap((byte) => parser.push(Buffer.from([byte])));
-  assert.equal(frames.length, 3);
-  assert.deepEqual(frames[0], { type: FRAME.data, offset: 2 ** 40 + 7, payload });
-  assert.deepEqual(frames[1], { type: FRAME.ack, offset: 123 });
-  assert.deepEqual(frames[2], { type: FRAME.fin, offset: 2 ** 40 + 307 });
+  const data = frames.filter((frame) => frame.type === FRAME.data);
+  assert.equal(data.length, 300, 'the payload is handed on byte by byte, as it arrives');
+  data.forEach((frame, index) => assert.equal(frame.offset, 2 ** 40 + 7 + index));
+  assert.deepEqual(Buffer.concat(data.map((frame) => frame.payload)), payload);
+  assert.deepEqual(frames.slice(300), [
+    { type: FRAME.ack, offset: 123 },
+    { type: FRAME.fin, offset: 2 ** 40 + 307 },
+  ]);
+});
+
+test('a payload in the chunk with its header is handed on as a view of that chunk, not a copy', () => {
+  const payload = randomBytes(1000);
+  const wire = Buffer.concat([dataHeader(0, 1000), payload, controlFrame(FRAME.ack, 0)]);
+  const frames = new FrameParser(1024).push(wire);
+  assert.equal(frames.length, 2);
+  const data = frames[0] as { payload: Buffer };
+  assert.deepEqual(data.payload, payload);
+  assert.equal(data.payload.buffer, wire.buffer, 'the same memory as the chunk');
 });
 
 test('a data frame larger than the limit is refused from its header, before its payload is buffered', () => {
