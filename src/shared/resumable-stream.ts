@@ -207,11 +207,14 @@ export class ResumableStream extends Duplex {
 
   private sendData(offset: number, chunk: Buffer): void {
     const transport = this.transport!;
+    // Corked, so each header leaves with its payload in one writev rather than a write of its own.
+    transport.cork();
     for (let from = 0; from < chunk.length; from += SEND_SLICE) {
       const slice = chunk.subarray(from, from + SEND_SLICE);
       transport.write(dataHeader(offset + from, slice.length));
       transport.write(slice);
     }
+    transport.uncork();
   }
 
   private scheduleAck(): void {
