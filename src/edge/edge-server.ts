@@ -244,7 +244,7 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
     directory = new TunnelDirectory(shared, edgeId, relayUrl, registry, log);
   }
   log.info(
-    { listen: formatHostPort({ host: bound.address, port: bound.port }), apps: config.apps.size },
+    { listen: formatHostPort({ host: bound.address, port: bound.port }), apps: config.apps.size, edgeId },
     'edge listening',
   );
 

@@ -170,12 +170,16 @@ export function createAppGateway(deps: GatewayDeps) {
     const about = { streamId, who, app: app.hostname, release };
     const parsed = resumeRequest(req);
     const resume = parsed === 'malformed' ? undefined : parsed;
+    // A relayed stream is on the relaying edge as far as the client is concerned (relayedHeaders).
+    const relayedFrom = req.headers[HEADER.edgeId];
+    const clientEdge = !mayRelay && typeof relayedFrom === 'string' && relayedFrom ? relayedFrom.slice(0, 64) : edgeId;
     const resumeAbout = {
       streamId,
       who,
       app: app.hostname,
       ip: normaliseAddress(req.socket.remoteAddress ?? ''),
-      edgeId,
+      edgeId: clientEdge,
+      ...(clientEdge !== edgeId ? { connectorEdge: edgeId } : {}),
     };
     let answer: http2.IncomingHttpHeaders = {};
     /** Registers the stream `start` runs, so it can be ended; forgotten when it ends by itself. */
@@ -212,7 +216,7 @@ export function createAppGateway(deps: GatewayDeps) {
           [HEADER.identity]: JSON.stringify(identityHeader(principal)),
           [HEADER.streamId]: streamId,
           ...(assertion ? { [STREAM_ASSERTION.header]: assertion } : {}),
-          ...connectHeaders(resume, app, edgeId),
+          ...connectHeaders(resume, app, clientEdge),
         },
         {
           ...(resume?.kind === 'resume' ? { connectorId: resume.connectorId } : {}),
@@ -232,7 +236,9 @@ export function createAppGateway(deps: GatewayDeps) {
       const peer =
         noConnector && mayRelay && deps.relay
           ? await deps.relay
-              .dial(app, principal, streamId, relayedHeaders(req), (headers) => grants.set(req, grantLines(headers)))
+              .dial(app, principal, streamId, relayedHeaders(req, edgeId), (headers) =>
+                grants.set(req, grantLines(headers)),
+              )
               .catch(() => undefined)
           : undefined;
       if (peer) {

@@ -48,9 +48,12 @@ export function connectHeaders(
   return { [HEADER.resumeToken]: request.token, [HEADER.resumeOffsets]: request.offsets, [HEADER.edgeId]: edgeId };
 }
 
-/** The resume headers of the client's request, for a relay to the edge holding the connector. */
-export function relayedHeaders(req: IncomingMessage): Record<string, string> {
-  const forwarded: Record<string, string> = {};
+/**
+ * The resume headers of the client's request, for a relay to the edge holding the connector, with
+ * this (the client's) edge's id: the connector and the audit name the edge the client is on.
+ */
+export function relayedHeaders(req: IncomingMessage, edgeId: string): Record<string, string> {
+  const forwarded: Record<string, string> = { [HEADER.edgeId]: edgeId };
   for (const name of [HEADER.resume, HEADER.resumeToken, HEADER.resumeOffsets]) {
     const value = req.headers[name];
     if (typeof value === 'string') forwarded[name] = value;
@@ -96,7 +99,8 @@ export function parseReport(value: unknown): ResumeReport {
 /** The stream-resume record and the metrics, resumed or refused. */
 export function recordResume(
   deps: { audit: AuditLog; metrics: EdgeMetrics },
-  about: { streamId: string; who: string; app: string; ip: string; edgeId: string },
+  /** `connectorEdge`: this edge, when the client is on another (edgeId) that relays to it. */
+  about: { streamId: string; who: string; app: string; ip: string; edgeId: string; connectorEdge?: string },
   result: { outcome: 'resumed'; report: ResumeReport } | { outcome: 'refused'; reason: string },
 ): void {
   deps.metrics.streamResumes.inc({ outcome: result.outcome });

@@ -4,6 +4,7 @@
 // deployment knows (the shared key union) and no other deployment's edge does. Which edge holds
 // which tunnel is a directory in PostgreSQL, kept fresh by heartbeats (a dead edge drops out) and
 // read into memory, so relays carry on through a database outage.
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import { CLOCK, DEFAULTS, HEADER } from '../../shared/constants.js';
@@ -44,6 +45,8 @@ export function signRelayAssertion(keys: SigningKeys, issuer: string, claims: Re
     ...claims,
     principal,
     type: RELAY.type,
+    // Single use is per assertion, not per stream: a resumed stream is relayed again under its id.
+    jti: randomBytes(16).toString('base64url'),
     iss: issuer,
     aud: RELAY.audience,
     iat: now,
@@ -53,7 +56,11 @@ export function signRelayAssertion(keys: SigningKeys, issuer: string, claims: Re
 }
 
 /** The claims of a relay assertion from an edge of this deployment; throws AirlockError otherwise. */
-export function verifyRelayAssertion(token: unknown, keys: SigningKeys, issuer: string): RelayClaims & { exp: number } {
+export function verifyRelayAssertion(
+  token: unknown,
+  keys: SigningKeys,
+  issuer: string,
+): RelayClaims & { exp: number; jti?: string } {
   const refuse = (why: string) => new AirlockError('ACCESS_DENIED', `relay refused: ${why}`);
   if (typeof token !== 'string' || token.length > 8192) throw refuse('no relay assertion');
   let payload: Record<string, unknown>;
@@ -89,7 +96,9 @@ export function verifyRelayAssertion(token: unknown, keys: SigningKeys, issuer: 
     !validPrincipal
   )
     throw refuse('incomplete claims');
-  return { tun, host, svc, sid, principal: principal!, exp: payload.exp };
+  // Edges from before jti keep the stream id as the assertion's name.
+  const jti = typeof payload.jti === 'string' && payload.jti.length <= 64 ? payload.jti : undefined;
+  return { tun, host, svc, sid, principal: principal!, exp: payload.exp, ...(jti ? { jti } : {}) };
 }
 
 /**

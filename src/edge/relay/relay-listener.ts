@@ -91,8 +91,8 @@ function acceptRelayedStream(
   let claims;
   try {
     claims = verifyRelayAssertion(req.headers[RELAY.header], keys, issuer());
-    // Single use: the stream id is new for every relayed stream, so it names the assertion.
-    const use = seen.claim(claims.sid, claims.exp * 1000);
+    // Single use: jti names the assertion (a resumed stream is relayed again with its stream id).
+    const use = seen.claim(claims.jti ?? claims.sid, claims.exp * 1000);
     if (use === 'replayed') throw new Error('relay refused: this assertion was already used');
     if (use === 'full') throw new Error('relay refused: too many relayed streams in the last 30 s');
   } catch (error) {
