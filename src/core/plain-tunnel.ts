@@ -31,24 +31,37 @@ export function carryPlain({ local, tunnel: opened, onEnd }: PlainCarryOptions):
   };
   // Registered before the stream's own listener, so the code is known when the tunnel's end arrives.
   let closedWith: { code: number; reason: string } | undefined;
+  /** Half-close: the edge's empty message ended the download, before any close. */
+  let peerEnded = false;
+  /** Both ways ended in order: whatever close follows (ws drops the socket itself, 1006) is no failure. */
+  const completed = () => peerEnded && tunnel.writableFinished;
   ws.once('close', (code, reason) => {
     closedWith = { code, reason: reason.toString('utf8').slice(0, 123) };
     // The download had already ended in order, but the upload has nowhere to go now: reset.
-    if (!isOrderly(code) && local.writableFinished && !local.destroyed) resetWith(endError(undefined, closedWith));
+    if (!isOrderly(code) && !completed() && local.writableFinished && !local.destroyed)
+      resetWith(endError(undefined, closedWith));
   });
   const tunnel = webSocketStream(ws, edgeSocket, { halfClose });
+  tunnel.once('end', () => (peerEnded = closedWith === undefined));
   if (!halfClose) lingerAfterLocalEnd(tunnel);
   finOnlyInOrder(
     local,
-    () => closedWith === undefined || isOrderly(closedWith.code),
+    () => peerEnded || closedWith === undefined || isOrderly(closedWith.code),
     () => endError(undefined, closedWith),
   );
   // A protocol error destroys the tunnel; pipeline would then end the local socket with a FIN.
-  tunnel.once('error', (error) => resetWith(endError(error, closedWith)));
+  tunnel.once('error', (error: NodeJS.ErrnoException) => {
+    if (local.destroyed) return; // the local program left first: pipeline passes its error on
+    const why = closedWith ? endError(undefined, closedWith) : undefined;
+    resetWith(
+      why ??
+        new AirlockError('EDGE_ERROR', `the connection to the edge failed mid-stream (${error.code ?? error.message})`),
+    );
+  });
   coalesceWrites(tunnel, local);
   local.resume();
   pipeline(local, tunnel, local, (error) => {
-    end(endError(error, closedWith));
+    end(completed() ? undefined : endError(error, closedWith));
     local.destroy();
   });
 
@@ -88,11 +101,11 @@ function endError(
       'ORIGIN_FAILED',
       `the service's origin failed mid-connection (edge closed the tunnel: ${closedWith.reason || 'origin failed'})`,
     );
+  // After the local program left (a benign error), 1006 is this end's own: the tunnel was dropped.
   if (closedWith.code === CLOSE.abnormal)
-    return new AirlockError(
-      'EDGE_ERROR',
-      'the connection to the edge was lost mid-stream (1006); the transfer was cut',
-    );
+    return error
+      ? undefined
+      : new AirlockError('EDGE_ERROR', 'the connection to the edge was lost mid-stream (1006); the transfer was cut');
   return new AirlockError(
     'EDGE_ERROR',
     `the edge closed the tunnel (${closedWith.code}${closedWith.reason ? `: ${closedWith.reason}` : ''})`,
