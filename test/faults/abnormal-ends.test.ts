@@ -141,13 +141,16 @@ async function recordingOrigin(): Promise<{
   port: number;
   ends: string[];
   received: number[];
+  connections: number;
   close(): Promise<void>;
 }> {
   const ends: string[] = [];
   const received: number[] = [];
   const sockets = new Set<net.Socket>();
+  let connections = 0;
   const server = net.createServer({ allowHalfOpen: true }, (socket) => {
     sockets.add(socket);
+    socket.once('data', () => connections++);
     let bytes = 0;
     let ended = false;
     const end = (how: string) => {
@@ -166,6 +169,9 @@ async function recordingOrigin(): Promise<{
     port: (server.address() as net.AddressInfo).port,
     ends,
     received,
+    get connections() {
+      return connections;
+    },
     close: () => {
       for (const socket of sockets) socket.destroy();
       return new Promise((resolve) => server.close(() => resolve()));
@@ -238,3 +244,48 @@ test('edge kill -9 under uploads from a client without resumption: the local pro
   for (const how of origin.ends) assert.equal(how, 'ECONNRESET', 'the origin saw a reset, not a FIN');
   await access.proc.waitFor(/connection \d+ failed: \[EDGE_ERROR\] the connection to the edge (was lost|failed)/, 5000);
 });
+
+for (const how of ['the local program resets', 'the client process is killed (kill -9)'] as const) {
+  test(`${how} mid-upload: the origin gets a reset, not a FIN`, async (t) => {
+    const origin = await recordingOrigin();
+    const chain = await processChain([{ hostname: 'gone.airlock.test', service: `tcp://127.0.0.1:${origin.port}` }]);
+    const edge = await chain.startEdge();
+    const connector = await chain.startConnector({ connections: 2 });
+    t.after(async () => {
+      await stopProcess(connector);
+      await stopProcess(access.proc);
+      await stopProcess(edge);
+      await origin.close();
+    });
+    await waitForConnections(chain, 2);
+    const access = await chain.startAccess('gone.airlock.test');
+
+    const sockets: net.Socket[] = [];
+    const uploads = Array.from({ length: 4 }, () => {
+      const socket = net.connect(access.port, '127.0.0.1');
+      sockets.push(socket);
+      socket.on('error', () => {});
+      socket.write(patternAt(0, 256 * 1024));
+      return socket;
+    });
+    await waitUntil('the origin received bytes on every connection', () => origin.connections >= 4, 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    if (how === 'the local program resets') for (const socket of uploads) socket.resetAndDestroy();
+    else access.proc.signal('SIGKILL');
+    await waitUntil('the origin saw every connection end', () => origin.ends.length === 4, 10_000).catch(() => {});
+    t.diagnostic(`origin: ${origin.ends.join(', ')}`);
+    for (const socket of sockets) socket.destroy();
+    assert.equal(origin.ends.length, 4, 'the origin saw all four connections end');
+    for (const end of origin.ends) assert.equal(end, 'ECONNRESET', 'the origin saw a reset, not a FIN');
+    await waitUntil(
+      'four stream-end records',
+      () => auditRecords(chain.auditFile).filter((r) => r.event === 'stream-end').length === 4,
+      10_000,
+    );
+    const outcomes = auditRecords(chain.auditFile)
+      .filter((r) => r.event === 'stream-end')
+      .map((r) => String(r.outcome));
+    t.diagnostic(`audit outcomes: ${[...new Set(outcomes)].join(' | ')}`);
+    for (const outcome of outcomes) assert.equal(outcome, 'client left without a close frame (1006)');
+  });
+}
