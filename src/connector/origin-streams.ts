@@ -7,6 +7,7 @@ import type { Logger } from '../shared/logger.js';
 import { formatHostPort } from '../shared/host.js';
 import { STREAM_ASSERTION } from '../shared/stream-assertion.js';
 import { coalesceWrites } from '../shared/websocket-stream.js';
+import { resetSocket } from '../shared/socket-reset.js';
 import { resolveIngress, type IngressRule } from './ingress.js';
 import type { StreamVerifier } from './stream-verifier.js';
 import { carryResumable, resumeHeld } from './resumable-carry.js';
@@ -97,12 +98,12 @@ export async function serveOriginStream(
       failure = error;
       // An origin failure resets the stream so the edge can tell the client (close 1011).
       if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
-      origin.resetAndDestroy();
+      resetSocket(origin);
     };
     // A stream cut under us (the edge gone, the stream cancelled) resets the origin: 'aborted' comes
     // first, before the pipelines close the origin socket with a FIN.
     const resetIfCut = () => {
-      if (wasCut(stream)) origin.resetAndDestroy();
+      if (wasCut(stream)) resetSocket(origin);
     };
     stream.once('aborted', resetIfCut);
     stream.once('close', resetIfCut);
@@ -171,7 +172,7 @@ function unlessCut(stream: http2.ServerHttp2Stream, origin: net.Socket): PassThr
   const check = new PassThrough();
   check._flush = (done) => {
     if (!wasCut(stream)) return done();
-    origin.resetAndDestroy();
+    resetSocket(origin);
     done(Object.assign(new Error('the stream from the edge was cut'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
   };
   return check;

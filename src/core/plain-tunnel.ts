@@ -6,6 +6,7 @@ import type net from 'node:net';
 import { pipeline, type Duplex } from 'node:stream';
 import { CLOSE } from '../shared/constants.js';
 import { AirlockError } from '../shared/errors.js';
+import { resetSocket } from '../shared/socket-reset.js';
 import { coalesceWrites, webSocketStream } from '../shared/websocket-stream.js';
 import type { OpenTunnel } from './tunnel-dial.js';
 
@@ -22,7 +23,7 @@ export function carryPlain({ local, tunnel: opened, onEnd }: PlainCarryOptions):
   // Said before the reset: the local socket's 'close' would otherwise report a plain end first.
   const resetWith = (error: AirlockError | undefined) => {
     end(error);
-    local.resetAndDestroy();
+    resetSocket(local);
   };
   const end = (error?: AirlockError) => {
     if (ended) return;
@@ -73,7 +74,9 @@ export function carryPlain({ local, tunnel: opened, onEnd }: PlainCarryOptions):
     const sendFin = socket._final.bind(socket);
     socket._final = (callback) => {
       if (orderly()) return sendFin(callback);
-      resetWith(why());
+      // No FIN requested yet, though end() was called: the reset is still possible here.
+      end(why());
+      socket.resetAndDestroy();
       callback();
     };
   }
