@@ -44,7 +44,7 @@ export function bridgeToEdge(
   let peerClosed: number | undefined;
   upstream.pipe(client, { end: false });
   upstream.once('end', () => {
-    if (peerClosed === undefined || peerClosed === CLOSE.normal) client.end();
+    if (peerClosed === undefined || peerClosed === CLOSE.normal || peerClosed === CLOSE.noStatus) client.end();
   });
   const end = () => {
     if (ended) return;
