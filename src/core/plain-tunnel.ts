@@ -56,7 +56,10 @@ export function carryPlain({ local, tunnel: opened, onEnd }: PlainCarryOptions):
     const why = closedWith ? endError(undefined, closedWith) : undefined;
     resetWith(
       why ??
-        new AirlockError('EDGE_ERROR', `the connection to the edge failed mid-stream (${error.code ?? error.message})`),
+        new AirlockError(
+          'EDGE_UNREACHABLE',
+          `the connection to the edge failed mid-stream (${error.code ?? error.message})`,
+        ),
     );
   });
   coalesceWrites(tunnel, local);
@@ -108,7 +111,10 @@ function endError(
   if (closedWith.code === CLOSE.abnormal)
     return error
       ? undefined
-      : new AirlockError('EDGE_ERROR', 'the connection to the edge was lost mid-stream (1006); the transfer was cut');
+      : new AirlockError(
+          'EDGE_UNREACHABLE',
+          'the connection to the edge was lost mid-stream (1006); the transfer was cut',
+        );
   return new AirlockError(
     'EDGE_ERROR',
     `the edge closed the tunnel (${closedWith.code}${closedWith.reason ? `: ${closedWith.reason}` : ''})`,

@@ -155,7 +155,10 @@ test('edge kill -9 under uploads from a client without resumption: the local pro
   for (const result of results) assert.equal(result.ended, 'ECONNRESET', 'the local program saw a reset');
   assert.equal(origin.ends.length, 4, 'the origin saw all four connections end');
   for (const how of origin.ends) assert.equal(how, 'ECONNRESET', 'the origin saw a reset, not a FIN');
-  await access.proc.waitFor(/connection \d+ failed: \[EDGE_ERROR\] the connection to the edge (was lost|failed)/, 5000);
+  await access.proc.waitFor(
+    /connection \d+ failed: \[EDGE_UNREACHABLE\] the connection to the edge (was lost|failed)/,
+    5000,
+  );
 });
 
 for (const how of ['the local program resets', 'the client process is killed (kill -9)'] as const) {
