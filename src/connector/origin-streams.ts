@@ -7,6 +7,7 @@ import type { Logger } from '../shared/logger.js';
 import { formatHostPort } from '../shared/host.js';
 import { STREAM_ASSERTION } from '../shared/stream-assertion.js';
 import { coalesceWrites } from '../shared/websocket-stream.js';
+import { resetSocket } from '../shared/socket-reset.js';
 import { resolveIngress, type IngressRule } from './ingress.js';
 import type { StreamVerifier } from './stream-verifier.js';
 import { carryResumable, resumeHeld } from './resumable-carry.js';
@@ -97,12 +98,20 @@ export async function serveOriginStream(
       failure = error;
       // An origin failure resets the stream so the edge can tell the client (close 1011).
       if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
-      origin.destroy();
+      resetSocket(origin);
     };
+    // A stream cut under us (the edge gone, the stream cancelled) resets the origin: 'aborted' comes
+    // first, before the pipelines close the origin socket with a FIN.
+    const resetIfCut = () => {
+      if (wasCut(stream)) resetSocket(origin);
+    };
+    stream.once('aborted', resetIfCut);
+    stream.once('close', resetIfCut);
     // Two one-way pipelines rather than pipeline(stream, origin, stream): that one destroys the stream
     // when the origin's side ends, and the RST_STREAM discards DATA still waiting for flow-control
     // window (the tail of a download). The stream closes when both sides are done or the edge resets it.
-    pipeline(stream, origin, fail);
+    // The upload's end reaches the origin as a FIN only when it was the edge's END_STREAM.
+    pipeline(stream, unlessCut(stream, origin), origin, fail);
     // The download ends the stream only once the origin's end is known to be a FIN, not a reset.
     pipeline(origin, unlessReset(origin), stream, fail);
     stream.once('close', () => {
@@ -144,6 +153,27 @@ function unlessReset(origin: net.Socket): PassThrough {
   check._flush = (done) => {
     if (origin.destroyed || origin.writableEnded) return done();
     origin.write(Buffer.alloc(0), (error) => done(error ?? undefined));
+  };
+  return check;
+}
+
+/**
+ * Whether the stream ended other than by both END_STREAMs: Node ends the readable side of a stream it
+ * cancels as well (NGHTTP2_CANCEL, 'aborted', when the connection to the edge closes under it), and
+ * sets its rstCode first.
+ */
+function wasCut(stream: http2.ServerHttp2Stream): boolean {
+  const code = stream.rstCode;
+  return stream.aborted || (code !== undefined && code !== http2.constants.NGHTTP2_NO_ERROR);
+}
+
+/** In the upload's pipeline: a readable end that was a cut resets the origin instead of ending it. */
+function unlessCut(stream: http2.ServerHttp2Stream, origin: net.Socket): PassThrough {
+  const check = new PassThrough();
+  check._flush = (done) => {
+    if (!wasCut(stream)) return done();
+    resetSocket(origin);
+    done(Object.assign(new Error('the stream from the edge was cut'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
   };
   return check;
 }

@@ -1,17 +1,16 @@
 // One local TCP listener for one resource: each accepted socket gets its own WebSocket tunnel to
-// the edge, piped both ways with stream.pipeline so backpressure and errors propagate.
+// the edge (plain-tunnel.ts, or resumable-tunnel.ts when the edge grants resumption).
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
-import { pipeline, type Duplex } from 'node:stream';
-import { CLOSE, DEFAULTS } from '../shared/constants.js';
+import { DEFAULTS } from '../shared/constants.js';
 import { AirlockError, isAirlockError } from '../shared/errors.js';
 import { formatHostPort, type HostPort } from '../shared/host.js';
 import type { ListenerEvent, ListenerStatus } from '../shared/contract/status.js';
-import { coalesceWrites, webSocketStream } from '../shared/websocket-stream.js';
 import { credentialHeaders, type Credential } from './credentials.js';
 import type { EdgeTarget } from './edge-target.js';
 import { dialTunnel, releaseEdgeConnections } from './tunnel-dial.js';
 import { carryResumable } from './resumable-tunnel.js';
+import { carryPlain } from './plain-tunnel.js';
 
 export interface LocalListenerOptions {
   target: EdgeTarget;
@@ -148,9 +147,8 @@ export class LocalListener extends EventEmitter {
 
     this.openTunnel()
       .then((opened) => {
-        const { ws, socket: edgeSocket, halfClose } = opened;
         if (socket.destroyed) {
-          ws.close();
+          opened.ws.close();
           return;
         }
         this.emitEvent({ type: 'tunnel-opened', id });
@@ -167,30 +165,7 @@ export class LocalListener extends EventEmitter {
           socket.resume();
           return;
         }
-        // Close 1011 ends the WebSocket stream like a clean close; keep the code so the log says why.
-        let closedWith: { code: number; reason: string } | undefined;
-        ws.once('close', (code, reason) => (closedWith = { code, reason: reason.toString('utf8').slice(0, 123) }));
-        const tunnel = webSocketStream(ws, edgeSocket, { halfClose });
-        if (!halfClose) lingerAfterLocalEnd(tunnel);
-        coalesceWrites(tunnel, socket);
-        socket.resume();
-        pipeline(socket, tunnel, socket, (error) => {
-          if (error && !isBenignClose(error)) {
-            finish(new AirlockError('ORIGIN_FAILED', `tunnel closed: ${describeClose(error)}`));
-          } else if (closedWith?.code === CLOSE.accessEnded) {
-            finish(
-              new AirlockError('ACCESS_ENDED', `the edge ended the connection: ${closedWith.reason || 'access ended'}`),
-            );
-          } else if (closedWith?.code === CLOSE.originFailed) {
-            finish(
-              new AirlockError(
-                'ORIGIN_FAILED',
-                `the service's origin failed mid-connection (edge closed the tunnel: ${closedWith.reason || 'origin failed'})`,
-              ),
-            );
-          }
-          socket.destroy();
-        });
+        carryPlain({ local: socket, tunnel: opened, onEnd: finish });
       })
       .catch((error: unknown) => {
         const failure = isAirlockError(error) ? error : new AirlockError('EDGE_ERROR', String(error));
@@ -235,30 +210,6 @@ export class LocalListener extends EventEmitter {
   }
 }
 
-/**
- * Only for an edge that does not carry half-close (HEADER.halfClose; older edges): there the local
- * program's FIN (e.g. `printf 'PING\r\n' | nc -q1`) would close the tunnel before the answer comes
- * back. Closing waits until the edge has been quiet for HALF_CLOSE_IDLE_MS, so replies (and
- * downloads with stdin at EOF) still arrive.
- */
-const HALF_CLOSE_IDLE_MS = 1500;
-
-function lingerAfterLocalEnd(tunnel: Duplex): void {
-  let lastReceived = Date.now();
-  tunnel.on('data', () => (lastReceived = Date.now()));
-  const closeTunnel = tunnel._final.bind(tunnel);
-  tunnel._final = (callback) => {
-    const check = () => {
-      if (tunnel.destroyed || tunnel.readableEnded) return closeTunnel(callback);
-      const quietFor = Date.now() - lastReceived;
-      if (quietFor >= HALF_CLOSE_IDLE_MS) return closeTunnel(callback);
-      setTimeout(check, HALF_CLOSE_IDLE_MS - quietFor).unref();
-    };
-    lastReceived = Math.max(lastReceived, Date.now() - HALF_CLOSE_IDLE_MS / 2);
-    check();
-  };
-}
-
 function listenError(error: NodeJS.ErrnoException, local: HostPort): AirlockError {
   const where = formatHostPort(local);
   if (error.code === 'EADDRINUSE') {
@@ -282,16 +233,4 @@ function listenError(error: NodeJS.ErrnoException, local: HostPort): AirlockErro
     );
   }
   return new AirlockError('EDGE_ERROR', `cannot listen on ${where}: ${error.message}`);
-}
-
-function isBenignClose(error: NodeJS.ErrnoException): boolean {
-  // The local program closing its end first is the normal way a session ends.
-  return error.code === 'ECONNRESET' || error.code === 'EPIPE' || error.code === 'ERR_STREAM_PREMATURE_CLOSE';
-}
-
-function describeClose(error: Error): string {
-  return error.message.replace(
-    /^WebSocket was closed before the connection was established$/,
-    'edge closed the tunnel',
-  );
 }

@@ -1,7 +1,8 @@
 // One of the connector's four edge connections drops (faults). Streams on the other three
 // carry on; new streams go to the survivors with no error to users; the slot reconnects.
-// A TCP stream cannot move between connections: the few on the dropped one end with a clean close
-// and an intact prefix, and the user's next connection works.
+// A TCP stream cannot move between connections: the few on the dropped one end with a reset, never
+// a clean end (docs/architecture.md, "An abnormal end resets both ends"), and an intact prefix; the
+// user's next connection works.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startChain, SERVICE_TOKEN } from '../helpers/chain.js';
@@ -53,6 +54,10 @@ test('one of four connector connections dropped: new streams use the others, in-
   assert.ok(
     results.every((r) => r.ended !== 'timeout'),
     'no stream hung',
+  );
+  assert.ok(
+    cut.every((r) => r.ended === 'close'),
+    `every cut stream reached its program as a reset, not a FIN: ${cut.map((r) => r.ended).join(', ')}`,
   );
   assert.ok(cut.length <= lost, `only streams on the dropped connection were cut (${cut.length} cut, ${lost} there)`);
   assert.equal(finished.length, 8 - cut.length);

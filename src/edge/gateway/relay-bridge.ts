@@ -39,7 +39,13 @@ export function bridgeToEdge(
   upstream.on('data', (chunk: Buffer) => ((bytesDown += chunk.length), (lastActive = Date.now())));
   coalesceWrites(upstream, socket);
   client.pipe(upstream);
-  upstream.pipe(client);
+  // Known before the upstream's end arrives (its own close listener came first): the download's end
+  // is passed on only when the far edge ended it in order, never when that edge went away.
+  let peerClosed: number | undefined;
+  upstream.pipe(client, { end: false });
+  upstream.once('end', () => {
+    if (peerClosed === undefined || peerClosed === CLOSE.normal || peerClosed === CLOSE.noStatus) client.end();
+  });
   const end = () => {
     if (ended) return;
     ended = true;
@@ -61,16 +67,18 @@ export function bridgeToEdge(
     else upstream.once('finish', wait);
   });
   peer.once('close', (code, reason) => {
+    peerClosed = code;
+    const orderly = code === CLOSE.normal || code === CLOSE.noStatus;
     if (code === CLOSE.originFailed) outcome = 'error: origin failed (at the relay edge)';
+    else if (!orderly && code !== CLOSE.accessEnded && outcome === 'closed')
+      outcome = `error: the relay edge left (${code})`;
     // The relay edge ended it on purpose (a lock it saw first): the client hears why.
     if (code === CLOSE.accessEnded && outcome === 'closed') outcome = closeOutcome(code, reason.toString('utf8'));
     if (ws.readyState === ws.OPEN) {
       if (code === CLOSE.accessEnded) ws.close(code, reason.toString('utf8'));
-      else
-        ws.close(
-          code === CLOSE.originFailed ? CLOSE.originFailed : CLOSE.normal,
-          code === CLOSE.originFailed ? 'origin failed' : undefined,
-        );
+      // Any end but an orderly one (that edge killed, 1006, included) is a cut stream: 1011.
+      else if (orderly) ws.close(CLOSE.normal);
+      else ws.close(CLOSE.originFailed, 'origin failed');
     }
     end();
   });

@@ -62,27 +62,51 @@ export function relayToConnector(
   stream.on('data', (chunk: Buffer) => ((bytesDown += countDown(chunk)), (lastActive = Date.now())));
   stream.once('end', () => (endedFirst ??= 'origin'));
   coalesceWrites(stream, socket);
+  const originFailed = (why: string) => {
+    if (outcome === 'closed') outcome = `error: ${why}`;
+    if (ws.readyState === ws.OPEN) ws.close(CLOSE.originFailed, 'origin failed');
+  };
   // pipe(), not pipeline(): when the origin fails, the bytes already relayed and then close 1011
   // must reach the client; pipeline() would terminate the WebSocket before either is flushed.
   // The upload's end reaches the connector as END_STREAM (a FIN to the origin) only after every
-  // byte read from the client, however the client left.
-  tunnel.pipe(stream);
-  stream.pipe(tunnel);
+  // byte read from the client, however a plain client (cloudflared) left. A client that carries
+  // half-close ends its upload with an empty message: its WebSocket ending without one (1006, a
+  // protocol error) cut the upload, and the connector is told by RST_STREAM (the origin gets a RST).
+  let clientClosed: number | undefined;
+  const uploadCut = () =>
+    halfClose &&
+    !framed &&
+    clientClosed !== undefined &&
+    clientClosed !== CLOSE.normal &&
+    clientClosed !== CLOSE.noStatus;
+  const endUpload = () => {
+    if (stream.writableEnded || stream.destroyed) return;
+    if (uploadCut()) resetStream(stream);
+    else stream.end();
+  };
+  tunnel.pipe(stream, { end: false });
+  tunnel.once('end', endUpload);
+  // The download's end is passed on only when it was the connector's END_STREAM: a stream cut
+  // under it (its connection lost, a RST_STREAM, the session destroyed) also ends the readable
+  // side, and must reach the client as close 1011, never as a clean end.
+  stream.pipe(tunnel, { end: false });
+  stream.once('end', () => {
+    const cut = cutCode(stream);
+    if (cut === undefined) tunnel.end();
+    else originFailed(`the stream to the connector was cut (${cut})`);
+  });
   stream.once('error', (error) => {
-    outcome = `error: ${error.message}`;
-    ws.close(CLOSE.originFailed, 'origin failed');
+    originFailed(error.message);
     end();
   });
   // The stream closes when both ways have ended (or the connector resets it). A reset, or a
   // session torn down, comes without an 'error'; pipe() would then leave the WebSocket open.
   stream.once('close', () => {
-    if (!stream.readableEnded && ws.readyState === ws.OPEN) {
-      outcome = 'error: the connector closed the stream';
-      ws.close(CLOSE.originFailed, 'origin failed');
-    }
+    if (!stream.readableEnded || cutCode(stream) !== undefined) originFailed('the connector closed the stream');
     end();
   });
   ws.once('close', (code, reason) => {
+    clientClosed = code;
     if (outcome === 'closed') outcome = closeOutcome(code, reason.toString('utf8'));
     // Access ended at the relaying edge (several edges): the origin is cancelled here too, at once.
     if (code === CLOSE.accessEnded) return end();
@@ -92,7 +116,7 @@ export function relayToConnector(
     stream.resume();
     // A protocol error destroys the tunnel before its end: what it had read is already in the
     // stream, so end that too rather than leave the origin waiting.
-    if (tunnel.destroyed && !stream.writableEnded) stream.end();
+    if (tunnel.destroyed) endUpload();
     const grace = () => {
       originGrace = setTimeout(end, ORIGIN_GRACE_MS);
       originGrace.unref();
@@ -109,6 +133,28 @@ export function relayToConnector(
       end();
     },
   };
+}
+
+/**
+ * Why a stream whose readable side ended was not ended by the connector's END_STREAM, or
+ * undefined when it was: Node also ends the readable side of a stream it cancels (NGHTTP2_CANCEL,
+ * 'aborted', when the connection to the connector closes under it).
+ */
+function cutCode(stream: http2.ClientHttp2Stream): string | undefined {
+  const code = stream.rstCode;
+  if (code !== undefined && code !== http2.constants.NGHTTP2_NO_ERROR) return `HTTP/2 code ${code}`;
+  return stream.aborted ? 'aborted' : undefined;
+}
+
+/**
+ * RST_STREAM without END_STREAM before it. close() ends the writable side first, and Node flushes
+ * that END_STREAM ahead of the RST_STREAM, so the connector would see a clean end (a FIN to the
+ * origin) before the reset. An empty write still in flight holds the END_STREAM back until the
+ * reset has closed the stream.
+ */
+function resetStream(stream: http2.ClientHttp2Stream): void {
+  stream.write(Buffer.alloc(0));
+  stream.close(http2.constants.NGHTTP2_CANCEL);
 }
 
 function payloadCounter(): (chunk: Buffer) => number {

@@ -135,13 +135,16 @@ test('the client engine reports the end as ACCESS_ENDED with the reason', async 
   client.listener.on('event', (event) => events.push(event));
   try {
     const socket = net.connect(client.port, '127.0.0.1');
-    socket.on('error', () => undefined);
-    socket.on('end', () => socket.end()); // as redis-cli or ssh leave when the server hangs up
+    let ended: string | undefined;
+    socket.on('error', (error: NodeJS.ErrnoException) => (ended ??= error.code));
+    socket.on('end', () => ((ended ??= 'fin'), socket.end())); // as redis-cli or ssh leave when the server hangs up
     socket.write('hello');
     await once(socket, 'data');
-    const socketClosed = once(socket, 'close');
+    const socketClosed = new Promise((resolve) => socket.once('close', resolve));
     await chain.edge.revoked.revoke(session.sessionId, session.expiresAt);
     await socketClosed;
+    // A stream cut by the edge is no complete transfer: the program gets a reset, not a FIN.
+    assert.equal(ended, 'ECONNRESET');
     await waitUntil(
       'the connection-closed event',
       async () => events.some((e) => e.type === 'connection-closed'),
