@@ -4,6 +4,7 @@
 // resume token until the stream is reattached or its window passes. Any end that cannot be
 // resumed resets the local socket (RST), so a cut transfer never looks complete.
 import type net from 'node:net';
+import WebSocket from 'ws';
 import { pipeline } from 'node:stream';
 import { DEFAULTS, HEADER, RESUME } from '../shared/constants.js';
 import { AirlockError, isAirlockError } from '../shared/errors.js';
@@ -58,7 +59,12 @@ export function carryResumable({ local, tunnel, redial, onState, onEnd }: Resuma
   async function resume(): Promise<void> {
     const deadline = (session.detachedAt ?? Date.now()) + windowMs + RESUME.clientGraceMs;
     let delay: number = RESUME.retryBaseMs;
-    while (!session.destroyed && !session.attached && Date.now() < deadline) {
+    let noConnectorSince: number | undefined;
+    while (!session.destroyed && !session.attached) {
+      if (Date.now() >= deadline) {
+        session.abort(`not resumed within ${Math.round(windowMs / 1000)} s`);
+        return;
+      }
       try {
         const { sent, received } = session.offsets;
         const next = await redial({ [HEADER.resumeToken]: token, [HEADER.resumeOffsets]: `${received},${sent}` });
@@ -74,6 +80,16 @@ export function carryResumable({ local, tunnel, redial, onState, onEnd }: Resuma
           session.abort(`resume refused: ${error.message}`);
           return;
         }
+        // A connector that holds the stream reconnects within seconds; one that stays away is gone.
+        if (isAirlockError(error) && error.code === 'NO_CONNECTOR') {
+          noConnectorSince ??= Date.now();
+          if (Date.now() - noConnectorSince >= RESUME.noConnectorGiveUpMs) {
+            session.abort(
+              `the connector holding the stream stayed unreachable for ${Math.round((Date.now() - noConnectorSince) / 1000)} s (${error.message})`,
+            );
+            return;
+          }
+        } else noConnectorSince = undefined;
         const wait = Math.min(delay, deadline - Date.now());
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
         delay = Math.min(delay * 2, RESUME.retryMaxMs);
@@ -97,5 +113,31 @@ function transportOf({ ws, socket }: OpenTunnel) {
     transport.destroy();
     return true;
   });
+  watchLiveness(ws);
   return transport;
+}
+
+/**
+ * A black-holed path (a dead Wi-Fi, a NAT that forgot us) shows no error for minutes: ping every
+ * RESUME.pingIntervalMs and drop the tunnel when two intervals pass without a pong or data, so
+ * the stream is resumed on a fresh one. Silence proves nothing while we are not reading (a slow
+ * local program) or were not running (a tick far too late: the process was stopped or asleep).
+ */
+function watchLiveness(ws: WebSocket): void {
+  let heardAt = Date.now();
+  let tickedAt = Date.now();
+  const heard = () => (heardAt = Date.now());
+  ws.on('pong', heard);
+  ws.on('message', heard);
+  const timer = setInterval(() => {
+    const now = Date.now();
+    const late = now - tickedAt > 2 * RESUME.pingIntervalMs;
+    tickedAt = now;
+    if (ws.readyState !== WebSocket.OPEN) return;
+    if (ws.isPaused || late) heard();
+    else if (now - heardAt > 2 * RESUME.pingIntervalMs) return ws.terminate();
+    ws.ping();
+  }, RESUME.pingIntervalMs);
+  timer.unref();
+  ws.once('close', () => clearInterval(timer));
 }
