@@ -6,7 +6,7 @@
 import type net from 'node:net';
 import WebSocket from 'ws';
 import { pipeline } from 'node:stream';
-import { DEFAULTS, HEADER, RESUME } from '../shared/constants.js';
+import { CLOSE, DEFAULTS, HEADER, RESUME } from '../shared/constants.js';
 import { AirlockError, isAirlockError } from '../shared/errors.js';
 import { ResumableStream, StreamResetError } from '../shared/resumable-stream.js';
 import { interceptMessages, webSocketStream } from '../shared/websocket-stream.js';
@@ -35,13 +35,26 @@ export function carryResumable({ local, tunnel, redial, onState, onEnd }: Resuma
   });
   // Registered before pipeline's listeners, which would close the local socket with a FIN first.
   session.once('error', () => local.resetAndDestroy());
+  let endedByEdge: AirlockError | undefined;
   pipeline(local, session, local, () => {
     const reset = session.errored;
-    if (reset instanceof StreamResetError)
+    if (endedByEdge) onEnd(endedByEdge);
+    else if (reset instanceof StreamResetError)
       onEnd(new AirlockError('RESUME_REFUSED', `connection reset: ${reset.message}`));
     else onEnd(); // the local program closed or reset its end: the normal ways to leave
   });
-  session.attach(transportOf(tunnel));
+  // Close 1008: the edge ended the stream on purpose (sign-out, lock, expiry, idle); resuming
+  // would only be refused, so the stream ends now, with the edge's reason.
+  const attach = (next: OpenTunnel) => {
+    next.ws.once('close', (code, reason) => {
+      if (code !== CLOSE.accessEnded || session.destroyed) return;
+      const why = reason.toString('utf8').slice(0, 123) || 'access ended';
+      endedByEdge = new AirlockError('ACCESS_ENDED', `the edge ended the connection: ${why}`);
+      session.abort(why);
+    });
+    session.attach(transportOf(next));
+  };
+  attach(tunnel);
 
   let resuming = false;
   const start = () => {
@@ -72,7 +85,7 @@ export function carryResumable({ local, tunnel, redial, onState, onEnd }: Resuma
           next.ws.terminate();
           return;
         }
-        session.attach(transportOf(next));
+        attach(next);
         onState?.('resumed');
         return;
       } catch (error) {
