@@ -11,7 +11,7 @@ import { resolveIngress, type IngressRule } from './ingress.js';
 import type { StreamVerifier } from './stream-verifier.js';
 import { carryResumable, resumeHeld } from './resumable-carry.js';
 import { parseResumeLimits, type ResumableOrigins } from './resumable-origins.js';
-import type { ConnectorMetrics } from './connector-metrics.js';
+import { recordStreamEnd, type ConnectorMetrics } from './connector-metrics.js';
 
 export interface StreamCounters {
   active: number;
@@ -108,7 +108,7 @@ export async function serveOriginStream(
     stream.once('close', () => {
       counters.active--;
       origin.destroy();
-      recordEnd(counters.metrics, origin, failure);
+      recordStreamEnd(counters.metrics, origin, failure);
       const fields = {
         streamId,
         hostname,
@@ -146,13 +146,4 @@ function unlessReset(origin: net.Socket): PassThrough {
     origin.write(Buffer.alloc(0), (error) => done(error ?? undefined));
   };
   return check;
-}
-
-function recordEnd(metrics: ConnectorMetrics | undefined, origin: net.Socket, failure: Error | undefined): void {
-  if (!metrics) return;
-  metrics.streamsOpen.dec();
-  metrics.bytes.inc({ direction: 'up' }, origin.bytesWritten);
-  metrics.bytes.inc({ direction: 'down' }, origin.bytesRead);
-  const clean = !failure || (failure as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE';
-  metrics.streamsEnded.inc({ reason: clean ? 'closed' : 'origin_error' });
 }

@@ -8,6 +8,8 @@ import { pipeline } from 'node:stream';
 import { HEADER } from '../shared/constants.js';
 import type { Logger } from '../shared/logger.js';
 import type { StreamCounters } from './origin-streams.js';
+import { recordStreamEnd } from './connector-metrics.js';
+import { StreamResetError } from '../shared/resumable-stream.js';
 import { identityKey, type ResumableOrigins, type ResumeLimits } from './resumable-origins.js';
 
 export function carryResumable(
@@ -42,6 +44,8 @@ export function carryResumable(
     };
     if (error) log.info({ ...figures, error: error.message }, 'resumable stream reset');
     else log.debug(figures, 'stream closed');
+    // A reset from the client's side (its program left, or the window passed) is no origin error.
+    recordStreamEnd(counters.metrics, origin, error instanceof StreamResetError ? undefined : (error ?? undefined));
   });
   session.attach(stream);
 }

@@ -33,16 +33,24 @@ export function carryResumable({ local, tunnel, redial, onState, onEnd }: Resuma
     bufferBytes,
     maxFrameBytes: DEFAULTS.maxFrameBytes,
   });
-  // Registered before pipeline's listeners, which would close the local socket with a FIN first.
-  session.once('error', () => local.resetAndDestroy());
   let endedByEdge: AirlockError | undefined;
-  pipeline(local, session, local, () => {
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
     const reset = session.errored;
     if (endedByEdge) onEnd(endedByEdge);
     else if (reset instanceof StreamResetError)
       onEnd(new AirlockError('RESUME_REFUSED', `connection reset: ${reset.message}`));
     else onEnd(); // the local program closed or reset its end: the normal ways to leave
+  };
+  // Registered before pipeline's listeners, which would close the local socket with a FIN first.
+  // The end is reported at once, before the socket's 'close' (a tick later) reports it without a cause.
+  session.once('error', () => {
+    local.resetAndDestroy();
+    end();
   });
+  pipeline(local, session, local, end);
   // Close 1008: the edge ended the stream on purpose (sign-out, lock, expiry, idle); resuming
   // would only be refused, so the stream ends now, with the edge's reason.
   const attach = (next: OpenTunnel) => {
