@@ -40,6 +40,13 @@ export function carryResumable({ local, tunnel, redial, onState, onEnd }: Resuma
     ended = true;
     const reset = session.errored;
     if (endedByEdge) onEnd(endedByEdge);
+    else if (reset instanceof StreamResetError && reset.peerSocketFailed)
+      onEnd(
+        new AirlockError(
+          'ORIGIN_FAILED',
+          "the service's origin failed mid-connection (the connector reset the stream)",
+        ),
+      );
     else if (reset instanceof StreamResetError)
       onEnd(new AirlockError('RESUME_REFUSED', `connection reset: ${reset.message}`));
     else onEnd(); // the local program closed or reset its end: the normal ways to leave
@@ -102,6 +109,7 @@ export function carryResumable({ local, tunnel, redial, onState, onEnd }: Resuma
           return;
         }
         // A connector that holds the stream reconnects within seconds; one that stays away is gone.
+        let until = deadline;
         if (isAirlockError(error) && error.code === 'NO_CONNECTOR') {
           noConnectorSince ??= Date.now();
           if (Date.now() - noConnectorSince >= RESUME.noConnectorGiveUpMs) {
@@ -110,8 +118,10 @@ export function carryResumable({ local, tunnel, redial, onState, onEnd }: Resuma
             );
             return;
           }
+          // The last try falls when the give-up is due, not a long backoff step after it.
+          until = Math.min(deadline, noConnectorSince + RESUME.noConnectorGiveUpMs);
         } else noConnectorSince = undefined;
-        const wait = Math.min(delay, deadline - Date.now());
+        const wait = Math.min(delay, until - Date.now());
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
         delay = Math.min(delay * 2, RESUME.retryMaxMs);
       }
