@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream';
 import { CLOSE, DEFAULTS, HEADER, RESUME } from '../shared/constants.js';
 import { AirlockError, isAirlockError } from '../shared/errors.js';
 import { ResumableStream, StreamResetError } from '../shared/resumable-stream.js';
+import { resetSocket } from '../shared/socket-reset.js';
 import { interceptMessages, webSocketStream } from '../shared/websocket-stream.js';
 import type { OpenTunnel } from './tunnel-dial.js';
 
@@ -54,7 +55,7 @@ export function carryResumable({ local, tunnel, redial, onState, onEnd }: Resuma
   // Registered before pipeline's listeners, which would close the local socket with a FIN first.
   // The end is reported at once, before the socket's 'close' (a tick later) reports it without a cause.
   session.once('error', () => {
-    local.resetAndDestroy();
+    resetSocket(local);
     end();
   });
   pipeline(local, session, local, end);
