@@ -254,3 +254,52 @@ test(
     }
   },
 );
+
+test(
+  '`airlock access tcp --no-resume` asks for none: a cut path ends the connection at once, it is not resumed',
+  { skip },
+  async (t) => {
+    const path = await startPausableProxy(lb.port);
+    const localPort = await freePort();
+    const client = airlock(
+      [
+        'access',
+        'tcp',
+        '--no-resume',
+        '--hostname',
+        APP,
+        '--url',
+        `127.0.0.1:${localPort}`,
+        '--edge',
+        `https://127.0.0.1:${path.port}`,
+        '--ca',
+        pki.ca,
+      ],
+      { AIRLOCK_SERVICE_TOKEN_ID: SERVICE_TOKEN.id, AIRLOCK_SERVICE_TOKEN_SECRET: SERVICE_TOKEN.secret },
+    );
+    try {
+      await client.waitFor(/Listening on/, 30_000);
+      const echo = echoSession(localPort);
+      try {
+        await sleep(1_000);
+        assert.ok(echo.echoes > 0, 'echoes flow before the cut');
+        const resumesBefore = resumes().length;
+        path.cut();
+        const cutAt = Date.now();
+        await client.waitFor(/connection \d+ (failed|closed)/, 15_000);
+        const endedAfterMs = Date.now() - cutAt;
+        echo.stopTicker();
+        t.diagnostic(
+          `--no-resume: the connection ended ${endedAfterMs} ms after the cut; ${echo.sent} sent, ${echo.echoes} back`,
+        );
+        assert.doesNotMatch(client.output(), /reconnecting|resumed/, 'no resume was tried');
+        assert.equal(resumes().length, resumesBefore, 'no edge saw a resume');
+      } finally {
+        echo.stopTicker();
+      }
+    } finally {
+      await client.stop();
+      await path.close();
+    }
+  },
+);
