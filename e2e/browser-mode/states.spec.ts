@@ -1,7 +1,8 @@
 // Every state a resource row shows, in the browser-mode UI against the real chain (built-in IdP,
 // edge, connector, redis-server): the sign-in the user must finish is on the page with its link
-// (never only in a terminal), cancel and its result, ready, in use, the edge lost and back, and
-// a user the policy does not admit. Screenshots of each: e2e/artifacts/40-*.png.
+// (never only in a terminal), cancel and its result, ready, in use, reconnecting while the edge
+// restarts under an open connection, the edge lost and back, and a user the policy does not
+// admit. Screenshots of each: e2e/artifacts/40-*.png.
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -147,8 +148,29 @@ test('the tray popover (#tray) lists it with its state and switch, fitting 360 p
   await page.setViewportSize({ width: 1100, height: 760 });
 });
 
+test('a connection open while its edge restarts: the row says "Reconnecting…", then the same connection answers', async () => {
+  const held = net.connect(port, '127.0.0.1');
+  held.on('error', () => undefined);
+  let replies = '';
+  held.on('data', (chunk: Buffer) => (replies += chunk.toString('latin1')));
+  held.write('PING\r\n');
+  await expect.poll(() => replies).toContain('+PONG');
+  await expect(row().getByTestId('state')).toHaveText('In use');
+  await chain.edge.close(200); // a stopping edge hands resumable streams off (close 1012)
+  await expect(row().getByTestId('state')).toHaveText('Reconnecting…');
+  await expect(row().getByRole('switch')).toHaveAttribute('aria-checked', 'true');
+  await page.screenshot({ path: `${SHOTS}/47-state-reconnecting.png` });
+  restartedEdge = await startEdge({ config: chain.config });
+  await chain.connector.waitConnected(1);
+  await expect(row().getByTestId('state')).toHaveText('In use', { timeout: 30_000 });
+  held.write('ECHO resumed\r\n');
+  await expect.poll(() => replies).toContain('resumed');
+  held.destroy();
+  await expect(row().getByTestId('state')).toHaveText('Ready');
+});
+
 test('the edge goes away: the row turns to an error naming it; back, "Try again" makes it ready', async () => {
-  await chain.edge.close(200);
+  await (restartedEdge ?? chain.edge).close(200);
   await rowAction(row(), 'Test');
   await expect(row().getByTestId('state')).toHaveText('Error');
   await expect(row().getByTestId('resource-error')).toContainText(/cannot reach the edge|connection to the edge/);

@@ -1,7 +1,7 @@
 // The connector's Prometheus metrics (like the edge's, src/edge/observability/metrics.ts), served on
 // a loopback address by default: streams open, opened and ended by reason, bytes, origin dials.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { HostPort } from '../shared/host.js';
 
@@ -73,4 +73,18 @@ export async function serveConnectorMetrics(
   });
   const bound = server.address() as AddressInfo;
   return { address: bound.address, port: bound.port, close: () => server.close() };
+}
+
+/** One origin stream's end: its bytes, and whether it ended cleanly or with an origin error. */
+export function recordStreamEnd(
+  metrics: ConnectorMetrics | undefined,
+  origin: Socket,
+  failure: Error | undefined,
+): void {
+  if (!metrics) return;
+  metrics.streamsOpen.dec();
+  metrics.bytes.inc({ direction: 'up' }, origin.bytesWritten);
+  metrics.bytes.inc({ direction: 'down' }, origin.bytesRead);
+  const clean = !failure || (failure as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE';
+  metrics.streamsEnded.inc({ reason: clean ? 'closed' : 'origin_error' });
 }

@@ -12,7 +12,7 @@ import { resolveIngress, type IngressRule } from './ingress.js';
 import type { StreamVerifier } from './stream-verifier.js';
 import { carryResumable, resumeHeld } from './resumable-carry.js';
 import { parseResumeLimits, type ResumableOrigins } from './resumable-origins.js';
-import type { ConnectorMetrics } from './connector-metrics.js';
+import { recordStreamEnd, type ConnectorMetrics } from './connector-metrics.js';
 
 export interface StreamCounters {
   active: number;
@@ -117,7 +117,7 @@ export async function serveOriginStream(
     stream.once('close', () => {
       counters.active--;
       origin.destroy();
-      recordEnd(counters.metrics, origin, failure);
+      recordStreamEnd(counters.metrics, origin, failure);
       const fields = {
         streamId,
         hostname,
@@ -176,13 +176,4 @@ function unlessCut(stream: http2.ServerHttp2Stream, origin: net.Socket): PassThr
     done(Object.assign(new Error('the stream from the edge was cut'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
   };
   return check;
-}
-
-function recordEnd(metrics: ConnectorMetrics | undefined, origin: net.Socket, failure: Error | undefined): void {
-  if (!metrics) return;
-  metrics.streamsOpen.dec();
-  metrics.bytes.inc({ direction: 'up' }, origin.bytesWritten);
-  metrics.bytes.inc({ direction: 'down' }, origin.bytesRead);
-  const clean = !failure || (failure as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE';
-  metrics.streamsEnded.inc({ reason: clean ? 'closed' : 'origin_error' });
 }

@@ -6,8 +6,11 @@ import type http2 from 'node:http2';
 import type net from 'node:net';
 import { pipeline } from 'node:stream';
 import { HEADER } from '../shared/constants.js';
+import { resetSocket } from '../shared/socket-reset.js';
 import type { Logger } from '../shared/logger.js';
 import type { StreamCounters } from './origin-streams.js';
+import { recordStreamEnd } from './connector-metrics.js';
+import { StreamResetError } from '../shared/resumable-stream.js';
 import { identityKey, type ResumableOrigins, type ResumeLimits } from './resumable-origins.js';
 
 export function carryResumable(
@@ -28,7 +31,7 @@ export function carryResumable(
     [HEADER.resume]: `${limits.windowMs},${limits.bufferBytes}`,
   });
   // Before pipeline's own listeners, which would destroy the socket with a FIN first.
-  session.once('error', () => origin.resetAndDestroy());
+  session.once('error', () => resetSocket(origin));
   origin.once('error', () => undefined);
   session.on('detached', () => log.info({ streamId }, 'resumable stream waiting to be resumed'));
   pipeline(origin, session, origin, (error) => {
@@ -42,6 +45,8 @@ export function carryResumable(
     };
     if (error) log.info({ ...figures, error: error.message }, 'resumable stream reset');
     else log.debug(figures, 'stream closed');
+    // A reset from the client's side (its program left, or the window passed) is no origin error.
+    recordStreamEnd(counters.metrics, origin, error instanceof StreamResetError ? undefined : (error ?? undefined));
   });
   session.attach(stream);
 }

@@ -27,8 +27,8 @@ export interface LocalListenerOptions {
   onAuthRequired?: (error: AirlockError) => Promise<void>;
   /**
    * Ask for resumable streams (docs/architecture.md "Resumable streams"): a tunnel that breaks
-   * mid-stream is dialled again and the connection carries on. Off by default for now: under
-   * heavy concurrency a stream was seen to stall (test/faults/connection-drop.test.ts with it on).
+   * mid-stream is dialled again and the connection carries on. On unless false (`--no-resume`);
+   * an edge or connector that does not offer it gives the plain protocol anyway.
    */
   resume?: boolean;
 }
@@ -40,6 +40,8 @@ export declare interface LocalListener {
 export class LocalListener extends EventEmitter {
   private server: net.Server | undefined;
   private readonly sockets = new Map<number, net.Socket>();
+  /** Connections whose resumable stream has lost its tunnel and is being dialled again. */
+  private readonly reconnecting = new Set<number>();
   private nextId = 1;
   private closedBytesUp = 0;
   private closedBytesDown = 0;
@@ -113,6 +115,7 @@ export class LocalListener extends EventEmitter {
       hostname: this.options.target.hostHeader,
       ...(address ? { localAddress: address } : {}),
       activeConnections: this.sockets.size,
+      reconnectingConnections: this.reconnecting.size,
       totalConnections: this.totalConnections,
       bytesUp,
       bytesDown,
@@ -130,6 +133,7 @@ export class LocalListener extends EventEmitter {
     this.emitEvent({ type: 'connection-opened', id, remote: `${socket.remoteAddress}:${socket.remotePort}` });
 
     const finish = (error?: AirlockError) => {
+      this.reconnecting.delete(id);
       if (!this.sockets.delete(id)) return;
       this.closedBytesUp += socket.bytesRead;
       this.closedBytesDown += socket.bytesWritten;
@@ -157,6 +161,12 @@ export class LocalListener extends EventEmitter {
             local: socket,
             tunnel: { ...opened, resume: opened.resume },
             redial: (headers) => this.dialOnce(headers),
+            onState: (state) => {
+              if (!this.sockets.has(id)) return;
+              if (state === 'reconnecting') this.reconnecting.add(id);
+              else this.reconnecting.delete(id);
+              this.emitEvent({ type: state === 'reconnecting' ? 'connection-reconnecting' : 'connection-resumed', id });
+            },
             onEnd: (error) => {
               finish(error);
               socket.destroy();
@@ -195,7 +205,7 @@ export class LocalListener extends EventEmitter {
     return dialTunnel({
       target: this.options.target,
       headers: { ...this.options.headers, ...credentialHeaders(credential), ...extraHeaders },
-      resume: this.options.resume === true,
+      resume: this.options.resume !== false,
     });
   }
 

@@ -4,10 +4,12 @@
 // resume token until the stream is reattached or its window passes. Any end that cannot be
 // resumed resets the local socket (RST), so a cut transfer never looks complete.
 import type net from 'node:net';
+import WebSocket from 'ws';
 import { pipeline } from 'node:stream';
-import { DEFAULTS, HEADER, RESUME } from '../shared/constants.js';
+import { CLOSE, DEFAULTS, HEADER, RESUME } from '../shared/constants.js';
 import { AirlockError, isAirlockError } from '../shared/errors.js';
 import { ResumableStream, StreamResetError } from '../shared/resumable-stream.js';
+import { resetSocket } from '../shared/socket-reset.js';
 import { interceptMessages, webSocketStream } from '../shared/websocket-stream.js';
 import type { OpenTunnel } from './tunnel-dial.js';
 
@@ -32,15 +34,43 @@ export function carryResumable({ local, tunnel, redial, onState, onEnd }: Resuma
     bufferBytes,
     maxFrameBytes: DEFAULTS.maxFrameBytes,
   });
-  // Registered before pipeline's listeners, which would close the local socket with a FIN first.
-  session.once('error', () => local.resetAndDestroy());
-  pipeline(local, session, local, () => {
+  let endedByEdge: AirlockError | undefined;
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
     const reset = session.errored;
-    if (reset instanceof StreamResetError)
+    if (endedByEdge) onEnd(endedByEdge);
+    else if (reset instanceof StreamResetError && reset.peerSocketFailed)
+      onEnd(
+        new AirlockError(
+          'ORIGIN_FAILED',
+          "the service's origin failed mid-connection (the connector reset the stream)",
+        ),
+      );
+    else if (reset instanceof StreamResetError)
       onEnd(new AirlockError('RESUME_REFUSED', `connection reset: ${reset.message}`));
     else onEnd(); // the local program closed or reset its end: the normal ways to leave
+  };
+  // Registered before pipeline's listeners, which would close the local socket with a FIN first.
+  // The end is reported at once, before the socket's 'close' (a tick later) reports it without a cause.
+  session.once('error', () => {
+    resetSocket(local);
+    end();
   });
-  session.attach(transportOf(tunnel));
+  pipeline(local, session, local, end);
+  // Close 1008: the edge ended the stream on purpose (sign-out, lock, expiry, idle); resuming
+  // would only be refused, so the stream ends now, with the edge's reason.
+  const attach = (next: OpenTunnel) => {
+    next.ws.once('close', (code, reason) => {
+      if (code !== CLOSE.accessEnded || session.destroyed) return;
+      const why = reason.toString('utf8').slice(0, 123) || 'access ended';
+      endedByEdge = new AirlockError('ACCESS_ENDED', `the edge ended the connection: ${why}`);
+      session.abort(why);
+    });
+    session.attach(transportOf(next));
+  };
+  attach(tunnel);
 
   let resuming = false;
   const start = () => {
@@ -58,7 +88,12 @@ export function carryResumable({ local, tunnel, redial, onState, onEnd }: Resuma
   async function resume(): Promise<void> {
     const deadline = (session.detachedAt ?? Date.now()) + windowMs + RESUME.clientGraceMs;
     let delay: number = RESUME.retryBaseMs;
-    while (!session.destroyed && !session.attached && Date.now() < deadline) {
+    let noConnectorSince: number | undefined;
+    while (!session.destroyed && !session.attached) {
+      if (Date.now() >= deadline) {
+        session.abort(`not resumed within ${Math.round(windowMs / 1000)} s`);
+        return;
+      }
       try {
         const { sent, received } = session.offsets;
         const next = await redial({ [HEADER.resumeToken]: token, [HEADER.resumeOffsets]: `${received},${sent}` });
@@ -66,7 +101,7 @@ export function carryResumable({ local, tunnel, redial, onState, onEnd }: Resuma
           next.ws.terminate();
           return;
         }
-        session.attach(transportOf(next));
+        attach(next);
         onState?.('resumed');
         return;
       } catch (error) {
@@ -74,7 +109,20 @@ export function carryResumable({ local, tunnel, redial, onState, onEnd }: Resuma
           session.abort(`resume refused: ${error.message}`);
           return;
         }
-        const wait = Math.min(delay, deadline - Date.now());
+        // A connector that holds the stream reconnects within seconds; one that stays away is gone.
+        let until = deadline;
+        if (isAirlockError(error) && error.code === 'NO_CONNECTOR') {
+          noConnectorSince ??= Date.now();
+          if (Date.now() - noConnectorSince >= RESUME.noConnectorGiveUpMs) {
+            session.abort(
+              `the connector holding the stream stayed unreachable for ${Math.round((Date.now() - noConnectorSince) / 1000)} s (${error.message})`,
+            );
+            return;
+          }
+          // The last try falls when the give-up is due, not a long backoff step after it.
+          until = Math.min(deadline, noConnectorSince + RESUME.noConnectorGiveUpMs);
+        } else noConnectorSince = undefined;
+        const wait = Math.min(delay, until - Date.now());
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
         delay = Math.min(delay * 2, RESUME.retryMaxMs);
       }
@@ -97,5 +145,31 @@ function transportOf({ ws, socket }: OpenTunnel) {
     transport.destroy();
     return true;
   });
+  watchLiveness(ws);
   return transport;
+}
+
+/**
+ * A black-holed path (a dead Wi-Fi, a NAT that forgot us) shows no error for minutes: ping every
+ * RESUME.pingIntervalMs and drop the tunnel when two intervals pass without a pong or data, so
+ * the stream is resumed on a fresh one. Silence proves nothing while we are not reading (a slow
+ * local program) or were not running (a tick far too late: the process was stopped or asleep).
+ */
+function watchLiveness(ws: WebSocket): void {
+  let heardAt = Date.now();
+  let tickedAt = Date.now();
+  const heard = () => (heardAt = Date.now());
+  ws.on('pong', heard);
+  ws.on('message', heard);
+  const timer = setInterval(() => {
+    const now = Date.now();
+    const late = now - tickedAt > 2 * RESUME.pingIntervalMs;
+    tickedAt = now;
+    if (ws.readyState !== WebSocket.OPEN) return;
+    if (ws.isPaused || late) heard();
+    else if (now - heardAt > 2 * RESUME.pingIntervalMs) return ws.terminate();
+    ws.ping();
+  }, RESUME.pingIntervalMs);
+  timer.unref();
+  ws.once('close', () => clearInterval(timer));
 }

@@ -51,6 +51,22 @@ export function SettingsView({ settings, resources, desktop, about, onChange }: 
         ) : null}
       </fieldset>
       <fieldset>
+        <legend>Connections</legend>
+        <label className="checkbox">
+          <input
+            type="checkbox"
+            checked={settings.resume}
+            aria-describedby="resume-hint"
+            onChange={(event) => onChange({ resume: event.target.checked })}
+          />
+          Keep connections through network cuts and edge restarts
+        </label>
+        <p id="resume-hint" className="field-hint">
+          An open connection waits up to a minute for its tunnel to come back, then carries on with no byte lost.
+          Applies to resources switched on after the change.
+        </p>
+      </fieldset>
+      <fieldset>
         <legend>Connect automatically</legend>
         {resources.length === 0 ? <p className="field-hint">Add a resource first.</p> : null}
         {resources.map((resource) => (

@@ -36,5 +36,5 @@ export function relativeTime(iso: string | undefined, now = Date.now()): string 
 export function toggleClasses(status: ResourceStatus | undefined): string {
   if (!isOn(status)) return 'toggle';
   const state = status!.state;
-  return `toggle on${state === 'listening' || state === 'signing-in' ? ' pending' : ''}${state === 'error' ? ' failing' : ''}`;
+  return `toggle on${state === 'listening' || state === 'signing-in' || state === 'reconnecting' ? ' pending' : ''}${state === 'error' ? ' failing' : ''}`;
 }

@@ -83,6 +83,7 @@ const RANK: Record<ResourceState, number> = {
   error: 0,
   'signing-in': 0,
   'signed-out': 1,
+  reconnecting: 2,
   'in-use': 2,
   ready: 3,
   listening: 3,

@@ -24,7 +24,7 @@ export function useAirlock(
     resources: [],
     statuses: new Map(),
     sessions: [],
-    settings: { startAtLogin: false, autoConnect: [], theme: 'system' },
+    settings: { startAtLogin: false, autoConnect: [], theme: 'system', resume: true },
     logs: [],
   });
 

@@ -96,9 +96,19 @@ export const RESUME = {
   maxWindowMs: 10 * 60_000,
   minBufferBytes: 64 * 1024,
   maxBufferBytes: 64 * 1024 * 1024,
-  /** First and longest wait between the client's attempts to resume. */
-  retryBaseMs: 100,
-  retryMaxMs: 2_000,
+  /** First and longest wait between the client's attempts to resume (doubling in between). */
+  retryBaseMs: 150,
+  retryMaxMs: 10_000,
+  /**
+   * A resumable tunnel pings the edge this often; hearing nothing (no pong, no data) for two
+   * intervals means the path is black-holed, and the tunnel is dropped and dialled again.
+   */
+  pingIntervalMs: 5_000,
+  /**
+   * The edge answering 503 no_connector this long without a break means the connector holding the
+   * stream is gone (it would have reconnected by now): the client gives up and resets.
+   */
+  noConnectorGiveUpMs: 5_000,
   /**
    * The client keeps trying this long past the window: the connector's clock decides, and a late
    * resume is refused explicitly (and audited) rather than given up on in silence.

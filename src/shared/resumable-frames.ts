@@ -5,6 +5,12 @@
 /** Frame types. Offsets are byte positions in one direction's stream; a FIN takes one position, as in TCP. */
 export const FRAME = { data: 1, ack: 2, fin: 3, reset: 4 } as const;
 
+/**
+ * What a RESET carries in its offset field: why the sender gave up. `socketFailed`: its own real
+ * socket failed (seen from the client, the origin failed), so the other end can say so.
+ */
+export const RESET_REASON = { unspecified: 0, socketFailed: 1 } as const;
+
 /** type (1) + offset (8); a data frame adds its payload length (4). */
 const HEADER_BYTES = 9;
 const DATA_HEADER_BYTES = 13;
@@ -148,6 +154,8 @@ export class PayloadMeter {
   private highest = -1;
   private broken = false;
   bytes = 0;
+  /** A FIN frame passed: this direction's data has ended (a half-close inside the framing). */
+  ended = false;
 
   constructor(maxPayload: number) {
     this.parser = new FrameParser(maxPayload);
@@ -157,6 +165,7 @@ export class PayloadMeter {
     if (this.broken) return;
     try {
       for (const frame of this.parser.push(chunk)) {
+        if (frame.type === FRAME.fin) this.ended = true;
         if (frame.type !== FRAME.data) continue;
         const end = frame.offset + frame.payload.length;
         if (this.highest < 0) this.highest = frame.offset;

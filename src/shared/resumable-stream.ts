@@ -4,7 +4,7 @@
 // breaks, a new one is attached and both ends replay from what the other acknowledged. Used by the
 // client (src/core/resumable-tunnel.ts) and the connector (src/connector/resumable-origins.ts).
 import { Duplex } from 'node:stream';
-import { controlFrame, dataHeader, FRAME, FrameParser, type Frame } from './resumable-frames.js';
+import { controlFrame, dataHeader, FRAME, FrameParser, RESET_REASON, type Frame } from './resumable-frames.js';
 import { ReplayBuffer } from './replay-buffer.js';
 
 export interface ResumableOptions {
@@ -19,6 +19,13 @@ export interface ResumableOptions {
 /** Why a resumable stream gave up; `code` is ECONNRESET so a pipeline treats it as a reset. */
 export class StreamResetError extends Error {
   readonly code = 'ECONNRESET';
+  constructor(
+    message: string,
+    /** The other end reset because its own socket failed (RESET_REASON.socketFailed). */
+    readonly peerSocketFailed = false,
+  ) {
+    super(message);
+  }
 }
 
 /** A frame no larger than this is sent for a bigger write, so acks keep flowing. */
@@ -121,7 +128,10 @@ export class ResumableStream extends Duplex {
       // rather than after the window. end(), not destroy(), so the frame is flushed.
       this.transport = undefined;
       transport.removeAllListeners('data');
-      transport.write(controlFrame(FRAME.reset, 0));
+      // An error that is not ours to name came from the socket this end carries.
+      const reason =
+        error && !(error instanceof StreamResetError) ? RESET_REASON.socketFailed : RESET_REASON.unspecified;
+      transport.write(controlFrame(FRAME.reset, reason));
       transport.end();
       setTimeout(() => transport.destroy(), 1_000).unref();
     }
@@ -170,7 +180,9 @@ export class ResumableStream extends Duplex {
         this.checkDone();
         return undefined;
       case FRAME.reset:
-        this.fail('the other end reset the stream');
+        if (frame.offset === RESET_REASON.socketFailed)
+          this.fail('the other end reset the stream: its socket failed', true);
+        else this.fail('the other end reset the stream');
         return undefined;
     }
   }
@@ -266,8 +278,8 @@ export class ResumableStream extends Duplex {
     transport.destroy();
   }
 
-  private fail(reason: string): void {
+  private fail(reason: string, peerSocketFailed = false): void {
     if (this.destroyed) return;
-    this.destroy(new StreamResetError(reason));
+    this.destroy(new StreamResetError(reason, peerSocketFailed));
   }
 }

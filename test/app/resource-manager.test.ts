@@ -247,8 +247,10 @@ test('settings: theme, start at login, auto-connect list kept as each resource f
     kind: 'postgres',
   });
   const settings = await manager.updateSettings({ theme: 'dark', startAtLogin: true, autoConnect: [db.id] });
-  assert.deepEqual(settings, { theme: 'dark', startAtLogin: true, autoConnect: [db.id] });
+  assert.deepEqual(settings, { theme: 'dark', startAtLogin: true, autoConnect: [db.id], resume: true });
   assert.equal((await manager.listResources())[0]!.autoConnect, true);
+  assert.equal((await manager.updateSettings({ resume: false })).resume, false, 'resumable streams can be turned off');
+  assert.equal((await manager.getSettings()).resume, false);
   await assert.rejects(manager.updateSettings({ autoConnect: ['nope'] }), (error: any) => error.code === 'NOT_FOUND');
 });
 

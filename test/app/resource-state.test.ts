@@ -35,6 +35,15 @@ test('off, listening, signing in, ready, in use, error: each from its facts', ()
   assert.equal(resourceState({ on: true, activeConnections: 1, check: down, signingIn: false }), 'error');
 });
 
+test('reconnecting while any open stream waits to resume, even when the last check failed; not green', () => {
+  const facts = { on: true, activeConnections: 3, reconnectingConnections: 1, signingIn: false };
+  assert.equal(resourceState({ ...facts, check: ok }), 'reconnecting');
+  assert.equal(resourceState({ ...facts, check: down }), 'reconnecting', 'the stream is alive, waiting for the edge');
+  assert.equal(resourceState({ ...facts, check: ok, signingIn: true }), 'signing-in', 'the user must act first');
+  assert.equal(resourceState({ ...facts, reconnectingConnections: 0, check: ok }), 'in-use', 'resumed');
+  assert.equal(isGreen('reconnecting'), false);
+});
+
 test('green means ready or in use, nothing else; the switch is on while the listener is open', () => {
   assert.deepEqual((['off', 'listening', 'signing-in', 'ready', 'in-use', 'error'] as const).filter(isGreen), [
     'ready',

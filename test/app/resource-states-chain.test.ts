@@ -1,6 +1,6 @@
 // Every state a resource row shows, driven through a real chain: the edge with the built-in IdP,
 // a connector and an echo origin, the loopback sign-in finished by Chromium, and the edge stopped
-// and started again under an open connection. The states are the ResourceManager's, as every UI
+// and started again under an open connection (resumed by default, ended with resume off). The states are the ResourceManager's, as every UI
 // (window, tray, browser mode) shows them.
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -187,13 +187,41 @@ test('in use while a connection is open, ready again when it closes; last used i
 });
 
 test(
-  'edge lost mid-session: the open connection ends, the row turns to an error naming the edge, and back to ready when it returns',
+  'edge lost mid-session: the open connection waits, the row says "reconnecting", and the connection carries on when the edge returns',
   { skip },
   async () => {
     const socket = await openConnection();
     await waitFor('in-use');
-    const closed = new Promise((resolve) => socket.once('close', resolve));
+    let closed = false;
+    socket.once('close', () => (closed = true));
     await chain.edge.close(200);
+    const waiting = await waitFor('reconnecting');
+    assert.ok(waiting.localAddress, 'the listener stays open');
+    assert.equal(waiting.activeConnections, 1, 'the connection is still open');
+    restartedEdge = await startEdge({ config: chain.config });
+    await chain.connector.waitConnected(1);
+    await waitFor('in-use', 15_000);
+    const echoed = new Promise<Buffer>((resolve) => socket.once('data', resolve));
+    socket.write('still here');
+    assert.equal((await echoed).toString(), 'still here', 'the same connection answers after the resume');
+    assert.equal(closed, false);
+    socket.destroy();
+    await waitFor('ready');
+  },
+);
+
+test(
+  'with resume off (the setting), the edge lost mid-session ends the open connection and the row turns to an error naming the edge',
+  { skip },
+  async () => {
+    await manager.updateSettings({ resume: false });
+    await manager.disconnect({ id });
+    await manager.connect({ id }); // the setting applies to resources switched on after it changed
+    await waitFor('ready');
+    const socket = await openConnection();
+    await waitFor('in-use');
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    await restartedEdge!.close(200);
     await closed;
     const lost = await waitFor('error');
     assert.equal(lost.lastError?.code, 'EDGE_UNREACHABLE', lost.lastError?.message);
@@ -202,8 +230,10 @@ test(
     restartedEdge = await startEdge({ config: chain.config });
     await chain.connector.waitConnected(1);
     await waitFor('ready', 15_000);
-    const socketAgain = await openConnection();
-    socketAgain.destroy();
+    await manager.updateSettings({ resume: true });
+    await manager.disconnect({ id });
+    await manager.connect({ id });
+    await waitFor('ready');
   },
 );
 

@@ -42,7 +42,7 @@ test('migrates version 0 (url "host:port") through 1 to the current version', ()
   );
   assert.equal(cache!.localHost, 'localhost');
   assert.equal(cache!.kind, 'redis');
-  assert.deepEqual(document.settings, { startAtLogin: false, theme: 'system' });
+  assert.deepEqual(document.settings, { startAtLogin: false, theme: 'system', resume: true });
 });
 
 test('migrates version 1 to 2, guessing the kind from the port', () => {
@@ -63,7 +63,7 @@ test('migrates version 1 to 2, guessing the kind from the port', () => {
   });
   assert.equal(document.resources[0]!.kind, 'postgres');
   assert.deepEqual(document.resources[0]!.tags, ['prod']);
-  assert.deepEqual(document.settings, { startAtLogin: true, theme: 'dark' });
+  assert.deepEqual(document.settings, { startAtLogin: true, theme: 'dark', resume: true });
 });
 
 test('refuses a document from a newer app', () => {

@@ -211,3 +211,15 @@ test('apps an edge lists and that are not saved yet appear under it, each connec
     'the saved one is not offered again',
   );
 });
+
+test('a resource whose stream waits to resume says "Reconnecting…" in its row, still switched on', () => {
+  const menu = buildTrayMenu({
+    resources: [resource('a', 'db', 5433)],
+    statuses: [{ ...stopped('a'), state: 'reconnecting', localAddress: '127.0.0.1:5433', activeConnections: 1 }],
+    startAtLogin: false,
+    signedIn: true,
+  });
+  const [db] = items(menu);
+  assert.match(db!.sublabel!, /^Reconnecting… · 127\.0\.0\.1:5433/);
+  assert.deepEqual(db!.command, { type: 'disconnect', id: 'a' });
+});

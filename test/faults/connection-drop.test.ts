@@ -1,8 +1,8 @@
 // One of the connector's four edge connections drops (faults). Streams on the other three
 // carry on; new streams go to the survivors with no error to users; the slot reconnects.
-// A TCP stream cannot move between connections: the few on the dropped one end with a reset, never
-// a clean end (docs/architecture.md, "An abnormal end resets both ends"), and an intact prefix; the
-// user's next connection works.
+// The streams on the dropped one are resumable (the client's default): they resume over another
+// connection and finish intact. (A plain stream could not move: it would end with an intact prefix
+// and a reset, never a clean end.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startChain, SERVICE_TOKEN } from '../helpers/chain.js';
@@ -60,6 +60,7 @@ test('one of four connector connections dropped: new streams use the others, in-
     `every cut stream reached its program as a reset, not a FIN: ${cut.map((r) => r.ended).join(', ')}`,
   );
   assert.ok(cut.length <= lost, `only streams on the dropped connection were cut (${cut.length} cut, ${lost} there)`);
+  assert.equal(cut.length, 0, 'the streams on the dropped connection resumed elsewhere and finished');
   assert.equal(finished.length, 8 - cut.length);
   await waitUntil(
     'origin records',

@@ -114,7 +114,6 @@ before(async () => {
     target: resolveEdgeTarget({ hostname: APP, edge: `https://127.0.0.1:${lb.port}`, caFile: pki.ca }),
     local: { host: '127.0.0.1', port: localPort },
     credential: async () => ({ kind: 'service-token', ...SERVICE_TOKEN }),
-    resume: true,
   });
   listener.on('event', (event) => {
     if (event.type === 'connection-closed' && event.error)
@@ -127,7 +126,6 @@ before(async () => {
       target: resolveEdgeTarget({ hostname: SSH_APP, edge: `https://127.0.0.1:${lb.port}`, caFile: pki.ca }),
       local: { host: '127.0.0.1', port: sshPort },
       credential: async () => ({ kind: 'service-token', ...SERVICE_TOKEN }),
-      resume: true,
     });
     await sshListener.start();
   }

@@ -24,6 +24,8 @@ export interface ResourceConnectionsOptions {
   ports?(): number[];
   /** Every saved resource, so a sign-in through one row brings the edge's other rows back too. */
   resources?(): Resource[];
+  /** The resume setting as it is now: asked when a resource is switched on. */
+  resume?(): boolean;
   caFile?: string;
   tickMs?: number;
   recheckMs?: number;
@@ -82,6 +84,7 @@ export class ResourceConnections {
         local: { host: resource.localHost, port: resource.localPort },
         credential: () => this.options.auth.credentialFor(current()),
         onAuthRequired: () => this.signInFor(current()),
+        resume: this.options.resume?.() ?? true,
       });
     } catch (error) {
       return this.fail(resource, error);

@@ -65,7 +65,8 @@ export class ResourceHealth {
   /** Tunnels are the best evidence: one that opened proves the edge admits the user. */
   onListenerEvent(resource: Resource, event: ListenerEvent): void {
     if (event.type === 'connection-opened') this.lastUsed.set(resource.id, new Date().toISOString());
-    else if (event.type === 'tunnel-opened')
+    // A resumed stream went through the edge's checks again: as good a proof as a new tunnel.
+    else if (event.type === 'tunnel-opened' || event.type === 'connection-resumed')
       this.record(resource.id, { ok: true, at: new Date().toISOString() }, 'tunnel');
     else if (event.type === 'connection-closed') {
       if (event.error) this.record(resource.id, { ok: false, ...event.error, at: new Date().toISOString() }, 'tunnel');

@@ -79,6 +79,7 @@ export class ResourceManager extends EventEmitter<{ event: [ApiEvent] }> impleme
       onChange: () => this.emitStatus(),
       ports: () => this.store.get().resources.map((resource) => resource.localPort),
       resources: () => this.store.get().resources,
+      resume: () => this.store.settings().resume,
     });
     this.auth.watch?.(() => this.onSignInChange());
   }

@@ -16,6 +16,8 @@ export interface StateFacts {
   /** Opening the listener failed (port in use, …); kept until the next connect or disconnect. */
   startFailure?: { code: string };
   activeConnections: number;
+  /** Open connections whose stream lost its tunnel and waits to resume. */
+  reconnectingConnections?: number;
   check?: CheckOutcome;
   /** A browser sign-in for the resource's edge is waiting for the user. */
   signingIn: boolean;
@@ -25,6 +27,8 @@ export function resourceState(facts: StateFacts): ResourceState {
   if (!facts.on) return facts.startFailure ? 'error' : 'off';
   // The one step only the user can take comes first, even over open connections (their token expired).
   if (facts.signingIn) return 'signing-in';
+  // Before the last check: the edge answered then, but this connection has no tunnel now.
+  if ((facts.reconnectingConnections ?? 0) > 0) return 'reconnecting';
   if (!facts.check) return 'listening';
   if (!facts.check.ok) return facts.check.code === 'SIGNED_OUT' ? 'signed-out' : 'error';
   return facts.activeConnections > 0 ? 'in-use' : 'ready';
@@ -98,6 +102,7 @@ export function resourceStatus(facts: ResourceFacts): ResourceStatus {
     on: listener !== undefined,
     ...(startFailure ? { startFailure } : {}),
     activeConnections,
+    reconnectingConnections: listener?.reconnectingConnections ?? 0,
     ...(check ? { check } : {}),
     signingIn: facts.signingIn,
   });
@@ -147,6 +152,10 @@ export function listenerLogLine(name: string, event: ListenerEvent): { level: Lo
       return { level: 'error', message: `${name}: ${event.message}` };
     case 'stopped':
       return { level: 'info', message: `${name}: disconnected` };
+    case 'connection-reconnecting':
+      return { level: 'warn', message: `${name}: connection ${event.id} lost its tunnel; reconnecting` };
+    case 'connection-resumed':
+      return { level: 'info', message: `${name}: connection ${event.id} resumed` };
     case 'tunnel-opened':
       return undefined;
   }

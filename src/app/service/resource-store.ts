@@ -27,7 +27,7 @@ export const STORE_VERSION = 2;
 export interface StoreDocument {
   version: typeof STORE_VERSION;
   resources: Resource[];
-  settings: { startAtLogin: boolean; theme: Theme };
+  settings: { startAtLogin: boolean; theme: Theme; resume: boolean };
 }
 
 export interface StorageBackend {
@@ -37,20 +37,22 @@ export interface StorageBackend {
 }
 
 export function emptyDocument(): StoreDocument {
-  return { version: STORE_VERSION, resources: [], settings: { startAtLogin: false, theme: 'system' } };
+  return { version: STORE_VERSION, resources: [], settings: { startAtLogin: false, theme: 'system', resume: true } };
 }
 
 const documentSchema = z.object({
   version: z.literal(STORE_VERSION),
   resources: z.array(resourceSchema),
-  settings: z.object({ startAtLogin: z.boolean(), theme: z.enum(THEMES) }),
+  // resume came later within version 2: a document without it gets the default.
+  settings: z.object({ startAtLogin: z.boolean(), theme: z.enum(THEMES), resume: z.boolean().default(true) }),
 });
 
 /**
  * Version 0 (unversioned, the first prototype): `{ resources: [{ name, hostname, url: "127.0.0.1:2222",
  * autoConnect? }] }` — the local address as the CLI's --url takes it.
  * Version 1: ids, localHost/localPort split, tags; settings { startAtLogin, theme }.
- * Version 2: optional edge URL per resource and a kind hint (ssh, postgres, …) for "Copy command".
+ * Version 2: optional edge URL per resource and a kind hint (ssh, postgres, …) for "Copy command";
+ * later settings.resume (absent means on).
  */
 const migrations: Record<number, (document: Record<string, unknown>) => Record<string, unknown>> = {
   0: (document) => {

@@ -51,6 +51,8 @@ export function describeStatus(status: ResourceStatus | undefined): string {
     case 'ready':
     case 'listening':
       return `${stateLabel(status.state)} · ${status.localAddress}`;
+    case 'reconnecting':
+      return `${stateLabel(status.state)} · ${status.localAddress} · ${status.activeConnections} open, nothing lost yet`;
     case 'signing-in':
       return `${stateLabel(status.state)} · see “Sign in to…” above`;
     case 'error':

@@ -19,7 +19,7 @@ Carries one connection to HOST over stdin and stdout, for OpenSSH's ProxyCommand
 sign-in URL goes to stderr, which ssh shows. Takes the credential options of \`access tcp\`
 (--service-token-id, --service-token-secret-file, --token-file, --header).`;
 
-const { url: _url, 'allow-remote': _allowRemote, ...sshOptions } = accessTcpOptions;
+const { url: _url, 'allow-remote': _allowRemote, 'no-resume': _noResume, ...sshOptions } = accessTcpOptions;
 
 export async function accessSsh(argv: string[]): Promise<void> {
   const { values } = parse(argv, sshOptions, SSH_USAGE);

@@ -37,6 +37,9 @@ const USAGE = `usage: airlock access tcp --hostname HOST [--url [127.0.0.1:]PORT
   --wait-for-sign-in DURATION   when a sign-in is needed later (e.g. after logout), hold each new
                                 connection up to DURATION while it happens; without it the
                                 connection is refused at once and the sign-in URL printed
+  --no-resume                   do not ask for resumable streams: a connection ends (reset) when
+                                its tunnel breaks, instead of waiting for the edge to come back
+                                (the edge's window, 60 s by default) and carrying on with no byte lost
 
 Without a service token or --token, the first connection signs in through the browser
 (single sign-on) and the token is kept in the OS keychain for the next ones.`;
@@ -54,6 +57,7 @@ export const accessTcpOptions = {
   'allow-remote': { type: 'boolean' },
   header: { type: 'string', multiple: true },
   'wait-for-sign-in': { type: 'string' },
+  'no-resume': { type: 'boolean' },
 } as const;
 
 export function parseLocalAddress(text: string): { host: string; port: number } {
@@ -183,9 +187,11 @@ export async function accessTcp(argv: string[]): Promise<void> {
       }
     : { credential: async () => credential };
   const listenerFor = (local: HostPort) => {
-    const listener = new LocalListener({ target, local, headers, ...listenerAuth });
+    const listener = new LocalListener({ target, local, headers, resume: !values['no-resume'], ...listenerAuth });
     listener.on('event', (event) => {
       if (event.type === 'connection-opened') say(`connection ${event.id} from ${event.remote}`);
+      if (event.type === 'connection-reconnecting') say(`connection ${event.id} reconnecting (its tunnel broke)`);
+      if (event.type === 'connection-resumed') say(`connection ${event.id} resumed`);
       if (event.type === 'connection-closed') {
         const how = event.error ? `failed: [${event.error.code}] ${event.error.message}` : 'closed';
         say(

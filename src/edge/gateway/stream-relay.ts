@@ -55,8 +55,9 @@ export function relayToConnector(
     end();
   });
   // A resumable stream (framed) is counted in payload bytes, each byte once however often replayed.
-  const count = framed ? payloadCounter() : (chunk: Buffer) => chunk.length;
-  const countDown = framed ? payloadCounter() : count;
+  // Its half-close is a FIN frame, not the WebSocket's end: the meter tells which side ended first.
+  const count = framed ? payloadCounter(() => (endedFirst ??= 'client')) : (chunk: Buffer) => chunk.length;
+  const countDown = framed ? payloadCounter(() => (endedFirst ??= 'origin')) : count;
   tunnel.on('data', (chunk: Buffer) => ((bytesUp += count(chunk)), (lastActive = Date.now())));
   tunnel.once('end', () => (endedFirst ??= 'client'));
   stream.on('data', (chunk: Buffer) => ((bytesDown += countDown(chunk)), (lastActive = Date.now())));
@@ -157,11 +158,12 @@ function resetStream(stream: http2.ClientHttp2Stream): void {
   stream.close(http2.constants.NGHTTP2_CANCEL);
 }
 
-function payloadCounter(): (chunk: Buffer) => number {
+function payloadCounter(onEnd: () => void): (chunk: Buffer) => number {
   const meter = new PayloadMeter(DEFAULTS.maxFrameBytes);
   return (chunk) => {
     const before = meter.bytes;
     meter.push(chunk);
+    if (meter.ended) onEnd();
     return meter.bytes - before;
   };
 }

@@ -106,6 +106,8 @@ export const settingsSchema = z.strictObject({
   /** Ids of the resources connected when the app starts; the same fact as each resource's autoConnect. */
   autoConnect: z.array(id).max(LIMITS.resources),
   theme: z.enum(THEMES),
+  /** Ask for resumable streams, so a restarted edge or a network cut loses no byte (on by default). */
+  resume: z.boolean(),
 });
 export type Settings = z.output<typeof settingsSchema>;
 

@@ -9,6 +9,8 @@ export interface ListenerStatus {
   localAddress?: string;
   hostname: string;
   activeConnections: number;
+  /** Open connections whose resumable stream lost its tunnel and waits to resume. */
+  reconnectingConnections: number;
   totalConnections: number;
   /** Bytes from the local client towards the origin. */
   bytesUp: number;
@@ -22,6 +24,10 @@ export type ListenerEvent =
   | { type: 'connection-opened'; id: number; remote: string }
   /** The edge accepted this connection's tunnel: proof that it answers and admits the user. */
   | { type: 'tunnel-opened'; id: number }
+  /** The connection's tunnel broke; its resumable stream is being dialled again (any edge). */
+  | { type: 'connection-reconnecting'; id: number }
+  /** The connection's stream is carried by a new tunnel; no byte was lost. */
+  | { type: 'connection-resumed'; id: number }
   | {
       type: 'connection-closed';
       id: number;
@@ -41,11 +47,21 @@ export type ListenerEvent =
  * - signing-in: waiting for the user to finish signing in to its edge in the browser;
  * - ready: the edge answered and admits the user (the preflight or a tunnel passed);
  * - in-use: ready, with connections open;
+ * - reconnecting: a connection's tunnel broke and its stream waits to resume (nothing lost yet);
  * - error: the listener or the edge failed; the message says what to do;
  * - signed-out: the user signed out of its edge; the port stays open but refuses programs at once
  *   (no hidden browser sign-in) until the user signs in again.
  */
-export const RESOURCE_STATES = ['off', 'listening', 'signing-in', 'ready', 'in-use', 'error', 'signed-out'] as const;
+export const RESOURCE_STATES = [
+  'off',
+  'listening',
+  'signing-in',
+  'ready',
+  'in-use',
+  'reconnecting',
+  'error',
+  'signed-out',
+] as const;
 export type ResourceState = (typeof RESOURCE_STATES)[number];
 
 /** The words a row shows for a state (the tray menu and the window say the same). */
@@ -61,6 +77,8 @@ export function stateLabel(state: ResourceState): string {
       return 'Ready';
     case 'in-use':
       return 'In use';
+    case 'reconnecting':
+      return 'Reconnecting…';
     case 'error':
       return 'Error';
     case 'signed-out':

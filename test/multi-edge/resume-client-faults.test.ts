@@ -1,0 +1,305 @@
+// Resumable streams (on by default) against faults on the client's side, through three edge
+// processes behind HAProxy sharing PostgreSQL: the client's path to the edges black-holed for
+// 20 s, and the `airlock access tcp` process stopped for 30 s (SIGSTOP, then SIGCONT) while its
+// connections to the edge are cut. An echo every 100 ms runs across each: none lost, none
+// duplicated, all in order (docs/architecture.md "Resumable streams").
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { freePort, SERVICE_TOKEN, testPki, TUNNEL, type TestPki } from '../helpers/chain.js';
+import { postgresMissing, startPostgres, type RunningPostgres } from '../helpers/postgres.js';
+import { haproxyMissing, startHaproxy, type RunningHaproxy } from '../helpers/haproxy.js';
+import { multiEdgeYaml, writeConfig } from '../helpers/multi-edge.js';
+import { airlock, type Running } from '../helpers/processes.js';
+import { startPausableProxy, type PausableProxy } from '../helpers/pausable-proxy.js';
+import { startOrigin, type Origin } from '../helpers/transfer.js';
+import { encodeTunnelToken } from '../../src/shared/secrets.js';
+import { Connector } from '../../src/connector/connector.js';
+import { LocalListener } from '../../src/core/local-listener.js';
+import { resolveEdgeTarget } from '../../src/core/edge-target.js';
+import { resourceStatus } from '../../src/app/service/resource-state.js';
+
+const skip = postgresMissing ?? haproxyMissing;
+if (skip) console.log(`# client-faults resume suite skipped: ${skip}`);
+
+const APP = 'faults.resume.airlock.test';
+const MAGIC = 0xec40ec40;
+
+let pki: TestPki;
+let db: RunningPostgres;
+let origin: Origin;
+let lb: RunningHaproxy;
+const edges: { process: Running; audit: string }[] = [];
+let connector: Connector;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const resumes = () =>
+  edges
+    .flatMap(({ audit }) => (existsSync(audit) ? readFileSync(audit, 'utf8').split('\n').filter(Boolean) : []))
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((line) => line.event === 'stream-resume');
+
+before(async () => {
+  if (skip) return;
+  pki = await testPki();
+  db = await startPostgres();
+  origin = await startOrigin();
+  const ports = [await freePort(), await freePort(), await freePort()];
+  lb = await startHaproxy(ports);
+  const app = { hostname: APP, aud: randomBytes(16).toString('hex'), service: `tcp://127.0.0.1:${origin.port}` };
+  for (const port of ports) {
+    const yaml = multiEdgeYaml({ pki, port, publicPort: lb.port, pgUrl: db.url, app, relayPort: await freePort() });
+    const config = writeConfig(pki, yaml);
+    const audit = config.replace(/edge\.yaml$/, 'audit.jsonl');
+    writeFileSync(config, `${yaml}audit: { file: ${audit} }\n`);
+    edges.push({ process: airlock(['edge', '--config', config]), audit });
+  }
+  await Promise.all(edges.map(({ process }) => process.waitFor(/edge listening/, 30_000)));
+  await lb.waitAllUp();
+  const urls = ports.map((port) => `https://127.0.0.1:${port}`);
+  connector = new Connector({
+    edgeUrl: urls[0]!,
+    edgeUrls: urls,
+    token: encodeTunnelToken(TUNNEL.id, TUNNEL.secret),
+    ca: readFileSync(pki.ca),
+    rules: [{ hostname: APP, service: app.service }, { service: 'http_status:404' }],
+    connections: 3,
+    backoff: { baseMs: 100, maxMs: 1_000 },
+  });
+  connector.start();
+  await connector.waitConnected(3);
+});
+
+after(async () => {
+  if (skip) return;
+  await connector?.stop(200);
+  await Promise.all(edges.map(({ process }) => process.stop()));
+  await lb?.stop();
+  await origin?.close();
+  db?.destroy();
+});
+
+/**
+ * An echo session on the local port: an 8-byte numbered message every 100 ms, the replies kept.
+ * `firstReplyAfter(t)` is when the first reply arrived after time t (bytes flowing again).
+ */
+function echoSession(port: number) {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  socket.write('E'); // the origin's echo mode
+  let received = Buffer.alloc(0);
+  const arrivals: number[] = [];
+  socket.on('data', (chunk: Buffer) => {
+    received = Buffer.concat([received, chunk]);
+    arrivals.push(Date.now());
+  });
+  let sent = 0;
+  const ticker = setInterval(() => {
+    const message = Buffer.alloc(8);
+    message.writeUInt32BE(sent++, 0);
+    message.writeUInt32BE(MAGIC, 4);
+    socket.write(message);
+  }, 100);
+  return {
+    get sent() {
+      return sent;
+    },
+    get echoes() {
+      return Math.floor(received.length / 8);
+    },
+    firstReplyAfter: (at: number) => arrivals.find((time) => time >= at),
+    /** Stops sending, waits (bounded) for every reply, and checks each came back once, in order. */
+    async finish(): Promise<{ sent: number; echoes: number }> {
+      clearInterval(ticker);
+      const deadline = Date.now() + 20_000;
+      while (received.length < sent * 8 && Date.now() < deadline && !socket.destroyed) await sleep(50);
+      socket.destroy();
+      assert.equal(received.length % 8, 0, 'whole messages only');
+      const echoes = received.length / 8;
+      for (let index = 0; index < echoes; index++) {
+        assert.equal(received.readUInt32BE(index * 8), index, `echo ${index} in order, once`);
+        assert.equal(received.readUInt32BE(index * 8 + 4), MAGIC);
+      }
+      return { sent, echoes };
+    },
+    stopTicker: () => clearInterval(ticker),
+  };
+}
+
+test(
+  "the client's path to the edges black-holed for 20 s under an echo every 100 ms: the session resumes, no echo lost or duplicated",
+  { skip },
+  async (t) => {
+    const path: PausableProxy = await startPausableProxy(lb.port);
+    const listener = new LocalListener({
+      target: resolveEdgeTarget({ hostname: APP, edge: `https://127.0.0.1:${path.port}`, caFile: pki.ca }),
+      local: { host: '127.0.0.1', port: 0 },
+      credential: async () => ({ kind: 'service-token', ...SERVICE_TOKEN }),
+    });
+    const events: string[] = [];
+    listener.on('event', (event) => events.push(event.type));
+    const port = Number((await listener.start()).split(':').pop());
+    const echo = echoSession(port);
+    try {
+      await sleep(1_000);
+      assert.ok(echo.echoes > 0, 'echoes flow before the cut');
+      const resumesBefore = resumes().length;
+      path.pause();
+      const cutAt = Date.now();
+      let detectedAfterMs = -1;
+      let rowState = '';
+      while (Date.now() - cutAt < 20_000) {
+        const status = listener.status();
+        if (detectedAfterMs < 0 && status.reconnectingConnections > 0) {
+          detectedAfterMs = Date.now() - cutAt;
+          // What the tray row shows for this listener now (the main process's state machine).
+          rowState = resourceStatus({
+            id: 'r',
+            edge: 'https://edge',
+            listener: status,
+            signingIn: false,
+            check: { ok: true, at: new Date().toISOString() },
+          }).state;
+        }
+        await sleep(50);
+      }
+      const sentDuringCut = echo.sent;
+      path.unpause();
+      const unpausedAt = Date.now();
+      let resumedAfterMs = -1;
+      for (let waited = 0; waited < 30_000 && listener.status().reconnectingConnections > 0; waited += 50)
+        await sleep(50);
+      await sleep(2_000);
+      const flowing = echo.firstReplyAfter(unpausedAt);
+      if (flowing) resumedAfterMs = flowing - unpausedAt;
+      const { sent, echoes } = await echo.finish();
+      t.diagnostic(
+        `black hole 20 s: tunnel found dead after ${detectedAfterMs} ms (row: ${rowState}); bytes flowing ${resumedAfterMs} ms after unpause; ` +
+          `${sent} echoes sent (${sentDuringCut} by the unpause), ${echoes} came back; stream-resume records: ${resumes().length - resumesBefore}; events: ${events.filter((type) => type.startsWith('connection-re')).join(',')}`,
+      );
+      assert.ok(detectedAfterMs >= 0, 'the client noticed the black-holed tunnel within 20 s (ping)');
+      assert.equal(rowState, 'reconnecting', 'the resource row says Reconnecting… meanwhile');
+      assert.ok(events.includes('connection-resumed'), 'the stream was resumed');
+      assert.equal(echoes, sent, `0 echoes lost (${sent - echoes} missing)`);
+    } finally {
+      echo.stopTicker();
+      await listener.stop();
+      await path.close();
+    }
+  },
+);
+
+test(
+  '`airlock access tcp` stopped for 30 s (SIGSTOP) while its connections to the edge are cut, then SIGCONT, under an echo every 100 ms: the session resumes, no echo lost or duplicated',
+  { skip },
+  async (t) => {
+    // The path is cut while the client sleeps (as a NAT forgets a laptop that slept): it learns
+    // on waking that its tunnel is gone, and must resume; an intact tunnel would prove nothing.
+    const path = await startPausableProxy(lb.port);
+    const localPort = await freePort();
+    const client = airlock(
+      [
+        'access',
+        'tcp',
+        '--hostname',
+        APP,
+        '--url',
+        `127.0.0.1:${localPort}`,
+        '--edge',
+        `https://127.0.0.1:${path.port}`,
+        '--ca',
+        pki.ca,
+      ],
+      { AIRLOCK_SERVICE_TOKEN_ID: SERVICE_TOKEN.id, AIRLOCK_SERVICE_TOKEN_SECRET: SERVICE_TOKEN.secret },
+    );
+    let stopped = false;
+    try {
+      await client.waitFor(/Listening on/, 30_000);
+      const echo = echoSession(localPort);
+      try {
+        await sleep(1_000);
+        assert.ok(echo.echoes > 0, 'echoes flow before the stop');
+        const resumesBefore = resumes().length;
+        client.child.kill('SIGSTOP');
+        stopped = true;
+        await sleep(1_000);
+        const cut = path.cut();
+        await sleep(29_000);
+        const sentWhileStopped = echo.sent;
+        client.child.kill('SIGCONT');
+        stopped = false;
+        const continuedAt = Date.now();
+        await client.waitFor(/connection \d+ resumed/, 30_000);
+        const resumedAfterMs = Date.now() - continuedAt;
+        await sleep(2_000);
+        const flowing = echo.firstReplyAfter(continuedAt);
+        const { sent, echoes } = await echo.finish();
+        t.diagnostic(
+          `SIGSTOP 30 s (pid ${client.child.pid}), ${cut} sockets cut 1 s in: resumed ${resumedAfterMs} ms after SIGCONT, bytes flowing ${flowing ? flowing - continuedAt : -1} ms after; ` +
+            `${sent} echoes sent (${sentWhileStopped} by SIGCONT), ${echoes} came back; stream-resume records: ${resumes().length - resumesBefore}`,
+        );
+        assert.ok(flowing !== undefined, 'echoes flow again after SIGCONT');
+        assert.equal(echoes, sent, `0 echoes lost (${sent - echoes} missing)`);
+        assert.ok(resumes().length > resumesBefore, 'an edge audited the resume');
+        assert.doesNotMatch(client.output(), /failed: \[/, 'no connection failed');
+      } finally {
+        echo.stopTicker();
+      }
+    } finally {
+      if (stopped) client.child.kill('SIGCONT');
+      await client.stop();
+      await path.close();
+    }
+  },
+);
+
+test(
+  '`airlock access tcp --no-resume` asks for none: a cut path ends the connection at once, it is not resumed',
+  { skip },
+  async (t) => {
+    const path = await startPausableProxy(lb.port);
+    const localPort = await freePort();
+    const client = airlock(
+      [
+        'access',
+        'tcp',
+        '--no-resume',
+        '--hostname',
+        APP,
+        '--url',
+        `127.0.0.1:${localPort}`,
+        '--edge',
+        `https://127.0.0.1:${path.port}`,
+        '--ca',
+        pki.ca,
+      ],
+      { AIRLOCK_SERVICE_TOKEN_ID: SERVICE_TOKEN.id, AIRLOCK_SERVICE_TOKEN_SECRET: SERVICE_TOKEN.secret },
+    );
+    try {
+      await client.waitFor(/Listening on/, 30_000);
+      const echo = echoSession(localPort);
+      try {
+        await sleep(1_000);
+        assert.ok(echo.echoes > 0, 'echoes flow before the cut');
+        const resumesBefore = resumes().length;
+        path.cut();
+        const cutAt = Date.now();
+        await client.waitFor(/connection \d+ (failed|closed)/, 15_000);
+        const endedAfterMs = Date.now() - cutAt;
+        echo.stopTicker();
+        t.diagnostic(
+          `--no-resume: the connection ended ${endedAfterMs} ms after the cut; ${echo.sent} sent, ${echo.echoes} back`,
+        );
+        assert.doesNotMatch(client.output(), /reconnecting|resumed/, 'no resume was tried');
+        assert.equal(resumes().length, resumesBefore, 'no edge saw a resume');
+      } finally {
+        echo.stopTicker();
+      }
+    } finally {
+      await client.stop();
+      await path.close();
+    }
+  },
+);
