@@ -282,6 +282,10 @@ test('axe-core: every view at 360, 420, 768 and 1280 px, light and dark: 0 viola
   await show('logs');
   await expect(page.locator('.log-list')).toContainText(`notebook: 127.0.0.1:${ports.notebook} is already in use`);
   await expect(page.locator('.log-list')).toContainText('staging-db: cannot reach the edge');
+  await page.setViewportSize({ width: 360, height: 640 });
+  await page.getByRole('searchbox', { name: 'Filter logs' }).fill('in use');
+  await page.screenshot({ path: `${SHOTS}/50-logs-busy-port-360x640.png` });
+  await page.getByRole('searchbox', { name: 'Filter logs' }).fill('');
   await show('resources');
   const violations: string[] = [];
   const cliSyntax: string[] = [];
@@ -463,11 +467,16 @@ test('a busy port is fixed in one click: "Use port N" moves the resource and con
   await expect(fix).toBeVisible();
   const port = Number(/Use port (\d+)/.exec((await fix.textContent()) ?? '')![1]);
   expect(port).not.toBe(ports.notebook);
+  const clicked = Date.now();
   await fix.click(); // the one click
   await expect(row('notebook').getByTestId('state')).toHaveText('Ready');
   await expect(row('notebook').getByTestId('local-address')).toHaveText(`127.0.0.1:${port}`);
+  const readyAfter = Date.now() - clicked;
   const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'PING'], { timeout: 20_000 });
   expect(stdout.trim()).toBe('PONG');
+  console.log(
+    `busy port: 1 click on "Use port ${port}", Ready after ${readyAfter} ms; redis-cli PING through it: PONG`,
+  );
 });
 
 test('sign out: the edge’s rows say "Signed out" within 1 s, and a program is refused within 1 s, no browser; one row’s Sign in brings them all back', async ({

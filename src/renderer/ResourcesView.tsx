@@ -149,7 +149,7 @@ export function ResourcesView({
           <input
             ref={search}
             type="search"
-            placeholder="Search resources"
+            placeholder="Search"
             aria-label="Search resources"
             value={query}
             onChange={(event) => setQuery(event.target.value)}
