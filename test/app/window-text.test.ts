@@ -75,7 +75,7 @@ test('a busy port: the row, the log and the API answer say it without --url or l
       status.lastError?.message,
       `127.0.0.1:${port} is already in use by another program. Choose another local port.`,
     );
-    const logged = (await manager.getLogs()).map((entry) => entry.message);
+    const logged = (await manager.getLogs({})).map((entry) => entry.message);
     assert.ok(
       logged.includes(`ssh: 127.0.0.1:${port} is already in use by another program. Choose another local port.`),
     );
