@@ -135,7 +135,9 @@ test('a saved resource the edge no longer offers is marked, not deleted', async 
   await expect(page.locator('.resource[data-name="redis"]')).not.toContainText('No longer offered');
 });
 
-test('from a fresh install: the edge address, sign in, then one click to a working connection', async ({ browser }) => {
+test('from a fresh install: Sign in to your organisation, the edge address and Enter, then one click to a working connection', async ({
+  browser,
+}) => {
   const fresh = await startUiProcess(
     join(mkdtempSync(join(tmpdir(), 'airlock-e2e-fresh-')), 'resources.json'),
     chain.pki.ca,
@@ -144,12 +146,17 @@ test('from a fresh install: the edge address, sign in, then one click to a worki
   const app = await browser.newPage();
   try {
     await app.goto(fresh.url);
+    // Counted: every click and key press in the app. The identity provider's form is the system
+    // browser's, not the app's; it is the same for any client of the organisation.
     let clicks = 0;
-    await app.getByRole('button', { name: 'Browse' }).click();
+    let keys = 0;
+    await app.getByRole('button', { name: 'Sign in to your organisation' }).click();
     clicks++;
-    await app.getByLabel('Edge sign-in address').fill(chain.edgeUrl);
-    await app.getByRole('button', { name: 'Sign in' }).click();
-    clicks++;
+    await expect(app.getByLabel('Edge sign-in address')).toBeFocused();
+    await app.keyboard.type(chain.edgeUrl);
+    keys += chain.edgeUrl.length;
+    await app.keyboard.press('Enter');
+    keys++;
     await (await signInAtIdp(browser, await fresh.nextLoginUrl())).close();
     const list = app.getByRole('list', { name: /Applications on 127\.0\.0\.1:\d+/ });
     await expect(list.locator('.browse-app')).toHaveCount(2);
@@ -160,11 +167,13 @@ test('from a fresh install: the edge address, sign in, then one click to a worki
     const port = Number(/127\.0\.0\.1:(\d+)/.exec((await toast.textContent()) ?? '')![1]);
     const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'PING'], { timeout: 20_000 });
     expect(stdout.trim()).toBe('PONG');
-    // Browse, Sign in, (the IdP's form), Connect: no hostname, port or kind typed.
-    expect(clicks).toBe(3);
-    test
-      .info()
-      .annotations.push({ type: 'clicks from a fresh install', description: 'Browse, Sign in, IdP form, Connect' });
+    // No hostname, port or kind typed: only the organisation's sign-in address.
+    console.log(
+      `first run: ${clicks} clicks and ${keys} keys in the app (the ${chain.edgeUrl.length}-character edge address ` +
+        `and Enter), then the identity provider's form; redis-cli PING answered through ${port}`,
+    );
+    expect(clicks).toBe(2);
+    test.info().annotations.push({ type: 'first run', description: `${clicks} clicks, ${keys} keys` });
     await app.screenshot({ path: 'e2e/artifacts/21-browse-fresh-connected.png' });
   } finally {
     await app.close();

@@ -12,6 +12,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { CLI_SYNTAX } from '../../src/shared/contract/plain-text.js';
 import { freePort } from '../../test/helpers/chain.js';
 import { rowAction, startUiProcess, type UiProcess } from './helpers.js';
 import { ADA, redisMissing, startSsoChain, type SsoChain } from './sso-chain.js';
@@ -160,6 +161,27 @@ async function show(view: 'resources' | 'browse' | 'settings' | 'logs' | 'tray')
   await page.evaluate((hash) => (window.location.hash = hash), view);
   if (view === 'tray') await expect(page.locator('.compact')).toBeVisible();
   else await expect(page.getByRole('heading', { level: 1, name: new RegExp(view, 'i') })).toBeVisible();
+  expect(await drawnHeading(), `the ${view} view's h1, drawn and in view`).toBe(
+    view === 'tray' ? 'Airlock' : view[0]!.toUpperCase() + view.slice(1),
+  );
+}
+
+/**
+ * The h1's text when a sighted user sees it: in the window, scrolled to the top, at a readable size
+ * and not clipped away (a visually hidden h1 is 1 px and passes toBeVisible). Else why not.
+ */
+function drawnHeading(): Promise<string> {
+  return page.evaluate(() => {
+    window.scrollTo(0, 0);
+    const heading = document.querySelector('h1');
+    if (!heading) return 'no h1';
+    const box = heading.getBoundingClientRect();
+    const style = getComputedStyle(heading);
+    if (box.width < 20 || box.height < 12 || style.clipPath !== 'none' || style.visibility !== 'visible')
+      return `h1 "${heading.textContent}" hidden (${Math.round(box.width)}×${Math.round(box.height)}, clip-path ${style.clipPath})`;
+    if (box.top < 0 || box.bottom > window.innerHeight) return `h1 "${heading.textContent}" outside the window`;
+    return heading.textContent ?? '';
+  });
 }
 
 /** Runs axe-core in the page as it is now (injected once per document) and names each violation. */
@@ -178,6 +200,24 @@ async function axe(where: string): Promise<string[]> {
   return violations.map(
     (violation) => `${where}: ${violation.id} (${violation.impact}) ${violation.targets.slice(0, 3).join(', ')}`,
   );
+}
+
+/**
+ * What the page shows that looks like the command line (a flag, `airlock …`, lsof, a backtick): its
+ * text with every Details disclosure opened, and its tooltips. Each such line, prefixed with `where`.
+ */
+async function cliSyntaxShown(where: string): Promise<string[]> {
+  const shown = await page.evaluate(() => {
+    const closed = Array.from(document.querySelectorAll('details:not([open])'));
+    for (const details of closed) details.setAttribute('open', '');
+    const text = document.body.innerText;
+    const titles = Array.from(document.querySelectorAll<HTMLElement>('[title]'))
+      .filter((element) => element.getClientRects().length > 0)
+      .map((element) => element.title);
+    for (const details of closed) details.removeAttribute('open');
+    return [...text.split('\n'), ...titles];
+  });
+  return shown.filter((line) => CLI_SYNTAX.test(line)).map((line) => `${where}: ${line}`);
 }
 
 /**
@@ -237,7 +277,18 @@ test('axe-core: every view at 360, 420, 768 and 1280 px, light and dark: 0 viola
   await expect(row('staging-db').getByTestId('error-code')).toHaveText('EDGE_UNREACHABLE');
   // The sign-in prompt checked at every width is the waiting one, whatever time it is.
   await restartSecondarySignIn();
+  // The Logs view has the engine's own words in it: the busy port's message (which, for the CLI,
+  // names a flag and lsof), the cancelled sign-in, the edge that is down.
+  await show('logs');
+  await expect(page.locator('.log-list')).toContainText(`notebook: 127.0.0.1:${ports.notebook} is already in use`);
+  await expect(page.locator('.log-list')).toContainText('staging-db: cannot reach the edge');
+  await page.setViewportSize({ width: 360, height: 640 });
+  await page.getByRole('searchbox', { name: 'Filter logs' }).fill('in use');
+  await page.screenshot({ path: `${SHOTS}/50-logs-busy-port-360x640.png` });
+  await page.getByRole('searchbox', { name: 'Filter logs' }).fill('');
+  await show('resources');
   const violations: string[] = [];
+  const cliSyntax: string[] = [];
   const runs: Array<{ size: string; ms: number; found: number }> = [];
   const began = Date.now();
   const check = async (where: string, size: string) => {
@@ -245,6 +296,8 @@ test('axe-core: every view at 360, 420, 768 and 1280 px, light and dark: 0 viola
     const found = await axe(`${where} ${size}`);
     runs.push({ size, ms: Date.now() - at, found: found.length });
     violations.push(...found);
+    if (size.startsWith('1280x') || size.startsWith('360x'))
+      cliSyntax.push(...(await cliSyntaxShown(`${where} ${size}`)));
   };
   // One page: the theme and the width change in place (no reload), the views by their hash.
   for (const scheme of SCHEMES) {
@@ -297,7 +350,9 @@ test('axe-core: every view at 360, 420, 768 and 1280 px, light and dark: 0 viola
   );
   await page.emulateMedia({ colorScheme: 'light' });
   await show('resources');
+  for (const line of cliSyntax) console.log(`CLI syntax shown: ${line}`);
   expect(violations).toEqual([]);
+  expect(cliSyntax, 'no flag, command or backtick in any view').toEqual([]);
 });
 
 test('the dialog is modal: focus starts inside, Tab stays inside, Esc closes it, focus returns to the opener', async () => {
@@ -412,11 +467,16 @@ test('a busy port is fixed in one click: "Use port N" moves the resource and con
   await expect(fix).toBeVisible();
   const port = Number(/Use port (\d+)/.exec((await fix.textContent()) ?? '')![1]);
   expect(port).not.toBe(ports.notebook);
+  const clicked = Date.now();
   await fix.click(); // the one click
   await expect(row('notebook').getByTestId('state')).toHaveText('Ready');
   await expect(row('notebook').getByTestId('local-address')).toHaveText(`127.0.0.1:${port}`);
+  const readyAfter = Date.now() - clicked;
   const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'PING'], { timeout: 20_000 });
   expect(stdout.trim()).toBe('PONG');
+  console.log(
+    `busy port: 1 click on "Use port ${port}", Ready after ${readyAfter} ms; redis-cli PING through it: PONG`,
+  );
 });
 
 test('sign out: the edge’s rows say "Signed out" within 1 s, and a program is refused within 1 s, no browser; one row’s Sign in brings them all back', async ({

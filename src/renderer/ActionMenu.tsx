@@ -14,9 +14,11 @@ interface Props {
   label: string;
   icon: ReactNode;
   actions: MenuAction[];
+  /** Extra classes for the anchor (e.g. to show it only in narrow windows). */
+  className?: string;
 }
 
-export function ActionMenu({ label, icon, actions }: Props) {
+export function ActionMenu({ label, icon, actions, className }: Props) {
   const [open, setOpen] = useState(false);
   const button = useRef<HTMLButtonElement>(null);
   const list = useRef<HTMLUListElement>(null);
@@ -55,7 +57,7 @@ export function ActionMenu({ label, icon, actions }: Props) {
   };
 
   return (
-    <div className="menu-anchor">
+    <div className={className ? `menu-anchor ${className}` : 'menu-anchor'}>
       <button
         ref={button}
         className="icon-button"

@@ -276,7 +276,7 @@ export function App({ client }: { client: Client }) {
       <SignInPrompts sessions={state.sessions} onSignIn={signIn} onCancel={cancelSignIn} notify={notify} />
       {!state.connected ? (
         <div className="banner" role="alert">
-          Lost the connection to Airlock. Retrying… (is <code>airlock ui</code> still running?)
+          Lost the connection to Airlock. Retrying… If you closed Airlock, start it again.
         </div>
       ) : null}
       <main>

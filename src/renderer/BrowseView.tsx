@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import {
   edgeHost,
   type Discovery,
@@ -75,6 +75,9 @@ function SignInToEdge({
 }) {
   const [address, setAddress] = useState('');
   const [started, setStarted] = useState(false);
+  // The one thing to type on a first run: the address has the focus, so typing and Enter are enough.
+  const field = useRef<HTMLInputElement>(null);
+  useEffect(() => field.current?.focus(), []);
   const waiting = started || browserWaiting;
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -90,6 +93,7 @@ function SignInToEdge({
       <label htmlFor="edge-address">Edge sign-in address</label>
       <input
         id="edge-address"
+        ref={field}
         type="text"
         inputMode="url"
         placeholder="https://auth.example.com"

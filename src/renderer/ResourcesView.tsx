@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import { Download, Plus, Upload } from 'lucide-react';
+import { Download, Ellipsis, Plus, Upload } from 'lucide-react';
 import type { EdgeSession, Resource, ResourceStatus } from '../shared/contract/api.js';
+import { ActionMenu } from './ActionMenu.js';
 import { EdgeSection } from './EdgeSection.js';
 import { groupByEdge } from './grouping.js';
 import { ResourceRow, type RowActions } from './ResourceRow.js';
@@ -149,7 +150,7 @@ export function ResourcesView({
           <input
             ref={search}
             type="search"
-            placeholder="Search resources"
+            placeholder="Search"
             aria-label="Search resources"
             value={query}
             onChange={(event) => setQuery(event.target.value)}
@@ -161,7 +162,7 @@ export function ResourcesView({
           <Plus size={16} aria-hidden="true" /> <span className="add-label">Add resource</span>
         </button>
         <button
-          className="icon-button bordered"
+          className="icon-button bordered toolbar-wide"
           onClick={() => importInput.current?.click()}
           aria-label="Import"
           title="Import resources from a JSON file"
@@ -169,13 +170,23 @@ export function ResourcesView({
           <Upload size={16} aria-hidden="true" />
         </button>
         <button
-          className="icon-button bordered"
+          className="icon-button bordered toolbar-wide"
           onClick={onExport}
           aria-label="Export"
           title="Export resources to a JSON file"
         >
           <Download size={16} aria-hidden="true" />
         </button>
+        {/* The narrowest windows: the two behind one menu, so the h1 and a usable search share the line. */}
+        <ActionMenu
+          className="toolbar-narrow"
+          label="Import or export resources"
+          icon={<Ellipsis size={16} aria-hidden="true" />}
+          actions={[
+            { label: 'Import…', onSelect: () => importInput.current?.click() },
+            { label: 'Export', onSelect: onExport },
+          ]}
+        />
         {importPicker}
       </div>
       {tags.length > 0 ? (

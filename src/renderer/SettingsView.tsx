@@ -45,8 +45,8 @@ export function SettingsView({ settings, resources, desktop, about, onChange }: 
         </label>
         {!desktop ? (
           <p id="start-at-login-hint" className="field-hint">
-            Only the desktop app can start at login, so this is set there. This window runs while{' '}
-            <code>airlock ui</code> does.
+            Only the desktop app can start at login, so this is set there. This window works while the Airlock that
+            opened it keeps running.
           </p>
         ) : null}
       </fieldset>

@@ -43,7 +43,10 @@ export class SocketTransport implements ApiTransport {
         }),
       () => ({
         ok: false,
-        error: { code: 'DISCONNECTED', message: 'lost the connection to Airlock; is `airlock ui` still running?' },
+        error: {
+          code: 'DISCONNECTED',
+          message: 'Lost the connection to Airlock. If you closed Airlock, start it again.',
+        },
       }),
     );
   }

@@ -9,6 +9,7 @@ import {
   type Resource,
   EXPIRY_WARNING_MS,
   expiryWarning,
+  failureForWindow,
 } from '../../shared/contract/api.js';
 import { isAirlockError } from '../../shared/errors.js';
 import type { AuthProvider } from './auth-provider.js';
@@ -77,7 +78,7 @@ export class EdgeSessions {
       signInAvailable: !reason,
       ...(reason ? { message: reason } : {}),
       ...(signingIn ? { signingIn } : {}),
-      ...(signInError ? { signInError } : {}),
+      ...(signInError ? { signInError: failureForWindow(signInError) } : {}),
       ...(warning ? { expiryWarning: warning } : {}),
     };
   }

@@ -17,6 +17,7 @@ import {
   type ResourceStatus,
   type Settings,
   type StatusSnapshot,
+  withoutCliSyntax,
 } from '../../shared/contract/api.js';
 import { sshConfigBlock } from '../../shared/contract/ssh-config.js';
 import { NoAuth, type AuthProvider } from './auth-provider.js';
@@ -308,8 +309,9 @@ export class ResourceManager extends EventEmitter<{ event: [ApiEvent] }> impleme
     return this.store.get().resources.find((resource) => resource.name.toLowerCase() === name.toLowerCase());
   }
 
+  /** A line for the Logs view; the engine's CLI advice (flags, commands) is left out of it. */
   log(level: LogLevel, message: string, resourceId?: string): void {
-    this.emitEvent({ type: 'log', data: this.logs.add(level, message, resourceId) });
+    this.emitEvent({ type: 'log', data: this.logs.add(level, withoutCliSyntax(message), resourceId) });
   }
 
   /** Stops every listener; the process can then exit. */

@@ -1,7 +1,13 @@
 // The one state machine behind every resource row, tray item and notification, as pure functions:
 // what state the facts add up to, how a new check outcome merges with the last one, and which
 // failures are worth asking the edge again about without the user.
-import type { ErrorAction, ErrorCode, LogLevel, ResourceStatus } from '../../shared/contract/api.js';
+import {
+  failureForWindow,
+  type ErrorAction,
+  type ErrorCode,
+  type LogLevel,
+  type ResourceStatus,
+} from '../../shared/contract/api.js';
 import type { ListenerEvent, ListenerStatus, ResourceState } from '../../shared/contract/status.js';
 
 /** What the edge last said for a resource: it admitted the user, or why not. */
@@ -120,7 +126,7 @@ export function resourceStatus(facts: ResourceFacts): ResourceStatus {
       ? {
           lastError: {
             code: failure.code,
-            message: failure.message,
+            message: failureForWindow(failure).message,
             at: failure.at,
             action: errorAction(failure.code),
             ...(failure === startFailure && startFailure.suggestedPort

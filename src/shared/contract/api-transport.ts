@@ -3,6 +3,7 @@
 import { API_METHODS, requestSchemas, type ApiMethod, type ApiValidParams } from './api-schemas.js';
 import type { AirlockApi, ApiEvent, ApiService } from './api-types.js';
 import { ApiError, toErrorBody, type ApiResult } from './api-errors.js';
+import { failureForWindow } from './plain-text.js';
 
 /** Browser mode: the frames the WebSocket carries. */
 export interface SocketRequest {
@@ -41,7 +42,8 @@ export async function dispatch(service: ApiService, method: unknown, params: unk
     const value = await call.call(service, valid);
     return { ok: true, value: value ?? null };
   } catch (error) {
-    return { ok: false, error: toErrorBody(error) };
+    // The caller is the window: the engine's CLI advice (flags, commands) stays out of it.
+    return { ok: false, error: failureForWindow(toErrorBody(error)) };
   }
 }
 

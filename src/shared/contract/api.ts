@@ -8,3 +8,4 @@ export * from './api-types.js';
 export * from './api-errors.js';
 export * from './api-transport.js';
 export * from './session-expiry.js';
+export { CLI_SYNTAX, failureForWindow, withoutCliSyntax } from './plain-text.js';

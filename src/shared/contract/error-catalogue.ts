@@ -17,6 +17,8 @@ export interface ErrorEntry {
   meaning: string;
   /** What to do about it, in one line. */
   action: string;
+  /** What the window says instead when `meaning` or `action` name a command, a flag or a file key: plain words, no CLI syntax. */
+  gui?: string;
 }
 
 export const ERROR_CATALOGUE = {
@@ -24,6 +26,7 @@ export const ERROR_CATALOGUE = {
     kind: 'airlock',
     meaning: 'A configuration file or setting does not validate; the message names the key.',
     action: 'Fix the key named in the message; `airlock edge --config FILE --check` checks an edge config.',
+    gui: 'A setting is not valid. Correct the setting the message names.',
   },
   CONFIG_UNREADABLE: {
     kind: 'airlock',
@@ -37,16 +40,19 @@ export const ERROR_CATALOGUE = {
       'No connection to the edge: its name does not resolve, nothing listens there, or a firewall drops the traffic.',
     action:
       "Check the edge's address and that outbound connections on its port (443 by default) are allowed; `curl https://EDGE/healthz`.",
+    gui: 'Airlock cannot reach the edge. Check your network connection, or ask your administrator whether the edge is up.',
   },
   TLS_FAILED: {
     kind: 'airlock',
     meaning: "The edge's certificate does not verify (unknown CA, another name, expired), or a proxy intercepts TLS.",
     action: "Pass the edge's CA with --ca FILE or NODE_EXTRA_CA_CERTS; the certificate must name the host dialled.",
+    gui: 'Airlock cannot confirm the edge is genuine: its certificate is not trusted here. Ask your administrator.',
   },
   AUTH_REQUIRED: {
     kind: 'airlock',
     meaning: 'The edge wants credentials this client does not have, or refused the ones it sent.',
     action: 'Sign in (`airlock access login HOST`), or check the service token id and secret.',
+    gui: 'The edge wants you to sign in. Sign in, then try again.',
   },
   ACCESS_DENIED: {
     kind: 'airlock',
@@ -57,38 +63,45 @@ export const ERROR_CATALOGUE = {
     kind: 'airlock',
     meaning: 'The edge has no application for this hostname.',
     action: 'Check the hostname and --edge; the administrator adds the app under `apps:` in edge.yaml.',
+    gui: "The edge does not offer this address. Check the hostname and the edge in the resource's settings.",
   },
   NO_CONNECTOR: {
     kind: 'airlock',
     meaning: "The service is offline: no connector of the application's tunnel is connected to the edge.",
     action: "Start `airlock tunnel run` with the tunnel's token next to the service, and check its log.",
+    gui: 'The service is offline: nothing connects it to the edge right now. Ask its administrator.',
   },
   ORIGIN_FAILED: {
     kind: 'airlock',
     meaning: 'The connector could not reach the service, or refused the stream (ingress rules, stream assertion).',
     action: "Start the service; make the connector's ingress rule and the app's `service` name the same address.",
+    gui: 'The service does not answer. Try again later, or ask its administrator.',
   },
   PORT_IN_USE: {
     kind: 'airlock',
     meaning: 'Another program already listens on the port.',
     action: 'Choose another port, or stop the program holding it (`lsof -i :PORT`).',
+    gui: 'Another program on this computer uses the port. Choose another port (the row offers a free one), or close that program.',
   },
   BAD_ARGUMENT: {
     kind: 'airlock',
     meaning: 'A flag, an argument or a request is missing or malformed; the message says which.',
     action: 'Correct it; `airlock COMMAND --help` shows the usage.',
+    gui: 'Something in the request is missing or not valid; the message says what. Correct it and try again.',
   },
   TUNNEL_AUTH_FAILED: {
     kind: 'airlock',
     meaning: "The edge refused the connector's tunnel token.",
     action:
       'Use the token printed with the `secretHash` that is in edge.yaml, or create a new one with `airlock tunnel create`.',
+    gui: "The edge refused the service's connection. Ask its administrator.",
   },
   EDGE_ERROR: {
     kind: 'airlock',
     meaning: 'The edge, or something in front of it, gave an answer the client does not expect.',
     action:
       "Check that nothing between client and edge terminates TLS or strips `Upgrade`; otherwise see the edge's log.",
+    gui: 'The edge gave an answer Airlock does not expect. Try again; if it recurs, ask your administrator.',
   },
   TOKEN_INVALID: {
     kind: 'airlock',
@@ -109,6 +122,7 @@ export const ERROR_CATALOGUE = {
     kind: 'airlock',
     meaning: 'The edge cannot reach the identity provider.',
     action: "Check `idp.issuer` in edge.yaml and the edge's outbound access to the identity provider.",
+    gui: "The edge cannot reach your organisation's sign-in service. Try again later, or ask your administrator.",
   },
   LOGIN_FAILED: {
     kind: 'airlock',
@@ -121,22 +135,26 @@ export const ERROR_CATALOGUE = {
     meaning: 'The identity provider refused the sign-in; the message quotes its `error` and `error_description`.',
     action:
       "Read the provider's reason in the message; if it names the user (access_denied), ask the provider's administrator.",
+    gui: "Your organisation's sign-in service refused the sign-in; the message gives its reason. If it names your account, ask your administrator.",
   },
   IDP_CLIENT_REFUSED: {
     kind: 'airlock',
     meaning: "The identity provider's token endpoint refused the edge's client credentials (invalid_client).",
     action:
       'Check `idp.clientId`, `idp.clientSecret` and `idp.tokenEndpointAuthMethod` in edge.yaml against the client registered at the provider (docs/sso.md).',
+    gui: "Your organisation's sign-in service does not accept the edge. Ask your administrator.",
   },
   IDP_CLAIM_MISSING: {
     kind: 'airlock',
     meaning: 'The identity provider sent no usable email address (or subject), in the ID token or from userinfo.',
     action: 'Grant the "email" scope to the Airlock client at the provider, or set `idp.claims.email` in edge.yaml.',
+    gui: "Your organisation's sign-in service did not say who you are (no email address). Ask your administrator.",
   },
   ID_TOKEN_INVALID: {
     kind: 'airlock',
     meaning: "The identity provider's ID token failed its signature check against the provider's published keys.",
     action: "Check that `idp.issuer` is the provider that signed it; the edge's log names the key set it used.",
+    gui: "Your organisation's sign-in service sent an answer that does not verify. Ask your administrator.",
   },
   LOGIN_TIMEOUT: {
     kind: 'airlock',
@@ -164,12 +182,14 @@ export const ERROR_CATALOGUE = {
     kind: 'airlock',
     meaning: 'The shared PostgreSQL store of several edges did not answer; the edge answers 503 for what needs it.',
     action: "Check the database and the edges' `state.postgres.url`.",
+    gui: "The edge's database does not answer. Try again later, or ask your administrator.",
   },
   SECRET_FILE_UNSAFE: {
     kind: 'airlock',
     meaning:
       'A file that holds a secret (token file, tokenFile, TLS key, IdP users file) is not a regular file, belongs to another user, or others may read it.',
     action: 'Make it a regular file you (or root) own with mode 600: `chmod 600 FILE`; the message names the file.',
+    gui: 'A file that holds a secret can be read by others. Make it readable by you alone; the message names the file.',
   },
   SIGN_IN_BUSY: {
     kind: 'airlock',
@@ -183,21 +203,25 @@ export const ERROR_CATALOGUE = {
     meaning:
       'A warning: `access tcp` listens on an address other hosts can reach, and each of them uses your credential.',
     action: 'Listen on 127.0.0.1 (the default) unless others must share the tunnel on purpose.',
+    gui: 'Other computers can reach this local address and would use your sign-in. Keep it on 127.0.0.1 unless that is wanted.',
   },
   UNEXPECTED: {
     kind: 'airlock',
     meaning: 'A failure the CLI has no code for: a bug, printed with its stack.',
     action: 'Report it with the whole message and `airlock --version`.',
+    gui: 'Something went wrong that Airlock has no explanation for. Report it with the message from the Logs view.',
   },
   NOT_BUILT: {
     kind: 'airlock',
     meaning: "This checkout's dist/ is missing: `airlock` runs the compiled CLI, which was not built.",
     action: 'Run `npm run build` (`npm ci` does it), or install the packed tarball.',
+    gui: 'This copy of Airlock is incomplete. Install it again.',
   },
   SERVICE_MANAGER_FAILED: {
     kind: 'airlock',
     meaning: '`airlock service install` wrote the files, but systemctl or launchctl refused or is not running.',
     action: 'Run the printed command by hand once the service manager is available.',
+    gui: "The system refused to start Airlock's service. Ask your administrator.",
   },
   SERVICE_WOULD_NOT_START: {
     kind: 'airlock',
@@ -205,6 +229,7 @@ export const ERROR_CATALOGUE = {
       "`airlock service install` found files the service could not use: under /tmp, which PrivateTmp=yes hides, or out of reach of the service's unprivileged user (a 0700 or 0750 home, /root).",
     action:
       'Install node and airlock where every user can read them (`npm pack` + `sudo npm install -g` puts airlock under /usr/local), then install the service from there.',
+    gui: "Airlock's service cannot use the files it was given. Ask your administrator.",
   },
   RATE_LIMITED: {
     kind: 'airlock',
@@ -216,11 +241,13 @@ export const ERROR_CATALOGUE = {
     kind: 'airlock',
     meaning: 'A route for a hostname edge.yaml has no access policy for; the edge publishes nothing unprotected.',
     action: 'Add the printed snippet under `apps:` in edge.yaml, restart the edge, and publish again.',
+    gui: "The edge has no access rule for this hostname, so it publishes nothing. Ask the edge's administrator.",
   },
   ROUTE_TAKEN: {
     kind: 'airlock',
     meaning: 'Another tunnel, or edge.yaml itself, already serves this hostname.',
     action: 'Choose another hostname, or delete the other tunnel first (`airlock tunnel delete NAME`).',
+    gui: 'Another service already uses this hostname. Choose another one.',
   },
   // Resumable streams (issue 23)
   RESUME_REFUSED: {
@@ -235,6 +262,7 @@ export const ERROR_CATALOGUE = {
     meaning:
       'The edge ended an open connection: signed out, revoked by an administrator, session expired, or idle timeout (the message says which).',
     action: 'Sign in again (`airlock access login HOST`) and reconnect; a lock is lifted only by an administrator.',
+    gui: 'The edge ended the connection (signed out, session expired, idle, or access revoked). Sign in again and reconnect.',
   },
 
   INVALID_INPUT: {
@@ -276,6 +304,7 @@ export const ERROR_CATALOGUE = {
     kind: 'api',
     meaning: 'The browser-mode page lost its connection to `airlock ui`.',
     action: 'Check that `airlock ui` is still running; the page reconnects by itself.',
+    gui: 'This page lost its connection to Airlock. Check that Airlock is still running; the page reconnects by itself.',
   },
 
   app_not_found: {
@@ -477,4 +506,11 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 /** The entry for a code, or undefined for a code the catalogue does not declare. */
 export function describeErrorCode(code: string): ErrorEntry | undefined {
   return isCatalogueCode(code) ? ERROR_CATALOGUE[code] : undefined;
+}
+
+/** What an error means and what to do, as the window says it (no commands or flags). */
+export function plainAdvice(code: string): string | undefined {
+  const entry = describeErrorCode(code);
+  if (!entry) return undefined;
+  return 'gui' in entry ? entry.gui : `${entry.meaning} ${entry.action}`;
 }
