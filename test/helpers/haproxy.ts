@@ -1,5 +1,5 @@
 // HAProxy from Debian's packages in TCP mode in front of several edges on loopback, as operators
-// run it: round-robin per TCP connection, health-checked every 500 ms.
+// run it: round-robin per TCP connection, health-checked every 500 ms (HTTPS GET /healthz).
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -48,8 +48,13 @@ frontend edges
   default_backend edges
 backend edges
   balance roundrobin
-  option tcp-check
-${backends.map((backend, index) => `  server edge${index + 1} 127.0.0.1:${backend} check inter 500ms fall 2 rise 1${options.sendProxyV2 ? ' send-proxy-v2 check-send-proxy' : ''}`).join('\n')}
+  # As docs/scale.md: an HTTPS check of /healthz, which a stopped edge (SIGSTOP) fails, where a
+  # TCP check passes (the kernel still accepts its connections).
+  option httpchk
+  http-check send meth GET uri /healthz
+  http-check expect status 200
+  timeout check 1s
+${backends.map((backend, index) => `  server edge${index + 1} 127.0.0.1:${backend} check check-ssl verify none inter 500ms fall 2 rise 1${options.sendProxyV2 ? ' send-proxy-v2 check-send-proxy' : ''}`).join('\n')}
 `,
   );
   const process = run(HAPROXY, ['-f', config, '-db']);
