@@ -1,5 +1,5 @@
 // connector.yaml: edge URL, tunnel token (or a file holding it), CA, connection count, ingress rules.
-import { readFileSync } from 'node:fs';
+import { readConfigFileText } from '../shared/regular-file.js';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
@@ -38,12 +38,7 @@ export interface ConnectorConfig {
 }
 
 export function loadConnectorConfig(file: string): ConnectorConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new AirlockError('CONFIG_UNREADABLE', `cannot read ${file}: ${(error as Error).message}`);
-  }
+  const text = readConfigFileText(file, 'connector config');
   const document = parseDocument(text, { uniqueKeys: true });
   if (document.errors.length > 0) {
     throw new AirlockError(

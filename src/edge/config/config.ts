@@ -1,6 +1,6 @@
 // edge.yaml: parsed, validated and resolved into the shape the edge runs on. Every error names the
 // exact path in the file and what is wrong with it (exit code 2 in the CLI).
-import { readFileSync } from 'node:fs';
+import { readConfigFileText } from '../../shared/regular-file.js';
 import { dirname, resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { parseDocument } from 'yaml';
@@ -88,12 +88,7 @@ export interface EdgeConfig {
 
 /** Reads and validates an edge.yaml; throws AirlockError CONFIG_UNREADABLE or CONFIG_INVALID. */
 export function loadEdgeConfig(file: string): EdgeConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new AirlockError('CONFIG_UNREADABLE', `cannot read ${file}: ${(error as Error).message}`);
-  }
+  const text = readConfigFileText(file, 'edge config');
   return parseEdgeConfig(text, file);
 }
 
