@@ -239,8 +239,16 @@ describe('PostgreSQL faults at several edges', { skip }, () => {
       assert.equal(await signInStarts(edgeA), 503);
       const answeredMs = Date.now() - asked;
       assert.ok(answeredMs < 15_000, `sign-in answered in ${answeredMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 3_000));
-      t.diagnostic(`stalled: degraded in /healthz after ${degradedMs} ms; sign-in answered 503 in ${answeredMs} ms`);
+      // Past a directory entry's freshness (6 s) with the database silent, not refusing: a stream at
+      // the edge without the connector is still relayed (the attack run saw "no connector" here).
+      await new Promise((resolve) => setTimeout(resolve, Math.max(3_000, 7_500 - (Date.now() - stalledAt))));
+      const relayed = await download(localPort, 1_000_000, { timeoutMs: 20_000 });
+      assert.equal(relayed.complete, true, `relayed during the stall (ended: ${relayed.ended}, ${relayed.bytes} B)`);
+      assert.equal(edgeA.registry.count(TUNNEL.id), 0, 'edge A holds no connector: the stream was relayed');
+      t.diagnostic(
+        `stalled: degraded in /healthz after ${degradedMs} ms; sign-in answered 503 in ${answeredMs} ms; ` +
+          `1 MB relayed ${((Date.now() - stalledAt) / 1000).toFixed(1)} s into the stall`,
+      );
     } finally {
       proxy.resume();
       resumedAt = Date.now();

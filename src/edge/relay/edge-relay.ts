@@ -112,6 +112,8 @@ export class TunnelDirectory {
   /** tunnel → the other edges' relay URLs and when (local clock) each was last heard of. */
   private known = new Map<string, { relayUrl: string; seenAt: number }[]>();
   private reachable = true;
+  /** When the directory was last read (local clock). */
+  private readAt = 0;
 
   constructor(
     private readonly state: PostgresState,
@@ -130,9 +132,11 @@ export class TunnelDirectory {
     // A tunnel not heard of yet may have attached elsewhere since the last read: ask once.
     if (!this.known.has(tunnel) && this.reachable) await this.read().catch(() => undefined);
     const now = Date.now();
+    // While the directory cannot be read (an outage, or a database that stops answering and so
+    // never fails a query) nobody's word can be renewed: keep it, a dead peer just fails its dial.
+    const current = this.reachable && now - this.readAt < 2 * RELAY.heartbeatMs;
     const peers = (this.known.get(tunnel) ?? [])
-      // During an outage nobody's word can be renewed: a dead peer just fails its dial.
-      .filter((peer) => !this.reachable || now - peer.seenAt < RELAY.staleMs)
+      .filter((peer) => !current || now - peer.seenAt < RELAY.staleMs)
       .map((peer) => peer.relayUrl);
     return shuffle(peers);
   }
@@ -190,6 +194,7 @@ export class TunnelDirectory {
       ]);
     this.known = known;
     this.reachable = true;
+    this.readAt = now;
   }
 }
 
