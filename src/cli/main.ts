@@ -80,6 +80,15 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const found = findCommand(argv);
+  // `airlock admin`, `airlock access --help`: a group's own commands, not "unknown command".
+  const group = Object.keys(COMMANDS).filter((name) => name.startsWith(`${argv[0]} `));
+  if (!found && group.length > 0 && (argv.length === 1 || argv[1] === '--help' || argv[1] === '-h')) {
+    const lines = USAGE.split('\n').filter((line) => line.trimStart().startsWith(`${argv[0]} `));
+    const listing = `usage: airlock ${argv[0]} COMMAND [options]   (airlock ${argv[0]} COMMAND --help for details)\n\n${lines.join('\n')}\n`;
+    if (argv.length > 1) return void process.stdout.write(listing);
+    process.stderr.write(`airlock: [BAD_ARGUMENT] \`airlock ${argv[0]}\` needs a command\n\n${listing}`);
+    process.exit(2);
+  }
   if (!found) {
     const typed = argv.slice(0, argv[1]?.startsWith('-') === false ? 2 : 1).join(' ');
     const guess = nearest(typed, Object.keys(COMMANDS)) ?? nearest(argv[0]!, Object.keys(COMMANDS));

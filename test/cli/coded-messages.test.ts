@@ -97,6 +97,7 @@ test('the CLI run into failures prints each as `airlock: [CODE] …`, a code wit
     ['edge', '--config', join(dir, 'missing.yaml'), '--check'],
     ['tunnel', 'run'],
     ['admin', 'locks'],
+    ['admin'],
   ];
   // Three at a time: each is a Node start-up, on a machine others share.
   for (let next = 0; next < failures.length; next += 3) {
@@ -122,4 +123,11 @@ test('the CLI run into failures prints each as `airlock: [CODE] …`, a code wit
       assert.notEqual(code, 'UNEXPECTED', `a failure the CLI should name: ${shown}`);
     }
   }
+});
+
+test('`airlock admin --help` lists the admin commands (it said "unknown command")', async () => {
+  const run = airlock(['admin', '--help'], { XDG_CONFIG_HOME: home() });
+  assert.equal(await run.exited(60_000), 0, run.output());
+  assert.match(run.output(), /usage: airlock admin COMMAND/);
+  assert.match(run.output(), /admin lock\|unlock\|locks/);
 });
