@@ -26,8 +26,15 @@ function auditRecords(file: string): Record<string, unknown>[] {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-for (const how of ['SIGKILL', 'SIGSTOP'] as const) {
-  test(`connector ${how === 'SIGKILL' ? 'kill -9' : 'SIGSTOP'} under 8 downloads: every local program gets a reset, none a FIN`, async (t) => {
+// Plain clients (--no-resume) are told the origin failed; resumable ones (the default) try to resume
+// and give up after 5 s of no connector (RESUME_REFUSED). Either way a reset, never a FIN.
+for (const [how, resume] of [
+  ['SIGKILL', false],
+  ['SIGKILL', true],
+  ['SIGSTOP', false],
+] as const) {
+  const code = resume ? 'RESUME_REFUSED' : 'ORIGIN_FAILED';
+  test(`connector ${how === 'SIGKILL' ? 'kill -9' : 'SIGSTOP'} under 8 downloads, ${resume ? 'resumable' : 'plain'} streams: every local program gets a reset, none a FIN`, async (t) => {
     const origin = await startOrigin();
     const chain = await processChain([{ hostname: 'cut.airlock.test', service: `tcp://127.0.0.1:${origin.port}` }]);
     const edge = await chain.startEdge();
@@ -40,7 +47,7 @@ for (const how of ['SIGKILL', 'SIGSTOP'] as const) {
       await origin.close();
     });
     await waitForConnections(chain, 2);
-    const access = await chain.startAccess('cut.airlock.test');
+    const access = await chain.startAccess('cut.airlock.test', { resume });
 
     let signalled = 0;
     const downloads = Array.from({ length: 8 }, () =>
@@ -61,7 +68,7 @@ for (const how of ['SIGKILL', 'SIGSTOP'] as const) {
     );
     const lines = await waitUntil(
       '8 failed connections in the client log',
-      () => (access.proc.output().match(/connection \d+ failed: \[ORIGIN_FAILED\]/g) ?? []).length === 8,
+      () => (access.proc.output().match(new RegExp(`connection \\d+ failed: \\[${code}\\]`, 'g')) ?? []).length === 8,
       10_000,
     ).catch(() => undefined);
     t.diagnostic(
@@ -87,8 +94,9 @@ for (const how of ['SIGKILL', 'SIGSTOP'] as const) {
       assert.ok(result.bytes < 64 * MB, 'the transfer was cut');
       assert.equal(result.ended, 'reset', `the local program saw a reset, not ${result.ended} (${result.error ?? ''})`);
     }
-    assert.notEqual(lines, undefined, 'every connection is logged as failed with ORIGIN_FAILED');
-    for (const outcome of outcomes) assert.match(outcome, /^error: /);
+    assert.notEqual(lines, undefined, `every connection is logged as failed with ${code}`);
+    // A resumable stream's resume attempts are audited too, refused while no connector is there.
+    for (const outcome of outcomes) assert.match(outcome, resume ? /^error: |no connector/ : /^error: /);
   });
 }
 
@@ -133,7 +141,7 @@ test('edge kill -9 under uploads from a client without resumption: the local pro
     await origin.close();
   });
   await waitForConnections(chain, 2);
-  const access = await chain.startAccess('up.airlock.test');
+  const access = await chain.startAccess('up.airlock.test', { resume: false });
 
   let killed = 0;
   const uploads = Array.from({ length: 4 }, () =>
@@ -174,7 +182,7 @@ for (const how of ['the local program resets', 'the client process is killed (ki
       await origin.close();
     });
     await waitForConnections(chain, 2);
-    const access = await chain.startAccess('gone.airlock.test');
+    const access = await chain.startAccess('gone.airlock.test', { resume: false });
 
     const sockets: net.Socket[] = [];
     const uploads = Array.from({ length: 4 }, () => {

@@ -28,7 +28,11 @@ export interface ProcessChain {
     drainTimeout?: string;
   }): Promise<AirlockProcess>;
   /** A local listener for hostname, with the service token, or with an app token when given. */
-  startAccess(hostname: string, options?: { appToken?: string }): Promise<{ proc: AirlockProcess; port: number }>;
+  /** `resume: false` passes --no-resume (the plain protocol, as cloudflared speaks it). */
+  startAccess(
+    hostname: string,
+    options?: { appToken?: string; resume?: boolean },
+  ): Promise<{ proc: AirlockProcess; port: number }>;
   connections(): Promise<number | undefined>;
 }
 
@@ -96,12 +100,24 @@ export async function processChain(
       // The token travels in the environment, never on the command line (where ps would show it).
       return spawnAirlock('connector', args, { AIRLOCK_TUNNEL_TOKEN: tunnelToken });
     },
-    async startAccess(hostname, { appToken } = {}) {
+    async startAccess(hostname, { appToken, resume = true } = {}) {
       const localPort = await freePort();
       // Credentials travel in the environment, never on the command line.
       const proc = spawnAirlock(
         'access',
-        ['access', 'tcp', '--hostname', hostname, '--url', `127.0.0.1:${localPort}`, '--edge', edgeUrl, '--ca', pki.ca],
+        [
+          'access',
+          'tcp',
+          '--hostname',
+          hostname,
+          '--url',
+          `127.0.0.1:${localPort}`,
+          '--edge',
+          edgeUrl,
+          '--ca',
+          pki.ca,
+          ...(resume ? [] : ['--no-resume']),
+        ],
         appToken
           ? { AIRLOCK_TOKEN: appToken }
           : { AIRLOCK_SERVICE_TOKEN_ID: SERVICE_TOKEN.id, AIRLOCK_SERVICE_TOKEN_SECRET: SERVICE_TOKEN.secret },

@@ -141,7 +141,9 @@ function homeWithTunnel(): string {
   return home;
 }
 
-test('`airlock service install --dry-run` prints the unit and never the token', async () => {
+test('`airlock service install --dry-run` prints the unit and never the token', async (t) => {
+  // A checkout under /tmp is refused by the readiness check (PrivateTmp; service-readiness.test.ts).
+  if (/^\/(var\/)?tmp\//.test(AIRLOCK_BIN)) return t.skip(`this checkout is under /tmp (${AIRLOCK_BIN})`);
   const run = airlock(['service', 'install', '--dry-run', '--platform', 'linux'], {
     XDG_CONFIG_HOME: homeWithTunnel(),
   });

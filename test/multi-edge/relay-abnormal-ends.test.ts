@@ -52,6 +52,8 @@ before(async () => {
     target: resolveEdgeTarget({ hostname: APP, edge: `https://127.0.0.1:${portA}`, caFile: pki.ca }),
     local: { host: '127.0.0.1', port: localPort },
     credential: async () => ({ kind: 'service-token', ...SERVICE_TOKEN }),
+    // Plain streams: a resumable one would resume once the connector is back (resume-relay.test.ts).
+    resume: false,
   });
   await listener.start();
   await waitUntil('edge B to announce its tunnel', async () => (await download(localPort, 1)).complete, 10_000, 200);
