@@ -57,7 +57,9 @@ export function bridgeToEdge(
     recordStreamEnd(deps, about, { bytesUp, bytesDown, started, outcome: `${outcome} (relayed to another edge)` });
     if (peer.readyState === peer.OPEN) peer.close(CLOSE.normal);
   };
+  let clientClosed = false;
   ws.once('close', (code, reason) => {
+    clientClosed = true;
     if (outcome === 'closed') outcome = closeOutcome(code, reason.toString('utf8'));
     // The far edge is already gone: nothing is left to drain there.
     if (peerClosed !== undefined) return end();
@@ -73,9 +75,10 @@ export function bridgeToEdge(
   });
   peer.once('close', (code, reason) => {
     peerClosed = code;
-    // Once the download's end has arrived, the relay WebSocket is dropped by its own stream when
-    // both ways are done (ws terminates it, 1006, without waiting for that edge's close): in order.
-    const orderly = downloadEnded || isOrderly(code);
+    // Once both ways have ended (the download's end arrived, the upload's went out), the relay
+    // WebSocket's own stream drops it (ws terminates it, 1006, not waiting for that edge's close):
+    // in order. An end of the download alone leaves the upload cut by a 1006.
+    const orderly = isOrderly(code) || (downloadEnded && upstream.writableFinished);
     if (code === CLOSE.originFailed) outcome = 'error: origin failed (at the relay edge)';
     else if (!orderly && code !== CLOSE.accessEnded && outcome === 'closed')
       outcome = `error: the relay edge left (${code})`;
@@ -89,7 +92,8 @@ export function bridgeToEdge(
         if (ws.readyState === ws.OPEN) ws.close(CLOSE.normal);
         end();
       };
-      if (client.writableFinished) closeDelivered();
+      // A client already gone has nothing more to receive.
+      if (clientClosed || client.writableFinished) closeDelivered();
       else client.once('finish', closeDelivered);
       return;
     }
