@@ -42,9 +42,12 @@ export function bridgeToEdge(
   // Known before the upstream's end arrives (its own close listener came first): the download's end
   // is passed on only when the far edge ended it in order, never when that edge went away.
   let peerClosed: number | undefined;
+  /** The far edge's end (its empty message) came before any close: the download ended in order. */
+  let downloadEnded = false;
   upstream.pipe(client, { end: false });
   upstream.once('end', () => {
-    if (peerClosed === undefined || peerClosed === CLOSE.normal || peerClosed === CLOSE.noStatus) client.end();
+    if (peerClosed === undefined) downloadEnded = true;
+    if (downloadEnded || isOrderly(peerClosed)) client.end();
   });
   const end = () => {
     if (ended) return;
@@ -54,8 +57,12 @@ export function bridgeToEdge(
     recordStreamEnd(deps, about, { bytesUp, bytesDown, started, outcome: `${outcome} (relayed to another edge)` });
     if (peer.readyState === peer.OPEN) peer.close(CLOSE.normal);
   };
+  let clientClosed = false;
   ws.once('close', (code, reason) => {
+    clientClosed = true;
     if (outcome === 'closed') outcome = closeOutcome(code, reason.toString('utf8'));
+    // The far edge is already gone: nothing is left to drain there.
+    if (peerClosed !== undefined) return end();
     upstream.unpipe(client);
     upstream.resume();
     // The client's upload drains to the far edge, which ends it there; that edge finishes the origin.
@@ -68,16 +75,31 @@ export function bridgeToEdge(
   });
   peer.once('close', (code, reason) => {
     peerClosed = code;
-    const orderly = code === CLOSE.normal || code === CLOSE.noStatus;
+    // Once both ways have ended (the download's end arrived, the upload's went out), the relay
+    // WebSocket's own stream drops it (ws terminates it, 1006, not waiting for that edge's close):
+    // in order. An end of the download alone leaves the upload cut by a 1006.
+    const orderly = isOrderly(code) || (downloadEnded && upstream.writableFinished);
     if (code === CLOSE.originFailed) outcome = 'error: origin failed (at the relay edge)';
     else if (!orderly && code !== CLOSE.accessEnded && outcome === 'closed')
       outcome = `error: the relay edge left (${code})`;
     // The relay edge ended it on purpose (a lock it saw first): the client hears why.
     if (code === CLOSE.accessEnded && outcome === 'closed') outcome = closeOutcome(code, reason.toString('utf8'));
+    // In order: what was read from that edge may still be queued toward a slow client (paused
+    // for backpressure). It is delivered, then the download's end (above), and only then does the
+    // WebSocket close; closing it now would drop the queue and still read as a clean end.
+    if (orderly) {
+      const closeDelivered = () => {
+        if (ws.readyState === ws.OPEN) ws.close(CLOSE.normal);
+        end();
+      };
+      // A client already gone has nothing more to receive.
+      if (clientClosed || client.writableFinished) closeDelivered();
+      else client.once('finish', closeDelivered);
+      return;
+    }
     if (ws.readyState === ws.OPEN) {
       if (code === CLOSE.accessEnded) ws.close(code, reason.toString('utf8'));
-      // Any end but an orderly one (that edge killed, 1006, included) is a cut stream: 1011.
-      else if (orderly) ws.close(CLOSE.normal);
+      // Any other end (that edge killed, 1006, included) is a cut stream: 1011.
       else ws.close(CLOSE.originFailed, 'origin failed');
     }
     end();
@@ -93,4 +115,9 @@ export function bridgeToEdge(
       end();
     },
   };
+}
+
+/** Close 1000, or 1005 from a peer that gives no code, is the only orderly close. */
+function isOrderly(code: number | undefined): boolean {
+  return code === CLOSE.normal || code === CLOSE.noStatus;
 }
