@@ -97,7 +97,7 @@ export async function serveOriginStream(
       if (!error || failure) return;
       failure = error;
       // An origin failure resets the stream so the edge can tell the client (close 1011).
-      if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      resetStream(stream, http2.constants.NGHTTP2_INTERNAL_ERROR);
       resetSocket(origin);
     };
     // A stream cut under us (the edge gone, the stream cancelled) resets the origin: 'aborted' comes
@@ -139,6 +139,32 @@ export async function serveOriginStream(
     log.warn({ streamId, hostname, reason }, 'origin dial failed');
     refuse(502, reason);
   });
+}
+
+/**
+ * RST_STREAM for one stream, on a session that can still send it. A session whose connection to the
+ * edge is gone (reset or ended under a connector that was frozen, say) is destroyed once instead of
+ * closing its streams one by one: each close() first flushes the session's pending output, and after
+ * a SIGSTOP/SIGCONT under load one such flush never returned (Node 24 copying frames into the
+ * session's outgoing buffer without end: gigabytes, the event loop stuck, SIGTERM unanswered). A
+ * destroyed session sends nothing more, and its streams end as cut.
+ */
+function resetStream(stream: http2.ServerHttp2Stream, code: number): void {
+  if (stream.destroyed || stream.closed) return;
+  const session = stream.session;
+  if (!session || session.destroyed) return;
+  if (!connectionUsable(session)) return void session.destroy();
+  stream.close(code);
+}
+
+/** Whether the session's socket can still carry frames both ways. */
+function connectionUsable(session: http2.Http2Session): boolean {
+  try {
+    const socket = session.socket;
+    return !socket.destroyed && !socket.readableEnded && !socket.writableEnded;
+  } catch {
+    return false; // ERR_HTTP2_SOCKET_UNBOUND: the session let go of its socket
+  }
 }
 
 /**
