@@ -96,8 +96,12 @@ export async function serveOriginStream(
     const fail = (error: Error | null | undefined) => {
       if (!error || failure) return;
       failure = error;
-      // An origin failure resets the stream so the edge can tell the client (close 1011).
-      resetStream(stream, http2.constants.NGHTTP2_INTERNAL_ERROR);
+      // An origin failure resets the stream (RST_STREAM INTERNAL_ERROR) so the edge can tell the
+      // client (close 1011). destroy(error), not close(code): close() emits 'aborted', on which the
+      // other pipeline destroys the stream before close() has sent its RST_STREAM, and nghttp2 keeps
+      // that stream's DATA for good (see dropStreamsFirst in connector.ts). Once destroyed, the stream
+      // sends its RST_STREAM whatever the pipelines do.
+      if (!stream.destroyed) stream.destroy(error);
       resetSocket(origin);
     };
     // A stream cut under us (the edge gone, the stream cancelled) resets the origin: 'aborted' comes
@@ -139,32 +143,6 @@ export async function serveOriginStream(
     log.warn({ streamId, hostname, reason }, 'origin dial failed');
     refuse(502, reason);
   });
-}
-
-/**
- * RST_STREAM for one stream, on a session that can still send it. A session whose connection to the
- * edge is gone (reset or ended under a connector that was frozen, say) is destroyed once instead of
- * closing its streams one by one: each close() first flushes the session's pending output, and after
- * a SIGSTOP/SIGCONT under load one such flush never returned (Node 24 copying frames into the
- * session's outgoing buffer without end: gigabytes, the event loop stuck, SIGTERM unanswered). A
- * destroyed session sends nothing more, and its streams end as cut.
- */
-function resetStream(stream: http2.ServerHttp2Stream, code: number): void {
-  if (stream.destroyed || stream.closed) return;
-  const session = stream.session;
-  if (!session || session.destroyed) return;
-  if (!connectionUsable(session)) return void session.destroy();
-  stream.close(code);
-}
-
-/** Whether the session's socket can still carry frames both ways. */
-function connectionUsable(session: http2.Http2Session): boolean {
-  try {
-    const socket = session.socket;
-    return !socket.destroyed && !socket.readableEnded && !socket.writableEnded;
-  } catch {
-    return false; // ERR_HTTP2_SOCKET_UNBOUND: the session let go of its socket
-  }
 }
 
 /**
