@@ -64,7 +64,6 @@ test(
     await sleep(stoppedAt + FROZEN_MS - Date.now());
     connector.signal('SIGCONT');
     t.diagnostic(`frozen ${Date.now() - stoppedAt} ms; the edge held ${held} of 2 connections then`);
-
     // The edge's probe may find a frozen session alive on a loaded machine (frames it had not read yet):
     // then nothing here is what this test is about.
     if (held === 2) return t.skip('the edge kept both frozen sessions this time');
@@ -85,11 +84,11 @@ test(
         `reconnected ${reconnectMs ?? 'not within 15 s'} ms after SIGCONT`,
     );
 
+    await Promise.all(probes);
     const termAt = Date.now();
     connector.signal('SIGTERM');
     const exit = await Promise.race([connector.exited, sleep(8000).then(() => undefined)]);
     t.diagnostic(`SIGTERM: ${exit ? `exited after ${Date.now() - termAt} ms` : 'ignored for 8 s'}`);
-    await Promise.all(probes);
     const ends = (await Promise.all(echoes)).map((result) => result.ended);
     t.diagnostic(`echoes: ${ends.filter((end) => end === 'close').length} cut of ${ends.length}`);
 
