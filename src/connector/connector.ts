@@ -53,6 +53,7 @@ export class Connector extends EventEmitter {
   private readonly log: Logger;
   private readonly verifier: StreamVerifier;
   private readonly resumable: ResumableOrigins;
+  private readonly streamsOf = new WeakMap<http2.Http2Session, Set<http2.ServerHttp2Stream>>();
   private stopping = false;
   private running: Promise<void>[] = [];
 
@@ -65,19 +66,18 @@ export class Connector extends EventEmitter {
     const tunnelId = decodeTunnelToken(options.token)?.tunnelId ?? '';
     this.verifier = new StreamVerifier(options.edgeUrl, tunnelId, options.ca);
     this.resumable = new ResumableOrigins(this.connectorId);
-    this.server.on(
-      'stream',
-      (stream, headers) =>
-        void serveOriginStream(
-          stream,
-          headers,
-          this.options.rules,
-          this.counters,
-          this.log,
-          this.verifier,
-          this.resumable,
-        ),
-    );
+    this.server.on('stream', (stream, headers) => {
+      this.trackStream(stream);
+      void serveOriginStream(
+        stream,
+        headers,
+        this.options.rules,
+        this.counters,
+        this.log,
+        this.verifier,
+        this.resumable,
+      );
+    });
   }
 
   start(): void {
@@ -167,6 +167,33 @@ export class Connector extends EventEmitter {
     }
   }
 
+  private trackStream(stream: http2.ServerHttp2Stream): void {
+    const session = stream.session;
+    if (!session) return;
+    let streams = this.streamsOf.get(session);
+    if (!streams) this.streamsOf.set(session, (streams = new Set()));
+    streams.add(stream);
+    stream.once('close', () => streams.delete(stream));
+  }
+
+  /**
+   * When the connection to the edge closes, destroys the session's streams before Node's own 'close'
+   * handler closes them one by one with close(CANCEL). close() emits 'aborted', on which our pipelines
+   * destroy the stream there and then, before close() submits its RST_STREAM: Node forgets the stream,
+   * nghttp2 still holds its pending DATA, and the next flush of the session (the next stream's close)
+   * spins for good producing empty DATA frames for it. After a SIGSTOP/SIGCONT under load that ran
+   * to gigabytes in seconds, with no reconnect and SIGTERM unanswered. A stream destroyed first sends
+   * its RST_STREAM before Node lets go of it.
+   */
+  private dropStreamsFirst(session: http2.ServerHttp2Session, socket: TLSSocket): void {
+    socket.prependListener('close', () => {
+      const streams = this.streamsOf.get(session);
+      if (!streams) return;
+      const gone = new Error('the connection to the edge closed');
+      for (const stream of [...streams]) stream.destroy(gone);
+    });
+  }
+
   private edgeUrls(): string[] {
     return this.options.edgeUrls?.length ? this.options.edgeUrls : [this.options.edgeUrl];
   }
@@ -250,6 +277,7 @@ export class Connector extends EventEmitter {
         const live = session;
         live.on('error', (error) => this.log.warn({ index, error: error.message }, 'edge session error'));
         live.once('connect', () => live.setLocalWindowSize(H2_SESSION_WINDOW));
+        this.dropStreamsFirst(live, socket);
         watchLiveness(live);
         resolve(live);
       });

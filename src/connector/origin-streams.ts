@@ -96,8 +96,12 @@ export async function serveOriginStream(
     const fail = (error: Error | null | undefined) => {
       if (!error || failure) return;
       failure = error;
-      // An origin failure resets the stream so the edge can tell the client (close 1011).
-      if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      // An origin failure resets the stream (RST_STREAM INTERNAL_ERROR) so the edge can tell the
+      // client (close 1011). destroy(error), not close(code): close() emits 'aborted', on which the
+      // other pipeline destroys the stream before close() has sent its RST_STREAM, and nghttp2 keeps
+      // that stream's DATA for good (see dropStreamsFirst in connector.ts). Once destroyed, the stream
+      // sends its RST_STREAM whatever the pipelines do.
+      if (!stream.destroyed) stream.destroy(error);
       resetSocket(origin);
     };
     // A stream cut under us (the edge gone, the stream cancelled) resets the origin: 'aborted' comes

@@ -82,6 +82,9 @@ ExecStart=${args.map(systemdQuote).join(' ')}
 EnvironmentFile=${systemdQuote(paths.secrets)}
 Restart=always
 RestartSec=5
+# A ceiling on the connector's memory, native buffers included (--max-old-space-size covers only the
+# JS heap): a runaway is killed and restarted instead of taking the host down.
+MemoryMax=2G
 # The connector drains streams for up to 30 s after SIGTERM.
 TimeoutStopSec=40
 DynamicUser=yes

@@ -35,6 +35,7 @@ test('the systemd unit restarts always, runs hardened as a dynamic user, and rea
   );
   for (const line of [
     'Restart=always',
+    'MemoryMax=2G',
     'DynamicUser=yes',
     'NoNewPrivileges=yes',
     'ProtectSystem=strict',
