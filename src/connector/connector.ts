@@ -1,6 +1,7 @@
 // The connector: keeps N outbound connections to the edge (docs/architecture.md "Edge ↔ connector"), each
 // upgraded to reverse HTTP/2 where this side is the server, and reconnects with jittered backoff.
 import { EventEmitter } from 'node:events';
+import type http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
 import { isIP } from 'node:net';
@@ -56,6 +57,8 @@ export class Connector extends EventEmitter {
   private readonly streamsOf = new WeakMap<http2.Http2Session, Set<http2.ServerHttp2Stream>>();
   private stopping = false;
   private running: Promise<void>[] = [];
+  /** Upgrades in flight: stop() aborts them, or a dial that lands after it would hold stop() forever. */
+  private readonly dialling = new Set<http.ClientRequest>();
 
   constructor(private readonly options: ConnectorOptions) {
     super();
@@ -124,6 +127,7 @@ export class Connector extends EventEmitter {
   async stop(drainMs: number = DEFAULTS.drainTimeoutMs): Promise<void> {
     this.stopping = true;
     for (const wake of this.wakeups) wake();
+    for (const request of this.dialling) request.destroy(new Error('the connector is stopping'));
     const sessions = [...this.sessions.values()];
     for (const session of sessions) session.close();
     const deadline = Date.now() + drainMs;
@@ -142,6 +146,11 @@ export class Connector extends EventEmitter {
     while (!this.stopping) {
       try {
         const session = await this.connectOnce(index);
+        if (this.stopping) {
+          // Upgraded in the instant stop() began: it carries no stream yet.
+          session.destroy();
+          return;
+        }
         attempt = 0;
         this.sessions.set(index, session);
         this.options.metrics?.edgeConnections.set(this.sessions.size);
@@ -159,6 +168,7 @@ export class Connector extends EventEmitter {
           this.emit('fatal', error);
           return;
         }
+        if (this.stopping) return;
         this.log.warn({ index, error: (error as Error).message }, 'cannot connect to edge');
       }
       if (this.stopping) return;
@@ -236,6 +246,9 @@ export class Connector extends EventEmitter {
           [HEADER.connectionIndex]: String(index),
         },
       });
+      this.dialling.add(request);
+      request.once('close', () => this.dialling.delete(request));
+      request.on('upgrade', () => this.dialling.delete(request));
       request.on('timeout', () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
       request.on('error', (error: NodeJS.ErrnoException) =>
         reject(transportError(error, edge.origin, portOfUrl(edge))),

@@ -106,6 +106,7 @@ test(
       // A clean stop drains the connector: give it longer than the default on a busy machine.
       await demo.stop('SIGINT', 30_000);
     }
+    assert.equal(demo.child.signalCode, null, `the demo died of ${demo.child.signalCode}:\n${demo.output()}`);
     assert.equal(demo.child.exitCode, 0, demo.output());
   },
 );

@@ -21,17 +21,19 @@ export interface ProcessChain {
   port: number;
   edgeUrl: string;
   tunnelToken: string;
-  startEdge(): Promise<AirlockProcess>;
+  /** `env`: more environment for the process (e.g. NODE_OPTIONS for a test hook). */
+  startEdge(options?: { env?: Record<string, string> }): Promise<AirlockProcess>;
   startConnector(options?: {
     connections?: number;
     configYaml?: string;
     drainTimeout?: string;
+    env?: Record<string, string>;
   }): Promise<AirlockProcess>;
   /** A local listener for hostname, with the service token, or with an app token when given. */
   /** `resume: false` passes --no-resume (the plain protocol, as cloudflared speaks it). */
   startAccess(
     hostname: string,
-    options?: { appToken?: string; resume?: boolean },
+    options?: { appToken?: string; resume?: boolean; env?: Record<string, string> },
   ): Promise<{ proc: AirlockProcess; port: number }>;
   connections(): Promise<number | undefined>;
 }
@@ -60,18 +62,16 @@ export async function processChain(
     port,
     edgeUrl,
     tunnelToken,
-    async startEdge() {
-      const edge = spawnAirlock('edge', [
+    async startEdge({ env = {} } = {}) {
+      const edge = spawnAirlock(
         'edge',
-        '--config',
-        configFile,
-        '--drain-timeout',
-        options.drainTimeout ?? '10s',
-      ]);
+        ['edge', '--config', configFile, '--drain-timeout', options.drainTimeout ?? '10s'],
+        env,
+      );
       await edge.waitFor(/edge listening on/);
       return edge;
     },
-    async startConnector({ connections = 4, configYaml, drainTimeout = '10s' } = {}) {
+    async startConnector({ connections = 4, configYaml, drainTimeout = '10s', env = {} } = {}) {
       let args: string[];
       if (configYaml) {
         const file = join(dir, `connector-${Date.now()}.yaml`);
@@ -98,9 +98,9 @@ export async function processChain(
         ];
       }
       // The token travels in the environment, never on the command line (where ps would show it).
-      return spawnAirlock('connector', args, { AIRLOCK_TUNNEL_TOKEN: tunnelToken });
+      return spawnAirlock('connector', args, { AIRLOCK_TUNNEL_TOKEN: tunnelToken, ...env });
     },
-    async startAccess(hostname, { appToken, resume = true } = {}) {
+    async startAccess(hostname, { appToken, resume = true, env = {} } = {}) {
       const localPort = await freePort();
       // Credentials travel in the environment, never on the command line.
       const proc = spawnAirlock(
@@ -118,9 +118,12 @@ export async function processChain(
           pki.ca,
           ...(resume ? [] : ['--no-resume']),
         ],
-        appToken
-          ? { AIRLOCK_TOKEN: appToken }
-          : { AIRLOCK_SERVICE_TOKEN_ID: SERVICE_TOKEN.id, AIRLOCK_SERVICE_TOKEN_SECRET: SERVICE_TOKEN.secret },
+        {
+          ...(appToken
+            ? { AIRLOCK_TOKEN: appToken }
+            : { AIRLOCK_SERVICE_TOKEN_ID: SERVICE_TOKEN.id, AIRLOCK_SERVICE_TOKEN_SECRET: SERVICE_TOKEN.secret }),
+          ...env,
+        },
       );
       await proc.waitFor(/Listening on/);
       return { proc, port: localPort };

@@ -226,11 +226,12 @@ export async function accessTcp(argv: string[]): Promise<void> {
   await rememberTarget(hostname, values);
   listener ??= listenerFor(await suggestedLocal(target, hostname, credential, signInOrigin));
   const address = listener.address() ?? (await listener.start());
-  say(`Listening on ${address} → ${hostname} via ${target.edgeOrigin}. Press Ctrl-C to stop.`);
+  // The handler is in place before the ready line: whoever reads that line may signal at once.
   onShutdown(async () => {
     say('stopping');
     await listener.stop();
   });
+  say(`Listening on ${address} → ${hostname} via ${target.edgeOrigin}. Press Ctrl-C to stop.`);
 }
 
 /**

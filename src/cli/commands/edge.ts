@@ -46,9 +46,10 @@ export async function edgeCommand(argv: string[]): Promise<void> {
   const notice = nodeFlagsNotice();
   if (notice) log.debug(notice);
   const edge = await startEdge({ config, log });
-  say(`edge listening on ${edge.address} (${config.publicUrl}), ${config.apps.size} apps; airlock ${airlockVersion()}`);
+  // The handler is in place before the ready line: whoever reads that line may signal at once.
   onShutdown(async (signal) => {
     log.info({ signal, drainMs }, 'draining');
     await edge.close(drainMs);
   });
+  say(`edge listening on ${edge.address} (${config.publicUrl}), ${config.apps.size} apps; airlock ${airlockVersion()}`);
 }

@@ -102,13 +102,14 @@ export async function tunnelRun(argv: string[]): Promise<void> {
     process.exit(1);
   });
   connector.start();
-  say(
-    `connector ${connector.connectorId} dialling ${edge}; origins: ${rules.map((rule) => rule.service).join(', ')}; airlock ${airlockVersion()}`,
-  );
+  // The handler is in place before the ready line: whoever reads that line may signal at once.
   onShutdown(async (signal) => {
     log.info({ signal, activeStreams: connector.activeStreams }, 'draining');
     await connector.stop(drainMs);
   });
+  say(
+    `connector ${connector.connectorId} dialling ${edge}; origins: ${rules.map((rule) => rule.service).join(', ')}; airlock ${airlockVersion()}`,
+  );
 }
 
 /** A busy port is no reason not to run the connector: it runs, and says where metrics are not. */

@@ -41,6 +41,11 @@ export async function uiCommand(argv: string[]): Promise<void> {
     ...(values.data ? { dataFile: values.data } : {}),
     ...(values.ca ? { caFile: values.ca } : {}),
   });
+  // The handler is in place before the ready line: whoever reads that line may signal at once.
+  onShutdown(async () => {
+    await launch?.remove();
+    await ui.close();
+  });
   launch = await writeLaunchPage(ui.origin, ui.token);
   const opened = await openSystemBrowser(launch.url);
   say(`Airlock UI at ${ui.origin}/${opened ? ' (opened in your browser)' : ''}. Ctrl-C stops it and every listener.`);
@@ -49,8 +54,4 @@ export async function uiCommand(argv: string[]): Promise<void> {
       `Open ${launch.file} in a browser on this machine: it signs that browser in, once. (Or run with --print-link for a one-time link.)`,
     );
   if (values['print-link']) say(`One-time link (keep it to yourself): ${ui.url}`);
-  onShutdown(async () => {
-    await launch?.remove();
-    await ui.close();
-  });
 }

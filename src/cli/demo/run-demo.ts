@@ -180,6 +180,15 @@ serviceTokens:
     throw error;
   }
   step('6/6', `client listening on ${address} → ${HOSTNAME}`);
+  // The handler is in place before the ready lines: whoever reads them may signal at once.
+  let ticker: NodeJS.Timeout | undefined;
+  onShutdown(async () => {
+    clearInterval(ticker);
+    say('\nstopping: client, connector (drain), edge, identity provider, service');
+    await listener.stop();
+    await stopServers();
+    say('stopped');
+  });
 
   const started = Date.now();
   const reply = await roundTrip(port, 'hello airlock');
@@ -189,19 +198,12 @@ serviceTokens:
   say('Byte counters follow as traffic flows. Ctrl-C stops every part.\n');
 
   let last = '';
-  const ticker = setInterval(() => {
+  ticker = setInterval(() => {
     const status = listener.status();
     const line = `client: ${status.activeConnections} open / ${status.totalConnections} total connections, sent ${formatBytes(status.bytesUp)}, received ${formatBytes(status.bytesDown)}`;
     if (line !== last) say(line);
     last = line;
   }, 2000);
-  onShutdown(async () => {
-    clearInterval(ticker);
-    say('\nstopping: client, connector (drain), edge, identity provider, service');
-    await listener.stop();
-    await stopServers();
-    say('stopped');
-  });
 }
 
 /** The command that runs the demo again with these options, the way it was started (npm or airlock). */
