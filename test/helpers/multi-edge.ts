@@ -1,7 +1,14 @@
-// edge.yaml for one of several edges sharing a PostgreSQL (the multi-edge suites).
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+// edge.yaml for one of several edges sharing a PostgreSQL, and the chain the multi-edge suites share.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SERVICE_TOKEN, TUNNEL, type TestPki } from './chain.js';
+import { freePort, SERVICE_TOKEN, testPki, TUNNEL, type TestPki } from './chain.js';
+import { startPostgres, type RunningPostgres } from './postgres.js';
+import { startHaproxy, type RunningHaproxy } from './haproxy.js';
+import { airlock, type Running } from './processes.js';
+import { startOrigin, type Origin } from './transfer.js';
+import { LocalListener } from '../../src/core/local-listener.js';
+import { resolveEdgeTarget } from '../../src/core/edge-target.js';
 import { encodeTunnelToken, hashSecret } from '../../src/shared/secrets.js';
 import { Connector } from '../../src/connector/connector.js';
 
@@ -84,4 +91,103 @@ export function edgeConnector(
   });
   connector.start();
   return connector;
+}
+
+export interface ChainEdge {
+  /** A, B, C…, in the order of `ports`. */
+  name: string;
+  port: number;
+  config: string;
+  audit: string;
+  process: Running;
+}
+
+export interface MultiEdgeChain {
+  pki: TestPki;
+  db: RunningPostgres;
+  origin: Origin;
+  lb: RunningHaproxy;
+  edges: ChainEdge[];
+  app: { hostname: string; aud: string; service: string };
+  /** The audit records of these edges (every edge by default), oldest first per edge. */
+  audit(...of: ChainEdge[]): Record<string, unknown>[];
+  /** Starts (again) the edge process of `edge` and waits for it to listen. */
+  restart(edge: ChainEdge, args?: string[]): Promise<void>;
+  /** A listener on a free loopback port reaching the app through the balancer with the service token. */
+  listen(options?: { resume?: boolean }): Promise<{ listener: LocalListener; port: number }>;
+  /** Stops what the chain started (continuing any stopped edge first); listeners and connectors are the caller's. */
+  stop(): Promise<void>;
+}
+
+/**
+ * PostgreSQL, the transfer origin, `count` edge processes (each with its audit file and relay
+ * listener) and HAProxy in front of the edges numbered in `balanced` (all by default): the set-up
+ * the multi-edge suites share. Edges take `edgeArgs` after `--config FILE`.
+ */
+export async function startMultiEdgeChain(options: {
+  hostname: string;
+  count: number;
+  balanced?: number[];
+  edgeArgs?: string[];
+}): Promise<MultiEdgeChain> {
+  const pki = await testPki();
+  const db = await startPostgres();
+  const origin = await startOrigin();
+  const ports = await Promise.all(Array.from({ length: options.count }, () => freePort()));
+  const lb = await startHaproxy((options.balanced ?? ports.map((_, index) => index)).map((index) => ports[index]!));
+  const app = {
+    hostname: options.hostname,
+    aud: randomBytes(16).toString('hex'),
+    service: `tcp://127.0.0.1:${origin.port}`,
+  };
+  const edgeArgs = options.edgeArgs ?? [];
+  const edges: ChainEdge[] = [];
+  for (const [index, port] of ports.entries()) {
+    const yaml = multiEdgeYaml({ pki, port, publicPort: lb.port, pgUrl: db.url, app, relayPort: await freePort() });
+    const config = writeConfig(pki, yaml);
+    const audit = config.replace(/edge\.yaml$/, 'audit.jsonl');
+    writeFileSync(config, `${yaml}audit: { file: ${audit} }\n`);
+    const name = String.fromCharCode(65 + index);
+    edges.push({ name, port, config, audit, process: airlock(['edge', '--config', config, ...edgeArgs]) });
+  }
+  await Promise.all(edges.map(({ process }) => process.waitFor(/edge listening/, 30_000)));
+  await lb.waitAllUp();
+  const auditOf = (edge: ChainEdge): Record<string, unknown>[] =>
+    existsSync(edge.audit)
+      ? readFileSync(edge.audit, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as Record<string, unknown>)
+      : [];
+  return {
+    pki,
+    db,
+    origin,
+    lb,
+    edges,
+    app,
+    audit: (...of) => (of.length > 0 ? of : edges).flatMap(auditOf),
+    async restart(edge, args = edgeArgs) {
+      edge.process = airlock(['edge', '--config', edge.config, ...args]);
+      await edge.process.waitFor(/edge listening/, 30_000);
+    },
+    async listen({ resume = true } = {}) {
+      const port = await freePort();
+      const listener = new LocalListener({
+        target: resolveEdgeTarget({ hostname: app.hostname, edge: `https://127.0.0.1:${lb.port}`, caFile: pki.ca }),
+        local: { host: '127.0.0.1', port },
+        credential: async () => ({ kind: 'service-token', ...SERVICE_TOKEN }),
+        resume,
+      });
+      await listener.start();
+      return { listener, port };
+    },
+    async stop() {
+      for (const { process } of edges) process.child.kill('SIGCONT');
+      await Promise.all(edges.map(({ process }) => process.stop()));
+      await lb.stop();
+      await origin.close();
+      db.destroy();
+    },
+  };
 }

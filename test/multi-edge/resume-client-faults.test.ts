@@ -5,18 +5,14 @@
 // duplicated, all in order (docs/architecture.md "Resumable streams").
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { freePort, SERVICE_TOKEN, testPki, TUNNEL, type TestPki } from '../helpers/chain.js';
-import { postgresMissing, startPostgres, type RunningPostgres } from '../helpers/postgres.js';
-import { haproxyMissing, startHaproxy, type RunningHaproxy } from '../helpers/haproxy.js';
-import { multiEdgeYaml, writeConfig } from '../helpers/multi-edge.js';
-import { airlock, type Running } from '../helpers/processes.js';
+import { freePort, SERVICE_TOKEN } from '../helpers/chain.js';
+import { airlock } from '../helpers/processes.js';
+import { postgresMissing } from '../helpers/postgres.js';
+import { haproxyMissing } from '../helpers/haproxy.js';
+import { edgeConnector, startMultiEdgeChain, type MultiEdgeChain } from '../helpers/multi-edge.js';
 import { startPausableProxy, type PausableProxy } from '../helpers/pausable-proxy.js';
-import { startOrigin, type Origin } from '../helpers/transfer.js';
-import { encodeTunnelToken } from '../../src/shared/secrets.js';
-import { Connector } from '../../src/connector/connector.js';
+import type { Connector } from '../../src/connector/connector.js';
 import { LocalListener } from '../../src/core/local-listener.js';
 import { resolveEdgeTarget } from '../../src/core/edge-target.js';
 import { resourceStatus } from '../../src/app/service/resource-state.js';
@@ -27,58 +23,29 @@ if (skip) console.log(`# client-faults resume suite skipped: ${skip}`);
 const APP = 'faults.resume.airlock.test';
 const MAGIC = 0xec40ec40;
 
-let pki: TestPki;
-let db: RunningPostgres;
-let origin: Origin;
-let lb: RunningHaproxy;
-const edges: { process: Running; audit: string }[] = [];
+let chain: MultiEdgeChain;
 let connector: Connector;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const resumes = () =>
-  edges
-    .flatMap(({ audit }) => (existsSync(audit) ? readFileSync(audit, 'utf8').split('\n').filter(Boolean) : []))
-    .map((line) => JSON.parse(line) as Record<string, unknown>)
-    .filter((line) => line.event === 'stream-resume');
+const resumes = () => chain.audit().filter((line) => line.event === 'stream-resume');
 
 before(async () => {
   if (skip) return;
-  pki = await testPki();
-  db = await startPostgres();
-  origin = await startOrigin();
-  const ports = [await freePort(), await freePort(), await freePort()];
-  lb = await startHaproxy(ports);
-  const app = { hostname: APP, aud: randomBytes(16).toString('hex'), service: `tcp://127.0.0.1:${origin.port}` };
-  for (const port of ports) {
-    const yaml = multiEdgeYaml({ pki, port, publicPort: lb.port, pgUrl: db.url, app, relayPort: await freePort() });
-    const config = writeConfig(pki, yaml);
-    const audit = config.replace(/edge\.yaml$/, 'audit.jsonl');
-    writeFileSync(config, `${yaml}audit: { file: ${audit} }\n`);
-    edges.push({ process: airlock(['edge', '--config', config]), audit });
-  }
-  await Promise.all(edges.map(({ process }) => process.waitFor(/edge listening/, 30_000)));
-  await lb.waitAllUp();
-  const urls = ports.map((port) => `https://127.0.0.1:${port}`);
-  connector = new Connector({
-    edgeUrl: urls[0]!,
-    edgeUrls: urls,
-    token: encodeTunnelToken(TUNNEL.id, TUNNEL.secret),
-    ca: readFileSync(pki.ca),
-    rules: [{ hostname: APP, service: app.service }, { service: 'http_status:404' }],
+  chain = await startMultiEdgeChain({ hostname: APP, count: 3 });
+  connector = edgeConnector(chain.pki, {
+    ports: chain.edges.map((edge) => edge.port),
+    hostname: APP,
+    service: chain.app.service,
     connections: 3,
     backoff: { baseMs: 100, maxMs: 1_000 },
   });
-  connector.start();
   await connector.waitConnected(3);
 });
 
 after(async () => {
   if (skip) return;
   await connector?.stop(200);
-  await Promise.all(edges.map(({ process }) => process.stop()));
-  await lb?.stop();
-  await origin?.close();
-  db?.destroy();
+  await chain?.stop();
 });
 
 /**
@@ -132,9 +99,9 @@ test(
   "the client's path to the edges black-holed for 20 s under an echo every 100 ms: the session resumes, no echo lost or duplicated",
   { skip },
   async (t) => {
-    const path: PausableProxy = await startPausableProxy(lb.port);
+    const path: PausableProxy = await startPausableProxy(chain.lb.port);
     const listener = new LocalListener({
-      target: resolveEdgeTarget({ hostname: APP, edge: `https://127.0.0.1:${path.port}`, caFile: pki.ca }),
+      target: resolveEdgeTarget({ hostname: APP, edge: `https://127.0.0.1:${path.port}`, caFile: chain.pki.ca }),
       local: { host: '127.0.0.1', port: 0 },
       credential: async () => ({ kind: 'service-token', ...SERVICE_TOKEN }),
     });
@@ -197,7 +164,7 @@ test(
   async (t) => {
     // The path is cut while the client sleeps (as a NAT forgets a laptop that slept): it learns
     // on waking that its tunnel is gone, and must resume; an intact tunnel would prove nothing.
-    const path = await startPausableProxy(lb.port);
+    const path = await startPausableProxy(chain.lb.port);
     const localPort = await freePort();
     const client = airlock(
       [
@@ -210,7 +177,7 @@ test(
         '--edge',
         `https://127.0.0.1:${path.port}`,
         '--ca',
-        pki.ca,
+        chain.pki.ca,
       ],
       { AIRLOCK_SERVICE_TOKEN_ID: SERVICE_TOKEN.id, AIRLOCK_SERVICE_TOKEN_SECRET: SERVICE_TOKEN.secret },
     );
@@ -259,7 +226,7 @@ test(
   '`airlock access tcp --no-resume` asks for none: a cut path ends the connection at once, it is not resumed',
   { skip },
   async (t) => {
-    const path = await startPausableProxy(lb.port);
+    const path = await startPausableProxy(chain.lb.port);
     const localPort = await freePort();
     const client = airlock(
       [
@@ -273,7 +240,7 @@ test(
         '--edge',
         `https://127.0.0.1:${path.port}`,
         '--ca',
-        pki.ca,
+        chain.pki.ca,
       ],
       { AIRLOCK_SERVICE_TOKEN_ID: SERVICE_TOKEN.id, AIRLOCK_SERVICE_TOKEN_SECRET: SERVICE_TOKEN.secret },
     );
