@@ -109,9 +109,11 @@ export function carryResumable({ local, tunnel, redial, onState, onEnd }: Resuma
           session.abort(`resume refused: ${error.message}`);
           return;
         }
-        // A connector that holds the stream reconnects within seconds; one that stays away is gone.
+        // A connector that holds the stream reconnects within seconds; one that stays away is gone,
+        // unless the edge says it may come back (Retry-After: its edge went silent, or restarted).
         let until = deadline;
-        if (isAirlockError(error) && error.code === 'NO_CONNECTOR') {
+        const mayReturn = isAirlockError(error) && error.details.retryAfterSeconds !== undefined;
+        if (isAirlockError(error) && error.code === 'NO_CONNECTOR' && !mayReturn) {
           noConnectorSince ??= Date.now();
           if (Date.now() - noConnectorSince >= RESUME.noConnectorGiveUpMs) {
             session.abort(

@@ -214,7 +214,11 @@ function edgeError(status: number, message: string, retryAfterSeconds?: number, 
     case 502:
       return new AirlockError('ORIGIN_FAILED', `the edge could not reach the service${said}`, { status });
     case 503:
-      return new AirlockError('NO_CONNECTOR', `the service is offline${said}`, { status });
+      // Retry-After: the edge expects the connector back (a resume worth waiting for).
+      return new AirlockError('NO_CONNECTOR', `the service is offline${said}`, {
+        status,
+        ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+      });
     default:
       return new AirlockError('EDGE_ERROR', `the edge answered HTTP ${status}${said}`, { status });
   }

@@ -79,6 +79,7 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
   // Keys and revocations live in the state dir so tokens stay valid across restarts.
   const keys = await SigningKeys.open(join(config.stateDir, 'keys'));
   const edgeId = randomUUID();
+  const startedAt = Date.now();
   // Several edges share one PostgreSQL: what a sign-in or a sign-out leaves must be seen by all.
   const shared = config.state
     ? await openPostgresState(config.state.postgres.url, { source: `${config.source}: state.postgres.url`, log })
@@ -152,6 +153,10 @@ export async function startEdge({ config, log = silentLogger() }: EdgeOptions): 
     verifyAppToken: (token, app) => verifyAppToken(token, { issuer: issuer(), aud: app.aud, keys, revoked }),
     signAssertion: (claims) => signStreamAssertion(keys, issuer(), claims),
     edgeId,
+    // A restarted edge: its connectors redial it within their longest backoff step.
+    connectorMayReturn: ({ tunnel, connectorId }, withinMs) =>
+      (Date.now() - startedAt < DEFAULTS.backoffMaxMs && !registry.hasSeen(connectorId)) ||
+      (directory?.heldBySilentEdge(tunnel, withinMs) ?? false),
     ...(shared && config.relay
       ? {
           relay: {

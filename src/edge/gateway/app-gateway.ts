@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { CLOSE, DEFAULTS, HEADER } from '../../shared/constants.js';
+import { CLOSE, DEFAULTS, HEADER, RESUME } from '../../shared/constants.js';
 import type { EdgeRefusal } from '../../shared/edge-response.js';
 import { isAirlockError } from '../../shared/errors.js';
 import { STREAM_ASSERTION, type StreamAssertionClaims } from '../../shared/stream-assertion.js';
@@ -48,6 +48,13 @@ export interface GatewayDeps extends GateDeps {
   };
   /** This edge, as the audit's stream-resume records and the connector name it. */
   edgeId?: string;
+  /**
+   * Whether the connector holding a stream, which no edge reaches now, may still come back within
+   * `withinMs`: this edge started a moment ago and it has not redialled yet, or an edge that held the
+   * tunnel went silent without leaving. A resume then answers 503 with Retry-After, and the client
+   * keeps trying for its window instead of giving up.
+   */
+  connectorMayReturn?(holder: { tunnel: string; connectorId: string }, withinMs: number): boolean;
 }
 
 export function createAppGateway(deps: GatewayDeps) {
@@ -253,10 +260,26 @@ export function createAppGateway(deps: GatewayDeps) {
       const message = isAirlockError(error) ? error.message : String(error);
       deps.metrics.streamErrors.inc({ reason: noConnector ? 'no_connector' : 'origin_failed' });
       auditRefused(deps, streamId, who, app.hostname, message);
-      const body: EdgeRefusal = noConnector
-        ? { error: 'no_connector', message: `${app.hostname} is offline: no connector for it is connected to the edge` }
-        : { error: 'origin_failed', message: `${app.hostname}: ${message}` };
-      return writeRawResponse(socket, noConnector ? 503 : 502, {}, body);
+      const mayReturn =
+        noConnector &&
+        resume?.kind === 'resume' &&
+        (deps.connectorMayReturn?.(
+          { tunnel: app.tunnel, connectorId: resume.connectorId },
+          app.resume?.windowMs ?? RESUME.windowMs,
+        ) ??
+          false);
+      const body: EdgeRefusal = mayReturn
+        ? {
+            error: 'no_connector',
+            message: `${app.hostname}: the connector holding the stream is not reachable from any edge now; it may come back`,
+          }
+        : noConnector
+          ? {
+              error: 'no_connector',
+              message: `${app.hostname} is offline: no connector for it is connected to the edge`,
+            }
+          : { error: 'origin_failed', message: `${app.hostname}: ${message}` };
+      return writeRawResponse(socket, noConnector ? 503 : 502, mayReturn ? { 'retry-after': '1' } : {}, body);
     }
     if (socket.destroyed) {
       stream.close();

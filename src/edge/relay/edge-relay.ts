@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
-import { CLOCK, DEFAULTS, HEADER } from '../../shared/constants.js';
+import { CLOCK, DEFAULTS, HEADER, RESUME } from '../../shared/constants.js';
 import { AirlockError } from '../../shared/errors.js';
 import type { Principal } from '../gateway/identity.js';
 import { JwsError, keyObjectFor, signJwsEs256, verifyJwsEs256 } from '../../shared/jws-es256.js';
@@ -24,6 +24,8 @@ export const RELAY = {
   /** How often an edge says which tunnels it holds, and how old a word may be before it is ignored. */
   heartbeatMs: 2_000,
   staleMs: 6_000,
+  /** Rows of edges silent this long are deleted: no stream can still wait on them. */
+  forgetMs: 60 * 60_000,
 } as const;
 
 export interface RelayClaims {
@@ -111,6 +113,12 @@ export class TunnelDirectory {
   private announced = new Set<string>();
   /** tunnel → the other edges' relay URLs and when (local clock) each was last heard of. */
   private known = new Map<string, { relayUrl: string; seenAt: number }[]>();
+  /**
+   * Tunnels held at an edge that went silent without saying goodbye (killed, frozen, cut off), within
+   * the longest resume window: a connector there may come back to it, or to another edge.
+   */
+  private silent = new Map<string, number>();
+  private forgottenAt = 0;
   private reachable = true;
   /** When the directory was last read (local clock). */
   private readAt = 0;
@@ -139,6 +147,16 @@ export class TunnelDirectory {
       .filter((peer) => !current || now - peer.seenAt < RELAY.staleMs)
       .map((peer) => peer.relayUrl);
     return shuffle(peers);
+  }
+
+  /**
+   * Whether an edge that held `tunnel` stopped heartbeating without leaving (a stopping edge
+   * deletes its rows): its connectors may still hold streams and come back, so a resume is worth
+   * waiting for (docs/architecture.md "Resumable streams").
+   */
+  heldBySilentEdge(tunnel: string, withinMs: number): boolean {
+    const lastHeard = this.silent.get(tunnel);
+    return lastHeard !== undefined && Date.now() - lastHeard < withinMs;
   }
 
   async close(): Promise<void> {
@@ -170,6 +188,13 @@ export class TunnelDirectory {
           gone,
         ]);
       this.announced = held;
+      if (Date.now() - this.forgottenAt > RELAY.forgetMs / 60) {
+        this.forgottenAt = Date.now();
+        await this.state.pool.query(
+          `DELETE FROM airlock_tunnel_edges WHERE heartbeat_at < now() - $1 * interval '1 millisecond'`,
+          [RELAY.forgetMs],
+        );
+      }
       await this.read();
     } catch (error) {
       if (this.reachable)
@@ -178,21 +203,31 @@ export class TunnelDirectory {
     }
   }
 
-  /** The other edges' live entries; ages come from the database's clock, so edges' clocks need not agree. */
+  /**
+   * The other edges' entries: live ones, and silent ones young enough for a stream to still wait to
+   * resume. Ages come from the database's clock, so edges' clocks need not agree.
+   */
   private async read(): Promise<void> {
     const { rows } = await this.state.pool.query<{ tunnel_id: string; relay_url: string; age_ms: number }>(
       `SELECT tunnel_id, relay_url, (extract(epoch FROM now() - heartbeat_at) * 1000)::float8 AS age_ms
        FROM airlock_tunnel_edges WHERE edge_id <> $1 AND heartbeat_at > now() - $2 * interval '1 millisecond'`,
-      [this.edgeId, RELAY.staleMs],
+      [this.edgeId, RESUME.maxWindowMs],
     );
     const now = Date.now();
     const known = new Map<string, { relayUrl: string; seenAt: number }[]>();
-    for (const row of rows)
+    const silent = new Map<string, number>();
+    for (const row of rows) {
+      if (row.age_ms >= RELAY.staleMs) {
+        silent.set(row.tunnel_id, Math.max(silent.get(row.tunnel_id) ?? 0, now - row.age_ms));
+        continue;
+      }
       known.set(row.tunnel_id, [
         ...(known.get(row.tunnel_id) ?? []),
         { relayUrl: row.relay_url, seenAt: now - row.age_ms },
       ]);
+    }
     this.known = known;
+    this.silent = silent;
     this.reachable = true;
     this.readAt = now;
   }

@@ -26,8 +26,11 @@ export interface OpenStreamOptions {
 
 export class TunnelRegistry {
   private readonly byTunnel = new Map<string, Set<ConnectorConnection>>();
+  /** Connectors that connected since this edge started (bounded: it matters only in its first moments). */
+  private readonly seen = new Set<string>();
 
   add(connection: ConnectorConnection): void {
+    if (this.seen.size < 10_000) this.seen.add(connection.connectorId);
     let set = this.byTunnel.get(connection.tunnelId);
     if (!set) this.byTunnel.set(connection.tunnelId, (set = new Set()));
     set.add(connection);
@@ -37,6 +40,11 @@ export class TunnelRegistry {
     const set = this.byTunnel.get(connection.tunnelId);
     set?.delete(connection);
     if (set?.size === 0) this.byTunnel.delete(connection.tunnelId);
+  }
+
+  /** Whether this connector has connected here since this edge started. */
+  hasSeen(connectorId: string): boolean {
+    return this.seen.has(connectorId);
   }
 
   count(tunnelId?: string): number {
