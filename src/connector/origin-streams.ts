@@ -91,6 +91,9 @@ export async function serveOriginStream(
       return carryResumable(stream, headers, origin, resumeLimits, resumable, { counters, log, fields });
     }
     stream.respond({ ':status': 200 });
+    // A fixed set per stream, not a leak: two pipelines, the cut checks, tracking and the ending
+    // below put 11 'close' listeners on it, one past Node's warning.
+    stream.setMaxListeners(16);
     coalesceWrites(stream, origin);
     let failure: Error | undefined;
     const fail = (error: Error | null | undefined) => {
