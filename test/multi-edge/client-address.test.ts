@@ -5,7 +5,7 @@
 // address without a header is refused; a header from an untrusted address is not honoured.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
@@ -132,6 +132,47 @@ describe('real client addresses behind HAProxy (PROXY protocol v2)', { skip }, (
     const seen = auditedAddresses();
     assert.ok(seen.has(ADMITTED) && seen.has(OTHER), `audit ips: ${[...seen].join(', ')}`);
     assert.ok(!seen.has('127.0.0.1'), 'the balancer is never taken for the client');
+  });
+
+  test("a resume the policy refuses is audited (stream-resume) with the client's address, not the balancer's", async () => {
+    const token = `connector-1.${randomUUID()}.${'a'.repeat(43)}`;
+    const status = await new Promise<number>((resolve, reject) => {
+      const request = https.request({
+        host: '127.0.0.1',
+        port: lb.port,
+        servername: APP,
+        localAddress: OTHER,
+        path: '/',
+        headers: {
+          host: APP,
+          connection: 'Upgrade',
+          upgrade: 'websocket',
+          'sec-websocket-version': '13',
+          'sec-websocket-key': randomBytes(16).toString('base64'),
+          [HEADER.clientId]: SERVICE_TOKEN.id,
+          [HEADER.clientSecret]: SERVICE_TOKEN.secret,
+          [HEADER.resumeToken]: token,
+          [HEADER.resumeOffsets]: '0,0',
+        },
+        ca: readFileSync(pki.ca),
+        agent: false,
+      });
+      request.on('response', (response) => (response.resume(), resolve(response.statusCode ?? 0)));
+      request.on('upgrade', (response, socket) => (socket.destroy(), resolve(response.statusCode ?? 0)));
+      request.on('error', reject);
+      request.end();
+    });
+    assert.equal(status, 403, 'the ip rule refuses the resume');
+    const resumeRecord = () =>
+      readFileSync(auditFile, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { event: string; streamId?: string; ip?: string; outcome?: string })
+        .find((line) => line.event === 'stream-resume' && token.includes(line.streamId ?? '-'));
+    await waitUntil('the stream-resume record', () => resumeRecord() !== undefined, 5_000);
+    const record = resumeRecord();
+    assert.equal(record?.outcome, 'refused');
+    assert.equal(record?.ip, OTHER, 'the audit names the client');
   });
 
   test("one client's bad service-token secrets get it refused (429), not the other", async () => {

@@ -27,7 +27,7 @@ import {
   relayedHeaders,
   resumeRequest,
 } from './stream-resume.js';
-import { normaliseAddress } from '../config/cidr.js';
+import { clientAddress } from '../http/proxy-protocol.js';
 
 export interface GatewayDeps extends GateDeps {
   registry: TunnelRegistry;
@@ -114,7 +114,7 @@ export function createAppGateway(deps: GatewayDeps) {
     const result = await gate(req, deps, streamId);
     if (result.status !== 200) {
       if (resume?.kind === 'resume') {
-        const ip = normaliseAddress(req.socket.remoteAddress ?? '');
+        const ip = clientAddress(req.socket);
         const about = { streamId, who: 'unknown', app: String(req.headers.host ?? '').slice(0, 256), ip, edgeId };
         recordResume(deps, about, { outcome: 'refused', reason: `credentials or policy refused (${result.status})` });
       }
@@ -184,7 +184,7 @@ export function createAppGateway(deps: GatewayDeps) {
       streamId,
       who,
       app: app.hostname,
-      ip: normaliseAddress(req.socket.remoteAddress ?? ''),
+      ip: clientAddress(req.socket),
       edgeId: clientEdge,
       ...(clientEdge !== edgeId ? { connectorEdge: edgeId } : {}),
     };
