@@ -119,6 +119,8 @@ export const RESUME = {
 /** WebSocket close codes (RFC 6455 §7.4.1). */
 export const CLOSE = {
   normal: 1000,
+  /** A relaying edge whose client left without ending its upload: the far edge resets the origin. */
+  goingAway: 1001,
   noStatus: 1005,
   abnormal: 1006,
   unsupportedData: 1003,

@@ -213,3 +213,70 @@ for (const how of ['the local program resets', 'the client process is killed (ki
     for (const outcome of outcomes) assert.equal(outcome, 'client left without a close frame (1006)');
   });
 }
+
+// Echoes push bytes both ways, so the edge holds the client's upload back (its WebSocket paused)
+// while the connector's stream is full. When that stream is cut, the edge's close must still reach
+// the program at once: before, the paused socket never read the client's close reply, and the
+// program waited out the WebSocket's 30 s closing timeout.
+test('connector kill -9 under 8 echo streams (uploads held back): every local program gets its reset within seconds, not 30 s', async (t) => {
+  const origin = await startOrigin();
+  const chain = await processChain([{ hostname: 'echo-cut.airlock.test', service: `tcp://127.0.0.1:${origin.port}` }]);
+  const edge = await chain.startEdge();
+  const connector = await chain.startConnector({ connections: 2 });
+  t.after(async () => {
+    await stopProcess(connector);
+    await stopProcess(access.proc);
+    await stopProcess(edge);
+    await origin.close();
+  });
+  await waitForConnections(chain, 2);
+  const access = await chain.startAccess('echo-cut.airlock.test', { resume: false });
+  let killedAt = 0;
+  const ends = await Promise.all(
+    Array.from(
+      { length: 8 },
+      () =>
+        new Promise<{ ended: string; afterMs: number; received: number }>((resolve) => {
+          const socket = net.connect(access.port, '127.0.0.1');
+          let received = 0;
+          let sent = 0;
+          let done = false;
+          const finish = (ended: string) => {
+            if (done) return;
+            done = true;
+            clearTimeout(timer);
+            socket.destroy();
+            resolve({ ended, afterMs: killedAt ? Date.now() - killedAt : -1, received });
+          };
+          const timer = setTimeout(() => finish('timeout'), 60_000);
+          socket.on('data', (data: Buffer) => {
+            received += data.length;
+            if (!killedAt && received >= 8 * MB) {
+              killedAt = Date.now();
+              connector.signal('SIGKILL');
+            }
+          });
+          socket.on('end', () => finish('fin'));
+          socket.on('error', (error: NodeJS.ErrnoException) => finish(error.code ?? error.message));
+          socket.on('close', () => finish('closed'));
+          // 16 MB, then the upload's end (a half-close), as a copy through the echo would.
+          const pump = () => {
+            while (!socket.destroyed && sent < 16 * MB) {
+              const piece = patternAt(sent, 64 * 1024);
+              sent += piece.length;
+              if (!socket.write(piece)) return void socket.once('drain', pump);
+            }
+            socket.end();
+          };
+          socket.write('E');
+          pump();
+        }),
+    ),
+  );
+  t.diagnostic(ends.map((end) => `${end.ended} after ${end.afterMs} ms`).join('; '));
+  assert.ok(killedAt > 0, 'the connector was killed mid-echo');
+  for (const end of ends) {
+    assert.equal(end.ended, 'ECONNRESET', 'the local program saw a reset');
+    assert.ok(end.afterMs < 10_000, `the reset came ${end.afterMs} ms after the kill (under 10 s)`);
+  }
+});

@@ -5,8 +5,9 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { CLOSE } from '../../shared/constants.js';
-import { coalesceWrites, webSocketStream } from '../../shared/websocket-stream.js';
+import { coalesceWrites, interceptMessages, webSocketStream } from '../../shared/websocket-stream.js';
 import {
+  closeDiscarding,
   closeOutcome,
   ORIGIN_GRACE_MS,
   recordStreamEnd,
@@ -38,7 +39,24 @@ export function bridgeToEdge(
   client.on('data', (chunk: Buffer) => ((bytesUp += chunk.length), (lastActive = Date.now())));
   upstream.on('data', (chunk: Buffer) => ((bytesDown += chunk.length), (lastActive = Date.now())));
   coalesceWrites(upstream, socket);
-  client.pipe(upstream);
+  // A client that carries half-close ends its upload with an empty message; its WebSocket closing
+  // without one (1006, killed, a local reset) cut the upload. The client's stream ends either way,
+  // so the end is passed on only when it was the client's: a cut reaches the far edge as a close
+  // 1001 before any end marker, and that edge resets the origin (never a FIN for a cut upload).
+  let clientCloseCode: number | undefined;
+  let uploadEndSeen = false;
+  interceptMessages(ws, (data) => ((uploadEndSeen ||= data.length === 0), false));
+  const uploadCut = () => halfClose && !uploadEndSeen && clientCloseCode !== undefined && !isOrderly(clientCloseCode);
+  client.pipe(upstream, { end: false });
+  client.once('end', () => {
+    if (!uploadCut()) return void upstream.end();
+    // What was read from the client goes out first; the close frame queues behind it.
+    const cut = () => {
+      if (peer.readyState === peer.OPEN) peer.close(CLOSE.goingAway, `client left (${clientCloseCode})`);
+    };
+    if (upstream.writableLength === 0) cut();
+    else upstream.once('drain', cut);
+  });
   // Known before the upstream's end arrives (its own close listener came first): the download's end
   // is passed on only when the far edge ended it in order, never when that edge went away.
   let peerClosed: number | undefined;
@@ -60,6 +78,7 @@ export function bridgeToEdge(
   let clientClosed = false;
   ws.once('close', (code, reason) => {
     clientClosed = true;
+    clientCloseCode = code;
     if (outcome === 'closed') outcome = closeOutcome(code, reason.toString('utf8'));
     // The far edge is already gone: nothing is left to drain there.
     if (peerClosed !== undefined) return end();
@@ -97,11 +116,9 @@ export function bridgeToEdge(
       else client.once('finish', closeDelivered);
       return;
     }
-    if (ws.readyState === ws.OPEN) {
-      if (code === CLOSE.accessEnded) ws.close(code, reason.toString('utf8'));
-      // Any other end (that edge killed, 1006, included) is a cut stream: 1011.
-      else ws.close(CLOSE.originFailed, 'origin failed');
-    }
+    if (code === CLOSE.accessEnded) closeDiscarding(ws, client, code, reason.toString('utf8'));
+    // Any other end (that edge killed, 1006, included) is a cut stream: 1011.
+    else closeDiscarding(ws, client, CLOSE.originFailed, 'origin failed');
     end();
   });
   return {
@@ -109,7 +126,7 @@ export function bridgeToEdge(
     end(reason) {
       if (ended) return;
       outcome = `ended: ${reason}`;
-      if (ws.readyState === ws.OPEN) ws.close(CLOSE.accessEnded, reason);
+      closeDiscarding(ws, client, CLOSE.accessEnded, reason);
       // The far edge cancels its origin stream on this code rather than waiting for the origin.
       if (peer.readyState === peer.OPEN) peer.close(CLOSE.accessEnded, reason);
       end();

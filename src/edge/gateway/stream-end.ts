@@ -1,5 +1,7 @@
 // How a relayed stream ends, shared by the connector relay (stream-relay.ts) and the edge-to-edge
 // bridge (relay-bridge.ts).
+import type { Duplex } from 'node:stream';
+import type { WebSocket } from 'ws';
 import { CLOSE } from '../../shared/constants.js';
 import type { AuditLog } from '../observability/audit-log.js';
 import type { EdgeMetrics } from '../observability/metrics.js';
@@ -24,6 +26,18 @@ export interface StreamHandle {
   lastActive(): number;
   /** Closes the client's WebSocket with CLOSE.accessEnded and `reason`, cancels the far side, audits. */
   end(reason: string): void;
+}
+
+/**
+ * Closes the client's WebSocket on a stream that cannot go on, and from then on reads what the client
+ * still sends into nothing. Its upload may have been held back (the WebSocket paused while the far
+ * side was full); paused, the edge would never read the client's close reply behind it, and the
+ * client would learn of the end only when the 30 s closing timeout dropped the connection.
+ */
+export function closeDiscarding(ws: WebSocket, upload: Duplex, code: number, reason: string): void {
+  if (ws.readyState === ws.OPEN) ws.close(code, reason);
+  upload.unpipe();
+  upload.resume();
 }
 
 /** After the client has gone and its upload has been sent on, how long the origin may take to finish. */

@@ -8,6 +8,7 @@ import { PayloadMeter } from '../../shared/resumable-frames.js';
 import type { Logger } from '../../shared/logger.js';
 import { coalesceWrites, interceptMessages, webSocketStream } from '../../shared/websocket-stream.js';
 import {
+  closeDiscarding,
   closeOutcome,
   ORIGIN_GRACE_MS,
   recordStreamEnd,
@@ -65,7 +66,7 @@ export function relayToConnector(
   coalesceWrites(stream, socket);
   const originFailed = (why: string) => {
     if (outcome === 'closed') outcome = `error: ${why}`;
-    if (ws.readyState === ws.OPEN) ws.close(CLOSE.originFailed, 'origin failed');
+    closeDiscarding(ws, tunnel, CLOSE.originFailed, 'origin failed');
   };
   // pipe(), not pipeline(): when the origin fails, the bytes already relayed and then close 1011
   // must reach the client; pipeline() would terminate the WebSocket before either is flushed.
@@ -130,7 +131,7 @@ export function relayToConnector(
     end(reason) {
       if (ended) return;
       outcome = `ended: ${reason}`;
-      if (ws.readyState === ws.OPEN) ws.close(CLOSE.accessEnded, reason);
+      closeDiscarding(ws, tunnel, CLOSE.accessEnded, reason);
       end();
     },
   };

@@ -1,0 +1,117 @@
+// Uploads through a relay (two edges, one PostgreSQL; the connector on edge B, the client on edge
+// A) that end abnormally on the client's side: the local program resets, or `airlock access tcp`
+// is killed. The origin must see a reset, never a FIN, as it does without a relay
+// (test/faults/abnormal-ends.test.ts): a FIN would pass a truncated upload off as complete.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { freePort, SERVICE_TOKEN, testPki, type TestPki } from '../helpers/chain.js';
+import { postgresMissing, startPostgres, type RunningPostgres } from '../helpers/postgres.js';
+import { edgeConnector, multiEdgeYaml, writeConfig } from '../helpers/multi-edge.js';
+import { spawnAirlock, stopProcess, waitUntil } from '../helpers/airlock-processes.js';
+import { recordingOrigin } from '../helpers/socket-ends.js';
+import { patternAt } from '../helpers/transfer.js';
+import { loadEdgeConfig } from '../../src/edge/config/config.js';
+import { startEdge, type RunningEdge } from '../../src/edge/edge-server.js';
+import type { Connector } from '../../src/connector/connector.js';
+
+const skip = postgresMissing;
+if (skip) console.log(`# relay upload-ends suite skipped: ${skip}`);
+
+const APP = 'relay-upload.airlock.test';
+
+let pki: TestPki;
+let db: RunningPostgres;
+let origin: Awaited<ReturnType<typeof recordingOrigin>>;
+let edgeA: RunningEdge;
+let edgeB: RunningEdge;
+let portA: number;
+let connector: Connector;
+
+before(async () => {
+  if (skip) return;
+  pki = await testPki();
+  db = await startPostgres();
+  origin = await recordingOrigin();
+  const [portB, relayA, relayB] = [await freePort(), await freePort(), await freePort()];
+  portA = await freePort();
+  const app = { hostname: APP, aud: randomBytes(16).toString('hex'), service: `tcp://127.0.0.1:${origin.port}` };
+  const edge = (port: number, relayPort: number) =>
+    startEdge({
+      config: loadEdgeConfig(
+        writeConfig(pki, multiEdgeYaml({ pki, port, publicPort: portA, pgUrl: db.url, app, relayPort })),
+      ),
+    });
+  edgeA = await edge(portA, relayA);
+  edgeB = await edge(portB, relayB);
+  connector = edgeConnector(pki, { ports: [portB], hostname: APP, service: app.service, connections: 2 });
+  await connector.waitConnected(2);
+  // Edge A learns where the tunnel is from the directory (two heartbeats).
+  await new Promise((resolve) => setTimeout(resolve, 2_500));
+});
+
+after(async () => {
+  if (skip) return;
+  await connector?.stop(200);
+  await edgeA?.close(200);
+  await edgeB?.close(200);
+  await origin?.close();
+  db?.destroy();
+});
+
+for (const how of ['the local program resets', 'the client process is killed (kill -9)'] as const) {
+  test(`${how} mid-upload through a relay: the origin gets a reset, not a FIN`, { skip }, async (t) => {
+    const localPort = await freePort();
+    const access = spawnAirlock(
+      'access',
+      [
+        'access',
+        'tcp',
+        '--hostname',
+        APP,
+        '--url',
+        `127.0.0.1:${localPort}`,
+        '--edge',
+        `https://127.0.0.1:${portA}`,
+        '--ca',
+        pki.ca,
+        '--no-resume',
+      ],
+      { AIRLOCK_SERVICE_TOKEN_ID: SERVICE_TOKEN.id, AIRLOCK_SERVICE_TOKEN_SECRET: SERVICE_TOKEN.secret },
+    );
+    t.after(() => stopProcess(access));
+    await access.waitFor(/Listening on/);
+    const endsBefore = origin.ends.length;
+    let cutAt = 0;
+    let seenAfterMs = 0;
+    const connectionsBefore = origin.connections;
+    const uploads = Array.from({ length: 4 }, () => {
+      const socket = net.connect(localPort, '127.0.0.1');
+      socket.on('error', () => {});
+      socket.write(patternAt(0, 256 * 1024));
+      return socket;
+    });
+    try {
+      await waitUntil(
+        'the origin received bytes on every connection',
+        () => origin.connections >= connectionsBefore + 4,
+        10_000,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      cutAt = Date.now();
+      if (how === 'the local program resets') for (const socket of uploads) socket.resetAndDestroy();
+      else access.signal('SIGKILL');
+      await waitUntil('the origin saw every connection end', () => origin.ends.length === endsBefore + 4, 10_000).catch(
+        () => {},
+      );
+      seenAfterMs = Date.now() - cutAt;
+    } finally {
+      for (const socket of uploads) socket.destroy();
+    }
+    const ends = origin.ends.slice(endsBefore);
+    t.diagnostic(`origin: ${ends.join(', ')}, the last ${seenAfterMs} ms after the cut`);
+    assert.equal(ends.length, 4, 'the origin saw all four connections end');
+    for (const end of ends) assert.equal(end, 'ECONNRESET', 'the origin saw a reset, not a FIN');
+  });
+}
