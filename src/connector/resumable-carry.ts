@@ -5,12 +5,12 @@
 import type http2 from 'node:http2';
 import type net from 'node:net';
 import { pipeline } from 'node:stream';
-import { HEADER } from '../shared/constants.js';
+import { ACCESS_ENDED_RST_CODE, HEADER } from '../shared/constants.js';
 import { resetSocket } from '../shared/socket-reset.js';
 import type { Logger } from '../shared/logger.js';
 import type { StreamCounters } from './origin-streams.js';
 import { recordStreamEnd } from './connector-metrics.js';
-import { StreamResetError } from '../shared/resumable-stream.js';
+import { StreamResetError, type ResumableStream } from '../shared/resumable-stream.js';
 import { identityKey, type ResumableOrigins, type ResumeLimits } from './resumable-origins.js';
 
 export function carryResumable(
@@ -48,6 +48,19 @@ export function carryResumable(
     // A reset from the client's side (its program left, or the window passed) is no origin error.
     recordStreamEnd(counters.metrics, origin, error instanceof StreamResetError ? undefined : (error ?? undefined));
   });
+  attachUnlessEnded(session, stream);
+}
+
+/**
+ * Carries the session on `stream`. A stream the edge resets with ACCESS_ENDED_RST_CODE was ended on
+ * purpose (sign-out, lock, expiry, idle): no resume will come, so the origin is reset at once
+ * instead of being held for the window.
+ */
+function attachUnlessEnded(session: ResumableStream, stream: http2.ServerHttp2Stream): void {
+  // 'aborted' comes before the session's own listeners drop the stream (and with it 'close').
+  stream.once('aborted', () => {
+    if (stream.rstCode === ACCESS_ENDED_RST_CODE && !session.destroyed) session.abort('access ended at the edge');
+  });
   session.attach(stream);
 }
 
@@ -79,5 +92,5 @@ export function resumeHeld(
   resumable.moved(streamId, String(headers[HEADER.edgeId] ?? ''));
   stream.respond({ ':status': 200, [HEADER.resumeReport]: JSON.stringify(report) });
   log.info({ streamId, ...report }, 'stream resumed');
-  session.attach(stream);
+  attachUnlessEnded(session, stream);
 }

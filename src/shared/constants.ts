@@ -116,6 +116,14 @@ export const RESUME = {
   clientGraceMs: 5_000,
 } as const;
 
+/**
+ * The RST_STREAM code (REFUSED_STREAM) an edge ends a connector's stream with when access ended on
+ * purpose (sign-out, lock, expiry, idle): the connector drops a resumable stream at once rather
+ * than hold its origin socket for a resume that would be refused. Transport losses arrive as
+ * CANCEL or INTERNAL_ERROR.
+ */
+export const ACCESS_ENDED_RST_CODE = 0x7;
+
 /** WebSocket close codes (RFC 6455 §7.4.1). */
 export const CLOSE = {
   normal: 1000,

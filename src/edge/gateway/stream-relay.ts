@@ -3,7 +3,7 @@
 import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { CLOSE, DEFAULTS } from '../../shared/constants.js';
+import { ACCESS_ENDED_RST_CODE, CLOSE, DEFAULTS } from '../../shared/constants.js';
 import { PayloadMeter } from '../../shared/resumable-frames.js';
 import type { Logger } from '../../shared/logger.js';
 import { coalesceWrites, interceptMessages, webSocketStream } from '../../shared/websocket-stream.js';
@@ -39,13 +39,17 @@ export function relayToConnector(
   let endedFirst: 'client' | 'origin' | undefined;
   let outcome = 'closed';
   deps.metrics.activeStreams.inc();
-  const end = () => {
+  /** `onPurpose`: access ended (close 1008); the connector drops a resumable stream at once. */
+  const end = (onPurpose = false) => {
     if (ended) return;
     ended = true;
     release();
     clearTimeout(originGrace);
     recordStreamEnd(deps, about, { bytesUp, bytesDown, started, outcome, endedFirst: endedFirst ?? 'client' });
-    if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
+    // On purpose: a bare RST_STREAM (no END_STREAM first), whose code the connector reads.
+    if (!stream.destroyed)
+      if (onPurpose) resetStream(stream, ACCESS_ENDED_RST_CODE);
+      else stream.close(http2.constants.NGHTTP2_CANCEL);
   };
   let originGrace: NodeJS.Timeout | undefined;
   const tunnel = webSocketStream(ws, socket, { halfClose });
@@ -111,7 +115,7 @@ export function relayToConnector(
     clientClosed = code;
     if (outcome === 'closed') outcome = closeOutcome(code, reason.toString('utf8'));
     // Access ended at the relaying edge (several edges): the origin is cancelled here too, at once.
-    if (code === CLOSE.accessEnded) return end();
+    if (code === CLOSE.accessEnded) return end(true);
     // The client is gone: the origin's replies have nowhere to go. Its upload still drains into
     // the stream; once that has gone out, the origin gets ORIGIN_GRACE_MS to finish before reset.
     stream.unpipe(tunnel);
@@ -132,7 +136,7 @@ export function relayToConnector(
       if (ended) return;
       outcome = `ended: ${reason}`;
       closeDiscarding(ws, tunnel, CLOSE.accessEnded, reason);
-      end();
+      end(true);
     },
   };
 }
@@ -154,9 +158,9 @@ function cutCode(stream: http2.ClientHttp2Stream): string | undefined {
  * origin) before the reset. An empty write still in flight holds the END_STREAM back until the
  * reset has closed the stream.
  */
-function resetStream(stream: http2.ClientHttp2Stream): void {
+function resetStream(stream: http2.ClientHttp2Stream, code: number = http2.constants.NGHTTP2_CANCEL): void {
   stream.write(Buffer.alloc(0));
-  stream.close(http2.constants.NGHTTP2_CANCEL);
+  stream.close(code);
 }
 
 function payloadCounter(onEnd: () => void): (chunk: Buffer) => number {
