@@ -6,10 +6,10 @@
 // (a real one comes from its backoff, up to 30 s). Real processes on loopback, signalled by PID.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { processChain, waitForConnections } from '../helpers/process-chain.js';
 import { stopProcess } from '../helpers/airlock-processes.js';
 import { startOrigin } from '../helpers/transfer.js';
+import { echoSession } from '../helpers/echo-session.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -33,23 +33,10 @@ test(
       await origin.close();
     });
 
-    const socket = net.connect(access.port, '127.0.0.1');
-    let ended: string | undefined;
-    socket.on('error', (error: NodeJS.ErrnoException) => (ended ??= error.code ?? error.message));
-    socket.on('close', () => (ended ??= 'closed'));
-    socket.write('E');
-    let received = Buffer.alloc(0);
-    socket.on('data', (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
-    let sent = 0;
-    const ticker = setInterval(() => {
-      const message = Buffer.alloc(8);
-      message.writeUInt32BE(sent++, 0);
-      message.writeUInt32BE(0x5e5e5e5e, 4);
-      socket.write(message);
-    }, 100);
+    const session = echoSession(access.port);
     try {
       await sleep(1_000);
-      assert.ok(received.length >= 8 * 5, 'echoes flow before the restart');
+      assert.ok(session.echoes >= 5, 'echoes flow before the restart');
       edge.signal('SIGKILL');
       connector.signal('SIGSTOP');
       await edge.exited;
@@ -57,25 +44,22 @@ test(
       const restartedAt = Date.now();
       await sleep(8_000);
       connector.signal('SIGCONT');
-      const deadline = Date.now() + 30_000;
-      while (Date.now() < deadline && !ended && received.length < sent * 8) await sleep(50);
+      await session.caughtUp(30_000);
       const caughtUpAfterMs = Date.now() - restartedAt;
-      clearInterval(ticker);
+      session.stopSending();
       const closes = access.proc
         .output()
         .split('\n')
         .filter((line) => /connection \d+ (failed|closed)|RESUME_REFUSED/.test(line));
       t.diagnostic(
-        `caught up ${caughtUpAfterMs} ms after the edge was back (connector stopped for 8 s of it); ${received.length / 8}/${sent} echoes; ended: ${ended ?? 'no'}; client: ${closes.join(' | ') || 'no failure logged'}`,
+        `caught up ${caughtUpAfterMs} ms after the edge was back (connector stopped for 8 s of it); ${session.echoes}/${session.sent} echoes; ended: ${session.ended ?? 'no'}; client: ${closes.join(' | ') || 'no failure logged'}`,
       );
-      assert.equal(ended, undefined, 'the local program was not reset');
-      assert.equal(received.length, sent * 8, 'every echo came back');
-      for (let index = 0; index < sent; index++)
-        assert.equal(received.readUInt32BE(index * 8), index, `echo ${index} in order, once`);
+      assert.equal(session.ended, undefined, 'the local program was not reset');
+      const { sent, echoes } = await session.finish();
+      assert.equal(echoes, sent, 'every echo came back, in order, once');
       assert.match(access.proc.output(), /resumed/i, 'the client says it resumed');
     } finally {
-      clearInterval(ticker);
-      socket.destroy();
+      session.close();
     }
   },
 );

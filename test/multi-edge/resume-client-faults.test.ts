@@ -5,13 +5,13 @@
 // duplicated, all in order (docs/architecture.md "Resumable streams").
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { freePort, SERVICE_TOKEN } from '../helpers/chain.js';
 import { airlock } from '../helpers/processes.js';
 import { postgresMissing } from '../helpers/postgres.js';
 import { haproxyMissing } from '../helpers/haproxy.js';
 import { edgeConnector, startMultiEdgeChain, type MultiEdgeChain } from '../helpers/multi-edge.js';
 import { startPausableProxy, type PausableProxy } from '../helpers/pausable-proxy.js';
+import { echoSession } from '../helpers/echo-session.js';
 import type { Connector } from '../../src/connector/connector.js';
 import { LocalListener } from '../../src/core/local-listener.js';
 import { resolveEdgeTarget } from '../../src/core/edge-target.js';
@@ -21,7 +21,6 @@ const skip = postgresMissing ?? haproxyMissing;
 if (skip) console.log(`# client-faults resume suite skipped: ${skip}`);
 
 const APP = 'faults.resume.airlock.test';
-const MAGIC = 0xec40ec40;
 
 let chain: MultiEdgeChain;
 let connector: Connector;
@@ -47,53 +46,6 @@ after(async () => {
   await connector?.stop(200);
   await chain?.stop();
 });
-
-/**
- * An echo session on the local port: an 8-byte numbered message every 100 ms, the replies kept.
- * `firstReplyAfter(t)` is when the first reply arrived after time t (bytes flowing again).
- */
-function echoSession(port: number) {
-  const socket = net.connect(port, '127.0.0.1');
-  socket.on('error', () => {});
-  socket.write('E'); // the origin's echo mode
-  let received = Buffer.alloc(0);
-  const arrivals: number[] = [];
-  socket.on('data', (chunk: Buffer) => {
-    received = Buffer.concat([received, chunk]);
-    arrivals.push(Date.now());
-  });
-  let sent = 0;
-  const ticker = setInterval(() => {
-    const message = Buffer.alloc(8);
-    message.writeUInt32BE(sent++, 0);
-    message.writeUInt32BE(MAGIC, 4);
-    socket.write(message);
-  }, 100);
-  return {
-    get sent() {
-      return sent;
-    },
-    get echoes() {
-      return Math.floor(received.length / 8);
-    },
-    firstReplyAfter: (at: number) => arrivals.find((time) => time >= at),
-    /** Stops sending, waits (bounded) for every reply, and checks each came back once, in order. */
-    async finish(): Promise<{ sent: number; echoes: number }> {
-      clearInterval(ticker);
-      const deadline = Date.now() + 20_000;
-      while (received.length < sent * 8 && Date.now() < deadline && !socket.destroyed) await sleep(50);
-      socket.destroy();
-      assert.equal(received.length % 8, 0, 'whole messages only');
-      const echoes = received.length / 8;
-      for (let index = 0; index < echoes; index++) {
-        assert.equal(received.readUInt32BE(index * 8), index, `echo ${index} in order, once`);
-        assert.equal(received.readUInt32BE(index * 8 + 4), MAGIC);
-      }
-      return { sent, echoes };
-    },
-    stopTicker: () => clearInterval(ticker),
-  };
-}
 
 test(
   "the client's path to the edges black-holed for 20 s under an echo every 100 ms: the session resumes, no echo lost or duplicated",
@@ -151,7 +103,7 @@ test(
       assert.ok(events.includes('connection-resumed'), 'the stream was resumed');
       assert.equal(echoes, sent, `0 echoes lost (${sent - echoes} missing)`);
     } finally {
-      echo.stopTicker();
+      echo.stopSending();
       await listener.stop();
       await path.close();
     }
@@ -212,7 +164,7 @@ test(
         assert.ok(resumes().length > resumesBefore, 'an edge audited the resume');
         assert.doesNotMatch(client.output(), /failed: \[/, 'no connection failed');
       } finally {
-        echo.stopTicker();
+        echo.stopSending();
       }
     } finally {
       if (stopped) client.child.kill('SIGCONT');
@@ -255,14 +207,14 @@ test(
         const cutAt = Date.now();
         await client.waitFor(/connection \d+ (failed|closed)/, 15_000);
         const endedAfterMs = Date.now() - cutAt;
-        echo.stopTicker();
+        echo.stopSending();
         t.diagnostic(
           `--no-resume: the connection ended ${endedAfterMs} ms after the cut; ${echo.sent} sent, ${echo.echoes} back`,
         );
         assert.doesNotMatch(client.output(), /reconnecting|resumed/, 'no resume was tried');
         assert.equal(resumes().length, resumesBefore, 'no edge saw a resume');
       } finally {
-        echo.stopTicker();
+        echo.stopSending();
       }
     } finally {
       await client.stop();

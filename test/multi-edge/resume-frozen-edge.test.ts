@@ -6,10 +6,10 @@
 // every such stream was reset after 5 s, while the same streams with --no-resume came through.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { postgresMissing } from '../helpers/postgres.js';
 import { haproxyMissing } from '../helpers/haproxy.js';
 import { edgeConnector, startMultiEdgeChain, type MultiEdgeChain } from '../helpers/multi-edge.js';
+import { echoSession } from '../helpers/echo-session.js';
 import type { Connector } from '../../src/connector/connector.js';
 import type { LocalListener } from '../../src/core/local-listener.js';
 
@@ -53,38 +53,6 @@ after(async () => {
   await chain?.stop();
 });
 
-/** An echo session: an 8-byte numbered message every 100 ms, each checked as it comes back. */
-function echoSession(port: number) {
-  const socket = net.connect(port, '127.0.0.1');
-  let ended: string | undefined;
-  socket.on('error', (error: NodeJS.ErrnoException) => (ended ??= error.code ?? error.message));
-  socket.on('close', () => (ended ??= 'closed'));
-  socket.write('E');
-  let received = Buffer.alloc(0);
-  socket.on('data', (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
-  let sent = 0;
-  const ticker = setInterval(() => {
-    if (ended) return;
-    const message = Buffer.alloc(8);
-    message.writeUInt32BE(sent++, 0);
-    message.writeUInt32BE(0xf0f0f0f0, 4);
-    socket.write(message);
-  }, 100);
-  return {
-    stopSending: () => clearInterval(ticker),
-    sent: () => sent,
-    echoes: () => received.length / 8,
-    ended: () => ended,
-    inOrder: () => {
-      for (let index = 0; index < Math.floor(received.length / 8); index++)
-        if (received.readUInt32BE(index * 8) !== index || received.readUInt32BE(index * 8 + 4) !== 0xf0f0f0f0)
-          return false;
-      return true;
-    },
-    close: () => socket.destroy(),
-  };
-}
-
 test(
   "the connector's only edge frozen 25 s under resumable streams: each stream waits, then resumes after SIGCONT; none is reset",
   { skip, timeout: 150_000 },
@@ -93,7 +61,7 @@ test(
     try {
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       assert.ok(
-        sessions.every((session) => session.echoes() > 5),
+        sessions.every((session) => session.echoes > 5),
         'every session echoes before the freeze',
       );
       const [edgeA] = chain.edges;
@@ -103,21 +71,19 @@ test(
       edgeA!.process.child.kill('SIGCONT');
       const thawedAt = Date.now();
       // Every session catches up: the client retries at most 10 s apart, HAProxy re-admits A in ~1 s.
-      const deadline = Date.now() + 45_000;
-      const caughtUp = () => sessions.every((session) => session.ended() || session.echoes() >= session.sent());
-      while (Date.now() < deadline && !caughtUp()) await new Promise((resolve) => setTimeout(resolve, 100));
+      await Promise.all(sessions.map((session) => session.caughtUp(45_000)));
       const caughtUpAfterMs = Date.now() - thawedAt;
       for (const session of sessions) session.stopSending();
       await new Promise((resolve) => setTimeout(resolve, 500));
       const resumes = chain.audit().filter((line) => line.event === 'stream-resume');
       t.diagnostic(
         `frozen ${Date.now() - frozenAt - caughtUpAfterMs - 500} ms; every session caught up ${caughtUpAfterMs} ms after SIGCONT; ` +
-          `echoes ${sessions.map((session) => `${session.echoes()}/${session.sent()}`).join(', ')}; ` +
+          `echoes ${sessions.map((session) => `${session.echoes}/${session.sent}`).join(', ')}; ` +
           `stream-resume records: ${resumes.map((line) => line.outcome).join(', ') || 'none'}; client closes: ${closes.join(' | ') || 'none'}`,
       );
       for (const [index, session] of sessions.entries()) {
-        assert.equal(session.ended(), undefined, `session ${index} is still open (not reset)`);
-        assert.equal(session.echoes(), session.sent(), `session ${index}: every echo came back`);
+        assert.equal(session.ended, undefined, `session ${index} is still open (not reset)`);
+        assert.equal(session.echoes, session.sent, `session ${index}: every echo came back`);
         assert.ok(session.inOrder(), `session ${index}: echoes in order, once each`);
       }
       assert.ok(
@@ -126,7 +92,7 @@ test(
       );
       assert.ok(!resumes.some((line) => line.outcome === 'refused'), 'no resume was refused');
     } finally {
-      for (const session of sessions) (session.stopSending(), session.close());
+      for (const session of sessions) session.close();
     }
   },
 );

@@ -6,7 +6,6 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
-import net from 'node:net';
 import { freePort, SERVICE_TOKEN, testPki, type TestPki } from '../helpers/chain.js';
 import { postgresMissing, startPostgres, type RunningPostgres } from '../helpers/postgres.js';
 import { haproxyMissing, startHaproxy, type RunningHaproxy } from '../helpers/haproxy.js';
@@ -17,6 +16,7 @@ import { encodeTunnelToken } from '../../src/shared/secrets.js';
 import { Connector as ConnectorClass } from '../../src/connector/connector.js';
 import { TUNNEL } from '../helpers/chain.js';
 import { download, startOrigin, type Origin } from '../helpers/transfer.js';
+import { echoSession } from '../helpers/echo-session.js';
 import type { Connector } from '../../src/connector/connector.js';
 import { LocalListener } from '../../src/core/local-listener.js';
 import { resolveEdgeTarget } from '../../src/core/edge-target.js';
@@ -234,19 +234,7 @@ test('kill -9 of the edge carrying an interactive ssh session: it answers its ne
 });
 
 test('an echo every 100 ms across a rolling SIGTERM restart of all three edges loses none', { skip }, async (t) => {
-  const socket = net.connect(localPort, '127.0.0.1');
-  socket.on('error', () => {});
-  socket.write('E');
-  let received = Buffer.alloc(0);
-  socket.on('data', (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
-  let sent = 0;
-  const ticker = setInterval(() => {
-    const message = Buffer.alloc(8);
-    message.writeUInt32BE(sent, 0);
-    message.writeUInt32BE(0xec40ec40, 4);
-    socket.write(message);
-    sent++;
-  }, 100);
+  const echo = echoSession(localPort);
   try {
     for (const edge of edges) {
       await new Promise((resolve) => setTimeout(resolve, 1_000));
@@ -258,16 +246,9 @@ test('an echo every 100 ms across a rolling SIGTERM restart of all three edges l
     }
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   } finally {
-    clearInterval(ticker);
+    echo.stopSending();
   }
-  const deadline = Date.now() + 15_000;
-  while (received.length < sent * 8 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-  socket.destroy();
-  const echoes = received.length / 8;
-  for (let index = 0; index < echoes; index++) {
-    assert.equal(received.readUInt32BE(index * 8), index, `echo ${index} in order, once`);
-    assert.equal(received.readUInt32BE(index * 8 + 4), 0xec40ec40);
-  }
+  const { sent, echoes } = await echo.finish();
   t.diagnostic(
     `${sent} echoes sent across 3 restarts, ${echoes} came back; resumes: ${allAudit().filter((line) => line.event === 'stream-resume').length}`,
   );
