@@ -11,6 +11,7 @@ import { resetSocket } from '../shared/socket-reset.js';
 import { resolveIngress, type IngressRule } from './ingress.js';
 import type { StreamVerifier } from './stream-verifier.js';
 import { carryResumable, resumeHeld } from './resumable-carry.js';
+import { unlessReset } from './origin-reset-check.js';
 import { parseResumeLimits, type ResumableOrigins } from './resumable-origins.js';
 import { recordStreamEnd, type ConnectorMetrics } from './connector-metrics.js';
 
@@ -146,22 +147,6 @@ export async function serveOriginStream(
     log.warn({ streamId, hostname, reason }, 'origin dial failed');
     refuse(502, reason);
   });
-}
-
-/**
- * In the download's pipeline: ends it with an error when the origin's end was a reset. libuv reports a reset that arrives
- * while unread data waits as a plain EOF (POLLHUP after a partial read), so an origin dying under
- * load looked like a clean close and the client logged one (test/faults/processes.test.ts). A
- * zero-length write tells them apart: after a FIN our side is still open and it succeeds; after a
- * reset it fails with ECONNRESET. Once our side has ended there is nothing left to probe.
- */
-function unlessReset(origin: net.Socket): PassThrough {
-  const check = new PassThrough();
-  check._flush = (done) => {
-    if (origin.destroyed || origin.writableEnded) return done();
-    origin.write(Buffer.alloc(0), (error) => done(error ?? undefined));
-  };
-  return check;
 }
 
 /**

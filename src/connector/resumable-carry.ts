@@ -10,6 +10,7 @@ import { resetSocket } from '../shared/socket-reset.js';
 import type { Logger } from '../shared/logger.js';
 import type { StreamCounters } from './origin-streams.js';
 import { recordStreamEnd } from './connector-metrics.js';
+import { unlessReset } from './origin-reset-check.js';
 import { StreamResetError, type ResumableStream } from '../shared/resumable-stream.js';
 import { identityKey, type ResumableOrigins, type ResumeLimits } from './resumable-origins.js';
 
@@ -34,7 +35,8 @@ export function carryResumable(
   session.once('error', () => resetSocket(origin));
   origin.once('error', () => undefined);
   session.on('detached', () => log.info({ streamId }, 'resumable stream waiting to be resumed'));
-  pipeline(origin, session, origin, (error) => {
+  // The download's end becomes a FIN frame only when the origin's end was a FIN, not a reset.
+  pipeline(origin, unlessReset(origin), session, origin, (error) => {
     counters.active--;
     const figures = {
       ...fields,
