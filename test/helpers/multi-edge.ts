@@ -8,6 +8,8 @@ import { startHaproxy, type RunningHaproxy } from './haproxy.js';
 import { airlock, type Running } from './processes.js';
 import { startOrigin, type Origin } from './transfer.js';
 import { LocalListener } from '../../src/core/local-listener.js';
+import { loadEdgeConfig } from '../../src/edge/config/config.js';
+import { startEdge, type RunningEdge } from '../../src/edge/edge-server.js';
 import { resolveEdgeTarget } from '../../src/core/edge-target.js';
 import { encodeTunnelToken, hashSecret } from '../../src/shared/secrets.js';
 import { Connector } from '../../src/connector/connector.js';
@@ -187,6 +189,58 @@ export async function startMultiEdgeChain(options: {
       await Promise.all(edges.map(({ process }) => process.stop()));
       await lb.stop();
       await origin.close();
+      db.destroy();
+    },
+  };
+}
+
+export interface RelayPair {
+  pki: TestPki;
+  db: RunningPostgres;
+  app: { hostname: string; aud: string; service: string };
+  edgeA: RunningEdge;
+  edgeB: RunningEdge;
+  connector: Connector;
+  /** Stops the connector, both edges and PostgreSQL (the origin and listeners are the caller's). */
+  close(): Promise<void>;
+}
+
+/**
+ * Two in-process edges on one PostgreSQL with the connector on edge B only, so every stream that
+ * reaches edge A is relayed to B: the set-up of the relay suites. Edge A learns where the tunnel
+ * is from the directory within two heartbeats; the caller waits for that its own way.
+ */
+export async function startRelayPair(options: { hostname: string; service: string }): Promise<RelayPair> {
+  const pki = await testPki();
+  const db = await startPostgres();
+  const [portA, portB, relayA, relayB] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const app = { hostname: options.hostname, aud: randomBytes(16).toString('hex'), service: options.service };
+  const edge = (port: number, relayPort: number) =>
+    startEdge({
+      config: loadEdgeConfig(
+        writeConfig(pki, multiEdgeYaml({ pki, port, publicPort: portA, pgUrl: db.url, app, relayPort })),
+      ),
+    });
+  const edgeA = await edge(portA, relayA);
+  const edgeB = await edge(portB, relayB);
+  const connector = edgeConnector(pki, {
+    ports: [portB],
+    hostname: app.hostname,
+    service: app.service,
+    connections: 2,
+  });
+  await connector.waitConnected(2);
+  return {
+    pki,
+    db,
+    app,
+    edgeA,
+    edgeB,
+    connector,
+    async close() {
+      await connector.stop(200);
+      await edgeA.close(200);
+      await edgeB.close(200);
       db.destroy();
     },
   };

@@ -3,53 +3,36 @@
 // (docs/architecture.md, "An abnormal end resets both ends").
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { freePort, SERVICE_TOKEN, testPki } from '../helpers/chain.js';
-import { postgresMissing, startPostgres, type RunningPostgres } from '../helpers/postgres.js';
-import { edgeConnector, multiEdgeYaml, writeConfig } from '../helpers/multi-edge.js';
+import { freePort, SERVICE_TOKEN } from '../helpers/chain.js';
+import { postgresMissing } from '../helpers/postgres.js';
+import { startRelayPair, type RelayPair } from '../helpers/multi-edge.js';
 import { waitUntil } from '../helpers/airlock-processes.js';
 import { download, startOrigin, type Origin } from '../helpers/transfer.js';
 import { watchedDownload } from '../helpers/socket-ends.js';
-import { loadEdgeConfig } from '../../src/edge/config/config.js';
-import { startEdge, type RunningEdge } from '../../src/edge/edge-server.js';
-import type { Connector } from '../../src/connector/connector.js';
 import { LocalListener } from '../../src/core/local-listener.js';
 import { resolveEdgeTarget } from '../../src/core/edge-target.js';
 
 const skip = postgresMissing;
 if (skip) console.log(`# relay abnormal-ends suite skipped: ${skip}`);
 
-const APP = 'relay-cut.airlock.test';
 const MB = 1024 * 1024;
 
-let db: RunningPostgres;
 let origin: Origin;
-let edgeA: RunningEdge;
-let edgeB: RunningEdge;
-let connector: Connector;
+let pair: RelayPair;
 let listener: LocalListener;
 let localPort: number;
 
 before(async () => {
   if (skip) return;
-  const pki = await testPki();
-  db = await startPostgres();
   origin = await startOrigin();
-  const [portA, portB, relayA, relayB] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const app = { hostname: APP, aud: randomBytes(16).toString('hex'), service: `tcp://127.0.0.1:${origin.port}` };
-  const edge = (port: number, relayPort: number) =>
-    startEdge({
-      config: loadEdgeConfig(
-        writeConfig(pki, multiEdgeYaml({ pki, port, publicPort: portA, pgUrl: db.url, app, relayPort })),
-      ),
-    });
-  edgeA = await edge(portA, relayA);
-  edgeB = await edge(portB, relayB);
-  connector = edgeConnector(pki, { ports: [portB], hostname: APP, service: app.service, connections: 2 });
-  await connector.waitConnected(2);
+  pair = await startRelayPair({ hostname: 'relay-cut.airlock.test', service: `tcp://127.0.0.1:${origin.port}` });
   localPort = await freePort();
   listener = new LocalListener({
-    target: resolveEdgeTarget({ hostname: APP, edge: `https://127.0.0.1:${portA}`, caFile: pki.ca }),
+    target: resolveEdgeTarget({
+      hostname: pair.app.hostname,
+      edge: `https://127.0.0.1:${pair.edgeA.port}`,
+      caFile: pair.pki.ca,
+    }),
     local: { host: '127.0.0.1', port: localPort },
     credential: async () => ({ kind: 'service-token', ...SERVICE_TOKEN }),
     // Plain streams: a resumable one would resume once the connector is back (resume-relay.test.ts).
@@ -62,11 +45,8 @@ before(async () => {
 after(async () => {
   if (skip) return;
   await listener?.stop();
-  await connector?.stop(200);
-  await edgeA?.close(200);
-  await edgeB?.close(200);
+  await pair?.close();
   await origin?.close();
-  db?.destroy();
 });
 
 describe('relayed streams cut at the far edge', { skip }, () => {
@@ -80,7 +60,7 @@ describe('relayed streams cut at the far edge', { skip }, () => {
           if (dropped || bytes < 2 * MB) return;
           dropped = true;
           // Dropped under their streams, no GOAWAY: edge B closes the relay WebSockets 1011.
-          for (const connection of edgeB.registry.all()) connection.session.destroy();
+          for (const connection of pair.edgeB.registry.all()) connection.session.destroy();
         },
       }),
     );
@@ -93,7 +73,7 @@ describe('relayed streams cut at the far edge', { skip }, () => {
       assert.equal(result.ended, 'reset', `the local program saw a reset, not ${result.ended}`);
     }
     // Back before the suite stops it: a stop() during a redial waits on the new session forever.
-    await waitUntil('the connector to reconnect', () => edgeB.registry.count() === 2, 10_000);
-    await connector.waitConnected(2);
+    await waitUntil('the connector to reconnect', () => pair.edgeB.registry.count() === 2, 10_000);
+    await pair.connector.waitConnected(2);
   });
 });

@@ -7,14 +7,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { freePort, SERVICE_TOKEN, testPki, type TestPki } from '../helpers/chain.js';
-import { postgresMissing, startPostgres, type RunningPostgres } from '../helpers/postgres.js';
-import { edgeConnector, multiEdgeYaml, writeConfig } from '../helpers/multi-edge.js';
+import { freePort, SERVICE_TOKEN } from '../helpers/chain.js';
+import { postgresMissing } from '../helpers/postgres.js';
+import { startRelayPair, type RelayPair } from '../helpers/multi-edge.js';
 import { waitUntil } from '../helpers/airlock-processes.js';
 import { download, startOrigin, sha256, type Origin } from '../helpers/transfer.js';
-import { loadEdgeConfig } from '../../src/edge/config/config.js';
-import { startEdge, type RunningEdge } from '../../src/edge/edge-server.js';
-import type { Connector } from '../../src/connector/connector.js';
+import type { RunningEdge } from '../../src/edge/edge-server.js';
 import { LocalListener } from '../../src/core/local-listener.js';
 import { resolveEdgeTarget, type EdgeTarget } from '../../src/core/edge-target.js';
 
@@ -31,48 +29,31 @@ const STREAMS = 10;
  */
 const TRICKLE = { streams: 4, size: 10 * MB, rate: 1 * MB };
 
-let pki: TestPki;
-let db: RunningPostgres;
 let origin: Origin;
+let pair: RelayPair;
 let edgeA: RunningEdge;
 let edgeB: RunningEdge;
-let connector: Connector;
 const listeners: LocalListener[] = [];
 
 before(async () => {
   if (skip) return;
-  pki = await testPki();
-  db = await startPostgres();
   origin = await startOrigin();
-  const [portA, portB, relayA, relayB] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const app = { hostname: APP, aud: randomBytes(16).toString('hex'), service: `tcp://127.0.0.1:${origin.port}` };
-  const edge = (port: number, relayPort: number) =>
-    startEdge({
-      config: loadEdgeConfig(
-        writeConfig(pki, multiEdgeYaml({ pki, port, publicPort: portA, pgUrl: db.url, app, relayPort })),
-      ),
-    });
-  edgeA = await edge(portA, relayA);
-  edgeB = await edge(portB, relayB);
   // The connector reaches edge B only: every stream through edge A is relayed.
-  connector = edgeConnector(pki, { ports: [portB], hostname: APP, service: app.service, connections: 2 });
-  await connector.waitConnected(2);
-  const probe = await listen(portA, false);
+  pair = await startRelayPair({ hostname: APP, service: `tcp://127.0.0.1:${origin.port}` });
+  ({ edgeA, edgeB } = pair);
+  const probe = await listen(edgeA.port, false);
   await waitUntil('edge B to announce its tunnel', async () => (await download(probe, 1)).complete, 10_000, 200);
 });
 
 after(async () => {
   if (skip) return;
   for (const listener of listeners) await listener.stop();
-  await connector?.stop(200);
-  await edgeA?.close(200);
-  await edgeB?.close(200);
+  await pair?.close();
   await origin?.close();
-  db?.destroy();
 });
 
 const targetOf = (edgePort: number): EdgeTarget =>
-  resolveEdgeTarget({ hostname: APP, edge: `https://127.0.0.1:${edgePort}`, caFile: pki.ca });
+  resolveEdgeTarget({ hostname: APP, edge: `https://127.0.0.1:${edgePort}`, caFile: pair.pki.ca });
 
 async function listen(edgePort: number, resume: boolean): Promise<number> {
   const port = await freePort();

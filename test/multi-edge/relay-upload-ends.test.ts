@@ -4,60 +4,32 @@
 // (test/faults/abnormal-ends.test.ts): a FIN would pass a truncated upload off as complete.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { freePort, SERVICE_TOKEN, testPki, type TestPki } from '../helpers/chain.js';
-import { postgresMissing, startPostgres, type RunningPostgres } from '../helpers/postgres.js';
-import { edgeConnector, multiEdgeYaml, writeConfig } from '../helpers/multi-edge.js';
+import { freePort, SERVICE_TOKEN } from '../helpers/chain.js';
+import { postgresMissing } from '../helpers/postgres.js';
+import { startRelayPair, type RelayPair } from '../helpers/multi-edge.js';
 import { spawnAirlock, stopProcess, waitUntil } from '../helpers/airlock-processes.js';
 import { recordingOrigin } from '../helpers/socket-ends.js';
 import { patternAt } from '../helpers/transfer.js';
-import { loadEdgeConfig } from '../../src/edge/config/config.js';
-import { startEdge, type RunningEdge } from '../../src/edge/edge-server.js';
-import type { Connector } from '../../src/connector/connector.js';
 
 const skip = postgresMissing;
 if (skip) console.log(`# relay upload-ends suite skipped: ${skip}`);
 
-const APP = 'relay-upload.airlock.test';
-
-let pki: TestPki;
-let db: RunningPostgres;
 let origin: Awaited<ReturnType<typeof recordingOrigin>>;
-let edgeA: RunningEdge;
-let edgeB: RunningEdge;
-let portA: number;
-let connector: Connector;
+let pair: RelayPair;
 
 before(async () => {
   if (skip) return;
-  pki = await testPki();
-  db = await startPostgres();
   origin = await recordingOrigin();
-  const [portB, relayA, relayB] = [await freePort(), await freePort(), await freePort()];
-  portA = await freePort();
-  const app = { hostname: APP, aud: randomBytes(16).toString('hex'), service: `tcp://127.0.0.1:${origin.port}` };
-  const edge = (port: number, relayPort: number) =>
-    startEdge({
-      config: loadEdgeConfig(
-        writeConfig(pki, multiEdgeYaml({ pki, port, publicPort: portA, pgUrl: db.url, app, relayPort })),
-      ),
-    });
-  edgeA = await edge(portA, relayA);
-  edgeB = await edge(portB, relayB);
-  connector = edgeConnector(pki, { ports: [portB], hostname: APP, service: app.service, connections: 2 });
-  await connector.waitConnected(2);
+  pair = await startRelayPair({ hostname: 'relay-upload.airlock.test', service: `tcp://127.0.0.1:${origin.port}` });
   // Edge A learns where the tunnel is from the directory (two heartbeats).
   await new Promise((resolve) => setTimeout(resolve, 2_500));
 });
 
 after(async () => {
   if (skip) return;
-  await connector?.stop(200);
-  await edgeA?.close(200);
-  await edgeB?.close(200);
+  await pair?.close();
   await origin?.close();
-  db?.destroy();
 });
 
 for (const how of ['the local program resets', 'the client process is killed (kill -9)'] as const) {
@@ -69,13 +41,13 @@ for (const how of ['the local program resets', 'the client process is killed (ki
         'access',
         'tcp',
         '--hostname',
-        APP,
+        pair.app.hostname,
         '--url',
         `127.0.0.1:${localPort}`,
         '--edge',
-        `https://127.0.0.1:${portA}`,
+        `https://127.0.0.1:${pair.edgeA.port}`,
         '--ca',
-        pki.ca,
+        pair.pki.ca,
         '--no-resume',
       ],
       { AIRLOCK_SERVICE_TOKEN_ID: SERVICE_TOKEN.id, AIRLOCK_SERVICE_TOKEN_SECRET: SERVICE_TOKEN.secret },
