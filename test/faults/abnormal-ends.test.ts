@@ -100,31 +100,42 @@ for (const [how, resume] of [
   });
 }
 
-/** A local program uploading pattern bytes until its socket ends, noting how it ended. */
-function endlessUpload(port: number, onProgress: (bytes: number) => void, timeoutMs = 30_000) {
-  return new Promise<{ bytes: number; ended: string }>((resolve) => {
+/**
+ * A local program uploading pattern bytes (`total` of them and then its end, or until its socket
+ * ends), noting how the socket ended and when. `echo`: the transfer origin echoes them back.
+ */
+function uploadingProgram(
+  port: number,
+  options: { total?: number; echo?: boolean; onSent?: (bytes: number) => void; onReceived?: (bytes: number) => void },
+) {
+  return new Promise<{ bytes: number; received: number; ended: string; endedAt: number }>((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
+    const total = options.total ?? 1024 * MB;
     let bytes = 0;
+    let received = 0;
     let done = false;
     const finish = (ended: string) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       socket.destroy();
-      resolve({ bytes, ended });
+      resolve({ bytes, received, ended, endedAt: Date.now() });
     };
-    const timer = setTimeout(() => finish('timeout'), timeoutMs);
+    const timer = setTimeout(() => finish('timeout'), 60_000);
+    socket.on('data', (data: Buffer) => options.onReceived?.((received += data.length)));
     socket.on('end', () => finish('fin'));
     socket.on('error', (error: NodeJS.ErrnoException) => finish(error.code ?? error.message));
     socket.on('close', () => finish('closed'));
     const pump = () => {
-      while (!socket.destroyed && bytes < 1024 * MB) {
+      while (!socket.destroyed && bytes < total) {
         const piece = patternAt(bytes, 64 * 1024);
         bytes += piece.length;
-        onProgress(bytes);
+        options.onSent?.(bytes);
         if (!socket.write(piece)) return void socket.once('drain', pump);
       }
+      if (options.total !== undefined) socket.end();
     };
+    if (options.echo) socket.write('E');
     socket.once('connect', pump);
   });
 }
@@ -145,11 +156,13 @@ test('edge kill -9 under uploads from a client without resumption: the local pro
 
   let killed = 0;
   const uploads = Array.from({ length: 4 }, () =>
-    endlessUpload(access.port, (bytes) => {
-      if (!killed && bytes >= 8 * MB) {
-        killed = Date.now();
-        edge.signal('SIGKILL');
-      }
+    uploadingProgram(access.port, {
+      onSent: (bytes) => {
+        if (!killed && bytes >= 8 * MB) {
+          killed = Date.now();
+          edge.signal('SIGKILL');
+        }
+      },
     }),
   );
   const results = await Promise.all(uploads);
@@ -232,47 +245,22 @@ test('connector kill -9 under 8 echo streams (uploads held back): every local pr
   await waitForConnections(chain, 2);
   const access = await chain.startAccess('echo-cut.airlock.test', { resume: false });
   let killedAt = 0;
-  const ends = await Promise.all(
-    Array.from(
-      { length: 8 },
-      () =>
-        new Promise<{ ended: string; afterMs: number; received: number }>((resolve) => {
-          const socket = net.connect(access.port, '127.0.0.1');
-          let received = 0;
-          let sent = 0;
-          let done = false;
-          const finish = (ended: string) => {
-            if (done) return;
-            done = true;
-            clearTimeout(timer);
-            socket.destroy();
-            resolve({ ended, afterMs: killedAt ? Date.now() - killedAt : -1, received });
-          };
-          const timer = setTimeout(() => finish('timeout'), 60_000);
-          socket.on('data', (data: Buffer) => {
-            received += data.length;
-            if (!killedAt && received >= 8 * MB) {
-              killedAt = Date.now();
-              connector.signal('SIGKILL');
-            }
-          });
-          socket.on('end', () => finish('fin'));
-          socket.on('error', (error: NodeJS.ErrnoException) => finish(error.code ?? error.message));
-          socket.on('close', () => finish('closed'));
-          // 16 MB, then the upload's end (a half-close), as a copy through the echo would.
-          const pump = () => {
-            while (!socket.destroyed && sent < 16 * MB) {
-              const piece = patternAt(sent, 64 * 1024);
-              sent += piece.length;
-              if (!socket.write(piece)) return void socket.once('drain', pump);
-            }
-            socket.end();
-          };
-          socket.write('E');
-          pump();
-        }),
+  // 16 MB each, then the upload's end (a half-close), as a copy through the echo would.
+  const results = await Promise.all(
+    Array.from({ length: 8 }, () =>
+      uploadingProgram(access.port, {
+        total: 16 * MB,
+        echo: true,
+        onReceived: (received) => {
+          if (!killedAt && received >= 8 * MB) {
+            killedAt = Date.now();
+            connector.signal('SIGKILL');
+          }
+        },
+      }),
     ),
   );
+  const ends = results.map((result) => ({ ended: result.ended, afterMs: result.endedAt - killedAt }));
   t.diagnostic(ends.map((end) => `${end.ended} after ${end.afterMs} ms`).join('; '));
   assert.ok(killedAt > 0, 'the connector was killed mid-echo');
   for (const end of ends) {
