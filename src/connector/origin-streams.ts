@@ -7,11 +7,10 @@ import type { Logger } from '../shared/logger.js';
 import { formatHostPort } from '../shared/host.js';
 import { STREAM_ASSERTION } from '../shared/stream-assertion.js';
 import { coalesceWrites } from '../shared/websocket-stream.js';
-import { resetSocket } from '../shared/socket-reset.js';
+import { resetSocket, unlessReset } from '../shared/socket-reset.js';
 import { resolveIngress, type IngressRule } from './ingress.js';
 import type { StreamVerifier } from './stream-verifier.js';
 import { carryResumable, resumeHeld } from './resumable-carry.js';
-import { unlessReset } from './origin-reset-check.js';
 import { parseResumeLimits, type ResumableOrigins } from './resumable-origins.js';
 import { recordStreamEnd, type ConnectorMetrics } from './connector-metrics.js';
 

@@ -6,11 +6,10 @@ import type http2 from 'node:http2';
 import type net from 'node:net';
 import { pipeline } from 'node:stream';
 import { ACCESS_ENDED_RST_CODE, HEADER } from '../shared/constants.js';
-import { resetSocket } from '../shared/socket-reset.js';
+import { resetSocket, unlessReset } from '../shared/socket-reset.js';
 import type { Logger } from '../shared/logger.js';
 import type { StreamCounters } from './origin-streams.js';
 import { recordStreamEnd } from './connector-metrics.js';
-import { unlessReset } from './origin-reset-check.js';
 import { StreamResetError, type ResumableStream } from '../shared/resumable-stream.js';
 import { identityKey, type ResumableOrigins, type ResumeLimits } from './resumable-origins.js';
 

@@ -1,6 +1,8 @@
 // Ending a TCP socket with a RST, so its peer sees a failure rather than an orderly end (a cut
-// transfer must never look complete). Shared by the client and the connector.
+// transfer must never look complete), and telling a reset from a FIN. Shared by the client and
+// the connector.
 import type { Socket } from 'node:net';
+import { PassThrough } from 'node:stream';
 
 /**
  * Resets `socket` (RST). libuv refuses a reset once the socket's FIN has been requested (EINVAL,
@@ -10,4 +12,21 @@ export function resetSocket(socket: Socket): void {
   if (socket.destroyed) return;
   if (socket.writableEnded) socket.destroy();
   else socket.resetAndDestroy();
+}
+
+/**
+ * In a pipeline that reads `socket`: ends it with an error when the socket's end was a reset.
+ * libuv reports a reset that arrives while unread data waits as a plain EOF (POLLHUP after a
+ * partial read), so a program or an origin dying under load looked like a clean end and was
+ * passed on as one (test/faults/processes.test.ts, test/multi-edge/relay-upload-ends.test.ts).
+ * A zero-length write tells them apart: after a FIN our side is still open and it succeeds; after
+ * a reset it fails with ECONNRESET. Once our side has ended there is nothing left to probe.
+ */
+export function unlessReset(socket: Socket): PassThrough {
+  const check = new PassThrough();
+  check._flush = (done) => {
+    if (socket.destroyed || socket.writableEnded) return done();
+    socket.write(Buffer.alloc(0), (error) => done(error ?? undefined));
+  };
+  return check;
 }

@@ -13,6 +13,7 @@ import { recordingOrigin } from '../helpers/socket-ends.js';
 import { patternAt } from '../helpers/transfer.js';
 
 const skip = postgresMissing;
+const MB = 1024 * 1024;
 if (skip) console.log(`# relay upload-ends suite skipped: ${skip}`);
 
 let origin: Awaited<ReturnType<typeof recordingOrigin>>;
@@ -32,58 +33,82 @@ after(async () => {
   await origin?.close();
 });
 
-for (const how of ['the local program resets', 'the client process is killed (kill -9)'] as const) {
-  test(`${how} mid-upload through a relay: the origin gets a reset, not a FIN`, { skip }, async (t) => {
-    const localPort = await freePort();
-    const access = spawnAirlock(
-      'access',
-      [
+// Small uploads are all in flight at the cut; large ones are held back by backpressure at the
+// relaying edge, whose client stream then never ends: the relay stayed open and the origin was
+// held for good (found by an independent run), until the edge closed the relay at the cut.
+const CASES = [
+  ['the local program resets', 256 * 1024],
+  ['the client process is killed (kill -9)', 256 * 1024],
+  ['the local program resets', 64 * MB],
+  ['the client process is killed (kill -9)', 64 * MB],
+] as const;
+
+for (const [how, size] of CASES) {
+  test(
+    `${how} mid-upload (${size / 1024} KiB) through a relay: the origin gets a reset, not a FIN`,
+    { skip },
+    async (t) => {
+      const localPort = await freePort();
+      const access = spawnAirlock(
         'access',
-        'tcp',
-        '--hostname',
-        pair.app.hostname,
-        '--url',
-        `127.0.0.1:${localPort}`,
-        '--edge',
-        `https://127.0.0.1:${pair.edgeA.port}`,
-        '--ca',
-        pair.pki.ca,
-        '--no-resume',
-      ],
-      { AIRLOCK_SERVICE_TOKEN_ID: SERVICE_TOKEN.id, AIRLOCK_SERVICE_TOKEN_SECRET: SERVICE_TOKEN.secret },
-    );
-    t.after(() => stopProcess(access));
-    await access.waitFor(/Listening on/);
-    const endsBefore = origin.ends.length;
-    let cutAt = 0;
-    let seenAfterMs = 0;
-    const connectionsBefore = origin.connections;
-    const uploads = Array.from({ length: 4 }, () => {
-      const socket = net.connect(localPort, '127.0.0.1');
-      socket.on('error', () => {});
-      socket.write(patternAt(0, 256 * 1024));
-      return socket;
-    });
-    try {
-      await waitUntil(
-        'the origin received bytes on every connection',
-        () => origin.connections >= connectionsBefore + 4,
-        10_000,
+        [
+          'access',
+          'tcp',
+          '--hostname',
+          pair.app.hostname,
+          '--url',
+          `127.0.0.1:${localPort}`,
+          '--edge',
+          `https://127.0.0.1:${pair.edgeA.port}`,
+          '--ca',
+          pair.pki.ca,
+          '--no-resume',
+        ],
+        { AIRLOCK_SERVICE_TOKEN_ID: SERVICE_TOKEN.id, AIRLOCK_SERVICE_TOKEN_SECRET: SERVICE_TOKEN.secret },
       );
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      cutAt = Date.now();
-      if (how === 'the local program resets') for (const socket of uploads) socket.resetAndDestroy();
-      else access.signal('SIGKILL');
-      await waitUntil('the origin saw every connection end', () => origin.ends.length === endsBefore + 4, 10_000).catch(
-        () => {},
-      );
-      seenAfterMs = Date.now() - cutAt;
-    } finally {
-      for (const socket of uploads) socket.destroy();
-    }
-    const ends = origin.ends.slice(endsBefore);
-    t.diagnostic(`origin: ${ends.join(', ')}, the last ${seenAfterMs} ms after the cut`);
-    assert.equal(ends.length, 4, 'the origin saw all four connections end');
-    for (const end of ends) assert.equal(end, 'ECONNRESET', 'the origin saw a reset, not a FIN');
-  });
+      t.after(() => stopProcess(access));
+      await access.waitFor(/Listening on/);
+      const endsBefore = origin.ends.length;
+      let cutAt = 0;
+      let seenAfterMs = 0;
+      const connectionsBefore = origin.connections;
+      const uploads = Array.from({ length: 4 }, () => {
+        const socket = net.connect(localPort, '127.0.0.1');
+        socket.on('error', () => {});
+        let sent = 0;
+        const pump = () => {
+          while (!socket.destroyed && sent < size) {
+            const piece = patternAt(sent, 64 * 1024);
+            sent += piece.length;
+            if (!socket.write(piece)) return void socket.once('drain', pump);
+          }
+        };
+        pump();
+        return socket;
+      });
+      try {
+        await waitUntil(
+          'the origin received bytes on every connection',
+          () => origin.connections >= connectionsBefore + 4,
+          10_000,
+        );
+        await new Promise((resolve) => setTimeout(resolve, size > MB ? 1_000 : 200));
+        cutAt = Date.now();
+        if (how === 'the local program resets') for (const socket of uploads) socket.resetAndDestroy();
+        else access.signal('SIGKILL');
+        await waitUntil(
+          'the origin saw every connection end',
+          () => origin.ends.length === endsBefore + 4,
+          10_000,
+        ).catch(() => {});
+        seenAfterMs = Date.now() - cutAt;
+      } finally {
+        for (const socket of uploads) socket.destroy();
+      }
+      const ends = origin.ends.slice(endsBefore);
+      t.diagnostic(`origin: ${ends.join(', ')}, the last ${seenAfterMs} ms after the cut`);
+      assert.equal(ends.length, 4, 'the origin saw all four connections end');
+      for (const end of ends) assert.equal(end, 'ECONNRESET', 'the origin saw a reset, not a FIN');
+    },
+  );
 }

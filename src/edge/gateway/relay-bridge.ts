@@ -41,21 +41,20 @@ export function bridgeToEdge(
   coalesceWrites(upstream, socket);
   // A client that carries half-close ends its upload with an empty message; its WebSocket closing
   // without one (1006, killed, a local reset) cut the upload. The client's stream ends either way,
-  // so the end is passed on only when it was the client's: a cut reaches the far edge as a close
-  // 1001 before any end marker, and that edge resets the origin (never a FIN for a cut upload).
+  // so the end is passed on only when it was the client's: a cut reaches the far edge at once as a
+  // close 1001 before any end marker, and that edge resets the origin (never a FIN for a cut
+  // upload). At once: an upload held back by backpressure may never drain to its end.
   let clientCloseCode: number | undefined;
   let uploadEndSeen = false;
   interceptMessages(ws, (data) => ((uploadEndSeen ||= data.length === 0), false));
   const uploadCut = () => halfClose && !uploadEndSeen && clientCloseCode !== undefined && !isOrderly(clientCloseCode);
+  const cutUpload = () => {
+    client.unpipe(upstream);
+    if (peer.readyState === peer.OPEN) peer.close(CLOSE.goingAway, `client left (${clientCloseCode})`);
+  };
   client.pipe(upstream, { end: false });
   client.once('end', () => {
-    if (!uploadCut()) return void upstream.end();
-    // What was read from the client goes out first; the close frame queues behind it.
-    const cut = () => {
-      if (peer.readyState === peer.OPEN) peer.close(CLOSE.goingAway, `client left (${clientCloseCode})`);
-    };
-    if (upstream.writableLength === 0) cut();
-    else upstream.once('drain', cut);
+    if (!uploadCut()) upstream.end();
   });
   // Known before the upstream's end arrives (its own close listener came first): the download's end
   // is passed on only when the far edge ended it in order, never when that edge went away.
@@ -67,11 +66,14 @@ export function bridgeToEdge(
     if (peerClosed === undefined) downloadEnded = true;
     if (downloadEnded || isOrderly(peerClosed)) client.end();
   });
+  /** Bounds the wait for the upload to drain after the client left, whatever the far side does. */
+  let drainLimit: NodeJS.Timeout | undefined;
   const end = () => {
     if (ended) return;
     ended = true;
     release();
     clearTimeout(grace);
+    clearTimeout(drainLimit);
     recordStreamEnd(deps, about, { bytesUp, bytesDown, started, outcome: `${outcome} (relayed to another edge)` });
     if (peer.readyState === peer.OPEN) peer.close(CLOSE.normal);
   };
@@ -84,6 +86,9 @@ export function bridgeToEdge(
     if (peerClosed !== undefined) return end();
     upstream.unpipe(client);
     upstream.resume();
+    if (uploadCut()) return cutUpload();
+    drainLimit = setTimeout(() => (peer.terminate(), end()), 2 * ORIGIN_GRACE_MS);
+    drainLimit.unref();
     // The client's upload drains to the far edge, which ends it there; that edge finishes the origin.
     const wait = () => {
       grace = setTimeout(() => (peer.terminate(), end()), ORIGIN_GRACE_MS);
