@@ -114,7 +114,10 @@ export function carryResumable({ local, tunnel, redial, onState, onEnd }: Resuma
         // unless the edge says it may come back (Retry-After: its edge went silent, or restarted).
         let until = deadline;
         const mayReturn = isAirlockError(error) && error.details.retryAfterSeconds !== undefined;
-        if (isAirlockError(error) && error.code === 'NO_CONNECTOR' && !mayReturn) {
+        // Other failures in between (a timeout under load) neither restart the count nor delay the
+        // answer that ends it.
+        if (mayReturn) noConnectorSince = undefined;
+        else if (isAirlockError(error) && error.code === 'NO_CONNECTOR') {
           noConnectorSince ??= Date.now();
           if (Date.now() - noConnectorSince >= RESUME.noConnectorGiveUpMs) {
             session.abort(
@@ -122,11 +125,12 @@ export function carryResumable({ local, tunnel, redial, onState, onEnd }: Resuma
             );
             return;
           }
-          // The last try falls when the give-up is due, not a long backoff step after it.
-          until = Math.min(deadline, noConnectorSince + RESUME.noConnectorGiveUpMs);
-        } else noConnectorSince = undefined;
-        const wait = Math.min(delay, until - Date.now());
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        }
+        // The last try falls when the give-up is due, not a long backoff step after it.
+        if (noConnectorSince !== undefined) until = Math.min(deadline, noConnectorSince + RESUME.noConnectorGiveUpMs);
+        // Never a busy loop: past the give-up time, other failures still wait the first step.
+        const wait = Math.max(Math.min(delay, until - Date.now()), RESUME.retryBaseMs);
+        await new Promise((resolve) => setTimeout(resolve, wait));
         delay = Math.min(delay * 2, RESUME.retryMaxMs);
       }
     }
