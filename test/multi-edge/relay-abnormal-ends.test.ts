@@ -3,6 +3,9 @@
 // (docs/architecture.md, "An abnormal end resets both ends").
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
 import { freePort, SERVICE_TOKEN } from '../helpers/chain.js';
 import { postgresMissing } from '../helpers/postgres.js';
 import { startRelayPair, type RelayPair } from '../helpers/multi-edge.js';
@@ -11,6 +14,7 @@ import { download, startOrigin, type Origin } from '../helpers/transfer.js';
 import { watchedDownload } from '../helpers/socket-ends.js';
 import { LocalListener } from '../../src/core/local-listener.js';
 import { resolveEdgeTarget } from '../../src/core/edge-target.js';
+import { HEADER } from '../../src/shared/constants.js';
 
 const skip = postgresMissing;
 if (skip) console.log(`# relay abnormal-ends suite skipped: ${skip}`);
@@ -77,3 +81,39 @@ describe('relayed streams cut at the far edge', { skip }, () => {
     await pair.connector.waitConnected(2);
   });
 });
+
+test(
+  'a resume the far edge refuses (its connector does not hold the stream) is refused by the relaying edge too: 410, not 503',
+  { skip },
+  async () => {
+    const token = `${pair.connector.connectorId}.${randomUUID()}.${'a'.repeat(43)}`;
+    const status = await new Promise<number>((resolve, reject) => {
+      const request = https.request({
+        host: '127.0.0.1',
+        port: pair.edgeA.port,
+        servername: pair.app.hostname,
+        path: '/',
+        headers: {
+          host: pair.app.hostname,
+          connection: 'Upgrade',
+          upgrade: 'websocket',
+          'sec-websocket-version': '13',
+          'sec-websocket-key': randomBytes(16).toString('base64'),
+          [HEADER.clientId]: SERVICE_TOKEN.id,
+          [HEADER.clientSecret]: SERVICE_TOKEN.secret,
+          [HEADER.resumeToken]: token,
+          [HEADER.resumeOffsets]: '0,0',
+        },
+        ca: readFileSync(pair.pki.ca),
+        agent: false,
+      });
+      request.on('response', (response) => (response.resume(), resolve(response.statusCode ?? 0)));
+      request.on('upgrade', (response, socket) => (socket.destroy(), resolve(response.statusCode ?? 0)));
+      request.on('error', reject);
+      request.end();
+    });
+    // Before, edge A took edge B's 410 for a failed relay and answered 503 no_connector, so the
+    // client kept retrying a stream that no longer exists.
+    assert.equal(status, 410);
+  },
+);

@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE, DEFAULTS, HEADER, RESUME } from '../../shared/constants.js';
 import type { EdgeRefusal } from '../../shared/edge-response.js';
-import { isAirlockError } from '../../shared/errors.js';
+import { isAirlockError, type AirlockError } from '../../shared/errors.js';
 import { STREAM_ASSERTION, type StreamAssertionClaims } from '../../shared/stream-assertion.js';
 import { gate, type GateDeps } from './app-gate.js';
 import type { AppConfig } from '../config/config.js';
@@ -240,14 +240,25 @@ export function createAppGateway(deps: GatewayDeps) {
         return writeRawResponse(socket, 410, {}, { error: 'resume_refused', message: `${app.hostname}: ${reason}` });
       }
       // Several edges: the tunnel's connector may be attached to another edge; relay there.
+      let refusedThere: AirlockError | undefined;
       const peer =
         noConnector && mayRelay && deps.relay
           ? await deps.relay
               .dial(app, principal, streamId, relayedHeaders(req, edgeId), (headers) =>
                 grants.set(req, grantLines(headers)),
               )
-              .catch(() => undefined)
+              .catch((failure: unknown) => {
+                if (isAirlockError(failure) && failure.code === 'RESUME_REFUSED') refusedThere = failure;
+                return undefined;
+              })
           : undefined;
+      if (refusedThere && resume?.kind === 'resume') {
+        // The edge holding the connector refused the resume: final, the client resets.
+        release();
+        const reason = 'the connector no longer holds the stream (refused at the edge it is on)';
+        recordResume(deps, resumeAbout, { outcome: 'refused', reason });
+        return writeRawResponse(socket, 410, {}, { error: 'resume_refused', message: `${app.hostname}: ${reason}` });
+      }
       if (peer) {
         deps.metrics.relayedStreams.inc({ direction: 'out' });
         if (socket.destroyed) return void (peer.terminate(), release());

@@ -263,12 +263,10 @@ export function dialRelay(
     ws.once('open', () => resolve(ws));
     ws.once('unexpected-response', (_request, response) => {
       ws.terminate();
-      reject(
-        new AirlockError(
-          response.statusCode === 503 ? 'NO_CONNECTOR' : 'ORIGIN_FAILED',
-          `the relay edge answered HTTP ${response.statusCode}`,
-        ),
-      );
+      const status = response.statusCode;
+      // 410: the connector there no longer holds the resumed stream, which is final.
+      const code = status === 503 ? 'NO_CONNECTOR' : status === 410 ? 'RESUME_REFUSED' : 'ORIGIN_FAILED';
+      reject(new AirlockError(code, `the relay edge answered HTTP ${status}`));
     });
     ws.once('error', (error) =>
       reject(new AirlockError('ORIGIN_FAILED', `the relay edge is unreachable: ${error.message}`)),
@@ -307,6 +305,8 @@ export function createRelayDialer({ peersFor, keys, issuer, ca, log }: RelayDial
       try {
         return await dialRelay(peer, assertion, ca, headers, onResponse);
       } catch (error) {
+        // A refused resume is the answer: another edge would only be asked in vain.
+        if (error instanceof AirlockError && error.code === 'RESUME_REFUSED') throw error;
         log.warn({ peer, error: (error as Error).message }, 'relay to another edge failed; trying the next');
       }
     }
