@@ -88,6 +88,21 @@ export function upgradeRequest(hostname: string, headers: Record<string, string>
     .join('\r\n')}\r\n\r\n`;
 }
 
+/** The status an edge answers a WebSocket upgrade for `hostname` (service token, plus `headers`) with. */
+export async function upgradeStatus(
+  port: number,
+  ca: Buffer,
+  hostname: string,
+  headers: Record<string, string>,
+  localAddress?: string,
+): Promise<number> {
+  const connection = await rawConnect(port, ca, localAddress);
+  connection.socket.write(upgradeRequest(hostname, headers));
+  const data = await connection.waitFor((received) => headEnd(received) >= 0);
+  connection.socket.destroy();
+  return statusOf(data);
+}
+
 export function statusOf(data: Buffer): number {
   return Number(/^HTTP\/1\.1 (\d{3})/.exec(data.toString('latin1'))?.[1] ?? 0);
 }

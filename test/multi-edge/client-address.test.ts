@@ -16,6 +16,7 @@ import { postgresMissing, startPostgres, type RunningPostgres } from '../helpers
 import { haproxyMissing, startHaproxy, type RunningHaproxy } from '../helpers/haproxy.js';
 import { multiEdgeYaml, writeConfig } from '../helpers/multi-edge.js';
 import { waitUntil } from '../helpers/airlock-processes.js';
+import { upgradeStatus } from '../helpers/hostile.js';
 import { loadEdgeConfig } from '../../src/edge/config/config.js';
 import { startEdge, type RunningEdge } from '../../src/edge/edge-server.js';
 import { DEFAULTS, HEADER } from '../../src/shared/constants.js';
@@ -136,32 +137,16 @@ describe('real client addresses behind HAProxy (PROXY protocol v2)', { skip }, (
 
   test("a resume the policy refuses is audited (stream-resume) with the client's address, not the balancer's", async () => {
     const token = `connector-1.${randomUUID()}.${'a'.repeat(43)}`;
-    const status = await new Promise<number>((resolve, reject) => {
-      const request = https.request({
-        host: '127.0.0.1',
-        port: lb.port,
-        servername: APP,
-        localAddress: OTHER,
-        path: '/',
-        headers: {
-          host: APP,
-          connection: 'Upgrade',
-          upgrade: 'websocket',
-          'sec-websocket-version': '13',
-          'sec-websocket-key': randomBytes(16).toString('base64'),
-          [HEADER.clientId]: SERVICE_TOKEN.id,
-          [HEADER.clientSecret]: SERVICE_TOKEN.secret,
-          [HEADER.resumeToken]: token,
-          [HEADER.resumeOffsets]: '0,0',
-        },
-        ca: readFileSync(pki.ca),
-        agent: false,
-      });
-      request.on('response', (response) => (response.resume(), resolve(response.statusCode ?? 0)));
-      request.on('upgrade', (response, socket) => (socket.destroy(), resolve(response.statusCode ?? 0)));
-      request.on('error', reject);
-      request.end();
-    });
+    const status = await upgradeStatus(
+      lb.port,
+      readFileSync(pki.ca),
+      APP,
+      {
+        [HEADER.resumeToken]: token,
+        [HEADER.resumeOffsets]: '0,0',
+      },
+      OTHER,
+    );
     assert.equal(status, 403, 'the ip rule refuses the resume');
     const resumeRecord = () =>
       readFileSync(auditFile, 'utf8')

@@ -3,13 +3,13 @@
 // (docs/architecture.md, "An abnormal end resets both ends").
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import https from 'node:https';
 import { freePort, SERVICE_TOKEN } from '../helpers/chain.js';
 import { postgresMissing } from '../helpers/postgres.js';
 import { startRelayPair, type RelayPair } from '../helpers/multi-edge.js';
 import { waitUntil } from '../helpers/airlock-processes.js';
+import { upgradeStatus } from '../helpers/hostile.js';
 import { download, startOrigin, type Origin } from '../helpers/transfer.js';
 import { watchedDownload } from '../helpers/socket-ends.js';
 import { LocalListener } from '../../src/core/local-listener.js';
@@ -87,30 +87,9 @@ test(
   { skip },
   async () => {
     const token = `${pair.connector.connectorId}.${randomUUID()}.${'a'.repeat(43)}`;
-    const status = await new Promise<number>((resolve, reject) => {
-      const request = https.request({
-        host: '127.0.0.1',
-        port: pair.edgeA.port,
-        servername: pair.app.hostname,
-        path: '/',
-        headers: {
-          host: pair.app.hostname,
-          connection: 'Upgrade',
-          upgrade: 'websocket',
-          'sec-websocket-version': '13',
-          'sec-websocket-key': randomBytes(16).toString('base64'),
-          [HEADER.clientId]: SERVICE_TOKEN.id,
-          [HEADER.clientSecret]: SERVICE_TOKEN.secret,
-          [HEADER.resumeToken]: token,
-          [HEADER.resumeOffsets]: '0,0',
-        },
-        ca: readFileSync(pair.pki.ca),
-        agent: false,
-      });
-      request.on('response', (response) => (response.resume(), resolve(response.statusCode ?? 0)));
-      request.on('upgrade', (response, socket) => (socket.destroy(), resolve(response.statusCode ?? 0)));
-      request.on('error', reject);
-      request.end();
+    const status = await upgradeStatus(pair.edgeA.port, readFileSync(pair.pki.ca), pair.app.hostname, {
+      [HEADER.resumeToken]: token,
+      [HEADER.resumeOffsets]: '0,0',
     });
     // Before, edge A took edge B's 410 for a failed relay and answered 503 no_connector, so the
     // client kept retrying a stream that no longer exists.
