@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE, DEFAULTS, HEADER, RESUME } from '../../shared/constants.js';
 import type { EdgeRefusal } from '../../shared/edge-response.js';
-import { isAirlockError, type AirlockError } from '../../shared/errors.js';
+import { isAirlockError } from '../../shared/errors.js';
 import { STREAM_ASSERTION, type StreamAssertionClaims } from '../../shared/stream-assertion.js';
 import { gate, type GateDeps } from './app-gate.js';
 import type { AppConfig } from '../config/config.js';
@@ -240,7 +240,7 @@ export function createAppGateway(deps: GatewayDeps) {
         return writeRawResponse(socket, 410, {}, { error: 'resume_refused', message: `${app.hostname}: ${reason}` });
       }
       // Several edges: the tunnel's connector may be attached to another edge; relay there.
-      let refusedThere: AirlockError | undefined;
+      let refusedThere = false;
       const peer =
         noConnector && mayRelay && deps.relay
           ? await deps.relay
@@ -248,7 +248,7 @@ export function createAppGateway(deps: GatewayDeps) {
                 grants.set(req, grantLines(headers)),
               )
               .catch((failure: unknown) => {
-                if (isAirlockError(failure) && failure.code === 'RESUME_REFUSED') refusedThere = failure;
+                if (isAirlockError(failure) && failure.code === 'RESUME_REFUSED') refusedThere = true;
                 return undefined;
               })
           : undefined;

@@ -188,7 +188,8 @@ export class TunnelDirectory {
           gone,
         ]);
       this.announced = held;
-      if (Date.now() - this.forgottenAt > RELAY.forgetMs / 60) {
+      // Once a minute is plenty for rows that matter only after an hour.
+      if (Date.now() - this.forgottenAt > 60_000) {
         this.forgottenAt = Date.now();
         await this.state.pool.query(
           `DELETE FROM airlock_tunnel_edges WHERE heartbeat_at < now() - $1 * interval '1 millisecond'`,
