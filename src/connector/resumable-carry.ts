@@ -6,7 +6,7 @@ import type http2 from 'node:http2';
 import type net from 'node:net';
 import { pipeline } from 'node:stream';
 import { ACCESS_ENDED_RST_CODE, HEADER } from '../shared/constants.js';
-import { resetSocket, unlessReset } from '../shared/socket-reset.js';
+import { endOnlyAfterFin, resetSocket } from '../shared/socket-reset.js';
 import type { Logger } from '../shared/logger.js';
 import type { StreamCounters } from './origin-streams.js';
 import { recordStreamEnd } from './connector-metrics.js';
@@ -35,7 +35,8 @@ export function carryResumable(
   origin.once('error', () => undefined);
   session.on('detached', () => log.info({ streamId }, 'resumable stream waiting to be resumed'));
   // The download's end becomes a FIN frame only when the origin's end was a FIN, not a reset.
-  pipeline(origin, unlessReset(origin), session, origin, (error) => {
+  endOnlyAfterFin(session, origin);
+  pipeline(origin, session, origin, (error) => {
     counters.active--;
     const figures = {
       ...fields,

@@ -6,7 +6,7 @@ import type net from 'node:net';
 import { pipeline, type Duplex } from 'node:stream';
 import { CLOSE } from '../shared/constants.js';
 import { AirlockError } from '../shared/errors.js';
-import { resetSocket, unlessReset } from '../shared/socket-reset.js';
+import { endOnlyAfterFin, resetSocket } from '../shared/socket-reset.js';
 import { coalesceWrites, webSocketStream } from '../shared/websocket-stream.js';
 import type { OpenTunnel } from './tunnel-dial.js';
 
@@ -65,7 +65,8 @@ export function carryPlain({ local, tunnel: opened, onEnd }: PlainCarryOptions):
   coalesceWrites(tunnel, local);
   local.resume();
   // The local program's end goes on as the upload's end only when it was a FIN, not a reset.
-  pipeline(local, unlessReset(local), tunnel, local, (error) => {
+  endOnlyAfterFin(tunnel, local);
+  pipeline(local, tunnel, local, (error) => {
     end(completed() ? undefined : endError(error, closedWith));
     local.destroy();
   });

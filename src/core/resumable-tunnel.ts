@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream';
 import { CLOSE, DEFAULTS, HEADER, RESUME } from '../shared/constants.js';
 import { AirlockError, isAirlockError } from '../shared/errors.js';
 import { ResumableStream, StreamResetError } from '../shared/resumable-stream.js';
-import { resetSocket, unlessReset } from '../shared/socket-reset.js';
+import { endOnlyAfterFin, resetSocket } from '../shared/socket-reset.js';
 import { interceptMessages, webSocketStream } from '../shared/websocket-stream.js';
 import type { OpenTunnel } from './tunnel-dial.js';
 
@@ -59,7 +59,8 @@ export function carryResumable({ local, tunnel, redial, onState, onEnd }: Resuma
     end();
   });
   // The local program's end goes on as a FIN frame only when it was a FIN, not a reset.
-  pipeline(local, unlessReset(local), session, local, end);
+  endOnlyAfterFin(session, local);
+  pipeline(local, session, local, end);
   // Close 1008: the edge ended the stream on purpose (sign-out, lock, expiry, idle); resuming
   // would only be refused, so the stream ends now, with the edge's reason.
   const attach = (next: OpenTunnel) => {

@@ -2,7 +2,7 @@
 // transfer must never look complete), and telling a reset from a FIN. Shared by the client and
 // the connector.
 import type { Socket } from 'node:net';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Writable } from 'node:stream';
 
 /**
  * Resets `socket` (RST). libuv refuses a reset once the socket's FIN has been requested (EINVAL,
@@ -29,4 +29,18 @@ export function unlessReset(socket: Socket): PassThrough {
     socket.write(Buffer.alloc(0), (error) => done(error ?? undefined));
   };
   return check;
+}
+
+/**
+ * The same check as unlessReset without a stage in the data path: `destination`'s end (its _final,
+ * which sends a FIN, an end marker or a FIN frame) goes ahead only once a zero-length write to
+ * `socket`, whose EOF it follows, has succeeded; after a reset it fails, and so does the stream.
+ */
+export function endOnlyAfterFin(destination: Writable, socket: Socket): void {
+  const final = destination._final?.bind(destination);
+  destination._final = (callback) => {
+    const proceed = () => (final ? final(callback) : callback());
+    if (socket.destroyed || socket.writableEnded) return proceed();
+    socket.write(Buffer.alloc(0), (error) => (error ? callback(error) : proceed()));
+  };
 }
